@@ -1,0 +1,195 @@
+/** The `payrail` command line: serve, migrate, client create, openapi. */
+import { writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadServerConfig, SERVER_OPTIONS } from '../config/config.ts';
+import { systemClock } from '../domain/clock.ts';
+import { ApiError } from '../domain/errors.ts';
+import { buildApp } from '../http/app.ts';
+import { countClients, createClient } from '../services/clients.ts';
+import { migrate, openStore } from '../store/db.ts';
+import { PAYRAIL_VERSION } from '../version.ts';
+
+type Env = Record<string, string | undefined>;
+
+const STORE_FLAGS = {
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const DEMO_REDIRECT_URIS = [
+  'https://merchant.example/payment/return',
+  'http://localhost:8080/payment/return',
+  'http://127.0.0.1:8080/payment/return',
+];
+
+const USAGE = `payrail ${PAYRAIL_VERSION} — pay-by-bank server compatible with the Powens Pay API
+
+Usage:
+  payrail serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
+  payrail migrate [--data-dir DIR] [--database-url URL]
+  payrail client create --name NAME --redirect-uri URL [--redirect-uri URL…] [--domain NAME] [--json]
+  payrail openapi [--output FILE]
+
+Options and their environment variables:
+${Object.values(SERVER_OPTIONS)
+  .map((o) => `  --${o.flag.padEnd(14)} ${o.env.padEnd(22)} ${o.description}${'default' in o ? ` (default ${o.default})` : ''}`)
+  .join('\n')}
+`;
+
+class UsageError extends Error {}
+
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | string[] | undefined> } {
+  try {
+    const { values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return { values: values as Record<string, string | boolean | string[] | undefined> };
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+}
+
+async function openConfiguredStore(values: Record<string, unknown>, env: Env) {
+  const config = loadServerConfig(values, env);
+  return { config, store: await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }) };
+}
+
+async function serve(args: string[], env: Env): Promise<void> {
+  const { values } = parse(args, {
+    ...STORE_FLAGS,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  const { config, store } = await openConfiguredStore(values, env);
+  await migrate(store);
+  if ((await countClients(store.db)) === 0) {
+    const demo = await createClient(store.db, { name: 'Demo client', redirectUris: DEMO_REDIRECT_URIS, now: systemClock.now() });
+    process.stdout.write(
+      `First start: created the default domain and a demo client. Keep the secret: it is shown only once.\n` +
+        `  client_id:     ${demo.client_id}\n  client_secret: ${demo.client_secret}\n  redirect_uris: ${demo.redirect_uris.join(' ')}\n` +
+        `${JSON.stringify({ client_id: demo.client_id, client_secret: demo.client_secret, redirect_uris: demo.redirect_uris })}\n`,
+    );
+  }
+  const app = await buildApp({ store, logger: { level: config.logLevel } });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const address = await app.listen({ port: config.port, host: config.host });
+  process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\n` +
+    `API reference: ${address}/2.0/docs\n`);
+}
+
+async function migrateCommand(args: string[], env: Env): Promise<void> {
+  const { values } = parse(args, STORE_FLAGS);
+  if (values.help) return void process.stdout.write(USAGE);
+  const { store } = await openConfiguredStore(values, env);
+  try {
+    const applied = await migrate(store);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+  } finally {
+    await store.close();
+  }
+}
+
+async function clientCommand(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new UsageError(`unknown client command "${sub ?? ''}"; try: payrail client create --name NAME --redirect-uri URL`);
+  const { values } = parse(rest, {
+    ...STORE_FLAGS,
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    domain: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  if (!values.name) throw new UsageError('--name is required');
+  const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? [];
+  if (redirectUris.length === 0) throw new UsageError('at least one --redirect-uri is required');
+  const { store } = await openConfiguredStore(values, env);
+  try {
+    await migrate(store);
+    const client = await createClient(store.db, {
+      name: values.name as string,
+      redirectUris,
+      now: systemClock.now(),
+      ...(values.domain ? { domain: values.domain as string } : {}),
+    });
+    const result = { client_id: client.client_id, client_secret: client.client_secret, redirect_uris: client.redirect_uris };
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(result)}\n`
+        : `client_id:     ${result.client_id}\nclient_secret: ${result.client_secret}\nredirect_uris: ${result.redirect_uris.join(' ')}\n(the secret is shown only once)\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+async function openapiCommand(args: string[]): Promise<void> {
+  const { values } = parse(args, { output: { type: 'string' } });
+  if (values.help) return void process.stdout.write(USAGE);
+  const store = await openStore({ dataDir: ':memory:' });
+  try {
+    const app = await buildApp({ store });
+    await app.ready();
+    const text = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+    if (values.output) writeFileSync(values.output as string, text);
+    else process.stdout.write(text);
+    await app.close();
+  } finally {
+    await store.close();
+  }
+}
+
+export async function main(argv: string[], env: Env): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        await serve(args, env);
+        return -1; // keeps running
+      case 'migrate':
+        await migrateCommand(args, env);
+        return 0;
+      case 'client':
+        await clientCommand(args, env);
+        return 0;
+      case 'openapi':
+        await openapiCommand(args);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case 'version':
+        process.stdout.write(`${PAYRAIL_VERSION}\n`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (commands: serve, migrate, client create, openapi)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof ApiError) {
+      process.stderr.write(`payrail: ${error.message}\n`);
+      return 2;
+    }
+    const e = error as NodeJS.ErrnoException;
+    if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES' || e?.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`payrail: cannot listen: ${e.message}\n`);
+      return 1;
+    }
+    if (e?.code === 'ECONNREFUSED' || e?.code === '28P01' || e?.code === '3D000' || e?.code === 'ENOTFOUND') {
+      process.stderr.write(`payrail: cannot reach the database: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`payrail: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}

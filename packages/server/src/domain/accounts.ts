@@ -1,0 +1,77 @@
+/** Payment accounts (payer and beneficiary, spec §4.10): IBAN and UK sort code + account number. */
+import { electronicFormatIBAN, extractIBAN, isValidBIC, isValidIBAN } from 'ibantools';
+import { invalid, missing } from './errors.ts';
+
+export type AccountScheme = 'iban' | 'sort_code_account_number';
+export const ACCOUNT_SCHEMES: readonly AccountScheme[] = ['iban', 'sort_code_account_number'];
+
+/** An account as we store it: identification normalised (IBAN in electronic format, UK as 14 digits). */
+export interface Account {
+  scheme_name: AccountScheme;
+  identification: string;
+  label: string | null;
+  issuer: string | null;
+}
+
+export interface AccountInput {
+  scheme_name?: string | null;
+  identification?: string | null;
+  label?: string | null;
+  issuer?: string | null;
+}
+
+const ACCOUNT_LABEL_MAX = 140;
+
+/** Validates and normalises an account; `field` names it in errors (e.g. `instructions[0].beneficiary`). */
+export function parseAccount(input: AccountInput, field: string, options: { labelRequired: boolean }): Account {
+  const scheme = input.scheme_name;
+  if (scheme === undefined || scheme === null) throw missing(`${field}.scheme_name`);
+  if (!ACCOUNT_SCHEMES.includes(scheme as AccountScheme)) {
+    throw invalid(`${field}.scheme_name`, `must be one of ${ACCOUNT_SCHEMES.join(', ')}`);
+  }
+  const raw = input.identification;
+  if (raw === undefined || raw === null || raw.trim() === '') throw missing(`${field}.identification`);
+  const identification =
+    scheme === 'iban' ? normaliseIban(raw, `${field}.identification`) : normaliseUkAccount(raw, `${field}.identification`);
+
+  const label = input.label?.trim() || null;
+  if (options.labelRequired && !label) throw missing(`${field}.label`);
+  if (label && label.length > ACCOUNT_LABEL_MAX) {
+    throw invalid(`${field}.label`, `must be at most ${ACCOUNT_LABEL_MAX} characters`);
+  }
+  if (label && hasControlCharacters(label)) throw invalid(`${field}.label`, 'must not contain control characters');
+
+  let issuer = input.issuer?.trim().toUpperCase() || null;
+  if (issuer) {
+    if (scheme !== 'iban') throw invalid(`${field}.issuer`, 'a BIC is only given with the iban scheme');
+    if (!isValidBIC(issuer)) throw invalid(`${field}.issuer`, 'is not a valid BIC');
+    if (issuer.length === 8) issuer = `${issuer}XXX`;
+  }
+  return { scheme_name: scheme as AccountScheme, identification, label, issuer };
+}
+
+function normaliseIban(raw: string, field: string): string {
+  const iban = electronicFormatIBAN(raw) ?? '';
+  if (!isValidIBAN(iban)) throw invalid(field, 'is not a valid IBAN');
+  return iban;
+}
+
+/** UK accounts: a 6-digit sort code followed by an 8-digit account number (spaces and dashes allowed). */
+function normaliseUkAccount(raw: string, field: string): string {
+  const digits = raw.replace(/[\s-]/g, '');
+  if (!/^\d{14}$/.test(digits)) {
+    throw invalid(field, 'must be a 6-digit sort code followed by an 8-digit account number');
+  }
+  if (/^0{6}/.test(digits) || /0{8}$/.test(digits)) throw invalid(field, 'is not a valid sort code and account number');
+  return digits;
+}
+
+/** ISO 3166 alpha-2 country of an account, when the scheme tells it. */
+export function accountCountry(account: Account): string {
+  return account.scheme_name === 'iban' ? extractIBAN(account.identification).countryCode ?? '' : 'GB';
+}
+
+export function hasControlCharacters(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
+}

@@ -1,0 +1,79 @@
+/**
+ * Who may call what (spec §2.2). Every /2.0 route declares an `access` rule in its config, and one
+ * onRequest hook enforces it, so a route cannot forget its scope check (test/routes.test.ts checks).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { ApiError } from '../domain/errors.ts';
+import { isAdmin } from '../domain/scopes.ts';
+import type { Database } from '../store/schema.ts';
+import { authenticate, type Principal } from '../services/tokens.ts';
+
+export interface AccessRule {
+  /** Scopes that grant the route to a service token (admin always does). */
+  service: readonly string[];
+  /**
+   * Scopes that grant the route to a token bound to one payment, only for that payment's `:id`.
+   * Empty: payment-scoped tokens are refused.
+   */
+  paymentScoped: readonly string[];
+}
+
+export const PUBLIC = 'public' as const;
+export type RouteAccess = AccessRule | typeof PUBLIC;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+export function checkAccess(principal: Principal, rule: AccessRule, paymentIdParam: string | undefined): void {
+  if (principal.paymentId === null) {
+    if (isAdmin(principal.scopes) || rule.service.some((s) => principal.scopes.includes(s))) return;
+    throw new ApiError('forbidden', `this endpoint needs one of the scopes payments:admin${rule.service.length ? `, ${rule.service.join(', ')}` : ''}`);
+  }
+  if (paymentIdParam === undefined || rule.paymentScoped.length === 0) {
+    throw new ApiError('forbidden', 'a payment-scoped token cannot use this endpoint');
+  }
+  if (String(principal.paymentId) !== paymentIdParam) {
+    throw new ApiError('forbidden', 'this token is bound to another payment');
+  }
+  if (!rule.paymentScoped.some((s) => principal.scopes.includes(s))) {
+    throw new ApiError('forbidden', `this endpoint needs one of the scopes ${rule.paymentScoped.join(', ')}`);
+  }
+}
+
+/** May this principal see sensitive identity fields (`show_sensitive=true`)? */
+export function canSeeSensitive(principal: Principal): boolean {
+  return isAdmin(principal.scopes) || principal.scopes.includes('payments:validate') || principal.scopes.includes('payments:allow-sensitive');
+}
+
+export function makeAccessHook(db: Kysely<Database>, clock: Clock) {
+  return async function accessHook(request: FastifyRequest): Promise<void> {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === PUBLIC) return;
+    const token = bearerToken(request);
+    if (!token) throw new ApiError('unauthorized', "You don't have the required authorization parameter to access this endpoint.");
+    const principal = await authenticate(db, clock, token);
+    if (!principal) throw new ApiError('unauthorized', 'The token is invalid or has expired.');
+    checkAccess(principal, access, (request.params as Record<string, string> | undefined)?.id);
+    request.principal = principal;
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route has no access rule');
+  return request.principal;
+}

@@ -1,0 +1,134 @@
+/** The app factory: builds the Fastify instance (never listens), so tests drive it in-process. */
+import { randomInt } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ApiError } from '../domain/errors.ts';
+import { type Clock, systemClock } from '../domain/clock.ts';
+import type { Store } from '../store/db.ts';
+import { makeAccessHook } from './access.ts';
+import { sendError } from './errors.ts';
+import { parseJsonBody } from './json.ts';
+import { ErrorBody, PaymentResponse } from './schemas.ts';
+import { authTokenRoutes } from './routes/auth-token.ts';
+import { paymentRoutes } from './routes/payments.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { PAYRAIL_VERSION } from '../version.ts';
+
+export interface AppOptions {
+  store: Store;
+  clock?: Clock;
+  /** pino options, or false for no logs (tests). */
+  logger?: boolean | Record<string, unknown>;
+  trustProxy?: boolean;
+}
+
+export interface AppContext {
+  store: Store;
+  clock: Clock;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    payrail: AppContext;
+  }
+}
+
+const BODY_LIMIT = 1024 * 1024;
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
+const serializers = {
+  req(request: { method: string; url: string; id: string }) {
+    return { method: request.method, path: request.url.split('?')[0], id: request.id };
+  },
+};
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  // Request ids are integers (the Powens error body's request_id), unique per process run.
+  let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
+  const app = Fastify({
+    logger: options.logger === false || options.logger === undefined ? false : { ...(options.logger === true ? {} : options.logger), serializers },
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => String(nextRequestId++),
+    trustProxy: options.trustProxy ?? false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: 'array', allErrors: false, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const context: AppContext = { store: options.store, clock: options.clock ?? systemClock };
+  app.decorate('payrail', context);
+  app.decorateRequest('principal', null);
+
+  // Bodies are JSON; amounts keep their exact decimal text (see json.ts). Forms only on /auth/token.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  // Responses are serialised with JSON.stringify so that amounts print exactly (JSON.rawJSON).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+
+  // 405 for a known path with another method, 404 otherwise.
+  const routePatterns: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
+    for (const method of methods) routePatterns.push({ method, pattern });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routePatterns.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(request, reply, new ApiError('methodNotAllowed', `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`));
+    }
+    return sendError(request, reply, new ApiError('notFound', `no endpoint ${request.method} ${path}`));
+  });
+
+  app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Payrail API',
+        version: PAYRAIL_VERSION,
+        description:
+          'Pay-by-bank (PSD2 payment initiation) API, compatible with the Powens Pay API: same paths, fields, states and error codes. ' +
+          'Every error answers with the body {code, description, message, request_id}; see docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A service token from POST /2.0/auth/token, or a payment-scoped token.' } } },
+      tags: [
+        { name: 'auth', description: 'Service and payment-scoped tokens' },
+        { name: 'payments', description: 'Payments' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  app.addSchema(ErrorBody);
+  app.addSchema(PaymentResponse);
+
+  await app.register(authTokenRoutes, { prefix: '/2.0' });
+  await app.register(paymentRoutes, { prefix: '/2.0' });
+  await app.register(docsRoutes, { prefix: '/2.0' });
+  app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  return app;
+}
+
+export type PayrailApp = Awaited<ReturnType<typeof buildApp>>;

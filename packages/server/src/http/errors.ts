@@ -1,0 +1,80 @@
+/** One mapping from any failure to the Powens error body `{code, description, message, request_id}`. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, ERROR_CATALOGUE, type ErrorCode } from '../domain/errors.ts';
+
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** `/instructions/0/beneficiary` → `instructions[0].beneficiary` */
+export function jsonPointerToField(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+function fromValidation(errors: AjvError[], context: string | undefined): ApiError {
+  // Prefer the most specific error: a missing property, else the deepest path.
+  const sorted = [...errors].sort((a, b) => (b.keyword === 'required' ? 1 : 0) - (a.keyword === 'required' ? 1 : 0) || b.instancePath.length - a.instancePath.length);
+  const error = sorted[0]!;
+  let field = jsonPointerToField(error.instancePath);
+  if (context === 'headers') field = field.toLowerCase();
+  if (error.keyword === 'required') {
+    const name = String(error.params.missingProperty);
+    field = field ? `${field}.${name}` : name;
+    return new ApiError('missingParameter', `${field} is required`, { field });
+  }
+  const subject = field || (context === 'body' ? 'body' : context ?? 'request');
+  let reason = error.message ?? 'is invalid';
+  if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) reason = `must be one of ${error.params.allowedValues.join(', ')}`;
+  if (error.keyword === 'anyOf') {
+    const literals = errors.filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => e.params.allowedValue);
+    reason = literals.length ? `must be one of ${literals.join(', ')}` : 'has the wrong type or value';
+  }
+  if (error.keyword === 'pattern' && subject === 'id') return new ApiError('invalidValue', 'id: must be a payment id (a whole number)', { field: 'id' });
+  return new ApiError('invalidValue', `${subject}: ${reason}`, { field: subject });
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalidValue', 401: 'unauthorized', 403: 'forbidden', 404: 'notFound', 405: 'methodNotAllowed',
+  413: 'payloadTooLarge', 415: 'unsupportedMediaType',
+};
+
+export function toApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
+  if (e && Array.isArray(e.validation) && e.validation.length) return fromValidation(e.validation, e.validationContext);
+  if (e?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new ApiError('missingParameter', 'body is required: send a JSON object', { field: 'body' });
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ApiError('unsupportedMediaType', 'send the body as application/json');
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError('payloadTooLarge');
+  if (e?.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new ApiError('invalidValue', 'Content-Length does not match the body');
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) return new ApiError(STATUS_CODES[status] ?? 'invalidValue', e.message?.slice(0, 200));
+  return null;
+}
+
+export function errorBody(error: ApiError, requestId: string) {
+  return {
+    code: error.code,
+    description: error.message,
+    message: error.userMessage,
+    request_id: Number(requestId),
+    ...(error.field ? { field: error.field } : {}),
+  };
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  const apiError = toApiError(error);
+  if (!apiError) {
+    request.log.error({ err: error }, 'unhandled error');
+    const bug = new ApiError('bug', ERROR_CATALOGUE.bug.description);
+    return reply.code(500).type('application/json').send(errorBody(bug, request.id));
+  }
+  if (apiError.status >= 500) request.log.error({ err: error }, 'server error');
+  return reply.code(apiError.status).type('application/json').send(errorBody(apiError, request.id));
+}

@@ -1,0 +1,45 @@
+/** `POST /2.0/auth/token`: service tokens by client credentials (spec §2.1), JSON or form-encoded. */
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { issueServiceToken, type TokenRequest } from '../../services/tokens.ts';
+import { errorResponses, TokenRequestBody, TokenResponse } from '../schemas.ts';
+
+/** Client credentials may also come as HTTP Basic, as OAuth 2 clients often send them. */
+function basicCredentials(header: string | undefined): { client_id: string; client_secret: string } | null {
+  const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { client_id: decodeURIComponent(decoded.slice(0, colon)), client_secret: decodeURIComponent(decoded.slice(colon + 1)) };
+}
+
+export const authTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  app.post(
+    '/auth/token',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Get a service token',
+        description:
+          'Exchanges client credentials for a service token valid 30 minutes. Body as JSON or application/x-www-form-urlencoded; ' +
+          'credentials may also be sent as HTTP Basic. A wrong secret and an unknown client get the same 401.',
+        body: { ...TokenRequestBody, required: ['grant_type', 'scope'] },
+        response: { 200: TokenResponse, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const body: TokenRequest = { ...(request.body as TokenRequest) };
+      let basic: ReturnType<typeof basicCredentials> = null;
+      try {
+        basic = basicCredentials(request.headers.authorization);
+      } catch {
+        basic = null;
+      }
+      if (basic && body.client_id === undefined) Object.assign(body, basic);
+      return issueServiceToken(app.payrail.store.db, app.payrail.clock, body);
+    },
+  );
+};

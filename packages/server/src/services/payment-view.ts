@@ -1,0 +1,72 @@
+/** The Payment resource exactly as Powens returns it (spec §4.12), built from stored rows. */
+import type { Account } from '../domain/accounts.ts';
+import { formatDateTime } from '../domain/dates.ts';
+import { type Identity, identityView } from '../domain/identity.ts';
+import { amountJson, currencyObject } from '../domain/money.ts';
+import type { InstructionRow, PaymentRow } from '../store/schema.ts';
+
+function accountView(account: Account | null): Record<string, unknown> | null {
+  if (!account) return null;
+  return {
+    scheme_name: account.scheme_name,
+    identification: account.identification,
+    label: account.label,
+    issuer: account.issuer,
+    bic: account.issuer,
+    id_account: null,
+    disabled_date: null,
+    merchant_scheme_name: null,
+    merchant_identification: null,
+  };
+}
+
+function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+export function instructionView(row: InstructionRow, showSensitive: boolean): Record<string, unknown> {
+  return {
+    id: row.id,
+    reference_id: row.reference_id,
+    amount: amountJson(row.amount_minor, row.currency),
+    currency: currencyObject(row.currency),
+    label: row.label,
+    execution_date_type: row.execution_date_type,
+    execution_date: row.execution_date,
+    exec_date: null,
+    start_date: row.start_date,
+    end_date: row.end_date,
+    frequency: row.frequency,
+    beneficiary: accountView(parseJson<Account>(row.beneficiary)),
+    beneficiary_identity: identityView(parseJson<Identity>(row.beneficiary_identity), showSensitive),
+    state: row.state,
+  };
+}
+
+export function paymentView(payment: PaymentRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
+  return {
+    id: payment.id,
+    state: payment.state,
+    state_detail: payment.state_detail,
+    action: payment.action,
+    error_code: payment.error_code,
+    error_description: payment.error_description,
+    fields: [],
+    validate_uri: payment.validate_uri,
+    connector_uuid: payment.connector_uuid,
+    id_connector: payment.id_connector,
+    id_connector_source: payment.id_connector_source,
+    validate_mechanism: payment.validate_mechanism,
+    register_date: formatDateTime(payment.register_date),
+    validate_date: payment.validate_date === null ? null : formatDateTime(payment.validate_date),
+    bank_payment_id: payment.bank_payment_id,
+    website: payment.website,
+    country: payment.country,
+    client_redirect_uri: payment.client_redirect_uri,
+    client_state: payment.client_state,
+    payer: accountView(parseJson<Account>(payment.payer)),
+    payer_identity: identityView(parseJson<Identity>(payment.payer_identity), showSensitive),
+    operator_identity: identityView(parseJson<Identity>(payment.operator_identity), showSensitive),
+    instructions: [...instructions].sort((a, b) => a.position - b.position).map((i) => instructionView(i, showSensitive)),
+  };
+}

@@ -1,0 +1,219 @@
+/** Payment use cases: create (one transaction with its event row), read, list. */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { parseDateOrDateTime } from '../domain/dates.ts';
+import { ApiError, invalid } from '../domain/errors.ts';
+import { EXECUTION_DATE_TYPES } from '../domain/payment-request.ts';
+import type { NewPayment } from '../domain/payment-request.ts';
+import { PAYMENT_STATES } from '../domain/states.ts';
+import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
+import { completeIdempotencyKey } from './idempotency.ts';
+import { paymentView } from './payment-view.ts';
+import type { Principal } from './tokens.ts';
+
+export interface PaymentRecord {
+  payment: PaymentRow;
+  instructions: InstructionRow[];
+}
+
+/**
+ * Writes the payment, its instructions and its `created` event in one transaction. With an
+ * idempotency key, the response body is stored in the same transaction, so a crash can never
+ * leave a payment whose key would not replay it.
+ */
+export async function createPayment(
+  db: Kysely<Database>,
+  clock: Clock,
+  principal: Principal,
+  input: NewPayment,
+  options: { showSensitive: boolean; idempotencyKey?: string },
+): Promise<{ record: PaymentRecord; body: string }> {
+  const now = clock.now();
+  return db.transaction().execute(async (trx) => {
+    const paymentValues = {
+      domain_id: principal.domainId,
+      client_ref: principal.clientRef,
+      state: 'created',
+      state_detail: null,
+      action: null,
+      error_code: null,
+      error_description: null,
+      connector_uuid: input.connector_uuid,
+      id_connector: input.id_connector,
+      id_connector_source: null,
+      validate_mechanism: null,
+      validate_uri: null,
+      bank_payment_id: null,
+      website: null,
+      client_redirect_uri: input.client_redirect_uri,
+      client_state: input.client_state,
+      payer: input.payer ? JSON.stringify(input.payer) : null,
+      payer_identification: input.payer?.identification ?? null,
+      payer_identity: input.payer_identity ? JSON.stringify(input.payer_identity) : null,
+      operator_identity: input.operator_identity ? JSON.stringify(input.operator_identity) : null,
+      execution_date_type: input.execution_date_type,
+      currency: input.currency,
+      total_minor: input.total_minor,
+      instruction_count: input.instructions.length,
+      country: input.country,
+      register_date: now,
+      validate_date: null,
+      updated_at: now,
+    };
+    const { id } = await trx.insertInto('payments').values(paymentValues).returning('id').executeTakeFirstOrThrow();
+    const instructionValues = input.instructions.map((i) => ({
+      payment_id: id,
+      position: i.position,
+      reference_id: i.reference_id,
+      amount_minor: i.amount_minor,
+      currency: i.currency,
+      label: i.label,
+      execution_date_type: i.execution_date_type,
+      execution_date: i.execution_date,
+      beneficiary: JSON.stringify(i.beneficiary),
+      beneficiary_identification: i.beneficiary.identification,
+      beneficiary_identity: i.beneficiary_identity ? JSON.stringify(i.beneficiary_identity) : null,
+      start_date: i.start_date,
+      end_date: i.end_date,
+      frequency: i.frequency,
+      state: null,
+    }));
+    const ids = await trx.insertInto('payment_instructions').values(instructionValues).returning('id').execute();
+    await trx
+      .insertInto('payment_events')
+      .values({ payment_id: id, type: 'created', from_state: null, to_state: 'created', data: null, created_at: now })
+      .execute();
+    const record: PaymentRecord = {
+      payment: { id, ...paymentValues },
+      instructions: instructionValues.map((values, index) => ({ id: ids[index]!.id, ...values })),
+    };
+    const body = JSON.stringify(paymentView(record.payment, record.instructions, options.showSensitive));
+    if (options.idempotencyKey) await completeIdempotencyKey(trx, principal.clientRef, options.idempotencyKey, 200, body);
+    return { record, body };
+  });
+}
+
+/** A payment of the caller's domain, or notFound. */
+export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
+  const payment = await db.selectFrom('payments').selectAll().where('id', '=', id).where('domain_id', '=', domainId).executeTakeFirst();
+  if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
+  const instructions = await db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute();
+  return { payment, instructions };
+}
+
+export const ORDER_BY = {
+  id: 'id',
+  register_date: 'register_date',
+  validate_date: 'validate_date',
+  state: 'state',
+  connectors: 'connector_uuid',
+  amount: 'total_minor',
+  instruction_count: 'instruction_count',
+  execution_date_type: 'execution_date_type',
+} as const;
+
+export interface ListQuery {
+  limit?: string;
+  offset?: string;
+  reverse?: string;
+  filter?: string;
+  min_date?: string;
+  max_date?: string;
+  connector_uuid?: string;
+  id_connector?: string;
+  id_connector_source?: string;
+  state?: string;
+  error_code?: string;
+  bank_payment_id?: string;
+  website?: string;
+  payer_identification?: string;
+  beneficiary_identification?: string;
+  reference_id?: string;
+  execution_date_type?: string;
+  order_by?: string;
+  country?: string;
+}
+
+export const LIST_LIMIT_MAX = 1000;
+
+export function parseBoolean(value: string | undefined, field: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  throw invalid(field, 'must be true or false');
+}
+
+function parseInteger(value: string, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d{1,16}$/.test(value)) throw invalid(field, 'must be a whole number');
+  const n = Number(value);
+  if (n < min || n > max) throw invalid(field, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function list(value: string, field: string, allowed?: readonly string[]): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw invalid(field, 'must not be empty');
+  if (allowed) for (const item of items) if (!allowed.includes(item)) throw invalid(field, `must be one of ${allowed.join(', ')}`);
+  return items;
+}
+
+export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
+  const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
+  const offset = query.offset === undefined || query.offset === '' ? 0 : parseInteger(query.offset, 'offset', 0);
+  const reverse = parseBoolean(query.reverse, 'reverse');
+  const dateColumn = query.filter === undefined || query.filter === '' ? 'register_date' : query.filter;
+  if (dateColumn !== 'register_date' && dateColumn !== 'validate_date') throw invalid('filter', 'must be register_date or validate_date');
+  const orderKey = query.order_by === undefined || query.order_by === '' ? 'register_date' : query.order_by;
+  if (!(orderKey in ORDER_BY)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
+  const orderColumn = ORDER_BY[orderKey as keyof typeof ORDER_BY];
+
+  let q = db.selectFrom('payments').where('domain_id', '=', domainId);
+  for (const bound of ['min_date', 'max_date'] as const) {
+    const text = query[bound];
+    if (text === undefined || text === '') continue;
+    const at = parseDateOrDateTime(text);
+    if (at === null) throw invalid(bound, 'must be a date YYYY-MM-DD or a date-time YYYY-MM-DD HH:MM:SS');
+    q = bound === 'min_date' ? q.where(dateColumn, '>=', at) : q.where(dateColumn, '<', at);
+  }
+  if (query.connector_uuid !== undefined && query.connector_uuid !== '') {
+    q = query.connector_uuid === 'null' ? q.where('connector_uuid', 'is', null) : q.where('connector_uuid', '=', query.connector_uuid.toLowerCase());
+  }
+  for (const [param, column] of [['id_connector', 'id_connector'], ['id_connector_source', 'id_connector_source']] as const) {
+    const value = query[param];
+    if (value === undefined || value === '') continue;
+    q = value === 'null' ? q.where(column, 'is', null) : q.where(column, '=', parseInteger(value, param, 0));
+  }
+  if (query.state) q = q.where('state', 'in', list(query.state, 'state', PAYMENT_STATES));
+  if (query.execution_date_type) q = q.where('execution_date_type', 'in', list(query.execution_date_type, 'execution_date_type', EXECUTION_DATE_TYPES));
+  if (query.country) q = q.where('country', 'in', list(query.country.toUpperCase(), 'country'));
+  for (const param of ['error_code', 'bank_payment_id', 'website'] as const) {
+    const value = query[param];
+    if (value !== undefined && value !== '') q = q.where(param, '=', value);
+  }
+  if (query.payer_identification) q = q.where('payer_identification', '=', query.payer_identification.replace(/[\s-]/g, '').toUpperCase());
+  for (const [param, column] of [['beneficiary_identification', 'beneficiary_identification'], ['reference_id', 'reference_id']] as const) {
+    const raw = query[param];
+    if (raw === undefined || raw === '') continue;
+    const value = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;
+    q = q.where('id', 'in', (eb) => eb.selectFrom('payment_instructions').select('payment_id').where(column, '=', value));
+  }
+
+  const direction = reverse ? 'desc' : 'asc';
+  const [countRow, payments] = await Promise.all([
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    q.selectAll().orderBy(orderColumn, direction).orderBy('id', direction).limit(limit).offset(offset).execute(),
+  ]);
+  const ids = payments.map((p) => p.id);
+  const instructions = ids.length
+    ? await db.selectFrom('payment_instructions').selectAll().where('payment_id', 'in', ids).orderBy('payment_id').orderBy('position').execute()
+    : [];
+  const byPayment = new Map<number, InstructionRow[]>();
+  for (const instruction of instructions) {
+    const bucket = byPayment.get(instruction.payment_id) ?? [];
+    bucket.push(instruction);
+    byPayment.set(instruction.payment_id, bucket);
+  }
+  return { total: Number(countRow.n), limit, offset, records: payments.map((payment) => ({ payment, instructions: byPayment.get(payment.id) ?? [] })) };
+}
+
+export { paymentView };

@@ -1,0 +1,34 @@
+/** Tokens are random and stored as SHA-256 hashes; client secrets with scrypt. Comparisons are constant-time. */
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+
+function scryptAsync(secret: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(secret, salt);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+// Verified against when the client is unknown, so that both failures take the same time.
+const DUMMY_HASH = `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
+
+export async function verifySecret(secret: string, stored: string | null): Promise<boolean> {
+  const [, , , , saltB64, keyB64] = (stored ?? DUMMY_HASH).split('$');
+  const expected = Buffer.from(keyB64 ?? '', 'base64');
+  const actual = await scryptAsync(secret, Buffer.from(saltB64 ?? '', 'base64'));
+  return stored !== null && expected.length === actual.length && timingSafeEqual(expected, actual);
+}

@@ -1,0 +1,116 @@
+/** Table types. Timestamps are epoch milliseconds (UTC); amounts are integer minor units; JSON is text. */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface DomainsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+}
+
+export interface ClientsTable {
+  id: Generated<number>;
+  domain_id: number;
+  client_id: string;
+  secret_hash: string;
+  name: string;
+  redirect_uris: string; // JSON array of strings
+  created_at: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  client_ref: number;
+  domain_id: number;
+  scopes: string; // space-separated
+  payment_id: number | null; // set for payment-scoped tokens
+  expires_at: number;
+  created_at: number;
+}
+
+export interface PaymentsTable {
+  id: Generated<number>;
+  domain_id: number;
+  client_ref: number;
+  state: string;
+  state_detail: string | null;
+  action: string | null;
+  error_code: string | null;
+  error_description: string | null;
+  connector_uuid: string | null;
+  id_connector: number | null;
+  id_connector_source: number | null;
+  validate_mechanism: string | null;
+  validate_uri: string | null;
+  bank_payment_id: string | null;
+  website: string | null;
+  client_redirect_uri: string;
+  client_state: string | null;
+  payer: string | null; // JSON
+  payer_identification: string | null;
+  payer_identity: string | null; // JSON
+  operator_identity: string | null; // JSON
+  execution_date_type: string;
+  currency: string;
+  total_minor: number;
+  instruction_count: number;
+  country: string;
+  register_date: number;
+  validate_date: number | null;
+  updated_at: number;
+}
+
+export interface InstructionsTable {
+  id: Generated<number>;
+  payment_id: number;
+  position: number;
+  reference_id: string;
+  amount_minor: number;
+  currency: string;
+  label: string;
+  execution_date_type: string;
+  execution_date: string | null;
+  beneficiary: string; // JSON
+  beneficiary_identification: string;
+  beneficiary_identity: string | null; // JSON
+  start_date: string | null;
+  end_date: string | null;
+  frequency: string | null;
+  state: string | null;
+}
+
+export interface PaymentEventsTable {
+  id: Generated<number>;
+  payment_id: number;
+  type: string;
+  from_state: string | null;
+  to_state: string | null;
+  data: string | null; // JSON
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  client_ref: number;
+  key: string;
+  request_hash: string;
+  status: string; // 'running' | 'done'
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface Database {
+  domains: DomainsTable;
+  clients: ClientsTable;
+  tokens: TokensTable;
+  payments: PaymentsTable;
+  payment_instructions: InstructionsTable;
+  payment_events: PaymentEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type PaymentRow = Selectable<PaymentsTable>;
+export type InstructionRow = Selectable<InstructionsTable>;
+export type NewPaymentRow = Insertable<PaymentsTable>;
+export type ClientRow = Selectable<ClientsTable>;

@@ -1,0 +1,1 @@
+export const PAYRAIL_VERSION = '0.1.0';
