@@ -1,0 +1,42 @@
+/**
+ * Finds the PostgreSQL the suite also runs on: TEST_DATABASE_URL (CI sets it, and then it must
+ * work), else a local server on 127.0.0.1:5432 if one answers. Without one, the suite runs on
+ * SQLite only and says so.
+ */
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string | null;
+  }
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const configured = process.env.TEST_DATABASE_URL;
+  if (configured) {
+    if (!(await reachable(configured))) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer there`);
+    project.provide('pgUrl', configured);
+    return;
+  }
+  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (await reachable(local)) {
+    project.provide('pgUrl', local);
+  } else {
+    console.warn('\n[payrail] No PostgreSQL found (set TEST_DATABASE_URL): running the suite on SQLite only.\n');
+    project.provide('pgUrl', null);
+  }
+}

@@ -1,0 +1,141 @@
+/** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { ManualClock } from '../src/domain/clock.ts';
+import { buildApp, type PayrailApp } from '../src/http/app.ts';
+import { createClient, type CreatedClient } from '../src/services/clients.ts';
+import { migrate, openStore, type Dialect, type Store } from '../src/store/db.ts';
+
+export const REDIRECT_URI = 'https://merchant.example/payment/return';
+export const VALID_IBAN = 'FR7630006000011234567890189';
+export const VALID_SIREN = '732829320';
+
+export function databases(): { dialect: Dialect; url: string | null }[] {
+  const pgUrl = inject('pgUrl');
+  return [{ dialect: 'sqlite', url: null }, ...(pgUrl ? [{ dialect: 'postgres' as const, url: pgUrl }] : [])];
+}
+
+export interface TestContext {
+  app: PayrailApp;
+  store: Store;
+  clock: ManualClock;
+  client: CreatedClient;
+  dialect: Dialect;
+  /** A service token with these scopes for the main client. */
+  token(scope: string | string[], client?: CreatedClient): Promise<string>;
+  /** Creates a payment with the main client's admin token and returns its id. */
+  createPayment(body?: Record<string, unknown>): Promise<number>;
+  scopedToken(paymentId: number, scope?: string | string[]): Promise<string>;
+  newClient(redirectUris?: string[], domain?: string): Promise<CreatedClient>;
+}
+
+/** Opens an isolated store: a fresh in-memory SQLite, or a fresh schema in the PostgreSQL test database. */
+export async function openTestStore(dialect: Dialect, url: string | null): Promise<{ store: Store; drop: () => Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const store = await openStore({ dataDir: ':memory:' });
+    await migrate(store);
+    return { store, drop: () => store.close() };
+  }
+  const schema = `payrail_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url! });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const store = await openStore({ databaseUrl: url!, pgSchema: schema, poolSize: 5 });
+  await migrate(store);
+  return {
+    store,
+    drop: async () => {
+      await store.close();
+      const cleanup = new pg.Client({ connectionString: url! });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
+
+export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'first_open_day', overrides: Record<string, unknown> = {}) {
+  const instruction: Record<string, unknown> = {
+    label: 'Test',
+    amount: 50.9,
+    currency: 'EUR',
+    execution_date_type: type,
+    beneficiary: { scheme_name: 'iban', identification: VALID_IBAN, label: 'ACME Corp.' },
+    beneficiary_identity: { kind: 'corporate', org_name: 'ACME Corp.', org_legal_status: 'SARL', scheme_name: 'siren', identification: VALID_SIREN },
+  };
+  if (type === 'deferred') instruction.execution_date = '2026-02-02';
+  return {
+    client_redirect_uri: REDIRECT_URI,
+    client_state: 'order-0042',
+    instructions: [instruction],
+    payer_identity: {
+      kind: 'individual', first_name: 'Germaine', last_name: 'Michu', birth_date: '1963-01-01', birth_city: 'Paris', birth_country: 'FR', nationality: 'French',
+    },
+    ...overrides,
+  };
+}
+
+/** Runs `fn` once per database, each with its own app, store, clock and client. */
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void): void {
+  for (const { dialect, url } of databases()) {
+    describe(`${name} [${dialect}]`, () => {
+      let context: TestContext | undefined;
+      let drop: (() => Promise<void>) | undefined;
+      beforeAll(async () => {
+        const opened = await openTestStore(dialect, url);
+        drop = opened.drop;
+        const store = opened.store;
+        const clock = new ManualClock('2026-01-15T10:00:00Z');
+        const app = await buildApp({ store, clock });
+        await app.ready();
+        const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
+        const token = async (scope: string | string[], who: CreatedClient = client) => {
+          const response = await app.inject({
+            method: 'POST', url: '/2.0/auth/token',
+            payload: { grant_type: 'client_credentials', client_id: who.client_id, client_secret: who.client_secret, scope },
+          });
+          if (response.statusCode !== 200) throw new Error(`token: ${response.body}`);
+          return response.json().token as string;
+        };
+        let adminToken: string | null = null;
+        context = {
+          app, store, clock, client, dialect, token,
+          async createPayment(body = guideBody()) {
+            adminToken ??= await token('payments:admin');
+            const response = await app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${adminToken}` }, payload: body });
+            if (response.statusCode !== 200) throw new Error(`create: ${response.body}`);
+            return response.json().id as number;
+          },
+          async scopedToken(paymentId, scope = ['payments:validate']) {
+            adminToken ??= await token('payments:admin');
+            const response = await app.inject({
+              method: 'POST', url: `/2.0/payments/${paymentId}/scopedtoken`, headers: { authorization: `Bearer ${adminToken}` }, payload: { scope },
+            });
+            if (response.statusCode !== 200) throw new Error(`scopedtoken: ${response.body}`);
+            return response.json().token as string;
+          },
+          newClient: (redirectUris = [REDIRECT_URI], domain) =>
+            createClient(store.db, { name: 'Other', redirectUris, now: clock.now(), ...(domain ? { domain } : {}) }),
+        };
+      });
+      afterAll(async () => {
+        await context?.app.close();
+        await drop?.();
+      });
+      fn(() => context!);
+    });
+  }
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Every error answer has the Powens body. */
+export function expectErrorBody(body: Record<string, unknown>): void {
+  if (typeof body.code !== 'string' || typeof body.description !== 'string' || !('message' in body) || typeof body.request_id !== 'number') {
+    throw new Error(`not a Powens error body: ${JSON.stringify(body)}`);
+  }
+}
