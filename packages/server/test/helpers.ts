@@ -99,19 +99,22 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
           if (response.statusCode !== 200) throw new Error(`token: ${response.body}`);
           return response.json().token as string;
         };
-        let adminToken: string | null = null;
+        // The admin token is cached, and minted again once tests have moved the clock past 20 minutes.
+        let cached: { token: string; at: number } | null = null;
+        const admin = async () => {
+          if (!cached || clock.now() - cached.at > 20 * 60 * 1000) cached = { token: await token('payments:admin'), at: clock.now() };
+          return cached.token;
+        };
         context = {
           app, store, clock, client, dialect, token,
           async createPayment(body = guideBody()) {
-            adminToken ??= await token('payments:admin');
-            const response = await app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${adminToken}` }, payload: body });
+            const response = await app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${await admin()}` }, payload: body });
             if (response.statusCode !== 200) throw new Error(`create: ${response.body}`);
             return response.json().id as number;
           },
           async scopedToken(paymentId, scope = ['payments:validate']) {
-            adminToken ??= await token('payments:admin');
             const response = await app.inject({
-              method: 'POST', url: `/2.0/payments/${paymentId}/scopedtoken`, headers: { authorization: `Bearer ${adminToken}` }, payload: { scope },
+              method: 'POST', url: `/2.0/payments/${paymentId}/scopedtoken`, headers: { authorization: `Bearer ${await admin()}` }, payload: { scope },
             });
             if (response.statusCode !== 200) throw new Error(`scopedtoken: ${response.body}`);
             return response.json().token as string;
