@@ -229,3 +229,17 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     expect([big.statusCode, big.json().code]).toEqual([413, 'payloadTooLarge']);
   });
 });
+
+describeEachDb('exact amounts', (ctx) => {
+  it('reads the JSON number text, not a float: 0.30000000000000001 EUR has too many decimals', async () => {
+    const admin = await ctx().token('payments:admin');
+    const text = JSON.stringify(guideBody()).replace('"amount":50.9', '"amount":0.30000000000000001');
+    const response = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: text });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().field).toBe('instructions[0].amount');
+    const big = JSON.stringify(guideBody()).replace('"amount":50.9', '"amount":9007199254740.99');
+    const ok = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: big });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('"amount":9007199254740.9900000000');
+  });
+});

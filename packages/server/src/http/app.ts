@@ -23,14 +23,27 @@ export interface AppOptions {
   trustProxy?: boolean;
 }
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  pattern: RegExp;
+  access: unknown;
+}
+
 export interface AppContext {
   store: Store;
   clock: Clock;
+  /** Every registered route, with its access rule (tests check that none lacks one). */
+  routes: RouteInfo[];
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     payrail: AppContext;
+  }
+  interface FastifyRequest {
+    /** The JSON body's exact text (idempotency compares it). */
+    rawBody: string | null;
   }
 }
 
@@ -54,16 +67,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => String(nextRequestId++),
     trustProxy: options.trustProxy ?? false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    ajv: { customOptions: { coerceTypes: 'array', allErrors: false, removeAdditional: false } },
+    // No type coercion: a body with [[1]] as an amount or 123 as a label is refused, not reinterpreted.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const context: AppContext = { store: options.store, clock: options.clock ?? systemClock };
+  const context: AppContext = { store: options.store, clock: options.clock ?? systemClock, routes: [] };
   app.decorate('payrail', context);
   app.decorateRequest('principal', null);
+  app.decorateRequest('rawBody', null);
 
   // Bodies are JSON; amounts keep their exact decimal text (see json.ts). Forms only on /auth/token.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    request.rawBody = body as string;
     try {
       done(null, parseJsonBody(body as string));
     } catch (error) {
@@ -76,15 +92,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
   // 405 for a known path with another method, 404 otherwise.
-  const routePatterns: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
-    for (const method of methods) routePatterns.push({ method, pattern });
+    for (const method of methods) context.routes.push({ method, url: route.url, pattern, access: route.config?.access });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const allowed = [...new Set(routePatterns.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const allowed = [...new Set(context.routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length) {
       reply.header('allow', allowed.join(', '));
       return sendError(request, reply, new ApiError('methodNotAllowed', `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`));
@@ -93,6 +108,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
+  // No text column (SQLite or PostgreSQL) may hold a NUL byte: refuse it up front, naming the field.
+  app.addHook('preValidation', async (request) => {
+    const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
+    if (field !== null) throw new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' });
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
@@ -129,6 +149,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(docsRoutes, { prefix: '/2.0' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
+}
+
+/** Path of the first string (key or value) holding U+0000, or null. */
+export function findNulByte(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNulByte(item, `${path}[${i}]`, depth + 1);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = findNulByte(item, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 export type PayrailApp = Awaited<ReturnType<typeof buildApp>>;

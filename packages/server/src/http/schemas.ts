@@ -63,7 +63,8 @@ const identityProperties = {
 };
 export const IdentityRequest = Type.Object(identityProperties, { title: 'Identity' });
 
-const Amount = Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.String({ maxLength: 40 })], {
+// String first: the JSON parser hands amounts over as their exact decimal text, and Ajv must not coerce it to a float.
+const Amount = Type.Union([Type.String({ maxLength: 40 }), Type.Number({ exclusiveMinimum: 0 })], {
   description: 'Amount as a decimal number (or decimal string) in the currency unit; no more decimals than the currency has.',
 });
 

@@ -61,7 +61,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rawKey = request.headers['idempotency-key'];
       const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
       if (key !== undefined) {
-        const hash = requestHash('POST', request.url, JSON.stringify(request.body));
+        const hash = requestHash('POST', request.url, request.rawBody ?? '');
         const claim = await claimIdempotencyKey(store.db, clock, principal.clientRef, key, hash);
         if (claim.kind === 'replay') {
           return reply.code(claim.status as 200).header('idempotent-replayed', 'true').type('application/json').serializer((b: unknown) => b as string).send(claim.body);

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type PayrailApp } from '../src/http/app.ts';
+import { openStore, type Store } from '../src/store/db.ts';
+
+describe('OpenAPI document and API reference', () => {
+  let store: Store;
+  let app: PayrailApp;
+  beforeAll(async () => {
+    store = await openStore({ dataDir: ':memory:' });
+    app = await buildApp({ store });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('is committed and up to date (regenerate with `npm run openapi`)', () => {
+    const committed = readFileSync(new URL('../../../docs/openapi.json', import.meta.url), 'utf8');
+    expect(committed).toBe(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+  });
+
+  it('is OpenAPI 3.1 and describes every API route', async () => {
+    const response = await app.inject({ url: '/2.0/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/2.0/auth/token', '/2.0/payments', '/2.0/payments/{id}', '/2.0/payments/{id}/scopedtoken']);
+    expect(doc.paths['/2.0/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['client_redirect_uri', 'instructions']);
+  });
+
+  it('serves a readable reference page under a strict Content-Security-Policy', async () => {
+    const page = await app.inject({ url: '/2.0/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(page.body).toContain('/2.0/payments/{id}/scopedtoken');
+    expect(page.body).toContain('client_redirect_uri');
+    expect(page.body).not.toMatch(/<script/i);
+    const css = await app.inject({ url: '/2.0/assets/docs.css' });
+    expect(css.headers['content-type']).toContain('text/css');
+  });
+
+  it('declares an access rule on every route (scopes are checked everywhere)', () => {
+    const routes = app.payrail.routes;
+    expect(routes.length).toBeGreaterThan(5);
+    expect(routes.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.url}`)).toEqual([]);
+    const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
+    expect(publicRoutes).toEqual([
+      'GET /2.0/assets/docs.css', 'GET /2.0/docs', 'GET /2.0/openapi.json', 'GET /health',
+      'HEAD /2.0/assets/docs.css', 'HEAD /2.0/docs', 'HEAD /2.0/openapi.json', 'HEAD /health', 'POST /2.0/auth/token',
+    ]);
+  });
+});
