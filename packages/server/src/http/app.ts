@@ -109,18 +109,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
   // No text column (SQLite or PostgreSQL) may hold a NUL byte: refuse it up front, naming the field.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
-    if (field !== null) throw new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' });
+    done(field === null ? undefined : new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' }));
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
 
   await app.register(swagger, {

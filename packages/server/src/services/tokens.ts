@@ -20,6 +20,7 @@ export interface Principal {
   /** Set when the token is bound to one payment. */
   paymentId: number | null;
   redirectUris: readonly string[];
+  expiresAt: number;
 }
 
 export interface TokenRequest {
@@ -60,8 +61,32 @@ export async function issueServiceToken(db: Kysely<Database>, clock: Clock, body
   return { token, scope: scopes.join(' '), token_type: 'Bearer' as const, expires_in: SERVICE_TOKEN_TTL_SECONDS };
 }
 
+/**
+ * Authenticated principals are kept a few seconds per store, so that a burst of requests with one
+ * token costs one lookup. An entry never outlives its token, and the cache is bounded.
+ */
+const PRINCIPAL_CACHE_MS = 5_000;
+const PRINCIPAL_CACHE_MAX = 10_000;
+const principalCaches = new WeakMap<object, Map<string, { principal: Principal; until: number }>>();
+
 export async function authenticate(db: Kysely<Database>, clock: Clock, token: string): Promise<Principal | null> {
   if (token.length === 0 || token.length > 512) return null;
+  const hash = tokenHash(token);
+  const now = clock.now();
+  let cache = principalCaches.get(db);
+  if (!cache) principalCaches.set(db, (cache = new Map()));
+  const cached = cache.get(hash);
+  if (cached && cached.until > now) return cached.principal;
+  if (cached) cache.delete(hash);
+  const principal = await lookupPrincipal(db, hash, now);
+  if (principal) {
+    if (cache.size >= PRINCIPAL_CACHE_MAX) cache.clear();
+    cache.set(hash, { principal, until: Math.min(now + PRINCIPAL_CACHE_MS, principal.expiresAt) });
+  }
+  return principal;
+}
+
+async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number): Promise<Principal | null> {
   const row = await db
     .selectFrom('tokens')
     .innerJoin('clients', 'clients.id', 'tokens.client_ref')
@@ -75,10 +100,10 @@ export async function authenticate(db: Kysely<Database>, clock: Clock, token: st
       'clients.client_id as clientId',
       'clients.redirect_uris as redirectUris',
     ])
-    .where('tokens.token_hash', '=', tokenHash(token))
+    .where('tokens.token_hash', '=', hash)
     .executeTakeFirst();
-  if (!row || row.expiresAt <= clock.now()) return null;
-  return {
+  if (!row || row.expiresAt <= now) return null;
+  return Object.freeze({
     tokenId: row.tokenId,
     clientRef: row.clientRef,
     clientId: row.clientId,
@@ -86,7 +111,8 @@ export async function authenticate(db: Kysely<Database>, clock: Clock, token: st
     scopes: row.scopes.split(' '),
     paymentId: row.paymentId,
     redirectUris: JSON.parse(row.redirectUris) as string[],
-  };
+    expiresAt: row.expiresAt,
+  });
 }
 
 /**
