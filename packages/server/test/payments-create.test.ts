@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI, VALID_IBAN, VALID_SIREN } from './helpers.ts';
 
-const EXAMPLES = new URL('../../../../shared/spec/examples/', import.meta.url);
+const EXAMPLES = new URL('./fixtures/powens-guide/', import.meta.url);
 
 /** A guide example made valid: real IBAN and SIREN, a future execution date (the test clock is 2026-01-15). */
 function example(name: string): Record<string, any> {
