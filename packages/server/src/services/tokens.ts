@@ -30,6 +30,29 @@ export interface TokenRequest {
   scope?: unknown;
 }
 
+/** Creates a random token and stores only its hash; returns the token, which is shown once. */
+async function storeToken(
+  db: Kysely<Database>,
+  clock: Clock,
+  grant: { clientRef: number; domainId: number; scopes: readonly string[]; paymentId: number | null; ttlSeconds: number },
+): Promise<string> {
+  const token = newToken();
+  const now = clock.now();
+  await db
+    .insertInto('tokens')
+    .values({
+      token_hash: tokenHash(token),
+      client_ref: grant.clientRef,
+      domain_id: grant.domainId,
+      scopes: grant.scopes.join(' '),
+      payment_id: grant.paymentId,
+      expires_at: now + grant.ttlSeconds * 1000,
+      created_at: now,
+    })
+    .execute();
+  return token;
+}
+
 const BAD_CREDENTIALS = 'client_id or client_secret is wrong';
 
 export async function issueServiceToken(db: Kysely<Database>, clock: Clock, body: TokenRequest) {
@@ -44,20 +67,7 @@ export async function issueServiceToken(db: Kysely<Database>, clock: Clock, body
   const ok = await verifySecret(body.client_secret.slice(0, 1024), client?.secret_hash ?? null);
   if (!client || !ok) throw new ApiError('unauthorized', BAD_CREDENTIALS);
 
-  const token = newToken();
-  const now = clock.now();
-  await db
-    .insertInto('tokens')
-    .values({
-      token_hash: tokenHash(token),
-      client_ref: client.id,
-      domain_id: client.domain_id,
-      scopes: scopes.join(' '),
-      payment_id: null,
-      expires_at: now + SERVICE_TOKEN_TTL_SECONDS * 1000,
-      created_at: now,
-    })
-    .execute();
+  const token = await storeToken(db, clock, { clientRef: client.id, domainId: client.domain_id, scopes, paymentId: null, ttlSeconds: SERVICE_TOKEN_TTL_SECONDS });
   return { token, scope: scopes.join(' '), token_type: 'Bearer' as const, expires_in: SERVICE_TOKEN_TTL_SECONDS };
 }
 
@@ -129,20 +139,7 @@ export async function issueScopedToken(db: Kysely<Database>, clock: Clock, princ
       throw new ApiError('forbidden', `this token cannot grant ${scope}`, { field: 'scope' });
     }
   }
-  const token = newToken();
-  const now = clock.now();
-  await db
-    .insertInto('tokens')
-    .values({
-      token_hash: tokenHash(token),
-      client_ref: principal.clientRef,
-      domain_id: principal.domainId,
-      scopes: scopes.join(' '),
-      payment_id: paymentId,
-      expires_at: now + SCOPED_TOKEN_TTL_SECONDS * 1000,
-      created_at: now,
-    })
-    .execute();
+  const token = await storeToken(db, clock, { clientRef: principal.clientRef, domainId: principal.domainId, scopes, paymentId, ttlSeconds: SCOPED_TOKEN_TTL_SECONDS });
   return { token, scope: scopes.join(' '), id_payment: paymentId, expires_in: SCOPED_TOKEN_TTL_SECONDS };
 }
 
