@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
-import { openStore, type Store } from '../src/store/db.ts';
+import { migrate, openStore, type Store } from '../src/store/db.ts';
 
 describe('OpenAPI document and API reference', () => {
   let store: Store;
   let app: PayrailApp;
   beforeAll(async () => {
     store = await openStore({ dataDir: ':memory:' });
+    await migrate(store);
     app = await buildApp({ store });
     await app.ready();
   });
@@ -26,7 +27,10 @@ describe('OpenAPI document and API reference', () => {
     expect(response.statusCode).toBe(200);
     const doc = response.json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/2.0/auth/token', '/2.0/payments', '/2.0/payments/{id}', '/2.0/payments/{id}/scopedtoken']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/2.0/auth/token', '/2.0/connectors', '/2.0/connectors/{uuid}', '/2.0/payments', '/2.0/payments/{id}',
+      '/2.0/payments/{id}/incompatibilities', '/2.0/payments/{id}/scopedtoken',
+    ]);
     expect(doc.paths['/2.0/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['client_redirect_uri', 'instructions']);
   });
 
@@ -48,9 +52,12 @@ describe('OpenAPI document and API reference', () => {
     expect(routes.length).toBeGreaterThan(5);
     expect(routes.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.url}`)).toEqual([]);
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
+    const gets = (path: string) => [`GET ${path}`, `HEAD ${path}`];
     expect(publicRoutes).toEqual([
-      'GET /2.0/assets/docs.css', 'GET /2.0/docs', 'GET /2.0/openapi.json', 'GET /health',
-      'HEAD /2.0/assets/docs.css', 'HEAD /2.0/docs', 'HEAD /2.0/openapi.json', 'HEAD /health', 'POST /2.0/auth/token',
-    ]);
+      ...gets('/2.0/assets/docs.css'), ...gets('/2.0/assets/payrail.css'), ...gets('/2.0/auth/webview/:lang/flow'), ...gets('/2.0/auth/webview/:lang/payment'),
+      ...gets('/2.0/auth/webview/payment'), ...gets('/2.0/connectors'), ...gets('/2.0/connectors/:uuid'), ...gets('/2.0/docs'), ...gets('/2.0/openapi.json'),
+      ...gets('/2.0/testbank/authorize'), ...gets('/health'),
+      'POST /2.0/auth/token', 'POST /2.0/auth/webview/:lang/flow', 'POST /2.0/testbank/authorize',
+    ].sort());
   });
 });

@@ -26,6 +26,7 @@ const USAGE = `payrail ${PAYRAIL_VERSION} — pay-by-bank server compatible with
 
 Usage:
   payrail serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
+                [--public-url URL] [--test-connector-step-seconds N]
   payrail migrate [--data-dir DIR] [--database-url URL]
   payrail client create --name NAME --redirect-uri URL [--redirect-uri URL…] [--domain NAME] [--json]
   payrail openapi [--output FILE]
@@ -58,6 +59,8 @@ async function serve(args: string[], env: Env): Promise<void> {
     port: { type: 'string' },
     host: { type: 'string' },
     'log-level': { type: 'string' },
+    'public-url': { type: 'string' },
+    'test-connector-step-seconds': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
@@ -70,7 +73,7 @@ async function serve(args: string[], env: Env): Promise<void> {
         `${JSON.stringify({ client_id: demo.client_id, client_secret: demo.client_secret, redirect_uris: demo.redirect_uris })}\n`,
     );
   }
-  const app = await buildApp({ store, logger: { level: config.logLevel } });
+  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
@@ -135,6 +138,7 @@ async function openapiCommand(args: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(USAGE);
   const store = await openStore({ dataDir: ':memory:' });
   try {
+    await migrate(store);
     const app = await buildApp({ store });
     await app.ready();
     const text = `${JSON.stringify(app.swagger(), null, 2)}\n`;

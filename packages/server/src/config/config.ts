@@ -9,6 +9,8 @@ export interface ServerConfig {
   databaseUrl: string | null;
   logLevel: string;
   jobs: boolean;
+  publicUrl: string | null;
+  testConnectorStepSeconds: number;
 }
 
 export interface OptionSpec {
@@ -24,6 +26,13 @@ export const SERVER_OPTIONS = {
   dataDir: { flag: 'data-dir', env: 'PAYRAIL_DATA_DIR', description: 'folder of the embedded SQLite database', default: '.payrail' },
   databaseUrl: { flag: 'database-url', env: 'PAYRAIL_DATABASE_URL', description: 'PostgreSQL URL (postgres://…); the embedded database when absent' },
   logLevel: { flag: 'log-level', env: 'PAYRAIL_LOG_LEVEL', description: 'fatal, error, warn, info, debug or trace', default: 'info' },
+  publicUrl: { flag: 'public-url', env: 'PAYRAIL_PUBLIC_URL', description: 'URL payers reach Payrail at (for bank and webview links); the request host when absent' },
+  testConnectorStepSeconds: {
+    flag: 'test-connector-step-seconds',
+    env: 'PAYRAIL_TEST_CONNECTOR_STEP_SECONDS',
+    description: "length of a test connector scenario step for first-open-day payments (instant: 1/60 of it)",
+    default: '900',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export class ConfigError extends Error {}
@@ -50,5 +59,23 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   }
   const logLevel = pick(SERVER_OPTIONS.logLevel, flags, env)!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  return Object.freeze({ port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true });
+  const publicUrl = pick(SERVER_OPTIONS.publicUrl, flags, env) ?? null;
+  if (publicUrl !== null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(publicUrl);
+    } catch {
+      url = null;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash) throw new ConfigError('--public-url must be an http(s) URL without query string');
+  }
+  const stepText = pick(SERVER_OPTIONS.testConnectorStepSeconds, flags, env)!;
+  const testConnectorStepSeconds = Number(stepText);
+  if (!/^\d+(\.\d+)?$/.test(stepText) || testConnectorStepSeconds <= 0 || testConnectorStepSeconds > 86400) {
+    throw new ConfigError(`--test-connector-step-seconds must be a number of seconds between 0 and 86400, got "${stepText}"`);
+  }
+  return Object.freeze({
+    port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
+  });
 }

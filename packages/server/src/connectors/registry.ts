@@ -1,36 +1,33 @@
-/**
- * The connectors Payrail knows. The test connector carries Powens' UUID so that client code
- * written against the Powens sandbox runs unchanged. (Its bank behaviour comes with the webview work.)
- */
-export interface ConnectorDescriptor {
-  id: number;
-  uuid: string;
-  name: string;
-  slug: string;
-  products: readonly string[];
-  countries: readonly string[];
+/** The connectors Payrail knows, by UUID and by numeric id. */
+import { testConnector } from './test-connector.ts';
+import type { Connector, ConnectorDescriptor } from './types.ts';
+
+const CONNECTORS: readonly Connector[] = [testConnector];
+
+export function allConnectors(): readonly Connector[] {
+  return CONNECTORS;
 }
 
-export const TEST_CONNECTOR: ConnectorDescriptor = Object.freeze({
-  id: 40,
-  uuid: '338178e6-3d01-564f-9a7b-52ca442459bf',
-  name: 'Connecteur de test',
-  slug: 'test',
-  products: ['pay'],
-  countries: ['FR', 'DE', 'ES', 'IT', 'NL', 'BE', 'PT', 'GB'],
-});
+export function connectorByUuid(uuid: string): Connector | undefined {
+  const wanted = uuid.toLowerCase();
+  return CONNECTORS.find((c) => c.descriptor.uuid === wanted);
+}
 
-const CONNECTORS: readonly ConnectorDescriptor[] = [TEST_CONNECTOR];
+export function connectorById(id: number): Connector | undefined {
+  return CONNECTORS.find((c) => c.descriptor.id === id);
+}
 
 export function findConnectorByUuid(uuid: string): ConnectorDescriptor | undefined {
-  const wanted = uuid.toLowerCase();
-  return CONNECTORS.find((c) => c.uuid === wanted);
+  return connectorByUuid(uuid)?.descriptor;
 }
 
 export function findConnectorById(id: number): ConnectorDescriptor | undefined {
-  return CONNECTORS.find((c) => c.id === id);
+  return connectorById(id)?.descriptor;
 }
 
 export function isPayConnector(connector: ConnectorDescriptor): boolean {
   return connector.products.includes('pay');
 }
+
+export const TEST_CONNECTOR = testConnector.descriptor;
+export type { ConnectorDescriptor };

@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'A request with this Idempotency-Key is still being processed.',
   },
+  invalidState: { status: 409, description: "The payment's state does not allow this operation." },
   payloadTooLarge: { status: 413, description: 'The request body is too large.' },
   unsupportedMediaType: { status: 415, description: 'The request body has an unsupported content type.' },
   idempotencyKeyReused: {

@@ -1,6 +1,8 @@
 /** The app factory: builds the Fastify instance (never listens), so tests drive it in-process. */
 import { randomInt } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { installationSecret } from '../services/installation.ts';
+import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
@@ -13,6 +15,10 @@ import { ErrorBody, PaymentResponse } from './schemas.ts';
 import { authTokenRoutes } from './routes/auth-token.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { paymentActionRoutes } from './routes/payment-actions.ts';
+import { connectorRoutes } from './routes/connectors.ts';
+import { testbankRoutes } from './routes/testbank.ts';
+import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 export interface AppOptions {
@@ -21,6 +27,10 @@ export interface AppOptions {
   /** pino options, or false for no logs (tests). */
   logger?: boolean | Record<string, unknown>;
   trustProxy?: boolean;
+  /** URL payers reach Payrail at; the request's own origin when null. */
+  publicUrl?: string | null;
+  /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
+  testConnectorStepMs?: number;
 }
 
 export interface RouteInfo {
@@ -35,6 +45,11 @@ export interface AppContext {
   clock: Clock;
   /** Every registered route, with its access rule (tests check that none lacks one). */
   routes: RouteInfo[];
+  secret: string;
+  publicUrl: string | null;
+  testStepMs: number;
+  /** The environment the validation services need, for one request. */
+  actions(request: FastifyRequest): ActionEnvironment;
 }
 
 declare module 'fastify' {
@@ -71,7 +86,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const context: AppContext = { store: options.store, clock: options.clock ?? systemClock, routes: [] };
+  const clock = options.clock ?? systemClock;
+  const secret = await installationSecret(options.store.db, 'signing');
+  const context: AppContext = {
+    store: options.store,
+    clock,
+    routes: [],
+    secret,
+    publicUrl: options.publicUrl ?? null,
+    testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
+    actions(request) {
+      const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
+      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs };
+    },
+  };
   app.decorate('payrail', context);
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);
@@ -137,6 +165,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       tags: [
         { name: 'auth', description: 'Service and payment-scoped tokens' },
         { name: 'payments', description: 'Payments' },
+        { name: 'validation', description: 'Payment validation: what a (custom) validation webview does' },
+        { name: 'connectors', description: 'Banks' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -147,6 +177,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authTokenRoutes, { prefix: '/2.0' });
   await app.register(paymentRoutes, { prefix: '/2.0' });
   await app.register(docsRoutes, { prefix: '/2.0' });
+  await app.register(paymentActionRoutes, { prefix: '/2.0' });
+  await app.register(connectorRoutes, { prefix: '/2.0' });
+  await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(webviewRoutes, { prefix: '/2.0' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }

@@ -51,7 +51,7 @@ export function paymentView(payment: PaymentRow, instructions: readonly Instruct
     action: payment.action,
     error_code: payment.error_code,
     error_description: payment.error_description,
-    fields: [],
+    fields: payment.fields === null ? [] : JSON.parse(payment.fields),
     validate_uri: payment.validate_uri,
     connector_uuid: payment.connector_uuid,
     id_connector: payment.id_connector,

@@ -59,6 +59,10 @@ export async function createPayment(
       register_date: now,
       validate_date: null,
       updated_at: now,
+      webview_url: null,
+      fields: null,
+      connector_data: null,
+      bank_status: null,
     };
     const { id } = await trx.insertInto('payments').values(paymentValues).returning('id').executeTakeFirstOrThrow();
     const instructionValues = input.instructions.map((i) => ({
@@ -84,7 +88,7 @@ export async function createPayment(
       .values({ payment_id: id, type: 'created', from_state: null, to_state: 'created', data: null, created_at: now })
       .execute();
     const record: PaymentRecord = {
-      payment: { id, ...paymentValues },
+      payment: { id, version: 0, ...paymentValues },
       instructions: instructionValues.map((values, index) => ({ id: ids[index]!.id, ...values })),
     };
     const body = JSON.stringify(paymentView(record.payment, record.instructions, options.showSensitive));

@@ -51,6 +51,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0002_validation': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Optimistic concurrency: every update of a payment checks and bumps its version.
+          `alter table payments add column version integer not null default 0`,
+          `alter table payments add column webview_url text`,
+          `alter table payments add column fields text`, // JSON array of PaymentField for additionalInformationNeeded
+          `alter table payments add column connector_data text`, // opaque JSON the connector returned last time
+          `alter table payments add column bank_status text`, // the bank's own status code, kept beside ours for support
+          // Secrets of this installation (HMAC key for signed URLs and forms), shared by every process.
+          `create table installation_secrets (name text primary key, value text not null)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

@@ -58,6 +58,11 @@ export interface PaymentsTable {
   register_date: number;
   validate_date: number | null;
   updated_at: number;
+  version: Generated<number>;
+  webview_url: string | null;
+  fields: string | null;
+  connector_data: string | null;
+  bank_status: string | null;
 }
 
 export interface InstructionsTable {
@@ -100,7 +105,13 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+export interface InstallationSecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
+  installation_secrets: InstallationSecretsTable;
   domains: DomainsTable;
   clients: ClientsTable;
   tokens: TokensTable;
@@ -111,6 +122,7 @@ export interface Database {
 }
 
 export type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentUpdate = Partial<Omit<Selectable<PaymentsTable>, 'id' | 'domain_id' | 'client_ref' | 'version'>>;
 export type InstructionRow = Selectable<InstructionsTable>;
 export type NewPaymentRow = Insertable<PaymentsTable>;
 export type ClientRow = Selectable<ClientsTable>;

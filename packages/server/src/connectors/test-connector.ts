@@ -1,0 +1,206 @@
+/**
+ * Powens' test connector ("Connecteur de test", spec §8), with its UUID and every scenario:
+ * `use_case_pay` values and the legacy label grammar (`pdng/done - My label`). Its simulated bank
+ * page is served by Payrail (src/http/routes/testbank.ts). Times come from the context's clock.
+ */
+import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, PaymentField, PaymentSettings } from './types.ts';
+
+export const TEST_CONNECTOR_UUID = '338178e6-3d01-564f-9a7b-52ca442459bf';
+
+export const USE_CASES = [
+  'legacy', 'redirect', 'redirect_no_confirmation', 'decoupled', 'decoupled_cancelled', 'decoupled_expired',
+  'otp_sms', 'otp_plus_decoupled', 'account_choice',
+] as const;
+export type UseCase = (typeof USE_CASES)[number];
+
+/** Decoupled approvals complete ≈10 s after they start; an expiring one after ≈20 s. */
+export const DECOUPLED_DELAY_MS = 10_000;
+export const DECOUPLED_EXPIRY_MS = 20_000;
+export const OTP_CODE = '1234';
+
+const settings: PaymentSettings = {
+  available_validate_mechanisms: ['webauth'],
+  beneficiary_types: ['iban', 'sort_code_account_number'],
+  execution_date_types: ['first_open_day', 'instant', 'deferred', 'periodic'],
+  execution_frequencies: ['weekly', 'two-weekly', 'monthly', 'two-monthly', 'quarterly', 'four-monthly', 'semiannually', 'yearly'],
+  maximum_number_of_instructions: 100,
+  providing_payer_account: 'optional',
+  partial_status_tracking: [],
+  is_app_to_app_used: { android: false, ios: false },
+  bank_provides_payer_account: false,
+  bank_provides_payer_label: false,
+  transfer_date_types_where_trusted_beneficiary_required: [],
+  cancellation_available: true,
+  minimum_amount: { first_open_day: '0.01', instant: '0.01', deferred: '0.01', periodic: '0.01' },
+  maximum_amount: null,
+  minimum_date_delta_days: 1,
+  maximum_date_delta_days: 365,
+  currencies: ['EUR', 'GBP'],
+  bulk_execution_date_types: ['first_open_day', 'instant', 'deferred'],
+  bulk_providing_payer_account: 'optional',
+  trusted_beneficiaries_required_for_bulk: false,
+};
+
+const useCaseField: PaymentField = {
+  name: 'use_case_pay',
+  type: 'list',
+  label: 'Use case',
+  required: false,
+  regex: null,
+  auth_mechanisms: ['webauth'],
+  values: USE_CASES.map((value) => ({ label: value, value })),
+};
+
+const OTP_FIELD: PaymentField = { name: 'openapisms', type: 'text', label: `Enter the code received by SMS (code = ${OTP_CODE})`, required: true, regex: '^[0-9]{4,8}$', default: null };
+const ACCOUNT_FIELD: PaymentField = {
+  name: 'account_id',
+  type: 'list',
+  label: 'Choose the account to pay from',
+  required: true,
+  regex: null,
+  default: null,
+  values: [
+    { label: 'Main account', value: 'main' },
+    { label: 'Second account', value: 'snd' },
+  ],
+};
+
+/** Legacy scenario: the first instruction's label, text before the first '-', as up to 3 '/'-separated tokens. */
+const TOKENS = { pdng: 'pending', canc: 'rejected', rjct: 'rejected', err: 'rejected', bug: 'rejected', done: 'done' } as const;
+type Token = keyof typeof TOKENS;
+const TOKEN_ERRORS: Partial<Record<Token, [string, string]>> = {
+  canc: ['CancelledByUser', 'The payment was cancelled by the user at the bank.'],
+  rjct: ['noSpecifiedReason', 'The bank rejected the payment.'],
+  err: ['invalidAmount', 'The bank rejected the payment: invalid amount.'],
+  bug: ['bug', 'An error occurred during the initiation of the payment.'],
+};
+
+export function legacyScenario(label: string): Token[] {
+  const head = label.split('-')[0]!.trim().toLowerCase();
+  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => t in TOKENS).slice(0, 3);
+  if (tokens.length === 0) return ['done'];
+  const last = tokens[tokens.length - 1]!;
+  return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;
+}
+
+function tokenOutcome(token: Token, data: Record<string, unknown>, step: number): ConnectorOutcome {
+  const state = TOKENS[token];
+  const error = TOKEN_ERRORS[token];
+  return { kind: 'state', state, error_code: error?.[0] ?? null, error_description: error?.[1] ?? null, bank_status: `TEST_${token.toUpperCase()}_${step}`, data };
+}
+
+function stepMs(payment: ConnectorPayment, ctx: ConnectorContext): number {
+  return payment.execution_date_type === 'instant' ? Math.max(1, Math.round(ctx.testStepMs / 60)) : ctx.testStepMs;
+}
+
+function bankPageUri(payment: ConnectorPayment, ctx: ConnectorContext, purpose: string): string {
+  const value = `${payment.id}.${purpose}`;
+  return `${ctx.baseUrl}/2.0/testbank/authorize?payment=${payment.id}&purpose=${purpose}&sig=${ctx.sign(value)}`;
+}
+
+function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
+  if (useCase === 'legacy') {
+    const tokens = legacyScenario(payment.instructions[0]?.label ?? '');
+    return tokenOutcome(tokens[0]!, { ...data, tokens, approved_at: ctx.now }, 0);
+  }
+  return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
+}
+
+function decoupled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
+  return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data: { ...data, decoupled_since: ctx.now } };
+}
+
+export const testConnector: Connector = {
+  descriptor: {
+    id: 40,
+    uuid: TEST_CONNECTOR_UUID,
+    name: 'Connecteur de test',
+    slug: 'test',
+    hidden: false,
+    beta: false,
+    color: '0b6bcb',
+    countries: ['FR', 'BE', 'DE', 'ES', 'IT', 'NL', 'PT', 'GB'],
+    products: ['pay'],
+    capabilities: ['transfer', 'onetimepayment'],
+    payment_settings: settings,
+    payment_fields: [useCaseField],
+  },
+
+  async start(payment, input, ctx) {
+    const raw = input.fields.use_case_pay ?? 'legacy';
+    const useCase: UseCase = (USE_CASES as readonly string[]).includes(raw) ? (raw as UseCase) : 'legacy';
+    const data = { use_case: useCase };
+    switch (useCase) {
+      case 'legacy':
+      case 'redirect':
+      case 'redirect_no_confirmation':
+        return { kind: 'redirect', validate_uri: bankPageUri(payment, ctx, 'validate'), data };
+      case 'decoupled':
+      case 'decoupled_cancelled':
+      case 'decoupled_expired':
+        return decoupled(data, ctx);
+      case 'otp_sms':
+      case 'otp_plus_decoupled':
+        return { kind: 'fields', fields: [OTP_FIELD], data };
+      case 'account_choice':
+        return { kind: 'fields', fields: [ACCOUNT_FIELD], data };
+    }
+  },
+
+  async bankReturn(payment, params, ctx) {
+    const data = payment.data ?? {};
+    const useCase = (data.use_case as UseCase) ?? 'legacy';
+    if (params.decision === 'refuse') {
+      return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The payment was refused by the user at the bank.', bank_status: 'RJCT', data };
+    }
+    if (params.decision !== 'approve') return { kind: 'redirect', validate_uri: bankPageUri(payment, ctx, 'validate'), data };
+    return afterApproval(useCase, payment, ctx, data);
+  },
+
+  async resume(payment, ctx) {
+    const data = payment.data ?? {};
+    const since = Number(data.decoupled_since ?? ctx.now);
+    const useCase = data.use_case as UseCase;
+    const elapsed = ctx.now - since;
+    if (useCase === 'decoupled_expired') {
+      if (elapsed < DECOUPLED_EXPIRY_MS) return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data };
+      return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The decoupled validation has expired.', bank_status: 'RJCT', data };
+    }
+    if (elapsed < DECOUPLED_DELAY_MS) return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data };
+    if (useCase === 'decoupled_cancelled') {
+      return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU cancelled the payment on the decoupled channel.', bank_status: 'RJCT', data };
+    }
+    return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
+  },
+
+  async submitFields(payment, fields, ctx) {
+    const data = payment.data ?? {};
+    const useCase = data.use_case as UseCase;
+    if (useCase === 'account_choice') {
+      if (fields.account_id === 'main') return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
+      return { kind: 'state', state: 'rejected', error_code: 'invalidEmitter', error_description: 'Please select the main account.', bank_status: 'RJCT', data };
+    }
+    if (fields.openapisms !== OTP_CODE) {
+      return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The SMS code is wrong.', bank_status: 'RJCT', data };
+    }
+    if (useCase === 'otp_plus_decoupled') return decoupled(data, ctx);
+    return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
+  },
+
+  async psuValidate(payment, agreed, ctx) {
+    const data = payment.data ?? {};
+    if (!agreed) return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU declined the payment.', bank_status: 'RJCT', data };
+    return afterApproval((data.use_case as UseCase) ?? 'legacy', payment, ctx, data);
+  },
+
+  /** Legacy scenarios move one token per step after approval (15 min first open day, 15 s instant). */
+  async status(payment, ctx) {
+    const data = payment.data ?? {};
+    const tokens = data.tokens as Token[] | undefined;
+    if (!tokens || typeof data.approved_at !== 'number') return null;
+    const step = Math.min(tokens.length - 1, Math.floor((ctx.now - data.approved_at) / stepMs(payment, ctx)));
+    const current = Number(data.step ?? 0);
+    if (step <= current) return null;
+    return tokenOutcome(tokens[step]!, { ...data, step }, step);
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * The test connector's simulated bank authentication page. The URL is signed by Payrail (the
+ * connector put it in validate_uri); approving or refusing is a POST carrying that signature, so a
+ * forged or replayed form changes nothing.
+ */
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { ApiError } from '../../domain/errors.ts';
+import { formatMinorUnits } from '../../domain/money.ts';
+import { bankReturn, verifySignature } from '../../services/payment-actions.ts';
+import { html } from '../html.ts';
+import { PAGE_CSP } from '../app.ts';
+import { page } from '../../webview/layout.ts';
+
+const Params = Type.Object({
+  payment: Type.String({ pattern: '^[0-9]{1,15}$' }),
+  purpose: Type.String({ maxLength: 20 }),
+  sig: Type.String({ maxLength: 100 }),
+});
+
+function sendPage(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(body);
+}
+
+function problemPage(reply: FastifyReply, status: number, message: string) {
+  return sendPage(reply, status, page({ lang: 'en', title: 'Test bank', body: html`<h1>Test bank</h1><p class="error" role="alert">${message}</p>` }));
+}
+
+export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, secret } = app.payrail;
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  async function load(query: { payment: string; purpose: string; sig: string }) {
+    if (!verifySignature(secret, `${query.payment}.${query.purpose}`, query.sig)) return null;
+    return store.db.selectFrom('payments').selectAll().where('id', '=', Number(query.payment)).executeTakeFirst() ?? null;
+  }
+
+  app.get('/testbank/authorize', { config: { access: 'public' }, schema: { hide: true, querystring: Params } }, async (request, reply) => {
+    const payment = await load(request.query);
+    if (!payment) return problemPage(reply, 400, 'This link is not valid.');
+    if (payment.state !== 'validating' || payment.action !== 'redirect') return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
+    const instructions = await store.db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
+    const total = formatMinorUnits(payment.total_minor, payment.currency);
+    const hidden = html`<input type="hidden" name="payment" value="${request.query.payment}"><input type="hidden" name="purpose" value="${request.query.purpose}"><input type="hidden" name="sig" value="${request.query.sig}">`;
+    const body = html`<h1>Test bank — approve a transfer</h1>
+<p class="muted">This is Payrail's simulated bank. Nothing real is paid.</p>
+<section class="card" aria-labelledby="summary"><h2 id="summary">Transfer</h2>
+<p class="amount">${total} ${payment.currency}</p>
+<dl>${instructions.map((i) => {
+      const beneficiary = JSON.parse(i.beneficiary) as { label: string | null; identification: string };
+      return html`<dt>To</dt><dd>${beneficiary.label ?? ''} (${beneficiary.identification})</dd><dt>Reference</dt><dd>${i.label}</dd>`;
+    })}</dl></section>
+<form method="post" action="/2.0/testbank/authorize">${hidden}
+<div class="actions"><button type="submit" name="decision" value="approve">Approve the transfer</button>
+<button type="submit" name="decision" value="refuse" class="danger">Refuse</button></div></form>`;
+    return sendPage(reply, 200, page({ lang: 'en', title: 'Test bank', body }));
+  });
+
+  app.post(
+    '/testbank/authorize',
+    { config: { access: 'public' }, schema: { hide: true, body: Type.Intersect([Params, Type.Object({ decision: Type.String({ maxLength: 20 }) })]) } },
+    async (request, reply) => {
+      const payment = await load(request.body);
+      if (!payment) return problemPage(reply, 400, 'This form is not valid.');
+      if (!['approve', 'refuse'].includes(request.body.decision)) return problemPage(reply, 400, 'Choose approve or refuse.');
+      try {
+        const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision });
+        return reply.redirect(updated.webview_url ?? '/', 303);
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
+        throw error;
+      }
+    },
+  );
+};

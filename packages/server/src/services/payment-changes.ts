@@ -1,0 +1,62 @@
+/**
+ * The only code that changes a payment after creation. Every change is checked against the state
+ * machine, guarded by the payment's version (a concurrent change makes it fail, never doubles it),
+ * and written with its event rows in one transaction.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { ApiError } from '../domain/errors.ts';
+import { assertTransition } from '../domain/state-machine.ts';
+import type { PaymentState } from '../domain/states.ts';
+import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
+
+export interface PaymentChange {
+  /** Target state; intermediate states the machine requires (created → validating → done) are passed through. */
+  state?: PaymentState;
+  patch: PaymentUpdate;
+  /** Recorded on the event rows (reason, connector outcome…). */
+  detail?: Record<string, unknown>;
+}
+
+/** created → done is not a transition; the payment goes through validating first. */
+function path(from: PaymentState, to: PaymentState): PaymentState[] {
+  if (from === to) return [];
+  if (from === 'created' && to !== 'validating' && to !== 'rejected' && to !== 'expired') return ['validating', to];
+  return [to];
+}
+
+export async function changePayment(db: Kysely<Database>, clock: Clock, payment: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
+  const now = clock.now();
+  const from = payment.state as PaymentState;
+  const steps = change.state ? path(from, change.state) : [];
+  let current = from;
+  for (const step of steps) {
+    assertTransition(current, step);
+    current = step;
+  }
+  const patch: PaymentUpdate = { ...change.patch, updated_at: now };
+  if (change.state) patch.state = change.state;
+  if (from === 'validating' || steps.includes('validating')) {
+    if (change.state && ['pending', 'done', 'accepted'].includes(change.state) && payment.validate_date === null) patch.validate_date = now;
+  }
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('payments')
+      .set({ ...patch, version: payment.version + 1 })
+      .where('id', '=', payment.id)
+      .where('version', '=', payment.version)
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
+    const detail = change.detail ? JSON.stringify(change.detail) : null;
+    let previous = from;
+    for (const step of steps) {
+      await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'state_changed', from_state: previous, to_state: step, data: detail, created_at: now }).execute();
+      previous = step;
+    }
+    if (steps.length === 0) {
+      await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now }).execute();
+    }
+    return updated;
+  });
+}

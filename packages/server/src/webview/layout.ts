@@ -1,0 +1,35 @@
+/** The page shell shared by the webview and the test bank: local CSS only, no script, strict CSP. */
+import { html, type SafeHtml } from '../http/html.ts';
+
+export const PAGE_CSS = `
+:root { color-scheme: light dark; --fg: #15191e; --muted: #55606c; --bg: #ffffff; --card: #f5f7fa; --line: #c9d1d9; --accent: #0b57d0; --accent-fg: #ffffff; --danger: #b3261e; --focus: #f59e0b; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e8edf2; --muted: #a7b1bc; --bg: #0f1419; --card: #1a2129; --line: #3a4450; --accent: #8ab4f8; --accent-fg: #0f1419; --danger: #f2b8b5; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+main { max-width: 34rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.4rem; margin: .5rem 0 1rem; } h2 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: .5rem; padding: .75rem 1rem; margin: .75rem 0; }
+dl { display: grid; grid-template-columns: auto 1fr; gap: .25rem .75rem; margin: 0; } dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
+.amount { font-size: 1.6rem; font-weight: 700; }
+button, .button { display: inline-block; min-height: 44px; padding: .6rem 1rem; border-radius: .4rem; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-fg); font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; }
+button.secondary, .button.secondary { background: transparent; color: var(--accent); }
+button.danger { background: transparent; color: var(--danger); border-color: var(--danger); }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
+input, select { width: 100%; min-height: 44px; padding: .5rem; font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--line); border-radius: .4rem; }
+ul.banks { list-style: none; padding: 0; margin: 0; } ul.banks li { margin: .4rem 0; }
+ul.banks button { width: 100%; text-align: left; background: var(--bg); color: var(--fg); border-color: var(--line); }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: 1rem; }
+.muted { color: var(--muted); } .error { color: var(--danger); font-weight: 600; }
+.search { display: flex; gap: .5rem; align-items: end; } .search div { flex: 1; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+footer { margin-top: 2rem; font-size: .85rem; color: var(--muted); }
+`;
+
+export function page(options: { lang: string; title: string; body: SafeHtml; refreshSeconds?: number; footer?: string }): string {
+  return html`<!doctype html>
+<html lang="${options.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+<title>${options.title}</title><link rel="stylesheet" href="/2.0/assets/payrail.css"></head>
+<body><main>${options.body}${options.footer ? html`<footer>${options.footer}</footer>` : ''}</main></body></html>`.value;
+}

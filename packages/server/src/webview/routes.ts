@@ -1,0 +1,270 @@
+/**
+ * The hosted webview (spec §7): `/2.0/auth/webview[/{lang}]/payment?client_id&redirect_uri&code&payment_id&state`.
+ * Server-rendered, no script, works without JavaScript. It uses the same validation services as
+ * `POST /payments/{id}`.
+ */
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { isCompatible } from '../domain/compatibility.ts';
+import { ApiError } from '../domain/errors.ts';
+import { formatMinorUnits } from '../domain/money.ts';
+import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
+import { allConnectors, connectorByUuid } from '../connectors/registry.ts';
+import type { Connector, PaymentField } from '../connectors/types.ts';
+import {
+  cancelByPayer, compatibilityOf, psuValidate, resumePayment, submitFields, validatePayment,
+} from '../services/payment-actions.ts';
+import { getPayment, type PaymentRecord } from '../services/payments.ts';
+import { authenticate } from '../services/tokens.ts';
+import { html, type SafeHtml } from '../http/html.ts';
+import { PAGE_CSP } from '../http/app.ts';
+import { page, PAGE_CSS } from './layout.ts';
+import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
+import { checkCsrf, CSRF_COOKIE, csrfToken, decodeContext, encodeContext, newCsrfCookie, readCookie, type WebviewContext } from './context.ts';
+
+const EntryQuery = Type.Object({
+  client_id: Type.Optional(Type.String({ maxLength: 200 })),
+  redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  code: Type.Optional(Type.String({ maxLength: 512 })),
+  payment_id: Type.Optional(Type.String({ maxLength: 20 })),
+  state: Type.Optional(Type.String({ maxLength: 2000 })),
+  domain: Type.Optional(Type.String({ maxLength: 255 })),
+});
+
+const FlowQuery = Type.Object({
+  w: Type.Optional(Type.String({ maxLength: 8192 })),
+  connector: Type.Optional(Type.String({ maxLength: 64 })),
+  q: Type.Optional(Type.String({ maxLength: 100 })),
+  error: Type.Optional(Type.String({ maxLength: 40 })),
+});
+
+const regionNames: Record<string, Intl.DisplayNames> = {};
+function countryName(lang: Lang, code: string): string {
+  regionNames[lang] ??= new Intl.DisplayNames([lang], { type: 'region' });
+  return regionNames[lang].of(code) ?? code;
+}
+
+function send(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').send(body);
+}
+
+function errorPage(reply: FastifyReply, lang: Lang, status: number, text: string) {
+  const t = messages(lang);
+  return send(reply, status, page({ lang, title: t.errorTitle, body: html`<h1>${t.errorTitle}</h1><p class="error" role="alert">${text}</p>`, footer: t.footer }));
+}
+
+/** `client_redirect_uri` (or the error exit `redirect_uri`) with the callback parameters of spec §7.3. */
+export function callbackUrl(base: string, params: Record<string, string | number | null | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined && value !== '') query.set(key, String(value));
+  return `${base}?${query.toString()}`;
+}
+
+function finalRedirect(record: PaymentRecord, ctx: WebviewContext): string {
+  const p = record.payment;
+  return callbackUrl(p.client_redirect_uri, {
+    state: ctx.state ?? p.client_state,
+    id_payment: p.id,
+    payment_state: p.state,
+    error_code: p.state === 'rejected' ? p.error_code : null,
+    bank_message: p.state === 'rejected' ? p.error_description : null,
+  });
+}
+
+/** The entry rule of spec §5.3: act only on created, or validating with an action other than confirm. */
+function webviewMayAct(record: PaymentRecord): boolean {
+  const { state, action } = record.payment;
+  return state === 'created' || (state === 'validating' && action !== 'confirm' && !FINAL_STATES.has(state as PaymentState));
+}
+
+function summary(record: PaymentRecord, t: Messages): SafeHtml {
+  const p = record.payment;
+  const first = record.instructions[0]!;
+  const beneficiary = JSON.parse(first.beneficiary) as { label: string | null; identification: string };
+  return html`<section class="card" aria-labelledby="summary-title"><h2 id="summary-title" class="visually-hidden">${t.amount}</h2>
+<p class="amount">${formatMinorUnits(p.total_minor, p.currency)} ${p.currency}</p>
+<dl><dt>${t.beneficiary}</dt><dd>${beneficiary.label ?? beneficiary.identification}</dd>
+<dt>${t.reference}</dt><dd>${record.instructions.length > 1 ? `${first.label} (+${record.instructions.length - 1})` : first.label}</dd></dl></section>`;
+}
+
+function flowPath(lang: Lang): string {
+  return `/2.0/auth/webview/${lang}/flow`;
+}
+
+export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, clock, secret } = app.payrail;
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  function hidden(ctx: WebviewContext, w: string, request: FastifyRequest): SafeHtml {
+    const cookie = readCookie(request.headers.cookie, CSRF_COOKIE) ?? '';
+    return html`<input type="hidden" name="w" value="${w}"><input type="hidden" name="csrf" value="${csrfToken(secret, cookie, ctx.paymentId)}">`;
+  }
+
+  async function entry(request: FastifyRequest<{ Querystring: Record<string, string | undefined>; Params: { lang?: string } }>, reply: FastifyReply) {
+    const lang = pickLang(request.params.lang, request.headers['accept-language']);
+    const t = messages(lang);
+    const q = request.query;
+    const invalidLink = () => errorPage(reply, lang, 400, t.errorSession);
+    if (!q.code || !q.payment_id || !/^\d{1,15}$/.test(q.payment_id) || !q.client_id || !q.redirect_uri) return invalidLink();
+    const principal = await authenticate(store.db, clock, q.code);
+    if (!principal || principal.paymentId !== Number(q.payment_id) || !principal.scopes.includes('payments:validate')) return invalidLink();
+    if (principal.clientId !== q.client_id || !principal.redirectUris.includes(q.redirect_uri)) return invalidLink();
+    const ctx: WebviewContext = {
+      paymentId: principal.paymentId, domainId: principal.domainId, clientId: principal.clientId, redirectUri: q.redirect_uri,
+      state: q.state ?? null, lang, expiresAt: principal.expiresAt,
+    };
+    const cookie = readCookie(request.headers.cookie, CSRF_COOKIE) ?? newCsrfCookie();
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    reply.header('set-cookie', `${CSRF_COOKIE}=${cookie}; Path=/2.0/auth/webview; HttpOnly; SameSite=Lax${secure}`);
+    return reply.redirect(`${flowPath(lang)}?w=${encodeContext(secret, ctx)}`, 303);
+  }
+
+  const entrySchema = { hide: true, querystring: EntryQuery } as const;
+  app.get('/auth/webview/payment', { config: { access: 'public' }, schema: entrySchema }, entry);
+  app.get('/auth/webview/:lang/payment', { config: { access: 'public' }, schema: { ...entrySchema, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, entry);
+
+  function bankList(record: PaymentRecord, ctx: WebviewContext, w: string, request: FastifyRequest, search: string): SafeHtml {
+    const t = messages(ctx.lang);
+    const compatible = allConnectors().filter((c) => !c.descriptor.hidden && isCompatible(compatibilityOf(record, c, clock.now())));
+    const needle = search.trim().toLowerCase();
+    const matching = compatible.filter((c) => !needle || c.descriptor.name.toLowerCase().includes(needle) || c.descriptor.slug.includes(needle));
+    const home = record.payment.country;
+    const groups: [string, Connector[]][] = [
+      [t.inCountry.replace('{country}', countryName(ctx.lang, home)), matching.filter((c) => c.descriptor.countries.includes(home))],
+      [t.otherCountries, matching.filter((c) => !c.descriptor.countries.includes(home))],
+    ];
+    return html`<h2 id="banks-title">${t.chooseBank}</h2>
+<form method="get" action="${flowPath(ctx.lang)}" class="search" role="search" aria-label="${t.search}"><input type="hidden" name="w" value="${w}">
+<div><label for="q">${t.search}</label><input id="q" name="q" type="search" value="${search}" autocomplete="off"></div><button type="submit" class="secondary">${t.searchButton}</button></form>
+${matching.length === 0 ? html`<p role="status">${t.noBank}</p>` : ''}
+${groups.filter(([, list]) => list.length > 0).map(([title, list], i) => html`<section aria-labelledby="group-${i}"><h3 id="group-${i}">${title}</h3>
+<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="choose">
+<ul class="banks">${list.map((c) => html`<li><button type="submit" name="connector_uuid" value="${c.descriptor.uuid}">${c.descriptor.name}</button></li>`)}</ul></form></section>`)}`;
+  }
+
+  function fieldInput(field: PaymentField, t: Messages): SafeHtml {
+    const id = `field-${field.name}`;
+    const label = html`<label for="${id}">${field.label}${field.required ? html` <span class="muted">(${t.required})</span>` : ''}</label>`;
+    if (field.type === 'list') {
+      return html`${label}<select id="${id}" name="field_${field.name}"${field.required ? html` required` : ''}>${field.required ? '' : html`<option value=""></option>`}${(field.values ?? []).map((v) => html`<option value="${v.value}">${v.label}</option>`)}</select>`;
+    }
+    return html`${label}<input id="${id}" name="field_${field.name}" type="${field.type === 'password' ? 'password' : 'text'}" autocomplete="off"${field.required ? html` required` : ''}${field.type === 'text' && field.name.includes('sms') ? html` inputmode="numeric" autocomplete="one-time-code"` : ''}>`;
+  }
+
+  function cancelForm(ctx: WebviewContext, w: string, request: FastifyRequest): SafeHtml {
+    const t = messages(ctx.lang);
+    return html`<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="cancel"><div class="actions"><button type="submit" class="danger">${t.cancel}</button></div></form>`;
+  }
+
+  app.get('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, querystring: FlowQuery, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, async (request, reply) => {
+    const lang = pickLang(request.params.lang, request.headers['accept-language']);
+    const ctx = decodeContext(secret, request.query.w, clock.now());
+    if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
+    const w = request.query.w!;
+    const t = messages(ctx.lang);
+    let record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
+    // A decoupled approval is checked each time the payer's page refreshes.
+    if (record.payment.state === 'validating' && record.payment.action === 'decoupled') {
+      await resumePayment(app.payrail.actions(request), ctx.domainId, ctx.paymentId).catch((error) => {
+        if (!(error instanceof ApiError && error.status < 500)) throw error;
+      });
+      record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
+    }
+    if (!webviewMayAct(record)) return reply.redirect(finalRedirect(record, ctx), 303);
+    const p = record.payment;
+    const head = html`<h1>${t.title}</h1>${summary(record, t)}${request.query.error ? html`<p class="error" role="alert">${request.query.error === 'fields' ? t.errorForm : t.errorForm}</p>` : ''}`;
+    let body: SafeHtml;
+    let refreshSeconds: number | undefined;
+    if (p.state === 'created') {
+      const connector = request.query.connector ? connectorByUuid(request.query.connector) : undefined;
+      if (connector) {
+        const needsPayer = !p.payer && connector.descriptor.payment_settings.providing_payer_account === 'mandatory';
+        const fields = connector.descriptor.payment_fields.filter((f) => (f.auth_mechanisms ?? ['webauth']).includes('webauth'));
+        body = html`${head}<h2>${connector.descriptor.name}</h2>
+<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="validate"><input type="hidden" name="connector_uuid" value="${connector.descriptor.uuid}">
+${fields.length ? html`<fieldset class="card"><legend>${t.bankFields}</legend>${fields.map((f) => fieldInput(f, t))}</fieldset>` : ''}
+${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="payer_iban" name="payer_iban" required autocomplete="off" spellcheck="false">` : ''}
+<div class="actions"><button type="submit">${t.continue}</button><a class="button secondary" href="${flowPath(ctx.lang)}?w=${w}">${t.back}</a></div></form>${cancelForm(ctx, w, request)}`;
+      } else {
+        body = html`${head}${bankList(record, ctx, w, request, request.query.q ?? '')}${cancelForm(ctx, w, request)}`;
+      }
+    } else if (p.action === 'redirect' && p.validate_uri) {
+      body = html`${head}<p>${t.redirecting}</p><div class="actions"><a class="button" href="${p.validate_uri}">${t.goToBank}</a></div>${cancelForm(ctx, w, request)}`;
+    } else if (p.action === 'decoupled') {
+      refreshSeconds = 5;
+      body = html`${head}<h2>${t.waitTitle}</h2><p role="status">${p.error_description ?? ''}</p><p class="muted">${t.waitText}</p>
+<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="resume"><div class="actions"><button type="submit">${t.checkNow}</button></div></form>${cancelForm(ctx, w, request)}`;
+    } else if (p.action === 'additionalInformationNeeded') {
+      const fields = JSON.parse(p.fields ?? '[]') as PaymentField[];
+      body = html`${head}<h2>${t.fieldsTitle}</h2>${p.error_description ? html`<p>${p.error_description}</p>` : ''}
+<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="fields">${fields.map((f) => fieldInput(f, t))}
+<div class="actions"><button type="submit">${t.continue}</button></div></form>${cancelForm(ctx, w, request)}`;
+    } else {
+      body = html`${head}<h2>${t.psuTitle}</h2><form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="psu">
+<div class="actions"><button type="submit" name="answer" value="yes">${t.yes}</button><button type="submit" name="answer" value="no" class="secondary">${t.no}</button></div></form>`;
+    }
+    return send(reply, 200, page({ lang: ctx.lang, title: t.title, body, refreshSeconds, footer: t.footer }));
+  });
+
+  app.post('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }), body: Type.Record(Type.String(), Type.String({ maxLength: 2048 })) } }, async (request, reply) => {
+    const lang = pickLang(request.params.lang, request.headers['accept-language']);
+    const form = request.body;
+    const ctx = decodeContext(secret, form.w, clock.now());
+    if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
+    if (!checkCsrf(secret, readCookie(request.headers.cookie, CSRF_COOKIE), form.csrf, ctx.paymentId)) return errorPage(reply, ctx.lang, 403, messages(ctx.lang).errorForm);
+    const w = form.w!;
+    const flow = `${flowPath(ctx.lang)}?w=${w}`;
+    const env = app.payrail.actions(request);
+    const fieldValues = Object.fromEntries(Object.entries(form).filter(([k]) => k.startsWith('field_')).map(([k, v]) => [k.slice(6), v]).filter(([, v]) => v !== ''));
+    try {
+      switch (form.op) {
+        case 'choose': {
+          const connector = form.connector_uuid ? connectorByUuid(form.connector_uuid) : undefined;
+          if (!connector) return errorPage(reply, ctx.lang, 400, messages(ctx.lang).errorForm);
+          return reply.redirect(`${flow}&connector=${connector.descriptor.uuid}`, 303);
+        }
+        case 'validate': {
+          const payment = await validatePayment(env, ctx.domainId, ctx.paymentId, {
+            connector_uuid: form.connector_uuid ?? null,
+            webview_url: `${env.baseUrl}${flow}`,
+            validate_mechanism: 'webauth',
+            fields: fieldValues,
+            ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
+          }, []);
+          return reply.redirect(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow, 303);
+        }
+        case 'resume':
+          await resumePayment(env, ctx.domainId, ctx.paymentId);
+          return reply.redirect(flow, 303);
+        case 'fields':
+          await submitFields(env, ctx.domainId, ctx.paymentId, fieldValues);
+          return reply.redirect(flow, 303);
+        case 'psu':
+          await psuValidate(env, ctx.domainId, ctx.paymentId, form.answer === 'yes');
+          return reply.redirect(flow, 303);
+        case 'cancel': {
+          const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
+          return reply.redirect(callbackUrl(ctx.redirectUri, {
+            state: ctx.state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
+          }), 303);
+        }
+        default:
+          return errorPage(reply, ctx.lang, 400, messages(ctx.lang).errorForm);
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status < 500) {
+        if (error.code === 'invalidState') return errorPage(reply, ctx.lang, 409, messages(ctx.lang).errorForm);
+        return errorPage(reply, ctx.lang, 400, error.message);
+      }
+      throw error;
+    }
+  });
+
+  app.get('/assets/payrail.css', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PAGE_CSS),
+  );
+};
+
+export { LANGS };
