@@ -54,7 +54,7 @@ describe('OpenAPI document and API reference', () => {
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
     const gets = (path: string) => [`GET ${path}`, `HEAD ${path}`];
     expect(publicRoutes).toEqual([
-      ...gets('/2.0/assets/docs.css'), ...gets('/2.0/assets/payrail.css'), ...gets('/2.0/auth/webview/:lang/flow'), ...gets('/2.0/auth/webview/:lang/payment'),
+      ...gets('/2.0/assets/docs.css'), ...gets('/2.0/assets/payrail.css'), ...gets('/2.0/assets/webview.js'), ...gets('/2.0/auth/webview/:lang/flow'), ...gets('/2.0/auth/webview/:lang/payment'),
       ...gets('/2.0/auth/webview/payment'), ...gets('/2.0/connectors'), ...gets('/2.0/connectors/:uuid'), ...gets('/2.0/docs'), ...gets('/2.0/openapi.json'),
       ...gets('/2.0/testbank/authorize'), ...gets('/health'),
       'POST /2.0/auth/token', 'POST /2.0/auth/webview/:lang/flow', 'POST /2.0/testbank/authorize',

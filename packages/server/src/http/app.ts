@@ -64,7 +64,7 @@ declare module 'fastify' {
 
 const BODY_LIMIT = 1024 * 1024;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
-export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
 const serializers = {

@@ -33,6 +33,8 @@ const en = {
   errorForm: 'This form has expired or was already sent. Please start again from the merchant’s site.',
   required: 'required',
   footer: 'Secured by Payrail. Your bank credentials are only ever entered at your bank.',
+  leaving: 'Taking you on…',
+  leavingLink: 'Continue',
 };
 export type Messages = typeof en;
 
@@ -48,6 +50,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: 'Confirmez-vous ce paiement ?', yes: 'Oui, payer', no: 'Non', errorTitle: 'Ce lien de paiement ne peut pas être utilisé',
     errorSession: 'Le lien est invalide ou a expiré. Retournez chez le marchand pour recommencer.', errorForm: 'Ce formulaire a expiré ou a déjà été envoyé. Recommencez depuis le site du marchand.',
     required: 'obligatoire', footer: 'Sécurisé par Payrail. Vos identifiants bancaires ne sont saisis que chez votre banque.',
+    leaving: 'Redirection en cours…', leavingLink: 'Continuer',
   },
   de: {
     title: 'Per Überweisung bezahlen', payTo: 'Zahlung an', amount: 'Betrag', reference: 'Verwendungszweck', beneficiary: 'Empfänger',
@@ -59,6 +62,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: 'Bestätigen Sie diese Zahlung?', yes: 'Ja, bezahlen', no: 'Nein', errorTitle: 'Dieser Zahlungslink kann nicht verwendet werden',
     errorSession: 'Der Link ist ungültig oder abgelaufen. Kehren Sie zum Händler zurück und beginnen Sie neu.', errorForm: 'Dieses Formular ist abgelaufen oder wurde bereits gesendet. Beginnen Sie beim Händler neu.',
     required: 'Pflichtfeld', footer: 'Gesichert durch Payrail. Ihre Bankzugangsdaten geben Sie nur bei Ihrer Bank ein.',
+    leaving: 'Sie werden weitergeleitet…', leavingLink: 'Weiter',
   },
   es: {
     title: 'Pagar por transferencia', payTo: 'Pago a', amount: 'Importe', reference: 'Concepto', beneficiary: 'Beneficiario',
@@ -70,6 +74,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: '¿Confirma este pago?', yes: 'Sí, pagar', no: 'No', errorTitle: 'Este enlace de pago no se puede usar',
     errorSession: 'El enlace no es válido o ha caducado. Vuelva al comercio y empiece de nuevo.', errorForm: 'Este formulario ha caducado o ya se envió. Empiece de nuevo desde el comercio.',
     required: 'obligatorio', footer: 'Protegido por Payrail. Sus credenciales bancarias solo se introducen en su banco.',
+    leaving: 'Le redirigimos…', leavingLink: 'Continuar',
   },
   it: {
     title: 'Paga con bonifico', payTo: 'Pagamento a', amount: 'Importo', reference: 'Causale', beneficiary: 'Beneficiario',
@@ -81,6 +86,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: 'Confermi questo pagamento?', yes: 'Sì, paga', no: 'No', errorTitle: 'Questo link di pagamento non può essere usato',
     errorSession: 'Il link non è valido o è scaduto. Torna dal venditore e ricomincia.', errorForm: 'Il modulo è scaduto o è già stato inviato. Ricomincia dal sito del venditore.',
     required: 'obbligatorio', footer: 'Protetto da Payrail. Le credenziali bancarie si inseriscono solo presso la tua banca.',
+    leaving: 'Reindirizzamento in corso…', leavingLink: 'Continua',
   },
   nl: {
     title: 'Betalen per overschrijving', payTo: 'Betaling aan', amount: 'Bedrag', reference: 'Omschrijving', beneficiary: 'Begunstigde',
@@ -92,6 +98,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: 'Bevestigt u deze betaling?', yes: 'Ja, betalen', no: 'Nee', errorTitle: 'Deze betaallink kan niet worden gebruikt',
     errorSession: 'De link is ongeldig of verlopen. Ga terug naar de winkel en begin opnieuw.', errorForm: 'Dit formulier is verlopen of al verstuurd. Begin opnieuw vanaf de winkel.',
     required: 'verplicht', footer: 'Beveiligd door Payrail. Uw bankgegevens voert u alleen bij uw bank in.',
+    leaving: 'U wordt doorgestuurd…', leavingLink: 'Doorgaan',
   },
   pt: {
     title: 'Pagar por transferência', payTo: 'Pagamento a', amount: 'Montante', reference: 'Referência', beneficiary: 'Beneficiário',
@@ -103,6 +110,7 @@ const MESSAGES: Record<Lang, Messages> = {
     psuTitle: 'Confirma este pagamento?', yes: 'Sim, pagar', no: 'Não', errorTitle: 'Esta ligação de pagamento não pode ser usada',
     errorSession: 'A ligação é inválida ou expirou. Volte ao comerciante e comece de novo.', errorForm: 'Este formulário expirou ou já foi enviado. Comece de novo no site do comerciante.',
     required: 'obrigatório', footer: 'Protegido por Payrail. As suas credenciais bancárias só são introduzidas no seu banco.',
+    leaving: 'A redirecionar…', leavingLink: 'Continuar',
   },
 };
 

@@ -1,4 +1,5 @@
 /** The page shell shared by the webview and the test bank: local CSS only, no script, strict CSP. */
+import type { FastifyReply } from 'fastify';
 import { html, type SafeHtml } from '../http/html.ts';
 
 export const PAGE_CSS = `
@@ -26,10 +27,31 @@ ul.banks button { width: 100%; text-align: left; background: var(--bg); color: v
 footer { margin-top: 2rem; font-size: .85rem; color: var(--muted); }
 `;
 
-export function page(options: { lang: string; title: string; body: SafeHtml; refreshSeconds?: number; footer?: string }): string {
+export function page(options: { lang: string; title: string; body: SafeHtml; redirectTo?: string; script?: boolean; footer?: string }): string {
   return html`<!doctype html>
 <html lang="${options.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
-<title>${options.title}</title><link rel="stylesheet" href="/2.0/assets/payrail.css"></head>
+<meta name="referrer" content="no-referrer">${options.redirectTo ? html`<meta http-equiv="refresh" content="0;url=${options.redirectTo}">` : ''}
+<title>${options.title}</title><link rel="stylesheet" href="/2.0/assets/payrail.css">${options.script ? html`<script src="/2.0/assets/webview.js" defer></script>` : ''}</head>
 <body><main>${options.body}${options.footer ? html`<footer>${options.footer}</footer>` : ''}</main></body></html>`.value;
+}
+
+/**
+ * Progressive enhancement for the decoupled wait: re-submits the page's resume form every 5 s.
+ * Without JavaScript the payer presses the same button.
+ */
+export const WEBVIEW_JS = `"use strict";
+const form = document.querySelector("form[data-autoresume]");
+if (form) setTimeout(() => form.submit(), 5000);
+`;
+
+/**
+ * Sends the browser to \`url\`. Same origin: a 303. Another origin (the merchant, a bank): a page
+ * that moves on at once, because browsers apply the CSP form-action to every redirect that follows
+ * a form, and the pages' form-action stays 'self'.
+ */
+export function navigate(reply: FastifyReply, url: string, selfOrigin: string, lang: string, text: { title: string; link: string }, csp: string) {
+  if (new URL(url, selfOrigin).origin === selfOrigin) return reply.redirect(url, 303);
+  const body = html`<h1>${text.title}</h1><p><a class="button" href="${url}">${text.link}</a></p>`;
+  return reply.code(200).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store')
+    .send(page({ lang, title: text.title, body, redirectTo: url }));
 }

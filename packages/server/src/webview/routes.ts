@@ -20,7 +20,7 @@ import { getPayment, type PaymentRecord } from '../services/payments.ts';
 import { authenticate } from '../services/tokens.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { PAGE_CSP } from '../http/app.ts';
-import { page, PAGE_CSS } from './layout.ts';
+import { navigate, page, PAGE_CSS, WEBVIEW_JS } from './layout.ts';
 import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
 import { checkCsrf, CSRF_COOKIE, csrfToken, decodeContext, encodeContext, newCsrfCookie, readCookie, type WebviewContext } from './context.ts';
 
@@ -172,11 +172,12 @@ ${groups.filter(([, list]) => list.length > 0).map(([title, list], i) => html`<s
       });
       record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
     }
-    if (!webviewMayAct(record)) return reply.redirect(finalRedirect(record, ctx), 303);
+    const self = new URL(app.payrail.actions(request).baseUrl).origin;
+    if (!webviewMayAct(record)) return navigate(reply, finalRedirect(record, ctx), self, ctx.lang, { title: t.leaving, link: t.leavingLink }, PAGE_CSP);
     const p = record.payment;
     const head = html`<h1>${t.title}</h1>${summary(record, t)}${request.query.error ? html`<p class="error" role="alert">${request.query.error === 'fields' ? t.errorForm : t.errorForm}</p>` : ''}`;
     let body: SafeHtml;
-    let refreshSeconds: number | undefined;
+    let script = false;
     if (p.state === 'created') {
       const connector = request.query.connector ? connectorByUuid(request.query.connector) : undefined;
       if (connector) {
@@ -193,9 +194,9 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
     } else if (p.action === 'redirect' && p.validate_uri) {
       body = html`${head}<p>${t.redirecting}</p><div class="actions"><a class="button" href="${p.validate_uri}">${t.goToBank}</a></div>${cancelForm(ctx, w, request)}`;
     } else if (p.action === 'decoupled') {
-      refreshSeconds = 5;
+      script = true;
       body = html`${head}<h2>${t.waitTitle}</h2><p role="status">${p.error_description ?? ''}</p><p class="muted">${t.waitText}</p>
-<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="resume"><div class="actions"><button type="submit">${t.checkNow}</button></div></form>${cancelForm(ctx, w, request)}`;
+<form method="post" action="${flowPath(ctx.lang)}" data-autoresume>${hidden(ctx, w, request)}<input type="hidden" name="op" value="resume"><div class="actions"><button type="submit">${t.checkNow}</button></div></form>${cancelForm(ctx, w, request)}`;
     } else if (p.action === 'additionalInformationNeeded') {
       const fields = JSON.parse(p.fields ?? '[]') as PaymentField[];
       body = html`${head}<h2>${t.fieldsTitle}</h2>${p.error_description ? html`<p>${p.error_description}</p>` : ''}
@@ -205,7 +206,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
       body = html`${head}<h2>${t.psuTitle}</h2><form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w, request)}<input type="hidden" name="op" value="psu">
 <div class="actions"><button type="submit" name="answer" value="yes">${t.yes}</button><button type="submit" name="answer" value="no" class="secondary">${t.no}</button></div></form>`;
     }
-    return send(reply, 200, page({ lang: ctx.lang, title: t.title, body, refreshSeconds, footer: t.footer }));
+    return send(reply, 200, page({ lang: ctx.lang, title: t.title, body, script, footer: t.footer }));
   });
 
   app.post('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }), body: Type.Record(Type.String(), Type.String({ maxLength: 2048 })) } }, async (request, reply) => {
@@ -217,6 +218,8 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
     const w = form.w!;
     const flow = `${flowPath(ctx.lang)}?w=${w}`;
     const env = app.payrail.actions(request);
+    const t = messages(ctx.lang);
+    const go = (url: string) => navigate(reply, url, new URL(env.baseUrl).origin, ctx.lang, { title: t.leaving, link: t.leavingLink }, PAGE_CSP);
     const fieldValues = Object.fromEntries(Object.entries(form).filter(([k]) => k.startsWith('field_')).map(([k, v]) => [k.slice(6), v]).filter(([, v]) => v !== ''));
     try {
       switch (form.op) {
@@ -233,7 +236,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
             fields: fieldValues,
             ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
           }, []);
-          return reply.redirect(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow, 303);
+          return go(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow);
         }
         case 'resume':
           await resumePayment(env, ctx.domainId, ctx.paymentId);
@@ -246,9 +249,9 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
           return reply.redirect(flow, 303);
         case 'cancel': {
           const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
-          return reply.redirect(callbackUrl(ctx.redirectUri, {
+          return go(callbackUrl(ctx.redirectUri, {
             state: ctx.state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
-          }), 303);
+          }));
         }
         default:
           return errorPage(reply, ctx.lang, 400, messages(ctx.lang).errorForm);
@@ -262,6 +265,9 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
     }
   });
 
+  app.get('/assets/webview.js', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(WEBVIEW_JS),
+  );
   app.get('/assets/payrail.css', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PAGE_CSS),
   );

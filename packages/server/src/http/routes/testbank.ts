@@ -6,13 +6,14 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import { friendlyFormatIBAN } from 'ibantools';
 import { Type } from 'typebox';
 import { ApiError } from '../../domain/errors.ts';
 import { formatMinorUnits } from '../../domain/money.ts';
 import { bankReturn, verifySignature } from '../../services/payment-actions.ts';
 import { html } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
-import { page } from '../../webview/layout.ts';
+import { navigate, page } from '../../webview/layout.ts';
 
 const Params = Type.Object({
   payment: Type.String({ pattern: '^[0-9]{1,15}$' }),
@@ -50,7 +51,8 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
 <p class="amount">${total} ${payment.currency}</p>
 <dl>${instructions.map((i) => {
       const beneficiary = JSON.parse(i.beneficiary) as { label: string | null; identification: string };
-      return html`<dt>To</dt><dd>${beneficiary.label ?? ''} (${beneficiary.identification})</dd><dt>Reference</dt><dd>${i.label}</dd>`;
+      const account = friendlyFormatIBAN(beneficiary.identification) ?? beneficiary.identification;
+      return html`<dt>To</dt><dd>${beneficiary.label ?? ''}<br><span class="muted">${account}</span></dd><dt>Reference</dt><dd>${i.label}</dd>`;
     })}</dl></section>
 <form method="post" action="/2.0/testbank/authorize">${hidden}
 <div class="actions"><button type="submit" name="decision" value="approve">Approve the transfer</button>
@@ -67,7 +69,8 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!['approve', 'refuse'].includes(request.body.decision)) return problemPage(reply, 400, 'Choose approve or refuse.');
       try {
         const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision });
-        return reply.redirect(updated.webview_url ?? '/', 303);
+        const self = new URL(app.payrail.actions(request).baseUrl).origin;
+        return navigate(reply, updated.webview_url ?? '/', self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, PAGE_CSP);
       } catch (error) {
         if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
         throw error;

@@ -1,0 +1,133 @@
+/**
+ * End-to-end stack for browser tests: a real Payrail listening on 127.0.0.1, a real loopback
+ * "merchant" server that records where the payer lands, and Debian's Chromium via playwright-core.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { buildApp, type PayrailApp } from '../../src/http/app.ts';
+import { createClient, type CreatedClient } from '../../src/services/clients.ts';
+import { migrate, openStore, type Store } from '../../src/store/db.ts';
+
+export const ARTIFACTS = new URL('../../../../test-artifacts/webview/', import.meta.url).pathname;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface Stack {
+  base: string;
+  merchant: string;
+  landings: URL[];
+  clock: ManualClock;
+  client: CreatedClient;
+  browser: Browser;
+  app: PayrailApp;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const store = await openStore({ dataDir: ':memory:' });
+  await migrate(store);
+  const clock = new ManualClock(Date.now());
+  const app = await buildApp({ store, clock });
+  const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+
+  const landings: URL[] = [];
+  const merchantServer: Server = createServer((request, response) => {
+    landings.push(new URL(request.url ?? '/', 'http://127.0.0.1'));
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><html lang="en"><head><title>Merchant</title></head><body><main><h1>Back at the shop</h1></main></body></html>');
+  });
+  await new Promise<void>((resolve) => merchantServer.listen(0, '127.0.0.1', resolve));
+  const address = merchantServer.address();
+  const merchant = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const client = await createClient(store.db, { name: 'E2E shop', redirectUris: [`${merchant}/return`, `${merchant}/cancelled`], now: clock.now() });
+
+  const browser = await chromium.launch({
+    executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    base, merchant, landings, clock, client, browser, app, store,
+    async stop() {
+      await browser.close();
+      await new Promise((resolve) => merchantServer.close(resolve));
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** The merchant's side of Powens' one-time payment guide, over HTTP: token → payment → scoped token → webview URL. */
+export async function merchantCreatesPayment(stack: Stack, instruction: Record<string, unknown> = {}, lang = 'en') {
+  const post = async (path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${stack.base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, any>;
+    if (response.status !== 200) throw new Error(`${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const { token } = await post('/2.0/auth/token', { grant_type: 'client_credentials', client_id: stack.client.client_id, client_secret: stack.client.client_secret, scope: 'payments:admin' });
+  const payment = await post('/2.0/payments', {
+    client_redirect_uri: `${stack.merchant}/return`,
+    client_state: 'order-0042',
+    instructions: [{
+      label: 'Order 0042', amount: 50.9, currency: 'EUR', execution_date_type: 'instant',
+      beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
+      ...instruction,
+    }],
+  }, token);
+  const scoped = await post(`/2.0/payments/${payment.id}/scopedtoken`, { scope: ['payments:validate'] }, token);
+  const query = new URLSearchParams({
+    domain: '127.0.0.1', client_id: stack.client.client_id, redirect_uri: `${stack.merchant}/cancelled`,
+    code: scoped.token, payment_id: String(payment.id), state: 'webview-state-42',
+  });
+  return { id: payment.id as number, adminToken: token as string, scopedToken: scoped.token as string, url: `${stack.base}/2.0/auth/webview/${lang}/payment?${query}` };
+}
+
+export async function readPayment(stack: Stack, id: number, token: string): Promise<Record<string, any>> {
+  const response = await fetch(`${stack.base}/2.0/payments/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  return (await response.json()) as Record<string, any>;
+}
+
+/**
+ * Saves a screenshot and runs axe-core: returns the serious or critical violations. A page whose
+ * context has JavaScript turned off is checked by loading the same URL in a scripted page.
+ */
+export async function checkPage(page: Page, name: string, options: { javaScriptDisabled?: boolean } = {}): Promise<string[]> {
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+  let target = page;
+  let scripted: BrowserContext | null = null;
+  if (options.javaScriptDisabled) {
+    scripted = await page.context().browser()!.newContext({ viewport: page.viewportSize() ?? undefined });
+    target = await scripted.newPage();
+    await target.goto(page.url());
+  }
+  try {
+    return await audit(target, name);
+  } finally {
+    await scripted?.close();
+  }
+}
+
+async function audit(page: Page, name: string): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const doc = (globalThis as any).document;
+    const result = await (globalThis as any).axe.run(doc, { resultTypes: ['violations'] });
+    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  const overflow = await page.evaluate(() => {
+    const root = (globalThis as any).document.documentElement;
+    return root.scrollWidth > root.clientWidth + 1;
+  });
+  return [
+    ...violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical').map((v: { id: string }) => `${name}: ${v.id}`),
+    ...(overflow ? [`${name}: wider than the screen`] : []),
+  ];
+}
