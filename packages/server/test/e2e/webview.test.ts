@@ -133,6 +133,21 @@ describe('hosted webview in Chromium', () => {
     await context.close();
   });
 
+  it('searches banks by name', async () => {
+    const { url } = await merchantCreatesPayment(stack);
+    const { context, page } = await newPage();
+    await page.goto(url);
+    await page.getByRole('searchbox', { name: 'Search for your bank' }).fill('zzz');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await page.getByRole('status').textContent()).toBe('No bank matches your search.');
+    expect(await page.getByRole('button', { name: 'Connecteur de test' }).count()).toBe(0);
+    await page.getByRole('searchbox', { name: 'Search for your bank' }).fill('test');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await page.getByRole('button', { name: 'Connecteur de test' }).count()).toBe(1);
+    a11y.push(...(await checkPage(page, 'search')));
+    await context.close();
+  });
+
   it('speaks the seven languages', async () => {
     const titles: Record<string, string> = { en: 'Pay by bank transfer', fr: 'Payer par virement', de: 'Per Überweisung bezahlen', es: 'Pagar por transferencia', it: 'Paga con bonifico', nl: 'Betalen per overschrijving', pt: 'Pagar por transferência' };
     const { context, page } = await newPage();
