@@ -31,11 +31,17 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     return ctx().app.inject({ method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
   }
 
-  it('redirect: validating with a bank URL, approved at the bank → done, back at webview_url', async () => {
+  /** Visits a validate_uri as the payer's browser would (a GET). */
+  async function visit(validateUri: string) {
+    const url = new URL(validateUri);
+    return ctx().app.inject({ url: url.pathname + url.search });
+  }
+
+  it("redirect: visiting validate_uri (Powens' webauth callback) makes the payment done and returns to webview_url", async () => {
     const { id, token, payment } = await start('redirect');
     expect(payment).toMatchObject({ state: 'validating', action: 'redirect', connector_uuid: TEST_CONNECTOR_UUID, id_connector: 40, validate_mechanism: 'webauth' });
-    expect(payment.validate_uri).toContain('/2.0/testbank/authorize?');
-    const back = await atBank(payment.validate_uri, 'approve');
+    expect(payment.validate_uri).toMatch(/\/2\.0\/webauth\/callback\?state=\d+\.[\w-]+&authFactorValue=AUTHENTICATION_VALIDATED$/);
+    const back = await visit(payment.validate_uri);
     // webview_url is on the merchant's origin: the bank page moves on at once (meta refresh and a link), as CSP form-action is 'self'.
     expect(back.statusCode).toBe(200);
     expect(back.body).toContain(`<meta http-equiv="refresh" content="0;url=${WEBVIEW_URL}">`);
@@ -47,20 +53,35 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect(events.map((e) => `${e.from_state ?? ''}>${e.to_state}`)).toEqual(['>created', 'created>validating', 'validating>done']);
   });
 
-  it('redirect: refused at the bank → rejected CancelledByUser', async () => {
+  it('redirect: a second visit changes nothing; a forged state is refused; another authFactorValue refuses', async () => {
     const { id, token, payment } = await start('redirect');
+    await visit(payment.validate_uri);
+    const again = await visit(payment.validate_uri);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain(WEBVIEW_URL);
+    const forged = await visit(payment.validate_uri.replace(/state=(\d+)\.[\w-]+/, 'state=$1.forged'));
+    expect(forged.statusCode).toBe(400);
+    expect((await read(id, token)).state).toBe('done');
+    const refused = await start('redirect');
+    await visit(refused.payment.validate_uri.replace('AUTHENTICATION_VALIDATED', 'AUTHENTICATION_REFUSED'));
+    expect(await read(refused.id, refused.token)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser' });
+  });
+
+  it('legacy (default): the bank page shows the transfer; refusing there → rejected CancelledByUser', async () => {
+    const { id, token, payment } = await start(null);
+    expect(payment.validate_uri).toContain('/2.0/testbank/authorize?');
     await atBank(payment.validate_uri, 'refuse');
     expect(await read(id, token)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser' });
   });
 
   it('redirect_no_confirmation → done', async () => {
     const { id, token, payment } = await start('redirect_no_confirmation');
-    await atBank(payment.validate_uri, 'approve');
+    await visit(payment.validate_uri);
     expect((await read(id, token)).state).toBe('done');
   });
 
   it('a bank form cannot be replayed or forged', async () => {
-    const { id, token, payment } = await start('redirect');
+    const { id, token, payment } = await start('legacy');
     await atBank(payment.validate_uri, 'refuse');
     const url = new URL(payment.validate_uri);
     const replay = await ctx().app.inject({

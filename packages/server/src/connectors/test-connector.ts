@@ -98,6 +98,12 @@ function bankPageUri(payment: ConnectorPayment, ctx: ConnectorContext, purpose: 
   return `${ctx.baseUrl}/2.0/testbank/authorize?payment=${payment.id}&purpose=${purpose}&sig=${ctx.sign(value)}`;
 }
 
+/** Powens' form for the redirect use cases: visiting the URL is the approval. */
+function webauthCallbackUri(payment: ConnectorPayment, ctx: ConnectorContext): string {
+  const state = `${payment.id}.${ctx.sign(`webauth.${payment.id}`)}`;
+  return `${ctx.baseUrl}/2.0/webauth/callback?state=${state}&authFactorValue=AUTHENTICATION_VALIDATED`;
+}
+
 function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
   if (useCase === 'legacy') {
     const tokens = legacyScenario(payment.instructions[0]?.label ?? '');
@@ -132,9 +138,10 @@ export const testConnector: Connector = {
     const data = { use_case: useCase };
     switch (useCase) {
       case 'legacy':
+        return { kind: 'redirect', validate_uri: bankPageUri(payment, ctx, 'validate'), data };
       case 'redirect':
       case 'redirect_no_confirmation':
-        return { kind: 'redirect', validate_uri: bankPageUri(payment, ctx, 'validate'), data };
+        return { kind: 'redirect', validate_uri: webauthCallbackUri(payment, ctx), data };
       case 'decoupled':
       case 'decoupled_cancelled':
       case 'decoupled_expired':

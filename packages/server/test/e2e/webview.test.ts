@@ -41,7 +41,7 @@ describe('hosted webview in Chromium', () => {
     expect(page.url()).toContain('/2.0/auth/webview/en/flow?w=');
     expect(page.url()).not.toContain('code=');
     expect(await page.locator('.amount').textContent()).toBe('50.90 EUR');
-    await chooseTestBank(page, 'redirect', 'guide', true);
+    await chooseTestBank(page, 'legacy', 'guide', true);
     await page.getByRole('heading', { name: /Test bank/ }).waitFor();
     a11y.push(...(await checkPage(page, 'guide-3-bank', { javaScriptDisabled: true })));
     await page.getByRole('button', { name: 'Approve the transfer' }).click();
@@ -57,7 +57,7 @@ describe('hosted webview in Chromium', () => {
     const { id, adminToken, url } = await merchantCreatesPayment(stack);
     const { context, page } = await newPage();
     await page.goto(url);
-    await chooseTestBank(page, 'redirect', 'refuse');
+    await chooseTestBank(page, 'legacy', 'refuse');
     await page.getByRole('button', { name: 'Refuse' }).click();
     await page.waitForURL(`${stack.merchant}/return?**`);
     expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({ id_payment: String(id), payment_state: 'rejected', error_code: 'CancelledByUser' });
@@ -129,6 +129,17 @@ describe('hosted webview in Chromium', () => {
     await page.getByRole('button', { name: /check now/ }).click();
     await page.waitForURL(`${stack.merchant}/return?**`);
     expect(landing(page.url()).searchParams.get('payment_state')).toBe('done');
+    expect((await readPayment(stack, id, adminToken)).state).toBe('done');
+    await context.close();
+  });
+
+  it("redirect use case: Powens' webauth callback approves on the visit and lands at the merchant", async () => {
+    const { id, adminToken, url } = await merchantCreatesPayment(stack);
+    const { context, page } = await newPage();
+    await page.goto(url);
+    await chooseTestBank(page, 'redirect', 'redirect-usecase');
+    await page.waitForURL(`${stack.merchant}/return?**`);
+    expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({ id_payment: String(id), payment_state: 'done' });
     expect((await readPayment(stack, id, adminToken)).state).toBe('done');
     await context.close();
   });

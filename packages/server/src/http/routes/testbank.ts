@@ -60,6 +60,33 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendPage(reply, 200, page({ lang: 'en', title: 'Test bank', body }));
   });
 
+  /**
+   * Powens' test connector callback for the `redirect` use cases: visiting it is the payer's
+   * approval (`authFactorValue=AUTHENTICATION_VALIDATED`; any other value refuses), then the payer
+   * goes back to webview_url. A second visit changes nothing and goes back as well.
+   */
+  app.get(
+    '/webauth/callback',
+    { config: { access: 'public' }, schema: { hide: true, querystring: Type.Object({ state: Type.String({ maxLength: 200 }), authFactorValue: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+    async (request, reply) => {
+      const [id, signature] = request.query.state.split('.');
+      if (!id || !signature || !/^\d{1,15}$/.test(id) || !verifySignature(secret, `webauth.${id}`, signature)) return problemPage(reply, 400, 'This link is not valid.');
+      const decision = request.query.authFactorValue === 'AUTHENTICATION_VALIDATED' ? 'approve' : 'refuse';
+      const env = app.payrail.actions(request);
+      let payment = await store.db.selectFrom('payments').selectAll().where('id', '=', Number(id)).executeTakeFirst();
+      if (!payment) return problemPage(reply, 404, 'This payment does not exist.');
+      if (payment.state === 'validating' && payment.action === 'redirect') {
+        try {
+          payment = await bankReturn(env, payment.id, { decision });
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status < 500)) throw error;
+        }
+      }
+      if (!payment.webview_url) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
+      return navigate(reply, payment.webview_url, new URL(env.baseUrl).origin, 'en', { title: 'Returning from the bank…', link: 'Continue' }, PAGE_CSP);
+    },
+  );
+
   app.post(
     '/testbank/authorize',
     { config: { access: 'public' }, schema: { hide: true, body: Type.Intersect([Params, Type.Object({ decision: Type.String({ maxLength: 20 }) })]) } },
