@@ -200,6 +200,11 @@ export const testConnector: Connector = {
     return afterApproval((data.use_case as UseCase) ?? 'legacy', payment, ctx, data);
   },
 
+  /** A quarter of a scenario step, between 100 ms and one minute. */
+  pollIntervalMs(payment, ctx) {
+    return Math.min(60_000, Math.max(100, Math.round(stepMs(payment, ctx) / 4)));
+  },
+
   /** Legacy scenarios move one token per step after approval (15 min first open day, 15 s instant). */
   async status(payment, ctx) {
     const data = payment.data ?? {};

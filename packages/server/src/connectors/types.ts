@@ -115,4 +115,6 @@ export interface Connector {
   psuValidate(payment: ConnectorPayment, agreed: boolean, ctx: ConnectorContext): Promise<ConnectorOutcome>;
   /** Reads the bank's status of a validated payment (status sync); null when nothing changed. */
   status(payment: ConnectorPayment, ctx: ConnectorContext): Promise<ConnectorOutcome | null>;
+  /** How long to wait before asking the bank again about this payment. */
+  pollIntervalMs(payment: ConnectorPayment, ctx: ConnectorContext): number;
 }

@@ -80,8 +80,19 @@ function connectorOf(payment: PaymentRow): Connector {
 }
 
 /** Turns a connector outcome into the payment's new state, action and fields. */
-export async function applyOutcome(env: ActionEnvironment, payment: PaymentRow, outcome: ConnectorOutcome, extra: Partial<PaymentRow> = {}): Promise<PaymentRow> {
+export async function applyOutcome(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  outcome: ConnectorOutcome,
+  extraPatch: Partial<PaymentRow> = {},
+  source: 'interactive' | 'background' = 'interactive',
+): Promise<PaymentRow> {
   const data = JSON.stringify(outcome.data);
+  // While a payment is not final, status sync asks its bank again after the connector's interval.
+  const connector = extraPatch.connector_uuid ? connectorByUuid(extraPatch.connector_uuid) : payment.connector_uuid ? connectorByUuid(payment.connector_uuid) : undefined;
+  const final = outcome.kind === 'state' && outcome.state !== 'pending';
+  const interval = connector ? connector.pollIntervalMs({ ...connectorPaymentOf(payment), data: outcome.data }, connectorContext(env)) : 60_000;
+  const extra: Partial<PaymentRow> = { ...extraPatch, next_sync_at: final ? null : env.clock.now() + interval };
   const cleared = { validate_uri: null, fields: null, error_code: null, error_description: null, state_detail: null };
   switch (outcome.kind) {
     case 'redirect':
@@ -103,8 +114,14 @@ export async function applyOutcome(env: ActionEnvironment, payment: PaymentRow, 
           error_code: outcome.error_code ?? null, error_description: outcome.error_description ?? null,
         },
         detail: outcome.bank_status ? { bank_status: outcome.bank_status } : undefined,
+        source,
       });
   }
+}
+
+/** What a connector sees of a payment row alone (for scheduling, which needs no instructions). */
+function connectorPaymentOf(payment: PaymentRow): ConnectorPayment {
+  return connectorPayment({ payment, instructions: [] });
 }
 
 export interface ValidateBody {

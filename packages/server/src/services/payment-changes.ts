@@ -9,6 +9,7 @@ import { ApiError } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
 import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
+import { enqueueStateChange } from './webhooks.ts';
 
 export interface PaymentChange {
   /** Target state; intermediate states the machine requires (created → validating → done) are passed through. */
@@ -16,6 +17,11 @@ export interface PaymentChange {
   patch: PaymentUpdate;
   /** Recorded on the event rows (reason, connector outcome…). */
   detail?: Record<string, unknown>;
+  /**
+   * `background`: found by status sync or expiry, not in answer to the payer or the client.
+   * In legacy webhook mode only those changes are announced.
+   */
+  source?: 'interactive' | 'background';
 }
 
 /** created → done is not a transition; the payment goes through validating first. */
@@ -56,6 +62,12 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
     }
     if (steps.length === 0) {
       await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now }).execute();
+    } else {
+      // The announcement is written with the change: a crash can lose neither.
+      const mode = await trx.selectFrom('domain_config').select('value')
+        .where('domain_id', '=', payment.domain_id).where('key', '=', 'payment.state_updated_webhook.systematic').executeTakeFirst();
+      const systematic = (mode?.value ?? '1') === '1';
+      if (systematic || change.source === 'background') await enqueueStateChange(trx, updated, now);
     }
     return updated;
   });

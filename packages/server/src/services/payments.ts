@@ -63,6 +63,8 @@ export async function createPayment(
       fields: null,
       connector_data: null,
       bank_status: null,
+      next_sync_at: null,
+      sync_locked_until: null,
     };
     const { id } = await trx.insertInto('payments').values(paymentValues).returning('id').executeTakeFirstOrThrow();
     const instructionValues = input.instructions.map((i) => ({

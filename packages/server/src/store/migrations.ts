@@ -66,6 +66,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0003_lifecycle': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          `create table domain_config (domain_id ${big} not null references domains(id), key text not null, value text not null, primary key (domain_id, key))`,
+          // Status sync: when to ask the bank next, and a lease so that one worker does it at a time.
+          `alter table payments add column next_sync_at ${big}`,
+          `alter table payments add column sync_locked_until ${big}`,
+          `create index payments_next_sync on payments (next_sync_at)`,
+          `create table webhook_endpoints (
+             id ${id}, domain_id ${big} not null references domains(id), url text not null, event text not null,
+             secret text not null, enabled integer not null default 1, created_at ${big} not null)`,
+          // One row per state change to announce: the body as it was at that moment.
+          `create table webhook_data (
+             id ${id}, domain_id ${big} not null references domains(id), payment_id ${big} not null references payments(id),
+             event text not null, body text not null, created_at ${big} not null)`,
+          // One row per (change, endpoint): the outbox, written in the transaction of the change.
+          `create table webhook_deliveries (
+             id ${id}, data_id ${big} not null references webhook_data(id), endpoint_id ${big} not null references webhook_endpoints(id),
+             payment_id ${big} not null, status text not null, attempts integer not null default 0, next_attempt_at ${big} not null,
+             locked_until ${big}, delivered_at ${big}, last_status_code integer, last_error text, created_at ${big} not null)`,
+          `create index webhook_deliveries_due on webhook_deliveries (status, next_attempt_at)`,
+          `create index webhook_deliveries_order on webhook_deliveries (endpoint_id, payment_id, id)`,
+          `create table webhook_attempts (
+             id ${id}, delivery_id ${big} not null references webhook_deliveries(id), attempted_at ${big} not null,
+             status_code integer, duration_ms integer not null, error text)`,
+          `create index webhook_attempts_delivery on webhook_attempts (delivery_id, id)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

@@ -63,6 +63,8 @@ export interface PaymentsTable {
   fields: string | null;
   connector_data: string | null;
   bank_status: string | null;
+  next_sync_at: number | null;
+  sync_locked_until: number | null;
 }
 
 export interface InstructionsTable {
@@ -110,7 +112,61 @@ export interface InstallationSecretsTable {
   value: string;
 }
 
+export interface DomainConfigTable {
+  domain_id: number;
+  key: string;
+  value: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  domain_id: number;
+  url: string;
+  event: string;
+  secret: string;
+  enabled: number;
+  created_at: number;
+}
+
+export interface WebhookDataTable {
+  id: Generated<number>;
+  domain_id: number;
+  payment_id: number;
+  event: string;
+  body: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  data_id: number;
+  endpoint_id: number;
+  payment_id: number;
+  status: string; // pending | delivered | failed
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number | null;
+  delivered_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempted_at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface Database {
+  domain_config: DomainConfigTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_data: WebhookDataTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   installation_secrets: InstallationSecretsTable;
   domains: DomainsTable;
   clients: ClientsTable;

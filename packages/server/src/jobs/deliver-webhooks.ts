@@ -1,0 +1,119 @@
+/**
+ * Delivers webhooks from the outbox: at least once, in order per (endpoint, payment), signed as
+ * Powens signs them, retried with exponential backoff and jitter for up to 72 hours. Several
+ * processes may run it on one PostgreSQL: rows are claimed with a lease (FOR UPDATE SKIP LOCKED).
+ */
+import { gzipSync } from 'node:zlib';
+import { type Kysely, sql } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import type { Dialect } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
+import { getConfig } from '../services/config.ts';
+import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
+
+export const DELIVERY_LEASE_MS = 60_000;
+export const DELIVERY_TIMEOUT_MS = 10_000;
+export const DELIVERY_GIVE_UP_MS = 72 * 3600 * 1000;
+
+export interface JobEnvironment {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+/** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
+export function retryDelayMs(attempts: number, random = Math.random()): number {
+  const base = Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+  return Math.round(base * (0.5 + random));
+}
+
+async function claim(env: JobEnvironment, limit: number): Promise<number[]> {
+  const now = env.clock.now();
+  return env.db.transaction().execute(async (trx) => {
+    let q = trx
+      .selectFrom('webhook_deliveries as d')
+      .select('d.id')
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<=', now)]))
+      // In order per (endpoint, payment): an earlier undelivered announcement goes first.
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('webhook_deliveries as e').select('e.id')
+          .whereRef('e.endpoint_id', '=', 'd.endpoint_id').whereRef('e.payment_id', '=', 'd.payment_id')
+          .where('e.status', '=', 'pending').whereRef('e.id', '<', 'd.id'))))
+      .orderBy('d.id')
+      .limit(limit);
+    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + DELIVERY_LEASE_MS }).where('id', 'in', ids).execute();
+    return ids;
+  });
+}
+
+async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
+  const row = await env.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .innerJoin('webhook_data as w', 'w.id', 'd.data_id')
+    .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'w.body'])
+    .where('d.id', '=', id)
+    .executeTakeFirstOrThrow();
+  const config = await getConfig(env.db, row.domain_id);
+  // id_webhook_data is added to the stored body as text: re-parsing it would turn exact amounts into floats.
+  const body = `${row.body.slice(0, -1)},"id_webhook_data":${row.data_id}}`;
+  const url = new URL(row.url);
+  const date = signatureDate(env.clock.now());
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'Payrail-Webhooks/1',
+    'bi-signature-date': date,
+    'bi-signature': webhookSignature(row.secret, 'POST', url.pathname, date, body),
+  };
+  let payload: string | Buffer = body;
+  if (config['webhooks.compression.enabled'] === '1') {
+    payload = gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  const started = performance.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const response = await fetch(row.url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+    statusCode = response.status;
+    await response.body?.cancel();
+    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+  } catch (e) {
+    error = (e as Error).name === 'TimeoutError' ? 'timeout' : ((e as Error).message ?? 'network error').slice(0, 200);
+  }
+  const duration = Math.round(performance.now() - started);
+  const now = env.clock.now();
+  const attempts = row.attempts + 1;
+  await env.db.transaction().execute(async (trx) => {
+    await trx.insertInto('webhook_attempts').values({ delivery_id: id, attempted_at: now, status_code: statusCode, duration_ms: duration, error }).execute();
+    if (!error) {
+      await trx.updateTable('webhook_deliveries').set({ status: 'delivered', attempts, delivered_at: now, locked_until: null, last_status_code: statusCode, last_error: null }).where('id', '=', id).execute();
+    } else {
+      const giveUp = now - row.created_at >= DELIVERY_GIVE_UP_MS;
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: giveUp ? 'failed' : 'pending', attempts, next_attempt_at: now + retryDelayMs(attempts), locked_until: null, last_status_code: statusCode, last_error: error })
+        .where('id', '=', id)
+        .execute();
+    }
+  });
+  if (error) env.log?.('warn', 'webhook delivery failed', { delivery: id, attempts, error });
+  return !error;
+}
+
+/** One pass: claims due deliveries and sends them (different payments in parallel). Returns how many were sent successfully. */
+export async function deliverDueWebhooks(env: JobEnvironment, limit = 50): Promise<number> {
+  const ids = await claim(env, limit);
+  const results = await Promise.all(ids.map((id) => deliverOne(env, id)));
+  return results.filter(Boolean).length;
+}
+
+export async function pendingDeliveries(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('webhook_deliveries').select(sql<number>`count(*)`.as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,50 @@
+/** Domain configuration keys (spec §6.2), string values as Powens takes them. */
+import type { Kysely } from 'kysely';
+import { invalid } from '../domain/errors.ts';
+import type { Database } from '../store/schema.ts';
+
+type Check = (value: string) => string | null; // an error reason, or null
+
+const flag: Check = (v) => (v === '0' || v === '1' ? null : 'must be "0" or "1"');
+const positiveNumber: Check = (v) => (/^\d{1,6}(\.\d{1,6})?$/.test(v) && Number(v) > 0 ? null : 'must be a positive number');
+const amountOrEmpty: Check = (v) => (v === '' || (/^\d{1,13}(\.\d{1,4})?$/.test(v) && Number(v) > 0) ? null : 'must be a positive decimal amount, or "" for no limit');
+
+export const CONFIG_KEYS = {
+  'payment.manual_expire_time_days': { default: '30', check: positiveNumber, description: 'days before a payment that reached no final state becomes expired' },
+  'payment.max_amount': { default: '', check: amountOrEmpty, description: "largest payment total, in the payment's currency; empty: no limit" },
+  'payment.auto_confirmation': { default: '1', check: flag, description: '"0": validated payments wait at action confirm for POST {"confirm": …}' },
+  'payment.state_updated_webhook.systematic': { default: '1', check: flag, description: '"1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes' },
+  'webhooks.compression.enabled': { default: '0', check: flag, description: '"1": gzip webhook bodies (content-encoding: gzip)' },
+} as const;
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export type DomainConfig = Record<ConfigKey, string>;
+
+export async function getConfig(db: Kysely<Database>, domainId: number): Promise<DomainConfig> {
+  const rows = await db.selectFrom('domain_config').select(['key', 'value']).where('domain_id', '=', domainId).execute();
+  const config = Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, spec.default])) as DomainConfig;
+  for (const row of rows) if (row.key in CONFIG_KEYS) config[row.key as ConfigKey] = row.value;
+  return config;
+}
+
+/** Sets some keys (all checked before any is written) and returns the whole configuration. */
+export async function setConfig(db: Kysely<Database>, domainId: number, values: Record<string, unknown>): Promise<DomainConfig> {
+  const entries: [ConfigKey, string][] = [];
+  for (const [key, raw] of Object.entries(values)) {
+    if (!(key in CONFIG_KEYS)) throw invalid(key, `unknown configuration key; known: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    const value = typeof raw === 'number' ? String(raw) : raw;
+    if (typeof value !== 'string') throw invalid(key, 'must be a string');
+    const reason = CONFIG_KEYS[key as ConfigKey].check(value);
+    if (reason) throw invalid(key, reason);
+    entries.push([key as ConfigKey, value]);
+  }
+  await db.transaction().execute(async (trx) => {
+    for (const [key, value] of entries) {
+      await trx
+        .insertInto('domain_config')
+        .values({ domain_id: domainId, key, value })
+        .onConflict((oc) => oc.columns(['domain_id', 'key']).doUpdateSet({ value }))
+        .execute();
+    }
+  });
+  return getConfig(db, domainId);
+}

@@ -1,0 +1,108 @@
+/** Webhook endpoints per domain, the outbox of state changes, and the delivery log. */
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { ApiError, invalid, missing } from '../domain/errors.ts';
+import type { Database, PaymentRow } from '../store/schema.ts';
+import { paymentView } from './payment-view.ts';
+
+export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
+
+export function checkEndpointUrl(value: unknown): string {
+  if (value === undefined || value === null || value === '') throw missing('url');
+  if (typeof value !== 'string' || value.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid('url', 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url', 'must be an http(s) URL');
+  if (url.username || url.password) throw invalid('url', 'must not carry credentials');
+  if (url.hash) throw invalid('url', 'must not contain a fragment');
+  return value;
+}
+
+export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }) {
+  const url = checkEndpointUrl(input.url);
+  const event = input.event ?? 'PAYMENT_STATE_UPDATED';
+  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
+  // The HMAC key must be kept to sign with: it is stored as is (unlike tokens), and shown once.
+  const secret = randomBytes(32).toString('base64url');
+  const created_at = clock.now();
+  const { id } = await db.insertInto('webhook_endpoints').values({ domain_id: domainId, url, event, secret, enabled: 1, created_at }).returning('id').executeTakeFirstOrThrow();
+  return { id, url, event, enabled: true, created_at, secret_key: secret };
+}
+
+export async function listEndpoints(db: Kysely<Database>, domainId: number) {
+  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at']).where('domain_id', '=', domainId).orderBy('id').execute();
+  return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));
+}
+
+export async function disableEndpoint(db: Kysely<Database>, domainId: number, id: number) {
+  const result = await db.updateTable('webhook_endpoints').set({ enabled: 0 }).where('id', '=', id).where('domain_id', '=', domainId).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new ApiError('notFound', `no webhook endpoint ${id}`, { field: 'id' });
+}
+
+/**
+ * Writes the announcement of a state change into the outbox: the payment as it is now, and one
+ * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
+ */
+export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number): Promise<number> {
+  const endpoints = await trx.selectFrom('webhook_endpoints').select('id').where('domain_id', '=', payment.domain_id).where('enabled', '=', 1).where('event', '=', 'PAYMENT_STATE_UPDATED').execute();
+  if (endpoints.length === 0) return 0;
+  const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
+  const body = JSON.stringify(paymentView(payment, instructions, false));
+  const { id: dataId } = await trx
+    .insertInto('webhook_data')
+    .values({ domain_id: payment.domain_id, payment_id: payment.id, event: 'PAYMENT_STATE_UPDATED', body, created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('webhook_deliveries')
+    .values(endpoints.map((e) => ({
+      data_id: dataId, endpoint_id: e.id, payment_id: payment.id, status: 'pending', attempts: 0, next_attempt_at: now,
+      locked_until: null, delivered_at: null, last_status_code: null, last_error: null, created_at: now,
+    })))
+    .execute();
+  return endpoints.length;
+}
+
+export async function listDeliveries(db: Kysely<Database>, domainId: number, filter: { paymentId?: number; status?: string; limit?: number }) {
+  let q = db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select(['d.id', 'd.data_id', 'd.endpoint_id', 'e.url', 'd.payment_id', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.delivered_at', 'd.last_status_code', 'd.last_error', 'd.created_at'])
+    .where('e.domain_id', '=', domainId);
+  if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
+  if (filter.status) q = q.where('d.status', '=', filter.status);
+  const deliveries = await q.orderBy('d.id', 'desc').limit(filter.limit ?? 100).execute();
+  const ids = deliveries.map((d) => d.id);
+  const attempts = ids.length
+    ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('id').execute()
+    : [];
+  return deliveries.map((d) => ({
+    ...d,
+    id_webhook_data: d.data_id,
+    attempts_log: attempts.filter((a) => a.delivery_id === d.id).map((a) => ({ at: a.attempted_at, status_code: a.status_code, duration_ms: a.duration_ms, error: a.error })),
+  }));
+}
+
+/** Sends a delivery again, whatever became of it: a new pending delivery of the same data. */
+export async function replayDelivery(db: Kysely<Database>, clock: Clock, domainId: number, deliveryId: number): Promise<number> {
+  const delivery = await db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select(['d.data_id', 'd.endpoint_id', 'd.payment_id'])
+    .where('d.id', '=', deliveryId)
+    .where('e.domain_id', '=', domainId)
+    .executeTakeFirst();
+  if (!delivery) throw new ApiError('notFound', `no webhook delivery ${deliveryId}`, { field: 'id' });
+  const now = clock.now();
+  const { id } = await db
+    .insertInto('webhook_deliveries')
+    .values({ ...delivery, status: 'pending', attempts: 0, next_attempt_at: now, locked_until: null, delivered_at: null, last_status_code: null, last_error: null, created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
+}
