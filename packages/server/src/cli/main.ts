@@ -1,12 +1,16 @@
 /** The `payrail` command line: serve, migrate, client create, openapi. */
 import { writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadServerConfig, SERVER_OPTIONS } from '../config/config.ts';
+import { ConfigError, loadServerConfig, SERVER_OPTIONS, type ServerConfig } from '../config/config.ts';
 import { systemClock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { buildApp } from '../http/app.ts';
-import { countClients, createClient } from '../services/clients.ts';
-import { migrate, openStore } from '../store/db.ts';
+import { countClients, createClient, DEFAULT_DOMAIN, ensureDomain } from '../services/clients.ts';
+import { getConfig, setConfig } from '../services/config.ts';
+import { createEndpoint, listDeliveries, listEndpoints, replayDelivery } from '../services/webhooks.ts';
+import { startJobs } from '../jobs/runner.ts';
+import type { PayrailApp } from '../http/app.ts';
+import { migrate, openStore, type Store } from '../store/db.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 type Env = Record<string, string | undefined>;
@@ -26,8 +30,12 @@ const USAGE = `payrail ${PAYRAIL_VERSION} — pay-by-bank server compatible with
 
 Usage:
   payrail serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
-                [--public-url URL] [--test-connector-step-seconds N]
+                [--public-url URL] [--test-connector-step-seconds N] [--no-jobs]
+  payrail worker [--data-dir DIR] [--database-url URL] [--public-url URL]   (jobs only; pair with serve --no-jobs)
   payrail migrate [--data-dir DIR] [--database-url URL]
+  payrail webhook add --url URL [--event PAYMENT_STATE_UPDATED] [--domain NAME] [--json]
+  payrail webhook list | deliveries [--payment ID] [--status S] | replay DELIVERY_ID
+  payrail config get | set KEY VALUE   [--domain NAME]
   payrail client create --name NAME --redirect-uri URL [--redirect-uri URL…] [--domain NAME] [--json]
   payrail openapi [--output FILE]
 
@@ -61,6 +69,7 @@ async function serve(args: string[], env: Env): Promise<void> {
     'log-level': { type: 'string' },
     'public-url': { type: 'string' },
     'test-connector-step-seconds': { type: 'string' },
+    'no-jobs': { type: 'boolean' },
   });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
@@ -74,8 +83,10 @@ async function serve(args: string[], env: Env): Promise<void> {
     );
   }
   const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+  const jobs = values['no-jobs'] ? null : startJobs(jobEnvironment(app, store, config), {});
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
+    await jobs?.stop();
     await app.close();
     await store.close();
     process.exit(0);
@@ -85,6 +96,116 @@ async function serve(args: string[], env: Env): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\n` +
     `API reference: ${address}/2.0/docs\n`);
+}
+
+/** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
+function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
+  const baseUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  return {
+    db: store.db,
+    dialect: store.dialect,
+    clock: systemClock,
+    actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
+    log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
+  };
+}
+
+/** `payrail worker`: the jobs alone, no HTTP (run beside `serve --no-jobs` processes on one PostgreSQL). */
+async function workerCommand(args: string[], env: Env): Promise<void> {
+  const { values } = parse(args, { ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' } });
+  if (values.help) return void process.stdout.write(USAGE);
+  const { config, store } = await openConfiguredStore(values, env);
+  await migrate(store);
+  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+  const jobs = startJobs(jobEnvironment(app, store, config), {});
+  const shutdown = async () => {
+    await jobs.stop();
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+  process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
+}
+
+async function domainId(store: Store, name: string | undefined): Promise<number> {
+  return ensureDomain(store.db, name ?? DEFAULT_DOMAIN, systemClock.now());
+}
+
+async function webhookCommand(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseWithPositionals(rest, {
+    ...STORE_FLAGS, url: { type: 'string' }, event: { type: 'string' }, domain: { type: 'string' }, json: { type: 'boolean' },
+    payment: { type: 'string' }, status: { type: 'string' },
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  const { store } = await openConfiguredStore(values, env);
+  try {
+    await migrate(store);
+    const domain = await domainId(store, values.domain as string | undefined);
+    let result: unknown;
+    switch (sub) {
+      case 'add':
+        if (!values.url) throw new UsageError('--url is required');
+        result = await createEndpoint(store.db, systemClock, domain, { url: values.url, event: values.event ?? 'PAYMENT_STATE_UPDATED' });
+        break;
+      case 'list':
+        result = { webhooks: await listEndpoints(store.db, domain) };
+        break;
+      case 'deliveries':
+        result = {
+          deliveries: await listDeliveries(store.db, domain, {
+            ...(values.payment ? { paymentId: Number(values.payment) } : {}), ...(values.status ? { status: values.status as string } : {}),
+          }),
+        };
+        break;
+      case 'replay': {
+        const id = Number(positionals[0]);
+        if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError('usage: payrail webhook replay DELIVERY_ID');
+        result = { id: await replayDelivery(store.db, systemClock, domain, id) };
+        break;
+      }
+      default:
+        throw new UsageError(`unknown webhook command "${sub ?? ''}" (add, list, deliveries, replay)`);
+    }
+    process.stdout.write(values.json || sub !== 'add' ? `${JSON.stringify(result, null, values.json ? 0 : 2)}\n` : formatEndpoint(result as Record<string, unknown>));
+  } finally {
+    await store.close();
+  }
+}
+
+function formatEndpoint(endpoint: Record<string, unknown>): string {
+  return `id:         ${endpoint.id}\nurl:        ${endpoint.url}\nevent:      ${endpoint.event}\nsecret_key: ${endpoint.secret_key}\n(the secret is shown only once)\n`;
+}
+
+async function configCommand(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseWithPositionals(rest, { ...STORE_FLAGS, domain: { type: 'string' } });
+  if (values.help) return void process.stdout.write(USAGE);
+  const { store } = await openConfiguredStore(values, env);
+  try {
+    await migrate(store);
+    const domain = await domainId(store, values.domain as string | undefined);
+    let config;
+    if (sub === 'get') config = await getConfig(store.db, domain);
+    else if (sub === 'set') {
+      if (positionals.length !== 2) throw new UsageError('usage: payrail config set KEY VALUE');
+      config = await setConfig(store.db, domain, { [positionals[0]!]: positionals[1]! });
+    } else throw new UsageError(`unknown config command "${sub ?? ''}" (get, set)`);
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+function parseWithPositionals(args: string[], options: ParseArgsConfig['options']) {
+  try {
+    const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
 }
 
 async function migrateCommand(args: string[], env: Env): Promise<void> {
@@ -166,6 +287,15 @@ export async function main(argv: string[], env: Env): Promise<number> {
       case 'openapi':
         await openapiCommand(args);
         return 0;
+      case 'worker':
+        await workerCommand(args, env);
+        return -1;
+      case 'webhook':
+        await webhookCommand(args, env);
+        return 0;
+      case 'config':
+        await configCommand(args, env);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -177,7 +307,7 @@ export async function main(argv: string[], env: Env): Promise<number> {
         process.stdout.write(`${PAYRAIL_VERSION}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command "${command}" (commands: serve, migrate, client create, openapi)`);
+        throw new UsageError(`unknown command "${command}" (commands: serve, worker, migrate, client create, webhook, config, openapi)`);
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof ApiError) {

@@ -105,6 +105,7 @@ function webauthCallbackUri(payment: ConnectorPayment, ctx: ConnectorContext): s
 }
 
 function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
+  if (useCase === 'redirect_no_confirmation') data = { ...data, no_confirmation: true };
   if (useCase === 'legacy') {
     const tokens = legacyScenario(payment.instructions[0]?.label ?? '');
     return tokenOutcome(tokens[0]!, { ...data, tokens, approved_at: ctx.now }, 0);

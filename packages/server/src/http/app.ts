@@ -18,6 +18,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
@@ -167,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'payments', description: 'Payments' },
         { name: 'validation', description: 'Payment validation: what a (custom) validation webview does' },
         { name: 'connectors', description: 'Banks' },
+        { name: 'admin', description: 'Domain configuration and webhooks' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -180,6 +182,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentActionRoutes, { prefix: '/2.0' });
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(adminRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;

@@ -16,6 +16,7 @@ import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, P
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { changePayment } from './payment-changes.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
+import { getConfig } from './config.ts';
 
 export interface ActionEnvironment {
   db: Kysely<Database>;
@@ -106,7 +107,20 @@ export async function applyOutcome(
       });
     case 'psuValidation':
       return changePayment(env.db, env.clock, payment, { state: 'validating', patch: { ...extra, ...cleared, action: 'psuValidation', connector_data: data } });
-    case 'state':
+    case 'state': {
+      // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
+      if (
+        source === 'interactive' && outcome.state !== 'rejected' && (payment.state === 'created' || payment.state === 'validating') &&
+        !outcome.data.no_confirmation && (await getConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
+      ) {
+        return changePayment(env.db, env.clock, payment, {
+          state: 'validating',
+          patch: {
+            ...extra, ...cleared, action: 'confirm', next_sync_at: null, bank_status: outcome.bank_status ?? null,
+            connector_data: JSON.stringify({ ...outcome.data, confirm_outcome: { state: outcome.state, bank_status: outcome.bank_status ?? null } }),
+          },
+        });
+      }
       return changePayment(env.db, env.clock, payment, {
         state: outcome.state as PaymentState,
         patch: {
@@ -116,7 +130,24 @@ export async function applyOutcome(
         detail: outcome.bank_status ? { bank_status: outcome.bank_status } : undefined,
         source,
       });
+    }
   }
+}
+
+/** The client's answer to action confirm: the outcome the bank gave, or confirmationRefused. */
+export async function confirmPayment(env: ActionEnvironment, domainId: number, paymentId: number, confirmed: boolean): Promise<PaymentRow> {
+  const record = await getPayment(env.db, domainId, paymentId);
+  requireAction(record.payment, 'confirm');
+  const data = (record.payment.connector_data ? JSON.parse(record.payment.connector_data) : {}) as Record<string, unknown>;
+  if (!confirmed) {
+    return changePayment(env.db, env.clock, record.payment, {
+      state: 'rejected',
+      patch: { action: null, next_sync_at: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' },
+    });
+  }
+  const pending = (data.confirm_outcome ?? { state: 'pending', bank_status: null }) as { state: 'pending' | 'done' | 'accepted'; bank_status: string | null };
+  const { confirm_outcome: _, ...rest } = data;
+  return applyOutcome(env, record.payment, { kind: 'state', state: pending.state, bank_status: pending.bank_status, data: { ...rest, no_confirmation: true } });
 }
 
 /** What a connector sees of a payment row alone (for scheduling, which needs no instructions). */

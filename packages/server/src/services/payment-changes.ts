@@ -10,6 +10,7 @@ import { assertTransition } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
 import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { enqueueStateChange } from './webhooks.ts';
+import { jobSignals } from '../jobs/signals.ts';
 
 export interface PaymentChange {
   /** Target state; intermediate states the machine requires (created → validating → done) are passed through. */
@@ -69,6 +70,9 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       const systematic = (mode?.value ?? '1') === '1';
       if (systematic || change.source === 'background') await enqueueStateChange(trx, updated, now);
     }
+    return updated;
+  }).then((updated) => {
+    jobSignals.emit('changed');
     return updated;
   });
 }

@@ -67,7 +67,8 @@ function finalRedirect(record: PaymentRecord, ctx: WebviewContext): string {
   return callbackUrl(p.client_redirect_uri, {
     state: ctx.state ?? p.client_state,
     id_payment: p.id,
-    payment_state: p.state,
+    // A payment waiting for the merchant's confirmation is, for the payer, validated (spec §5.3).
+    payment_state: p.state === 'validating' && p.action === 'confirm' ? 'pending' : p.state,
     error_code: p.state === 'rejected' ? p.error_code : null,
     bank_message: p.state === 'rejected' ? p.error_description : null,
   });

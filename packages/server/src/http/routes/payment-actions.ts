@@ -10,7 +10,7 @@ import { checkRedirectUri } from '../../domain/payment-request.ts';
 import { allConnectors } from '../../connectors/registry.ts';
 import { changePayment } from '../../services/payment-changes.ts';
 import {
-  compatibilityOf, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
+  compatibilityOf, confirmPayment, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
 } from '../../services/payment-actions.ts';
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
@@ -98,13 +98,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
       } else if (body.confirm !== undefined) {
         if (!isAdmin(principal.scopes)) throw new ApiError('forbidden', 'confirm needs the scope payments:admin');
-        const { payment } = await getPayment(store.db, domain, id);
-        if (payment.state !== 'validating' || payment.action !== 'confirm') {
-          throw new ApiError('invalidState', `the payment is ${payment.state}${payment.action ? ` with action ${payment.action}` : ''}; confirm needs action confirm`);
-        }
-        await changePayment(store.db, clock, payment, body.confirm
-          ? { state: 'pending', patch: { action: null } }
-          : { state: 'rejected', patch: { action: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' } });
+        await confirmPayment(env, domain, id, body.confirm);
       } else {
         requireScope(principal, 'payments:validate', 'validation');
         if (body.resume !== undefined) {

@@ -1,6 +1,8 @@
 /** Payment endpoints (spec §3): create, list, read, payment-scoped tokens. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../domain/errors.ts';
+import { formatMinorUnits, parseAmount } from '../../domain/money.ts';
+import { getConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import {
   checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, requestHash,
@@ -69,6 +71,10 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       try {
         const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
+        const maxAmount = (await getConfig(store.db, principal.domainId))['payment.max_amount'];
+        if (maxAmount !== '' && input.total_minor > parseAmount(maxAmount, input.currency, 'payment.max_amount')) {
+          throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
+        }
         const { body } = await createPayment(store.db, clock, principal, input, { showSensitive: sensitive, ...(key ? { idempotencyKey: key } : {}) });
         return reply.type('application/json').serializer((b: unknown) => b as string).send(body);
       } catch (error) {

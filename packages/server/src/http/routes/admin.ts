@@ -1,0 +1,85 @@
+/** Domain configuration and webhooks (spec §6.2, §9): payments:admin only. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { invalid } from '../../domain/errors.ts';
+import { CONFIG_KEYS, getConfig, setConfig } from '../../services/config.ts';
+import { createEndpoint, disableEndpoint, listDeliveries, listEndpoints, replayDelivery, WEBHOOK_EVENTS } from '../../services/webhooks.ts';
+import { principalOf, type AccessRule } from '../access.ts';
+import { errorResponses } from '../schemas.ts';
+
+export const ADMIN_ONLY: AccessRule = { service: [], paymentScoped: [] };
+const security = [{ bearer: [] }];
+const ConfigMap = Type.Object(
+  Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, Type.Optional(Type.String({ maxLength: 64, description: `${spec.description} (default "${spec.default}")` }))])),
+  { title: 'DomainConfig' },
+);
+const Endpoint = Type.Object({ id: Type.Integer(), url: Type.String(), event: Type.String(), enabled: Type.Boolean(), created_at: Type.Integer() });
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) });
+
+export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, clock } = app.payrail;
+
+  app.get('/config', {
+    config: { access: ADMIN_ONLY },
+    schema: { tags: ['admin'], summary: 'Read the domain configuration', security, response: { 200: ConfigMap, ...errorResponses(401, 403) } },
+  }, async (request) => getConfig(store.db, principalOf(request).domainId));
+
+  app.post('/config', {
+    config: { access: ADMIN_ONLY },
+    schema: {
+      tags: ['admin'], summary: 'Set domain configuration keys',
+      description: 'A map of keys to string values, as Powens takes them; unknown keys and bad values are refused and nothing is written. Answers the whole configuration.',
+      security, body: ConfigMap, response: { 200: ConfigMap, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => setConfig(store.db, principalOf(request).domainId, request.body as Record<string, unknown>));
+
+  app.post('/webhooks', {
+    config: { access: ADMIN_ONLY },
+    schema: {
+      tags: ['admin'], summary: 'Register a webhook endpoint',
+      description: 'Deliveries are signed with the HMAC secret_key returned here, once (BI-Signature, BI-Signature-Date as Powens signs them).',
+      security,
+      body: Type.Object({ url: Type.String({ maxLength: 2048 }), event: Type.Optional(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e)))) }),
+      response: { 200: Type.Intersect([Endpoint, Type.Object({ secret_key: Type.String() })]), ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => createEndpoint(store.db, clock, principalOf(request).domainId, request.body));
+
+  app.get('/webhooks', {
+    config: { access: ADMIN_ONLY },
+    schema: { tags: ['admin'], summary: 'List webhook endpoints', security, response: { 200: Type.Object({ webhooks: Type.Array(Endpoint) }), ...errorResponses(401, 403) } },
+  }, async (request) => ({ webhooks: await listEndpoints(store.db, principalOf(request).domainId) }));
+
+  app.delete('/webhooks/:id', {
+    config: { access: ADMIN_ONLY },
+    schema: { tags: ['admin'], summary: 'Disable a webhook endpoint', security, params: IdParams, response: { 200: Type.Object({ success: Type.Literal('ok') }), ...errorResponses(401, 403, 404) } },
+  }, async (request) => {
+    await disableEndpoint(store.db, principalOf(request).domainId, Number(request.params.id));
+    return { success: 'ok' as const };
+  });
+
+  app.get('/webhooks/deliveries', {
+    config: { access: ADMIN_ONLY },
+    schema: {
+      tags: ['admin'], summary: 'Delivery log', description: 'Newest first, each with every attempt (time, HTTP status, duration, error).', security,
+      querystring: Type.Object({
+        payment_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+        status: Type.Optional(Type.String({ maxLength: 20, description: 'pending, delivered or failed' })),
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+      }),
+      response: { 200: Type.Object({ deliveries: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => {
+    const { payment_id, status, limit } = request.query;
+    if (status && !['pending', 'delivered', 'failed'].includes(status)) throw invalid('status', 'must be pending, delivered or failed');
+    return {
+      deliveries: await listDeliveries(store.db, principalOf(request).domainId, {
+        ...(payment_id ? { paymentId: Number(payment_id) } : {}), ...(status ? { status } : {}), limit: Math.min(Number(limit ?? 100) || 100, 1000),
+      }),
+    };
+  });
+
+  app.post('/webhooks/deliveries/:id/replay', {
+    config: { access: ADMIN_ONLY },
+    schema: { tags: ['admin'], summary: 'Send a delivery again', security, params: IdParams, response: { 200: Type.Object({ id: Type.Integer() }), ...errorResponses(401, 403, 404) } },
+  }, async (request) => ({ id: await replayDelivery(store.db, clock, principalOf(request).domainId, Number(request.params.id)) }));
+};
