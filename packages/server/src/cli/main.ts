@@ -30,7 +30,7 @@ const USAGE = `payrail ${PAYRAIL_VERSION} — pay-by-bank server compatible with
 
 Usage:
   payrail serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
-                [--public-url URL] [--test-connector-step-seconds N] [--no-jobs]
+                [--public-url URL] [--test-connector-step-seconds N] [--no-jobs] [--job-lease-seconds N]
   payrail worker [--data-dir DIR] [--database-url URL] [--public-url URL]   (jobs only; pair with serve --no-jobs)
   payrail migrate [--data-dir DIR] [--database-url URL]
   payrail webhook add --url URL [--event PAYMENT_STATE_UPDATED] [--domain NAME] [--json]
@@ -70,6 +70,7 @@ async function serve(args: string[], env: Env): Promise<void> {
     'public-url': { type: 'string' },
     'test-connector-step-seconds': { type: 'string' },
     'no-jobs': { type: 'boolean' },
+    'job-lease-seconds': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
@@ -105,6 +106,7 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
     db: store.db,
     dialect: store.dialect,
     clock: systemClock,
+    leaseMs: config.jobLeaseSeconds * 1000,
     actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
@@ -112,7 +114,9 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
 
 /** `payrail worker`: the jobs alone, no HTTP (run beside `serve --no-jobs` processes on one PostgreSQL). */
 async function workerCommand(args: string[], env: Env): Promise<void> {
-  const { values } = parse(args, { ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' } });
+  const { values } = parse(args, {
+    ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' }, 'job-lease-seconds': { type: 'string' },
+  });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
   await migrate(store);

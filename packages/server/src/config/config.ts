@@ -11,6 +11,7 @@ export interface ServerConfig {
   jobs: boolean;
   publicUrl: string | null;
   testConnectorStepSeconds: number;
+  jobLeaseSeconds: number;
 }
 
 export interface OptionSpec {
@@ -32,6 +33,12 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_TEST_CONNECTOR_STEP_SECONDS',
     description: "length of a test connector scenario step for first-open-day payments (instant: 1/60 of it)",
     default: '900',
+  },
+  jobLeaseSeconds: {
+    flag: 'job-lease-seconds',
+    env: 'PAYRAIL_JOB_LEASE_SECONDS',
+    description: 'how long a claimed job stays reserved before another process may retake it (at least 11)',
+    default: '30',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -74,7 +81,11 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   if (!/^\d+(\.\d+)?$/.test(stepText) || testConnectorStepSeconds <= 0 || testConnectorStepSeconds > 86400) {
     throw new ConfigError(`--test-connector-step-seconds must be a number of seconds between 0 and 86400, got "${stepText}"`);
   }
+  const leaseText = pick(SERVER_OPTIONS.jobLeaseSeconds, flags, env)!;
+  const jobLeaseSeconds = Number(leaseText);
+  if (!/^\d{1,5}$/.test(leaseText) || jobLeaseSeconds < 11) throw new ConfigError(`--job-lease-seconds must be a whole number of seconds, at least 11 (one webhook send takes up to 10), got "${leaseText}"`);
   return Object.freeze({
+    jobLeaseSeconds,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });

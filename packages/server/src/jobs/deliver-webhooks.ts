@@ -11,7 +11,8 @@ import type { Database } from '../store/schema.ts';
 import { getConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
 
-export const DELIVERY_LEASE_MS = 60_000;
+/** A claimed row is retaken by another worker after this; it must outlast one send (DELIVERY_TIMEOUT_MS). */
+export const DEFAULT_LEASE_MS = 30_000;
 export const DELIVERY_TIMEOUT_MS = 10_000;
 export const DELIVERY_GIVE_UP_MS = 72 * 3600 * 1000;
 
@@ -20,6 +21,8 @@ export interface JobEnvironment {
   dialect: Dialect;
   clock: Clock;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+  /** How long a claimed delivery or sync is reserved for the worker that claimed it. */
+  leaseMs?: number;
 }
 
 /** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
@@ -46,7 +49,7 @@ async function claim(env: JobEnvironment, limit: number): Promise<number[]> {
       .limit(limit);
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const ids = (await q.execute()).map((r) => r.id);
-    if (ids.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + DELIVERY_LEASE_MS }).where('id', 'in', ids).execute();
+    if (ids.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', ids).execute();
     return ids;
   });
 }

@@ -6,9 +6,8 @@
 import { connectorByUuid } from '../connectors/registry.ts';
 import { applyOutcome, connectorContext, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
 import { getPayment } from '../services/payments.ts';
-import type { JobEnvironment } from './deliver-webhooks.ts';
+import { DEFAULT_LEASE_MS, type JobEnvironment } from './deliver-webhooks.ts';
 
-export const SYNC_LEASE_MS = 60_000;
 
 export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnvironment }, limit = 100): Promise<number> {
   const now = env.clock.now();
@@ -24,7 +23,7 @@ export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnv
       .limit(limit);
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const rows = (await q.execute()).map((r) => r.id);
-    if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + SYNC_LEASE_MS }).where('id', 'in', rows).execute();
+    if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', rows).execute();
     return rows;
   });
   let changed = 0;

@@ -1,0 +1,92 @@
+/**
+ * The lifecycle in real processes: `payrail serve` with 1-second test connector steps and its own
+ * job loop, a webhook endpoint added with the CLI, and a receiver on 127.0.0.1.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
+
+const BIN = new URL('../bin/payrail.js', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'payrail-serve-'));
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const child of children) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function cli(args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) throw new Error(`payrail ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('payrail serve runs the lifecycle', () => {
+  it('delivers one signed webhook per state change of a pdng/done payment at 1-second steps', async () => {
+    const received: { path: string; headers: Record<string, unknown>; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (c) => (body += c));
+      request.on('end', () => {
+        received.push({ path: request.url ?? '', headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/payrail/hook`;
+    try {
+      const client = JSON.parse(cli(['client', 'create', '--name', 'Shop', '--redirect-uri', 'https://merchant.example/payment/return', '--json']));
+      const endpoint = JSON.parse(cli(['webhook', 'add', '--url', hookUrl, '--event', 'PAYMENT_STATE_UPDATED', '--json']));
+      expect(endpoint).toMatchObject({ id: expect.any(Number), url: hookUrl, secret_key: expect.any(String) });
+      expect(JSON.parse(cli(['config', 'get']))['payment.manual_expire_time_days']).toBe('30');
+
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--test-connector-step-seconds', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let output = '';
+      child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+      const base = await waitFor('the server', () => /listening on (http:\/\/\S+)/.exec(output)?.[1]);
+
+      const post = async (path: string, body: unknown, token?: string) => {
+        const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+        return { status: response.status, json: (await response.json()) as Record<string, any> };
+      };
+      const { json: { token } } = await post('/2.0/auth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
+      const { json: payment } = await post('/2.0/payments', {
+        client_redirect_uri: 'https://merchant.example/payment/return',
+        instructions: [{ label: 'pdng/done - Order 7', amount: 12.34, currency: 'EUR', execution_date_type: 'first_open_day', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
+      }, token);
+      const { json: validating } = await post(`/2.0/payments/${payment.id}`, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', webview_url: 'https://merchant.example/own' }, token);
+      const bank = new URL(validating.validate_uri);
+      await fetch(`${base}${bank.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }), redirect: 'manual' });
+
+      await waitFor('three webhooks', () => (received.length >= 3 ? true : undefined));
+      expect(received.map((r) => JSON.parse(r.body).state)).toEqual(['validating', 'pending', 'done']);
+      for (const r of received) {
+        expect(verifyWebhookSignature(endpoint.secret_key, 'POST', '/payrail/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature']))).toBe(true);
+      }
+      const final = await (await fetch(`${base}/2.0/payments/${payment.id}`, { headers: { authorization: `Bearer ${token}` } })).json() as Record<string, unknown>;
+      expect(final.state).toBe('done');
+      const log = JSON.parse(cli(['webhook', 'deliveries', '--payment', String(payment.id)]));
+      expect(log.deliveries.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+});
