@@ -161,3 +161,79 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
     }
   }, 180_000);
 });
+
+/** Two Payrail processes on one PostgreSQL share the work and never do a job twice. */
+describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on one PostgreSQL', ({ setup }) => {
+  it('carry 1,000 payments to their final state, every change delivered exactly once', async () => {
+    const { args, storeOptions, cleanup } = await setup();
+    const received = new Map<number, number>();
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (c) => (body += c));
+      request.on('end', () => {
+        const id = JSON.parse(body).id_webhook_data as number;
+        received.set(id, (received.get(id) ?? 0) + 1);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const procs: ChildProcess[] = [];
+    const run = (extra: string[]) => spawnSync(process.execPath, [BIN, ...extra, ...args], { encoding: 'utf8', timeout: 30_000 });
+    try {
+      const client = JSON.parse(run(['client', 'create', '--name', 'Shop', '--redirect-uri', 'https://merchant.example/payment/return', '--json']).stdout);
+      run(['webhook', 'add', '--url', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, '--json']);
+      const bases: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', '--test-connector-step-seconds', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+        procs.push(proc);
+        let output = '';
+        proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+        bases.push(await waitFor('a server', () => /listening on (http:\/\/\S+)/.exec(output)?.[1]));
+      }
+      const call = async (base: string, path: string, body: unknown, token?: string) => {
+        const response = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+        return (await response.json()) as Record<string, any>;
+      };
+      const token = (await call(bases[0]!, '/2.0/auth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' })).token;
+      let next = 0;
+      const TOTAL = 1000;
+      await Promise.all(Array.from({ length: 8 }, async (_, worker) => {
+        while (next < TOTAL) {
+          next++;
+          const base = bases[worker % 2]!; // both processes take API traffic too
+          const payment = await call(base, '/2.0/payments', {
+            client_redirect_uri: 'https://merchant.example/payment/return',
+            instructions: [{ label: 'pdng/done - Shared', amount: 1, currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
+          }, token);
+          const validating = await call(base, `/2.0/payments/${payment.id}`, { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own' }, token);
+          const bank = new URL(validating.validate_uri);
+          await fetch(`${base}${bank.pathname}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }) }).then((r) => r.arrayBuffer());
+        }
+      }));
+      const store = await openStore(storeOptions);
+      try {
+        await waitFor('every payment done', async () => {
+          const open = await store.db.selectFrom('payments').select('id').where('state', '!=', 'done').limit(1).execute();
+          return open.length === 0 ? true : undefined;
+        }, 120_000);
+        const data = (await store.db.selectFrom('webhook_data').select('id').execute()).map((r) => r.id);
+        expect(data.length).toBe(TOTAL * 3); // validating, pending, done
+        await waitFor('every change delivered', () => (data.every((id) => received.has(id)) ? true : undefined), 60_000);
+        expect([...received.values()].every((n) => n === 1)).toBe(true);
+        const doubled = await store.db
+          .selectFrom('payment_events').select(['payment_id', 'to_state']).select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('type', '=', 'state_changed').groupBy(['payment_id', 'to_state']).having((eb) => eb.fn.countAll(), '>', 1).execute();
+        expect(doubled).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      for (const proc of procs) {
+        proc.kill('SIGTERM');
+        await new Promise((resolve) => (proc.exitCode !== null ? resolve(null) : proc.once('exit', resolve)));
+      }
+      await new Promise((resolve) => receiver.close(resolve));
+      await cleanup();
+    }
+  }, 240_000);
+});
