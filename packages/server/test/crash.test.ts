@@ -2,7 +2,7 @@
  * Crash test: `payrail serve` is killed with SIGKILL during a burst of state changes; after a
  * restart, every change that committed is delivered to the receiver. No change is lost.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,20 +12,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../src/store/db.ts';
+import { BIN, exited, startServe, waitFor } from './processes.ts';
 
-const BIN = new URL('../bin/payrail.js', import.meta.url).pathname;
 const PAYMENTS = 300; // two state changes each: 600 in the burst
 const TEST_CONNECTOR = '338178e6-3d01-564f-9a7b-52ca442459bf';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const targets: { name: string; setup: () => Promise<{ args: string[]; storeOptions: Parameters<typeof openStore>[0]; cleanup: () => Promise<void> }> }[] = [
   {
@@ -83,14 +74,8 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
       const client = JSON.parse(run(['client', 'create', '--name', 'Shop', '--redirect-uri', 'https://merchant.example/payment/return', '--json']).stdout);
       run(['webhook', 'add', '--url', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, '--json']);
 
-      const start = async () => {
-        // A short lease, so that what the killed process had claimed is retaken soon after the restart.
-        const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', '--job-lease-seconds', '12', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let output = '';
-        proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-        const base = await waitFor('the server', () => /listening on (http:\/\/\S+)/.exec(output)?.[1]);
-        return { proc, base };
-      };
+      // A short lease, so that what the killed process had claimed is retaken soon after the restart.
+      const start = () => startServe(['--log-level', 'error', '--job-lease-seconds', '12', ...args]);
       let server = await start();
       child = server.proc;
       const call = async (method: string, path: string, body?: unknown, token?: string) => {
@@ -111,7 +96,6 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
         const visit = new URL(validating!.validate_uri);
         await fetch(`${server.base}${visit.pathname}${visit.search}`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
       };
-      const exited = (proc: ChildProcess) => new Promise((resolve) => (proc.exitCode !== null || proc.signalCode ? resolve(null) : proc.once('exit', resolve)));
       const burst = async (count: number, killAt?: number) => {
         let next = 0;
         const workers = Array.from({ length: 8 }, async () => {
@@ -187,11 +171,9 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on on
       run(['webhook', 'add', '--url', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, '--json']);
       const bases: string[] = [];
       for (let i = 0; i < 2; i++) {
-        const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', '--test-connector-step-seconds', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const { proc, base } = await startServe(['--log-level', 'error', '--test-connector-step-seconds', '1', ...args]);
         procs.push(proc);
-        let output = '';
-        proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-        bases.push(await waitFor('a server', () => /listening on (http:\/\/\S+)/.exec(output)?.[1]));
+        bases.push(base);
       }
       const call = async (base: string, path: string, body: unknown, token?: string) => {
         const response = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
@@ -233,7 +215,7 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on on
     } finally {
       for (const proc of procs) {
         proc.kill('SIGTERM');
-        await new Promise((resolve) => (proc.exitCode !== null ? resolve(null) : proc.once('exit', resolve)));
+        await exited(proc);
       }
       await new Promise((resolve) => receiver.close(resolve));
       await cleanup();

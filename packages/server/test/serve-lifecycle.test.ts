@@ -2,7 +2,7 @@
  * The lifecycle in real processes: `payrail serve` with 1-second test connector steps and its own
  * job loop, a webhook endpoint added with the CLI, and a receiver on 127.0.0.1.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
+import { BIN, exited, startServe, waitFor } from './processes.ts';
 
-const BIN = new URL('../bin/payrail.js', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'payrail-serve-'));
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const child of children) {
     child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    await exited(child);
   }
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -28,15 +28,6 @@ function cli(args: string[]) {
   return result.stdout;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('payrail serve runs the lifecycle', () => {
   it('delivers one signed webhook per state change of a pdng/done payment at 1-second steps', async () => {
@@ -57,11 +48,8 @@ describe('payrail serve runs the lifecycle', () => {
       expect(endpoint).toMatchObject({ id: expect.any(Number), url: hookUrl, secret_key: expect.any(String) });
       expect(JSON.parse(cli(['config', 'get']))['payment.manual_expire_time_days']).toBe('30');
 
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--test-connector-step-seconds', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let output = '';
-      child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-      const base = await waitFor('the server', () => /listening on (http:\/\/\S+)/.exec(output)?.[1]);
+      const { proc, base } = await startServe(['--data-dir', dataDir, '--log-level', 'warn', '--test-connector-step-seconds', '1']);
+      children.push(proc);
 
       const post = async (path: string, body: unknown, token?: string) => {
         const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
