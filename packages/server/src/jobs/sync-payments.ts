@@ -14,7 +14,7 @@ export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnv
   const ids = await env.db.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom('payments')
-      .select(['id'])
+      .select(['id', 'domain_id'])
       .where('state', 'in', ['validating', 'pending'])
       .where('connector_uuid', 'is not', null)
       .where('next_sync_at', '<=', now)
@@ -22,32 +22,45 @@ export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnv
       .orderBy('next_sync_at')
       .limit(limit);
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const rows = (await q.execute()).map((r) => r.id);
-    if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', rows).execute();
+    const rows = await q.execute();
+    if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', rows.map((r) => r.id)).execute();
     return rows;
   });
   let changed = 0;
-  for (const id of ids) {
-    try {
-      const record = await getPayment(env.db, (await env.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow()).domain_id, id);
-      const connector = connectorByUuid(record.payment.connector_uuid!);
-      if (!connector) continue;
-      const snapshot = connectorPayment(record);
-      const ctx = connectorContext(env.actions);
-      const outcome = await connector.status(snapshot, ctx);
-      if (outcome) {
-        await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background');
-        changed++;
-      } else {
-        await env.db.updateTable('payments')
-          .set({ next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx), sync_locked_until: null })
-          .where('id', '=', id).where('version', '=', record.payment.version).execute();
-      }
-    } catch (error) {
-      // A payment changed meanwhile (version) or a bank failed: try again at the next pass.
-      env.log?.('warn', 'status sync failed', { payment: id, error: (error as Error).message });
-      await env.db.updateTable('payments').set({ sync_locked_until: null, next_sync_at: env.clock.now() + 5_000 }).where('id', '=', id).execute();
+  // Several payments at a time: each waits on its bank and its database round trips.
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const { id, domain_id } = ids[next++]!;
+      if (await syncOne(env, id, domain_id)) changed++;
     }
-  }
+  };
+  await Promise.all(Array.from({ length: SYNC_CONCURRENCY }, worker));
   return changed;
+}
+
+const SYNC_CONCURRENCY = 8;
+
+async function syncOne(env: JobEnvironment & { actions: ActionEnvironment }, id: number, domainId: number): Promise<boolean> {
+  try {
+    const record = await getPayment(env.db, domainId, id);
+    const connector = connectorByUuid(record.payment.connector_uuid!);
+    if (!connector) return false;
+    const snapshot = connectorPayment(record);
+    const ctx = connectorContext(env.actions);
+    const outcome = await connector.status(snapshot, ctx);
+    if (outcome) {
+      await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background');
+      return true;
+    }
+    await env.db.updateTable('payments')
+      .set({ next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx), sync_locked_until: null })
+      .where('id', '=', id).where('version', '=', record.payment.version).execute();
+    return false;
+  } catch (error) {
+    // A payment changed meanwhile (version) or a bank failed: try again soon.
+    env.log?.('warn', 'status sync failed', { payment: id, error: (error as Error).message });
+    await env.db.updateTable('payments').set({ sync_locked_until: null, next_sync_at: env.clock.now() + 5_000 }).where('id', '=', id).execute();
+    return false;
+  }
 }
