@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
+import { ManualClock } from '../src/domain/clock.ts';
+import { validatePaymentRequest } from '../src/domain/payment-request.ts';
+import { createClient } from '../src/services/clients.ts';
+import { changePayment } from '../src/services/payment-changes.ts';
+import { createPayment } from '../src/services/payments.ts';
+import { authenticate, issueServiceToken } from '../src/services/tokens.ts';
+import { createEndpoint } from '../src/services/webhooks.ts';
 import { openStore } from '../src/store/db.ts';
+import { guideBody, openTestStore } from './helpers.ts';
 import { BIN, exited, startServe, waitFor } from './processes.ts';
 
 const PAYMENTS = 300; // two state changes each: 600 in the burst
@@ -221,4 +230,36 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on on
       await cleanup();
     }
   }, 240_000);
+});
+
+describe.each(targets.filter((t) => t.name === 'postgres'))('LISTEN/NOTIFY', () => {
+  it('a committed state change with a webhook to send wakes listeners at once; a rolled-back one does not', async () => {
+    const { store, drop } = await openTestStore('postgres', pgUrl!);
+    try {
+      const clock = new ManualClock('2026-01-15T10:00:00Z');
+      const client = await createClient(store.db, { name: 'n', redirectUris: ['https://merchant.example/payment/return'], now: clock.now() });
+      const { token } = await issueServiceToken(store.db, clock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
+      const principal = (await authenticate(store.db, clock, token))!;
+      await createEndpoint(store.db, clock, principal.domainId, { url: 'http://127.0.0.1:9/hook' });
+      const input = validatePaymentRequest(guideBody(), { nowMs: clock.now(), redirectUris: principal.redirectUris });
+      const { record } = await createPayment(store.db, clock, principal, input, { showSensitive: false });
+      let notified = 0;
+      const stop = await store.listen!('payrail_jobs', () => notified++);
+      try {
+        await expect(store.db.transaction().execute(async (trx) => {
+          await sql`notify payrail_jobs`.execute(trx);
+          throw new Error('rolled back');
+        })).rejects.toThrow('rolled back');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(notified).toBe(0);
+        await changePayment(store.db, clock, record.payment, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });
+        await waitFor('the notification', () => (notified > 0 ? true : undefined), 5_000);
+        expect(notified).toBe(1);
+      } finally {
+        await stop();
+      }
+    } finally {
+      await drop();
+    }
+  });
 });

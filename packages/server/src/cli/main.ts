@@ -107,6 +107,7 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
     dialect: store.dialect,
     clock: systemClock,
     leaseMs: config.jobLeaseSeconds * 1000,
+    ...(store.listen ? { listen: store.listen } : {}),
     actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };

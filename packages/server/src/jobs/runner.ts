@@ -15,7 +15,7 @@ export interface RunnerOptions {
   expiryEveryMs?: number;
 }
 
-export function startJobs(env: JobEnvironment & { actions: ActionEnvironment }, options: RunnerOptions = {}) {
+export function startJobs(env: JobEnvironment & { actions: ActionEnvironment; listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>> }, options: RunnerOptions = {}) {
   const pollMs = options.pollMs ?? 500;
   const expiryEveryMs = options.expiryEveryMs ?? 60_000;
   let stopped = false;
@@ -62,11 +62,17 @@ export function startJobs(env: JobEnvironment & { actions: ActionEnvironment }, 
 
   const wake = () => schedule(0);
   jobSignals.on('changed', wake);
+  // Other processes' changes arrive by LISTEN/NOTIFY on PostgreSQL; polling stays as the safety net.
+  const unlisten = env.listen ? env.listen('payrail_jobs', wake).catch((error) => {
+    env.log?.('warn', 'LISTEN failed; relying on polling', { error: (error as Error).message });
+    return null;
+  }) : Promise.resolve(null);
   schedule(0);
   return {
     async stop() {
       stopped = true;
       jobSignals.off('changed', wake);
+      await (await unlisten)?.();
       if (timer) clearTimeout(timer);
       await running;
     },

@@ -3,7 +3,7 @@
  * machine, guarded by the payment's version (a concurrent change makes it fail, never doubles it),
  * and written with its event rows in one transaction.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
@@ -68,11 +68,18 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       const mode = await trx.selectFrom('domain_config').select('value')
         .where('domain_id', '=', payment.domain_id).where('key', '=', 'payment.state_updated_webhook.systematic').executeTakeFirst();
       const systematic = (mode?.value ?? '1') === '1';
-      if (systematic || change.source === 'background') await enqueueStateChange(trx, updated, now);
+      if (systematic || change.source === 'background') {
+        // On PostgreSQL, NOTIFY in the transaction wakes every process's job loop when it commits.
+        if ((await enqueueStateChange(trx, updated, now)) > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);
+      }
     }
     return updated;
   }).then((updated) => {
     jobSignals.emit('changed');
     return updated;
   });
+}
+
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

@@ -14,6 +14,11 @@ export interface Store {
   /** A human description of where the data lives, without credentials. */
   location: string;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only: calls `onNotify` for each NOTIFY on `channel`, on a dedicated connection that
+   * reconnects after a failure. Returns the function that stops listening.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 export interface StoreOptions {
@@ -51,7 +56,32 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // A broken idle connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
+    const connection = { connectionString: options.databaseUrl, ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}) };
+    return {
+      db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy(),
+      async listen(channel, onNotify) {
+        if (!/^[a-z_]+$/.test(channel)) throw new Error('bad channel name');
+        let client: pg.Client | null = null;
+        let stopped = false;
+        const connect = async (): Promise<void> => {
+          if (stopped) return;
+          const c = new pg.Client(connection);
+          c.on('notification', () => onNotify());
+          c.on('error', () => {
+            c.end().catch(() => {});
+            if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
+          });
+          await c.connect();
+          await c.query(`listen ${channel}`);
+          client = c;
+        };
+        await connect();
+        return async () => {
+          stopped = true;
+          await client?.end().catch(() => {});
+        };
+      },
+    };
   }
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
