@@ -156,7 +156,7 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
   try {
     const { ids } = await makePayments(store, SYNC_PAYMENTS);
     const now = Date.now();
-    const data = JSON.stringify({ use_case: 'legacy', tokens: ['pdng', 'done'], approved_at: now - 10_000, step: 0 });
+    const data = JSON.stringify({ use_case: 'legacy', tokens: [['pdng', 'done']], approved_at: now - 10_000, step: 0 });
     const due = async () => {
       for (let i = 0; i < ids.length; i += 500) {
         await store.db.updateTable('payments')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { paymentStateOf, trackedOutcome } from '../src/domain/state-machine.ts';
 import { easterSunday, expectedExecutionDate, isBusinessDay, nextBusinessDay, ukHolidays } from '../src/domain/calendar.ts';
 
 describe('business days', () => {
@@ -40,5 +41,22 @@ describe('business days', () => {
     expect(expectedExecutionDate('deferred', '2026-11-20', 'EUR', '2026-12-15', null)).toBe('2026-12-15');
     expect(expectedExecutionDate('periodic', '2026-11-20', 'EUR', null, '2027-01-01')).toBe('2027-01-01');
     expect(expectedExecutionDate('first_open_day', '2026-11-20', 'USD', null, null)).toBe('2026-11-23');
+  });
+});
+
+describe('bulk payment states', () => {
+  it('derive the payment state from its instructions', () => {
+    expect(paymentStateOf(['pending', 'done'])).toBe('pending');
+    expect(paymentStateOf(['done', 'done'])).toBe('done');
+    expect(paymentStateOf(['done', 'rejected'])).toBe('partial');
+    expect(paymentStateOf(['accepted', 'rejected'])).toBe('partial');
+    expect(paymentStateOf(['rejected', 'rejected'])).toBe('rejected');
+    expect(paymentStateOf(['done', 'accepted'])).toBe('accepted');
+    expect(() => paymentStateOf([])).toThrow();
+  });
+  it('stop at accepted for types the connector tracks only partially', () => {
+    expect(trackedOutcome('done', ['first_open_day'], 'first_open_day')).toBe('accepted');
+    expect(trackedOutcome('done', ['first_open_day'], 'instant')).toBe('done');
+    expect(trackedOutcome('rejected', ['first_open_day'], 'first_open_day')).toBe('rejected');
   });
 });

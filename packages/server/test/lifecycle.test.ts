@@ -240,6 +240,24 @@ describeEachDb('payment lifecycle and webhooks', (ctx) => {
     await deliverAll();
   });
 
+  it('announces a bulk payment only when the payment state changes, not on each instruction', async () => {
+    const from = receiver.received.length;
+    const body = guideBody('first_open_day'); // steps of STEP_MS (instant ones are 1/60 of that)
+    body.instructions[0]!.label = 'pdng/pdng/done - A';
+    body.instructions.push({ ...structuredClone(body.instructions[0]!), label: 'pdng/done - B' });
+    const id = await ctx().createPayment(body);
+    await approveAtBank((await validate(ctx(), id, null)).validate_uri);
+    ctx().clock.advance(STEP_MS);
+    await syncDuePayments(env); // A pending, B done: the payment stays pending
+    const middle = (await api('GET', `/payments/${id}`)).json();
+    expect(middle).toMatchObject({ state: 'pending', instructions: [{ state: 'pending' }, { state: 'done' }] });
+    ctx().clock.advance(STEP_MS);
+    await syncDuePayments(env);
+    expect((await api('GET', `/payments/${id}`)).json()).toMatchObject({ state: 'done', instructions: [{ state: 'done' }, { state: 'done' }] });
+    await deliverAll();
+    expect(states(from)).toEqual(['validating', 'pending', 'done']);
+  });
+
   it('never syncs one payment twice at once', async () => {
     const body = guideBody('instant');
     body.instructions[0]!.label = 'pdng/done - Race';

@@ -22,11 +22,11 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
   const read = async (id: number, token: string) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(token) })).json();
 
   /** Follows validate_uri to the simulated bank page and answers it as the payer would. */
-  async function atBank(validateUri: string, decision: 'approve' | 'refuse') {
+  async function atBank(validateUri: string, decision: 'approve' | 'refuse', total = '50.90 EUR') {
     const url = new URL(validateUri);
     const pageResponse = await ctx().app.inject({ url: url.pathname + url.search });
     expect(pageResponse.statusCode).toBe(200);
-    expect(pageResponse.body).toContain('50.90 EUR');
+    expect(pageResponse.body).toContain(total);
     const form = new URLSearchParams({ ...Object.fromEntries(url.searchParams), decision });
     return ctx().app.inject({ method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
   }
@@ -110,6 +110,32 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect(payment.action).toBe('redirect');
     await atBank(payment.validate_uri, 'approve');
     expect(await read(id, token)).toMatchObject({ state, error_code: errorCode });
+  });
+
+  it('bulk: each instruction follows its own label; a mix of done and rejected makes the payment partial', async () => {
+    const body = guideBody('instant');
+    body.instructions[0]!.label = 'done - Invoice 1';
+    body.instructions.push({ ...structuredClone(body.instructions[0]!), label: 'rjct - Invoice 2' }, { ...structuredClone(body.instructions[0]!), label: 'Invoice 3' });
+    const id = await ctx().createPayment(body);
+    const token = await ctx().scopedToken(id);
+    const validating = (await post(id, token, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL })).json();
+    await atBank(validating.validate_uri, 'approve', '152.70 EUR');
+    const payment = await read(id, token);
+    expect(payment).toMatchObject({ state: 'partial', error_code: null });
+    expect(payment.instructions.map((i: { state: string }) => i.state)).toEqual(['done', 'rejected', 'done']);
+  });
+
+  it('bulk: all instructions rejected → rejected; a one-time payment sets its instruction state too', async () => {
+    const body = guideBody('instant');
+    body.instructions[0]!.label = 'canc - Invoice 1';
+    body.instructions.push({ ...structuredClone(body.instructions[0]!), label: 'rjct - Invoice 2' });
+    const id = await ctx().createPayment(body);
+    const token = await ctx().scopedToken(id);
+    await atBank((await post(id, token, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL })).json().validate_uri, 'approve', '101.80 EUR');
+    expect(await read(id, token)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser', instructions: [{ state: 'rejected' }, { state: 'rejected' }] });
+    const single = await start(null, { label: 'pdng/done - One' });
+    await atBank(single.payment.validate_uri, 'approve');
+    expect(await read(single.id, single.token)).toMatchObject({ state: 'pending', instructions: [{ state: 'pending' }] });
   });
 
   it('decoupled: waits ≈10 s, then resume → done', async () => {
@@ -279,10 +305,10 @@ describe('test connector legacy scenarios', () => {
     const payment = {
       id: 1, state: 'pending', action: null, execution_date_type: 'first_open_day' as const, currency: 'EUR', payer: null,
       instructions: [{ amount_minor: 100, currency: 'EUR', label: 'pdng/pdng/done - x', execution_date: null, reference_id: 'r' }],
-      data: { tokens: ['pdng', 'pdng', 'done'], approved_at: 0, step: 0 },
+      data: { tokens: [['pdng', 'pdng', 'done']], approved_at: 0, step: 0 },
     };
     expect(await testConnector.status(payment, { ...ctx, now: 14 * 60_000 })).toBeNull();
-    expect(await testConnector.status(payment, { ...ctx, now: 15 * 60_000 })).toMatchObject({ kind: 'state', state: 'pending', data: { step: 1 } });
+    expect(await testConnector.status(payment, { ...ctx, now: 15 * 60_000 })).toMatchObject({ kind: 'state', state: 'pending', instructions: ['pending'], data: { step: 1 } });
     expect(await testConnector.status(payment, { ...ctx, now: 30 * 60_000 })).toMatchObject({ kind: 'state', state: 'done', data: { step: 2 } });
     const instant = { ...payment, execution_date_type: 'instant' as const };
     expect(await testConnector.status(instant, { ...ctx, now: 15_000 })).toMatchObject({ state: 'pending' });

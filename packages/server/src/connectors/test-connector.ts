@@ -83,10 +83,21 @@ export function legacyScenario(label: string): Token[] {
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;
 }
 
-function tokenOutcome(token: Token, data: Record<string, unknown>, step: number): ConnectorOutcome {
-  const state = TOKENS[token];
-  const error = TOKEN_ERRORS[token];
-  return { kind: 'state', state, error_code: error?.[0] ?? null, error_description: error?.[1] ?? null, bank_status: `TEST_${token.toUpperCase()}_${step}`, data };
+/**
+ * The state at `step` of each instruction's own scenario (its label; the first instruction's label
+ * is Powens' scenario, the others default to done). The core derives the payment's state,
+ * `partial` included, from these.
+ */
+function stepOutcome(tokensByInstruction: Token[][], data: Record<string, unknown>, step: number): ConnectorOutcome {
+  const tokens = tokensByInstruction.map((t) => t[Math.min(step, t.length - 1)]!);
+  const states = tokens.map((t) => TOKENS[t]);
+  const rejectedBy = tokens.find((t) => TOKENS[t] === 'rejected');
+  const error = rejectedBy ? TOKEN_ERRORS[rejectedBy] : undefined;
+  const state = states.includes('pending') ? 'pending' : states.every((s) => s === 'rejected') ? 'rejected' : 'done';
+  return {
+    kind: 'state', state, instructions: states, error_code: error?.[0] ?? null, error_description: error?.[1] ?? null,
+    bank_status: `TEST_${tokens.map((t) => t.toUpperCase()).join('_')}_${step}`, data,
+  };
 }
 
 function stepMs(payment: ConnectorPayment, ctx: ConnectorContext): number {
@@ -107,8 +118,8 @@ function webauthCallbackUri(payment: ConnectorPayment, ctx: ConnectorContext): s
 function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
   if (useCase === 'redirect_no_confirmation') data = { ...data, no_confirmation: true };
   if (useCase === 'legacy') {
-    const tokens = legacyScenario(payment.instructions[0]?.label ?? '');
-    return tokenOutcome(tokens[0]!, { ...data, tokens, approved_at: ctx.now }, 0);
+    const tokens = payment.instructions.map((i) => legacyScenario(i.label));
+    return stepOutcome(tokens, { ...data, tokens, approved_at: ctx.now, step: 0 }, 0);
   }
   return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
 }
@@ -209,11 +220,12 @@ export const testConnector: Connector = {
   /** Legacy scenarios move one token per step after approval (15 min first open day, 15 s instant). */
   async status(payment, ctx) {
     const data = payment.data ?? {};
-    const tokens = data.tokens as Token[] | undefined;
-    if (!tokens || typeof data.approved_at !== 'number') return null;
-    const step = Math.min(tokens.length - 1, Math.floor((ctx.now - data.approved_at) / stepMs(payment, ctx)));
+    const tokens = data.tokens as Token[][] | undefined;
+    if (!Array.isArray(tokens) || !Array.isArray(tokens[0]) || typeof data.approved_at !== 'number') return null;
+    const last = Math.max(...tokens.map((t) => t.length)) - 1;
+    const step = Math.min(last, Math.floor((ctx.now - data.approved_at) / stepMs(payment, ctx)));
     const current = Number(data.step ?? 0);
     if (step <= current) return null;
-    return tokenOutcome(tokens[step]!, { ...data, step }, step);
+    return stepOutcome(tokens, { ...data, step }, step);
   },
 };

@@ -89,7 +89,10 @@ export type ConnectorOutcome =
   | { kind: 'psuValidation'; data: Record<string, unknown> }
   | {
       kind: 'state';
+      /** The payment's state; when `instructions` is given the core derives it from them instead. */
       state: 'pending' | 'done' | 'accepted' | 'rejected';
+      /** Per-instruction states, by position (bulk payments). */
+      instructions?: ('pending' | 'done' | 'accepted' | 'rejected')[];
       error_code?: string | null;
       error_description?: string | null;
       bank_status?: string | null;

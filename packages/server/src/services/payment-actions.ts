@@ -11,6 +11,7 @@ import { incompatibilities, isCompatible } from '../domain/compatibility.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import type { ExecutionDateType } from '../domain/payment-request.ts';
 import type { PaymentState } from '../domain/states.ts';
+import { paymentStateOf, trackedOutcome } from '../domain/state-machine.ts';
 import { connectorById, connectorByUuid } from '../connectors/registry.ts';
 import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, PaymentField } from '../connectors/types.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
@@ -108,24 +109,29 @@ export async function applyOutcome(
     case 'psuValidation':
       return changePayment(env.db, env.clock, payment, { state: 'validating', patch: { ...extra, ...cleared, action: 'psuValidation', connector_data: data } });
     case 'state': {
+      // partial_status_tracking: the bank gives no status past acceptance for these types.
+      const tracking = connector?.descriptor.payment_settings.partial_status_tracking ?? [];
+      const instructionStates = outcome.instructions?.map((s) => trackedOutcome(s, tracking, payment.execution_date_type));
+      const state: PaymentState = instructionStates ? paymentStateOf(instructionStates) : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
       // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
       if (
-        source === 'interactive' && outcome.state !== 'rejected' && (payment.state === 'created' || payment.state === 'validating') &&
+        source === 'interactive' && state !== 'rejected' && state !== 'partial' && (payment.state === 'created' || payment.state === 'validating') &&
         !outcome.data.no_confirmation && (await getConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
       ) {
         return changePayment(env.db, env.clock, payment, {
           state: 'validating',
           patch: {
             ...extra, ...cleared, action: 'confirm', next_sync_at: null, bank_status: outcome.bank_status ?? null,
-            connector_data: JSON.stringify({ ...outcome.data, confirm_outcome: { state: outcome.state, bank_status: outcome.bank_status ?? null } }),
+            connector_data: JSON.stringify({ ...outcome.data, confirm_outcome: { state: outcome.state, instructions: outcome.instructions ?? null, bank_status: outcome.bank_status ?? null } }),
           },
         });
       }
       return changePayment(env.db, env.clock, payment, {
-        state: outcome.state as PaymentState,
+        state,
+        ...(instructionStates ? { instructionStates } : {}),
         patch: {
           ...extra, ...cleared, action: null, connector_data: data, bank_status: outcome.bank_status ?? null,
-          error_code: outcome.error_code ?? null, error_description: outcome.error_description ?? null,
+          error_code: state === 'partial' ? null : outcome.error_code ?? null, error_description: outcome.error_description ?? null,
         },
         detail: outcome.bank_status ? { bank_status: outcome.bank_status } : undefined,
         source,
@@ -145,9 +151,13 @@ export async function confirmPayment(env: ActionEnvironment, domainId: number, p
       patch: { action: null, next_sync_at: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' },
     });
   }
-  const pending = (data.confirm_outcome ?? { state: 'pending', bank_status: null }) as { state: 'pending' | 'done' | 'accepted'; bank_status: string | null };
+  const pending = (data.confirm_outcome ?? { state: 'pending', instructions: null, bank_status: null }) as {
+    state: 'pending' | 'done' | 'accepted'; instructions: ('pending' | 'done' | 'accepted' | 'rejected')[] | null; bank_status: string | null;
+  };
   const { confirm_outcome: _, ...rest } = data;
-  return applyOutcome(env, record.payment, { kind: 'state', state: pending.state, bank_status: pending.bank_status, data: { ...rest, no_confirmation: true } });
+  return applyOutcome(env, record.payment, {
+    kind: 'state', state: pending.state, bank_status: pending.bank_status, data: { ...rest, no_confirmation: true }, ...(pending.instructions ? { instructions: pending.instructions } : {}),
+  });
 }
 
 /** What a connector sees of a payment row alone (for scheduling, which needs no instructions). */

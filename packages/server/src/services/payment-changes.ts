@@ -23,6 +23,8 @@ export interface PaymentChange {
    * In legacy webhook mode only those changes are announced.
    */
   source?: 'interactive' | 'background';
+  /** New per-instruction states, by position, written in the same transaction. */
+  instructionStates?: readonly string[];
 }
 
 /** created → done is not a transition; the payment goes through validating first. */
@@ -55,6 +57,9 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       .returningAll()
       .executeTakeFirst();
     if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
+    for (const [position, state] of (change.instructionStates ?? []).entries()) {
+      await trx.updateTable('payment_instructions').set({ state }).where('payment_id', '=', payment.id).where('position', '=', position).execute();
+    }
     const detail = change.detail ? JSON.stringify(change.detail) : null;
     let previous = from;
     for (const step of steps) {
