@@ -138,7 +138,7 @@ describeEachDb('payment lifecycle and webhooks', (ctx) => {
     expect(await deliverAll()).toBe(2);
     expect(states(from)).toEqual(['validating', 'validating', 'validating', 'done']);
     receiver.answer = () => 200;
-    const log = (await api('GET', `/webhooks/deliveries?payment_id=${id}`)).json().deliveries;
+    const log = (await api('GET', `/webhooks/deliveries?payment_id=${id}`)).json().deliveries.filter((d: { url: string }) => d.url === url);
     expect(log).toHaveLength(2);
     const first = log.find((d: { id: number }) => d.id === Math.min(...log.map((x: { id: number }) => x.id)));
     expect(first).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 });
@@ -171,6 +171,37 @@ describeEachDb('payment lifecycle and webhooks', (ctx) => {
     expect(back.received.map((r) => JSON.parse(r.body).state)).toEqual(['validating']);
     await back.stop();
     await api('DELETE', `/webhooks/${endpoint.id}`);
+  });
+
+  it('retries a receiver that answers nothing (timeout) until it answers again', async () => {
+    let hang = 2;
+    const held: import('node:http').ServerResponse[] = [];
+    const silent = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (hang-- > 0) held.push(response); // accepts, never answers
+        else response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = (await api('POST', '/webhooks', { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/quiet` })).json();
+    const shortTimeout = { ...env, deliveryTimeoutMs: 300 };
+    const id = await ctx().createPayment(guideBody('instant'));
+    await validate(ctx(), id, 'decoupled');
+    const log = async () => (await api('GET', `/webhooks/deliveries?payment_id=${id}`)).json().deliveries.find((d: { endpoint_id: number }) => d.endpoint_id === endpoint.id);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await deliverDueWebhooks(shortTimeout);
+      expect(await log()).toMatchObject({ status: 'pending', attempts: attempt, last_error: 'timeout', last_status_code: null });
+      ctx().clock.advance(retryDelayMs(attempt, 1));
+    }
+    await deliverDueWebhooks(shortTimeout);
+    const done = await log();
+    expect(done).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 });
+    expect(done.attempts_log.map((a: { error: string | null }) => a.error)).toEqual(['timeout', 'timeout', null]);
+    for (const response of held) response.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+    await deliverAll();
   });
 
   it('in legacy mode announces only background changes; gzip when asked', async () => {

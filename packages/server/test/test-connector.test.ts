@@ -310,6 +310,9 @@ describe('test connector legacy scenarios', () => {
     expect(await testConnector.status(payment, { ...ctx, now: 14 * 60_000 })).toBeNull();
     expect(await testConnector.status(payment, { ...ctx, now: 15 * 60_000 })).toMatchObject({ kind: 'state', state: 'pending', instructions: ['pending'], data: { step: 1 } });
     expect(await testConnector.status(payment, { ...ctx, now: 30 * 60_000 })).toMatchObject({ kind: 'state', state: 'done', data: { step: 2 } });
+    const deferred = { ...payment, execution_date_type: 'deferred' as const, instructions: [{ ...payment.instructions[0]!, execution_date: '1970-01-02' }] };
+    expect(await testConnector.status(deferred, { ...ctx, now: 30 * 60_000 })).toBeNull(); // before its execution date
+    expect(await testConnector.status(deferred, { ...ctx, now: 86_400_000 + 15 * 60_000 })).toMatchObject({ state: 'pending', data: { step: 1 } });
     const instant = { ...payment, execution_date_type: 'instant' as const };
     expect(await testConnector.status(instant, { ...ctx, now: 15_000 })).toMatchObject({ state: 'pending' });
     expect(await testConnector.status(instant, { ...ctx, now: 30_000 })).toMatchObject({ state: 'done' });

@@ -223,7 +223,11 @@ export const testConnector: Connector = {
     const tokens = data.tokens as Token[][] | undefined;
     if (!Array.isArray(tokens) || !Array.isArray(tokens[0]) || typeof data.approved_at !== 'number') return null;
     const last = Math.max(...tokens.map((t) => t.length)) - 1;
-    const step = Math.min(last, Math.floor((ctx.now - data.approved_at) / stepMs(payment, ctx)));
+    // A deferred payment executes on its execution date: its scenario starts then, not at approval.
+    const executionDate = payment.execution_date_type === 'deferred' ? payment.instructions[0]?.execution_date : null;
+    const start = executionDate ? Math.max(data.approved_at, Date.parse(`${executionDate}T00:00:00Z`)) : data.approved_at;
+    if (ctx.now < start + stepMs(payment, ctx)) return null;
+    const step = Math.min(last, Math.floor((ctx.now - start) / stepMs(payment, ctx)));
     const current = Number(data.step ?? 0);
     if (step <= current) return null;
     return stepOutcome(tokens, { ...data, step }, step);

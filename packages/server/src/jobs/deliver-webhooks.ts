@@ -23,6 +23,8 @@ export interface JobEnvironment {
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
   /** How long a claimed delivery or sync is reserved for the worker that claimed it. */
   leaseMs?: number;
+  /** How long one webhook send may wait for an answer (DELIVERY_TIMEOUT_MS by default). */
+  deliveryTimeoutMs?: number;
 }
 
 /** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
@@ -82,7 +84,7 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const response = await fetch(row.url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+    const response = await fetch(row.url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS) });
     statusCode = response.status;
     await response.body?.cancel();
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
