@@ -1,0 +1,1558 @@
+// Generated from docs/openapi.json by `npm run generate -w @payrail/client`. Do not edit.
+export interface paths {
+    "/2.0/auth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a service token
+         * @description Exchanges client credentials for a service token valid 30 minutes. Body as JSON or application/x-www-form-urlencoded; credentials may also be sent as HTTP Basic. A wrong secret and an unknown client get the same 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        client_id?: string;
+                        client_secret?: string;
+                        /** @description client_credentials */
+                        grant_type: string;
+                        /** @description One scope or several (array, or a space-separated string). Known: payments:admin, payments:read-only, payments:allow-sensitive, payments:validate, payments:cancel, payments, payment-links:admin. */
+                        scope: string | string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Seconds (1800). */
+                            expires_in: number;
+                            /** @description Granted scopes, space-separated. */
+                            scope: string;
+                            token: string;
+                            /** @enum {string} */
+                            token_type: "Bearer";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the domain configuration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
+                            "payment.auto_confirmation"?: string;
+                            /** @description days before a payment that reached no final state becomes expired (default "30") */
+                            "payment.manual_expire_time_days"?: string;
+                            /** @description largest payment total, in the payment's currency; empty: no limit (default "") */
+                            "payment.max_amount"?: string;
+                            /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
+                            "payment.state_updated_webhook.systematic"?: string;
+                            /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
+                            "webhooks.compression.enabled"?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Set domain configuration keys
+         * @description A map of keys to string values, as Powens takes them; unknown keys and bad values are refused and nothing is written. Answers the whole configuration.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
+                        "payment.auto_confirmation"?: string;
+                        /** @description days before a payment that reached no final state becomes expired (default "30") */
+                        "payment.manual_expire_time_days"?: string;
+                        /** @description largest payment total, in the payment's currency; empty: no limit (default "") */
+                        "payment.max_amount"?: string;
+                        /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
+                        "payment.state_updated_webhook.systematic"?: string;
+                        /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
+                        "webhooks.compression.enabled"?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
+                            "payment.auto_confirmation"?: string;
+                            /** @description days before a payment that reached no final state becomes expired (default "30") */
+                            "payment.manual_expire_time_days"?: string;
+                            /** @description largest payment total, in the payment's currency; empty: no limit (default "") */
+                            "payment.max_amount"?: string;
+                            /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
+                            "payment.state_updated_webhook.systematic"?: string;
+                            /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
+                            "webhooks.compression.enabled"?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List banks
+         * @description Pay connectors, filtered by country and (with id_payment and a token that can read that payment) by compatibility with a payment.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Comma-separated ISO 3166 alpha-2 codes. */
+                    country_codes?: string;
+                    /** @description Comma-separated: payment_fields, countries, fields, sources, urls. */
+                    expand?: string;
+                    /** @description Only connectors compatible with this payment (needs a token that can read it). */
+                    id_payment?: string;
+                    top?: string;
+                    top_key?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connectors: {
+                                [key: string]: unknown;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/connectors/{uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One bank
+         * @description A connector by UUID (or its deprecated numeric id), with optional expands such as payment_fields.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    expand?: string;
+                };
+                header?: never;
+                path: {
+                    uuid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payments
+         * @description Payments of the domain, ordered by register_date ascending unless order_by/reverse say otherwise.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Bank-side payment id. */
+                    bank_payment_id?: string;
+                    /** @description An instruction's beneficiary.identification. */
+                    beneficiary_identification?: string;
+                    /** @description Connector UUID; the literal null selects payments without a connector. */
+                    connector_uuid?: string;
+                    /** @description Comma-separated ISO 3166 alpha-2 codes. */
+                    country?: string;
+                    /** @description Payment error code. */
+                    error_code?: string;
+                    /** @description Execution date type (comma-separated for several). */
+                    execution_date_type?: string;
+                    /** @description Which date min_date/max_date apply to: register_date (default) or validate_date. */
+                    filter?: string;
+                    /** @description Connector id; null selects payments without a connector. */
+                    id_connector?: string;
+                    /** @description Connector source id; null selects payments without one. */
+                    id_connector_source?: string;
+                    /** @description Maximum number of results (1–1000, default 1000). */
+                    limit?: string;
+                    /** @description Exclusive upper bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
+                    max_date?: string;
+                    /** @description Inclusive lower bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
+                    min_date?: string;
+                    /** @description First result offset (default 0). */
+                    offset?: string;
+                    /** @description id, register_date (default), validate_date, state, connectors, amount, instruction_count or execution_date_type. */
+                    order_by?: string;
+                    /** @description payer.identification */
+                    payer_identification?: string;
+                    /** @description An instruction's reference_id. */
+                    reference_id?: string;
+                    /** @description true for descending order. */
+                    reverse?: string;
+                    /** @description true to include sensitive identity fields. */
+                    show_sensitive?: string;
+                    /** @description Payment state (comma-separated for several). */
+                    state?: string;
+                    /** @description Value of the website field. */
+                    website?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            payments: components["schemas"]["Payment"][];
+                            /** @description Number of payments matching the filters, before limit and offset. */
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a payment
+         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422, and a retry while the first request runs gets 409.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description true to include sensitive identity fields. */
+                    show_sensitive?: string;
+                };
+                header?: {
+                    /** @description Replays the first response for the same key and body for 24 hours. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Registered redirect URI, without query string. */
+                        client_redirect_uri: string;
+                        client_state?: string | null;
+                        connector_uuid?: string | null;
+                        id_connector?: number | null;
+                        instructions: {
+                            /** @description Amount as a decimal number (or decimal string) in the currency unit; no more decimals than the currency has. */
+                            amount: string | number;
+                            /** PaymentAccount */
+                            beneficiary: {
+                                /** @description IBAN, or UK sort code followed by account number (14 digits). */
+                                identification: string;
+                                issuer?: string | null;
+                                label?: string | null;
+                                /** @description Account scheme. */
+                                scheme_name: "iban" | "sort_code_account_number";
+                            };
+                            beneficiary_identity?: {
+                                birth_city?: string | null;
+                                birth_country?: string | null;
+                                birth_date?: string | null;
+                                email?: string | null;
+                                external_ref?: string | null;
+                                first_name?: string | null;
+                                id_user?: number | null;
+                                identification?: string | null;
+                                issuer?: string | null;
+                                kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                                last_name?: string | null;
+                                nationality?: string | null;
+                                org_business_address?: string | null;
+                                org_hq_address?: string | null;
+                                org_legal_status?: string | null;
+                                org_name?: string | null;
+                                pep?: boolean | null;
+                                postal_address?: string | null;
+                                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                                ultimate_owner_extra_text?: string | null;
+                                ultimate_owner_text?: string | null;
+                            } | null;
+                            /** @description ISO 4217 code. */
+                            currency: string;
+                            end_date?: string | null;
+                            execution_date?: string | null;
+                            execution_date_type: "first_open_day" | "instant" | "deferred" | "periodic";
+                            frequency?: string | null;
+                            /** @description Remittance information (≤ 140, ≤ 18 for UK accounts). */
+                            label: string;
+                            reference_id?: string | null;
+                            start_date?: string | null;
+                        }[];
+                        operator_identity?: {
+                            birth_city?: string | null;
+                            birth_country?: string | null;
+                            birth_date?: string | null;
+                            email?: string | null;
+                            external_ref?: string | null;
+                            first_name?: string | null;
+                            id_user?: number | null;
+                            identification?: string | null;
+                            issuer?: string | null;
+                            kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                            last_name?: string | null;
+                            nationality?: string | null;
+                            org_business_address?: string | null;
+                            org_hq_address?: string | null;
+                            org_legal_status?: string | null;
+                            org_name?: string | null;
+                            pep?: boolean | null;
+                            postal_address?: string | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            ultimate_owner_extra_text?: string | null;
+                            ultimate_owner_text?: string | null;
+                        } | null;
+                        payer?: {
+                            /** @description IBAN, or UK sort code followed by account number (14 digits). */
+                            identification: string;
+                            issuer?: string | null;
+                            label?: string | null;
+                            /** @description Account scheme. */
+                            scheme_name: "iban" | "sort_code_account_number";
+                        } | null;
+                        payer_identity?: {
+                            birth_city?: string | null;
+                            birth_country?: string | null;
+                            birth_date?: string | null;
+                            email?: string | null;
+                            external_ref?: string | null;
+                            first_name?: string | null;
+                            id_user?: number | null;
+                            identification?: string | null;
+                            issuer?: string | null;
+                            kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                            last_name?: string | null;
+                            nationality?: string | null;
+                            org_business_address?: string | null;
+                            org_hq_address?: string | null;
+                            org_legal_status?: string | null;
+                            org_name?: string | null;
+                            pep?: boolean | null;
+                            postal_address?: string | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            ultimate_owner_extra_text?: string | null;
+                            ultimate_owner_text?: string | null;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a payment
+         * @description Reads a payment; meant for checking it after the redirect callback (webhooks carry updates).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true to include sensitive identity fields. */
+                    show_sensitive?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Payment id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Validate, resume, answer fields, PSU validation, confirm or cancel a payment
+         * @description The body decides: `cancel` → cancel (payments:cancel); `confirm` → manual confirmation (payments:admin); `resume: true` → re-check a `decoupled` approval; `psu_validate` → answer `psuValidation`; `fields` on a validating payment → answer `additionalInformationNeeded`; otherwise a PaymentValidateRequest (`connector_uuid`, `webview_url`, `validate_mechanism`, `fields`, `payer`) starts validation of a created payment. Validation operations need payments:admin or payments:validate (a payment-scoped token for this payment).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description true to include sensitive identity fields. */
+                    show_sensitive?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Payment id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        cancel?: boolean;
+                        client_redirect_uri?: string;
+                        client_state?: string;
+                        confirm?: boolean;
+                        connector_uuid?: string;
+                        /** @description Connector fields (validate) or answers to additionalInformationNeeded. */
+                        fields?: {
+                            [key: string]: string;
+                        };
+                        id_connector?: number;
+                        /** PaymentAccount */
+                        payer?: {
+                            /** @description IBAN, or UK sort code followed by account number (14 digits). */
+                            identification: string;
+                            issuer?: string | null;
+                            label?: string | null;
+                            /** @description Account scheme. */
+                            scheme_name: "iban" | "sort_code_account_number";
+                        };
+                        psu_validate?: boolean;
+                        resume?: boolean;
+                        validate_mechanism?: string;
+                        validated?: boolean;
+                        /** @description Accepted alias of validate_mechanism. */
+                        validation_mechanism?: string;
+                        website?: string;
+                        /** @description Where the bank sends the payer back; on Payrail's origin or a registered redirect URI's origin. */
+                        webview_url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments/{id}/incompatibilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Connectors that cannot (or may not) make this payment
+         * @description One entry per connector with at least one reason, with Powens' reason codes (maxAmount, minAmount, maxBulk, maxDateDelta, minDateDelta, nspDateType, nspFrequency, nspBulk, nspBenefScheme, nspPayer, nspExecDate, nspCurrency, trustBenef). Payrail adds connector_uuid and id_connector.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true to include hidden connectors. */
+                    all?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Payment id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connector_uuid: string;
+                            id_connector: number;
+                            reasons: {
+                                code: string;
+                                description: string;
+                                type: string;
+                                value_connector: unknown;
+                                value_payment: unknown;
+                            }[];
+                            type: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments/{id}/scopedtoken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a payment-scoped token
+         * @description Mints a token bound to this payment, valid 7 days, to hand to the webview (`code`) or a custom validation page. payments:admin is never granted this way. Callable with payments:admin, or with this payment's own payments:validate token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Payment id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One scope or several (array, or a space-separated string). Known: payments:admin, payments:read-only, payments:allow-sensitive, payments:validate, payments:cancel, payments, payment-links:admin. */
+                        scope: string | string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Seconds (604800 = 7 days). */
+                            expires_in: number;
+                            id_payment: number;
+                            scope: string;
+                            token: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhooks: {
+                                created_at: number;
+                                enabled: boolean;
+                                event: string;
+                                id: number;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Deliveries are signed with the HMAC secret_key returned here, once (BI-Signature, BI-Signature-Date as Powens signs them).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        event?: "PAYMENT_STATE_UPDATED";
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created_at: number;
+                            enabled: boolean;
+                            event: string;
+                            id: number;
+                            url: string;
+                        } & {
+                            secret_key: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Disable a webhook endpoint */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            success: "ok";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery log
+         * @description Newest first, each with every attempt (time, HTTP status, duration, error).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    payment_id?: string;
+                    /** @description pending, delivered or failed */
+                    status?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks/deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** Error */
+        Error: {
+            /** @description Machine-readable error code (see docs/errors.md). */
+            code: string;
+            /** @description Technical description; names the offending field first when there is one. */
+            description: string;
+            /** @description The offending field, as a path such as instructions[0].amount. */
+            field?: string;
+            message: string | null;
+            /** @description Identifier of the request, for support and logs. */
+            request_id: number;
+        };
+        /** Payment */
+        Payment: {
+            action: string | null;
+            bank_payment_id: string | null;
+            client_redirect_uri: string | null;
+            client_state: string | null;
+            connector_uuid: string | null;
+            /** @description Country of the payer account if known, else of the first beneficiary. */
+            country: string;
+            error_code: string | null;
+            error_description: string | null;
+            fields: ({
+                name: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            id: number;
+            id_connector: number | null;
+            id_connector_source: number | null;
+            instructions: {
+                /** @description Printed with 10 decimals, e.g. 50.9000000000. */
+                amount: number;
+                beneficiary: {
+                    bic: string | null;
+                    disabled_date: null;
+                    id_account: null;
+                    identification: string;
+                    issuer: string | null;
+                    label: string | null;
+                    merchant_identification: null;
+                    merchant_scheme_name: null;
+                    scheme_name: "iban" | "sort_code_account_number";
+                };
+                beneficiary_identity: {
+                    birth_city?: string | null;
+                    birth_country?: string | null;
+                    birth_date?: string | null;
+                    email?: string | null;
+                    external_ref?: string | null;
+                    first_name?: string | null;
+                    identification?: string | null;
+                    issuer?: string | null;
+                    kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                    last_name?: string | null;
+                    nationality?: string | null;
+                    org_business_address?: string | null;
+                    org_hq_address?: string | null;
+                    org_legal_status?: string | null;
+                    org_name?: string | null;
+                    pep?: boolean | null;
+                    postal_address?: string | null;
+                    scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                    ultimate_owner_extra_text?: string | null;
+                    ultimate_owner_text?: string | null;
+                } | null;
+                currency: {
+                    crypto: boolean;
+                    datetime: null;
+                    id: string;
+                    marketcap: null;
+                    name: string;
+                    precision: number;
+                    prefix: boolean;
+                    symbol: string;
+                };
+                end_date: string | null;
+                exec_date: null;
+                execution_date: string | null;
+                execution_date_type: "first_open_day" | "instant" | "deferred" | "periodic";
+                frequency: string | null;
+                id: number;
+                label: string;
+                reference_id: string;
+                start_date: string | null;
+                state: string | null;
+            }[];
+            operator_identity: {
+                birth_city?: string | null;
+                birth_country?: string | null;
+                birth_date?: string | null;
+                email?: string | null;
+                external_ref?: string | null;
+                first_name?: string | null;
+                identification?: string | null;
+                issuer?: string | null;
+                kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                last_name?: string | null;
+                nationality?: string | null;
+                org_business_address?: string | null;
+                org_hq_address?: string | null;
+                org_legal_status?: string | null;
+                org_name?: string | null;
+                pep?: boolean | null;
+                postal_address?: string | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                ultimate_owner_extra_text?: string | null;
+                ultimate_owner_text?: string | null;
+            } | null;
+            payer: {
+                bic: string | null;
+                disabled_date: null;
+                id_account: null;
+                identification: string;
+                issuer: string | null;
+                label: string | null;
+                merchant_identification: null;
+                merchant_scheme_name: null;
+                scheme_name: "iban" | "sort_code_account_number";
+            } | null;
+            payer_identity: {
+                birth_city?: string | null;
+                birth_country?: string | null;
+                birth_date?: string | null;
+                email?: string | null;
+                external_ref?: string | null;
+                first_name?: string | null;
+                identification?: string | null;
+                issuer?: string | null;
+                kind?: ("individual" | "corporate" | "non_profit" | "government") | null;
+                last_name?: string | null;
+                nationality?: string | null;
+                org_business_address?: string | null;
+                org_hq_address?: string | null;
+                org_legal_status?: string | null;
+                org_name?: string | null;
+                pep?: boolean | null;
+                postal_address?: string | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                ultimate_owner_extra_text?: string | null;
+                ultimate_owner_text?: string | null;
+            } | null;
+            /** @description YYYY-MM-DD HH:MM:SS (UTC) */
+            register_date: string;
+            /** @description One of created, validating, pending, accepted, done, rejected, expired, partial (clients should accept new values). */
+            state: string;
+            state_detail: string | null;
+            validate_date: string | null;
+            validate_mechanism: string | null;
+            validate_uri: string | null;
+            website: string | null;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;
