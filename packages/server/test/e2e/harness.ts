@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PayrailClient } from '../../../client/src/index.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { buildApp, type PayrailApp } from '../../src/http/app.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
@@ -60,20 +61,10 @@ export async function startStack(): Promise<Stack> {
   };
 }
 
-/** The merchant's side of Powens' one-time payment guide, over HTTP: token → payment → scoped token → webview URL. */
+/** The merchant's side of Powens' one-time payment guide, with the SDK: token → payment → scoped token → webview URL. */
 export async function merchantCreatesPayment(stack: Stack, instruction: Record<string, unknown> = {}, lang = 'en') {
-  const post = async (path: string, body: unknown, token?: string) => {
-    const response = await fetch(`${stack.base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const json = (await response.json()) as Record<string, any>;
-    if (response.status !== 200) throw new Error(`${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
-  const { token } = await post('/2.0/auth/token', { grant_type: 'client_credentials', client_id: stack.client.client_id, client_secret: stack.client.client_secret, scope: 'payments:admin' });
-  const payment = await post('/2.0/payments', {
+  const merchant = new PayrailClient({ baseUrl: stack.base, clientId: stack.client.client_id, clientSecret: stack.client.client_secret });
+  const payment = await merchant.createPayment({
     client_redirect_uri: `${stack.merchant}/return`,
     client_state: 'order-0042',
     instructions: [{
@@ -81,18 +72,15 @@ export async function merchantCreatesPayment(stack: Stack, instruction: Record<s
       beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
       ...instruction,
     }],
-  }, token);
-  const scoped = await post(`/2.0/payments/${payment.id}/scopedtoken`, { scope: ['payments:validate'] }, token);
-  const query = new URLSearchParams({
-    domain: '127.0.0.1', client_id: stack.client.client_id, redirect_uri: `${stack.merchant}/cancelled`,
-    code: scoped.token, payment_id: String(payment.id), state: 'webview-state-42',
   });
-  return { id: payment.id as number, adminToken: token as string, scopedToken: scoped.token as string, url: `${stack.base}/2.0/auth/webview/${lang}/payment?${query}` };
+  const scoped = await merchant.createScopedToken(payment.id);
+  const url = merchant.webviewUrl({ paymentId: payment.id, code: scoped.token, redirectUri: `${stack.merchant}/cancelled`, state: 'webview-state-42', lang, domain: '127.0.0.1' });
+  return { id: payment.id, adminToken: await merchant.token(), scopedToken: scoped.token, url, merchant };
 }
 
 export async function readPayment(stack: Stack, id: number, token: string): Promise<Record<string, any>> {
-  const response = await fetch(`${stack.base}/2.0/payments/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  return (await response.json()) as Record<string, any>;
+  const merchant = new PayrailClient({ baseUrl: stack.base, clientId: stack.client.client_id, clientSecret: stack.client.client_secret });
+  return merchant.getPayment(id, { token });
 }
 
 /**
