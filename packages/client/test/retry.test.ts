@@ -66,3 +66,35 @@ describe('retries', () => {
     expect(attempts).toBe(3);
   });
 });
+
+describe('service tokens', () => {
+  it('renews the token a minute before it expires, and after a 401', async () => {
+    let issued = 0;
+    let reject = false;
+    server = createServer((request, response) => {
+      request.resume();
+      if (request.url?.endsWith('/auth/token')) {
+        issued++;
+        // 61 s of life: the client renews 60 s before expiry, so after one second it asks again.
+        return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${issued}`, scope: 'payments:admin', expires_in: 61 }));
+      }
+      const expected = `Bearer t${issued}`;
+      if (reject || request.headers.authorization !== expected) {
+        reject = false;
+        return response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'unauthorized', description: 'x', message: null, request_id: 1 }));
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payments: [], total: 0 }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const client = new PayrailClient({ baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, clientId: 'c', clientSecret: 's' });
+    await client.listPayments();
+    await client.listPayments();
+    expect(issued).toBe(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await client.listPayments();
+    expect(issued).toBe(2);
+    reject = true; // the server forgot the token (e.g. revoked): one new token, then success
+    await client.listPayments();
+    expect(issued).toBe(3);
+  });
+});

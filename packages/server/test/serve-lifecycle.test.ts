@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PayrailClient } from '../../client/src/index.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
 import { BIN, exited, startServe, waitFor } from './processes.ts';
 
@@ -51,17 +52,14 @@ describe('payrail serve runs the lifecycle', () => {
       const { proc, base } = await startServe(['--data-dir', dataDir, '--log-level', 'warn', '--test-connector-step-seconds', '1']);
       children.push(proc);
 
-      const post = async (path: string, body: unknown, token?: string) => {
-        const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-        return { status: response.status, json: (await response.json()) as Record<string, any> };
-      };
-      const { json: { token } } = await post('/2.0/auth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
-      const { json: payment } = await post('/2.0/payments', {
+      const merchant = new PayrailClient({ baseUrl: base, clientId: client.client_id, clientSecret: client.client_secret });
+      const payment = await merchant.createPayment({
         client_redirect_uri: 'https://merchant.example/payment/return',
         instructions: [{ label: 'pdng/done - Order 7', amount: 12.34, currency: 'EUR', execution_date_type: 'first_open_day', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
-      }, token);
-      const { json: validating } = await post(`/2.0/payments/${payment.id}`, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', webview_url: 'https://merchant.example/own' }, token);
-      const bank = new URL(validating.validate_uri);
+      });
+      const validating = await merchant.updatePayment(payment.id, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', webview_url: 'https://merchant.example/own' });
+      // The payer at the bank page (a browser's form post).
+      const bank = new URL(validating.validate_uri!);
       await fetch(`${base}${bank.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }), redirect: 'manual' });
 
       await waitFor('three webhooks', () => (received.length >= 3 ? true : undefined));
@@ -69,8 +67,7 @@ describe('payrail serve runs the lifecycle', () => {
       for (const r of received) {
         expect(verifyWebhookSignature(endpoint.secret_key, 'POST', '/payrail/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature']))).toBe(true);
       }
-      const final = await (await fetch(`${base}/2.0/payments/${payment.id}`, { headers: { authorization: `Bearer ${token}` } })).json() as Record<string, unknown>;
-      expect(final.state).toBe('done');
+      expect((await merchant.getPayment(payment.id)).state).toBe('done');
       const log = JSON.parse(cli(['webhook', 'deliveries', '--payment', String(payment.id)]));
       expect(log.deliveries.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
     } finally {
