@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { reachablePostgres } from '../packages/server/test/stores.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -31,21 +31,6 @@ const body = JSON.stringify({
   }],
   payer_identity: { kind: 'individual', first_name: 'Germaine', last_name: 'Michu' },
 });
-
-async function pgUrl(): Promise<string | null> {
-  const candidates = [process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter(Boolean) as string[];
-  for (const url of candidates) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.end();
-      return url;
-    } catch {
-      await client.end().catch(() => {});
-    }
-  }
-  return null;
-}
 
 async function startServer(mode: string, dialect: string, url: string | null): Promise<{ child: ChildProcess; port: number; token: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'payrail-bench-'));
@@ -84,7 +69,7 @@ async function measure(mode: 'payrail' | 'baseline', dialect: 'sqlite' | 'postgr
   }
 }
 
-const url = await pgUrl();
+const url = await reachablePostgres([process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres']);
 const dialects: ('sqlite' | 'postgres')[] = url ? ['sqlite', 'postgres'] : ['sqlite'];
 if (!url) console.warn('No PostgreSQL reachable: measuring SQLite only.');
 const rows: string[] = [];

@@ -9,10 +9,8 @@
  *
  *   npm run bench:lifecycle          (BENCH_RATE, BENCH_SECONDS, BENCH_SYNC_PAYMENTS to change)
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { systemClock } from '../packages/server/src/domain/clock.ts';
 import { startJobs } from '../packages/server/src/jobs/runner.ts';
 import { syncDuePayments } from '../packages/server/src/jobs/sync-payments.ts';
@@ -22,10 +20,8 @@ import { createPayment } from '../packages/server/src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../packages/server/src/services/tokens.ts';
 import { createEndpoint } from '../packages/server/src/services/webhooks.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
-import { migrate, openStore, type Store } from '../packages/server/src/store/db.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Store } from '../packages/server/src/store/db.ts';
+import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -37,44 +33,8 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function pgUrl(): Promise<string | null> {
-  for (const url of [process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter(Boolean) as string[]) {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-    try {
-      await c.connect();
-      await c.end();
-      return url;
-    } catch {
-      await c.end().catch(() => {});
-    }
-  }
-  return null;
-}
-
-async function openBenchStore(dialect: 'sqlite' | 'postgres', url: string | null): Promise<{ store: Store; drop: () => Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'payrail-bench-'));
-    const store = await openStore({ dataDir: dir });
-    await migrate(store);
-    return { store, drop: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const schema = `payrail_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url! });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const store = await openStore({ databaseUrl: url!, pgSchema: schema, poolSize: 10 });
-  await migrate(store);
-  return {
-    store,
-    drop: async () => {
-      await store.close();
-      const c = new pg.Client({ connectionString: url! });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
+function openBenchStore(dialect: 'sqlite' | 'postgres', url: string | null) {
+  return openIsolatedStore(dialect, url, { sqliteOnDisk: true, poolSize: 10 });
 }
 
 const paymentBody = {
@@ -185,7 +145,7 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
   }
 }
 
-const url = await pgUrl();
+const url = await reachablePostgres([process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres']);
 const dialects: ('sqlite' | 'postgres')[] = url ? ['sqlite', 'postgres'] : ['sqlite'];
 const webhookRows: string[] = [];
 const syncRows: string[] = [];

@@ -3,7 +3,7 @@
  * work), else a local server on 127.0.0.1:5432 if one answers. Without one, the suite runs on
  * SQLite only and says so.
  */
-import pg from 'pg';
+import { reachablePostgres } from './stores.ts';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -12,28 +12,15 @@ declare module 'vitest' {
   }
 }
 
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 export default async function setup(project: TestProject) {
   const configured = process.env.TEST_DATABASE_URL;
   if (configured) {
-    if (!(await reachable(configured))) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer there`);
+    if (!(await reachablePostgres([configured]))) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer there`);
     project.provide('pgUrl', configured);
     return;
   }
-  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
-  if (await reachable(local)) {
+  const local = await reachablePostgres(['postgres://postgres@127.0.0.1:5432/postgres']);
+  if (local) {
     project.provide('pgUrl', local);
   } else {
     console.warn('\n[payrail] No PostgreSQL found (set TEST_DATABASE_URL): running the suite on SQLite only.\n');

@@ -1,11 +1,10 @@
 /** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { createClient, type CreatedClient } from '../src/services/clients.ts';
-import { migrate, openStore, type Dialect, type Store } from '../src/store/db.ts';
+import type { Dialect, Store } from '../src/store/db.ts';
+import { openIsolatedStore } from './stores.ts';
 
 export const REDIRECT_URI = 'https://merchant.example/payment/return';
 export const VALID_IBAN = 'FR7630006000011234567890189';
@@ -31,29 +30,8 @@ export interface TestContext {
 }
 
 /** Opens an isolated store: a fresh in-memory SQLite, or a fresh schema in the PostgreSQL test database. */
-export async function openTestStore(dialect: Dialect, url: string | null): Promise<{ store: Store; drop: () => Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const store = await openStore({ dataDir: ':memory:' });
-    await migrate(store);
-    return { store, drop: () => store.close() };
-  }
-  const schema = `payrail_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url! });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const store = await openStore({ databaseUrl: url!, pgSchema: schema, poolSize: 5 });
-  await migrate(store);
-  return {
-    store,
-    drop: async () => {
-      await store.close();
-      const cleanup = new pg.Client({ connectionString: url! });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
-    },
-  };
+export function openTestStore(dialect: Dialect, url: string | null): Promise<{ store: Store; drop: () => Promise<void> }> {
+  return openIsolatedStore(dialect, url);
 }
 
 export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'first_open_day', overrides: Record<string, unknown> = {}) {

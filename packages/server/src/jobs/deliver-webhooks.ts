@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import { getConfig } from '../services/config.ts';
+import { cachedConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
 
 /** A claimed row is retaken by another worker after this; it must outlast one send (DELIVERY_TIMEOUT_MS). */
@@ -64,7 +64,7 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
     .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'w.body'])
     .where('d.id', '=', id)
     .executeTakeFirstOrThrow();
-  const config = await getConfig(env.db, row.domain_id);
+  const config = await cachedConfig(env.db, row.domain_id);
   // id_webhook_data is added to the stored body as text: re-parsing it would turn exact amounts into floats.
   const body = `${row.body.slice(0, -1)},"id_webhook_data":${row.data_id}}`;
   const url = new URL(row.url);

@@ -26,6 +26,24 @@ export async function getConfig(db: Kysely<Database>, domainId: number): Promise
   return config;
 }
 
+/**
+ * The configuration as hot paths read it (payment creation, webhook delivery): cached per process for
+ * CONFIG_CACHE_MS, cleared at once by setConfig here; a change made by another process applies within that time.
+ */
+export const CONFIG_CACHE_MS = 2_000;
+const configCaches = new WeakMap<object, Map<number, { config: DomainConfig; until: number }>>();
+
+export async function cachedConfig(db: Kysely<Database>, domainId: number): Promise<DomainConfig> {
+  let cache = configCaches.get(db);
+  if (!cache) configCaches.set(db, (cache = new Map()));
+  const hit = cache.get(domainId);
+  const now = Date.now();
+  if (hit && hit.until > now) return hit.config;
+  const config = await getConfig(db, domainId);
+  cache.set(domainId, { config, until: now + CONFIG_CACHE_MS });
+  return config;
+}
+
 /** Sets some keys (all checked before any is written) and returns the whole configuration. */
 export async function setConfig(db: Kysely<Database>, domainId: number, values: Record<string, unknown>): Promise<DomainConfig> {
   const entries: [ConfigKey, string][] = [];
@@ -46,5 +64,6 @@ export async function setConfig(db: Kysely<Database>, domainId: number, values: 
         .execute();
     }
   });
+  configCaches.get(db)?.delete(domainId);
   return getConfig(db, domainId);
 }

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../domain/errors.ts';
 import { formatMinorUnits, parseAmount } from '../../domain/money.ts';
-import { getConfig } from '../../services/config.ts';
+import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import {
   checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, requestHash,
@@ -71,7 +71,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       try {
         const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
-        const maxAmount = (await getConfig(store.db, principal.domainId))['payment.max_amount'];
+        const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
         if (maxAmount !== '' && input.total_minor > parseAmount(maxAmount, input.currency, 'payment.max_amount')) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
         }
