@@ -2,7 +2,7 @@
  * A payer buys in the example shop, pays at the test bank, returns, and the orders page shows the
  * payment's final state once the webhook has arrived. Real processes and Debian's Chromium.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, exited, startServe } from '../../../packages/server/test/processes.ts';
 import { createShop } from '../shop.ts';
 
-const BIN = new URL('../../../packages/server/bin/payrail.js', import.meta.url).pathname;
 const ARTIFACTS = new URL('../../../test-artifacts/merchant/', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'payrail-shop-'));
 let payrail: ChildProcess;
@@ -39,21 +39,9 @@ beforeAll(async () => {
   };
   const client = cli(['client', 'create', '--name', 'Example shop', '--redirect-uri', `${shopUrl}/return`]);
   const hook = cli(['webhook', 'add', '--url', `${shopUrl}/webhooks/payrail`]);
-  payrail = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  payrail.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  const payrailUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(match[1]!);
-      } else if (payrail.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(output));
-      }
-    }, 50);
-  });
+  const started = await startServe(['--log-level', 'error', '--data-dir', dataDir]);
+  payrail = started.proc;
+  const payrailUrl = started.base;
   shop = createShop({ payrailUrl, publicUrl: shopUrl, clientId: client.client_id, clientSecret: client.client_secret, webhookSecret: hook.secret_key });
   await new Promise<void>((resolve) => shop.server.listen(port, '127.0.0.1', resolve));
   browser = await chromium.launch({
@@ -66,7 +54,7 @@ afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => (shop ? shop.server.close(resolve) : resolve(null)));
   payrail?.kill('SIGTERM');
-  await new Promise((resolve) => (!payrail || payrail.exitCode !== null ? resolve(null) : payrail.once('exit', resolve)));
+  if (payrail) await exited(payrail);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -17,17 +17,6 @@ export function connectorById(id: number): Connector | undefined {
   return CONNECTORS.find((c) => c.descriptor.id === id);
 }
 
-export function findConnectorByUuid(uuid: string): ConnectorDescriptor | undefined {
-  return connectorByUuid(uuid)?.descriptor;
-}
-
-export function findConnectorById(id: number): ConnectorDescriptor | undefined {
-  return connectorById(id)?.descriptor;
-}
-
 export function isPayConnector(connector: ConnectorDescriptor): boolean {
   return connector.products.includes('pay');
 }
-
-export const TEST_CONNECTOR = testConnector.descriptor;
-export type { ConnectorDescriptor };

@@ -8,7 +8,8 @@ import { parseDate, utcDate } from './dates.ts';
 import { ApiError, invalid, missing } from './errors.ts';
 import { type Identity, parseIdentity } from './identity.ts';
 import { isCurrency, parseAmount } from './money.ts';
-import { findConnectorById, findConnectorByUuid, isPayConnector } from '../connectors/registry.ts';
+import { parseAbsoluteUrl } from './urls.ts';
+import { connectorById, connectorByUuid, isPayConnector } from '../connectors/registry.ts';
 
 export const EXECUTION_DATE_TYPES = ['first_open_day', 'instant', 'deferred', 'periodic'] as const;
 export type ExecutionDateType = (typeof EXECUTION_DATE_TYPES)[number];
@@ -88,18 +89,11 @@ export interface ValidationContext {
 
 /** Checks a redirect URI's form (absolute, no query string, no fragment) and that it is registered. */
 export function checkRedirectUri(value: unknown, field: string, registered: readonly string[]): string {
-  if (value === undefined || value === null || value === '') throw missing(field);
-  if (typeof value !== 'string') throw invalid(field, 'must be a string');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(field, 'must be an absolute URL');
-  }
-  if (url.search || value.includes('?')) throw invalid(field, 'must not contain a query string (use client_state)');
-  if (url.hash || value.includes('#')) throw invalid(field, 'must not contain a fragment');
-  if (!registered.includes(value)) throw invalid(field, 'is not registered on this client application');
-  return value;
+  const { url, text } = parseAbsoluteUrl(value, field);
+  if (url.search || text.includes('?')) throw invalid(field, 'must not contain a query string (use client_state)');
+  if (url.hash || text.includes('#')) throw invalid(field, 'must not contain a fragment');
+  if (!registered.includes(text)) throw invalid(field, 'is not registered on this client application');
+  return text;
 }
 
 function checkClientState(value: unknown, field: string): string | null {
@@ -226,9 +220,9 @@ function parseInstruction(input: InstructionInput, index: number, ctx: Validatio
 }
 
 function resolveConnector(input: PaymentInput): { connector_uuid: string | null; id_connector: number | null } {
-  const byUuid = input.connector_uuid ? findConnectorByUuid(input.connector_uuid) : undefined;
+  const byUuid = input.connector_uuid ? connectorByUuid(input.connector_uuid)?.descriptor : undefined;
   if (input.connector_uuid && !byUuid) throw invalid('connector_uuid', 'unknown connector');
-  const byId = input.id_connector !== undefined && input.id_connector !== null ? findConnectorById(input.id_connector) : undefined;
+  const byId = input.id_connector !== undefined && input.id_connector !== null ? connectorById(input.id_connector)?.descriptor : undefined;
   if (input.id_connector !== undefined && input.id_connector !== null && !byId) throw invalid('id_connector', 'unknown connector');
   if (byUuid && byId && byUuid !== byId) throw invalid('id_connector', 'does not match connector_uuid');
   const connector = byUuid ?? byId;

@@ -26,8 +26,13 @@ export async function expireDuePayments(env: JobEnvironment, limit = 500): Promi
       .orderBy('register_date')
       .limit(limit)
       .execute();
+    const firsts = candidates.length
+      ? await env.db.selectFrom('payment_instructions').select(['payment_id', 'execution_date', 'start_date'])
+          .where('payment_id', 'in', candidates.map((p) => p.id)).where('position', '=', 0).execute()
+      : [];
+    const firstOf = new Map(firsts.map((i) => [i.payment_id, i]));
     for (const payment of candidates) {
-      const first = await env.db.selectFrom('payment_instructions').select(['execution_date', 'start_date']).where('payment_id', '=', payment.id).orderBy('position').executeTakeFirst();
+      const first = firstOf.get(payment.id);
       const relevant = expectedExecutionDate(payment.execution_date_type, utcDate(payment.register_date), payment.currency, first?.execution_date ?? null, first?.start_date ?? null);
       if (Date.parse(`${relevant}T00:00:00Z`) > cutoff) continue;
       try {

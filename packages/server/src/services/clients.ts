@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { invalid } from '../domain/errors.ts';
+import { parseAbsoluteUrl } from '../domain/urls.ts';
 import type { ClientRow, Database } from '../store/schema.ts';
 import { hashSecret } from './secrets.ts';
 
@@ -17,12 +18,7 @@ export interface CreatedClient {
 
 /** A redirect URI a client may register: absolute, no query string, no fragment, no javascript:/data:. */
 export function checkRegisteredRedirectUri(uri: string): string {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw invalid('redirect_uri', `${uri} is not an absolute URL`);
-  }
+  const { url } = parseAbsoluteUrl(uri, 'redirect_uri');
   if (['javascript:', 'data:', 'vbscript:', 'file:'].includes(url.protocol)) throw invalid('redirect_uri', `${url.protocol} URLs are not allowed`);
   if (url.search || uri.includes('?')) throw invalid('redirect_uri', `${uri} must not contain a query string`);
   if (url.hash || uri.includes('#')) throw invalid('redirect_uri', `${uri} must not contain a fragment`);

@@ -9,6 +9,7 @@ import { parseAccount, type AccountInput } from '../domain/accounts.ts';
 import type { Clock } from '../domain/clock.ts';
 import { incompatibilities, isCompatible } from '../domain/compatibility.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
+import { parseHttpUrl } from '../domain/urls.ts';
 import type { ExecutionDateType } from '../domain/payment-request.ts';
 import type { PaymentState } from '../domain/states.ts';
 import { paymentStateOf, trackedOutcome } from '../domain/state-machine.ts';
@@ -17,7 +18,7 @@ import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, P
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { changePayment } from './payment-changes.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
-import { getConfig } from './config.ts';
+import { cachedConfig } from './config.ts';
 
 export interface ActionEnvironment {
   db: Kysely<Database>;
@@ -116,7 +117,7 @@ export async function applyOutcome(
       // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
       if (
         source === 'interactive' && state !== 'rejected' && state !== 'partial' && (payment.state === 'created' || payment.state === 'validating') &&
-        !outcome.data.no_confirmation && (await getConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
+        !outcome.data.no_confirmation && (await cachedConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
       ) {
         return changePayment(env.db, env.clock, payment, {
           state: 'validating',
@@ -179,18 +180,10 @@ export interface ValidateBody {
 
 /** The webview URL must be ours or on an origin the client registered a redirect URI for. */
 function checkWebviewUrl(value: unknown, env: ActionEnvironment, redirectUris: readonly string[]): string {
-  if (value === undefined || value === null || value === '') throw missing('webview_url');
-  if (typeof value !== 'string') throw invalid('webview_url', 'must be a string');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid('webview_url', 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('webview_url', 'must be an http(s) URL');
+  const { url, text } = parseHttpUrl(value, 'webview_url');
   const origins = new Set([new URL(env.baseUrl).origin, ...redirectUris.flatMap((u) => { try { return [new URL(u).origin]; } catch { return []; } })]);
   if (!origins.has(url.origin)) throw invalid('webview_url', "must be on Payrail's origin or on the origin of one of the client's redirect URIs");
-  return value;
+  return text;
 }
 
 function stringFields(fields: Record<string, unknown> | null | undefined, at: string): Record<string, string> {

@@ -10,6 +10,7 @@ import { assertTransition } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
 import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { enqueueStateChange } from './webhooks.ts';
+import { cachedConfig } from './config.ts';
 import { jobSignals } from '../jobs/signals.ts';
 
 export interface PaymentChange {
@@ -48,6 +49,8 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
   if (from === 'validating' || steps.includes('validating')) {
     if (change.state && ['pending', 'done', 'accepted'].includes(change.state) && payment.validate_date === null) patch.validate_date = now;
   }
+  // Read before the transaction: on SQLite the transaction holds the only connection.
+  const systematic = steps.length > 0 && (await cachedConfig(db, payment.domain_id))['payment.state_updated_webhook.systematic'] === '1';
   return db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('payments')
@@ -70,9 +73,6 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now }).execute();
     } else {
       // The announcement is written with the change: a crash can lose neither.
-      const mode = await trx.selectFrom('domain_config').select('value')
-        .where('domain_id', '=', payment.domain_id).where('key', '=', 'payment.state_updated_webhook.systematic').executeTakeFirst();
-      const systematic = (mode?.value ?? '1') === '1';
       if (systematic || change.source === 'background') {
         // On PostgreSQL, NOTIFY in the transaction wakes every process's job loop when it commits.
         if ((await enqueueStateChange(trx, updated, now)) > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);

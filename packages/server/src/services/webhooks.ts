@@ -2,25 +2,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
-import { ApiError, invalid, missing } from '../domain/errors.ts';
+import { ApiError, invalid } from '../domain/errors.ts';
+import { parseHttpUrl } from '../domain/urls.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
 
 export function checkEndpointUrl(value: unknown): string {
-  if (value === undefined || value === null || value === '') throw missing('url');
-  if (typeof value !== 'string' || value.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid('url', 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url', 'must be an http(s) URL');
+  if (typeof value === 'string' && value.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
+  const { url, text } = parseHttpUrl(value, 'url');
   if (url.username || url.password) throw invalid('url', 'must not carry credentials');
   if (url.hash) throw invalid('url', 'must not contain a fragment');
-  return value;
+  return text;
 }
 
 export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }) {

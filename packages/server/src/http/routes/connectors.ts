@@ -8,7 +8,7 @@ import type { Connector } from '../../connectors/types.ts';
 import { compatibilityOf } from '../../services/payment-actions.ts';
 import { getPayment } from '../../services/payments.ts';
 import { authenticate } from '../../services/tokens.ts';
-import { checkAccess } from '../access.ts';
+import { bearerToken, checkAccess } from '../access.ts';
 import { ACCESS } from './payments.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -69,8 +69,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (request.query.id_payment) {
         if (!/^\d{1,15}$/.test(request.query.id_payment)) throw invalid('id_payment', 'must be a payment id');
-        const header = request.headers.authorization;
-        const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+        const token = bearerToken(request);
         const principal = token ? await authenticate(store.db, clock, token) : null;
         if (!principal) throw new ApiError('unauthorized', 'id_payment needs a bearer token that can read the payment');
         checkAccess(principal, ACCESS.getPayment, request.query.id_payment);

@@ -14,7 +14,8 @@ import {
 } from '../../services/payment-actions.ts';
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
-import { canSeeSensitive, principalOf, type AccessRule } from '../access.ts';
+import { principalOf, type AccessRule } from '../access.ts';
+import { showSensitive } from './payments.ts';
 import { AccountRequest, errorResponses, PaymentIdParams, ShowSensitiveQuery } from '../schemas.ts';
 
 export const ACTION_ACCESS = {
@@ -73,8 +74,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const sensitive = parseBoolean(request.query.show_sensitive, 'show_sensitive');
-      if (sensitive && !canSeeSensitive(principal)) throw new ApiError('forbidden', 'show_sensitive needs payments:admin, payments:validate or payments:allow-sensitive', { field: 'show_sensitive' });
+      const sensitive = showSensitive(principal, request.query.show_sensitive);
       const id = Number(request.params.id);
       const body = request.body;
       const env = app.payrail.actions(request);

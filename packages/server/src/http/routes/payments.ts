@@ -27,7 +27,7 @@ export const ACCESS = {
   scopedToken: { service: [], paymentScoped: ['payments:validate'] },
 } as const satisfies Record<string, AccessRule>;
 
-function showSensitive(principal: Principal, value: string | undefined): boolean {
+export function showSensitive(principal: Principal, value: string | undefined): boolean {
   const wanted = parseBoolean(value, 'show_sensitive');
   if (wanted && !canSeeSensitive(principal)) {
     throw new ApiError('forbidden', 'show_sensitive needs the scope payments:admin, payments:validate or payments:allow-sensitive', { field: 'show_sensitive' });
