@@ -2,6 +2,8 @@
  * Configuration: one schema with defaults; command-line flags > environment > defaults.
  * Validated once, frozen. No other module reads process.env.
  */
+import { parseKek } from '../services/secret-box.ts';
+
 export interface ServerConfig {
   port: number;
   host: string;
@@ -12,6 +14,8 @@ export interface ServerConfig {
   publicUrl: string | null;
   testConnectorStepSeconds: number;
   jobLeaseSeconds: number;
+  /** Key-encryption keys for secrets at rest, current first; empty: a generated key in the data folder. */
+  keyEncryptionKeys: string[];
 }
 
 export interface OptionSpec {
@@ -39,6 +43,11 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_JOB_LEASE_SECONDS',
     description: 'how long a claimed job stays reserved before another process may retake it (at least 11)',
     default: '30',
+  },
+  keyEncryptionKeys: {
+    flag: 'key-encryption-key',
+    env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
+    description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -84,8 +93,16 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const leaseText = pick(SERVER_OPTIONS.jobLeaseSeconds, flags, env)!;
   const jobLeaseSeconds = Number(leaseText);
   if (!/^\d{1,5}$/.test(leaseText) || jobLeaseSeconds < 11) throw new ConfigError(`--job-lease-seconds must be a whole number of seconds, at least 11 (one webhook send takes up to 10), got "${leaseText}"`);
+  const keyEncryptionKeys = (pick(SERVER_OPTIONS.keyEncryptionKeys, flags, env) ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of keyEncryptionKeys) {
+    try {
+      parseKek(key);
+    } catch (error) {
+      throw new ConfigError(`--key-encryption-key: ${(error as Error).message}`);
+    }
+  }
   return Object.freeze({
-    jobLeaseSeconds,
+    jobLeaseSeconds, keyEncryptionKeys,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });
