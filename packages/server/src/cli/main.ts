@@ -8,7 +8,11 @@ import { buildApp } from '../http/app.ts';
 import { countClients, createClient, DEFAULT_DOMAIN, ensureDomain } from '../services/clients.ts';
 import { getConfig, setConfig } from '../services/config.ts';
 import { createEndpoint, listDeliveries, listEndpoints, replayDelivery } from '../services/webhooks.ts';
-import { startJobs } from '../jobs/runner.ts';
+import { startJobs, type RunnerOptions } from '../jobs/runner.ts';
+import { demoBanner, ensureDemoClient } from '../services/demo-client.ts';
+import { drainOnSignals } from './shutdown.ts';
+import { isDatabaseUnavailable } from '../http/errors.ts';
+import { redactUrl } from '../store/db.ts';
 import type { PayrailApp } from '../http/app.ts';
 import { migrate, openStore, type Store } from '../store/db.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
@@ -20,17 +24,13 @@ const STORE_FLAGS = {
   'database-url': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const DEMO_REDIRECT_URIS = [
-  'https://merchant.example/payment/return',
-  'http://localhost:8080/payment/return',
-  'http://127.0.0.1:8080/payment/return',
-];
+export { DEMO_REDIRECT_URIS } from '../services/demo-client.ts';
 
 const USAGE = `payrail ${PAYRAIL_VERSION} — pay-by-bank server compatible with the Powens Pay API
 
 Usage:
   payrail serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]
-                [--public-url URL] [--test-connector-step-seconds N] [--no-jobs] [--job-lease-seconds N]
+                [--public-url URL] [--test-connector-step-seconds N] [--no-jobs] [--demo] [--job-lease-seconds N] …
   payrail worker [--data-dir DIR] [--database-url URL] [--public-url URL]   (jobs only; pair with serve --no-jobs)
   payrail migrate [--data-dir DIR] [--database-url URL]
   payrail webhook add --url URL [--event PAYMENT_STATE_UPDATED] [--domain NAME] [--json]
@@ -56,10 +56,44 @@ function parse(args: string[], options: ParseArgsConfig['options']): { values: R
   }
 }
 
+/** Where lost database connections are reported: stderr until the app's logger exists. */
+let reportDatabaseError = (error: Error): void => void process.stderr.write(`payrail: database connection lost: ${error.message}\n`);
+
 async function openConfiguredStore(values: Record<string, unknown>, env: Env) {
   const config = loadServerConfig(values, env);
-  return { config, store: await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }) };
+  const store = await openStore({
+    dataDir: config.dataDir, databaseUrl: config.databaseUrl,
+    connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000,
+    statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
+    idleInTransactionTimeoutMs: config.databaseStatementTimeoutSeconds * 2000,
+    onConnectionError: (error) => reportDatabaseError(error),
+  });
+  return { config, store };
 }
+
+/** The app as serve and worker build it from the configuration. */
+async function buildConfiguredApp(store: Store, config: ServerConfig) {
+  const app = await buildApp({
+    store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
+    probes: { readyMaxBacklog: config.readyMaxBacklog, metrics: config.metrics, metricsToken: config.metricsToken },
+  });
+  reportDatabaseError = (error) => app.log.warn({ error: error.message }, 'database connection lost');
+  return app;
+}
+
+const JOB_FLAGS = {
+  'job-lease-seconds': { type: 'string' },
+  'retention-days': { type: 'string' },
+  'purge-interval-minutes': { type: 'string' },
+  'webhook-concurrency': { type: 'string' },
+  'webhook-endpoint-concurrency': { type: 'string' },
+  'shutdown-timeout-seconds': { type: 'string' },
+  'database-connect-timeout-seconds': { type: 'string' },
+  'database-statement-timeout-seconds': { type: 'string' },
+  'ready-max-backlog': { type: 'string' },
+  metrics: { type: 'string' },
+  'metrics-token': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
 
 async function serve(args: string[], env: Env): Promise<void> {
   const { values } = parse(args, {
@@ -70,33 +104,31 @@ async function serve(args: string[], env: Env): Promise<void> {
     'public-url': { type: 'string' },
     'test-connector-step-seconds': { type: 'string' },
     'no-jobs': { type: 'boolean' },
-    'job-lease-seconds': { type: 'string' },
+    demo: { type: 'boolean' },
+    ...JOB_FLAGS,
   });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
   await migrate(store);
-  if ((await countClients(store.db)) === 0) {
-    const demo = await createClient(store.db, { name: 'Demo client', redirectUris: DEMO_REDIRECT_URIS, now: systemClock.now() });
-    process.stdout.write(
-      `First start: created the default domain and a demo client. Keep the secret: it is shown only once.\n` +
-        `  client_id:     ${demo.client_id}\n  client_secret: ${demo.client_secret}\n  redirect_uris: ${demo.redirect_uris.join(' ')}\n` +
-        `${JSON.stringify({ client_id: demo.client_id, client_secret: demo.client_secret, redirect_uris: demo.redirect_uris })}\n`,
-    );
+  // Only when asked, or on the embedded database's first start; printed once, never logged.
+  const demo = await ensureDemoClient(store.db, systemClock.now(), { evenIfClients: config.demo });
+  if (demo) process.stdout.write(demoBanner(demo));
+  else if (config.databaseUrl && (await countClients(store.db)) === 0) {
+    process.stdout.write('No client yet: create one with `payrail client create --name NAME --redirect-uri URL` (or start once with --demo).\n');
   }
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
-  const jobs = values['no-jobs'] ? null : startJobs(jobEnvironment(app, store, config), {});
-  const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await jobs?.stop();
-    await app.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const app = await buildConfiguredApp(store, config);
+  const jobs = values['no-jobs'] ? null : startJobs(jobEnvironment(app, store, config), runnerOptions(config));
+  drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (message, data) => app.log.info(data ?? {}, message) });
   const address = await app.listen({ port: config.port, host: config.host });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\n` +
     `API reference: ${address}/2.0/docs\n`);
+}
+
+function runnerOptions(config: ServerConfig): RunnerOptions {
+  return {
+    retentionDays: config.retentionDays, purgeEveryMs: config.purgeIntervalMinutes * 60_000,
+    webhookConcurrency: config.webhookConcurrency, webhookEndpointConcurrency: config.webhookEndpointConcurrency,
+  };
 }
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
@@ -116,21 +148,14 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
 /** `payrail worker`: the jobs alone, no HTTP (run beside `serve --no-jobs` processes on one PostgreSQL). */
 async function workerCommand(args: string[], env: Env): Promise<void> {
   const { values } = parse(args, {
-    ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' }, 'job-lease-seconds': { type: 'string' },
+    ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' }, ...JOB_FLAGS,
   });
   if (values.help) return void process.stdout.write(USAGE);
   const { config, store } = await openConfiguredStore(values, env);
   await migrate(store);
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
-  const jobs = startJobs(jobEnvironment(app, store, config), {});
-  const shutdown = async () => {
-    await jobs.stop();
-    await app.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  const app = await buildConfiguredApp(store, config);
+  const jobs = startJobs(jobEnvironment(app, store, config), runnerOptions(config));
+  drainOnSignals({ app: null, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (message, data) => app.log.info(data ?? {}, message) });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
 }
 
@@ -324,8 +349,10 @@ export async function main(argv: string[], env: Env): Promise<number> {
       process.stderr.write(`payrail: cannot listen: ${e.message}\n`);
       return 1;
     }
-    if (e?.code === 'ECONNREFUSED' || e?.code === '28P01' || e?.code === '3D000' || e?.code === 'ENOTFOUND') {
-      process.stderr.write(`payrail: cannot reach the database: ${e.message}\n`);
+    if (e?.code === '28P01' || e?.code === '3D000' || isDatabaseUnavailable(e)) {
+      const url = argv.includes('--database-url') ? argv[argv.indexOf('--database-url') + 1] : env.PAYRAIL_DATABASE_URL;
+      process.stderr.write(`payrail: cannot reach the database${url ? ` at ${redactUrl(url)}` : ''}: ${e.message || e.code}` +
+        ` (waits at most --database-connect-timeout-seconds for a connection)\n`);
       return 1;
     }
     process.stderr.write(`payrail: ${(error as Error)?.stack ?? String(error)}\n`);

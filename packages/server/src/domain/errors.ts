@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
     description: 'This Idempotency-Key was already used with a different request body.',
   },
   bug: { status: 500, description: 'Internal error.' },
+  serviceUnavailable: { status: 503, description: 'The service is temporarily unavailable; retry later.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

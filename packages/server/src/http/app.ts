@@ -20,6 +20,8 @@ import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
+import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 export interface AppOptions {
@@ -32,6 +34,8 @@ export interface AppOptions {
   publicUrl?: string | null;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** /ready threshold and /metrics access (by default: token required, none configured). */
+  probes?: Partial<ProbeOptions>;
 }
 
 export interface RouteInfo {
@@ -67,6 +71,17 @@ const BODY_LIMIT = 1024 * 1024;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/**
+ * Never logged, wherever they appear in a log line: credentials, tokens, secrets, account numbers
+ * and identities (and what a database error may quote of a row). Checked by test/logs.test.ts.
+ */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization',
+  ...['client_secret', 'secret', 'secret_key', 'token', 'password', 'iban', 'identification', 'payer', 'payer_identity',
+    'beneficiary', 'beneficiary_identity', 'operator_identity', 'body', 'detail', 'where', 'parameters', 'query']
+    .flatMap((key) => [key, `*.${key}`]),
+];
+
 /** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
 const serializers = {
   req(request: { method: string; url: string; id: string }) {
@@ -78,7 +93,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
   const app = Fastify({
-    logger: options.logger === false || options.logger === undefined ? false : { ...(options.logger === true ? {} : options.logger), serializers },
+    logger: options.logger === false || options.logger === undefined ? false
+      : { ...(options.logger === true ? {} : options.logger), serializers, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
     bodyLimit: BODY_LIMIT,
     genReqId: () => String(nextRequestId++),
     trustProxy: options.trustProxy ?? false,
@@ -142,6 +158,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
     done(field === null ? undefined : new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' }));
   });
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern, never the raw URL: label values stay few.
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
@@ -184,7 +206,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(testbankRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
-  app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  await app.register(probeRoutes, {
+    readyMaxBacklog: options.probes?.readyMaxBacklog ?? DEFAULT_READY_MAX_BACKLOG,
+    metrics: options.probes?.metrics ?? 'token',
+    metricsToken: options.probes?.metricsToken ?? null,
+  });
   return app;
 }
 

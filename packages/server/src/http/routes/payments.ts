@@ -83,7 +83,8 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             // A refused request is answered the same way on retry; only our own failures may be retried.
             await completeIdempotencyKey(store.db, principal.clientRef, key, error.status, JSON.stringify(errorBody(error, request.id)));
           } else {
-            await releaseIdempotencyKey(store.db, principal.clientRef, key);
+            // When the database itself is gone this fails too: the key is retaken once stale.
+            await releaseIdempotencyKey(store.db, principal.clientRef, key).catch(() => {});
           }
         }
         throw error;
