@@ -3,6 +3,8 @@
  * endpoint): a slot that frees claims the next job at once, so one slow key never holds the others
  * back. `claim` is asked for at most the free slots, and told which keys are full.
  */
+const RETRY_AFTER_ERROR_MS = 1_000;
+
 export interface WorkPoolOptions<T> {
   concurrency: number;
   perKey?: number;
@@ -19,6 +21,7 @@ export class WorkPool<T> {
   private filling: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
 
   private readonly options: WorkPoolOptions<T>;
 
@@ -38,7 +41,14 @@ export class WorkPool<T> {
       return this.filling;
     }
     this.filling = this.fillLoop()
-      .catch((error) => this.options.onError(error as Error))
+      .catch((error) => {
+        this.options.onError(error as Error);
+        // The database may be coming back (a lost connection): look again soon rather than at the next poll.
+        if (!this.stopped && !this.retry) this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.fill();
+        }, RETRY_AFTER_ERROR_MS);
+      })
       .finally(() => {
         this.filling = null;
         if (this.again && !this.stopped) {
@@ -79,6 +89,7 @@ export class WorkPool<T> {
   /** Claims nothing more, and waits for the jobs in flight (each has its own deadline). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.filling;
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
