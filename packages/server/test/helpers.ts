@@ -56,7 +56,7 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
 }
 
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
-export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number } = {}): void {
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; allowPrivateWebhooks?: boolean; publicUrl?: string | null; allowedHosts?: string[]; trustProxy?: string[] } = {}): void {
   for (const { dialect, url } of databases()) {
     describe(`${name} [${dialect}]`, () => {
       let context: TestContext | undefined;
@@ -66,7 +66,8 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
         drop = opened.drop;
         const store = opened.store;
         const clock = new ManualClock('2026-01-15T10:00:00Z');
-        const app = await buildApp({ store, clock, ...appOptions });
+        // Webhook receivers in tests listen on loopback: allowed here, as in development.
+        const app = await buildApp({ store, clock, allowPrivateWebhooks: true, ...appOptions });
         await app.ready();
         const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
         const token = async (scope: string | string[], who: CreatedClient = client) => {

@@ -1,7 +1,9 @@
 /** The `payrail` command line: serve, migrate, client create, openapi. */
 import { writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadServerConfig, SERVER_OPTIONS, type ServerConfig } from '../config/config.ts';
+import { checkProductionConfig, ConfigError, loadServerConfig, SERVER_OPTIONS, type ServerConfig } from '../config/config.ts';
+import { type Keyring, loadKeyring } from '../services/secret-box.ts';
+import { sealStoredSecrets } from '../services/sealed-secrets.ts';
 import { systemClock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { buildApp } from '../http/app.ts';
@@ -18,6 +20,8 @@ type Env = Record<string, string | undefined>;
 const STORE_FLAGS = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
+  'key-encryption-key': { type: 'string' },
+  mode: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export const DEMO_REDIRECT_URIS = [
@@ -56,14 +60,31 @@ function parse(args: string[], options: ParseArgsConfig['options']): { values: R
   }
 }
 
+const NETWORK_FLAGS = {
+  'allowed-hosts': { type: 'string' },
+  'trust-proxy': { type: 'string' },
+  'allow-private-webhooks': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
 async function openConfiguredStore(values: Record<string, unknown>, env: Env) {
   const config = loadServerConfig(values, env);
-  return { config, store: await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }) };
+  const keyring = loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
+  return { config, keyring, store: await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }) };
+}
+
+/** The app as serve and worker run it: origin, proxies, sealed secrets and webhook policy from the configuration. */
+async function configuredApp(store: Store, config: ServerConfig, keyring: Keyring) {
+  await sealStoredSecrets(store.db, keyring);
+  return buildApp({
+    store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
+    keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks,
+  });
 }
 
 async function serve(args: string[], env: Env): Promise<void> {
   const { values } = parse(args, {
     ...STORE_FLAGS,
+    ...NETWORK_FLAGS,
     port: { type: 'string' },
     host: { type: 'string' },
     'log-level': { type: 'string' },
@@ -73,7 +94,8 @@ async function serve(args: string[], env: Env): Promise<void> {
     'job-lease-seconds': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(USAGE);
-  const { config, store } = await openConfiguredStore(values, env);
+  checkProductionConfig(loadServerConfig(values, env));
+  const { config, store, keyring } = await openConfiguredStore(values, env);
   await migrate(store);
   if ((await countClients(store.db)) === 0) {
     const demo = await createClient(store.db, { name: 'Demo client', redirectUris: DEMO_REDIRECT_URIS, now: systemClock.now() });
@@ -83,7 +105,7 @@ async function serve(args: string[], env: Env): Promise<void> {
         `${JSON.stringify({ client_id: demo.client_id, client_secret: demo.client_secret, redirect_uris: demo.redirect_uris })}\n`,
     );
   }
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+  const app = await configuredApp(store, config, keyring);
   const jobs = values['no-jobs'] ? null : startJobs(jobEnvironment(app, store, config), {});
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
@@ -107,6 +129,8 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
     dialect: store.dialect,
     clock: systemClock,
     leaseMs: config.jobLeaseSeconds * 1000,
+    keyring: app.payrail.keyring,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
     ...(store.listen ? { listen: store.listen } : {}),
     actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
@@ -116,12 +140,13 @@ function jobEnvironment(app: PayrailApp, store: Store, config: ServerConfig) {
 /** `payrail worker`: the jobs alone, no HTTP (run beside `serve --no-jobs` processes on one PostgreSQL). */
 async function workerCommand(args: string[], env: Env): Promise<void> {
   const { values } = parse(args, {
-    ...STORE_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' }, 'job-lease-seconds': { type: 'string' },
+    ...STORE_FLAGS, ...NETWORK_FLAGS, 'log-level': { type: 'string' }, 'public-url': { type: 'string' }, 'test-connector-step-seconds': { type: 'string' }, 'job-lease-seconds': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(USAGE);
-  const { config, store } = await openConfiguredStore(values, env);
+  checkProductionConfig(loadServerConfig(values, env));
+  const { config, store, keyring } = await openConfiguredStore(values, env);
   await migrate(store);
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+  const app = await configuredApp(store, config, keyring);
   const jobs = startJobs(jobEnvironment(app, store, config), {});
   const shutdown = async () => {
     await jobs.stop();
@@ -142,10 +167,10 @@ async function webhookCommand(args: string[], env: Env): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseWithPositionals(rest, {
     ...STORE_FLAGS, url: { type: 'string' }, event: { type: 'string' }, domain: { type: 'string' }, json: { type: 'boolean' },
-    payment: { type: 'string' }, status: { type: 'string' },
+    payment: { type: 'string' }, status: { type: 'string' }, 'allow-private-webhooks': { type: 'boolean' },
   });
   if (values.help) return void process.stdout.write(USAGE);
-  const { store } = await openConfiguredStore(values, env);
+  const { store, keyring, config } = await openConfiguredStore(values, env);
   try {
     await migrate(store);
     const domain = await domainId(store, values.domain as string | undefined);
@@ -153,7 +178,7 @@ async function webhookCommand(args: string[], env: Env): Promise<void> {
     switch (sub) {
       case 'add':
         if (!values.url) throw new UsageError('--url is required');
-        result = await createEndpoint(store.db, systemClock, domain, { url: values.url, event: values.event ?? 'PAYMENT_STATE_UPDATED' });
+        result = await createEndpoint(store.db, systemClock, domain, { url: values.url, event: values.event ?? 'PAYMENT_STATE_UPDATED' }, { keyring, allowPrivate: config.allowPrivateWebhooks });
         break;
       case 'list':
         result = { webhooks: await listEndpoints(store.db, domain) };

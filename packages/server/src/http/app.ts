@@ -1,7 +1,9 @@
 /** The app factory: builds the Fastify instance (never listens), so tests drive it in-process. */
-import { randomInt } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomBytes, randomInt } from 'node:crypto';
 import { installationSecret } from '../services/installation.ts';
+import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
+import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -27,9 +29,16 @@ export interface AppOptions {
   clock?: Clock;
   /** pino options, or false for no logs (tests). */
   logger?: boolean | Record<string, unknown>;
-  trustProxy?: boolean;
-  /** URL payers reach Payrail at; the request's own origin when null. */
+  /** Proxy addresses/CIDRs whose X-Forwarded-* headers are believed (Fastify's trustProxy); none by default. */
+  trustProxy?: boolean | string[];
+  /** URL payers reach Payrail at; the request's own origin when null, from an allowed Host only. */
   publicUrl?: string | null;
+  /** Host names (any port) that may decide link origins when publicUrl is null; loopback names by default. */
+  allowedHosts?: readonly string[];
+  /** Seals and opens secrets at rest; a throwaway in-memory key when absent (tests). */
+  keyring?: Keyring;
+  /** Webhook URLs on loopback or private networks are accepted (development, tests). */
+  allowPrivateWebhooks?: boolean;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
 }
@@ -47,6 +56,8 @@ export interface AppContext {
   /** Every registered route, with its access rule (tests check that none lacks one). */
   routes: RouteInfo[];
   secret: string;
+  keyring: Keyring;
+  allowPrivateWebhooks: boolean;
   publicUrl: string | null;
   testStepMs: number;
   /** The environment the validation services need, for one request. */
@@ -74,6 +85,13 @@ const serializers = {
   },
 };
 
+let ephemeralKeyring: Keyring | null = null;
+/** Tests and `payrail openapi` pass no keyring: one random key per process, so several apps on one store agree. */
+function processKeyring(): Keyring {
+  ephemeralKeyring ??= keyringFromKeys([randomBytes(32)]);
+  return ephemeralKeyring;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
@@ -81,19 +99,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger === false || options.logger === undefined ? false : { ...(options.logger === true ? {} : options.logger), serializers },
     bodyLimit: BODY_LIMIT,
     genReqId: () => String(nextRequestId++),
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: Array.isArray(options.trustProxy) ? (options.trustProxy.length ? options.trustProxy : false) : (options.trustProxy ?? false),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // No type coercion: a body with [[1]] as an amount or 123 as a label is refused, not reinterpreted.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = options.clock ?? systemClock;
-  const secret = await installationSecret(options.store.db, 'signing');
+  const keyring = options.keyring ?? processKeyring();
+  const secret = await installationSecret(options.store.db, keyring, 'signing');
   const context: AppContext = {
     store: options.store,
     clock,
     routes: [],
     secret,
+    keyring,
+    allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
     actions(request) {
@@ -136,12 +157,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(request, reply, new ApiError('notFound', `no endpoint ${request.method} ${path}`));
   });
 
+  // Without a public URL, links take the request's origin: only from a Host on the allow-list.
+  if (!context.publicUrl) app.addHook('onRequest', makeHostCheck(options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS));
   app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
   // No text column (SQLite or PostgreSQL) may hold a NUL byte: refuse it up front, naming the field.
   app.addHook('preValidation', (request, _reply, done) => {
     const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
     done(field === null ? undefined : new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' }));
   });
+  const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
@@ -149,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
 

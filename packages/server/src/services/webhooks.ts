@@ -6,6 +6,8 @@ import { ApiError, invalid } from '../domain/errors.ts';
 import { parseHttpUrl } from '../domain/urls.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
+import { type Keyring, sealSecret } from './secret-box.ts';
+import { refusedWebhookHost } from '../webhooks/address-policy.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
 
@@ -17,14 +19,28 @@ export function checkEndpointUrl(value: unknown): string {
   return text;
 }
 
-export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }) {
+export interface EndpointPolicy {
+  keyring: Keyring;
+  /** Loopback and private addresses accepted (development). */
+  allowPrivate: boolean;
+}
+
+export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }, policy: EndpointPolicy) {
   const url = checkEndpointUrl(input.url);
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
-  // The HMAC key must be kept to sign with: it is stored as is (unlike tokens), and shown once.
+  if (!policy.allowPrivate) {
+    const refused = await refusedWebhookHost(new URL(url));
+    if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
+  }
+  // The HMAC key must be kept to sign with: it is stored sealed under the key-encryption key, and shown once.
   const secret = randomBytes(32).toString('base64url');
   const created_at = clock.now();
-  const { id } = await db.insertInto('webhook_endpoints').values({ domain_id: domainId, url, event, secret, enabled: 1, created_at }).returning('id').executeTakeFirstOrThrow();
+  const { id } = await db
+    .insertInto('webhook_endpoints')
+    .values({ domain_id: domainId, url, event, secret: sealSecret(policy.keyring, secret), enabled: 1, created_at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id, url, event, enabled: true, created_at, secret_key: secret };
 }
 

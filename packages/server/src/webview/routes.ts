@@ -117,7 +117,8 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
       state: q.state ?? null, lang, expiresAt: principal.expiresAt,
     };
     const cookie = readCookie(request.headers.cookie, CSRF_COOKIE) ?? newCsrfCookie();
-    const secure = request.protocol === 'https' ? '; Secure' : '';
+    // Secure whenever payers reach us over https: a public https URL, or an https request (through a trusted proxy).
+    const secure = app.payrail.publicUrl?.startsWith('https:') || request.protocol === 'https' ? '; Secure' : '';
     reply.header('set-cookie', `${CSRF_COOKIE}=${cookie}; Path=/2.0/auth/webview; HttpOnly; SameSite=Lax${secure}`);
     return reply.redirect(`${flowPath(lang)}?w=${encodeContext(secret, ctx)}`, 303);
   }
