@@ -77,7 +77,7 @@ const TOKEN_ERRORS: Partial<Record<Token, [string, string]>> = {
 
 export function legacyScenario(label: string): Token[] {
   const head = label.split('-')[0]!.trim().toLowerCase();
-  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => t in TOKENS).slice(0, 3);
+  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => Object.hasOwn(TOKENS, t)).slice(0, 3);
   if (tokens.length === 0) return ['done'];
   const last = tokens[tokens.length - 1]!;
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;

@@ -75,6 +75,7 @@ declare module 'fastify' {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+const SMALL_BODY_LIMIT = 64 * 1024;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -143,6 +144,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // 405 for a known path with another method, 404 otherwise.
   app.addHook('onRoute', (route) => {
+    // Bounded bodies: a payment (up to 1000 instructions) may take 1 MB, every other route 64 KB.
+    route.bodyLimit ??= route.url === '/2.0/payments' ? BODY_LIMIT : SMALL_BODY_LIMIT;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
     for (const method of methods) context.routes.push({ method, url: route.url, pattern, access: route.config?.access });
@@ -160,10 +163,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Without a public URL, links take the request's origin: only from a Host on the allow-list.
   if (!context.publicUrl) app.addHook('onRequest', makeHostCheck(options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS));
   app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
-  // No text column (SQLite or PostgreSQL) may hold a NUL byte: refuse it up front, naming the field.
+  // No text column (SQLite or PostgreSQL) may hold a NUL byte, and no text can be stored as UTF-8 with a
+  // lone UTF-16 surrogate (it would be silently replaced by U+FFFD): refuse both up front, naming the field.
   app.addHook('preValidation', (request, _reply, done) => {
-    const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
-    done(field === null ? undefined : new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' }));
+    const bad = findBadText(request.query, '') ?? findBadText(request.body, '');
+    done(bad === null ? undefined : new ApiError('invalidValue', `${bad.field || 'body'}: ${bad.reason}`, { field: bad.field || 'body' }));
   });
   const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -213,21 +217,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** Path of the first string (key or value) holding U+0000, or null. */
-export function findNulByte(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL bytes';
+  if (!text.isWellFormed()) return 'must not contain a lone UTF-16 surrogate (invalid Unicode)';
+  return null;
+}
+
+/** The first string (key or value) holding U+0000 or a lone surrogate: its path and what is wrong, or null. */
+export function findBadText(value: unknown, path: string, depth = 0): { field: string; reason: string } | null {
+  if (typeof value === 'string') {
+    const reason = textProblem(value);
+    return reason ? { field: path, reason } : null;
+  }
   if (value === null || typeof value !== 'object' || depth > 64) return null;
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const found = findNulByte(item, `${path}[${i}]`, depth + 1);
+      const found = findBadText(item, `${path}[${i}]`, depth + 1);
       if (found !== null) return found;
     }
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = findNulByte(item, at, depth + 1);
+    const reason = textProblem(key);
+    if (reason) return { field: at, reason };
+    const found = findBadText(item, at, depth + 1);
     if (found !== null) return found;
   }
   return null;
