@@ -55,8 +55,11 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
   };
 }
 
+/** Tests mint many tokens from one address on a clock that stands still: abuse limits are tested on their own (security.test.ts). */
+const GENEROUS_LIMITS = { tokenPerClient: 1e9, tokenPerAddress: 1e9, webviewPerAddress: 1e9 };
+
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
-export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; allowPrivateWebhooks?: boolean; publicUrl?: string | null; allowedHosts?: string[]; trustProxy?: string[] } = {}): void {
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; allowPrivateWebhooks?: boolean; rateLimits?: Record<string, number>; publicUrl?: string | null; allowedHosts?: string[]; trustProxy?: string[] } = {}): void {
   for (const { dialect, url } of databases()) {
     describe(`${name} [${dialect}]`, () => {
       let context: TestContext | undefined;
@@ -67,7 +70,7 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
         const store = opened.store;
         const clock = new ManualClock('2026-01-15T10:00:00Z');
         // Webhook receivers in tests listen on loopback: allowed here, as in development.
-        const app = await buildApp({ store, clock, allowPrivateWebhooks: true, ...appOptions });
+        const app = await buildApp({ store, clock, allowPrivateWebhooks: true, rateLimits: GENEROUS_LIMITS, ...appOptions });
         await app.ready();
         const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
         const token = async (scope: string | string[], who: CreatedClient = client) => {

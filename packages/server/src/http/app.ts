@@ -4,6 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { installationSecret } from '../services/installation.ts';
 import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
 import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits, registerRateLimits } from './rate-limits.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -39,6 +40,8 @@ export interface AppOptions {
   keyring?: Keyring;
   /** Webhook URLs on loopback or private networks are accepted (development, tests). */
   allowPrivateWebhooks?: boolean;
+  /** Abuse limits; DEFAULT_RATE_LIMITS when absent. */
+  rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
 }
@@ -205,6 +208,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   app.addSchema(PaymentResponse);
 
+  await registerRateLimits(app, options.store.db, clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
   await app.register(authTokenRoutes, { prefix: '/2.0' });
   await app.register(paymentRoutes, { prefix: '/2.0' });
   await app.register(docsRoutes, { prefix: '/2.0' });

@@ -96,6 +96,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0011_security': {
+      async up(db: Kysely<unknown>) {
+        // Fixed-window counters of the abuse limits; rows past reset_at are reused or purged.
+        await sql.raw(`create table rate_limits (key text primary key, count integer not null, reset_at ${big} not null)`).execute(db);
+        await sql.raw(`create index rate_limits_reset on rate_limits (reset_at)`).execute(db);
+        // The webview's `state` (up to 2,000 characters) is kept here rather than in its signed URLs and forms.
+        await sql.raw(`create table webview_states (payment_id ${big} primary key references payments(id), state text not null)`).execute(db);
+      },
+    },
   };
 }
 

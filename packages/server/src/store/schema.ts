@@ -161,7 +161,22 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** Abuse-limit counters (auth/token, webview forms), shared by every process on the database. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+/** The `state` a payer's webview entry URL carried, returned on the redirect back to the merchant. */
+export interface WebviewStatesTable {
+  payment_id: number;
+  state: string;
+}
+
 export interface Database {
+  rate_limits: RateLimitsTable;
+  webview_states: WebviewStatesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_data: WebhookDataTable;

@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sign, verifySignature } from '../services/payment-actions.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import type { Lang } from './i18n.ts';
 
 export interface WebviewContext {
@@ -18,6 +20,24 @@ export interface WebviewContext {
 }
 
 export const CSRF_COOKIE = 'payrail_csrf';
+
+/**
+ * The entry URL's `state` (up to 2,000 characters, any Unicode) is stored per payment instead of
+ * riding in `w`: in `w` it made every URL and form field several kilobytes long, past what the
+ * forms accepted. The latest entry's state wins; an entry without one clears it.
+ */
+export async function saveWebviewState(db: Kysely<Database>, paymentId: number, state: string | null): Promise<void> {
+  if (state === null || state === '') {
+    await db.deleteFrom('webview_states').where('payment_id', '=', paymentId).execute();
+    return;
+  }
+  await db.insertInto('webview_states').values({ payment_id: paymentId, state }).onConflict((oc) => oc.column('payment_id').doUpdateSet({ state })).execute();
+}
+
+export async function webviewState(db: Kysely<Database>, paymentId: number): Promise<string | null> {
+  const row = await db.selectFrom('webview_states').select('state').where('payment_id', '=', paymentId).executeTakeFirst();
+  return row?.state ?? null;
+}
 
 export function encodeContext(secret: string, ctx: WebviewContext): string {
   const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt])).toString('base64url');

@@ -22,7 +22,9 @@ import { html, type SafeHtml } from '../http/html.ts';
 import { PAGE_CSP } from '../http/app.ts';
 import { navigate, page, PAGE_CSS, WEBVIEW_JS } from './layout.ts';
 import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
-import { checkCsrf, CSRF_COOKIE, csrfToken, decodeContext, encodeContext, newCsrfCookie, readCookie, type WebviewContext } from './context.ts';
+import {
+  checkCsrf, CSRF_COOKIE, csrfToken, decodeContext, encodeContext, newCsrfCookie, readCookie, saveWebviewState, type WebviewContext, webviewState,
+} from './context.ts';
 
 const EntryQuery = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 200 })),
@@ -62,10 +64,10 @@ export function callbackUrl(base: string, params: Record<string, string | number
   return `${base}?${query.toString()}`;
 }
 
-function finalRedirect(record: PaymentRecord, ctx: WebviewContext): string {
+function finalRedirect(record: PaymentRecord, state: string | null): string {
   const p = record.payment;
   return callbackUrl(p.client_redirect_uri, {
-    state: ctx.state ?? p.client_state,
+    state: state ?? p.client_state,
     id_payment: p.id,
     // A payment waiting for the merchant's confirmation is, for the payer, validated (spec §5.3).
     payment_state: p.state === 'validating' && p.action === 'confirm' ? 'pending' : p.state,
@@ -112,9 +114,10 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const principal = await authenticate(store.db, clock, q.code);
     if (!principal || principal.paymentId !== Number(q.payment_id) || !principal.scopes.includes('payments:validate')) return invalidLink();
     if (principal.clientId !== q.client_id || !principal.redirectUris.includes(q.redirect_uri)) return invalidLink();
+    await saveWebviewState(store.db, principal.paymentId, q.state ?? null);
     const ctx: WebviewContext = {
       paymentId: principal.paymentId, domainId: principal.domainId, clientId: principal.clientId, redirectUri: q.redirect_uri,
-      state: q.state ?? null, lang, expiresAt: principal.expiresAt,
+      state: null, lang, expiresAt: principal.expiresAt,
     };
     const cookie = readCookie(request.headers.cookie, CSRF_COOKIE) ?? newCsrfCookie();
     // Secure whenever payers reach us over https: a public https URL, or an https request (through a trusted proxy).
@@ -175,7 +178,7 @@ ${groups.filter(([, list]) => list.length > 0).map(([title, list], i) => html`<s
       record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
     }
     const self = new URL(app.payrail.actions(request).baseUrl).origin;
-    if (!webviewMayAct(record)) return navigate(reply, finalRedirect(record, ctx), self, ctx.lang, { title: t.leaving, link: t.leavingLink }, PAGE_CSP);
+    if (!webviewMayAct(record)) return navigate(reply, finalRedirect(record, ctx.state ?? await webviewState(store.db, ctx.paymentId)), self, ctx.lang, { title: t.leaving, link: t.leavingLink }, PAGE_CSP);
     const p = record.payment;
     const head = html`<h1>${t.title}</h1>${summary(record, t)}${request.query.error ? html`<p class="error" role="alert">${request.query.error === 'fields' ? t.errorForm : t.errorForm}</p>` : ''}`;
     let body: SafeHtml;
@@ -252,7 +255,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
         case 'cancel': {
           const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
           return go(callbackUrl(ctx.redirectUri, {
-            state: ctx.state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
+            state: ctx.state ?? (await webviewState(store.db, ctx.paymentId)) ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
           }));
         }
         default:
