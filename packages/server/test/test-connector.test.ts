@@ -112,7 +112,7 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect(await read(id, token)).toMatchObject({ state, error_code: errorCode });
   });
 
-  it('bulk: each instruction follows its own label; a mix of done and rejected makes the payment partial', async () => {
+  it('bulk: a later label naming its own tokens follows them (Payrail extension); a mix of done and rejected makes the payment partial', async () => {
     const body = guideBody('instant');
     body.instructions[0]!.label = 'done - Invoice 1';
     body.instructions.push({ ...structuredClone(body.instructions[0]!), label: 'rjct - Invoice 2' }, { ...structuredClone(body.instructions[0]!), label: 'Invoice 3' });
