@@ -27,7 +27,7 @@ describeEachDb('Powens compatibility: bulk details and the beneficiary object', 
     expect(response.statusCode).toBeLessThan(400);
   }
 
-  async function validate(body: object, fields: Record<string, string> = {}) {
+  async function validate(body: Record<string, unknown>, fields: Record<string, string> = {}) {
     const id = await ctx().createPayment(body);
     const token = await ctx().scopedToken(id);
     const response = await post(id, token, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL, fields });
@@ -95,5 +95,33 @@ describeEachDb('Powens compatibility: bulk details and the beneficiary object', 
     const unknown = guideBody('first_open_day');
     (unknown.instructions[0]!.beneficiary as Record<string, unknown>).identification = 'IT60X0542811101000000123456';
     expect((await create(unknown)).json().instructions[0].beneficiary).toMatchObject({ issuer: null, bic: null });
+  });
+});
+
+describeEachDb('Powens compatibility: connectors without a token', (ctx) => {
+  it('GET /connectors?id_payment=N answers without a token, filtering only, with payment_settings amounts as JSON numbers', async () => {
+    const id = await ctx().createPayment();
+    const response = await ctx().app.inject({ url: `/2.0/connectors?id_payment=${id}&expand=payment_settings,payment_fields` });
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    expect(body.total).toBe(1);
+    expect(body.connectors[0]).toMatchObject({ uuid: TEST_CONNECTOR_UUID, payment_settings: { minimum_amount: { instant: 0.01, first_open_day: 0.01 } } });
+    expect(response.body).toContain('"minimum_amount":{"first_open_day":0.01,');
+    // Nothing of the payment is revealed: the answer is the same list as without id_payment.
+    expect(response.body).not.toContain(VALID_IBAN);
+    expect((await ctx().app.inject({ url: '/2.0/connectors?id_payment=987654321' })).json()).toMatchObject({ code: 'notFound', field: 'id_payment' });
+  });
+
+  it('GET /connectors/{id} and /connectors/{uuid}/sources answer without a token', async () => {
+    const one = await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}?expand=payment_settings,sources` });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ uuid: TEST_CONNECTOR_UUID, payment_settings: { cancellation_available: true }, sources: [{ name: 'openapi' }] });
+    const byId = await ctx().app.inject({ url: `/2.0/connectors/${one.json().id}` });
+    expect(byId.json().uuid).toBe(TEST_CONNECTOR_UUID);
+    const sources = await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}/sources` });
+    expect(sources.statusCode).toBe(200);
+    expect(sources.json()).toEqual({ total: 1, sources: [expect.objectContaining({ id_connector: one.json().id, name: 'openapi', auth_mechanism: 'webauth', disabled: null })] });
+    expect((await ctx().app.inject({ url: '/2.0/connectors/nope/sources' })).statusCode).toBe(404);
+    expect((await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}?expand=bogus` })).json()).toMatchObject({ code: 'invalidValue', field: 'expand' });
   });
 });
