@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildInitiation, FREQUENCY_TABLE, type InitiationPayment } from '../src/connectors/berlin-group/initiation.ts';
 import { authorisationHeaders, initiationHeaders, psuIpAddress } from '../src/connectors/berlin-group/headers.ts';
 import { authorisationIdFromLink, paths } from '../src/connectors/berlin-group/paths.ts';
-import { DEFAULT_PROFILE, parseProfile, ProfileError, type BerlinGroupProfile } from '../src/connectors/berlin-group/profile.ts';
+import { checkOptions, defaultOptions, ProfileError, resolveProfile, type BerlinGroupProfile } from '../src/connectors/berlin-group/profile.ts';
 import { sepaText } from '../src/connectors/berlin-group/sepa-text.ts';
 import { EXECUTION_FREQUENCIES } from '../src/domain/payment-request.ts';
 import { readFileSync } from 'node:fs';
@@ -19,13 +19,13 @@ function payment(overrides: Partial<InitiationPayment> = {}, instruction: Record
     payer: { scheme_name: 'iban', identification: PAYER },
     instructions: [{
       amount_minor: 5090, currency: 'EUR', label: 'Order 0042', reference_id: 'Abc123-1', execution_date: null,
-      beneficiary: { scheme_name: 'iban', identification: BENEF, label: 'ACME Corp.', issuer: null }, ...instruction,
+      beneficiary: { scheme_name: 'iban', identification: BENEF, label: 'ACME Corp.', bic: null }, ...instruction,
     }],
     ...overrides,
   };
 }
 
-const profile = (over: Partial<BerlinGroupProfile> = {}): BerlinGroupProfile => ({ ...DEFAULT_PROFILE, ...over });
+const profile = (over: Partial<BerlinGroupProfile> = {}): BerlinGroupProfile => ({ ...resolveProfile({}, over.sca_approach ?? 'redirect'), ...over });
 
 describe('initiation body', () => {
   it('first_open_day → payments/sepa-credit-transfers with the exact amount string and every required field', () => {
@@ -58,20 +58,20 @@ describe('initiation body', () => {
   it('instant → instant-sepa-credit-transfers; refused where the bank has none', () => {
     const r = buildInitiation(payment({ execution_date_type: 'instant' }), profile());
     expect(r.ok && `${r.service}/${r.product}`).toBe('payments/instant-sepa-credit-transfers');
-    expect(buildInitiation(payment({ execution_date_type: 'instant' }), profile({ instant: false }))).toMatchObject({ ok: false, error_code: 'invalidValue' });
+    expect(buildInitiation(payment({ execution_date_type: 'instant' }), profile({ execution_date_types: ['first_open_day'] }))).toMatchObject({ ok: false, error_code: 'invalidValue' });
   });
 
   it('deferred → requestedExecutionDate, only where the profile allows it', () => {
     const p = payment({ execution_date_type: 'deferred' }, { execution_date: '2026-03-02' });
     expect(buildInitiation(p, profile())).toMatchObject({ ok: false, error_code: 'invalidDate' });
-    const r = buildInitiation(p, profile({ deferred: true }));
+    const r = buildInitiation(p, profile({ deferred: true, execution_date_types: ['first_open_day', 'deferred'] }));
     expect(r).toMatchObject({ ok: true, service: 'payments', product: 'sepa-credit-transfers', body: { requestedExecutionDate: '2026-03-02' } });
   });
 
   it('cuts creditorName to 70, remittance to 140, endToEndIdentification to 35, in the SEPA character set', () => {
     const r = buildInitiation(payment({}, {
       label: `Facture n° 12 – Müller & Söhne ${'x'.repeat(200)}`, reference_id: 'R'.repeat(40),
-      beneficiary: { scheme_name: 'iban', identification: BENEF, label: `Société Générale Straße ${'y'.repeat(100)}`, issuer: 'SOGEFRPPXXX' },
+      beneficiary: { scheme_name: 'iban', identification: BENEF, label: `Société Générale Straße ${'y'.repeat(100)}`, bic: 'SOGEFRPPXXX' },
     }), profile());
     if (!r.ok) throw new Error('refused');
     const b = r.body as Record<string, string>;
@@ -88,7 +88,7 @@ describe('initiation body', () => {
     const two = payment();
     two.instructions.push({ ...two.instructions[0]!, amount_minor: 7, reference_id: 'Abc123-2' });
     expect(buildInitiation(two, profile())).toMatchObject({ ok: false, error_code: 'invalidValue' });
-    const r = buildInitiation(two, profile({ bulk_max_instructions: 2 }));
+    const r = buildInitiation(two, profile({ bulk: true, max_instructions: 2 }));
     if (!r.ok) throw new Error('refused');
     expect(r.service).toBe('bulk-payments');
     expect(r.body.debtorAccount).toEqual({ iban: PAYER });
@@ -101,7 +101,7 @@ describe('initiation body', () => {
   it('deferred bulk carries one requestedExecutionDate', () => {
     const p = payment({ execution_date_type: 'deferred' }, { execution_date: '2026-03-02' });
     p.instructions.push({ ...p.instructions[0]!, reference_id: 'Abc123-2' });
-    const r = buildInitiation(p, profile({ deferred: true, bulk_max_instructions: 10 }));
+    const r = buildInitiation(p, profile({ deferred: true, bulk: true }));
     expect(r).toMatchObject({ ok: true, service: 'bulk-payments', body: { requestedExecutionDate: '2026-03-02' } });
   });
 
@@ -114,7 +114,7 @@ describe('initiation body', () => {
     }
     const p = payment({ execution_date_type: 'periodic' }, { start_date: '2026-02-01', end_date: '2026-12-31', frequency: 'monthly' });
     expect(buildInitiation(p, profile())).toMatchObject({ ok: false });
-    const r = buildInitiation(p, profile({ periodic: true }));
+    const r = buildInitiation(p, profile({ execution_date_types: ['periodic'] }));
     expect(r).toMatchObject({ ok: true, service: 'periodic-payments', product: 'sepa-credit-transfers', body: { startDate: '2026-02-01', endDate: '2026-12-31', frequency: 'Monthly', debtorAccount: { iban: PAYER } } });
     if (!r.ok) throw new Error('refused');
     for (const key of SPEC.components.schemas.periodicPaymentInitiation_json.required as string[]) expect(r.body).toHaveProperty(key);
@@ -122,13 +122,13 @@ describe('initiation body', () => {
 
   it('four-monthly: MonthlyVariable with three months where the bank allows it, else refused', () => {
     const p = payment({ execution_date_type: 'periodic' }, { start_date: '2026-11-05', frequency: 'four-monthly' });
-    expect(buildInitiation(p, profile({ periodic: true }))).toMatchObject({ ok: false, error_code: 'invalidDate' });
-    expect(buildInitiation(p, profile({ periodic: true, monthly_variable: true }))).toMatchObject({ ok: true, body: { frequency: 'MonthlyVariable', monthsOfExecution: ['11', '3', '7'] } });
+    expect(buildInitiation(p, profile({ execution_date_types: ['periodic'] }))).toMatchObject({ ok: false, error_code: 'invalidDate' });
+    expect(buildInitiation(p, profile({ execution_date_types: ['periodic'], monthly_variable: true }))).toMatchObject({ ok: true, body: { frequency: 'MonthlyVariable', monthsOfExecution: ['11', '3', '7'] } });
   });
 
   it('refuses before calling the bank what it cannot carry', () => {
     expect(buildInitiation(payment({ payer: null }), profile())).toMatchObject({ ok: false, error_code: 'invalidEmitter' });
-    const optional = buildInitiation(payment({ payer: null }), profile({ debtor_account: 'optional' }));
+    const optional = buildInitiation(payment({ payer: null }), profile({ providing_payer_account: 'optional' }));
     expect(optional.ok && optional.body).not.toHaveProperty('debtorAccount');
     expect(buildInitiation(payment({ currency: 'GBP' }, { currency: 'GBP' }), profile())).toMatchObject({ ok: false, error_code: 'invalidCurrency' });
     expect(buildInitiation(payment({}, { beneficiary: { scheme_name: 'sort_code_account_number', identification: '20000055555555', label: 'X' } }), profile()))
@@ -200,12 +200,18 @@ describe('SEPA text and bank profile', () => {
   });
 
   it('has the standard\'s defaults and names a wrong option', () => {
-    expect(parseProfile({})).toEqual(DEFAULT_PROFILE);
-    expect(DEFAULT_PROFILE.debtor_account).toBe('mandatory');
-    expect(parseProfile({ sca_approach: 'decoupled', bulk_max_instructions: 50 })).toMatchObject({ sca_approach: 'decoupled', bulk_max_instructions: 50 });
-    expect(() => parseProfile({ sca_approach: 'embedded' })).toThrow(ProfileError);
-    expect(() => parseProfile({ bulk: true })).toThrow(/bulk: is not an option/);
-    expect(() => parseProfile({ tpp_ip_address: '::1' })).toThrow(/tpp_ip_address/);
-    expect(() => parseProfile({ poll_first_ms: 5000, poll_max_ms: 1000 })).toThrow(/poll_max_ms/);
+    expect(checkOptions({}, 'redirect')).toEqual(defaultOptions('redirect'));
+    expect(checkOptions(null, 'redirect')).toMatchObject({ providing_payer_account: 'mandatory', execution_date_types: ['first_open_day', 'instant'], deferred: false, psu_id_required: false });
+    expect(checkOptions({}, 'decoupled').psu_id_required).toBe(true);
+    expect(checkOptions({ deferred: true }, 'redirect').execution_date_types).toEqual(['first_open_day', 'instant', 'deferred']);
+    expect(checkOptions({ execution_date_types: ['periodic', 'deferred'] }, 'redirect')).toMatchObject({ execution_date_types: ['deferred', 'periodic'], deferred: true });
+    expect(checkOptions({ bulk: true, max_instructions: 50 }, 'redirect')).toMatchObject({ bulk: true, max_instructions: 50 });
+    expect(() => checkOptions({ bulk: 'yes' }, 'redirect')).toThrow(ProfileError);
+    expect(() => checkOptions({ bulk_payments: true }, 'redirect')).toThrow(/bulk_payments: is not an option/);
+    expect(() => checkOptions({ tpp_ip_address: '::1' }, 'redirect')).toThrow(/tpp_ip_address/);
+    expect(() => checkOptions({ currencies: ['GBP'] }, 'redirect')).toThrow(/currencies/);
+    expect(() => checkOptions({ poll_initial_ms: 5000, poll_max_ms: 1000 }, 'redirect')).toThrow(/poll_max_ms/);
+    expect(() => checkOptions({ psu_id_required: false }, 'decoupled')).toThrow(/psu_id_required/);
+    expect(() => checkOptions([], 'redirect')).toThrow(/profile/);
   });
 });

@@ -13,7 +13,7 @@ export interface InitiationAccount {
   scheme_name: string;
   identification: string;
   label?: string | null;
-  issuer?: string | null;
+  bic?: string | null;
 }
 
 export interface InitiationInstruction {
@@ -71,7 +71,7 @@ function element(i: InitiationInstruction): Record<string, unknown> {
     endToEndIdentification: i.reference_id.slice(0, END_TO_END_MAX),
     instructedAmount: { currency: i.currency, amount: amountString(i.amount_minor, i.currency) },
     creditorAccount: { iban: i.beneficiary.identification },
-    ...(i.beneficiary.issuer ? { creditorAgent: i.beneficiary.issuer } : {}),
+    ...(i.beneficiary.bic ? { creditorAgent: i.beneficiary.bic } : {}),
     creditorName: name || '-',
     remittanceInformationUnstructured: sepaText(i.label, REMITTANCE_MAX),
   };
@@ -104,25 +104,25 @@ export function buildInitiation(payment: InitiationPayment, profile: BerlinGroup
   if (payment.currency !== 'EUR' || instructions.some((i) => i.currency !== 'EUR')) return refuse('invalidCurrency', 'this bank takes SEPA credit transfers in EUR only');
   if (instructions.some((i) => i.beneficiary.scheme_name !== 'iban')) return refuse('invalidBeneficiary', 'this bank pays IBAN accounts only');
   if (payment.payer && payment.payer.scheme_name !== 'iban') return refuse('invalidEmitter', 'this bank debits IBAN accounts only');
-  if (!payment.payer && profile.debtor_account === 'mandatory') return refuse('invalidEmitter', "this bank needs the payer's IBAN");
+  if (!payment.payer && profile.providing_payer_account === 'mandatory') return refuse('invalidEmitter', "this bank needs the payer's IBAN");
   const debtor = payment.payer ? { debtorAccount: { iban: payment.payer.identification } } : {};
 
   const product: PaymentProduct = type === 'instant' ? 'instant-sepa-credit-transfers' : 'sepa-credit-transfers';
-  if (type === 'instant' && !profile.instant) return refuse('invalidValue', 'this bank offers no instant credit transfers');
+  if (type !== 'deferred' && !(profile.execution_date_types as string[]).includes(type)) return refuse('invalidValue', `this bank offers no ${type} payments`);
   if (type === 'deferred' && !profile.deferred) return refuse('invalidDate', 'this bank takes no future-dated payments');
   const date = type === 'deferred' ? instructions[0]!.execution_date : null;
   if (type === 'deferred' && !date) return refuse('invalidDate', 'a deferred payment needs an execution date');
   const requested = date ? { requestedExecutionDate: date } : {};
 
   if (type === 'periodic') {
-    if (!profile.periodic) return refuse('invalidValue', 'this bank offers no standing orders');
     if (instructions.length !== 1) return refuse('invalidValue', 'a standing order has exactly one instruction');
     const schedule = periodic(instructions[0]!, profile);
     if (typeof schedule === 'string') return refuse('invalidDate', schedule);
     return { ok: true, service: 'periodic-payments', product, body: { ...element(instructions[0]!), ...debtor, ...schedule } };
   }
   if (instructions.length > 1) {
-    if (instructions.length > profile.bulk_max_instructions) return refuse('invalidValue', `this bank takes at most ${Math.max(1, profile.bulk_max_instructions)} instruction(s) per payment`);
+    const max = profile.bulk ? profile.max_instructions : 1;
+    if (instructions.length > max) return refuse('invalidValue', `this bank takes at most ${max} instruction(s) per payment`);
     return { ok: true, service: 'bulk-payments', product, body: { ...debtor, ...requested, payments: instructions.map(element) } };
   }
   return { ok: true, service: 'payments', product, body: { ...element(instructions[0]!), ...debtor, ...requested } };
