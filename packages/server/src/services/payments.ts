@@ -90,7 +90,7 @@ export async function createPayment(
       .values({ payment_id: id, type: 'created', from_state: null, to_state: 'created', data: null, created_at: now })
       .execute();
     const record: PaymentRecord = {
-      payment: { id, version: 0, ...paymentValues },
+      payment: { id, version: 0, psu_ip_address: null, ...paymentValues },
       instructions: instructionValues.map((values, index) => ({ id: ids[index]!.id, ...values })),
     };
     const body = JSON.stringify(paymentView(record.payment, record.instructions, options.showSensitive));
