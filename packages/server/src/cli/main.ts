@@ -15,6 +15,7 @@ import { PAYRAIL_VERSION } from '../version.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerOpenapi } from './commands/openapi.ts';
 import { registerServe } from './commands/serve.ts';
@@ -56,6 +57,7 @@ export function buildProgram(env: Env): Command {
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
+  registerKeys(program);
   // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;

@@ -15,14 +15,16 @@ export interface SealReport {
 }
 
 interface SecretColumn {
-  table: 'webhook_endpoints' | 'installation_secrets';
+  table: 'webhook_endpoints' | 'installation_secrets' | 'banks';
   key: 'id' | 'name';
-  column: 'secret' | 'value';
+  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed';
 }
 
 const SECRET_COLUMNS: SecretColumn[] = [
   { table: 'webhook_endpoints', key: 'id', column: 'secret' },
   { table: 'installation_secrets', key: 'name', column: 'value' },
+  { table: 'banks', key: 'id', column: 'client_key_sealed' },
+  { table: 'banks', key: 'id', column: 'signing_key_sealed' },
 ];
 
 /**
@@ -33,8 +35,9 @@ export async function sealStoredSecrets(db: Kysely<Database>, keyring: Keyring, 
   const report: SealReport = { sealed: 0, resealed: 0 };
   for (const { table, key, column } of SECRET_COLUMNS) {
     // The tables are small (one row per endpoint or per installation secret).
-    const rows = (await db.selectFrom(table).select([`${key} as k`, `${column} as v`] as never[]).execute()) as unknown as { k: string | number; v: string }[];
+    const rows = (await db.selectFrom(table).select([`${key} as k`, `${column} as v`] as never[]).execute()) as unknown as { k: string | number; v: string | null }[];
     for (const row of rows) {
+      if (row.v === null || row.v === '') continue;
       let next: string;
       if (!isSealed(row.v)) next = sealSecret(keyring, row.v);
       else if (options.rotate) next = resealSecret(keyring, row.v);
