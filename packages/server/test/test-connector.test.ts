@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { legacyScenario, testConnector, TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
 import { bearer, describeEachDb, guideBody } from './helpers.ts';
+import { systemClock } from '../src/domain/clock.ts';
 
 const WEBVIEW_URL = 'https://merchant.example/own-webview?step=back';
 
@@ -299,10 +300,15 @@ describe('test connector legacy scenarios', () => {
   });
 
   it('moves one state per step after approval: 15 minutes first open day, 15 seconds instant', async () => {
-    const ctx = { now: 0, baseUrl: 'http://x', testStepMs: 15 * 60_000, sign: () => 's' };
+    const ctx = {
+      now: 0, clock: systemClock, baseUrl: 'http://x', testStepMs: 15 * 60_000, sign: () => 's',
+      http: { send: () => Promise.reject(new Error('the test bank calls no bank')) }, returnUrls: { ok: 'http://x/ok', nok: 'http://x/nok' },
+    };
+    const beneficiary = { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME', bic: null };
     const payment = {
-      id: 1, state: 'pending', action: null, execution_date_type: 'first_open_day' as const, currency: 'EUR', payer: null,
-      instructions: [{ amount_minor: 100, currency: 'EUR', label: 'pdng/pdng/done - x', execution_date: null, reference_id: 'r' }],
+      id: 1, state: 'pending', action: null, state_detail: null, execution_date_type: 'first_open_day' as const, currency: 'EUR', payer: null,
+      psu_ip_address: null, bank_payment_id: null,
+      instructions: [{ amount_minor: 100, currency: 'EUR', label: 'pdng/pdng/done - x', execution_date: null, reference_id: 'r', beneficiary, start_date: null, end_date: null, frequency: null }],
       data: { tokens: [['pdng', 'pdng', 'done']], approved_at: 0, step: 0 },
     };
     expect(await testConnector.status(payment, { ...ctx, now: 14 * 60_000 })).toBeNull();

@@ -142,7 +142,22 @@ function decoupled(data: Record<string, unknown>, ctx: ConnectorContext): Connec
   return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data: { ...data, decoupled_since: ctx.now } };
 }
 
+/**
+ * Cancellation of a pending payment: immediate, or, when the first instruction's label contains
+ * `cancel_approval`, the payer must approve it on the test bank's page (`state_detail: cancelling`).
+ */
+export const CANCEL_APPROVAL_MARK = 'cancel_approval';
+
+function cancelled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
+  const { tokens: _scenario, ...rest } = data; // a cancelled payment's scenario stops
+  return {
+    kind: 'state', state: 'rejected', error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.',
+    bank_status: 'CANC', data: { ...rest, cancelled_at: ctx.now },
+  };
+}
+
 export const testConnector: Connector = {
+  bank: null,
   descriptor: {
     id: 40,
     uuid: TEST_CONNECTOR_UUID,
@@ -182,6 +197,10 @@ export const testConnector: Connector = {
 
   async bankReturn(payment, params, ctx) {
     const data = payment.data ?? {};
+    if (payment.state_detail === 'cancelling') {
+      if (params.decision === 'approve') return cancelled(data, ctx);
+      return { kind: 'state', state: 'pending', data: { ...data, cancel_refused_at: ctx.now } };
+    }
     const useCase = (data.use_case as UseCase) ?? 'legacy';
     if (params.decision === 'refuse') {
       return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The payment was refused by the user at the bank.', bank_status: 'RJCT', data };
@@ -224,6 +243,14 @@ export const testConnector: Connector = {
     const data = payment.data ?? {};
     if (!agreed) return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU declined the payment.', bank_status: 'RJCT', data };
     return afterApproval((data.use_case as UseCase) ?? 'legacy', payment, ctx, data);
+  },
+
+  async cancel(payment, ctx) {
+    const data = payment.data ?? {};
+    if (payment.instructions[0]?.label.includes(CANCEL_APPROVAL_MARK)) {
+      return { kind: 'cancelling', validate_uri: bankPageUri(payment, ctx, 'cancel'), data: { ...data, cancel_requested_at: ctx.now } };
+    }
+    return cancelled(data, ctx);
   },
 
   /** A quarter of a scenario step, between 100 ms and one minute. */
