@@ -16,8 +16,10 @@ import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
 import { bareHost, isPublicAddress, isRefusal, REFUSED_ADDRESS, RefusedAddressError, webhookDispatcher } from '../webhooks/address-policy.ts';
 
 /** Endpoint keys are sealed; one stored before sealing existed is clear text until sealSecrets runs at start. */
-function openEndpointSecret(keyring: Keyring, stored: string): string {
-  return isSealed(stored) ? openSecret(keyring, stored) : stored;
+function openEndpointSecret(keyring: Keyring | undefined, stored: string): string {
+  if (!isSealed(stored)) return stored;
+  if (!keyring) throw new Error('webhook delivery needs the keyring to open the endpoint keys (JobEnvironment.keyring)');
+  return openSecret(keyring, stored);
 }
 
 /** A claimed row is retaken by another worker after this; it must outlast one send (DELIVERY_TIMEOUT_MS). */
@@ -34,8 +36,8 @@ export interface JobEnvironment {
   leaseMs?: number;
   /** How long one webhook send may wait for an answer (DELIVERY_TIMEOUT_MS by default). */
   deliveryTimeoutMs?: number;
-  /** Opens the endpoints' sealed HMAC keys. */
-  keyring: Keyring;
+  /** Opens the endpoints' sealed HMAC keys (required wherever webhooks are delivered). */
+  keyring?: Keyring;
   /** Deliveries to loopback or private addresses are allowed (development); refused otherwise. */
   allowPrivateWebhooks?: boolean;
 }
