@@ -96,6 +96,13 @@ export async function authenticate(db: Kysely<Database>, clock: Clock, token: st
   return principal;
 }
 
+/** Was this token real but is now past its expiry? (The webview tells the payer their link expired.) */
+export async function tokenExpired(db: Kysely<Database>, clock: Clock, token: string): Promise<boolean> {
+  if (token.length === 0 || token.length > 512) return false;
+  const row = await db.selectFrom('tokens').select('expires_at').where('token_hash', '=', tokenHash(token)).executeTakeFirst();
+  return row !== undefined && row.expires_at <= clock.now();
+}
+
 async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number): Promise<Principal | null> {
   const row = await db
     .selectFrom('tokens')

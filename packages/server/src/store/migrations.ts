@@ -129,7 +129,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock' });
+  // Kysely looks for its tables in every schema unless told which one: name ours, so that a database
+  // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({
+    db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r: { status: string }) => r.status === 'Success').map((r: { migrationName: string }) => r.migrationName);

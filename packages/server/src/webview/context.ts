@@ -1,9 +1,13 @@
 /**
  * The webview's signed context: after the entry URL's `code` is verified, the flow carries this
  * HMAC-signed blob instead of the token (so the token is never handed to a bank or kept in the
- * address bar), and every form carries a CSRF token bound to a cookie (double submit).
+ * address bar).
+ *
+ * CSRF: every form carries a token bound to the payment's scoped code (an HMAC of a digest of the
+ * code and the payment id, under the installation secret). It needs no cookie, so the forms work
+ * inside a cross-site iframe, where browsers withhold (third-party) cookies.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sign, verifySignature } from '../services/payment-actions.ts';
 import type { Lang } from './i18n.ts';
 
@@ -15,12 +19,16 @@ export interface WebviewContext {
   state: string | null;
   lang: Lang;
   expiresAt: number;
+  /** A digest of the scoped code the payer entered with (never the code itself). */
+  codeTag: string;
 }
 
-export const CSRF_COOKIE = 'payrail_csrf';
+export function codeTag(code: string): string {
+  return createHash('sha256').update(`payrail-webview-code.${code}`).digest('base64url').slice(0, 32);
+}
 
 export function encodeContext(secret: string, ctx: WebviewContext): string {
-  const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt, ctx.codeTag])).toString('base64url');
   return `${payload}.${sign(secret, `webview.${payload}`)}`;
 }
 
@@ -29,30 +37,18 @@ export function decodeContext(secret: string, value: unknown, now: number): Webv
   const [payload, signature, extra] = value.split('.');
   if (!payload || !signature || extra !== undefined || !verifySignature(secret, `webview.${payload}`, signature)) return null;
   try {
-    const [paymentId, domainId, clientId, redirectUri, state, lang, expiresAt] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (typeof expiresAt !== 'number' || expiresAt <= now) return null;
-    return { paymentId, domainId, clientId, redirectUri, state, lang, expiresAt };
+    const [paymentId, domainId, clientId, redirectUri, state, lang, expiresAt, tag] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (typeof expiresAt !== 'number' || expiresAt <= now || typeof tag !== 'string') return null;
+    return { paymentId, domainId, clientId, redirectUri, state, lang, expiresAt, codeTag: tag };
   } catch {
     return null;
   }
 }
 
-export function newCsrfCookie(): string {
-  return randomBytes(24).toString('base64url');
+export function csrfToken(secret: string, ctx: WebviewContext): string {
+  return sign(secret, `csrf.${ctx.codeTag}.${ctx.paymentId}`);
 }
 
-export function csrfToken(secret: string, cookie: string, paymentId: number): string {
-  return sign(secret, `csrf.${cookie}.${paymentId}`);
-}
-
-export function checkCsrf(secret: string, cookie: string | undefined, token: unknown, paymentId: number): boolean {
-  return typeof cookie === 'string' && cookie.length > 0 && typeof token === 'string' && verifySignature(secret, `csrf.${cookie}.${paymentId}`, token);
-}
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
+export function checkCsrf(secret: string, ctx: WebviewContext, token: unknown): boolean {
+  return typeof token === 'string' && token.length > 0 && verifySignature(secret, `csrf.${ctx.codeTag}.${ctx.paymentId}`, token);
 }

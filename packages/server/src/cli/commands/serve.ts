@@ -7,7 +7,7 @@ import type { Store } from '../../store/db.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
 import { assertPortFree } from '../port.ts';
 import { examples, runtimeOf } from '../runtime.ts';
-import { configOf, configOption, storeOptions } from '../store-options.ts';
+import { configOf, configOption, storeOptions } from '../options.ts';
 
 export const DEMO_REDIRECT_URIS = [
   'https://merchant.example/payment/return',
