@@ -39,7 +39,7 @@ describeEachDb('fair background work', (ctx) => {
 
   beforeAll(async () => {
     const c = ctx();
-    env = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost', testStepMs: STEP_MS } };
+    env = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true, actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost', testStepMs: STEP_MS } };
     admin = await c.token('payments:admin');
     for (const url of [await listen(hangServer), await listen(okServer)]) {
       const r = await c.app.inject({ method: 'POST', url: '/2.0/webhooks', headers: bearer(admin), payload: { url } });
@@ -123,8 +123,10 @@ describeEachDb('fair background work', (ctx) => {
         expect(gap).toBeLessThanOrEqual(5_000 * 2 ** i * 1.5);
       });
       expect(gaps[SYNC_FAILED_AFTER - 1]!).toBeGreaterThan(gaps[0]! * 4);
-      expect((await readBacklog(c.store.db, c.clock.now())).syncFailed).toBe(1);
-      expect(await listFailedSyncs(c.store.db)).toEqual([expect.objectContaining({ id, sync_failures: SYNC_FAILED_AFTER, sync_error: 'bank API timed out', connector_uuid: TEST_CONNECTOR_UUID })]);
+      // (The first test's payments, still validating, met the same outage.)
+      const failed = await listFailedSyncs(c.store.db);
+      expect(failed).toContainEqual(expect.objectContaining({ id, sync_failures: SYNC_FAILED_AFTER, sync_error: 'bank API timed out', connector_uuid: TEST_CONNECTOR_UUID }));
+      expect((await readBacklog(c.store.db, c.clock.now())).syncFailed).toBe(failed.length);
 
       // The bank is back; an operator asks again at once.
       outage.mockRestore();
@@ -133,9 +135,9 @@ describeEachDb('fair background work', (ctx) => {
       await syncDuePayments(env);
       const healed = await c.store.db.selectFrom('payments').select(['state', 'sync_failures', 'sync_error']).where('id', '=', id).executeTakeFirstOrThrow();
       expect(healed).toEqual({ state: 'done', sync_failures: 0, sync_error: null });
-      expect(await listFailedSyncs(c.store.db)).toEqual([]);
+      expect((await listFailedSyncs(c.store.db)).map((p) => p.id)).not.toContain(id);
     } finally {
       outage.mockRestore();
     }
   });
-}, { testConnectorStepMs: STEP_MS });
+}, { testConnectorStepMs: STEP_MS, allowPrivateWebhooks: true });

@@ -68,10 +68,10 @@ for (const { url } of postgres) {
     it('survives terminated connections while creating payments: no crash, no 5xx but 503, nothing lost or doubled, LISTEN back', async () => {
       const token = (await app.inject({ method: 'POST', url: '/2.0/auth/token', payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' } })).json().token as string;
       const domainId = (await store.db.selectFrom('domains').select('id').executeTakeFirstOrThrow()).id;
-      const hook = await createEndpoint(store.db, clock, domainId, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+      const hook = await createEndpoint(store.db, clock, domainId, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` }, { keyring: app.payrail.keyring, allowPrivate: true });
       // Polling once a minute: only NOTIFY (or the look after re-listening) can wake deliveries within the test.
       const jobs = startJobs({
-        db: store.db, dialect: store.dialect, clock, listen: store.listen!,
+        db: store.db, dialect: store.dialect, clock, listen: store.listen!, keyring: app.payrail.keyring, allowPrivateWebhooks: true,
         actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 1000 },
       }, { pollMs: 60_000 });
       try {

@@ -68,6 +68,56 @@ export interface PaymentsTable {
   /** Status sync failures in a row; SYNC_FAILED_AFTER or more is the `failed` sync state. */
   sync_failures: Generated<number>;
   sync_error: string | null;
+  psu_ip_address: Generated<string | null>;
+}
+
+export interface BanksTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  standard: string;
+  base_url: string;
+  country: string | null;
+  bic: string | null;
+  sca_approach: string; // redirect | decoupled
+  profile: string; // JSON BankProfile
+  client_cert: string | null; // PEM (public)
+  client_key_sealed: string | null; // sealSecret(PEM)
+  ca_cert: string | null; // PEM (public)
+  signing_key_sealed: string | null; // sealSecret(PEM)
+  signing_cert: string | null; // PEM (public)
+  created_at: number;
+  removed_at: number | null;
+}
+
+export interface PaymentAttemptsTable {
+  id: string; // uuid, sent as X-Request-ID
+  payment_id: number;
+  bank_id: number | null;
+  operation: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string; // pending | ok | refused | unknown
+  http_status: number | null;
+  bank_reference: string | null;
+  raw_status: string | null;
+  error: string | null;
+}
+
+export interface BankExchangesTable {
+  id: Generated<number>;
+  payment_id: number | null;
+  attempt_id: string | null;
+  bank_id: number | null;
+  method: string;
+  path: string;
+  status: number | null;
+  duration_ms: number;
+  request_id: string;
+  request_body: string | null; // redacted JSON
+  response_body: string | null; // redacted JSON
+  error: string | null;
+  created_at: number;
 }
 
 export interface InstructionsTable {
@@ -164,7 +214,25 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** Abuse-limit counters (auth/token, webview forms), shared by every process on the database. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+/** The `state` a payer's webview entry URL carried, returned on the redirect back to the merchant. */
+export interface WebviewStatesTable {
+  payment_id: number;
+  state: string;
+}
+
 export interface Database {
+  rate_limits: RateLimitsTable;
+  webview_states: WebviewStatesTable;
+  banks: BanksTable;
+  payment_attempts: PaymentAttemptsTable;
+  bank_exchanges: BankExchangesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_data: WebhookDataTable;
@@ -185,3 +253,5 @@ export type PaymentUpdate = Partial<Omit<Selectable<PaymentsTable>, 'id' | 'doma
 export type InstructionRow = Selectable<InstructionsTable>;
 export type NewPaymentRow = Insertable<PaymentsTable>;
 export type ClientRow = Selectable<ClientsTable>;
+export type BankRow = Selectable<BanksTable>;
+export type AttemptRow = Selectable<PaymentAttemptsTable>;
