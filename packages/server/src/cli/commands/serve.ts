@@ -75,7 +75,7 @@ async function serveAction(command: Command): Promise<void> {
     if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config), runnerOptions(config));
     runtimeOf(command).keepRunning = true;
     const log = app.log;
-    drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (message, data) => log.info(data ?? {}, message) });
+    drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => log[level](data ?? {}, message) });
     process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\nAPI reference: ${address}/2.0/docs\n`);
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -109,7 +109,7 @@ async function workerAction(command: Command): Promise<void> {
   const app = await configuredApp(store, config);
   const jobs = startJobs(jobEnvironment(app, store, config), runnerOptions(config));
   runtimeOf(command).keepRunning = true;
-  drainOnSignals({ app: null, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (message, data) => app.log.info(data ?? {}, message) });
+  drainOnSignals({ app: null, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => app.log[level](data ?? {}, message) });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
 }
 
