@@ -56,7 +56,7 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
 }
 
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
-export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number } = {}): void {
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; sandboxClock?: boolean } = {}): void {
   for (const { dialect, url } of databases()) {
     describe(`${name} [${dialect}]`, () => {
       let context: TestContext | undefined;

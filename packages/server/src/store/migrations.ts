@@ -124,12 +124,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0014_compat': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The executions of a standing order (periodic payment): one row per occurrence, written
+          // when it executes; the unique key makes two processes unable to execute one twice.
+          `create table payment_occurrences (
+             id ${id}, payment_id ${big} not null references payments(id), sequence integer not null,
+             due_date text not null, execution_date text not null, state text not null,
+             executed_at ${big} not null, unique (payment_id, sequence))`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock' });
+  // Kysely looks for its tables in every schema unless told which: on a PostgreSQL database with
+  // several Payrail schemas (tests, or tenants), it would see another schema's and skip creating its own.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({
+    db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r: { status: string }) => r.status === 'Success').map((r: { migrationName: string }) => r.migrationName);

@@ -211,7 +211,21 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** One executed occurrence of a standing order (migration 0014_compat). */
+export interface PaymentOccurrencesTable {
+  id: Generated<number>;
+  payment_id: number;
+  sequence: number;
+  /** The date the schedule names (start_date + n × frequency), YYYY-MM-DD. */
+  due_date: string;
+  /** The business day it executed on (TARGET2 / England and Wales calendars). */
+  execution_date: string;
+  state: string;
+  executed_at: number;
+}
+
 export interface Database {
+  payment_occurrences: PaymentOccurrencesTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_exchanges: BankExchangesTable;

@@ -1,7 +1,7 @@
 /** `payrail serve` (API, webview and background jobs) and `payrail worker` (the jobs alone). */
 import type { Command } from 'commander';
 import { SERVER_OPTIONS, type ServerConfig } from '../../config/config.ts';
-import { systemClock } from '../../domain/clock.ts';
+import { type Clock, SandboxClock, systemClock } from '../../domain/clock.ts';
 import type { PayrailApp } from '../../http/app.ts';
 import type { Store } from '../../store/db.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
@@ -24,8 +24,9 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.testConnectorStepSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
+    .option('--sandbox-clock', 'sandbox only: serve POST /2.0/sandbox/clock (admin token) to move this process\'s clock forward, e.g. to see a year of a standing order in seconds')
     .action(async (_options, command: Command) => serveAction(command));
-  examples(serve, 'payrail serve', 'payrail serve --port 8080 --public-url https://pay.example.com', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
+  examples(serve, 'payrail serve', 'payrail serve --port 8080 --public-url https://pay.example.com', 'payrail serve --sandbox-clock', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
 
   const worker = storeOptions(program.command('worker').description('run only the background jobs (pair with `serve --no-jobs` on one PostgreSQL)'))
     .addOption(configOption(SERVER_OPTIONS.logLevel, 'LEVEL'))
@@ -53,9 +54,12 @@ async function serveAction(command: Command): Promise<void> {
   try {
     await migrate(store);
     await createDemoClientIfEmpty(store);
-    app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+    // The sandbox clock lives in this process: the API and the jobs read the same one.
+    const sandboxClock = command.opts().sandboxClock === true;
+    const clock = sandboxClock ? new SandboxClock() : systemClock;
+    app = await buildApp({ store, clock, sandboxClock, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
     const address = await app.listen({ port: config.port, host: config.host });
-    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config), {});
+    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config, clock), {});
     runtimeOf(command).keepRunning = true;
     stopOnSignals(async () => {
       app?.log.info('shutting down');
@@ -107,15 +111,15 @@ function stopOnSignals(stop: () => Promise<void>): void {
 }
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
-function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>) {
+function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock) {
   const baseUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return {
     db: store.db,
     dialect: store.dialect,
-    clock: systemClock,
+    clock,
     leaseMs: config.jobLeaseSeconds * 1000,
     ...(store.listen ? { listen: store.listen } : {}),
-    actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
+    actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
 }
