@@ -447,7 +447,7 @@ export interface paths {
                     id_connector?: string;
                     /** @description Connector source id; null selects payments without one. */
                     id_connector_source?: string;
-                    /** @description Maximum number of results (1–1000, default 1000). */
+                    /** @description Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length. */
                     limit?: string;
                     /** @description Exclusive upper bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
                     max_date?: string;
@@ -521,7 +521,7 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422, and a retry while the first request runs gets 409.
+         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422. The key is stored in the transaction that creates the payment: a concurrent retry waits for the first request and replays its answer, or gets 409.
          */
         post: {
             parameters: {
