@@ -447,7 +447,7 @@ export interface paths {
                     id_connector?: string;
                     /** @description Connector source id; null selects payments without one. */
                     id_connector_source?: string;
-                    /** @description Maximum number of results (1–1000, default 1000). */
+                    /** @description Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length. */
                     limit?: string;
                     /** @description Exclusive upper bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
                     max_date?: string;

@@ -82,7 +82,7 @@ export function legacyScenario(label: string): Token[] {
 /** The label's own tokens, or null when it names none (a plain label). */
 function explicitScenario(label: string): Token[] | null {
   const head = label.split('-')[0]!.trim().toLowerCase();
-  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => t in TOKENS).slice(0, 3);
+  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => Object.hasOwn(TOKENS, t)).slice(0, 3);
   if (tokens.length === 0) return null;
   const last = tokens[tokens.length - 1]!;
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;

@@ -124,6 +124,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0011_security': {
+      async up(db: Kysely<unknown>) {
+        // Fixed-window counters of the abuse limits; rows past reset_at are reused or purged.
+        await sql.raw(`create table rate_limits (key text primary key, count integer not null, reset_at ${big} not null)`).execute(db);
+        await sql.raw(`create index rate_limits_reset on rate_limits (reset_at)`).execute(db);
+        // The webview's `state` (up to 2,000 characters) is kept here rather than in its signed URLs and forms.
+        await sql.raw(`create table webview_states (payment_id ${big} primary key references payments(id), state text not null)`).execute(db);
+      },
+    },
     '0014_compat': {
       async up(db: Kysely<unknown>) {
         const statements = [
@@ -142,8 +151,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  // Kysely looks for its tables in every schema unless told which: on a PostgreSQL database with
-  // several Payrail schemas (tests, or tenants), it would see another schema's and skip creating its own.
+  // Kysely looks for its tables in every schema unless told which one: name ours, so that a database
+  // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
   const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),

@@ -224,8 +224,23 @@ export interface PaymentOccurrencesTable {
   executed_at: number;
 }
 
+/** Abuse-limit counters (auth/token, webview forms), shared by every process on the database. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+/** The `state` a payer's webview entry URL carried, returned on the redirect back to the merchant. */
+export interface WebviewStatesTable {
+  payment_id: number;
+  state: string;
+}
+
 export interface Database {
   payment_occurrences: PaymentOccurrencesTable;
+  rate_limits: RateLimitsTable;
+  webview_states: WebviewStatesTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_exchanges: BankExchangesTable;

@@ -24,7 +24,7 @@ import { html, type SafeHtml } from '../http/html.ts';
 import { PAGE_CSP } from '../http/app.ts';
 import { exitPage, navigate, page, PAGE_CSS, WEBVIEW_JS, type WebviewExit } from './layout.ts';
 import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
-import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, type WebviewContext } from './context.ts';
+import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, saveWebviewState, type WebviewContext, withWebviewState } from './context.ts';
 import { clientRedirectUris, framedPageCsp } from './framing.ts';
 
 const EntryQuery = Type.Object({
@@ -148,9 +148,10 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const exit = errorExit(redirectUri, expired ? 'session_expired' : 'invalid_request', expired ? 'The payment link has expired.' : 'The payment link is invalid.', { state: q.state ?? null });
       return leave(reply, exit, lang, csp);
     }
+    await saveWebviewState(store.db, principal.paymentId!, q.state ?? null);
     const ctx: WebviewContext = {
       paymentId: principal.paymentId!, domainId: principal.domainId, clientId: principal.clientId, redirectUri,
-      state: q.state ?? null, lang, expiresAt: principal.expiresAt, codeTag: codeTag(q.code!),
+      state: null, lang, expiresAt: principal.expiresAt, codeTag: codeTag(q.code!),
     };
     return reply.header('content-security-policy', csp).redirect(`${flowPath(lang)}?w=${encodeContext(secret, ctx)}`, 303);
   }
@@ -233,10 +234,10 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
   }
 
   /** Any failure once the payer is known sends them back with `error=server_error`, never to a dead end. */
-  function failureExit(request: FastifyRequest, reply: FastifyReply, ctx: WebviewContext, error: unknown, csp: string) {
+  async function failureExit(request: FastifyRequest, reply: FastifyReply, ctx: WebviewContext, error: unknown, csp: string) {
     request.log.error({ err: error, paymentId: ctx.paymentId }, 'webview failure: payer sent back to redirect_uri');
     const code = error instanceof ApiError ? error.code : 'bug';
-    return leave(reply, errorExit(ctx.redirectUri, 'server_error', `The payment could not be processed (${code}).`, { state: ctx.state, id_payment: ctx.paymentId }), ctx.lang, csp);
+    return leave(reply, errorExit(ctx.redirectUri, 'server_error', `The payment could not be processed (${code}).`, { state: (await withWebviewState(store.db, ctx)).state, id_payment: ctx.paymentId }), ctx.lang, csp);
   }
 
   app.get('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, querystring: FlowQuery, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, async (request, reply) => {
@@ -253,7 +254,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
         });
         record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
       }
-      if (!webviewMayAct(record)) return leave(reply, finalRedirect(record, ctx), ctx.lang, csp);
+      if (!webviewMayAct(record)) return leave(reply, finalRedirect(record, await withWebviewState(store.db, ctx)), ctx.lang, csp);
       return renderFlow(reply, record, ctx, request.query.w!, request.query, csp);
     } catch (error) {
       return failureExit(request, reply, ctx, error, csp);
@@ -302,7 +303,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
         case 'cancel': {
           const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
           return leave(reply, exitTo(ctx.redirectUri, {
-            state: ctx.state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
+            state: (await withWebviewState(store.db, ctx)).state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
           }), ctx.lang, csp);
         }
         default:
