@@ -124,12 +124,31 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0015_admin': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Operators of the installation (the admin dashboard), never merchants: their own credentials.
+          `create table operators (id ${id}, email text not null unique, password_hash text not null, created_at ${big} not null)`,
+          // Dashboard sessions and one-time sign-in links, stored as SHA-256 hashes of the token.
+          `create table operator_tokens (
+             token_hash text primary key, operator_id ${big} not null references operators(id), kind text not null,
+             expires_at ${big} not null, created_at ${big} not null)`,
+          `create index operator_tokens_expires on operator_tokens (expires_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock' });
+  // Kysely looks for its tables in every schema unless told which: name ours, or a migration table in
+  // another schema of the same database (another installation, a parallel test) would be taken for ours.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({
+    db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r: { status: string }) => r.status === 'Success').map((r: { migrationName: string }) => r.migrationName);

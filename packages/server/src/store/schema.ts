@@ -211,7 +211,24 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+export interface OperatorsTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface OperatorTokensTable {
+  token_hash: string;
+  operator_id: number;
+  kind: string; // session | link
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
+  operators: OperatorsTable;
+  operator_tokens: OperatorTokensTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_exchanges: BankExchangesTable;
