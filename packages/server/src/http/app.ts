@@ -24,6 +24,7 @@ import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 export interface AppOptions {
@@ -224,6 +225,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
   await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
   await app.register(webviewRoutes, { prefix: '/2.0' });
+  await app.register(adminDashboard, { prefix: '/admin' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }

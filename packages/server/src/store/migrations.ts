@@ -146,6 +146,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0015_admin': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Operators of the installation (the admin dashboard), never merchants: their own credentials.
+          `create table operators (id ${id}, email text not null unique, password_hash text not null, created_at ${big} not null)`,
+          // Dashboard sessions and one-time sign-in links, stored as SHA-256 hashes of the token.
+          `create table operator_tokens (
+             token_hash text primary key, operator_id ${big} not null references operators(id), kind text not null,
+             expires_at ${big} not null, created_at ${big} not null)`,
+          `create index operator_tokens_expires on operator_tokens (expires_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

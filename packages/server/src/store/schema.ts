@@ -237,10 +237,27 @@ export interface WebviewStatesTable {
   state: string;
 }
 
+export interface OperatorsTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface OperatorTokensTable {
+  token_hash: string;
+  operator_id: number;
+  kind: string; // session | link
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   payment_occurrences: PaymentOccurrencesTable;
   rate_limits: RateLimitsTable;
   webview_states: WebviewStatesTable;
+  operators: OperatorsTable;
+  operator_tokens: OperatorTokensTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_exchanges: BankExchangesTable;
