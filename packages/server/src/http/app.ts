@@ -9,7 +9,7 @@ import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
-import { type Clock, systemClock } from '../domain/clock.ts';
+import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
 import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
 import { sendError } from './errors.ts';
@@ -22,9 +22,11 @@ import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
 import { httpRequestDuration } from '../telemetry/metrics.ts';
+import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 export interface AppOptions {
@@ -48,6 +50,8 @@ export interface AppOptions {
   testConnectorStepMs?: number;
   /** /ready threshold and /metrics access (by default: token required, none configured). */
   probes?: Partial<ProbeOptions>;
+  /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
+  sandboxClock?: boolean;
 }
 
 export interface RouteInfo {
@@ -239,12 +243,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
+  const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
+  if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
+  await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   await app.register(probeRoutes, {
     readyMaxBacklog: options.probes?.readyMaxBacklog ?? DEFAULT_READY_MAX_BACKLOG,
     metrics: options.probes?.metrics ?? 'token',
     metricsToken: options.probes?.metricsToken ?? null,
   });
+  await app.register(adminDashboard, { prefix: '/admin' });
   return app;
 }
 

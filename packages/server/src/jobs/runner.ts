@@ -1,7 +1,8 @@
 /**
  * Runs the jobs in the background of a process, each kind on its own so that none waits for
  * another: webhook deliveries (a pool with a per-endpoint limit, woken at once by local state
- * changes and by NOTIFY from other processes), status sync (a pool), expiry and purge (timers).
+ * changes and by NOTIFY from other processes), status sync (a pool), standing orders, expiry and
+ * purge (timers).
  * `stop()` claims nothing more and waits for the jobs in flight, each bounded by its own deadline.
  */
 import type { ActionEnvironment } from '../services/payment-actions.ts';
@@ -9,6 +10,7 @@ import { claimDeliveries, deliverOne, type ClaimedDelivery, type JobEnvironment 
 import { expireDuePayments } from './expire-payments.ts';
 import { DEFAULT_RETENTION_DAYS, purgeExpired } from './purge-expired.ts';
 import { jobSignals } from './signals.ts';
+import { executeDueOccurrences } from '../services/standing-orders.ts';
 import { claimSyncs, syncOne, type ClaimedSync } from './sync-payments.ts';
 import { WorkPool } from './work-pool.ts';
 
@@ -78,6 +80,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
     env.log?.('warn', 'LISTEN failed; relying on polling', { error: (error as Error).message });
     return null;
   }) : Promise.resolve(null);
+  const occurrences = every(pollMs, () => executeDueOccurrences(env.actions), failed('standing order'));
   const expiry = every(options.expiryEveryMs ?? 60_000, () => expireDuePayments(env), failed('expiry'));
   const purge = every(options.purgeEveryMs ?? 3_600_000, async () => {
     const purged = await purgeExpired(env.db, env.clock, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -89,7 +92,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
       clearInterval(poll);
       jobSignals.off('changed', wake);
       await (await unlisten)?.();
-      await Promise.all([deliveries.stop(), syncs.stop(), expiry.stop(), purge.stop()]);
+      await Promise.all([deliveries.stop(), syncs.stop(), occurrences.stop(), expiry.stop(), purge.stop()]);
     },
   };
 }
