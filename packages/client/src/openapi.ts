@@ -1008,6 +1008,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/2.0/payments/{id}/occurrences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A standing order's occurrences
+         * @description Payrail extension. For a periodic payment: the occurrences executed, then the next ones scheduled while the order is active. Empty for other payments.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            occurrences: {
+                                /** @description The date the schedule names (YYYY-MM-DD). */
+                                due_date: string;
+                                executed_at: string | null;
+                                /** @description The business day it executes on: due_date, or the next business day of the currency. */
+                                execution_date: string;
+                                /** @description 1 for the occurrence on start_date. */
+                                sequence: number;
+                                state: "done" | "scheduled";
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/2.0/payments/{id}/scopedtoken": {
         parameters: {
             query?: never;

@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error (see EXIT and docs/cli.md).
  */
 import type { Command } from 'commander';
+import { registerAdmin } from './commands/admin.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
@@ -33,6 +34,7 @@ export function buildProgram(env: Env): Command {
   registerTrigger(program);
   registerListen(program);
   registerKeys(program);
+  registerAdmin(program);
   // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;

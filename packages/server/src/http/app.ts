@@ -9,7 +9,7 @@ import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
-import { type Clock, systemClock } from '../domain/clock.ts';
+import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
 import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
 import { sendError } from './errors.ts';
@@ -22,7 +22,9 @@ import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
 export interface AppOptions {
@@ -44,6 +46,8 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
+  sandboxClock?: boolean;
 }
 
 export interface RouteInfo {
@@ -217,7 +221,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
+  const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
+  if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
+  await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
   await app.register(webviewRoutes, { prefix: '/2.0' });
+  await app.register(adminDashboard, { prefix: '/admin' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }

@@ -133,6 +133,33 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql.raw(`create table webview_states (payment_id ${big} primary key references payments(id), state text not null)`).execute(db);
       },
     },
+    '0014_compat': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The executions of a standing order (periodic payment): one row per occurrence, written
+          // when it executes; the unique key makes two processes unable to execute one twice.
+          `create table payment_occurrences (
+             id ${id}, payment_id ${big} not null references payments(id), sequence integer not null,
+             due_date text not null, execution_date text not null, state text not null,
+             executed_at ${big} not null, unique (payment_id, sequence))`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
+    '0015_admin': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Operators of the installation (the admin dashboard), never merchants: their own credentials.
+          `create table operators (id ${id}, email text not null unique, password_hash text not null, created_at ${big} not null)`,
+          // Dashboard sessions and one-time sign-in links, stored as SHA-256 hashes of the token.
+          `create table operator_tokens (
+             token_hash text primary key, operator_id ${big} not null references operators(id), kind text not null,
+             expires_at ${big} not null, created_at ${big} not null)`,
+          `create index operator_tokens_expires on operator_tokens (expires_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 
