@@ -188,11 +188,12 @@ export class PayrailClient {
    * The hosted webview URL for a payment (spec §7.1): hand `code` = a payment-scoped token. The payer
    * comes back to the payment's client_redirect_uri (or to `redirectUri` if they cancel).
    */
-  webviewUrl(options: { paymentId: number; code: string; redirectUri: string; state?: string; lang?: string; domain?: string }): string {
+  webviewUrl(options: { paymentId: number; code: string; redirectUri?: string; state?: string; lang?: string; domain?: string }): string {
     const query = new URLSearchParams({
       ...(options.domain ? { domain: options.domain } : {}),
       client_id: this.#options.clientId,
-      redirect_uri: options.redirectUri,
+      // Without redirect_uri the webview's error exits use the payment's client_redirect_uri.
+      ...(options.redirectUri ? { redirect_uri: options.redirectUri } : {}),
       code: options.code,
       payment_id: String(options.paymentId),
       ...(options.state !== undefined ? { state: options.state } : {}),
@@ -203,7 +204,7 @@ export class PayrailClient {
   // Connectors (no authentication needed)
 
   listConnectors(query: ListConnectorsQuery = {}): Promise<ConnectorList> {
-    return this.request('GET', '/connectors', { query: query as Query, auth: query.id_payment ? 'service' : 'none' });
+    return this.request('GET', '/connectors', { query: query as Query, auth: 'none' });
   }
 
   getConnector(uuid: string, options: { expand?: string[] } = {}): Promise<Connector> {

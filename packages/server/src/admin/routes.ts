@@ -13,7 +13,7 @@ import { html } from '../http/html.ts';
 import { sign, verifySignature } from '../services/payment-actions.ts';
 import { endSession, type Operator, redeemSignInLink, sessionOperator, SESSION_TTL_MS, startSession, verifyOperator } from '../services/operators.ts';
 import { replayDelivery } from '../services/webhooks.ts';
-import { readCookie } from '../webview/context.ts';
+import { readCookie } from '../http/cookies.ts';
 import { type AdminLang, adminMessages, type AdminMessages, pickAdminLang } from './i18n.ts';
 import { ADMIN_CSP, ADMIN_CSS, adminPage, type Section } from './layout.ts';
 import { banksPage, clientsPage, configPage, paymentsPage, timelinePage, webhooksPage } from './pages.ts';

@@ -9,6 +9,7 @@ import { registerBankSimulate } from './commands/bank-simulate.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerListen } from './commands/listen.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerOpenapi } from './commands/openapi.ts';
 import { registerPayments } from './commands/payments.ts';
@@ -32,6 +33,7 @@ export function buildProgram(env: Env): Command {
   registerPayments(program);
   registerTrigger(program);
   registerListen(program);
+  registerKeys(program);
   registerAdmin(program);
   // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
   registerBankSimulate(program);

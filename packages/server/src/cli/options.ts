@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { loadServerConfig, SERVER_OPTIONS, type OptionSpec, type ServerConfig } from '../config/config.ts';
+import { type Keyring, loadKeyring } from '../services/secret-box.ts';
 import { envOf, UsageError } from './runtime.ts';
 
 /** A commander option for a configuration entry, its help naming the environment variable and default. */
@@ -12,12 +13,24 @@ export function configOption(spec: OptionSpec, valueName = 'VALUE'): Option {
   return new Option(`--${spec.flag} <${valueName}>`, text);
 }
 
-/** --data-dir, --database-url and --key-encryption-key. */
+/** --data-dir, --database-url, --key-encryption-key and --mode. */
 export function storeOptions(command: Command): Command {
   return command
     .addOption(configOption(SERVER_OPTIONS.dataDir, 'DIR'))
     .addOption(configOption(SERVER_OPTIONS.databaseUrl, 'URL'))
-    .addOption(configOption(SERVER_OPTIONS.keyEncryptionKeys, 'HEX'));
+    .addOption(configOption(SERVER_OPTIONS.keyEncryptionKeys, 'HEX'))
+    .addOption(configOption(SERVER_OPTIONS.mode, 'MODE'));
+}
+
+/** --allow-private-webhooks: a bare flag (1), or 1/0 from PAYRAIL_ALLOW_PRIVATE_WEBHOOKS. */
+export function privateWebhooksOption(command: Command): Command {
+  const spec = SERVER_OPTIONS.allowPrivateWebhooks;
+  return command.option(`--${spec.flag}`, `${spec.description} [env ${spec.env}]`);
+}
+
+/** The keyring sealing secrets at rest: the configured keys, else the data folder's generated key. */
+export function keyringOf(config: Readonly<ServerConfig>): Keyring {
+  return loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
 }
 
 /** --domain NAME, for commands acting on one domain's data. */

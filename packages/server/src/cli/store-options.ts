@@ -9,7 +9,7 @@ import { DEFAULT_DOMAIN, ensureDomain } from '../services/clients.ts';
 import { migrate, openStore, type Store } from '../store/db.ts';
 import { configOf } from './options.ts';
 
-export { configOf, configOption, domainOption, flagValues, parseId, storeOptions } from './options.ts';
+export { configOf, configOption, domainOption, flagValues, keyringOf, parseId, privateWebhooksOption, storeOptions } from './options.ts';
 
 export async function openConfiguredStore(config: Readonly<ServerConfig>): Promise<Store> {
   return openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });

@@ -5,7 +5,7 @@ import { installationSecret } from '../../services/installation.ts';
 import { SCENARIOS, triggerPrincipal, triggerScenario } from '../../services/trigger-scenario.ts';
 import { jsonOption, printData } from '../output.ts';
 import { examples, UsageError } from '../runtime.ts';
-import { domainIdOf, domainOption, storeOptions, withStore } from '../store-options.ts';
+import { domainIdOf, domainOption, keyringOf, storeOptions, withStore } from '../store-options.ts';
 
 /** One test-bank scenario step in ms (instant payments: 1/60 of it, so one millisecond). */
 const TRIGGER_STEP_MS = 60;
@@ -20,14 +20,14 @@ export function registerTrigger(program: Command): void {
     .option('--timeout <SECONDS>', 'give up when the payment is not final after this long', '60')
     .option('--public-url <URL>', 'origin of the bank links stored on the payment [env PAYRAIL_PUBLIC_URL]')
     .action(async (name: string, options: { client?: string; amount: string; currency: string; timeout: string; publicUrl?: string }, cmd: Command) => {
-      if (!(name in SCENARIOS)) throw new UsageError(`unknown scenario "${name}"; one of ${Object.keys(SCENARIOS).join(', ')}`);
+      if (!Object.hasOwn(SCENARIOS, name)) throw new UsageError(`unknown scenario "${name}"; one of ${Object.keys(SCENARIOS).join(', ')}`);
       const timeoutSeconds = Number(options.timeout);
       if (!/^\d{1,4}$/.test(options.timeout) || timeoutSeconds < 1) throw new UsageError('--timeout must be a whole number of seconds');
       const json = Boolean(cmd.opts().json);
       const result = await withStore(cmd, async (store, config) => {
         const domainId = await domainIdOf(cmd, store);
         const principal = await triggerPrincipal(store.db, systemClock, domainId, options.client);
-        const env = { db: store.db, clock: systemClock, secret: await installationSecret(store.db, 'signing'), baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000', testStepMs: TRIGGER_STEP_MS };
+        const env = { db: store.db, clock: systemClock, secret: await installationSecret(store.db, keyringOf(config), 'signing'), baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000', testStepMs: TRIGGER_STEP_MS };
         return triggerScenario(env, principal, {
           scenario: name, amount: options.amount, currency: options.currency, timeoutMs: timeoutSeconds * 1000,
           onChange: (p) => { if (!json) process.stderr.write(`payment ${p.id}: ${p.state}${p.action ? ` (${p.action})` : ''}\n`); },
