@@ -36,7 +36,7 @@ async function check(page: Page, name: string): Promise<void> {
 /** What the job runner does: passes until nothing is due (one announcement per payment and endpoint at a time). */
 async function deliver(): Promise<number> {
   let total = 0;
-  for (let sent = 1; sent > 0; total += sent) sent = await deliverDueWebhooks({ db: stack.store.db, dialect: stack.store.dialect, clock: stack.clock });
+  for (let sent = 1; sent > 0; total += sent) sent = await deliverDueWebhooks({ db: stack.store.db, dialect: stack.store.dialect, clock: stack.clock, keyring: stack.app.payrail.keyring, allowPrivateWebhooks: true });
   return total;
 }
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const db = stack.store.db;
   const domain = await ensureDomain(db, 'default', stack.clock.now());
-  await createEndpoint(db, stack.clock, domain, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/payrail` });
+  await createEndpoint(db, stack.clock, domain, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/payrail` }, { keyring: stack.app.payrail.keyring, allowPrivate: true });
   await setConfig(db, domain, { 'payment.state_updated_webhook.systematic': '1' });
   // Paid through the test bank: validated with the test connector, approved at its bank page.
   const principal = await triggerPrincipal(db, stack.clock, domain, stack.client.client_id);
