@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error (see EXIT and docs/cli.md).
  */
 import type { Command } from 'commander';
+import { registerAdmin } from './commands/admin.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
@@ -11,6 +12,7 @@ import { registerListen } from './commands/listen.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerOpenapi } from './commands/openapi.ts';
+import { registerOps } from './commands/ops.ts';
 import { registerPayments } from './commands/payments.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTrigger } from './commands/trigger.ts';
@@ -29,10 +31,12 @@ export function buildProgram(env: Env): Command {
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
+  registerOps(program);
   registerPayments(program);
   registerTrigger(program);
   registerListen(program);
   registerKeys(program);
+  registerAdmin(program);
   // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;

@@ -93,6 +93,8 @@ export async function createPayment(
     next_sync_at: null,
     sync_locked_until: null,
     psu_ip_address: null,
+    sync_failures: 0,
+    sync_error: null,
   };
   const instructions = input.instructions.map((i) => ({
     payment_id: 0,

@@ -67,11 +67,11 @@ export async function disableEndpoint(db: Kysely<Database>, domainId: number, id
  * Writes the announcement of a state change into the outbox: the payment as it is now, and one
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
  */
-export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number): Promise<number> {
+export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number, extra: Record<string, unknown> = {}): Promise<number> {
   const endpoints = await trx.selectFrom('webhook_endpoints').select('id').where('domain_id', '=', payment.domain_id).where('enabled', '=', 1).where('event', '=', 'PAYMENT_STATE_UPDATED').execute();
   if (endpoints.length === 0) return 0;
   const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
-  const body = JSON.stringify(paymentView(payment, instructions, false));
+  const body = JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
   const { id: dataId } = await trx
     .insertInto('webhook_data')
     .values({ domain_id: payment.domain_id, payment_id: payment.id, event: 'PAYMENT_STATE_UPDATED', body, created_at: now })

@@ -133,7 +133,55 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql.raw(`create table webview_states (payment_id ${big} primary key references payments(id), state text not null)`).execute(db);
       },
     },
+    '0014_compat': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The executions of a standing order (periodic payment): one row per occurrence, written
+          // when it executes; the unique key makes two processes unable to execute one twice.
+          `create table payment_occurrences (
+             id ${id}, payment_id ${big} not null references payments(id), sequence integer not null,
+             due_date text not null, execution_date text not null, state text not null,
+             executed_at ${big} not null, unique (payment_id, sequence))`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
+    '0015_admin': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Operators of the installation (the admin dashboard), never merchants: their own credentials.
+          `create table operators (id ${id}, email text not null unique, password_hash text not null, created_at ${big} not null)`,
+          // Dashboard sessions and one-time sign-in links, stored as SHA-256 hashes of the token.
+          `create table operator_tokens (
+             token_hash text primary key, operator_id ${big} not null references operators(id), kind text not null,
+             expires_at ${big} not null, created_at ${big} not null)`,
+          `create index operator_tokens_expires on operator_tokens (expires_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
+    '0012_ops': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Status sync failures in a row (backoff, and the `failed` sync state operators list) and the last one's reason.
+          `alter table payments add column sync_failures integer not null default 0`,
+          `alter table payments add column sync_error text`,
+          `create index payments_sync_failures on payments (sync_failures) where sync_failures > 0`,
+          // Retention: the purge job finds what expired, and what an old delivery left, by these.
+          `create index idempotency_keys_expires_at on idempotency_keys (expires_at)`,
+          `create index webhook_deliveries_created on webhook_deliveries (created_at)`,
+          `create index webhook_deliveries_data on webhook_deliveries (data_id)`,
+          `create index webhook_data_created on webhook_data (created_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
+}
+
+/** The names of every migration, in order: /ready compares them with what the database applied. */
+export function migrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
