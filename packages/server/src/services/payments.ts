@@ -132,12 +132,20 @@ export async function createPayment(
   });
 }
 
-/** A payment of the caller's domain, or notFound. */
-export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
-  const payment = await db.selectFrom('payments').selectAll().where('id', '=', id).where('domain_id', '=', domainId).executeTakeFirst();
+const selectPayment = precompile((db, $) => db.selectFrom('payments').selectAll().where('id', '=', $('id')).where('domain_id', '=', $('domainId')));
+const selectInstructions = precompile((db, $) => db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', $('id')).orderBy('position'));
+
+/** A payment row (without its instructions) of the caller's domain, or notFound. */
+export async function findPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRow> {
+  const payment = (await selectPayment.execute(db, { id, domainId })).rows[0];
   if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
-  const instructions = await db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute();
-  return { payment, instructions };
+  return payment;
+}
+
+/** A payment of the caller's domain, or notFound. Both reads are sent at once (one round trip on PostgreSQL's pool). */
+export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
+  const [payment, instructions] = await Promise.all([findPayment(db, domainId, id), selectInstructions.execute(db, { id })]);
+  return { payment, instructions: instructions.rows };
 }
 
 export const ORDER_BY = {

@@ -1,7 +1,7 @@
 /** Opens the store: embedded SQLite by default, PostgreSQL when a database URL is given. */
 import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type { Client as PgClient } from 'pg';
 import type { Database } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -29,12 +29,17 @@ export interface StoreOptions {
   poolSize?: number;
 }
 
-// int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.
-pg.types.setTypeParser(20, (value: string) => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${value} is out of the safe integer range`);
-  return n;
-});
+// pg is loaded only for a PostgreSQL store: an embedded-database server never pays for it (memory, start-up).
+async function loadPg() {
+  const pg = (await import('pg')).default;
+  // int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.
+  pg.types.setTypeParser(20, (value: string) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new Error(`bigint ${value} is out of the safe integer range`);
+    return n;
+  });
+  return pg;
+}
 
 export function redactUrl(url: string): string {
   try {
@@ -48,6 +53,7 @@ export function redactUrl(url: string): string {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
+    const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
@@ -61,7 +67,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy(),
       async listen(channel, onNotify) {
         if (!/^[a-z_]+$/.test(channel)) throw new Error('bad channel name');
-        let client: pg.Client | null = null;
+        let client: PgClient | null = null;
         let stopped = false;
         const connect = async (): Promise<void> => {
           if (stopped) return;
