@@ -226,16 +226,16 @@ export interface paths {
         };
         /**
          * List banks
-         * @description Pay connectors, filtered by country and (with id_payment and a token that can read that payment) by compatibility with a payment.
+         * @description Pay connectors, filtered by country and by compatibility with a payment (id_payment). No authentication.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description Comma-separated ISO 3166 alpha-2 codes. */
                     country_codes?: string;
-                    /** @description Comma-separated: payment_fields, countries, fields, sources, urls. */
+                    /** @description Comma-separated: payment_fields, payment_settings, countries, fields, sources, urls. */
                     expand?: string;
-                    /** @description Only connectors compatible with this payment (needs a token that can read it). */
+                    /** @description Only connectors compatible with this payment (no token needed). */
                     id_payment?: string;
                     top?: string;
                     top_key?: string;
@@ -262,24 +262,6 @@ export interface paths {
                 };
                 /** @description Default Response */
                 400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -338,6 +320,70 @@ export interface paths {
                     content: {
                         "application/json": {
                             [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/connectors/{uuid}/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A bank's sources
+         * @description The connector's sources (Powens' ConnectorSource); Payrail's connectors have one, openapi. No authentication.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    uuid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sources: {
+                                [key: string]: unknown;
+                            }[];
+                            total: number;
                         };
                     };
                 };
@@ -529,7 +575,7 @@ export interface paths {
                                 org_name?: string | null;
                                 pep?: boolean | null;
                                 postal_address?: string | null;
-                                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                                 ultimate_owner_extra_text?: string | null;
                                 ultimate_owner_text?: string | null;
                             } | null;
@@ -563,7 +609,7 @@ export interface paths {
                             org_name?: string | null;
                             pep?: boolean | null;
                             postal_address?: string | null;
-                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                             ultimate_owner_extra_text?: string | null;
                             ultimate_owner_text?: string | null;
                         } | null;
@@ -594,7 +640,7 @@ export interface paths {
                             org_name?: string | null;
                             pep?: boolean | null;
                             postal_address?: string | null;
-                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                             ultimate_owner_extra_text?: string | null;
                             ultimate_owner_text?: string | null;
                         } | null;
@@ -1431,6 +1477,8 @@ export interface components {
                 beneficiary: {
                     bic: string | null;
                     disabled_date: null;
+                    /** @description The account record's id: for a beneficiary its instruction's id, for the payer the payment's. */
+                    id: number;
                     id_account: null;
                     identification: string;
                     issuer: string | null;
@@ -1457,7 +1505,7 @@ export interface components {
                     org_name?: string | null;
                     pep?: boolean | null;
                     postal_address?: string | null;
-                    scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                    scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                     ultimate_owner_extra_text?: string | null;
                     ultimate_owner_text?: string | null;
                 } | null;
@@ -1500,13 +1548,15 @@ export interface components {
                 org_name?: string | null;
                 pep?: boolean | null;
                 postal_address?: string | null;
-                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                 ultimate_owner_extra_text?: string | null;
                 ultimate_owner_text?: string | null;
             } | null;
             payer: {
                 bic: string | null;
                 disabled_date: null;
+                /** @description The account record's id: for a beneficiary its instruction's id, for the payer the payment's. */
+                id: number;
                 id_account: null;
                 identification: string;
                 issuer: string | null;
@@ -1533,7 +1583,7 @@ export interface components {
                 org_name?: string | null;
                 pep?: boolean | null;
                 postal_address?: string | null;
-                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                 ultimate_owner_extra_text?: string | null;
                 ultimate_owner_text?: string | null;
             } | null;

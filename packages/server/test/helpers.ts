@@ -119,4 +119,8 @@ export function expectErrorBody(body: Record<string, unknown>): void {
   if (typeof body.code !== 'string' || typeof body.description !== 'string' || !('message' in body) || typeof body.request_id !== 'number') {
     throw new Error(`not a Powens error body: ${JSON.stringify(body)}`);
   }
+  // message: a human sentence, naming the field when one is at fault (issue 10, item 11).
+  if (typeof body.message !== 'string' || !/^[A-Z"].*[.!?]$/.test(body.message)) throw new Error(`message is not a sentence: ${JSON.stringify(body)}`);
+  if (typeof body.field === 'string' && ['missingParameter', 'invalidValue'].includes(body.code) && !body.message.includes(body.field)) throw new Error(`message does not name the field: ${JSON.stringify(body)}`);
+  if (body.description.startsWith(`${body.code}:`)) throw new Error(`description prefixed by the code: ${JSON.stringify(body)}`);
 }

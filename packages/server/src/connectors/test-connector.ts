@@ -76,17 +76,31 @@ const TOKEN_ERRORS: Partial<Record<Token, [string, string]>> = {
 };
 
 export function legacyScenario(label: string): Token[] {
+  return explicitScenario(label) ?? ['done'];
+}
+
+/** The label's own tokens, or null when it names none (a plain label). */
+function explicitScenario(label: string): Token[] | null {
   const head = label.split('-')[0]!.trim().toLowerCase();
   const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => t in TOKENS).slice(0, 3);
-  if (tokens.length === 0) return ['done'];
+  if (tokens.length === 0) return null;
   const last = tokens[tokens.length - 1]!;
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;
 }
 
 /**
- * The state at `step` of each instruction's own scenario (its label; the first instruction's label
- * is Powens' scenario, the others default to done). The core derives the payment's state,
- * `partial` included, from these.
+ * Powens reads the first instruction's label for the whole payment: every instruction follows it.
+ * Payrail extension, to let a sandbox show `partial`: a later instruction whose own label names
+ * tokens follows those instead (plain labels, as Powens' guides write them, follow the first).
+ */
+export function bulkScenario(labels: readonly string[]): Token[][] {
+  const first = legacyScenario(labels[0] ?? '');
+  return labels.map((label, i) => (i === 0 ? first : explicitScenario(label) ?? first));
+}
+
+/**
+ * The state at `step` of each instruction's scenario (see bulkScenario). The core derives the
+ * payment's state, `partial` included, from these.
  */
 function stepOutcome(tokensByInstruction: Token[][], data: Record<string, unknown>, step: number): ConnectorOutcome {
   const tokens = tokensByInstruction.map((t) => t[Math.min(step, t.length - 1)]!);
@@ -118,7 +132,7 @@ function webauthCallbackUri(payment: ConnectorPayment, ctx: ConnectorContext): s
 function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
   if (useCase === 'redirect_no_confirmation') data = { ...data, no_confirmation: true };
   if (useCase === 'legacy') {
-    const tokens = payment.instructions.map((i) => legacyScenario(i.label));
+    const tokens = bulkScenario(payment.instructions.map((i) => i.label));
     return stepOutcome(tokens, { ...data, tokens, approved_at: ctx.now, step: 0 }, 0);
   }
   return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
@@ -128,7 +142,22 @@ function decoupled(data: Record<string, unknown>, ctx: ConnectorContext): Connec
   return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data: { ...data, decoupled_since: ctx.now } };
 }
 
+/**
+ * Cancellation of a pending payment: immediate, or, when the first instruction's label contains
+ * `cancel_approval`, the payer must approve it on the test bank's page (`state_detail: cancelling`).
+ */
+export const CANCEL_APPROVAL_MARK = 'cancel_approval';
+
+function cancelled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
+  const { tokens: _scenario, ...rest } = data; // a cancelled payment's scenario stops
+  return {
+    kind: 'state', state: 'rejected', error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.',
+    bank_status: 'CANC', data: { ...rest, cancelled_at: ctx.now },
+  };
+}
+
 export const testConnector: Connector = {
+  bank: null,
   descriptor: {
     id: 40,
     uuid: TEST_CONNECTOR_UUID,
@@ -168,6 +197,10 @@ export const testConnector: Connector = {
 
   async bankReturn(payment, params, ctx) {
     const data = payment.data ?? {};
+    if (payment.state_detail === 'cancelling') {
+      if (params.decision === 'approve') return cancelled(data, ctx);
+      return { kind: 'state', state: 'pending', data: { ...data, cancel_refused_at: ctx.now } };
+    }
     const useCase = (data.use_case as UseCase) ?? 'legacy';
     if (params.decision === 'refuse') {
       return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The payment was refused by the user at the bank.', bank_status: 'RJCT', data };
@@ -210,6 +243,14 @@ export const testConnector: Connector = {
     const data = payment.data ?? {};
     if (!agreed) return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU declined the payment.', bank_status: 'RJCT', data };
     return afterApproval((data.use_case as UseCase) ?? 'legacy', payment, ctx, data);
+  },
+
+  async cancel(payment, ctx) {
+    const data = payment.data ?? {};
+    if (payment.instructions[0]?.label.includes(CANCEL_APPROVAL_MARK)) {
+      return { kind: 'cancelling', validate_uri: bankPageUri(payment, ctx, 'cancel'), data: { ...data, cancel_requested_at: ctx.now } };
+    }
+    return cancelled(data, ctx);
   },
 
   /** A quarter of a scenario step, between 100 ms and one minute. */

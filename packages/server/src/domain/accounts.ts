@@ -1,4 +1,5 @@
 /** Payment accounts (payer and beneficiary, spec §4.10): IBAN and UK sort code + account number. */
+import ibanToBicDirectory from 'iban-to-bic';
 import { electronicFormatIBAN, extractIBAN, isValidBIC, isValidIBAN } from 'ibantools';
 import { invalid, missing } from './errors.ts';
 
@@ -46,6 +47,9 @@ export function parseAccount(input: AccountInput, field: string, options: { labe
     if (scheme !== 'iban') throw invalid(`${field}.issuer`, 'a BIC is only given with the iban scheme');
     if (!isValidBIC(issuer)) throw invalid(`${field}.issuer`, 'is not a valid BIC');
     if (issuer.length === 8) issuer = `${issuer}XXX`;
+  } else if (scheme === 'iban') {
+    // Powens fills the BIC from the IBAN's bank; the directory knows the banks of AT, BE, DE, ES, FR, LU, NL.
+    issuer = bicOfIban(identification);
   }
   return { scheme_name: scheme as AccountScheme, identification, label, issuer };
 }
@@ -64,6 +68,12 @@ function normaliseUkAccount(raw: string, field: string): string {
   }
   if (/^0{6}/.test(digits) || /0{8}$/.test(digits)) throw invalid(field, 'is not a valid sort code and account number');
   return digits;
+}
+
+/** The BIC of the IBAN's bank from the national directories (iban-to-bic), or null when unknown. */
+export function bicOfIban(iban: string): string | null {
+  const bic = ibanToBicDirectory.ibanToBic(iban);
+  return typeof bic === 'string' && isValidBIC(bic) ? (bic.length === 8 ? `${bic}XXX` : bic) : null;
 }
 
 /** ISO 3166 alpha-2 country of an account, when the scheme tells it. */

@@ -105,11 +105,12 @@ const CurrencyResponse = Type.Object({
 });
 
 const AccountResponse = Type.Object({
+  id: Type.Integer({ description: "The account record's id: for a beneficiary its instruction's id, for the payer the payment's." }),
   scheme_name: Enum(ACCOUNT_SCHEMES),
   identification: Type.String(),
   label: Nullable(Type.String()),
-  issuer: Nullable(Type.String()),
-  bic: Nullable(Type.String()),
+  issuer: Nullable(Type.String({ description: 'BIC: as given, else from the IBAN/BIC directory (AT, BE, DE, ES, FR, LU, NL), else null.' })),
+  bic: Nullable(Type.String({ description: 'Copy of issuer.' })),
   id_account: Type.Null(),
   disabled_date: Type.Null(),
   merchant_scheme_name: Type.Null(),

@@ -10,11 +10,11 @@ import type { Clock } from '../domain/clock.ts';
 import { incompatibilities, isCompatible } from '../domain/compatibility.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import { parseHttpUrl } from '../domain/urls.ts';
-import type { ExecutionDateType } from '../domain/payment-request.ts';
+import type { ExecutionDateType, ExecutionFrequency } from '../domain/payment-request.ts';
 import type { PaymentState } from '../domain/states.ts';
 import { paymentStateOf, trackedOutcome } from '../domain/state-machine.ts';
 import { connectorById, connectorByUuid } from '../connectors/registry.ts';
-import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, PaymentField } from '../connectors/types.ts';
+import type { BankHttp, Connector, ConnectorAccount, ConnectorContext, ConnectorOutcome, ConnectorPayment, PaymentField } from '../connectors/kit/types.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { changePayment } from './payment-changes.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
@@ -39,8 +39,29 @@ export function verifySignature(secret: string, value: string, signature: string
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export function connectorContext(env: ActionEnvironment): ConnectorContext {
-  return { now: env.clock.now(), baseUrl: env.baseUrl, testStepMs: env.testStepMs, sign: (value) => sign(env.secret, value) };
+/** The payer's return from a bank: signed, bound to the payment. */
+export function bankReturnUrls(env: Pick<ActionEnvironment, 'baseUrl' | 'secret'>, paymentId: number): { ok: string; nok: string } {
+  const state = `${paymentId}.${sign(env.secret, `bank-return.${paymentId}`)}`;
+  return { ok: `${env.baseUrl}/2.0/bank-return/ok?state=${state}`, nok: `${env.baseUrl}/2.0/bank-return/nok?state=${state}` };
+}
+
+const NO_HTTP: BankHttp = {
+  async send() {
+    throw new Error('this connector has no bank HTTP client');
+  },
+};
+
+export function connectorContext(env: ActionEnvironment, paymentId = 0, http: BankHttp = NO_HTTP): ConnectorContext {
+  return {
+    now: env.clock.now(), clock: env.clock, baseUrl: env.baseUrl, testStepMs: env.testStepMs, sign: (value) => sign(env.secret, value),
+    http, returnUrls: bankReturnUrls(env, paymentId),
+  };
+}
+
+function account(json: string | null): ConnectorAccount | null {
+  if (!json) return null;
+  const a = JSON.parse(json) as { scheme_name: string; identification: string; label?: string | null; issuer?: string | null; bic?: string | null };
+  return { scheme_name: a.scheme_name, identification: a.identification, label: a.label ?? null, bic: a.bic ?? a.issuer ?? null };
 }
 
 export function connectorPayment(record: PaymentRecord): ConnectorPayment {
@@ -49,10 +70,16 @@ export function connectorPayment(record: PaymentRecord): ConnectorPayment {
     id: payment.id,
     state: payment.state,
     action: payment.action,
+    state_detail: payment.state_detail,
     execution_date_type: payment.execution_date_type as ExecutionDateType,
     currency: payment.currency,
-    instructions: instructions.map((i) => ({ amount_minor: i.amount_minor, currency: i.currency, label: i.label, execution_date: i.execution_date, reference_id: i.reference_id })),
-    payer: payment.payer ? (JSON.parse(payment.payer) as { scheme_name: string; identification: string }) : null,
+    instructions: instructions.map((i) => ({
+      amount_minor: i.amount_minor, currency: i.currency, label: i.label, execution_date: i.execution_date, reference_id: i.reference_id,
+      beneficiary: account(i.beneficiary)!, start_date: i.start_date, end_date: i.end_date, frequency: i.frequency as ExecutionFrequency | null,
+    })),
+    payer: account(payment.payer),
+    psu_ip_address: null,
+    bank_payment_id: payment.bank_payment_id,
     data: payment.connector_data ? (JSON.parse(payment.connector_data) as Record<string, unknown>) : null,
   };
 }
@@ -109,6 +136,16 @@ export async function applyOutcome(
       });
     case 'psuValidation':
       return changePayment(env.db, env.clock, payment, { state: 'validating', patch: { ...extra, ...cleared, action: 'psuValidation', connector_data: data } });
+    case 'cancelling':
+      return changePayment(env.db, env.clock, payment, { patch: { ...extra, ...cleared, action: 'redirect', state_detail: 'cancelling', validate_uri: outcome.validate_uri, connector_data: data } });
+    case 'refused':
+      return changePayment(env.db, env.clock, payment, {
+        state: 'rejected',
+        patch: { ...extra, ...cleared, action: null, next_sync_at: null, connector_data: data, bank_status: outcome.bank_status ?? payment.bank_status, error_code: outcome.error_code, error_description: outcome.error_description },
+        source,
+      });
+    case 'unknown':
+      return changePayment(env.db, env.clock, payment, { patch: { ...extra, connector_data: data, state_detail: 'unknown' } });
     case 'state': {
       // partial_status_tracking: the bank gives no status past acceptance for these types.
       const tracking = connector?.descriptor.payment_settings.partial_status_tracking ?? [];
@@ -129,7 +166,8 @@ export async function applyOutcome(
       }
       return changePayment(env.db, env.clock, payment, {
         state,
-        ...(instructionStates ? { instructionStates } : {}),
+        // After validation every instruction carries its state, even when the bank answers for the whole payment.
+        ...(instructionStates ? { instructionStates } : { allInstructionsState: state }),
         patch: {
           ...extra, ...cleared, action: null, connector_data: data, bank_status: outcome.bank_status ?? null,
           error_code: state === 'partial' ? null : outcome.error_code ?? null, error_description: outcome.error_description ?? null,

@@ -92,6 +92,7 @@ export async function createPayment(
     bank_status: null,
     next_sync_at: null,
     sync_locked_until: null,
+    psu_ip_address: null,
   };
   const instructions = input.instructions.map((i) => ({
     payment_id: 0,

@@ -96,6 +96,34 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0010_banks': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Configured banks (design §6): one connector each. Key material is sealed (secret-box.ts).
+          `create table banks (
+             id ${id}, uuid text not null unique, name text not null, standard text not null, base_url text not null,
+             country text, bic text, sca_approach text not null, profile text not null,
+             client_cert text, client_key_sealed text, ca_cert text, signing_key_sealed text, signing_cert text,
+             created_at ${big} not null, removed_at ${big})`,
+          // One name per live bank; a removed bank keeps its row (old payments name its uuid).
+          `create unique index banks_live_name on banks (name) where removed_at is null`,
+          // One row per bank call, written before the call; its id is the X-Request-ID.
+          `create table payment_attempts (
+             id text primary key, payment_id ${big} not null references payments(id), bank_id ${big}, operation text not null,
+             started_at ${big} not null, finished_at ${big}, outcome text not null, http_status integer,
+             bank_reference text, raw_status text, error text)`,
+          `create index payment_attempts_payment on payment_attempts (payment_id, started_at)`,
+          // The exchange log: what support reads, bodies redacted.
+          `create table bank_exchanges (
+             id ${id}, payment_id ${big}, attempt_id text, bank_id ${big}, method text not null, path text not null,
+             status integer, duration_ms integer not null, request_id text not null, request_body text, response_body text,
+             error text, created_at ${big} not null)`,
+          `create index bank_exchanges_payment on bank_exchanges (payment_id, id)`,
+          `alter table payments add column psu_ip_address text`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

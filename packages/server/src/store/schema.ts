@@ -65,6 +65,56 @@ export interface PaymentsTable {
   bank_status: string | null;
   next_sync_at: number | null;
   sync_locked_until: number | null;
+  psu_ip_address: Generated<string | null>;
+}
+
+export interface BanksTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  standard: string;
+  base_url: string;
+  country: string | null;
+  bic: string | null;
+  sca_approach: string; // redirect | decoupled
+  profile: string; // JSON BankProfile
+  client_cert: string | null; // PEM (public)
+  client_key_sealed: string | null; // sealSecret(PEM)
+  ca_cert: string | null; // PEM (public)
+  signing_key_sealed: string | null; // sealSecret(PEM)
+  signing_cert: string | null; // PEM (public)
+  created_at: number;
+  removed_at: number | null;
+}
+
+export interface PaymentAttemptsTable {
+  id: string; // uuid, sent as X-Request-ID
+  payment_id: number;
+  bank_id: number | null;
+  operation: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string; // pending | ok | refused | unknown
+  http_status: number | null;
+  bank_reference: string | null;
+  raw_status: string | null;
+  error: string | null;
+}
+
+export interface BankExchangesTable {
+  id: Generated<number>;
+  payment_id: number | null;
+  attempt_id: string | null;
+  bank_id: number | null;
+  method: string;
+  path: string;
+  status: number | null;
+  duration_ms: number;
+  request_id: string;
+  request_body: string | null; // redacted JSON
+  response_body: string | null; // redacted JSON
+  error: string | null;
+  created_at: number;
 }
 
 export interface InstructionsTable {
@@ -162,6 +212,9 @@ export interface WebhookAttemptsTable {
 }
 
 export interface Database {
+  banks: BanksTable;
+  payment_attempts: PaymentAttemptsTable;
+  bank_exchanges: BankExchangesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_data: WebhookDataTable;
@@ -182,3 +235,5 @@ export type PaymentUpdate = Partial<Omit<Selectable<PaymentsTable>, 'id' | 'doma
 export type InstructionRow = Selectable<InstructionsTable>;
 export type NewPaymentRow = Insertable<PaymentsTable>;
 export type ClientRow = Selectable<ClientsTable>;
+export type BankRow = Selectable<BanksTable>;
+export type AttemptRow = Selectable<PaymentAttemptsTable>;

@@ -1,0 +1,173 @@
+/**
+ * The core's one outbound HTTP client for banks (design §6). Per bank: an undici Agent holding
+ * the mTLS client certificate and CA, the signer, and a deadline. Per call: an attempt row written
+ * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and an
+ * exchange-log row with redacted bodies. Network failures are answers (`kind: 'unknown'`), never throws.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Clock } from '../../domain/clock.ts';
+import { redactBody } from './redact.ts';
+import { createBankSigner, type BankSigner } from './signing.ts';
+import type { BankHttp, BankRequest, BankResponse, ConfiguredBank } from './types.ts';
+
+export const DEFAULT_BANK_TIMEOUT_MS = 10_000;
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** The opened key material of one bank; lives only in memory, inside its transport. */
+export interface BankMaterial {
+  clientCert?: string | null;
+  clientKey?: string | null;
+  ca?: string | null;
+  signingKey?: string | null;
+  signingCert?: string | null;
+}
+
+/** Everything needed to reach one bank; built once per bank and reused by every call. */
+export interface BankTransport {
+  bank: ConfiguredBank;
+  dispatcher: Dispatcher;
+  signer: BankSigner | null;
+  timeoutMs: number;
+  close(): Promise<void>;
+}
+
+export function createBankTransport(bank: ConfiguredBank, material: BankMaterial): BankTransport {
+  const connect: Record<string, unknown> = {};
+  if (material.clientCert && material.clientKey) Object.assign(connect, { cert: material.clientCert, key: material.clientKey });
+  if (material.ca) connect.ca = material.ca;
+  const dispatcher = new Agent({ connect, keepAliveTimeout: 10_000, connections: 32 });
+  const wantsSigning = bank.profile.signing ?? Boolean(material.signingKey);
+  const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert) : null;
+  return {
+    bank,
+    dispatcher,
+    signer,
+    timeoutMs: typeof bank.profile.timeout_ms === 'number' && bank.profile.timeout_ms > 0 ? bank.profile.timeout_ms : DEFAULT_BANK_TIMEOUT_MS,
+    close: () => dispatcher.close(),
+  };
+}
+
+export type CallOutcome = 'ok' | 'refused' | 'unknown';
+
+/** One finished call, as the core records its outcome. */
+export interface CallRecord {
+  attemptId: string;
+  operation: string;
+  outcome: CallOutcome;
+  httpStatus: number | null;
+  error: string | null;
+}
+
+/** Where attempts and exchanges are written (services/attempts.ts implements it on the store). */
+export interface AttemptRecorder {
+  /** Must resolve before the request leaves: a call without its attempt row is never sent. */
+  begin(row: { id: string; payment_id: number; bank_id: number | null; operation: string; started_at: number }): Promise<void>;
+  /** The exchange's facts (time, status), written as soon as it ends; the outcome comes with the state change. */
+  end(row: {
+    attempt_id: string; payment_id: number; bank_id: number | null; method: string; path: string; status: number | null;
+    duration_ms: number; finished_at: number; request_body: string | null; response_body: string | null; error: string | null;
+  }): Promise<void>;
+}
+
+/** ok: 1xx-3xx; refused: a clear 4xx; unknown: 5xx or no answer (the bank may have acted). */
+export function classifyStatus(status: number): CallOutcome {
+  if (status >= 500) return 'unknown';
+  if (status >= 400) return 'refused';
+  return 'ok';
+}
+
+function failureReason(error: unknown): 'timeout' | 'reset' | 'network' {
+  const e = error as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return 'reset';
+  return 'network';
+}
+
+function joinUrl(base: string, path: string): string {
+  if (!path.startsWith('/') || path.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(path)) throw new Error(`bank request path must be relative to the bank's base URL and start with "/": ${path}`);
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], contentType: string): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_RESPONSE_BYTES) throw Object.assign(new Error('response body too large'), { code: 'BODY_TOO_LARGE' });
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return null;
+  if (/json/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export interface BankHttpScope {
+  transport: BankTransport;
+  recorder: AttemptRecorder;
+  clock: Clock;
+  paymentId: number;
+}
+
+/** A BankHttp bound to one payment; `calls` lists what it sent, for the core to record outcomes. */
+export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRecord[] } {
+  const calls: CallRecord[] = [];
+  const { transport, recorder, clock, paymentId } = scope;
+  const bankId = transport.bank.id;
+  return {
+    calls,
+    async send(req: BankRequest): Promise<BankResponse> {
+      const url = joinUrl(transport.bank.base_url, req.path);
+      const attemptId = randomUUID();
+      const bodyText = req.body === undefined ? '' : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': attemptId };
+      if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
+      if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
+      // The record first: if it cannot be written, nothing is sent.
+      const startedAt = clock.now();
+      await recorder.begin({ id: attemptId, payment_id: paymentId, bank_id: bankId, operation: req.operation, started_at: startedAt });
+      const t0 = performance.now();
+      let result: BankResponse;
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        const response = await undiciRequest(url, {
+          method: req.method,
+          headers,
+          body: req.body === undefined ? undefined : bodyText,
+          dispatcher: transport.dispatcher,
+          signal: AbortSignal.timeout(req.timeoutMs ?? transport.timeoutMs),
+        });
+        const responseHeaders = flatHeaders(response.headers);
+        const body = await readBody(response.body, responseHeaders['content-type'] ?? '');
+        status = response.statusCode;
+        result = { kind: 'response', status, headers: responseHeaders, body, requestId: attemptId };
+      } catch (failure) {
+        const reason = failureReason(failure);
+        error = `${reason}: ${(failure as Error).message}`.slice(0, 500);
+        result = { kind: 'unknown', reason, requestId: attemptId };
+      }
+      const duration = Math.round(performance.now() - t0);
+      calls.push({ attemptId, operation: req.operation, outcome: status === null ? 'unknown' : classifyStatus(status), httpStatus: status, error });
+      await recorder.end({
+        attempt_id: attemptId, payment_id: paymentId, bank_id: bankId, method: req.method, path: req.path, status, duration_ms: duration,
+        finished_at: clock.now(), request_body: redactBody(req.body), response_body: result.kind === 'response' ? redactBody(result.body) : null, error,
+      });
+      return result;
+    },
+  };
+}

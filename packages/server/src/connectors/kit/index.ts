@@ -1,0 +1,3 @@
+/** The connector kit: what a connector module is built against. */
+export * from './types.ts';
+export * from './descriptor.ts';
