@@ -13,10 +13,13 @@ if (major < 24) {
 // loads the stripper (about 0.6 s of CPU and 18 MB less; see docs/performance.md).
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-// Memory: V8 otherwise grows the young generation to 2 × 16 MB during start-up and keeps it; a
-// server's garbage is short-lived and small, so it stays at its initial size (about 50 MB less RSS
-// idle, a few more minor collections under load).
-(await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+// Memory: start-up garbage (module loading, schema compilation) would grow V8's young generation to
+// 2 × 16 MB, kept for the life of the process. It stays at its initial size until start-up is over
+// (`main` returns once a server listens), then may grow again with what the load needs (about 50 MB
+// less RSS idle; see docs/performance.md).
+const v8 = await import('node:v8');
+v8.setFlagsFromString('--semi-space-growth-factor=1');
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv.slice(2), process.env);
+v8.setFlagsFromString('--semi-space-growth-factor=2');
 if (code >= 0) process.exitCode = code;

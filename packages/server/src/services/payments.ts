@@ -205,6 +205,15 @@ function list(value: string, field: string, allowed?: readonly string[]): string
   return items;
 }
 
+// The instructions of a page of payments, compiled once per page size.
+const selectPageInstructions = precompile(
+  (db, $, count: number) =>
+    db.selectFrom('payment_instructions').selectAll()
+      .where('payment_id', 'in', Array.from({ length: count }, (_, i) => $(`id${i}`)))
+      .orderBy('payment_id').orderBy('position'),
+  (values: Record<string, unknown>) => values.count as number,
+);
+
 export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
   const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
   const offset = query.offset === undefined || query.offset === '' ? 0 : parseInteger(query.offset, 'offset', 0);
@@ -253,7 +262,7 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   ]);
   const ids = payments.map((p) => p.id);
   const instructions = ids.length
-    ? await db.selectFrom('payment_instructions').selectAll().where('payment_id', 'in', ids).orderBy('payment_id').orderBy('position').execute()
+    ? (await selectPageInstructions.execute(db, { count: ids.length, ...Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) })).rows
     : [];
   const byPayment = new Map<number, InstructionRow[]>();
   for (const instruction of instructions) {
