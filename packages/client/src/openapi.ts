@@ -521,7 +521,7 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422, and a retry while the first request runs gets 409.
+         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422. The key is stored in the transaction that creates the payment: a concurrent retry waits for the first request and replays its answer, or gets 409.
          */
         post: {
             parameters: {
