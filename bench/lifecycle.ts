@@ -22,6 +22,10 @@ import { createEndpoint } from '../packages/server/src/services/webhooks.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import type { Store } from '../packages/server/src/store/db.ts';
 import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
+import { randomBytes } from 'node:crypto';
+import { keyringFromKeys } from '../packages/server/src/services/secret-box.ts';
+
+const BENCH_KEYRING = keyringFromKeys([randomBytes(32)]);
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -82,8 +86,8 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
   const count = RATE * SECONDS;
   try {
     const { ids, principal } = await makePayments(store, count);
-    await createEndpoint(store.db, systemClock, principal.domainId, { url: hook });
-    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
+    await createEndpoint(store.db, systemClock, principal.domainId, { url: hook }, { keyring: BENCH_KEYRING, allowPrivate: true });
+    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, allowPrivateWebhooks: true, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
     const changedAt = new Map<number, number>();
     const rows = await store.db.selectFrom('payments').selectAll().where('id', 'in', ids).execute();
     await paced(count, RATE, async (i) => {
@@ -125,7 +129,7 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
       }
     };
     await due();
-    const env = { db: store.db, dialect: store.dialect, clock: systemClock, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } };
+    const env = { db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } };
     let start = performance.now();
     let done = 0;
     while (done < ids.length) {

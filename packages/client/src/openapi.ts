@@ -447,7 +447,7 @@ export interface paths {
                     id_connector?: string;
                     /** @description Connector source id; null selects payments without one. */
                     id_connector_source?: string;
-                    /** @description Maximum number of results (1–1000, default 1000). */
+                    /** @description Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length. */
                     limit?: string;
                     /** @description Exclusive upper bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
                     max_date?: string;
@@ -960,6 +960,95 @@ export interface paths {
                             }[];
                             type: string;
                         }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments/{id}/occurrences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A standing order's occurrences
+         * @description Payrail extension. For a periodic payment: the occurrences executed, then the next ones scheduled while the order is active. Empty for other payments.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            occurrences: {
+                                /** @description The date the schedule names (YYYY-MM-DD). */
+                                due_date: string;
+                                executed_at: string | null;
+                                /** @description The business day it executes on: due_date, or the next business day of the currency. */
+                                execution_date: string;
+                                /** @description 1 for the occurrence on start_date. */
+                                sequence: number;
+                                state: "done" | "scheduled";
+                            }[];
+                            total: number;
+                        };
                     };
                 };
                 /** @description Default Response */

@@ -4,6 +4,7 @@
  * pass in both directions (zero violations in Prism's log). Deliberately bad requests must be
  * caught, which proves the harness can fail. `prism mock` alone stands for the standard's examples.
  */
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { ManualClock } from '../src/domain/clock.ts';
@@ -15,14 +16,24 @@ const clock = new ManualClock(Date.UTC(2026, 5, 10, 9, 0, 0));
 let sim: BerlinGroupSimulator;
 let proxy: Prism;
 let mock: Prism;
+/** A bank that breaks the standard in its answer (no X-Request-ID, no paymentId), behind its own proxy. */
+let rogue: Server;
+let rogueProxy: Prism;
 
 beforeAll(async () => {
   sim = await startBerlinGroupSimulator({ clock, settleAfterMs: 4_000 });
-  [proxy, mock] = await Promise.all([startPrismProxy(sim.url), startPrismMock()]);
-}, 180_000);
+  rogue = createServer((_req, res) => {
+    res.writeHead(201, { 'Content-Type': 'application/json', 'ASPSP-SCA-Approach': 'redirect' });
+    res.end(JSON.stringify({ transactionStatus: 'RECEIVED', _links: { scaRedirect: 'https://bank.example/sca' } }));
+  });
+  await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
+  const roguePort = (rogue.address() as { port: number }).port;
+  [proxy, mock, rogueProxy] = await Promise.all([startPrismProxy(sim.url), startPrismMock(), startPrismProxy(`http://127.0.0.1:${roguePort}`)]);
+}, 240_000);
 afterAll(async () => {
-  await Promise.all([proxy?.stop(), mock?.stop()]);
+  await Promise.all([proxy?.stop(), mock?.stop(), rogueProxy?.stop()]);
   await sim?.close();
+  rogue?.close();
 });
 
 /** Runs a flow through the proxy and fails on any violation Prism logged meanwhile. */
@@ -158,6 +169,19 @@ describe('the harness can fail', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(proxy.problems(mark).length).toBeGreaterThan(0);
     expect(sim.received.calls.length).toBe(calls);
+  });
+});
+
+describe('the harness fails a bank that breaks the standard', () => {
+  it('Prism answers 500 and logs the violations of a non-conformant response', async () => {
+    const mark = rogueProxy.mark();
+    const response = await bg(rogueProxy.url, 'POST', SCT, { body: SINGLE });
+    expect(response.status).toBe(500);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rogueProxy.problems(mark).join('\n')).toMatch(/VIOLATIONS/);
+    // The detail travels in the answer: Prism's problem+json and its sl-violations header.
+    const detail = `${JSON.stringify(response.json)} ${response.headers.get('sl-violations')}`;
+    for (const broken of ['x-request-id', 'paymentId', 'transactionStatus']) expect(detail).toContain(broken);
   });
 });
 

@@ -55,8 +55,11 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
   };
 }
 
+/** Tests mint many tokens from one address on a clock that stands still: abuse limits are tested on their own (security.test.ts). */
+const GENEROUS_LIMITS = { tokenPerClient: Infinity, tokenPerAddress: Infinity, webviewPerAddress: Infinity };
+
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
-export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number } = {}): void {
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; sandboxClock?: boolean; allowPrivateWebhooks?: boolean; rateLimits?: Record<string, number>; publicUrl?: string | null; allowedHosts?: string[]; trustProxy?: string[] } = {}): void {
   for (const { dialect, url } of databases()) {
     describe(`${name} [${dialect}]`, () => {
       let context: TestContext | undefined;
@@ -66,7 +69,8 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
         drop = opened.drop;
         const store = opened.store;
         const clock = new ManualClock('2026-01-15T10:00:00Z');
-        const app = await buildApp({ store, clock, ...appOptions });
+        // Webhook receivers in tests listen on loopback: allowed here, as in development.
+        const app = await buildApp({ store, clock, allowPrivateWebhooks: true, rateLimits: GENEROUS_LIMITS, ...appOptions });
         await app.ready();
         const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
         const token = async (scope: string | string[], who: CreatedClient = client) => {

@@ -41,6 +41,7 @@ export function parseAccount(input: AccountInput, field: string, options: { labe
     throw invalid(`${field}.label`, `must be at most ${ACCOUNT_LABEL_MAX} characters`);
   }
   if (label && hasControlCharacters(label)) throw invalid(`${field}.label`, 'must not contain control characters');
+  if (label && hasBidiControls(label)) throw invalid(`${field}.label`, BIDI_REASON);
 
   let issuer = input.issuer?.trim().toUpperCase() || null;
   if (issuer) {
@@ -80,6 +81,15 @@ export function bicOfIban(iban: string): string | null {
 export function accountCountry(account: Account): string {
   return account.scheme_name === 'iban' ? extractIBAN(account.identification).countryCode ?? '' : 'GB';
 }
+
+/** Bidirectional controls reorder what a payer reads (an amount or name shown reversed): refused in labels shown to payers. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
+export function hasBidiControls(text: string): boolean {
+  return BIDI_CONTROLS.test(text);
+}
+
+export const BIDI_REASON = 'must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)';
 
 export function hasControlCharacters(text: string): boolean {
   // eslint-disable-next-line no-control-regex

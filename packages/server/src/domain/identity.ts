@@ -128,7 +128,7 @@ export function parseIdentity(input: Record<string, unknown>, field: string, now
 
   const scheme = input.scheme_name;
   if (scheme !== undefined && scheme !== null && scheme !== '') {
-    if (typeof scheme !== 'string' || !(scheme in IDENTITY_SCHEMES)) {
+    if (typeof scheme !== 'string' || !Object.hasOwn(IDENTITY_SCHEMES, scheme)) {
       throw invalid(`${field}.scheme_name`, `must be one of ${Object.keys(IDENTITY_SCHEMES).join(', ')}`);
     }
     if (!IDENTITY_SCHEMES[scheme]!.includes(kind)) {

@@ -205,7 +205,7 @@ export const ShowSensitiveQuery = Type.Object({ show_sensitive: Type.Optional(Ty
 const q = (description: string) => Type.Optional(Type.String({ maxLength: 512, description }));
 export const ListPaymentsQuery = Type.Object({
   show_sensitive: q('true to include sensitive identity fields.'),
-  limit: q('Maximum number of results (1–1000, default 1000).'),
+  limit: q('Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length.'),
   offset: q('First result offset (default 0).'),
   reverse: q('true for descending order.'),
   filter: q('Which date min_date/max_date apply to: register_date (default) or validate_date.'),

@@ -93,6 +93,8 @@ export async function createPayment(
     next_sync_at: null,
     sync_locked_until: null,
     psu_ip_address: null,
+    sync_failures: 0,
+    sync_error: null,
   };
   const instructions = input.instructions.map((i) => ({
     payment_id: 0,
@@ -183,6 +185,12 @@ export interface ListQuery {
 }
 
 export const LIST_LIMIT_MAX = 1000;
+/**
+ * A page holds at most this many instructions in all: 1000 payments of 1000 instructions would be
+ * hundreds of megabytes in one answer. A page cut short by it says so in `limit`-less terms: fewer
+ * payments than asked, `total` unchanged; the next page starts at offset + payments.length.
+ */
+export const PAGE_INSTRUCTIONS_MAX = 5000;
 
 export function parseBoolean(value: string | undefined, field: string): boolean {
   if (value === undefined || value === '') return false;
@@ -221,7 +229,7 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   const dateColumn = query.filter === undefined || query.filter === '' ? 'register_date' : query.filter;
   if (dateColumn !== 'register_date' && dateColumn !== 'validate_date') throw invalid('filter', 'must be register_date or validate_date');
   const orderKey = query.order_by === undefined || query.order_by === '' ? 'register_date' : query.order_by;
-  if (!(orderKey in ORDER_BY)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
+  if (!Object.hasOwn(ORDER_BY, orderKey)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
   const orderColumn = ORDER_BY[orderKey as keyof typeof ORDER_BY];
 
   let q = db.selectFrom('payments').where('domain_id', '=', domainId);
@@ -260,6 +268,12 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     q.selectAll().orderBy(orderColumn, direction).orderBy('id', direction).limit(limit).offset(offset).execute(),
   ]);
+  let kept = 0;
+  for (let used = 0; kept < payments.length; kept++) {
+    used += payments[kept]!.instruction_count;
+    if (kept > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
+  }
+  payments.length = kept;
   const ids = payments.map((p) => p.id);
   const instructions = ids.length
     ? (await selectPageInstructions.execute(db, { count: ids.length, ...Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) })).rows

@@ -8,7 +8,7 @@ import { ApiError, invalid, missing } from '../../domain/errors.ts';
 import { isAdmin } from '../../domain/scopes.ts';
 import { checkRedirectUri } from '../../domain/payment-request.ts';
 import { allConnectors } from '../../connectors/registry.ts';
-import { changePayment } from '../../services/payment-changes.ts';
+import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
 import {
   compatibilityOf, confirmPayment, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
 } from '../../services/payment-actions.ts';
@@ -85,17 +85,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (body.cancel !== true) throw invalid('cancel', 'must be true');
         const { payment } = await getPayment(store.db, domain, id);
         if (body.client_redirect_uri !== undefined) checkRedirectUri(body.client_redirect_uri, 'client_redirect_uri', principal.redirectUris);
-        if (payment.state === 'pending') {
-          throw new ApiError('notSupported', 'Bad request, please check your request parameters.', { field: 'cancel' });
-        }
-        if (payment.state !== 'created' && payment.state !== 'validating') {
-          throw new ApiError('invalidState', `the payment is ${payment.state} and cannot be cancelled`);
-        }
-        await changePayment(store.db, clock, payment, {
-          state: 'rejected',
-          patch: { action: null, validate_uri: null, fields: null, error_code: 'CancelledByClient', error_description: 'The payment was cancelled through the API.' },
-          detail: { by: 'client' },
-        });
+        await cancelPaymentByClient(store.db, clock, payment);
       } else if (body.confirm !== undefined) {
         if (!isAdmin(principal.scopes)) throw new ApiError('forbidden', 'confirm needs the scope payments:admin');
         await confirmPayment(env, domain, id, body.confirm);

@@ -1,7 +1,7 @@
 /** Payment endpoints (spec §3): create, list, read, payment-scoped tokens. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../domain/errors.ts';
-import { formatMinorUnits, parseAmount } from '../../domain/money.ts';
+import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
 import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
@@ -70,7 +70,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
-        if (maxAmount !== '' && input.total_minor > parseAmount(maxAmount, input.currency, 'payment.max_amount')) {
+        if (maxAmount !== '' && exceedsAmountCap(input.total_minor, input.currency, maxAmount)) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
         }
         const { body } = await createPayment(store.db, clock, principal, input, { showSensitive: sensitive, ...(key ? { idempotency: { key, hash } } : {}) });
@@ -153,7 +153,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const payment = await findPayment(store.db, principal.domainId, Number(request.params.id));
-      return issueScopedToken(store.db, clock, principal, payment.id, request.body.scope);
+      return issueScopedToken(store.db, clock, principal, payment, request.body.scope);
     },
   );
 };
