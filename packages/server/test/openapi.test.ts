@@ -57,7 +57,7 @@ describe('OpenAPI document and API reference', () => {
     expect(publicRoutes).toEqual([
       ...gets('/2.0/assets/docs.css'), ...gets('/2.0/assets/payrail.css'), ...gets('/2.0/assets/webview.js'), ...gets('/2.0/auth/webview/:lang/flow'), ...gets('/2.0/auth/webview/:lang/payment'),
       ...gets('/2.0/auth/webview/payment'), ...gets('/2.0/connectors'), ...gets('/2.0/connectors/:uuid'), ...gets('/2.0/connectors/:uuid/sources'), ...gets('/2.0/docs'), ...gets('/2.0/openapi.json'),
-      ...gets('/2.0/testbank/authorize'), ...gets('/2.0/webauth/callback'), ...gets('/health'),
+      ...gets('/2.0/testbank/authorize'), ...gets('/2.0/webauth/callback'), ...gets('/health'), ...gets('/metrics'), ...gets('/ready'),
       'POST /2.0/auth/token', 'POST /2.0/auth/webview/:lang/flow', 'POST /2.0/testbank/authorize',
     ].sort());
   });

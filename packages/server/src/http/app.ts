@@ -210,7 +210,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Pages a client's origins may frame (the webview, the test bank) say so in their CSP; every other answer is never framed.
     if (String(reply.getHeader('content-security-policy')).includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000');
+    if (httpsOnly) {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      // Payers and operators reach us over https: every cookie, whoever set it, is Secure.
+      const cookies = reply.getHeader('set-cookie');
+      if (cookies !== undefined) {
+        reply.removeHeader('set-cookie');
+        reply.header('set-cookie', [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)));
+      }
+    }
     done(null, payload);
   });
 
