@@ -75,8 +75,9 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
     return { error_code: mapped.error_code, error_description: mapped.description };
   }
   if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
-  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
+  // Back on the Nok URI the payer chose to stop; a failed SCA found by status sync is an authentication failure.
   if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
+  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
   if (scaStatus === 'received') return { error_code: 'noAnswerFromCustomer', error_description: 'The payer did not authorise the payment at the bank.' };
   return { error_code: 'noSpecifiedReason', error_description: 'The bank rejected the payment.' };
 }
