@@ -40,7 +40,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   function bank(sca: 'redirect' | 'decoupled' = 'redirect', profile: Record<string, unknown> = {}): { connector: Connector; transport: BankTransport } {
     const configured: ConfiguredBank = {
       id: nextBankId++, uuid: crypto.randomUUID(), name: 'Simulated bank', standard: 'berlin-group', base_url: sim.url, country: 'DE', bic: null,
-      sca_approach: sca, profile: checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca), has_client_cert: false, has_ca: false, has_signing_key: false, created_at: 0,
+      sca_approach: sca, profile: { ...checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca) }, has_client_cert: false, has_ca: false, has_signing_key: false, created_at: 0,
     };
     const transport = createBankTransport(configured, {});
     transports.push(transport);
