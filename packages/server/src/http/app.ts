@@ -21,6 +21,8 @@ import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
+import { ConnectorRegistry } from '../connectors/registry.ts';
+import type { Keyring } from '../services/secret-box.ts';
 
 export interface AppOptions {
   store: Store;
@@ -32,6 +34,12 @@ export interface AppOptions {
   publicUrl?: string | null;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** The connectors on offer; by default the test bank and the configured banks (keys unopened without `keyring`). */
+  connectors?: ConnectorRegistry;
+  /** Opens configured banks' sealed keys (when `connectors` is not given). */
+  keyring?: Keyring | null;
+  /** The built-in test bank (when `connectors` is not given); on by default. */
+  testBank?: boolean;
 }
 
 export interface RouteInfo {
@@ -49,6 +57,7 @@ export interface AppContext {
   secret: string;
   publicUrl: string | null;
   testStepMs: number;
+  connectors: ConnectorRegistry;
   /** The environment the validation services need, for one request. */
   actions(request: FastifyRequest): ActionEnvironment;
 }
@@ -89,6 +98,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const clock = options.clock ?? systemClock;
   const secret = await installationSecret(options.store.db, 'signing');
+  const connectors = options.connectors ?? new ConnectorRegistry({
+    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true,
+    log: (message, data) => app.log.warn(data, message),
+  });
   const context: AppContext = {
     store: options.store,
     clock,
@@ -96,12 +109,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     secret,
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
+    connectors,
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
-      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs };
+      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs, connectors, log: (level, message, data) => request.log[level](data ?? {}, message) };
     },
   };
   app.decorate('payrail', context);
+  // Only a registry built here is closed here (its banks' HTTP agents).
+  if (!options.connectors) app.addHook('onClose', async () => connectors.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);
 

@@ -3,8 +3,8 @@
  * applies what it says through the same path as the API. Claimed with a lease, so several
  * processes on one PostgreSQL never sync the same payment at the same time.
  */
-import { connectorByUuid } from '../connectors/registry.ts';
-import { applyOutcome, connectorContext, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
+import { applyOutcome, attempt, connectorContext, connectorOf, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
+import { settleAttempts } from '../services/attempts.ts';
 import { getPayment } from '../services/payments.ts';
 import { DEFAULT_LEASE_MS, type JobEnvironment } from './deliver-webhooks.ts';
 
@@ -44,17 +44,18 @@ const SYNC_CONCURRENCY = 8;
 async function syncOne(env: JobEnvironment & { actions: ActionEnvironment }, id: number, domainId: number): Promise<boolean> {
   try {
     const record = await getPayment(env.db, domainId, id);
-    const connector = connectorByUuid(record.payment.connector_uuid!);
+    const connector = await connectorOf(env.actions, record.payment).catch(() => null);
     if (!connector) return false;
     const snapshot = connectorPayment(record);
-    const ctx = connectorContext(env.actions);
-    const outcome = await connector.status(snapshot, ctx);
+    const { outcome, calls } = await attempt(env.actions, connector, snapshot, (ctx) => connector.status(snapshot, ctx));
     if (outcome) {
-      await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background');
-      return true;
+      // An unknown answer changes nothing and is asked again soon; a refused status call likewise.
+      await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background', calls, 'status');
+      return outcome.kind !== 'unknown' && outcome.kind !== 'refused';
     }
+    await settleAttempts(env.db, calls, null);
     await env.db.updateTable('payments')
-      .set({ next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx), sync_locked_until: null })
+      .set({ next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, connectorContext(env.actions, id)), sync_locked_until: null })
       .where('id', '=', id).where('version', '=', record.payment.version).execute();
     return false;
   } catch (error) {

@@ -115,7 +115,7 @@ function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerCo
     clock: systemClock,
     leaseMs: config.jobLeaseSeconds * 1000,
     ...(store.listen ? { listen: store.listen } : {}),
-    actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
+    actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
 }

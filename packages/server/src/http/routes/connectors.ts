@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError, invalid } from '../../domain/errors.ts';
 import { isCompatible } from '../../domain/compatibility.ts';
-import { allConnectors, connectorById, connectorByUuid } from '../../connectors/registry.ts';
 import type { Connector } from '../../connectors/types.ts';
 import { compatibilityOf } from '../../services/payment-actions.ts';
 import { getPayment } from '../../services/payments.ts';
@@ -46,7 +45,7 @@ const Query = Type.Object({
 });
 
 export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock } = app.payrail;
+  const { store, clock, connectors: registry } = app.payrail;
 
   app.get(
     '/connectors',
@@ -62,7 +61,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const expand = parseExpand(request.query.expand);
-      let connectors = allConnectors().filter((c) => !c.descriptor.hidden);
+      let connectors = (await registry.list()).filter((c) => !c.descriptor.hidden);
       if (request.query.country_codes) {
         const codes = request.query.country_codes.toUpperCase().split(',').map((s) => s.trim()).filter(Boolean);
         connectors = connectors.filter((c) => c.descriptor.countries.some((country) => codes.includes(country)));
@@ -95,7 +94,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { uuid } = request.params;
-      const connector = /^\d{1,9}$/.test(uuid) ? connectorById(Number(uuid)) : connectorByUuid(uuid);
+      const connector = /^\d{1,9}$/.test(uuid) ? await registry.byId(Number(uuid)) : await registry.byUuid(uuid);
       if (!connector) throw new ApiError('notFound', `no connector ${uuid}`, { field: 'uuid' });
       return connectorView(connector, parseExpand(request.query.expand));
     },

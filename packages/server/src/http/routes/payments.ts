@@ -70,7 +70,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       try {
-        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
+        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: await app.payrail.connectors.descriptors() });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
         if (maxAmount !== '' && input.total_minor > parseAmount(maxAmount, input.currency, 'payment.max_amount')) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
