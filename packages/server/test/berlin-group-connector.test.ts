@@ -207,7 +207,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(rows[0]).toMatchObject({ operation: 'initiate' });
   });
 
-  it('a status call that times out changes nothing; the next one resolves', async () => {
+  it('a status call that times out is unknown (no state from it); the next one resolves', async () => {
     const { connector, transport } = bank();
     let p = await payment();
     const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
@@ -216,7 +216,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
     ctx().clock.advance(SETTLE_MS);
     sim.faults.add({ kind: 'hang', operation: 'getPaymentInitiationStatus' });
-    expect(await connector.status(p, context(p, transport))).toBeNull();
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'unknown', reason: 'timeout' });
     expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
   });
 

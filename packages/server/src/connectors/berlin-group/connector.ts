@@ -190,7 +190,8 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const ref = refOf(payment, data);
     if (!ref) return fallback;
     const status = await readStatus(ctx, ref);
-    if (!status.ok) return status.outcome === 'unknown' ? (fallback ? unknown(status.reason, data) : null) : fallback;
+    // A lost status answer is unknown: the core asks again soon; a 4xx status read changes nothing.
+    if (!status.ok) return status.outcome === 'unknown' ? unknown(status.reason, data) : fallback;
     const code = transactionStatus(status.body)?.toUpperCase() ?? '';
     let sca: { scaStatus: string | null; psuMessage: string | null } = { scaStatus: null, psuMessage: null };
     const beforeSca = mapTransactionStatus(code, { scaDone: data.sca_done === true, untracked: false });
