@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, SERVER_OPTIONS } from '../config/config.ts';
 import { ApiError } from '../domain/errors.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
+import { registerBank } from './commands/bank.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -55,6 +56,7 @@ export function buildProgram(env: Env): Command {
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
+  registerBank(program);
   return program;
 }
 

@@ -18,6 +18,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
+import { bankReturnRoutes } from './routes/bank-return.ts';
+import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
@@ -198,6 +200,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentActionRoutes, { prefix: '/2.0' });
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(bankReturnRoutes, { prefix: '/2.0' });
+  await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
