@@ -25,6 +25,7 @@ import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 import { ConnectorRegistry } from '../connectors/registry.ts';
 import type { Keyring } from '../services/secret-box.ts';
+import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
   store: Store;
@@ -42,6 +43,8 @@ export interface AppOptions {
   keyring?: Keyring | null;
   /** The built-in test bank (when `connectors` is not given); on by default. */
   testBank?: boolean;
+  /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
+  connectorModules?: readonly ConnectorModule[];
 }
 
 export interface RouteInfo {
@@ -101,7 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const secret = await installationSecret(options.store.db, 'signing');
   const connectors = options.connectors ?? new ConnectorRegistry({
-    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true,
+    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
     log: (message, data) => app.log.warn(data, message),
   });
   const context: AppContext = {
