@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, SERVER_OPTIONS } from '../config/config.ts';
 import { ApiError } from '../domain/errors.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
+import { registerBank } from './commands/bank.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
@@ -56,7 +57,8 @@ export function buildProgram(env: Env): Command {
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
-  // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
+  registerBank(program);
+  // After `registerBank`: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;
 }

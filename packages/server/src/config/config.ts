@@ -16,6 +16,10 @@ export interface ServerConfig {
   jobLeaseSeconds: number;
   /** Key-encryption keys for secrets at rest, current first; empty: a generated key in the data folder. */
   keyEncryptionKeys: string[];
+  /** The built-in test bank ("Connecteur de test") is offered; off for production installations. */
+  testBank: boolean;
+  /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
+  banksFile: string | null;
 }
 
 export interface OptionSpec {
@@ -48,6 +52,17 @@ export const SERVER_OPTIONS = {
     flag: 'key-encryption-key',
     env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
     description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
+  },
+  testBank: {
+    flag: 'test-bank',
+    env: 'PAYRAIL_TEST_BANK',
+    description: 'on or off: offer the built-in test bank ("Connecteur de test"); off for production installations',
+    default: 'on',
+  },
+  banksFile: {
+    flag: 'banks-file',
+    env: 'PAYRAIL_BANKS_FILE',
+    description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -101,8 +116,12 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
       throw new ConfigError(`--key-encryption-key: ${(error as Error).message}`);
     }
   }
+  const testBankText = pick(SERVER_OPTIONS.testBank, flags, env)!.toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
+  const testBank = ['on', 'true', '1'].includes(testBankText);
+  const banksFile = pick(SERVER_OPTIONS.banksFile, flags, env) ?? null;
   return Object.freeze({
-    jobLeaseSeconds, keyEncryptionKeys,
+    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });

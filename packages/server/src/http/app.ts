@@ -18,11 +18,14 @@ import { docsRoutes } from './routes/docs.ts';
 import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
+import { bankReturnRoutes } from './routes/bank-return.ts';
+import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 import { ConnectorRegistry } from '../connectors/registry.ts';
 import type { Keyring } from '../services/secret-box.ts';
+import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
   store: Store;
@@ -40,6 +43,8 @@ export interface AppOptions {
   keyring?: Keyring | null;
   /** The built-in test bank (when `connectors` is not given); on by default. */
   testBank?: boolean;
+  /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
+  connectorModules?: readonly ConnectorModule[];
 }
 
 export interface RouteInfo {
@@ -99,7 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const secret = await installationSecret(options.store.db, 'signing');
   const connectors = options.connectors ?? new ConnectorRegistry({
-    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true,
+    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
     log: (message, data) => app.log.warn(data, message),
   });
   const context: AppContext = {
@@ -198,6 +203,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentActionRoutes, { prefix: '/2.0' });
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(bankReturnRoutes, { prefix: '/2.0' });
+  await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));

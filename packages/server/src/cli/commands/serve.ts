@@ -23,6 +23,8 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.publicUrl, 'URL'))
     .addOption(configOption(SERVER_OPTIONS.testConnectorStepSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
+    .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
+    .addOption(configOption(SERVER_OPTIONS.banksFile, 'FILE'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
     .action(async (_options, command: Command) => serveAction(command));
   examples(serve, 'payrail serve', 'payrail serve --port 8080 --public-url https://pay.example.com', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
@@ -32,6 +34,7 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.publicUrl, 'URL'))
     .addOption(configOption(SERVER_OPTIONS.testConnectorStepSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
+    .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
     .action(async (_options, command: Command) => workerAction(command));
   examples(worker, 'payrail worker --database-url postgres://payrail@db/payrail');
 }
@@ -53,7 +56,8 @@ async function serveAction(command: Command): Promise<void> {
   try {
     await migrate(store);
     await createDemoClientIfEmpty(store);
-    app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+    const keyring = await applyBanksFileAtStart(store, config);
+    app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000, keyring, testBank: config.testBank });
     const address = await app.listen({ port: config.port, host: config.host });
     if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config), {});
     runtimeOf(command).keepRunning = true;
@@ -69,6 +73,19 @@ async function serveAction(command: Command): Promise<void> {
     await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The keyring for banks' sealed keys, after applying `--banks-file` (idempotent by bank name). */
+async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>) {
+  const { loadKeyring } = await import('../../services/secret-box.ts');
+  const keyring = loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
+  if (config.banksFile) {
+    const { applyBanksFile } = await import('../../services/banks.ts');
+    const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
+    const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
+    process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
+  }
+  return keyring;
 }
 
 async function createDemoClientIfEmpty(store: Store): Promise<void> {
@@ -89,7 +106,9 @@ async function workerAction(command: Command): Promise<void> {
   const { startJobs } = await import('../../jobs/runner.ts');
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   await migrate(store);
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000 });
+  const { loadKeyring } = await import('../../services/secret-box.ts');
+  const keyring = loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
+  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000, keyring, testBank: config.testBank });
   const jobs = startJobs(jobEnvironment(app, store, config), {});
   runtimeOf(command).keepRunning = true;
   stopOnSignals(async () => {
