@@ -11,22 +11,37 @@ import { addBank } from '../../src/services/banks.ts';
 import { keyringFromKeys } from '../../src/services/secret-box.ts';
 import { randomBytes } from 'node:crypto';
 import { guideBody, type TestContext } from '../helpers.ts';
+import { startPrismProxy, type Prism } from '../prism.ts';
 import { conformanceSuite, type FarSide } from './kit.ts';
 
 const PAYER = 'DE02100100109307118603';
 const SETTLE_MS = 4_000;
 const POLL_MAX_MS = 10_000;
 const simulators: BerlinGroupSimulator[] = [];
+const proxies: Prism[] = [];
 afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.stop()));
   await Promise.all(simulators.map((s) => s.close()));
 });
 
-async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled'): Promise<FarSide> {
+/**
+ * A simulated bank, configured as `payrail bank add` does; with `prism`, Stoplight Prism
+ * (`proxy --errors`, the official 1.3.12 file) sits between Payrail and the bank and every case
+ * fails on any violation it logs, in either direction.
+ */
+async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', options: { prism?: boolean } = {}): Promise<FarSide> {
   const sim = await startBerlinGroupSimulator({ clock: t.clock, settleAfterMs: SETTLE_MS });
   simulators.push(sim);
+  const prism = options.prism ? await startPrismProxy(sim.url) : null;
+  if (prism) proxies.push(prism);
+  if (prism) {
+    // Prism compiles its validators on the first request: warm it up so the first case keeps the bank's deadline.
+    await fetch(`${prism.url}/v1/payments/sepa-credit-transfers/warm-up/status`, { headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/json' } });
+  }
+  let mark = prism?.mark() ?? 0;
   const bank = await addBank({ db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES }, {
-    name: `Simulated ${sca} bank ${simulators.length}`, standard: 'berlin-group', base_url: sim.url, country: 'DE', sca_approach: sca,
-    profile: { deferred: true, timeout_ms: 1_000, poll_initial_ms: 1_000, poll_max_ms: POLL_MAX_MS },
+    name: `Simulated ${sca} bank ${simulators.length}`, standard: 'berlin-group', base_url: prism?.url ?? sim.url, country: 'DE', sca_approach: sca,
+    profile: { deferred: true, timeout_ms: prism ? 3_000 : 1_000, poll_initial_ms: 1_000, poll_max_ms: POLL_MAX_MS },
   });
   t.app.payrail.connectors.invalidate();
   const bankPaymentId = async (id: number) =>
@@ -74,6 +89,13 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled'): Pro
     async restoreAnswers() {
       sim.faults.clear();
     },
+    async afterCase() {
+      if (!prism) return;
+      await new Promise((resolve) => setTimeout(resolve, 200)); // Prism logs a response's validation just after answering
+      const problems = prism.problems(mark);
+      mark = prism.mark();
+      if (problems.length) throw new Error(`Prism saw exchanges that break NextGenPSD2 1.3.12:\n${problems.join('\n')}`);
+    },
     async executed() {
       return [...sim.payments.values()].filter((p) => sim.ledger.status(p) === 'ACSC').length;
     },
@@ -82,3 +104,4 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled'): Pro
 
 conformanceSuite('Berlin Group connector, redirect bank (simulator)', { faults: true }, (t) => simulatedBank(t, 'redirect'));
 conformanceSuite('Berlin Group connector, decoupled bank (simulator)', { faults: true }, (t) => simulatedBank(t, 'decoupled'));
+conformanceSuite('Berlin Group connector, redirect bank behind prism proxy --errors', { faults: true }, (t) => simulatedBank(t, 'redirect', { prism: true }));

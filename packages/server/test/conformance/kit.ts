@@ -48,6 +48,8 @@ export interface FarSide {
   cancellation: 'immediate' | 'approval';
   /** The error code a refusal at the bank ends with. */
   refusedErrorCode: string;
+  /** Checks made after every case (e.g. that Prism, between Payrail and the bank, saw no violation). */
+  afterCase?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -102,6 +104,11 @@ export function conformanceSuite(
     const attempts = async (id: number, operation: string) =>
       (await ctx().store.db.selectFrom('payment_attempts').select('outcome').where('payment_id', '=', id).where('operation', '=', operation).orderBy('started_at').execute()).map((a) => a.outcome);
     const FINAL = ['done', 'accepted', 'rejected', 'partial', 'expired'];
+    /** A case, followed by the far side's own checks. */
+    const check = (title: string, body: () => Promise<void>) => it(title, async () => {
+      await body();
+      await (await side()).afterCase?.();
+    });
 
     /** Settles and syncs until the payment is final (bounded). */
     async function untilFinal(id: number) {
@@ -140,7 +147,7 @@ export function conformanceSuite(
       return id;
     }
 
-    it('flow: initiate → redirect or decoupled → return → sync → done', async () => {
+    check('flow: initiate → redirect or decoupled → return → sync → done', async () => {
       const before = await (await side()).initiations();
       const id = await approveNew('approve');
       const back = await read(id);
@@ -151,14 +158,14 @@ export function conformanceSuite(
       expect(await (await side()).initiations()).toBe(before + 1);
     });
 
-    it('refused: the payer refuses at the bank → rejected with the mapped error code', async () => {
+    check('refused: the payer refuses at the bank → rejected with the mapped error code', async () => {
       const id = await approveNew('refuse');
       const final = await untilFinal(id);
       expect(final).toMatchObject({ state: 'rejected', error_code: (await side()).refusedErrorCode });
       expect(final.error_description).toEqual(expect.any(String));
     });
 
-    it('cancel: a pending payment cancelled through the API is cancelled at the bank', async () => {
+    check('cancel: a pending payment cancelled through the API is cancelled at the bank', async () => {
       const f = await side();
       const id = await approveNew('approve', 'cancellable');
       expect((await read(id)).state).toBe('pending');
@@ -177,7 +184,7 @@ export function conformanceSuite(
       expect((await read(id)).state).toBe('rejected');
     });
 
-    it('retry: the same Idempotency-Key and replayed or concurrent validations never double the payment at the bank', async () => {
+    check('retry: the same Idempotency-Key and replayed or concurrent validations never double the payment at the bank', async () => {
       const f = await side();
       const key = `conformance-${ctx().dialect}-${Date.now()}`;
       const create = async () => ctx().app.inject({
@@ -199,7 +206,7 @@ export function conformanceSuite(
     });
 
     if (capabilities.faults) {
-      it('unknown: a status answer lost on the way back leaves the payment unfinished, and the next sync resolves it', async () => {
+      check('unknown: a status answer lost on the way back leaves the payment unfinished, and the next sync resolves it', async () => {
         const f = await side();
         const id = await approveNew('approve');
         await f.loseAnswers!('status');
@@ -213,7 +220,7 @@ export function conformanceSuite(
         expect(final).toMatchObject({ state: 'done' });
       });
 
-      it('unknown: an initiation whose answer is lost is never sent again; on a redirect bank the payer\'s fresh attempt pays once', async () => {
+      check('unknown: an initiation whose answer is lost is never sent again; on a redirect bank the payer\'s fresh attempt pays once', async () => {
         const f = await side();
         const before = { initiations: await f.initiations(), executed: await f.executed!() };
         const id = await ctx().createPayment(f.paymentBody('settles'));
