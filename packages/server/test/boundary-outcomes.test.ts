@@ -5,14 +5,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bankDescriptor } from '../src/connectors/kit/descriptor.ts';
 import type { BankResponse, Connector, ConnectorContext, ConnectorModule, ConnectorOutcome, ConnectorPayment, PaymentSettings } from '../src/connectors/kit/types.ts';
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import { addBank } from '../src/services/banks.ts';
 import { listAttempts } from '../src/services/attempts.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, guideBody, REDIRECT_URI, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from './helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';
@@ -260,9 +260,3 @@ describeEachDb('bank boundary outcomes through the API', (ctx) => {
     expect((await c.app.inject({ method: 'GET', url: `/2.0/payments/${d}/exchanges`, headers: bearer(readOnly) })).statusCode).toBe(403);
   });
 }, { keyring, testBank: false, connectorModules: [loopbackModule] });
-
-describe('bank boundary outcomes', () => {
-  it('has a guide body usable with the loopback bank', () => {
-    expect(guideBody().instructions[0]).toMatchObject({ currency: 'EUR', execution_date_type: 'first_open_day' });
-  });
-});
