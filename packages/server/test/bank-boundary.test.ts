@@ -143,7 +143,7 @@ for (const { dialect, url } of databases()) {
       expect(params.keyId).toBe(`SN=${cert.serialNumber.toUpperCase()},CA=CN=ca Test CA,O=Payrail Test,C=DE`);
       expect(params.algorithm).toBe('rsa-sha256');
       expect(params.headers).toBe('digest x-request-id psu-id tpp-redirect-uri');
-      const signingString = params.headers!.split(' ').map((h) => `${h}: ${headers[h]}`).join('\n');
+      const signingString = params.headers!.split(' ').map((h: string) => `${h}: ${headers[h]}`).join('\n');
       expect(verify('sha256', Buffer.from(signingString), createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' })), Buffer.from(params.signature!, 'base64'))).toBe(true);
       // A bank without a signing key gets no signature headers.
       const plain = await httpFor({});

@@ -146,6 +146,7 @@ const UNKNOWN_RETRY_MS = 5_000;
 async function recordWithoutChange(env: ActionEnvironment, payment: PaymentRow, calls: readonly CallRecord[], outcome: ConnectorOutcome | null, patch: PaymentUpdate): Promise<PaymentRow> {
   return env.db.transaction().execute(async (trx) => {
     await settleAttempts(trx, calls, outcome);
+    if (Object.keys(patch).length === 0) return payment;
     const updated = await trx.updateTable('payments').set(patch).where('id', '=', payment.id).where('version', '=', payment.version).returningAll().executeTakeFirst();
     return updated ?? payment;
   });
@@ -200,7 +201,7 @@ export async function applyOutcome(
       if (operation === 'status') return recordWithoutChange(env, payment, calls, outcome, { next_sync_at: env.clock.now() + interval, sync_locked_until: null });
       if (operation === 'cancel') {
         await recordWithoutChange(env, payment, calls, outcome, {});
-        throw new ApiError('notSupported', 'Bad request, please check your request parameters.', { field: 'cancel' });
+        throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
       }
       return change({
         state: 'rejected',

@@ -152,5 +152,5 @@ export function checkCancel(payment: PaymentRow, connector: Connector | null, in
   if (payment.state === 'pending' && payment.state_detail !== DETAIL.cancelling && connector?.descriptor.payment_settings.cancellation_available && !instructionTypes.includes('instant')) return 'bank';
   if (payment.state === 'pending' && payment.state_detail === DETAIL.cancelling) throw new ApiError('invalidState', 'a cancellation of this payment is already waiting for the payer at the bank');
   // Powens' documented answer for a payment that cannot be cancelled (no code prefix).
-  throw new ApiError('notSupported', 'Bad request, please check your request parameters.', { field: 'cancel' });
+  throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
 }

@@ -129,9 +129,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  // PostgreSQL: name the schema, or kysely finds the migration tables of any schema in the database
-  // (another installation's, another test's) and never creates its own.
-  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  // Kysely looks for its tables in every schema unless told which: name ours, so that another
+  // installation (or test) in another schema of the same database is never taken for this one.
+  const schema = dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   const migrator = new Migrator({
     db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
   });
