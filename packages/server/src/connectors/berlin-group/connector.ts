@@ -1,0 +1,296 @@
+/**
+ * The Berlin Group NextGenPSD2 1.3.12 connector for one configured bank: payment initiation with
+ * redirect SCA (implicit and explicit start) and decoupled SCA, status, cancellation. Every call
+ * goes through the core's `ctx.http` (attempt record, X-Request-ID, deadline, mTLS, signing, log).
+ * A call whose answer is lost is `unknown` and is never sent again from here (berlin-group.md §10).
+ */
+import { bankDescriptor, type BankResponse, type ConfiguredBank, type Connector, type ConnectorContext, type ConnectorOutcome, type ConnectorPayment, type PaymentField, type PaymentSettings } from '../kit/index.ts';
+import { mapBankError, readTppMessages } from './error-table.ts';
+import { authorisationHeaders, initiationHeaders } from './headers.ts';
+import { buildInitiation, type PaymentProduct, type PaymentService } from './initiation.ts';
+import { authorisationIdFromLink, paths, type PaymentRef } from './paths.ts';
+import { resolveProfile, type BerlinGroupProfile } from './profile.ts';
+import { browserUrl, hasLink, link, object, scaApproachHeader, str, transactionStatus, type Json } from './responses.ts';
+import { mapTransactionStatus, SCA_DONE, SCA_FAILED } from './status-table.ts';
+
+/** What the connector keeps between calls (stored by the core as the payment's connector data). */
+export interface BgData {
+  service?: PaymentService;
+  product?: PaymentProduct;
+  payment_id?: string;
+  authorisation_id?: string | null;
+  sca_redirect?: string | null;
+  decoupled?: boolean;
+  sca_done?: boolean;
+  initiated_at?: number;
+  returned_at?: number;
+  nok?: boolean;
+  last_status?: string | null;
+  awaiting_psu_id?: boolean;
+  cancel_requested_at?: number;
+  cancel_authorisation_id?: string | null;
+  [key: string]: unknown;
+}
+
+const ACCEPT = { Accept: 'application/json' };
+const DECOUPLED_TEXT = 'Please confirm the payment in your banking app.';
+
+export function psuIdField(): PaymentField {
+  return { name: 'psu_id', type: 'text', label: 'Your online banking user ID', required: true, regex: '^.{1,140}$', default: null, auth_mechanisms: ['webauth'] };
+}
+
+function dataOf(payment: ConnectorPayment): BgData {
+  return (payment.data ?? {}) as BgData;
+}
+
+function refOf(payment: ConnectorPayment, data: BgData): PaymentRef | null {
+  const paymentId = data.payment_id ?? payment.bank_payment_id;
+  if (!data.service || !data.product || !paymentId) return null;
+  return { service: data.service, product: data.product, paymentId };
+}
+
+function unknown(reason: string, data: BgData): ConnectorOutcome {
+  return { kind: 'unknown', reason, data };
+}
+
+/** 5xx and 429 say nothing about what the bank did; 4xx is a clear refusal. */
+function isUnknownStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status < 200;
+}
+
+function unknownReason(response: BankResponse): string {
+  return response.kind === 'unknown' ? response.reason : `HTTP ${response.status}`;
+}
+
+/** The error code of a payment the bank reports RJCT or CANC (berlin-group.md §7, §8). */
+function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
+  if (code === 'CANC') {
+    return data.cancel_requested_at
+      ? { error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.' }
+      : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
+  }
+  const messages = readTppMessages(body).filter((m) => m.category !== 'WARNING');
+  if (messages.length > 0) {
+    const mapped = mapBankError(200, body);
+    return { error_code: mapped.error_code, error_description: mapped.description };
+  }
+  if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
+  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
+  if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
+  if (scaStatus === 'received') return { error_code: 'noAnswerFromCustomer', error_description: 'The payer did not authorise the payment at the bank.' };
+  return { error_code: 'noSpecifiedReason', error_description: 'The bank rejected the payment.' };
+}
+
+export function createBerlinGroupConnector(bank: ConfiguredBank, settings: PaymentSettings): Connector {
+  const profile: BerlinGroupProfile = resolveProfile(bank.profile, bank.sca_approach);
+  const descriptor = bankDescriptor(bank, settings, profile.psu_id_required ? [psuIdField()] : []);
+  descriptor.payment_settings = {
+    ...descriptor.payment_settings,
+    maximum_number_of_instructions: profile.bulk ? profile.max_instructions : 1,
+    providing_payer_account: profile.providing_payer_account,
+    partial_status_tracking: profile.partial_status_tracking,
+    execution_frequencies: descriptor.payment_settings.execution_frequencies.filter((f) => f !== 'four-monthly' || profile.monthly_variable),
+  };
+
+  const send = (ctx: ConnectorContext, operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown) =>
+    ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
+
+  const headerInput = (payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null) => ({
+    profile, payerIp: payment.psu_ip_address, returnUrls: ctx.returnUrls, psuId,
+  });
+
+  /** The state a status answer gives; `null` when the answer changes nothing. */
+  function fromStatus(payment: ConnectorPayment, data: BgData, body: Json, scaStatus: string | null): ConnectorOutcome | null {
+    const code = transactionStatus(body);
+    if (!code) return null;
+    const scaDone = data.sca_done === true || (scaStatus !== null && SCA_DONE.has(scaStatus));
+    const mapped = mapTransactionStatus(code.toUpperCase(), { scaDone, untracked: profile.partial_status_tracking.includes(payment.execution_date_type) });
+    const next: BgData = { ...data, last_status: code, sca_done: scaDone || (mapped !== null && mapped !== 'validating' && mapped !== 'rejected') };
+    if (mapped === null || mapped === 'validating') return null;
+    const count = payment.instructions.length;
+    const all = <T,>(state: T): T[] => Array.from({ length: count }, () => state);
+    if (mapped === 'rejected') {
+      const { error_code, error_description } = rejection(code.toUpperCase(), body, data, scaStatus);
+      return { kind: 'state', state: 'rejected', error_code, error_description, bank_status: code, data: next, ...(count > 1 ? { instructions: all('rejected' as const) } : {}) };
+    }
+    // PART: some instructions rejected, the bank does not say which (Powens: every instruction accepted).
+    const state = mapped === 'partial' ? 'accepted' : mapped;
+    return { kind: 'state', state, bank_status: code, data: next, ...(count > 1 ? { instructions: all(state) } : {}) };
+  }
+
+  async function readStatus(ctx: ConnectorContext, ref: PaymentRef): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {
+    const response = await send(ctx, 'status', 'GET', paths.status(ref), ACCEPT);
+    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return { ok: false, outcome: 'unknown', reason: unknownReason(response), body: null, status: 0 };
+    if (response.status >= 400) return { ok: false, outcome: 'refused', reason: `HTTP ${response.status}`, body: response.body, status: response.status };
+    return { ok: true, body: object(response.body) };
+  }
+
+  async function readScaStatus(ctx: ConnectorContext, ref: PaymentRef, authorisationId: string | null | undefined): Promise<{ scaStatus: string | null; psuMessage: string | null }> {
+    if (!authorisationId) return { scaStatus: null, psuMessage: null };
+    const response = await send(ctx, 'sca-status', 'GET', paths.authorisation(ref, authorisationId), ACCEPT);
+    if (response.kind === 'unknown' || response.status >= 300) return { scaStatus: null, psuMessage: null };
+    const body = object(response.body);
+    return { scaStatus: str(body.scaStatus, 35), psuMessage: str(body.psuMessage) };
+  }
+
+  /** After the initiation: where the payer goes next (redirect, decoupled, or an explicit authorisation first). */
+  async function nextStep(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, body: Json, approach: string | null, psuId: string | null, mayStart = true): Promise<ConnectorOutcome> {
+    const ref = refOf(payment, data)!;
+    const redirect = browserUrl(link(body, 'scaRedirect'));
+    const authorisation_id = authorisationIdFromLink(link(body, 'scaStatus')) ?? str(body.authorisationId, 200) ?? data.authorisation_id ?? null;
+    if (redirect) return { kind: 'redirect', validate_uri: redirect, bank_reference: ref.paymentId, data: { ...data, sca_redirect: redirect, authorisation_id } };
+    const decoupled = approach === 'DECOUPLED' || (profile.sca_approach === 'decoupled' && approach !== 'REDIRECT');
+    const startLink = ['startAuthorisation', 'startAuthorisationWithPsuIdentification'].find((name) => hasLink(body, name));
+    if (startLink && mayStart) {
+      const response = await send(ctx, 'authorise', 'POST', paths.authorisations(ref), authorisationHeaders(headerInput(payment, ctx, psuId)), {});
+      if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
+      if (response.status >= 400) {
+        const error = mapBankError(response.status, response.body);
+        return { kind: 'refused', error_code: error.error_code, error_description: error.description, bank_reference: ref.paymentId, data };
+      }
+      const started = object(response.body);
+      const id = str(started.authorisationId, 200);
+      return nextStep(payment, ctx, { ...data, authorisation_id: id }, started, scaApproachHeader(response.headers) ?? approach, psuId, false);
+    }
+    if (decoupled) {
+      const description = str(body.psuMessage) ?? DECOUPLED_TEXT;
+      return { kind: 'decoupled', description, bank_reference: ref.paymentId, data: { ...data, decoupled: true, authorisation_id: authorisation_id || null } };
+    }
+    // scaOAuth and embedded-only answers need flows Payrail does not drive yet (berlin-group.md §5).
+    const what = hasLink(body, 'scaOAuth') ? 'OAuth2 SCA' : 'this SCA approach';
+    return { kind: 'refused', error_code: 'bug', error_description: `The bank asks for ${what}, which Payrail does not support yet.`, bank_reference: ref.paymentId, data };
+  }
+
+  async function initiate(payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null, base: BgData): Promise<ConnectorOutcome> {
+    const request = buildInitiation(payment, profile);
+    if (!request.ok) return { kind: 'refused', error_code: request.error_code, error_description: request.description, data: base };
+    const data: BgData = { ...base, service: request.service, product: request.product, initiated_at: ctx.now, awaiting_psu_id: false };
+    const response = await send(ctx, 'initiate', 'POST', paths.initiate(request.service, request.product), initiationHeaders(headerInput(payment, ctx, psuId)), request.body);
+    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
+    if (response.status >= 300) {
+      const error = mapBankError(response.status, response.body);
+      return { kind: 'refused', error_code: error.error_code, error_description: error.description, data };
+    }
+    const body = object(response.body);
+    const paymentId = str(body.paymentId, 200);
+    // Created, but with no id we can never ask about it: as good as a lost answer.
+    if (!paymentId) return unknown('the bank answered without a paymentId', data);
+    const created: BgData = { ...data, payment_id: paymentId, last_status: transactionStatus(body) };
+    const status = transactionStatus(body)?.toUpperCase();
+    if (status === 'RJCT' || status === 'CANC') {
+      const outcome = fromStatus(payment, created, body, null);
+      if (outcome) return { ...outcome, bank_reference: paymentId };
+    }
+    return nextStep(payment, ctx, created, body, scaApproachHeader(response.headers), psuId);
+  }
+
+  /** Reads the bank's status (and scaStatus while SCA is not known to be done); `fallback` when nothing changed. */
+  async function sync(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, fallback: ConnectorOutcome | null): Promise<ConnectorOutcome | null> {
+    const ref = refOf(payment, data);
+    if (!ref) return fallback;
+    const status = await readStatus(ctx, ref);
+    if (!status.ok) return status.outcome === 'unknown' ? (fallback ? unknown(status.reason, data) : null) : fallback;
+    const code = transactionStatus(status.body)?.toUpperCase() ?? '';
+    let sca: { scaStatus: string | null; psuMessage: string | null } = { scaStatus: null, psuMessage: null };
+    const beforeSca = mapTransactionStatus(code, { scaDone: data.sca_done === true, untracked: false });
+    if ((beforeSca === 'validating' || code === 'RJCT') && !data.sca_done) sca = await readScaStatus(ctx, ref, data.authorisation_id);
+    if (sca.scaStatus && SCA_FAILED.has(sca.scaStatus) && beforeSca === 'validating') {
+      return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.', bank_status: code, data: { ...data, last_status: code } };
+    }
+    const outcome = fromStatus(payment, data, status.body, sca.scaStatus);
+    if (outcome) return outcome;
+    if (fallback?.kind === 'decoupled' && sca.psuMessage) return { ...fallback, description: sca.psuMessage };
+    return fallback ? { ...fallback, data: { ...fallback.data, last_status: code || data.last_status } } : null;
+  }
+
+  return {
+    descriptor,
+    bank,
+
+    async start(payment, input, ctx) {
+      const psuId = input.fields.psu_id?.trim() || null;
+      if (profile.psu_id_required && !psuId) {
+        return { kind: 'fields', fields: [psuIdField()], description: 'Your bank needs your online banking user ID.', data: { awaiting_psu_id: true } };
+      }
+      return initiate(payment, ctx, psuId, {});
+    },
+
+    async submitFields(payment, fields, ctx) {
+      const data = dataOf(payment);
+      const psuId = fields.psu_id?.trim() || null;
+      if (!data.awaiting_psu_id || !psuId) return { kind: 'fields', fields: [psuIdField()], description: 'Your bank needs your online banking user ID.', data };
+      return initiate(payment, ctx, psuId, data);
+    },
+
+    async psuValidate(payment) {
+      return { kind: 'refused', error_code: 'bug', error_description: 'This bank asks for no confirmation step.', data: dataOf(payment) };
+    },
+
+    /** The payer is back on one of our TPP URIs: it proves nothing, the bank's status decides. */
+    async bankReturn(payment, params, ctx) {
+      const data: BgData = { ...dataOf(payment), returned_at: ctx.now, nok: params.result === 'nok' };
+      if (payment.state_detail === 'cancelling') {
+        const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
+        return outcome ?? { kind: 'state', state: 'pending', bank_status: data.last_status ?? null, data: { ...data, cancel_authorisation_id: null } };
+      }
+      const again: ConnectorOutcome = data.sca_redirect
+        ? { kind: 'redirect', validate_uri: data.sca_redirect, data }
+        : { kind: 'decoupled', description: DECOUPLED_TEXT, data };
+      return (await sync(payment, ctx, data, again))!;
+    },
+
+    async resume(payment, ctx) {
+      const data = dataOf(payment);
+      return (await sync(payment, ctx, data, { kind: 'decoupled', description: DECOUPLED_TEXT, data }))!;
+    },
+
+    async status(payment, ctx) {
+      const data = dataOf(payment);
+      const outcome = await sync(payment, ctx, data, null);
+      if (!outcome || outcome.kind !== 'state') return outcome;
+      // While the payer approves a cancellation at the bank, only a final status ends it.
+      if (payment.state_detail === 'cancelling') return outcome.state === 'pending' ? null : outcome;
+      // The same state and the same bank code as last time: nothing to record.
+      if (outcome.state === payment.state && data.last_status === outcome.bank_status) return null;
+      return outcome;
+    },
+
+    /** DELETE: 204 → read the status; 202 → the payer approves the cancellation at the bank; 4xx → the bank will not. */
+    async cancel(payment, ctx) {
+      const data: BgData = { ...dataOf(payment), cancel_requested_at: ctx.now };
+      const ref = refOf(payment, data);
+      if (!ref) return { kind: 'refused', error_code: 'notSupported', error_description: 'The bank holds no payment to cancel.', data: dataOf(payment) };
+      const response = await send(ctx, 'cancel', 'DELETE', paths.payment(ref), ACCEPT);
+      if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
+      if (response.status >= 400) {
+        const error = mapBankError(response.status, response.body);
+        return { kind: 'refused', error_code: 'notSupported', error_description: `The bank refused the cancellation: ${error.description}`, data: dataOf(payment) };
+      }
+      if (response.status === 202) return cancellationAuthorisation(payment, ctx, data, ref, object(response.body));
+      const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
+      if (outcome && outcome.kind !== 'unknown') return outcome;
+      // 204 is the bank's word that the payment is cancelled, even when the status read is lost.
+      return { kind: 'state', state: 'rejected', error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.', bank_status: 'CANC', data };
+    },
+
+    /** A few seconds right after the payer's return, backing off to the bank's longest interval. */
+    pollIntervalMs(payment, ctx) {
+      const data = dataOf(payment);
+      const since = data.returned_at ?? data.initiated_at ?? ctx.now;
+      const elapsed = Math.max(0, ctx.now - since);
+      return Math.min(profile.poll_max_ms, Math.max(profile.poll_initial_ms, Math.round(elapsed / 4)));
+    },
+  };
+
+  async function cancellationAuthorisation(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, ref: PaymentRef, body: Json): Promise<ConnectorOutcome> {
+    const response = await send(ctx, 'cancel-authorise', 'POST', paths.cancellationAuthorisations(ref), authorisationHeaders(headerInput(payment, ctx, null)), {});
+    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
+    const started = object(response.body);
+    const redirect = response.status < 300 ? browserUrl(link(started, 'scaRedirect')) : null;
+    if (!redirect) {
+      const why = response.status >= 400 ? mapBankError(response.status, response.body).description : 'the bank gave no page for the payer';
+      return { kind: 'refused', error_code: 'notSupported', error_description: `The cancellation needs the payer's approval at the bank, which could not start: ${why}`, bank_status: transactionStatus(body), data: dataOf(payment) };
+    }
+    return { kind: 'cancelling', validate_uri: redirect, bank_status: transactionStatus(body), data: { ...data, cancel_authorisation_id: str(started.authorisationId, 200) } };
+  }
+}

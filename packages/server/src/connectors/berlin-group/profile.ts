@@ -1,0 +1,172 @@
+/**
+ * What one Berlin Group bank allows and how it wants to be called: the bank's stored profile (the
+ * kit's generic keys plus this standard's own), checked with the standard's defaults. Each option
+ * exists because real ASPSPs differ on it (berlin-group.md §11).
+ */
+import { isIPv4 } from 'node:net';
+import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
+
+export type ScaApproach = 'redirect' | 'decoupled';
+
+/** The profile as stored (every key present once checked). */
+export interface BerlinGroupOptions {
+  /** `bulk-payments` offered (2+ instructions), up to `max_instructions`. */
+  bulk: boolean;
+  max_instructions: number;
+  /** Send `TPP-Explicit-Authorisation-Preferred: true` (the bank then answers with `startAuthorisation`). */
+  explicit_authorisation: boolean;
+  /** `debtorAccount` is required by the 1.3.12 schema; some banks let the payer pick it during SCA (`optional`). */
+  providing_payer_account: 'mandatory' | 'optional';
+  /** Execution types offered. `deferred` (`requestedExecutionDate`) is an ASPSP extension: off unless listed. */
+  execution_date_types: ExecutionDateType[];
+  deferred: boolean;
+  /** `MonthlyVariable` with `monthsOfExecution` accepted (Powens' four-monthly standing orders). */
+  monthly_variable: boolean;
+  /** `DELETE` of a payment offered. */
+  cancellation: boolean;
+  /** Execution types for which the bank never reports more than ACSP (Powens `partial_status_tracking`). */
+  partial_status_tracking: ExecutionDateType[];
+  /** Ask the payer for their online-banking user id (`PSU-ID`): always for decoupled, where the bank mandates it for redirect. */
+  psu_id_required: boolean;
+  /** `PSU-ID-Type` sent with `PSU-ID`, when the bank wants one. */
+  psu_id_type: string | null;
+  /** The TPP's own IPv4 address, sent as `PSU-IP-Address` when the payer's is unknown or IPv6. */
+  tpp_ip_address: string;
+  /** Deadline of each call to the bank. */
+  timeout_ms: number;
+  /** Status sync: first interval after the payer's return, and the longest interval. */
+  poll_initial_ms: number;
+  poll_max_ms: number;
+  /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. */
+  signing: boolean;
+  currencies: string[];
+}
+
+/** What the connector works with: the options and the bank's SCA approach. */
+export interface BerlinGroupProfile extends BerlinGroupOptions {
+  sca_approach: ScaApproach;
+}
+
+export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
+  bulk: 'true when the bank offers bulk-payments (default false)',
+  max_instructions: 'most instructions in one bulk payment (default 100)',
+  explicit_authorisation: 'ask for an explicit startAuthorisation step (TPP-Explicit-Authorisation-Preferred; default false)',
+  providing_payer_account: 'mandatory (default: debtorAccount is required in 1.3.12) or optional (the payer picks the account at the bank)',
+  execution_date_types: 'execution types offered (default first_open_day, instant)',
+  deferred: 'true when the bank takes requestedExecutionDate on single payments (default false)',
+  monthly_variable: 'true when the bank takes MonthlyVariable standing orders (four-monthly; default false)',
+  cancellation: 'true when the bank offers DELETE of a payment (default true)',
+  partial_status_tracking: 'execution types the bank never reports past ACSP (default none)',
+  psu_id_required: 'ask the payer for the PSU-ID (default: true for decoupled, false for redirect)',
+  psu_id_type: 'PSU-ID-Type header sent with PSU-ID (default none)',
+  tpp_ip_address: 'this Payrail\'s public IPv4 address, sent as PSU-IP-Address when the payer\'s is unknown (default 127.0.0.1)',
+  timeout_ms: 'deadline of one bank call in ms (default 10000)',
+  poll_initial_ms: 'first status read after the payer\'s return, ms (default 2000)',
+  poll_max_ms: 'longest interval between status reads, ms (default 900000)',
+  signing: 'sign requests with the bank\'s signing key (default false)',
+  currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
+};
+
+export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
+  return {
+    bulk: false,
+    max_instructions: 100,
+    explicit_authorisation: false,
+    providing_payer_account: 'mandatory',
+    execution_date_types: ['first_open_day', 'instant'],
+    deferred: false,
+    monthly_variable: false,
+    cancellation: true,
+    partial_status_tracking: [],
+    psu_id_required: sca === 'decoupled',
+    psu_id_type: null,
+    tpp_ip_address: '127.0.0.1',
+    timeout_ms: 10_000,
+    poll_initial_ms: 2_000,
+    poll_max_ms: 15 * 60_000,
+    signing: false,
+    currencies: ['EUR'],
+  };
+}
+
+/** A wrong option names itself: the operator fixes the bank's configuration, not the code. */
+export class ProfileError extends Error {
+  readonly option: string;
+  constructor(option: string, reason: string) {
+    super(`berlin-group option ${option}: ${reason}`);
+    this.option = option;
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function bool(raw: Raw, key: keyof BerlinGroupOptions, fallback: boolean): boolean {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new ProfileError(key, 'must be true or false');
+  return value;
+}
+
+function int(raw: Raw, key: keyof BerlinGroupOptions, fallback: number, min: number, max: number): number {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new ProfileError(key, `must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+function types(raw: Raw, key: keyof BerlinGroupOptions, fallback: ExecutionDateType[]): ExecutionDateType[] {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (!Array.isArray(value) || value.some((t) => !EXECUTION_DATE_TYPES.includes(t as ExecutionDateType))) {
+    throw new ProfileError(key, `must be a list of ${EXECUTION_DATE_TYPES.join(', ')}`);
+  }
+  return EXECUTION_DATE_TYPES.filter((t) => value.includes(t));
+}
+
+/** Checks a bank's raw options (unknown keys are refused: a typo must not fall back to a default). */
+export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptions {
+  if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) throw new ProfileError('profile', 'must be an object');
+  const raw = (input ?? {}) as Raw;
+  const d = defaultOptions(sca);
+  for (const key of Object.keys(raw)) if (!(key in d)) throw new ProfileError(key, 'is not an option of the berlin-group standard');
+  const ppa = raw.providing_payer_account ?? d.providing_payer_account;
+  if (ppa !== 'mandatory' && ppa !== 'optional') throw new ProfileError('providing_payer_account', 'must be mandatory or optional');
+  const ip = raw.tpp_ip_address ?? d.tpp_ip_address;
+  if (typeof ip !== 'string' || !isIPv4(ip)) throw new ProfileError('tpp_ip_address', 'must be an IPv4 address');
+  const idType = raw.psu_id_type ?? null;
+  if (idType !== null && (typeof idType !== 'string' || idType.length > 70)) throw new ProfileError('psu_id_type', 'must be a string of at most 70 characters');
+  const currencies = raw.currencies ?? d.currencies;
+  if (!Array.isArray(currencies) || currencies.length === 0 || currencies.some((c) => c !== 'EUR')) {
+    throw new ProfileError('currencies', 'must be ["EUR"]: Berlin Group SEPA credit transfers are in EUR');
+  }
+  let executionTypes = types(raw, 'execution_date_types', d.execution_date_types);
+  const deferred = bool(raw, 'deferred', executionTypes.includes('deferred'));
+  executionTypes = EXECUTION_DATE_TYPES.filter((t) => (t === 'deferred' ? deferred : executionTypes.includes(t)));
+  if (executionTypes.length === 0) throw new ProfileError('execution_date_types', 'must offer at least one execution type');
+  const options: BerlinGroupOptions = {
+    bulk: bool(raw, 'bulk', d.bulk),
+    max_instructions: int(raw, 'max_instructions', d.max_instructions, 2, 10_000),
+    explicit_authorisation: bool(raw, 'explicit_authorisation', d.explicit_authorisation),
+    providing_payer_account: ppa,
+    execution_date_types: executionTypes,
+    deferred,
+    monthly_variable: bool(raw, 'monthly_variable', d.monthly_variable),
+    cancellation: bool(raw, 'cancellation', d.cancellation),
+    partial_status_tracking: types(raw, 'partial_status_tracking', d.partial_status_tracking),
+    psu_id_required: bool(raw, 'psu_id_required', d.psu_id_required),
+    psu_id_type: idType as string | null,
+    tpp_ip_address: ip,
+    timeout_ms: int(raw, 'timeout_ms', d.timeout_ms, 100, 300_000),
+    poll_initial_ms: int(raw, 'poll_initial_ms', d.poll_initial_ms, 100, 3_600_000),
+    poll_max_ms: int(raw, 'poll_max_ms', d.poll_max_ms, 100, 86_400_000),
+    signing: bool(raw, 'signing', d.signing),
+    currencies: ['EUR'],
+  };
+  if (options.poll_max_ms < options.poll_initial_ms) throw new ProfileError('poll_max_ms', 'must not be less than poll_initial_ms');
+  if (sca === 'decoupled' && !options.psu_id_required) throw new ProfileError('psu_id_required', 'a decoupled bank needs the PSU-ID');
+  return options;
+}
+
+export function resolveProfile(input: unknown, sca: ScaApproach): BerlinGroupProfile {
+  return { ...checkOptions(input, sca), sca_approach: sca };
+}

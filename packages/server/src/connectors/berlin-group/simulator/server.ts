@@ -1,0 +1,238 @@
+/**
+ * A stateful Berlin Group NextGenPSD2 1.3.12 bank on `node:http`: payment initiation, status,
+ * cancellation, redirect and decoupled SCA, an SCA page, injectable faults and a control
+ * endpoint. Shipped with Payrail (`payrail bank simulate`) as a sandbox bank and used by the tests
+ * as the far side of the connector, behind `prism proxy --errors` (berlin-group.md §12).
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { systemClock, type Clock } from '../../../domain/clock.ts';
+import { errorReply, handle, isUuid, rejectionReply, route, type ApiContext, type ApiOptions, type Reply, type Route } from './api.ts';
+import { control, type ControlContext } from './control.ts';
+import { Faults, type Fault } from './faults.ts';
+import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
+import { hashBody, Received } from './received.ts';
+import { resultPage, scaPage, type Page } from './sca-page.ts';
+
+export interface BerlinGroupSimulatorOptions {
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  clock?: Clock;
+  /** Time from the payer's approval to ACSC (ACSP at half of it). Default 4 s. */
+  settleAfterMs?: number;
+  /** The approach when the TPP states no preference. Default redirect. */
+  scaApproach?: 'redirect' | 'decoupled';
+  /** Always answer with `startAuthorisation` (explicit start) rather than `scaRedirect`. */
+  explicitStart?: boolean;
+  /** Refuse a body without `debtorAccount`, as the 1.3.12 schema says. Default true. */
+  requireDebtorAccount?: boolean;
+  /** The cancellation of an approved, not yet executed payment needs the payer's SCA (202). Default false (204). */
+  cancellationSca?: boolean;
+  /** A payment whose SCA never came is rejected after this long. Default 30 min. */
+  scaExpiresAfterMs?: number;
+  /** Base of the SCA page links, when the simulator is reached under another address. */
+  publicUrl?: string;
+  log?: (line: string) => void;
+}
+
+export interface BerlinGroupSimulator {
+  /** Where it listens; also the bank's base URL for `payrail bank add` (everything before /v1). */
+  url: string;
+  faults: Faults;
+  payments: Map<string, SimulatedPayment>;
+  ledger: Ledger;
+  received: Received;
+  /** The bank's behaviour, changeable while it runs (e.g. `cancellationSca`). */
+  settings: ApiOptions;
+  /** Takes the decision a payer takes on the SCA page or in the bank's app (decoupled). */
+  approve(paymentId: string): void;
+  refuse(paymentId: string): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1_000_000;
+
+interface Incoming {
+  raw: Buffer;
+  tooLarge: boolean;
+}
+
+function readBody(request: IncomingMessage): Promise<Incoming> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+    });
+    request.on('end', () => resolve({ raw: Buffer.concat(chunks), tooLarge: size > MAX_BODY }));
+    request.on('error', reject);
+  });
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOptions = {}): Promise<BerlinGroupSimulator> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? (() => {});
+  const ledger = new Ledger({ clock, settleAfterMs: options.settleAfterMs ?? 4_000, scaExpiresAfterMs: options.scaExpiresAfterMs ?? 30 * 60_000 });
+  const faults = new Faults();
+  const received = new Received();
+  const hanging = new Set<Socket>();
+  const apiOptions: ApiOptions = {
+    scaApproach: options.scaApproach ?? 'redirect', explicitStart: options.explicitStart ?? false,
+    requireDebtorAccount: options.requireDebtorAccount ?? true, cancellationSca: options.cancellationSca ?? false,
+  };
+  let selfUrl = '';
+  const api: ApiContext = { ledger, clock, options: apiOptions, log, scaPageUrl: (id) => `${options.publicUrl ?? selfUrl}/sca/${id}` };
+
+  const decide = (payment: SimulatedPayment, decision: 'approve' | 'refuse', only?: Authorisation): boolean => {
+    const open = only ? [only] : [...payment.authorisations].reverse();
+    const authorisation = open.find((a) => !['finalised', 'failed', 'exempted'].includes(a.scaStatus) && (a.kind === 'cancellation' || ledger.status(payment) === 'RCVD'));
+    if (!authorisation) return false;
+    if (decision === 'approve') ledger.approve(payment, authorisation);
+    else ledger.refuse(payment, authorisation);
+    log(`${authorisation.kind === 'cancellation' ? 'Cancellation' : 'Payment'} ${payment.paymentId}: payer chose ${decision}`);
+    return true;
+  };
+  const controlContext: ControlContext = {
+    ledger, faults, received, decide,
+    reset: () => { ledger.payments.clear(); faults.clear(); received.clear(); },
+  };
+
+  const server: Server = createServer((request, response) => {
+    dispatch(request, response).catch((error: unknown) => {
+      log(`simulator error: ${(error as Error).message}`);
+      if (!response.headersSent) response.writeHead(500, { 'X-Request-ID': randomUUID() });
+      response.end();
+    });
+  });
+
+  async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const url = new URL(request.url ?? '/', 'http://simulator');
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      segments = ['invalid'];
+    }
+    const method = request.method ?? 'GET';
+    if (segments[0] === 'v1') return serveApi(request, response, method, segments.slice(1), body);
+    if (segments[0] === 'sca' && segments.length === 2) return serveScaPage(response, method, segments[1]!, body.raw);
+    if (segments[0] === '_simulator') {
+      const reply = control(controlContext, method, segments.slice(1), parseJson(body.raw));
+      response.writeHead(reply.status, reply.json === undefined ? {} : { 'Content-Type': 'application/json' });
+      return void response.end(reply.json === undefined ? undefined : JSON.stringify(reply.json));
+    }
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('Not found. The NextGenPSD2 API is under /v1, the control endpoint under /_simulator.\n');
+  }
+
+  function send(response: ServerResponse, requestId: string, reply: Reply): void {
+    const headers: Record<string, string> = { 'X-Request-ID': requestId, ...reply.headers };
+    if (reply.json !== undefined) headers['Content-Type'] = 'application/json';
+    response.writeHead(reply.status, headers);
+    response.end(reply.json === undefined ? undefined : JSON.stringify(reply.json));
+  }
+
+  /** What a failing bank does instead of answering. */
+  function fail(request: IncomingMessage, response: ServerResponse, requestId: string, fault: Fault): void {
+    if (fault.kind === 'error') return send(response, requestId, { status: fault.status! });
+    if (fault.kind === 'drop') return void request.socket.destroy();
+    hanging.add(request.socket);
+    request.socket.once('close', () => hanging.delete(request.socket));
+  }
+
+  async function serveApi(request: IncomingMessage, response: ServerResponse, method: string, segments: string[], body: Incoming): Promise<void> {
+    const given = request.headers['x-request-id'];
+    const requestId = isUuid(given) ? given : randomUUID();
+    const routed = route(method, segments);
+    const operation = 'operation' in routed && routed.operation !== 'updatePsuData' ? routed.operation : null;
+    received.recordCall({ operation, method, path: `/v1/${segments.join('/')}`, requestId: typeof given === 'string' ? given : null, at: clock.now() });
+    const initiation = operation === 'initiatePayment'
+      ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
+      : null;
+    if (!operation) return send(response, requestId, 'status' in routed ? routed : errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered.'));
+    const { latencyMs, fault } = faults.take(operation);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    if (fault?.kind === 'reject') return send(response, requestId, rejectionReply(fault.code!, fault.status, fault.text, operation));
+    if (fault && !fault.afterProcessing) return fail(request, response, requestId, fault);
+    const reply = processRequest(routed as Route, request, body, given);
+    if (initiation && reply.status === 201) initiation.paymentId = (reply.json as { paymentId: string }).paymentId;
+    if (fault) return fail(request, response, requestId, fault);
+    send(response, requestId, reply);
+  }
+
+  function processRequest(r: Route, request: IncomingMessage, body: Incoming, given: unknown): Reply {
+    if (!isUuid(given)) return errorReply(400, 'FORMAT_ERROR', 'X-Request-ID must be a UUID.', 'X-Request-ID');
+    if (body.tooLarge) return errorReply(400, 'FORMAT_ERROR', 'The body is too large.');
+    return handle(api, r, { headers: request.headers, contentType: request.headers['content-type'] ?? '', body: parseJson(body.raw) });
+  }
+
+  function servePage(response: ServerResponse, status: number, page: Page): void {
+    response.writeHead(status, page.headers);
+    response.end(page.body);
+  }
+
+  function serveScaPage(response: ServerResponse, method: string, authorisationId: string, raw: Buffer): void {
+    const found = ledger.findAuthorisation(authorisationId);
+    if (!found) return servePage(response, 404, resultPage('Unknown authorisation', 'This link is not valid at this bank.', null));
+    const { payment, authorisation } = found;
+    const back = authorisation.approach === 'REDIRECT' ? payment.nokRedirectUri ?? payment.redirectUri : null;
+    const open = !['finalised', 'failed', 'exempted'].includes(authorisation.scaStatus) && (authorisation.kind === 'cancellation' || ledger.status(payment) === 'RCVD');
+    if (!open) return servePage(response, 200, resultPage('Nothing left to confirm', `This authorisation is ${authorisation.scaStatus}; the payment is ${ledger.status(payment)}.`, back));
+    if (method === 'GET') return servePage(response, 200, scaPage(payment, authorisation, `/sca/${encodeURIComponent(authorisationId)}`));
+    if (method !== 'POST') return servePage(response, 405, resultPage('Not allowed', 'Use the buttons of the page.', null));
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const token = Buffer.from(form.get('token') ?? '');
+    const expected = Buffer.from(authorisation.formToken);
+    const decision = form.get('decision');
+    if (token.length !== expected.length || !timingSafeEqual(token, expected) || (decision !== 'approve' && decision !== 'refuse')) {
+      return servePage(response, 400, resultPage('Request refused', 'The form was not sent from this page. Open the link again.', null));
+    }
+    decide(payment, decision, authorisation);
+    const target = decision === 'approve' ? payment.redirectUri : payment.nokRedirectUri ?? payment.redirectUri;
+    if (authorisation.approach === 'REDIRECT' && target) {
+      response.writeHead(303, { Location: target, 'Cache-Control': 'no-store' });
+      return void response.end();
+    }
+    const done = decision === 'approve' ? 'Approved' : 'Refused';
+    servePage(response, 200, resultPage(done, `${done}. You can go back to the merchant's app.`, null));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host ?? '127.0.0.1';
+  selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url: selfUrl, faults, payments: ledger.payments, ledger, received, settings: apiOptions,
+    approve(paymentId) {
+      const payment = ledger.payments.get(paymentId);
+      if (!payment || !decide(payment, 'approve')) throw new Error(`no open authorisation for payment ${paymentId}`);
+    },
+    refuse(paymentId) {
+      const payment = ledger.payments.get(paymentId);
+      if (!payment || !decide(payment, 'refuse')) throw new Error(`no open authorisation for payment ${paymentId}`);
+    },
+    async close() {
+      for (const socket of hanging) socket.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

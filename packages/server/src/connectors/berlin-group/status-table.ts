@@ -1,0 +1,64 @@
+/**
+ * The one table from NextGenPSD2 1.3.12 `transactionStatus` (ISO 20022 group status codes) to Powens
+ * states (berlin-group.md §7). The raw code is always kept beside our state as `bank_status`; a code
+ * that is not in the table (PRES, RCVC, … are not in 1.3.12's enum) changes nothing: the payment
+ * keeps its state and status sync keeps asking.
+ */
+
+/** What a status means for the payment: a Powens state, or "the payer's SCA is not done yet". */
+export type MappedState = 'validating' | 'pending' | 'accepted' | 'done' | 'rejected' | 'partial';
+
+export interface TransactionStatusRow {
+  code: string;
+  meaning: string;
+  /** Our state while the payer's SCA is not known to be done. */
+  beforeSca: MappedState;
+  /** Our state once the payer's SCA is done (scaStatus finalised/exempted, or a later status seen). */
+  afterSca: MappedState;
+  /** Our state instead when the bank reports no further status for this execution type (`partial_status_tracking`). */
+  untracked?: MappedState;
+  /** True when the code itself proves the payer's SCA is done. */
+  provesSca: boolean;
+}
+
+export const TRANSACTION_STATUS_TABLE: readonly TransactionStatusRow[] = [
+  { code: 'RCVD', meaning: 'Received, SCA not done', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
+  { code: 'PATC', meaning: 'Partially accepted technical: more authorisations due', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
+  { code: 'PDNG', meaning: 'Pending further checks', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
+  { code: 'ACTC', meaning: 'Authentication and technical validation OK', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
+  { code: 'ACCP', meaning: 'Customer profile checked', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
+  { code: 'ACFC', meaning: 'Funds checked', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
+  { code: 'ACWC', meaning: 'Accepted with change (e.g. the date)', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
+  { code: 'ACSP', meaning: 'Settlement in process', beforeSca: 'pending', afterSca: 'pending', untracked: 'accepted', provesSca: true },
+  { code: 'ACWP', meaning: 'Accepted without posting', beforeSca: 'accepted', afterSca: 'accepted', provesSca: true },
+  { code: 'ACSC', meaning: "Settled on the debtor's account", beforeSca: 'done', afterSca: 'done', provesSca: true },
+  { code: 'ACCC', meaning: "Settled on the creditor's account", beforeSca: 'done', afterSca: 'done', provesSca: true },
+  { code: 'RJCT', meaning: 'Rejected', beforeSca: 'rejected', afterSca: 'rejected', provesSca: false },
+  { code: 'CANC', meaning: 'Cancelled', beforeSca: 'rejected', afterSca: 'rejected', provesSca: false },
+  { code: 'PART', meaning: 'Bulk: some instructions rejected', beforeSca: 'partial', afterSca: 'partial', provesSca: true },
+];
+
+const BY_CODE = new Map(TRANSACTION_STATUS_TABLE.map((row) => [row.code, row]));
+
+export function transactionStatusRow(code: string): TransactionStatusRow | undefined {
+  return BY_CODE.get(code);
+}
+
+export interface StatusFacts {
+  /** The payer's SCA is known to be done (an earlier status proved it, or scaStatus finalised/exempted). */
+  scaDone: boolean;
+  /** The execution type is one where the bank never reports more than ACSP. */
+  untracked: boolean;
+}
+
+/** Our state for a bank status, or null for a code outside the table (keep the state, keep polling). */
+export function mapTransactionStatus(code: string, facts: StatusFacts): MappedState | null {
+  const row = BY_CODE.get(code);
+  if (!row) return null;
+  if (facts.untracked && row.untracked) return row.untracked;
+  return facts.scaDone || row.provesSca ? row.afterSca : row.beforeSca;
+}
+
+/** `scaStatus` values (enum of 1.3.12) that mean the payer's SCA is over, one way or the other. */
+export const SCA_DONE = new Set(['finalised', 'exempted']);
+export const SCA_FAILED = new Set(['failed']);

@@ -1,0 +1,223 @@
+/**
+ * The conformance kit (design §6): one vitest suite every connector passes, parameterised by the
+ * connector and a driver of its far side (the test bank's page, or a standard's simulator with its
+ * Approve/Refuse buttons and injectable faults). It drives Payrail only through its public API, the
+ * payer's return and the status-sync job, on every database, and checks:
+ *
+ *   flow       initiate → redirect or decoupled → return → sync → final
+ *   refused    the payer refuses at the bank → rejected with the connector's error code
+ *   unknown    an answer lost on the way back → nothing final, nothing sent twice → resolved by the next sync
+ *   cancel     a pending payment cancelled through the API reaches the bank → rejected CancelledByClient
+ *   retry      retried API calls (same Idempotency-Key, replayed and concurrent validations) never
+ *              double the payment at the bank (the far side counts the initiations it received)
+ */
+import type { FastifyRequest } from 'fastify';
+import { expect, it } from 'vitest';
+import { syncDuePayments } from '../../src/jobs/sync-payments.ts';
+import type { ActionEnvironment } from '../../src/services/payment-actions.ts';
+import { bearer, describeEachDb, type TestContext } from '../helpers.ts';
+
+export type Decision = 'approve' | 'refuse';
+export type CaseName = 'flow' | 'refused' | 'unknown-status' | 'unknown-initiation' | 'cancel' | 'retry';
+
+export interface FarSide {
+  connectorUuid: string;
+  /** How the payer approves: at the bank's page (`redirect`) or in the bank's app (`decoupled`). */
+  flow: 'redirect' | 'decoupled';
+  /** A `POST /payments` body for a payment the bank settles after approval. */
+  paymentBody(): Record<string, unknown>;
+  /** A `POST /payments/{id}` body that validates with this connector (`webview_url`, fields, payer…). */
+  validateBody(): Record<string, unknown>;
+  /** As the payer's browser: the bank's page behind `validate_uri`, the answer, and the bank's redirect back to Payrail. */
+  payerAtBank(validateUri: string, decision: Decision): Promise<void>;
+  /** As the payer's phone (decoupled): approve or refuse in the bank's app. */
+  payerInApp?(paymentId: number, decision: Decision): Promise<void>;
+  /** Time passes at the bank (it settles approved payments) and in Payrail (the next sync is due). */
+  settle(): Promise<void>;
+  /** Initiations the bank has received so far (all payments). */
+  initiations(): Promise<number>;
+  /** The bank acts on the next call of this operation but its answer never reaches Payrail. Absent: this far side cannot lose answers. */
+  loseNextAnswer?(operation: 'initiate' | 'status'): Promise<void>;
+  /** Payments the bank has executed (settled) so far; needed with `loseNextAnswer('initiate')`. */
+  executed?(): Promise<number>;
+  /** Whether a pending payment's cancellation needs the payer's approval at the bank. */
+  cancellation: 'immediate' | 'approval';
+  /** The error code a refusal at the bank ends with. */
+  refusedErrorCode: string;
+  close?(): Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** Options of the app under test (e.g. the test connector's step length). */
+  appOptions?: Parameters<typeof describeEachDb>[2];
+  /** At most this many settle+sync rounds before a payment must be final. */
+  maxRounds?: number;
+}
+
+/** The cases a far side can run: `unknown-*` need its faults. Reported by the suite's names. */
+export function casesFor(far: Pick<FarSide, 'loseNextAnswer' | 'executed'>): CaseName[] {
+  const cases: CaseName[] = ['flow', 'refused', 'cancel', 'retry'];
+  if (far.loseNextAnswer) cases.push('unknown-status');
+  if (far.loseNextAnswer && far.executed) cases.push('unknown-initiation');
+  return cases;
+}
+
+/** The environment the background jobs get in `payrail serve`, as the app builds it. */
+export function jobEnvironment(t: TestContext): Parameters<typeof syncDuePayments>[0] {
+  const actions: ActionEnvironment = t.app.payrail.actions({ protocol: 'http', host: 'localhost:80' } as FastifyRequest);
+  return { db: t.store.db, dialect: t.store.dialect, clock: t.clock, actions };
+}
+
+/**
+ * Registers the suite for one connector. `farSide` is built once per database (after the app),
+ * `capabilities` says which cases it supports without building it (the suite's shape is static).
+ */
+export function conformanceSuite(
+  name: string,
+  capabilities: { faults: boolean },
+  farSide: (t: TestContext) => Promise<FarSide>,
+  options: ConformanceOptions = {},
+): void {
+  describeEachDb(`conformance: ${name}`, (ctx) => {
+    let far: FarSide | undefined;
+    const side = async () => (far ??= await farSide(ctx()));
+    const maxRounds = options.maxRounds ?? 12;
+
+    const admin = () => ctx().token('payments:admin');
+    const read = async (id: number) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(await admin()) })).json();
+    const validate = async (id: number) => {
+      const token = await ctx().scopedToken(id);
+      return ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: (await side()).validateBody() });
+    };
+    const sync = () => syncDuePayments(jobEnvironment(ctx()));
+    const FINAL = ['done', 'accepted', 'rejected', 'partial', 'expired'];
+
+    /** Settles and syncs until the payment is final (bounded). */
+    async function untilFinal(id: number) {
+      for (let round = 0; round < maxRounds; round++) {
+        const payment = await read(id);
+        if (FINAL.includes(payment.state)) return payment;
+        await (await side()).settle();
+        await sync();
+      }
+      return read(id);
+    }
+
+    /** Validates and gets the payer through the bank's SCA. */
+    async function approveNew(decision: Decision = 'approve') {
+      const f = await side();
+      const id = await ctx().createPayment(f.paymentBody());
+      const response = await validate(id);
+      expect(response.statusCode, response.body).toBe(200);
+      const validating = response.json();
+      expect(validating.state).toBe('validating');
+      expect(validating.action).toBe(f.flow);
+      if (f.flow === 'redirect') {
+        expect(validating.validate_uri).toMatch(/^https?:\/\//);
+        await f.payerAtBank(validating.validate_uri, decision);
+      } else {
+        await f.payerInApp!(id, decision);
+        const token = await ctx().scopedToken(id);
+        const resumed = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { resume: true } });
+        expect(resumed.statusCode, resumed.body).toBe(200);
+      }
+      return id;
+    }
+
+    it('flow: initiate → redirect or decoupled → return → sync → done', async () => {
+      const before = await (await side()).initiations();
+      const id = await approveNew('approve');
+      const back = await read(id);
+      expect(['pending', 'done', 'accepted']).toContain(back.state);
+      const final = await untilFinal(id);
+      expect(final).toMatchObject({ state: 'done', error_code: null });
+      expect(final.validate_date).not.toBeNull();
+      expect(await (await side()).initiations()).toBe(before + 1);
+    });
+
+    it('refused: the payer refuses at the bank → rejected with the mapped error code', async () => {
+      const id = await approveNew('refuse');
+      const final = await untilFinal(id);
+      expect(final).toMatchObject({ state: 'rejected', error_code: (await side()).refusedErrorCode });
+      expect(final.error_description).toEqual(expect.any(String));
+    });
+
+    it('cancel: a pending payment cancelled through the API is cancelled at the bank', async () => {
+      const f = await side();
+      const id = await approveNew('approve');
+      expect((await read(id)).state).toBe('pending');
+      const token = await ctx().scopedToken(id, ['payments:cancel']);
+      const response = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { cancel: true } });
+      expect(response.statusCode, response.body).toBe(200);
+      if (f.cancellation === 'approval') {
+        expect(response.json()).toMatchObject({ state: 'pending', state_detail: 'cancelling', validate_uri: expect.stringMatching(/^https?:\/\//) });
+        await f.payerAtBank(response.json().validate_uri, 'approve');
+      }
+      const final = await untilFinal(id);
+      expect(final).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient' });
+      // Settling further changes nothing: the bank does not execute a cancelled payment.
+      await f.settle();
+      await sync();
+      expect((await read(id)).state).toBe('rejected');
+    });
+
+    it('retry: the same Idempotency-Key and replayed or concurrent validations never double the payment at the bank', async () => {
+      const f = await side();
+      const key = `conformance-${ctx().dialect}-${Date.now()}`;
+      const create = async () => ctx().app.inject({
+        method: 'POST', url: '/2.0/payments', headers: { ...bearer(await admin()), 'idempotency-key': key }, payload: f.paymentBody(),
+      });
+      const first = await create();
+      const second = await create();
+      expect(first.statusCode, first.body).toBe(200);
+      expect(second.json().id).toBe(first.json().id);
+      const id = first.json().id as number;
+      const before = await f.initiations();
+      const answers = await Promise.all([validate(id), validate(id), validate(id)]);
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
+      for (const a of answers.filter((x) => x.statusCode !== 200)) expect(a.statusCode).toBeLessThan(500);
+      const replay = await validate(id);
+      expect(replay.statusCode).toBe(409);
+      expect(replay.json().code).toBe('invalidState');
+      expect(await f.initiations()).toBe(before + 1);
+    });
+
+    if (capabilities.faults) {
+      it('unknown: a status answer lost on the way back leaves the payment unfinished, and the next sync resolves it', async () => {
+        const f = await side();
+        const id = await approveNew('approve');
+        await f.loseNextAnswer!('status');
+        await f.settle();
+        await sync();
+        const during = await read(id);
+        expect(['validating', 'pending']).toContain(during.state);
+        const final = await untilFinal(id);
+        expect(final).toMatchObject({ state: 'done' });
+      });
+
+      it('unknown: an initiation whose answer is lost is never sent again; a fresh attempt by the payer pays once', async () => {
+        const f = await side();
+        const before = { initiations: await f.initiations(), executed: await f.executed!() };
+        const id = await ctx().createPayment(f.paymentBody());
+        await f.loseNextAnswer!('initiate');
+        const response = await validate(id);
+        expect(response.statusCode).toBeLessThan(500);
+        const after = await read(id);
+        expect(FINAL).not.toContain(after.state === 'rejected' ? 'x' : after.state);
+        expect(await f.initiations()).toBe(before.initiations + 1);
+        // Background sync never re-sends it.
+        await f.settle();
+        await sync();
+        await f.settle();
+        await sync();
+        expect(await f.initiations()).toBe(before.initiations + 1);
+        // The payer starts again (a new payment on a redirect bank): it is paid once.
+        if (f.flow === 'redirect') {
+          const retry = await approveNew('approve');
+          expect(await untilFinal(retry)).toMatchObject({ state: 'done' });
+          expect(await f.executed!()).toBe(before.executed + 1);
+        }
+      });
+    }
+  }, options.appOptions ?? {});
+}

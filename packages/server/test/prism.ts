@@ -1,0 +1,93 @@
+/**
+ * Stoplight Prism as the independent judge of Berlin Group exchanges (berlin-group.md §13):
+ * `prism proxy --errors` between a client and a bank validates both directions against the
+ * official OpenAPI file; `prism mock` answers with the file's own examples. Prism runs as its own
+ * process group on a free loopback port and is stopped by that group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { waitFor } from './processes.ts';
+
+export const BG_SPEC = new URL('../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
+const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
+
+/** What Prism writes when an exchange breaks the standard. */
+const PROXY_PROBLEM = /Violation|VIOLATIONS|UNPROCESSABLE_ENTITY|NO_PATH_MATCHED|✖/;
+/**
+ * The mock cannot run with --errors (its own 201 example fails the `Location` format), and it
+ * logs that response violation on every initiation: only request problems count there.
+ */
+const MOCK_PROBLEM = /Violation: request|UNPROCESSABLE_ENTITY|NO_PATH_MATCHED/;
+
+export interface Prism {
+  url: string;
+  proc: ChildProcess;
+  /** Everything Prism printed so far. */
+  log(): string;
+  /** A position in the log, to look only at what came after it. */
+  mark(): number;
+  /** Log lines that report a violation (since a mark). */
+  problems(since?: number): string[];
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
+  const port = await freePort();
+  // Prism 5.16 needs Node >= 24.18: run it on the Node that runs the tests (npm's pinned one).
+  const proc = spawn(process.execPath, [PRISM_BIN, ...args, '-h', '127.0.0.1', '-p', String(port)], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  let output = '';
+  proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const prism: Prism = {
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    log: () => output,
+    mark: () => output.length,
+    problems: (since = 0) => output.slice(since).split('\n').filter((line) => pattern.test(line)),
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      try {
+        process.kill(-proc.pid!, 'SIGTERM');
+      } catch { /* already gone */ }
+      const timer = setTimeout(() => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitFor('Prism to listen', () => {
+      if (proc.exitCode !== null) throw new Error(`prism exited (${proc.exitCode}):\n${output.slice(-2000)}`);
+      return output.includes('Prism is listening') ? true : undefined;
+    }, 120_000);
+  } catch (error) {
+    await prism.stop();
+    throw error;
+  }
+  return prism;
+}
+
+/** `prism proxy --errors`: a request or an upstream response that breaks the standard is refused and logged. */
+export function startPrismProxy(upstream: string): Promise<Prism> {
+  return startPrism(['proxy', BG_SPEC, upstream, '--errors'], PROXY_PROBLEM);
+}
+
+/** `prism mock`: the standard's examples as the bank. */
+export function startPrismMock(): Promise<Prism> {
+  return startPrism(['mock', BG_SPEC], MOCK_PROBLEM);
+}
