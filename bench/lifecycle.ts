@@ -24,6 +24,10 @@ import type { Store } from '../packages/server/src/store/db.ts';
 import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
 import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
 import { testConnector } from '../packages/server/src/connectors/test-connector.ts';
+import { randomBytes } from 'node:crypto';
+import { keyringFromKeys } from '../packages/server/src/services/secret-box.ts';
+
+const BENCH_KEYRING = keyringFromKeys([randomBytes(32)]);
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -84,8 +88,8 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
   const count = RATE * SECONDS;
   try {
     const { ids, principal } = await makePayments(store, count);
-    await createEndpoint(store.db, systemClock, principal.domainId, { url: hook });
-    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: null }) } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
+    await createEndpoint(store.db, systemClock, principal.domainId, { url: hook }, { keyring: BENCH_KEYRING, allowPrivate: true });
+    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, allowPrivateWebhooks: true, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
     const changedAt = new Map<number, number>();
     const rows = await store.db.selectFrom('payments').selectAll().where('id', 'in', ids).execute();
     await paced(count, RATE, async (i) => {
@@ -127,7 +131,7 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
       }
     };
     await due();
-    const env = { db: store.db, dialect: store.dialect, clock: systemClock, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: null }) } };
+    const env = { db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } };
     let start = performance.now();
     let done = 0;
     while (done < ids.length) {

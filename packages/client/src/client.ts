@@ -1,5 +1,4 @@
 /** The Pay API client: service tokens, payments, scoped tokens, webview URLs, connectors, config, webhooks. */
-import { randomUUID } from 'node:crypto';
 import { PayrailError, PayrailNetworkError } from './errors.ts';
 import type {
   Connector, ConnectorList, DeliveriesQuery, DeliveryList, DomainConfig, Incompatibilities, ListConnectorsQuery, ListPaymentsQuery,
@@ -13,7 +12,10 @@ export interface PayrailClientOptions {
   clientSecret: string;
   /** Scopes of the service token; default `payments:admin`. */
   scope?: Scope | Scope[];
-  /** Retries after a network error, a 409 or a 5xx (not other 4xx); default 3. */
+  /**
+   * Retries after a network error, a 5xx, a 429 (waiting its Retry-After) or a 409 `idempotencyKeyInUse`
+   * (the same request still running); never after another 4xx such as a state conflict. Default 3.
+   */
   maxRetries?: number;
   /** First retry delay in ms, doubled each time (±50% jitter); default 250. */
   retryBaseMs?: number;
@@ -33,6 +35,24 @@ interface RequestOptions {
 }
 
 /** Renew the service token this long before its 30 minutes run out. */
+const RETRY_AFTER_MAX_MS = 60_000;
+
+/**
+ * Safe to send again: the server failed (5xx), asked to slow down (429), or is still running the same
+ * idempotent request (409 idempotencyKeyInUse). A 409 about the payment's state would fail again.
+ */
+export function isRetryable(status: number, body: unknown): boolean {
+  if (status >= 500 || status === 429) return true;
+  return status === 409 && typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'idempotencyKeyInUse';
+}
+
+/** Retry-After as delay-seconds or an HTTP date, capped at a minute; null when absent or unreadable. */
+export function retryAfterMs(value: string | null | undefined, now: number): number | null {
+  if (!value) return null;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), RETRY_AFTER_MAX_MS) : null;
+}
+
 const RENEW_BEFORE_MS = 60_000;
 
 export class PayrailClient {
@@ -75,11 +95,11 @@ export class PayrailClient {
     return this.#pendingToken;
   }
 
-  /** Any API call; retries network errors, 409 and 5xx with the same Idempotency-Key. */
+  /** Any API call; retries what is safe to retry (see `maxRetries`) with the same Idempotency-Key. */
   async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     const url = new URL(`${this.apiBase}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
-    const idempotencyKey = method === 'POST' ? options.idempotencyKey ?? randomUUID() : undefined;
+    const idempotencyKey = method === 'POST' ? options.idempotencyKey ?? globalThis.crypto.randomUUID() : undefined;
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { accept: 'application/json' };
@@ -116,7 +136,7 @@ export class PayrailClient {
         attempt--;
         continue;
       }
-      if ((response.status === 409 || response.status >= 500) && attempt < this.#options.maxRetries) {
+      if (isRetryable(response.status, body) && attempt < this.#options.maxRetries) {
         await this.#backoff(attempt, response.headers.get('retry-after'));
         continue;
       }
@@ -125,8 +145,7 @@ export class PayrailClient {
   }
 
   async #backoff(attempt: number, retryAfter?: string | null) {
-    const seconds = retryAfter ? Number(retryAfter) : NaN;
-    const delay = Number.isFinite(seconds) ? seconds * 1000 : Math.min(this.#options.retryBaseMs * 2 ** attempt, 10_000) * (0.5 + Math.random());
+    const delay = retryAfterMs(retryAfter, Date.now()) ?? Math.min(this.#options.retryBaseMs * 2 ** attempt, 10_000) * (0.5 + Math.random());
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
@@ -169,11 +188,12 @@ export class PayrailClient {
    * The hosted webview URL for a payment (spec §7.1): hand `code` = a payment-scoped token. The payer
    * comes back to the payment's client_redirect_uri (or to `redirectUri` if they cancel).
    */
-  webviewUrl(options: { paymentId: number; code: string; redirectUri: string; state?: string; lang?: string; domain?: string }): string {
+  webviewUrl(options: { paymentId: number; code: string; redirectUri?: string; state?: string; lang?: string; domain?: string }): string {
     const query = new URLSearchParams({
       ...(options.domain ? { domain: options.domain } : {}),
       client_id: this.#options.clientId,
-      redirect_uri: options.redirectUri,
+      // Without redirect_uri the webview's error exits use the payment's client_redirect_uri.
+      ...(options.redirectUri ? { redirect_uri: options.redirectUri } : {}),
       code: options.code,
       payment_id: String(options.paymentId),
       ...(options.state !== undefined ? { state: options.state } : {}),
@@ -184,7 +204,7 @@ export class PayrailClient {
   // Connectors (no authentication needed)
 
   listConnectors(query: ListConnectorsQuery = {}): Promise<ConnectorList> {
-    return this.request('GET', '/connectors', { query: query as Query, auth: query.id_payment ? 'service' : 'none' });
+    return this.request('GET', '/connectors', { query: query as Query, auth: 'none' });
   }
 
   getConnector(uuid: string, options: { expand?: string[] } = {}): Promise<Connector> {

@@ -226,16 +226,16 @@ export interface paths {
         };
         /**
          * List banks
-         * @description Pay connectors, filtered by country and (with id_payment and a token that can read that payment) by compatibility with a payment.
+         * @description Pay connectors, filtered by country and by compatibility with a payment (id_payment). No authentication.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description Comma-separated ISO 3166 alpha-2 codes. */
                     country_codes?: string;
-                    /** @description Comma-separated: payment_fields, countries, fields, sources, urls. */
+                    /** @description Comma-separated: payment_fields, payment_settings, countries, fields, sources, urls. */
                     expand?: string;
-                    /** @description Only connectors compatible with this payment (needs a token that can read it). */
+                    /** @description Only connectors compatible with this payment (no token needed). */
                     id_payment?: string;
                     top?: string;
                     top_key?: string;
@@ -262,24 +262,6 @@ export interface paths {
                 };
                 /** @description Default Response */
                 400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -369,6 +351,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/2.0/connectors/{uuid}/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A bank's sources
+         * @description The connector's sources (Powens' ConnectorSource); Payrail's connectors have one, openapi. No authentication.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    uuid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sources: {
+                                [key: string]: unknown;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/2.0/payments": {
         parameters: {
             query?: never;
@@ -401,7 +447,7 @@ export interface paths {
                     id_connector?: string;
                     /** @description Connector source id; null selects payments without one. */
                     id_connector_source?: string;
-                    /** @description Maximum number of results (1–1000, default 1000). */
+                    /** @description Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length. */
                     limit?: string;
                     /** @description Exclusive upper bound, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC). */
                     max_date?: string;
@@ -475,7 +521,7 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422, and a retry while the first request runs gets 409.
+         * @description Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key and body replays the first response (24 hours); the same key with another body gets 422. The key is stored in the transaction that creates the payment: a concurrent retry waits for the first request and replays its answer, or gets 409.
          */
         post: {
             parameters: {
@@ -529,7 +575,7 @@ export interface paths {
                                 org_name?: string | null;
                                 pep?: boolean | null;
                                 postal_address?: string | null;
-                                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                                 ultimate_owner_extra_text?: string | null;
                                 ultimate_owner_text?: string | null;
                             } | null;
@@ -563,7 +609,7 @@ export interface paths {
                             org_name?: string | null;
                             pep?: boolean | null;
                             postal_address?: string | null;
-                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                             ultimate_owner_extra_text?: string | null;
                             ultimate_owner_text?: string | null;
                         } | null;
@@ -594,7 +640,7 @@ export interface paths {
                             org_name?: string | null;
                             pep?: boolean | null;
                             postal_address?: string | null;
-                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                            scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                             ultimate_owner_extra_text?: string | null;
                             ultimate_owner_text?: string | null;
                         } | null;
@@ -914,6 +960,95 @@ export interface paths {
                             }[];
                             type: string;
                         }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/payments/{id}/occurrences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A standing order's occurrences
+         * @description Payrail extension. For a periodic payment: the occurrences executed, then the next ones scheduled while the order is active. Empty for other payments.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            occurrences: {
+                                /** @description The date the schedule names (YYYY-MM-DD). */
+                                due_date: string;
+                                executed_at: string | null;
+                                /** @description The business day it executes on: due_date, or the next business day of the currency. */
+                                execution_date: string;
+                                /** @description 1 for the occurrence on start_date. */
+                                sequence: number;
+                                state: "done" | "scheduled";
+                            }[];
+                            total: number;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -1431,6 +1566,8 @@ export interface components {
                 beneficiary: {
                     bic: string | null;
                     disabled_date: null;
+                    /** @description The account record's id: for a beneficiary its instruction's id, for the payer the payment's. */
+                    id: number;
                     id_account: null;
                     identification: string;
                     issuer: string | null;
@@ -1457,7 +1594,7 @@ export interface components {
                     org_name?: string | null;
                     pep?: boolean | null;
                     postal_address?: string | null;
-                    scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                    scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                     ultimate_owner_extra_text?: string | null;
                     ultimate_owner_text?: string | null;
                 } | null;
@@ -1500,13 +1637,15 @@ export interface components {
                 org_name?: string | null;
                 pep?: boolean | null;
                 postal_address?: string | null;
-                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                 ultimate_owner_extra_text?: string | null;
                 ultimate_owner_text?: string | null;
             } | null;
             payer: {
                 bic: string | null;
                 disabled_date: null;
+                /** @description The account record's id: for a beneficiary its instruction's id, for the payer the payment's. */
+                id: number;
                 id_account: null;
                 identification: string;
                 issuer: string | null;
@@ -1533,7 +1672,7 @@ export interface components {
                 org_name?: string | null;
                 pep?: boolean | null;
                 postal_address?: string | null;
-                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "incorporation_number" | "euid" | "rna") | null;
+                scheme_name?: ("national_id_number" | "passport_number" | "alien_reg_number" | "siren" | "siret" | "incorporation_number" | "euid" | "rna") | null;
                 ultimate_owner_extra_text?: string | null;
                 ultimate_owner_text?: string | null;
             } | null;

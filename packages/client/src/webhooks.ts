@@ -50,7 +50,7 @@ export function verifyWebhook<T = Record<string, unknown>>(rawBody: string | Uin
   if (rawBody instanceof Uint8Array && rawBody[0] === 0x1f && rawBody[1] === 0x8b) {
     throw new WebhookVerificationError('compressed_body', 'the body is gzip-compressed (content-encoding: gzip): decompress it before verifying');
   }
-  const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
+  const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
   const signature = header(headers, 'bi-signature');
   const date = header(headers, 'bi-signature-date');
   if (!signature || !date) throw new WebhookVerificationError('missing_header', 'the BI-Signature and BI-Signature-Date headers are required');
@@ -61,8 +61,8 @@ export function verifyWebhook<T = Record<string, unknown>>(rawBody: string | Uin
   if (Math.abs(now - at) > tolerance) {
     throw new WebhookVerificationError('stale_date', `BI-Signature-Date is ${Math.round((now - at) / 1000)} s from now (tolerance ${tolerance / 1000} s): a replay, or a clock out of sync`);
   }
-  const expected = Buffer.from(sign(secret, options.method ?? 'POST', options.path, date, body));
-  const given = Buffer.from(signature);
+  const expected = new TextEncoder().encode(sign(secret, options.method ?? 'POST', options.path, date, body));
+  const given = new TextEncoder().encode(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     const hint = options.path.includes('?') ? ' (the path must not include the query string)' : '';
     throw new WebhookVerificationError('signature_mismatch', `the signature does not match: check the secret, the path "${options.path}"${hint} and that the body is the raw one`);

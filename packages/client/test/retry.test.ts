@@ -10,20 +10,26 @@ afterEach(async () => {
   server = null;
 });
 
-/** A server answering `statuses` in turn (then 200), recording the requests. */
-async function flaky(statuses: number[]) {
+type Answer = number | { status: number; code?: string; headers?: Record<string, string> };
+
+/** A server answering `answers` in turn (then 200), recording the requests and when they came. */
+async function flaky(answers: Answer[]) {
   const seen: IncomingMessage[] = [];
+  const times: number[] = [];
   server = createServer((request, response) => {
     request.resume();
-    seen.push(request);
     if (request.url?.endsWith('/auth/token')) return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 't', scope: 'payments:admin', expires_in: 1800 }));
-    const status = statuses.shift() ?? 200;
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(status === 200 ? { id: 7, state: 'created' } : { code: status === 409 ? 'idempotencyKeyInUse' : status === 400 ? 'invalidValue' : 'bug', description: 'x', message: null, request_id: 1 }));
+    seen.push(request);
+    times.push(Date.now());
+    const next = answers.shift() ?? 200;
+    const answer = typeof next === 'number' ? { status: next } : next;
+    const code = answer.code ?? (answer.status === 409 ? 'idempotencyKeyInUse' : answer.status === 400 ? 'invalidValue' : answer.status === 429 ? 'tooManyRequests' : 'bug');
+    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    response.end(JSON.stringify(answer.status === 200 ? { id: 7, state: 'created' } : { code, description: 'x', message: null, request_id: 1 }));
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const client = new PayrailClient({ baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, clientId: 'c', clientSecret: 's', retryBaseMs: 5 });
-  return { client, calls: () => seen.filter((r) => !r.url?.endsWith('/auth/token')) };
+  return { client, calls: () => seen, times };
 }
 
 describe('retries', () => {
@@ -35,6 +41,24 @@ describe('retries', () => {
     const keys = new Set(calls().map((r) => r.headers['idempotency-key']));
     expect(keys.size).toBe(1);
     expect([...keys][0]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('never retries a state conflict (409 invalidState), only the idempotency "request in progress" 409', async () => {
+    const conflict = await flaky([{ status: 409, code: 'invalidState' }]);
+    await expect(conflict.client.cancelPayment(1)).rejects.toMatchObject({ status: 409, code: 'invalidState' });
+    expect(conflict.calls()).toHaveLength(1);
+    await new Promise((resolve) => server!.close(resolve));
+    const inProgress = await flaky([{ status: 409, code: 'idempotencyKeyInUse' }]);
+    expect((await inProgress.client.createPayment({} as never, { idempotencyKey: 'order-1' })).id).toBe(7);
+    expect(inProgress.calls().map((r) => r.headers['idempotency-key'])).toEqual(['order-1', 'order-1']);
+  });
+
+  it('retries 429 after the Retry-After it was given, in seconds or as a date', async () => {
+    const { client, calls, times } = await flaky([{ status: 429, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': new Date(Date.now() + 2500).toUTCString() } }]);
+    expect((await client.getPayment(1)).id).toBe(7);
+    expect(calls()).toHaveLength(3);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(500);
   });
 
   it('never retries other 4xx', async () => {

@@ -8,6 +8,31 @@ if (major < 24) {
   );
   process.exit(1);
 }
-const { main } = await import('../src/cli/main.ts');
+// `serve` on a busy port must fail at once: checked here, before any TypeScript is loaded (on a busy
+// machine that alone takes seconds). src/cli/commands/serve.ts checks again with the full validation.
+if (process.argv[2] === 'serve') {
+  const args = process.argv.slice(3);
+  const flag = (name) => {
+    const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    return i < 0 ? undefined : args[i].includes('=') ? args[i].slice(name.length + 3) : args[i + 1];
+  };
+  const port = flag('port') ?? (process.env.PAYRAIL_PORT || '3000'); // defaults as in src/config/config.ts
+  const host = flag('host') ?? (process.env.PAYRAIL_HOST || '127.0.0.1');
+  if (/^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536) {
+    const { createServer } = await import('node:net');
+    const busy = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', (error) => resolve(error.code === 'EADDRINUSE'));
+      probe.listen({ host, port: Number(port), exclusive: true }, () => probe.close(() => resolve(false)));
+    });
+    if (busy) {
+      process.stderr.write(`payrail: cannot listen: port ${port} on ${host} is already in use; stop the other process or choose another with --port (PAYRAIL_PORT)\n`);
+      process.exit(1);
+    }
+  }
+}
+// `serve` loads only its own command, so the rest of the CLI is not read before it listens.
+const entry = process.argv[2] === 'serve' ? '../src/cli/serve-main.ts' : '../src/cli/main.ts';
+const { main } = await import(entry);
 const code = await main(process.argv.slice(2), process.env);
 if (code >= 0) process.exitCode = code;

@@ -2,3 +2,9 @@
 interface JSON {
   rawJSON(text: string): unknown;
 }
+
+// iban-to-bic ships no types: a CommonJS module exporting { ibanToBic, ibanIsValid }.
+declare module 'iban-to-bic' {
+  const directory: { ibanToBic(iban: string): string | undefined; ibanIsValid(iban: string): boolean };
+  export default directory;
+}

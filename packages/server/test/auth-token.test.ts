@@ -44,20 +44,31 @@ describeEachDb('POST /2.0/auth/token', (ctx) => {
     const { request_id: _b, ...b } = unknown.json();
     expect(a).toEqual(b);
     expect(a.code).toBe('unauthorized');
+    // RFC 6749 §5.2 beside the Powens members.
+    expect(a).toMatchObject({ error: 'invalid_client', error_description: a.description });
   });
 
   it.each([
-    [{ client_id: 'x', client_secret: 'y', scope: 'payments:admin' }, 'missingParameter', 'grant_type'],
-    [{ grant_type: 'password', client_id: 'x', client_secret: 'y', scope: 'payments:admin' }, 'invalidValue', 'grant_type'],
-    [{ grant_type: 'client_credentials', client_secret: 'y', scope: 'payments:admin' }, 'missingParameter', 'client_id'],
-    [{ grant_type: 'client_credentials', client_id: 'x', scope: 'payments:admin' }, 'missingParameter', 'client_secret'],
-    [{ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }, 'missingParameter', 'scope'],
-    [{ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y', scope: 'payments:root' }, 'invalidValue', 'scope'],
-  ])('refuses %j with %s naming %s', async (payload, code, field) => {
+    [{ client_id: 'x', client_secret: 'y', scope: 'payments:admin' }, 'missingParameter', 'grant_type', 'invalid_request'],
+    [{ grant_type: 'password', client_id: 'x', client_secret: 'y', scope: 'payments:admin' }, 'invalidValue', 'grant_type', 'unsupported_grant_type'],
+    [{ grant_type: 'client_credentials', client_secret: 'y', scope: 'payments:admin' }, 'missingParameter', 'client_id', 'invalid_request'],
+    [{ grant_type: 'client_credentials', client_id: 'x', scope: 'payments:admin' }, 'missingParameter', 'client_secret', 'invalid_request'],
+    [{ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }, 'missingParameter', 'scope', 'invalid_scope'],
+    [{ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y', scope: 'payments:root' }, 'invalidValue', 'scope', 'invalid_scope'],
+  ])('refuses %j with %s naming %s, and OAuth error %s', async (payload, code, field, oauth) => {
     const response = await post(payload);
     expect(response.statusCode).toBe(400);
-    expectErrorBody(response.json());
-    expect(response.json()).toMatchObject({ code, field });
+    const body = response.json();
+    expectErrorBody(body);
+    expect(body).toMatchObject({ code, field, error: oauth, error_description: body.description });
+    expect(body.message).toContain(field);
+  });
+
+  it('adds the OAuth members only on /auth/token', async () => {
+    const response = await ctx().app.inject({ url: '/2.0/payments' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).not.toHaveProperty('error');
+    expect(response.json().message).toBe("You don't have the required authorization parameter to access this endpoint.");
   });
 
   it('stops accepting a service token after 30 minutes', async () => {

@@ -3,6 +3,7 @@
  * A cell is the expected HTTP status: 2xx allowed, 401 no valid token, 403 not allowed.
  */
 import { expect, it } from 'vitest';
+import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
 import { bearer, describeEachDb, guideBody } from './helpers.ts';
 
 type TokenKind =
@@ -10,7 +11,15 @@ type TokenKind =
   | 'cancel (service)' | 'payment-links:admin' | 'scoped validate, own payment' | 'scoped validate, other payment' | 'scoped cancel, own payment'
   | 'scoped read-only, own payment';
 
-type Endpoint = 'GET /payments' | 'POST /payments' | 'GET /payments/{id}' | 'GET /payments/{id}?show_sensitive=true' | 'POST /payments/{id}/scopedtoken' | 'GET /payments?show_sensitive=true';
+type Endpoint = 'GET /payments' | 'POST /payments' | 'GET /payments/{id}' | 'GET /payments/{id}?show_sensitive=true' | 'POST /payments/{id}/scopedtoken' | 'GET /payments?show_sensitive=true'
+  | 'GET /connectors?id_payment={id}' | 'GET /connectors/{uuid}' | 'GET /connectors/{uuid}/sources';
+
+/** Public endpoints (spec §10.1): every token, none or a bad one, gets the same 200. */
+const PUBLIC_ROW = {
+  none: 200, garbage: 200, expired: 200, admin: 200, 'payments (deprecated alias)': 200, 'read-only': 200, 'allow-sensitive': 200,
+  'validate (service)': 200, 'cancel (service)': 200, 'payment-links:admin': 200, 'scoped validate, own payment': 200,
+  'scoped validate, other payment': 200, 'scoped cancel, own payment': 200, 'scoped read-only, own payment': 200,
+} as const;
 
 const MATRIX: Record<Endpoint, Record<TokenKind, number>> = {
   'GET /payments': {
@@ -43,6 +52,9 @@ const MATRIX: Record<Endpoint, Record<TokenKind, number>> = {
     'validate (service)': 403, 'cancel (service)': 403, 'payment-links:admin': 403, 'scoped validate, own payment': 200,
     'scoped validate, other payment': 403, 'scoped cancel, own payment': 403, 'scoped read-only, own payment': 403,
   },
+  'GET /connectors?id_payment={id}': PUBLIC_ROW,
+  'GET /connectors/{uuid}': PUBLIC_ROW,
+  'GET /connectors/{uuid}/sources': PUBLIC_ROW,
 };
 
 describeEachDb('authorization matrix', (ctx) => {
@@ -77,7 +89,7 @@ describeEachDb('authorization matrix', (ctx) => {
     for (const [kind, expected] of Object.entries(row) as [TokenKind, number][]) {
       it(`${endpoint} with ${kind} → ${expected}`, async () => {
         const [method, pathTemplate] = endpoint.split(' ') as ['GET' | 'POST', string];
-        const url = `/2.0${pathTemplate.replace('{id}', String(own))}`;
+        const url = `/2.0${pathTemplate.replace('{id}', String(own)).replace('{uuid}', TEST_CONNECTOR_UUID)}`;
         const token = tokens.get(kind);
         const payload = pathTemplate.endsWith('scopedtoken') ? { scope: ['payments:validate'] } : method === 'POST' ? guideBody() : undefined;
         const response = await ctx().app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });

@@ -131,7 +131,7 @@ for (const { dialect, url } of databases()) {
 
     it('signs with Digest, Signature (keyId SN/CA, rsa-sha256) and TPP-Signature-Certificate, verifiable with the certificate', async () => {
       behave = (_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
-      const { http } = await httpFor({ signing_key: pki.signing.key, signing_cert: pki.signing.cert });
+      const { http } = await httpFor({ signing_key: pki.signing.key, signing_cert: pki.signing.cert, profile: { signing: true } });
       const body = { instructedAmount: { currency: 'EUR', amount: '50.90' } };
       await http.send({ operation: 'initiate', method: 'POST', path: '/v1/payments/sepa-credit-transfers', body, headers: { 'PSU-ID': 'psu-1', 'TPP-Redirect-URI': 'https://pay.example/2.0/bank-return/ok?state=1.x' } });
       const { headers, body: raw } = seen.at(-1)!;

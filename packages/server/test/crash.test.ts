@@ -20,6 +20,7 @@ import { changePayment } from '../src/services/payment-changes.ts';
 import { createPayment } from '../src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../src/services/tokens.ts';
 import { createEndpoint } from '../src/services/webhooks.ts';
+import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { openStore } from '../src/store/db.ts';
 import { guideBody, openTestStore } from './helpers.ts';
 import { BIN, exited, startServe, waitFor } from './processes.ts';
@@ -241,7 +242,7 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('LISTEN/NOTIFY', () 
       const client = await createClient(store.db, { name: 'n', redirectUris: ['https://merchant.example/payment/return'], now: clock.now() });
       const { token } = await issueServiceToken(store.db, clock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
       const principal = (await authenticate(store.db, clock, token))!;
-      await createEndpoint(store.db, clock, principal.domainId, { url: 'http://127.0.0.1:9/hook' });
+      await createEndpoint(store.db, clock, principal.domainId, { url: 'http://127.0.0.1:9/hook' }, { keyring: keyringFromKeys([randomBytes(32)]), allowPrivate: true });
       const input = validatePaymentRequest(guideBody(), { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: [testConnector.descriptor] });
       const { record } = await createPayment(store.db, clock, principal, input, { showSensitive: false });
       let notified = 0;

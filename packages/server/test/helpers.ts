@@ -55,6 +55,9 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
   };
 }
 
+/** Tests mint many tokens from one address on a clock that stands still: abuse limits are tested on their own (security.test.ts). */
+const GENEROUS_LIMITS = { tokenPerClient: Infinity, tokenPerAddress: Infinity, webviewPerAddress: Infinity };
+
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
 export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: Omit<AppOptions, 'store' | 'clock'> = {}): void {
   for (const { dialect, url } of databases()) {
@@ -66,7 +69,8 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
         drop = opened.drop;
         const store = opened.store;
         const clock = new ManualClock('2026-01-15T10:00:00Z');
-        const app = await buildApp({ store, clock, ...appOptions });
+        // Webhook receivers in tests listen on loopback: allowed here, as in development.
+        const app = await buildApp({ store, clock, allowPrivateWebhooks: true, rateLimits: GENEROUS_LIMITS, ...appOptions });
         await app.ready();
         const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
         const token = async (scope: string | string[], who: CreatedClient = client) => {
@@ -119,4 +123,8 @@ export function expectErrorBody(body: Record<string, unknown>): void {
   if (typeof body.code !== 'string' || typeof body.description !== 'string' || !('message' in body) || typeof body.request_id !== 'number') {
     throw new Error(`not a Powens error body: ${JSON.stringify(body)}`);
   }
+  // message: a human sentence, naming the field when one is at fault (issue 10, item 11).
+  if (typeof body.message !== 'string' || !/^[A-Z"].*[.!?]$/.test(body.message)) throw new Error(`message is not a sentence: ${JSON.stringify(body)}`);
+  if (typeof body.field === 'string' && ['missingParameter', 'invalidValue'].includes(body.code) && !body.message.includes(body.field)) throw new Error(`message does not name the field: ${JSON.stringify(body)}`);
+  if (body.description.startsWith(`${body.code}:`)) throw new Error(`description prefixed by the code: ${JSON.stringify(body)}`);
 }

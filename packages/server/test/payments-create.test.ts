@@ -134,7 +134,11 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     const before = await countRows();
     const response = await create(JSON.parse(text));
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ code: 'invalidValue', field: 'instructions[0].beneficiary.identification', message: null });
+    // message: a sentence a shop can show its customer (public integrations display it), naming the field.
+    expect(response.json()).toMatchObject({
+      code: 'invalidValue', field: 'instructions[0].beneficiary.identification',
+      message: 'The field "instructions[0].beneficiary.identification" is not a valid IBAN.',
+    });
     expect(response.json().description).toContain('instructions[0].beneficiary.identification');
     expect(await countRows()).toEqual(before);
   });

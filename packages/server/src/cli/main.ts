@@ -1,99 +1,48 @@
 /**
  * The `payrail` command line, on commander. Each command group lives in `commands/<group>.ts` and
- * exports `register<Group>(program)`; adding a group is one import and one call below.
- * Examples:
-  $ payrail serve
-  $ payrail client create --name "My shop" --redirect-uri https://shop.example/return
-  $ payrail help webhook
-
-Exit codes: 0 success, 1 runtime error, 2 usage error (see EXIT and docs/cli.md).
+ * exports `register<Group>(program)`; adding a group is one import and one call in buildProgram.
+ * Exit codes: 0 success, 1 runtime error, 2 usage error (see EXIT and docs/cli.md).
  */
-import { Command, CommanderError } from 'commander';
-import { ConfigError, SERVER_OPTIONS } from '../config/config.ts';
-import { ApiError } from '../domain/errors.ts';
-import { PAYRAIL_VERSION } from '../version.ts';
-import { registerBank } from './commands/bank.ts';
+import type { Command } from 'commander';
+import { registerAdmin } from './commands/admin.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
+import { registerBank } from './commands/bank.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerListen } from './commands/listen.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerOpenapi } from './commands/openapi.ts';
+import { registerPayments } from './commands/payments.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerTrigger } from './commands/trigger.ts';
 import { registerWebhook } from './commands/webhook.ts';
-import { attachRuntime, type Env, EXIT, runtimeOf, UsageError } from './runtime.ts';
+import { rootProgram, run } from './program.ts';
+import type { Env } from './runtime.ts';
 
 export { DEMO_REDIRECT_URIS } from './commands/serve.ts';
 
-const ENVIRONMENT_HELP = `
-Options and their environment variables (flags win):
-${Object.values(SERVER_OPTIONS)
-  .map((o) => `  --${o.flag.padEnd(28)} ${o.env}`)
-  .join('\n')}
-
-Examples:
-  $ payrail serve
-  $ payrail client create --name "My shop" --redirect-uri https://shop.example/return
-  $ payrail help webhook
-
-Exit codes: 0 success, 1 runtime error (database unreachable, port in use…), 2 usage error.
-Every command has --help with examples; commands that print data accept --json.
-`;
-
-/** The program with every command registered; `main` runs it. */
+/** The program with every command registered. */
 export function buildProgram(env: Env): Command {
-  const program = new Command('payrail')
-    .description(`payrail ${PAYRAIL_VERSION}: pay-by-bank server compatible with the Powens Pay API`)
-    .version(PAYRAIL_VERSION, '-v, --version', 'print the version')
-    .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(`payrail: ${message.replace(/^error: /, '').trimEnd()}\n`) })
-    .showSuggestionAfterError(true)
-    .addHelpText('after', ENVIRONMENT_HELP);
-  attachRuntime(program, { env, keepRunning: false });
-  program.command('version').description('print the version').action(() => void process.stdout.write(`${PAYRAIL_VERSION}\n`));
-
+  const program = rootProgram(env);
   registerServe(program);
   registerMigrate(program);
   registerClient(program);
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
+  registerPayments(program);
+  registerTrigger(program);
+  registerListen(program);
+  registerKeys(program);
+  registerAdmin(program);
   registerBank(program);
-  // After `registerBank`: `simulate` joins the same `bank` group.
+  // After registerBank: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;
 }
 
 /** Runs one command line; resolves to the exit code, or -1 when the command keeps running (serve). */
 export async function main(argv: string[], env: Env): Promise<number> {
-  const program = buildProgram(env);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return runtimeOf(program).keepRunning ? -1 : EXIT.ok;
-  } catch (error) {
-    return reportError(error);
-  }
-}
-
-/** One line on stderr and the documented exit code; a stack trace only for the unexpected. */
-function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // commander already printed its message; help and version are not errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
-    return EXIT.usage;
-  }
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ApiError) {
-    process.stderr.write(`payrail: ${error.message}\n`);
-    return EXIT.usage;
-  }
-  const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES' || e?.code === 'EADDRNOTAVAIL') {
-    process.stderr.write(`payrail: cannot listen: ${e.message}\n`);
-    return EXIT.runtime;
-  }
-  if (e?.code === 'ECONNREFUSED' || e?.code === '28P01' || e?.code === '3D000' || e?.code === 'ENOTFOUND') {
-    process.stderr.write(`payrail: cannot reach the database: ${e.message}\n`);
-    return EXIT.runtime;
-  }
-  process.stderr.write(`payrail: ${(error as Error)?.stack ?? String(error)}\n`);
-  return EXIT.runtime;
+  return run(buildProgram(env), argv);
 }

@@ -2,6 +2,7 @@
  * Configuration: one schema with defaults; command-line flags > environment > defaults.
  * Validated once, frozen. No other module reads process.env.
  */
+import ipaddr from 'ipaddr.js';
 import { parseKek } from '../services/secret-box.ts';
 
 export interface ServerConfig {
@@ -20,6 +21,14 @@ export interface ServerConfig {
   testBank: boolean;
   /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
   banksFile: string | null;
+  /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
+  mode: 'production' | 'development';
+  /** Host header values trusted to build links when no public URL is set (development). */
+  allowedHosts: string[];
+  /** Proxy addresses or CIDRs whose X-Forwarded-* headers are believed; empty: none. */
+  trustProxy: string[];
+  /** Webhook URLs on loopback or private networks are accepted (development default). */
+  allowPrivateWebhooks: boolean;
 }
 
 export interface OptionSpec {
@@ -64,9 +73,65 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_BANKS_FILE',
     description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
   },
+  mode: {
+    flag: 'mode',
+    env: 'PAYRAIL_MODE',
+    description: 'production (needs --public-url and --key-encryption-key) or development',
+    default: 'development',
+  },
+  allowedHosts: {
+    flag: 'allowed-hosts',
+    env: 'PAYRAIL_ALLOWED_HOSTS',
+    description: 'comma-separated Host names accepted when no --public-url is set (any port)',
+    default: 'localhost,127.0.0.1,[::1]',
+  },
+  trustProxy: {
+    flag: 'trust-proxy',
+    env: 'PAYRAIL_TRUST_PROXY',
+    description: 'comma-separated proxy addresses or CIDRs whose X-Forwarded-For/-Host/-Proto are trusted',
+  },
+  allowPrivateWebhooks: {
+    flag: 'allow-private-webhooks',
+    env: 'PAYRAIL_ALLOW_PRIVATE_WEBHOOKS',
+    description: 'accept webhook URLs on loopback/private addresses: 1 or 0 (default 1 in development, 0 in production)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
+export const MODES = ['production', 'development'] as const;
+
 export class ConfigError extends Error {}
+
+function splitList(text: string): string[] {
+  return text.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function isAddressOrCidr(text: string): boolean {
+  try {
+    if (text.includes('/')) ipaddr.parseCIDR(text);
+    else ipaddr.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `serve` and `worker` need in production, with how to set it: links must never take their origin
+ * from a request's Host header, and secrets at rest must be sealed under a key the operator holds.
+ */
+export function checkProductionConfig(config: ServerConfig): void {
+  if (config.mode !== 'production') return;
+  const missing: string[] = [];
+  if (!config.publicUrl) {
+    missing.push('--public-url (or PAYRAIL_PUBLIC_URL): the https URL payers reach Payrail at, e.g. --public-url https://pay.example.com');
+  }
+  if (config.keyEncryptionKeys.length === 0) {
+    missing.push('--key-encryption-key (or PAYRAIL_KEY_ENCRYPTION_KEY): 64 hex digits kept outside the database; generate one with `openssl rand -hex 32`');
+  }
+  if (missing.length) {
+    throw new ConfigError(`production mode (--mode production / PAYRAIL_MODE=production) refuses to start without:\n  ${missing.join('\n  ')}\n(for local development use --mode development)`);
+  }
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -116,11 +181,20 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
       throw new ConfigError(`--key-encryption-key: ${(error as Error).message}`);
     }
   }
+  const mode = pick(SERVER_OPTIONS.mode, flags, env)!;
+  if (!(MODES as readonly string[]).includes(mode)) throw new ConfigError(`--mode must be production or development, got "${mode}"`);
+  const allowedHosts = splitList(pick(SERVER_OPTIONS.allowedHosts, flags, env)!).map((h) => h.toLowerCase());
+  const trustProxy = splitList(pick(SERVER_OPTIONS.trustProxy, flags, env) ?? '');
+  for (const entry of trustProxy) if (!isAddressOrCidr(entry)) throw new ConfigError(`--trust-proxy: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8)`);
+  const privateFlag = flags[SERVER_OPTIONS.allowPrivateWebhooks.flag];
+  const privateText = privateFlag === true ? '1' : pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0');
+  if (!['0', '1', 'true', 'false'].includes(privateText)) throw new ConfigError('--allow-private-webhooks must be 1 or 0');
   const testBankText = pick(SERVER_OPTIONS.testBank, flags, env)!.toLowerCase();
   if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
   const testBank = ['on', 'true', '1'].includes(testBankText);
   const banksFile = pick(SERVER_OPTIONS.banksFile, flags, env) ?? null;
   return Object.freeze({
+    mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
     jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,

@@ -54,6 +54,12 @@ export class ConnectorRegistry {
     return this.entries.filter((e) => e.live).map((e) => e.connector);
   }
 
+  /** Every known connector, removed banks included (names of past payments' banks). */
+  async all(): Promise<Connector[]> {
+    await this.fresh();
+    return this.entries.map((e) => e.connector);
+  }
+
   async descriptors(): Promise<ConnectorDescriptor[]> {
     return (await this.list()).map((c) => c.descriptor);
   }

@@ -22,7 +22,7 @@ const settings: PaymentSettings = {
   available_validate_mechanisms: ['webauth'],
   beneficiary_types: ['iban', 'sort_code_account_number'],
   execution_date_types: ['first_open_day', 'instant', 'deferred', 'periodic'],
-  execution_frequencies: ['weekly', 'two-weekly', 'monthly', 'two-monthly', 'quarterly', 'four-monthly', 'semiannually', 'yearly'],
+  execution_frequencies: ['daily', 'weekly', 'two-weekly', 'monthly', 'two-monthly', 'quarterly', 'four-monthly', 'semiannually', 'yearly'],
   maximum_number_of_instructions: 100,
   providing_payer_account: 'optional',
   partial_status_tracking: [],
@@ -76,17 +76,31 @@ const TOKEN_ERRORS: Partial<Record<Token, [string, string]>> = {
 };
 
 export function legacyScenario(label: string): Token[] {
+  return explicitScenario(label) ?? ['done'];
+}
+
+/** The label's own tokens, or null when it names none (a plain label). */
+function explicitScenario(label: string): Token[] | null {
   const head = label.split('-')[0]!.trim().toLowerCase();
-  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => t in TOKENS).slice(0, 3);
-  if (tokens.length === 0) return ['done'];
+  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => Object.hasOwn(TOKENS, t)).slice(0, 3);
+  if (tokens.length === 0) return null;
   const last = tokens[tokens.length - 1]!;
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;
 }
 
 /**
- * The state at `step` of each instruction's own scenario (its label; the first instruction's label
- * is Powens' scenario, the others default to done). The core derives the payment's state,
- * `partial` included, from these.
+ * Powens reads the first instruction's label for the whole payment: every instruction follows it.
+ * Payrail extension, to let a sandbox show `partial`: a later instruction whose own label names
+ * tokens follows those instead (plain labels, as Powens' guides write them, follow the first).
+ */
+export function bulkScenario(labels: readonly string[]): Token[][] {
+  const first = legacyScenario(labels[0] ?? '');
+  return labels.map((label, i) => (i === 0 ? first : explicitScenario(label) ?? first));
+}
+
+/**
+ * The state at `step` of each instruction's scenario (see bulkScenario). The core derives the
+ * payment's state, `partial` included, from these.
  */
 function stepOutcome(tokensByInstruction: Token[][], data: Record<string, unknown>, step: number): ConnectorOutcome {
   const tokens = tokensByInstruction.map((t) => t[Math.min(step, t.length - 1)]!);
@@ -118,10 +132,22 @@ function webauthCallbackUri(payment: ConnectorPayment, ctx: ConnectorContext): s
 function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: ConnectorContext, data: Record<string, unknown>): ConnectorOutcome {
   if (useCase === 'redirect_no_confirmation') data = { ...data, no_confirmation: true };
   if (useCase === 'legacy') {
-    const tokens = payment.instructions.map((i) => legacyScenario(i.label));
+    const tokens = bulkScenario(payment.instructions.map((i) => i.label));
     return stepOutcome(tokens, { ...data, tokens, approved_at: ctx.now, step: 0 }, 0);
   }
   return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
+}
+
+/**
+ * A periodic payment the bank accepted is a standing order: `pending` while active, not `done`
+ * (spec §11). Its occurrences are executed by Payrail's schedule (services/standing-orders.ts).
+ */
+function standingOrder(payment: ConnectorPayment, outcome: ConnectorOutcome): ConnectorOutcome {
+  if (payment.execution_date_type !== 'periodic' || outcome.kind !== 'state' || outcome.state !== 'done') return outcome;
+  return {
+    ...outcome, state: 'pending', bank_status: 'ACTC', data: { ...outcome.data, standing_order: true },
+    ...(outcome.instructions ? { instructions: outcome.instructions.map((s) => (s === 'done' ? 'pending' : s)) } : {}),
+  };
 }
 
 function decoupled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
@@ -142,7 +168,7 @@ function cancelled(data: Record<string, unknown>, ctx: ConnectorContext): Connec
   };
 }
 
-export const testConnector: Connector = {
+const baseConnector: Connector = {
   bank: null,
   descriptor: {
     id: 40,
@@ -258,5 +284,18 @@ export const testConnector: Connector = {
     const current = Number(data.step ?? 0);
     if (step <= current) return null;
     return stepOutcome(tokens, { ...data, step }, step);
+  },
+};
+
+/** The connector with the standing-order rule applied to every answer that can approve a payment. */
+export const testConnector: Connector = {
+  ...baseConnector,
+  bankReturn: async (payment, params, ctx) => standingOrder(payment, await baseConnector.bankReturn(payment, params, ctx)),
+  resume: async (payment, ctx) => standingOrder(payment, await baseConnector.resume(payment, ctx)),
+  submitFields: async (payment, fields, ctx) => standingOrder(payment, await baseConnector.submitFields(payment, fields, ctx)),
+  psuValidate: async (payment, agreed, ctx) => standingOrder(payment, await baseConnector.psuValidate(payment, agreed, ctx)),
+  status: async (payment, ctx) => {
+    const outcome = await baseConnector.status(payment, ctx);
+    return outcome ? standingOrder(payment, outcome) : null;
   },
 };

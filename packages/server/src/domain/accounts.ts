@@ -1,4 +1,5 @@
 /** Payment accounts (payer and beneficiary, spec §4.10): IBAN and UK sort code + account number. */
+import ibanToBicDirectory from 'iban-to-bic';
 import { electronicFormatIBAN, extractIBAN, isValidBIC, isValidIBAN } from 'ibantools';
 import { invalid, missing } from './errors.ts';
 
@@ -40,12 +41,16 @@ export function parseAccount(input: AccountInput, field: string, options: { labe
     throw invalid(`${field}.label`, `must be at most ${ACCOUNT_LABEL_MAX} characters`);
   }
   if (label && hasControlCharacters(label)) throw invalid(`${field}.label`, 'must not contain control characters');
+  if (label && hasBidiControls(label)) throw invalid(`${field}.label`, BIDI_REASON);
 
   let issuer = input.issuer?.trim().toUpperCase() || null;
   if (issuer) {
     if (scheme !== 'iban') throw invalid(`${field}.issuer`, 'a BIC is only given with the iban scheme');
     if (!isValidBIC(issuer)) throw invalid(`${field}.issuer`, 'is not a valid BIC');
     if (issuer.length === 8) issuer = `${issuer}XXX`;
+  } else if (scheme === 'iban') {
+    // Powens fills the BIC from the IBAN's bank; the directory knows the banks of AT, BE, DE, ES, FR, LU, NL.
+    issuer = bicOfIban(identification);
   }
   return { scheme_name: scheme as AccountScheme, identification, label, issuer };
 }
@@ -66,10 +71,25 @@ function normaliseUkAccount(raw: string, field: string): string {
   return digits;
 }
 
+/** The BIC of the IBAN's bank from the national directories (iban-to-bic), or null when unknown. */
+export function bicOfIban(iban: string): string | null {
+  const bic = ibanToBicDirectory.ibanToBic(iban);
+  return typeof bic === 'string' && isValidBIC(bic) ? (bic.length === 8 ? `${bic}XXX` : bic) : null;
+}
+
 /** ISO 3166 alpha-2 country of an account, when the scheme tells it. */
 export function accountCountry(account: Account): string {
   return account.scheme_name === 'iban' ? extractIBAN(account.identification).countryCode ?? '' : 'GB';
 }
+
+/** Bidirectional controls reorder what a payer reads (an amount or name shown reversed): refused in labels shown to payers. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
+export function hasBidiControls(text: string): boolean {
+  return BIDI_CONTROLS.test(text);
+}
+
+export const BIDI_REASON = 'must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)';
 
 export function hasControlCharacters(text: string): boolean {
   // eslint-disable-next-line no-control-regex

@@ -113,6 +113,11 @@ export function nextBusinessDay(date: string, currency: string): string {
   return d;
 }
 
+/** `date` itself when it is a business day, else the next one (a standing order's "following" rule). */
+export function onOrAfterBusinessDay(date: string, currency: string): string {
+  return isBusinessDay(date, currency) ? date : nextBusinessDay(date, currency);
+}
+
 /** When a payment is expected to execute, from its type: the date to judge its expiry by. */
 export function expectedExecutionDate(type: string, orderedOn: string, currency: string, executionDate: string | null, startDate: string | null): string {
   if (type === 'deferred' && executionDate) return executionDate;

@@ -20,3 +20,30 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/** A clock that can be moved forward: the sandbox's (`POST /2.0/sandbox/clock`) and the tests'. */
+export interface AdjustableClock extends Clock {
+  advance(ms: number): void;
+}
+
+/**
+ * The sandbox clock of `payrail serve --sandbox-clock`: the system time plus an offset that only
+ * moves forward, so that a merchant can see a year of a standing order in seconds.
+ */
+export class SandboxClock implements AdjustableClock {
+  private offsetMs = 0;
+  private readonly base: Clock;
+  constructor(base: Clock = systemClock) {
+    this.base = base;
+  }
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+  advance(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError('the sandbox clock only moves forward');
+    this.offsetMs += ms;
+  }
+  get offset(): number {
+    return this.offsetMs;
+  }
+}

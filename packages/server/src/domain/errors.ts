@@ -24,27 +24,60 @@ export const ERROR_CATALOGUE = {
     status: 422,
     description: 'This Idempotency-Key was already used with a different request body.',
   },
+  tooManyRequests: { status: 429, description: 'Too many requests: retry after the number of seconds in the Retry-After header.' },
   bug: { status: 500, description: 'Internal error.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/**
+ * Codes Powens documents (spec §14.1, its ServiceErrorCode enum and the codes observed in
+ * practice). Every other code of the catalogue is a Payrail addition, listed in docs/errors.md.
+ */
+export const POWENS_ERROR_CODES: readonly string[] = [
+  'missingParameter', 'invalidValue', 'methodNotAllowed', 'connectionLocked', 'bug', 'unauthorized', 'notSupported',
+  'noAccount', 'wrongpass', 'websiteUnavailable', 'tooManySync', 'bankMessage', 'actionNeeded', 'config', 'keymanager', 'dataError',
+];
 
 /** A failure the client caused or must know about; rendered as the Powens error body. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly field: string | undefined;
-  readonly userMessage: string | null;
+  /** The error body's `message`: one sentence a client may show its user, naming the field. */
+  readonly userMessage: string;
 
   constructor(code: ErrorCode, description?: string, options: { field?: string; userMessage?: string } = {}) {
+    // The description is the text given, never prefixed (clients compare documented texts).
     const text = description ?? ERROR_CATALOGUE[code].description;
-    super(options.field && !text.startsWith(options.field) ? `${options.field}: ${text}` : text);
+    super(text);
     this.name = 'ApiError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;
     this.field = options.field;
-    this.userMessage = options.userMessage ?? null;
+    this.userMessage = options.userMessage ?? humanMessage(code, text, options.field);
   }
+}
+
+const VERB = /^(is|are|must|has|have|does|do|cannot|can|should|was|were|only|needs?)\b/;
+
+/**
+ * A sentence for people from the technical description: `instructions[0].amount: must be > 0` →
+ * `The field "instructions[0].amount" must be > 0.`
+ */
+export function humanMessage(code: ErrorCode, description: string, field: string | undefined): string {
+  const sentence = (text: string) => {
+    const trimmed = text.trim();
+    const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+    return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+  };
+  if (field && code === 'missingParameter') return `The field "${field}" is required.`;
+  if (!field || /^[A-Z]/.test(description)) return sentence(description);
+  const prefixed = description.startsWith(`${field}: `) || description.startsWith(`${field} `);
+  const reason = prefixed ? description.slice(field.length + 1).replace(/^: ?/, '').trimStart() : description;
+  if (!prefixed && code !== 'invalidValue') return sentence(description);
+  if (VERB.test(reason)) return sentence(`The field "${field}" ${reason}`);
+  return sentence(`The field "${field}" is invalid: ${reason}`);
 }
 
 /** The field is absent (or null where a value is required). */

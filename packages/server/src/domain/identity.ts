@@ -12,6 +12,8 @@ export const IDENTITY_SCHEMES: Record<string, readonly IdentityKind[]> = {
   passport_number: ['individual'],
   alien_reg_number: ['individual'],
   siren: ['corporate', 'non_profit'],
+  // An establishment's SIRET (SIREN + 5 digits), as Powens' bulk payment guide identifies beneficiaries.
+  siret: ['corporate', 'non_profit', 'government'],
   incorporation_number: ['corporate', 'non_profit', 'government'],
   euid: ['corporate', 'non_profit'],
   rna: ['non_profit'],
@@ -48,10 +50,23 @@ function isCountryCode(code: string): boolean {
 
 /** SIREN: 9 digits with a Luhn check digit. */
 export function isValidSiren(value: string): boolean {
-  if (!/^\d{9}$/.test(value)) return false;
+  return /^\d{9}$/.test(value) && luhn(value);
+}
+
+/**
+ * SIRET: 14 digits, its SIREN first, with a Luhn check over all 14 — except La Poste's
+ * establishments (SIREN 356000000), whose digits sum to a multiple of 5 instead (INSEE's rule).
+ */
+export function isValidSiret(value: string): boolean {
+  if (!/^\d{14}$/.test(value)) return false;
+  if (luhn(value)) return true;
+  return value.startsWith('356000000') && [...value].reduce((sum, d) => sum + Number(d), 0) % 5 === 0;
+}
+
+function luhn(value: string): boolean {
   let sum = 0;
-  for (let i = 0; i < 9; i++) {
-    let digit = Number(value[8 - i]);
+  for (let i = 0; i < value.length; i++) {
+    let digit = Number(value[value.length - 1 - i]);
     if (i % 2 === 1) {
       digit *= 2;
       if (digit > 9) digit -= 9;
@@ -113,7 +128,7 @@ export function parseIdentity(input: Record<string, unknown>, field: string, now
 
   const scheme = input.scheme_name;
   if (scheme !== undefined && scheme !== null && scheme !== '') {
-    if (typeof scheme !== 'string' || !(scheme in IDENTITY_SCHEMES)) {
+    if (typeof scheme !== 'string' || !Object.hasOwn(IDENTITY_SCHEMES, scheme)) {
       throw invalid(`${field}.scheme_name`, `must be one of ${Object.keys(IDENTITY_SCHEMES).join(', ')}`);
     }
     if (!IDENTITY_SCHEMES[scheme]!.includes(kind)) {
@@ -127,6 +142,11 @@ export function parseIdentity(input: Record<string, unknown>, field: string, now
     const siren = String(identity.identification).replace(/\s/g, '');
     if (!isValidSiren(siren)) throw invalid(`${field}.identification`, 'is not a valid SIREN (9 digits, Luhn check)');
     identity.identification = siren;
+  }
+  if (identity.scheme_name === 'siret') {
+    const siret = String(identity.identification).replace(/\s/g, '');
+    if (!isValidSiret(siret)) throw invalid(`${field}.identification`, 'is not a valid SIRET (14 digits, Luhn check)');
+    identity.identification = siret;
   }
   if (identity.scheme_name === 'rna' && !/^W\d{9}$/.test(String(identity.identification))) {
     throw invalid(`${field}.identification`, 'is not a valid RNA number (W followed by 9 digits)');

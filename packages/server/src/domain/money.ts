@@ -126,3 +126,15 @@ export function formatMinorUnits(minor: number, currency: string, decimals = cur
 export function amountJson(minor: number, currency: string): unknown {
   return JSON.rawJSON(formatMinorUnits(minor, currency, 10));
 }
+
+/**
+ * Is `totalMinor` above the cap `maxText` (a decimal string such as "150.5")? Exact for any currency:
+ * the cap is cut to the currency's decimals, which cannot change the answer for a whole number of
+ * minor units (total > cap ⇔ total > ⌊cap⌋).
+ */
+export function exceedsAmountCap(totalMinor: number, currency: string, maxText: string): boolean {
+  const [whole = '0', fraction = ''] = maxText.split('.');
+  const exponent = currencyExponent(currency);
+  const capMinor = BigInt(whole + fraction.padEnd(exponent, '0').slice(0, exponent));
+  return BigInt(totalMinor) > capMinor;
+}

@@ -3,7 +3,7 @@
  * checked the shape; this checks the rules and returns the payment as it will be stored.
  */
 import { randomBytes } from 'node:crypto';
-import { type Account, type AccountInput, accountCountry, hasControlCharacters, parseAccount } from './accounts.ts';
+import { type Account, type AccountInput, accountCountry, BIDI_REASON, hasBidiControls, hasControlCharacters, parseAccount } from './accounts.ts';
 import { parseDate, utcDate } from './dates.ts';
 import { ApiError, invalid, missing } from './errors.ts';
 import { type Identity, parseIdentity } from './identity.ts';
@@ -163,6 +163,7 @@ function parseInstruction(input: InstructionInput, index: number, ctx: Validatio
   const labelMax = LABEL_MAX[beneficiary.scheme_name];
   if (label.length > labelMax) throw invalid(`${at}.label`, `must be at most ${labelMax} characters`);
   if (hasControlCharacters(label)) throw invalid(`${at}.label`, 'must not contain control characters');
+  if (hasBidiControls(label)) throw invalid(`${at}.label`, BIDI_REASON);
 
   const typeRaw = input.execution_date_type;
   if (typeRaw === undefined || typeRaw === null || typeRaw === '') throw missing(`${at}.execution_date_type`);

@@ -21,7 +21,9 @@ export interface AccessRule {
 }
 
 export const PUBLIC = 'public' as const;
-export type RouteAccess = AccessRule | typeof PUBLIC;
+/** The admin dashboard's routes: an operator session (src/admin/routes.ts), never an API token. */
+export const OPERATOR = 'operator' as const;
+export type RouteAccess = AccessRule | typeof PUBLIC | typeof OPERATOR;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -63,7 +65,7 @@ export function canSeeSensitive(principal: Principal): boolean {
 export function makeAccessHook(db: Kysely<Database>, clock: Clock) {
   return async function accessHook(request: FastifyRequest): Promise<void> {
     const access = request.routeOptions.config.access;
-    if (access === undefined || access === PUBLIC) return;
+    if (access === undefined || access === PUBLIC || access === OPERATOR) return;
     const token = bearerToken(request);
     if (!token) throw new ApiError('unauthorized', "You don't have the required authorization parameter to access this endpoint.");
     const principal = await authenticate(db, clock, token);

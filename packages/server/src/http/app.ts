@@ -1,12 +1,15 @@
 /** The app factory: builds the Fastify instance (never listens), so tests drive it in-process. */
-import { randomInt } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomBytes, randomInt } from 'node:crypto';
 import { installationSecret } from '../services/installation.ts';
+import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
+import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits, registerRateLimits } from './rate-limits.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
-import { type Clock, systemClock } from '../domain/clock.ts';
+import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
 import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
 import { sendError } from './errors.ts';
@@ -21,10 +24,11 @@ import { testbankRoutes } from './routes/testbank.ts';
 import { bankReturnRoutes } from './routes/bank-return.ts';
 import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 import { ConnectorRegistry } from '../connectors/registry.ts';
-import type { Keyring } from '../services/secret-box.ts';
 import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
@@ -32,19 +36,28 @@ export interface AppOptions {
   clock?: Clock;
   /** pino options, or false for no logs (tests). */
   logger?: boolean | Record<string, unknown>;
-  trustProxy?: boolean;
-  /** URL payers reach Payrail at; the request's own origin when null. */
+  /** Proxy addresses/CIDRs whose X-Forwarded-* headers are believed (Fastify's trustProxy); none by default. */
+  trustProxy?: boolean | string[];
+  /** URL payers reach Payrail at; the request's own origin when null, from an allowed Host only. */
   publicUrl?: string | null;
+  /** Host names (any port) that may decide link origins when publicUrl is null; loopback names by default. */
+  allowedHosts?: readonly string[];
+  /** Seals and opens secrets at rest; a throwaway in-memory key when absent (tests). */
+  keyring?: Keyring;
+  /** Webhook URLs on loopback or private networks are accepted (development, tests). */
+  allowPrivateWebhooks?: boolean;
+  /** Abuse limits; DEFAULT_RATE_LIMITS when absent. */
+  rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
   /** The connectors on offer; by default the test bank and the configured banks (keys unopened without `keyring`). */
   connectors?: ConnectorRegistry;
-  /** Opens configured banks' sealed keys (when `connectors` is not given). */
-  keyring?: Keyring | null;
   /** The built-in test bank (when `connectors` is not given); on by default. */
   testBank?: boolean;
   /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
   connectorModules?: readonly ConnectorModule[];
+  /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
+  sandboxClock?: boolean;
 }
 
 export interface RouteInfo {
@@ -60,6 +73,8 @@ export interface AppContext {
   /** Every registered route, with its access rule (tests check that none lacks one). */
   routes: RouteInfo[];
   secret: string;
+  keyring: Keyring;
+  allowPrivateWebhooks: boolean;
   publicUrl: string | null;
   testStepMs: number;
   connectors: ConnectorRegistry;
@@ -78,6 +93,7 @@ declare module 'fastify' {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+const SMALL_BODY_LIMIT = 64 * 1024;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -88,6 +104,13 @@ const serializers = {
   },
 };
 
+let ephemeralKeyring: Keyring | null = null;
+/** Tests and `payrail openapi` pass no keyring: one random key per process, so several apps on one store agree. */
+function processKeyring(): Keyring {
+  ephemeralKeyring ??= keyringFromKeys([randomBytes(32)]);
+  return ephemeralKeyring;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
@@ -95,16 +118,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger === false || options.logger === undefined ? false : { ...(options.logger === true ? {} : options.logger), serializers },
     bodyLimit: BODY_LIMIT,
     genReqId: () => String(nextRequestId++),
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: Array.isArray(options.trustProxy) ? (options.trustProxy.length ? options.trustProxy : false) : (options.trustProxy ?? false),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // No type coercion: a body with [[1]] as an amount or 123 as a label is refused, not reinterpreted.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = options.clock ?? systemClock;
-  const secret = await installationSecret(options.store.db, 'signing');
+  const keyring = options.keyring ?? processKeyring();
+  const secret = await installationSecret(options.store.db, keyring, 'signing');
   const connectors = options.connectors ?? new ConnectorRegistry({
-    db: options.store.db, clock, keyring: options.keyring ?? null, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
+    db: options.store.db, clock, keyring, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
     log: (message, data) => app.log.warn(data, message),
   });
   const context: AppContext = {
@@ -112,6 +136,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock,
     routes: [],
     secret,
+    keyring,
+    allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
     connectors,
@@ -143,6 +169,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // 405 for a known path with another method, 404 otherwise.
   app.addHook('onRoute', (route) => {
+    // Bounded bodies: a payment (up to 1000 instructions) may take 1 MB, every other route 64 KB.
+    route.bodyLimit ??= route.url === '/2.0/payments' ? BODY_LIMIT : SMALL_BODY_LIMIT;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
     for (const method of methods) context.routes.push({ method, url: route.url, pattern, access: route.config?.access });
@@ -157,19 +185,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(request, reply, new ApiError('notFound', `no endpoint ${request.method} ${path}`));
   });
 
+  // Without a public URL, links take the request's origin: only from a Host on the allow-list.
+  if (!context.publicUrl) app.addHook('onRequest', makeHostCheck(options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS));
   app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
-  // No text column (SQLite or PostgreSQL) may hold a NUL byte: refuse it up front, naming the field.
+  // No text column (SQLite or PostgreSQL) may hold a NUL byte, and no text can be stored as UTF-8 with a
+  // lone UTF-16 surrogate (it would be silently replaced by U+FFFD): refuse both up front, naming the field.
   app.addHook('preValidation', (request, _reply, done) => {
-    const field = findNulByte(request.query, '') ?? findNulByte(request.body, '');
-    done(field === null ? undefined : new ApiError('invalidValue', `${field || 'body'}: must not contain NUL bytes`, { field: field || 'body' }));
+    const bad = findBadText(request.query, '') ?? findBadText(request.body, '');
+    done(bad === null ? undefined : new ApiError('invalidValue', `${bad.field || 'body'}: ${bad.reason}`, { field: bad.field || 'body' }));
   });
+  const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
+    // Pages a client's origins may frame (the webview, the test bank) say so in their CSP; every other answer is never framed.
+    if (String(reply.getHeader('content-security-policy')).includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
 
@@ -197,6 +231,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   app.addSchema(PaymentResponse);
 
+  await registerRateLimits(app, options.store.db, clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
   await app.register(authTokenRoutes, { prefix: '/2.0' });
   await app.register(paymentRoutes, { prefix: '/2.0' });
   await app.register(docsRoutes, { prefix: '/2.0' });
@@ -206,26 +241,40 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(bankReturnRoutes, { prefix: '/2.0' });
   await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
+  const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
+  if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
+  await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
   await app.register(webviewRoutes, { prefix: '/2.0' });
+  await app.register(adminDashboard, { prefix: '/admin' });
   app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }
 
-/** Path of the first string (key or value) holding U+0000, or null. */
-export function findNulByte(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL bytes';
+  if (!text.isWellFormed()) return 'must not contain a lone UTF-16 surrogate (invalid Unicode)';
+  return null;
+}
+
+/** The first string (key or value) holding U+0000 or a lone surrogate: its path and what is wrong, or null. */
+export function findBadText(value: unknown, path: string, depth = 0): { field: string; reason: string } | null {
+  if (typeof value === 'string') {
+    const reason = textProblem(value);
+    return reason ? { field: path, reason } : null;
+  }
   if (value === null || typeof value !== 'object' || depth > 64) return null;
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const found = findNulByte(item, `${path}[${i}]`, depth + 1);
+      const found = findBadText(item, `${path}[${i}]`, depth + 1);
       if (found !== null) return found;
     }
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = findNulByte(item, at, depth + 1);
+    const reason = textProblem(key);
+    if (reason) return { field: at, reason };
+    const found = findBadText(item, at, depth + 1);
     if (found !== null) return found;
   }
   return null;

@@ -32,10 +32,10 @@ function fromValidation(errors: AjvError[], context: string | undefined): ApiErr
   const subject = field || (context === 'body' ? 'body' : context ?? 'request');
   let reason = error.message ?? 'is invalid';
   if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) reason = `must be one of ${error.params.allowedValues.join(', ')}`;
-  if (error.keyword === 'anyOf') {
-    const literals = errors.filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => e.params.allowedValue);
-    reason = literals.length ? `must be one of ${literals.join(', ')}` : 'has the wrong type or value';
-  }
+  // A union of literals (an enum, maybe nullable) fails with one `const` error per literal: list them.
+  const literals = errors.filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => e.params.allowedValue);
+  if (literals.length) reason = `must be one of ${literals.join(', ')}`;
+  else if (error.keyword === 'anyOf' || error.keyword === 'const') reason = 'has the wrong type or value';
   if (error.keyword === 'pattern' && subject === 'id') return new ApiError('invalidValue', 'id: must be a payment id (a whole number)', { field: 'id' });
   return new ApiError('invalidValue', `${subject}: ${reason}`, { field: subject });
 }
@@ -68,13 +68,16 @@ export function errorBody(error: ApiError, requestId: string) {
   };
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
-  const apiError = toApiError(error);
+/** Extra members some endpoints add to the body, e.g. OAuth 2.0's on `/auth/token`. */
+export type ErrorExtension = (error: ApiError) => Record<string, unknown>;
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, extend?: ErrorExtension) {
+  let apiError = toApiError(error);
   if (!apiError) {
     request.log.error({ err: error }, 'unhandled error');
-    const bug = new ApiError('bug', ERROR_CATALOGUE.bug.description);
-    return reply.code(500).type('application/json').send(errorBody(bug, request.id));
+    apiError = new ApiError('bug', ERROR_CATALOGUE.bug.description);
+  } else if (apiError.status >= 500) {
+    request.log.error({ err: error }, 'server error');
   }
-  if (apiError.status >= 500) request.log.error({ err: error }, 'server error');
-  return reply.code(apiError.status).type('application/json').send(errorBody(apiError, request.id));
+  return reply.code(apiError.status).type('application/json').send({ ...errorBody(apiError, request.id), ...extend?.(apiError) });
 }

@@ -105,11 +105,12 @@ const CurrencyResponse = Type.Object({
 });
 
 const AccountResponse = Type.Object({
+  id: Type.Integer({ description: "The account record's id: for a beneficiary its instruction's id, for the payer the payment's." }),
   scheme_name: Enum(ACCOUNT_SCHEMES),
   identification: Type.String(),
   label: Nullable(Type.String()),
-  issuer: Nullable(Type.String()),
-  bic: Nullable(Type.String()),
+  issuer: Nullable(Type.String({ description: 'BIC: as given, else from the IBAN/BIC directory (AT, BE, DE, ES, FR, LU, NL), else null.' })),
+  bic: Nullable(Type.String({ description: 'Copy of issuer.' })),
   id_account: Type.Null(),
   disabled_date: Type.Null(),
   merchant_scheme_name: Type.Null(),
@@ -204,7 +205,7 @@ export const ShowSensitiveQuery = Type.Object({ show_sensitive: Type.Optional(Ty
 const q = (description: string) => Type.Optional(Type.String({ maxLength: 512, description }));
 export const ListPaymentsQuery = Type.Object({
   show_sensitive: q('true to include sensitive identity fields.'),
-  limit: q('Maximum number of results (1–1000, default 1000).'),
+  limit: q('Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length.'),
   offset: q('First result offset (default 0).'),
   reverse: q('true for descending order.'),
   filter: q('Which date min_date/max_date apply to: register_date (default) or validate_date.'),

@@ -10,6 +10,17 @@ import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { cachedConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
+import { isIP } from 'node:net';
+import { fetch } from 'undici';
+import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
+import { bareHost, isPublicAddress, isRefusal, REFUSED_ADDRESS, RefusedAddressError, webhookDispatcher } from '../webhooks/address-policy.ts';
+
+/** Endpoint keys are sealed; one stored before sealing existed is clear text until sealSecrets runs at start. */
+function openEndpointSecret(keyring: Keyring | undefined, stored: string): string {
+  if (!isSealed(stored)) return stored;
+  if (!keyring) throw new Error('webhook delivery needs the keyring to open the endpoint keys (JobEnvironment.keyring)');
+  return openSecret(keyring, stored);
+}
 
 /** A claimed row is retaken by another worker after this; it must outlast one send (DELIVERY_TIMEOUT_MS). */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -25,6 +36,10 @@ export interface JobEnvironment {
   leaseMs?: number;
   /** How long one webhook send may wait for an answer (DELIVERY_TIMEOUT_MS by default). */
   deliveryTimeoutMs?: number;
+  /** Opens the endpoints' sealed HMAC keys (required wherever webhooks are delivered). */
+  keyring?: Keyring;
+  /** Deliveries to loopback or private addresses are allowed (development); refused otherwise. */
+  allowPrivateWebhooks?: boolean;
 }
 
 /** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
@@ -73,7 +88,7 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
     'content-type': 'application/json',
     'user-agent': 'Payrail-Webhooks/1',
     'bi-signature-date': date,
-    'bi-signature': webhookSignature(row.secret, 'POST', url.pathname, date, body),
+    'bi-signature': webhookSignature(openEndpointSecret(env.keyring, row.secret), 'POST', url.pathname, date, body),
   };
   let payload: string | Buffer = body;
   if (config['webhooks.compression.enabled'] === '1') {
@@ -83,13 +98,21 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
   const started = performance.now();
   let statusCode: number | null = null;
   let error: string | null = null;
+  const allowPrivate = env.allowPrivateWebhooks ?? false;
   try {
-    const response = await fetch(row.url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS) });
+    // An address literal is never looked up: check it here; names are checked by the connection's own lookup.
+    const literal = bareHost(url.hostname);
+    if (!allowPrivate && isIP(literal) && !isPublicAddress(literal)) throw new RefusedAddressError();
+    const dispatcher = webhookDispatcher(allowPrivate);
+    const response = await fetch(row.url, {
+      method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS), ...(dispatcher ? { dispatcher } : {}),
+    });
     statusCode = response.status;
     await response.body?.cancel();
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (e) {
-    error = (e as Error).name === 'TimeoutError' ? 'timeout' : ((e as Error).message ?? 'network error').slice(0, 200);
+    // A refused host gets one fixed message: neither its address nor any answer is recorded.
+    error = isRefusal(e) ? REFUSED_ADDRESS : (e as Error).name === 'TimeoutError' ? 'timeout' : ((e as Error).message ?? 'network error').slice(0, 200);
   }
   const duration = Math.round(performance.now() - started);
   const now = env.clock.now();

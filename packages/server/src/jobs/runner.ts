@@ -7,6 +7,7 @@ import type { ActionEnvironment } from '../services/payment-actions.ts';
 import { deliverDueWebhooks, type JobEnvironment } from './deliver-webhooks.ts';
 import { expireDuePayments } from './expire-payments.ts';
 import { syncDuePayments } from './sync-payments.ts';
+import { executeDueOccurrences } from '../services/standing-orders.ts';
 
 import { jobSignals } from './signals.ts';
 
@@ -31,6 +32,7 @@ export function startJobs(env: JobEnvironment & { actions: ActionEnvironment; li
         sent = await deliverDueWebhooks(env);
       } while (sent > 0 && !stopped);
       if (!stopped) await syncDuePayments(env);
+      if (!stopped) await executeDueOccurrences(env.actions);
       if (!stopped && Date.now() - lastExpiry >= expiryEveryMs) {
         lastExpiry = Date.now();
         await expireDuePayments(env);

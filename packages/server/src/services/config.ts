@@ -7,7 +7,12 @@ type Check = (value: string) => string | null; // an error reason, or null
 
 const flag: Check = (v) => (v === '0' || v === '1' ? null : 'must be "0" or "1"');
 const positiveNumber: Check = (v) => (/^\d{1,6}(\.\d{1,6})?$/.test(v) && Number(v) > 0 ? null : 'must be a positive number');
-const amountOrEmpty: Check = (v) => (v === '' || (/^\d{1,13}(\.\d{1,4})?$/.test(v) && Number(v) > 0) ? null : 'must be a positive decimal amount, or "" for no limit');
+// At most 2 decimals (euro cents, as Powens states the cap): more than the currency has is meaningless.
+const amountOrEmpty: Check = (v) => {
+  if (v === '') return null;
+  if (/^\d{1,13}\.\d{3,}$/.test(v)) return 'must have at most 2 decimals';
+  return /^\d{1,13}(\.\d{1,2})?$/.test(v) && /[1-9]/.test(v) ? null : 'must be a positive decimal amount, or "" for no limit';
+};
 
 export const CONFIG_KEYS = {
   'payment.manual_expire_time_days': { default: '30', check: positiveNumber, description: 'days before a payment that reached no final state becomes expired' },
@@ -22,7 +27,7 @@ export type DomainConfig = Record<ConfigKey, string>;
 export async function getConfig(db: Kysely<Database>, domainId: number): Promise<DomainConfig> {
   const rows = await db.selectFrom('domain_config').select(['key', 'value']).where('domain_id', '=', domainId).execute();
   const config = Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, spec.default])) as DomainConfig;
-  for (const row of rows) if (row.key in CONFIG_KEYS) config[row.key as ConfigKey] = row.value;
+  for (const row of rows) if (Object.hasOwn(CONFIG_KEYS, row.key)) config[row.key as ConfigKey] = row.value;
   return config;
 }
 
@@ -48,7 +53,7 @@ export async function cachedConfig(db: Kysely<Database>, domainId: number): Prom
 export async function setConfig(db: Kysely<Database>, domainId: number, values: Record<string, unknown>): Promise<DomainConfig> {
   const entries: [ConfigKey, string][] = [];
   for (const [key, raw] of Object.entries(values)) {
-    if (!(key in CONFIG_KEYS)) throw invalid(key, `unknown configuration key; known: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    if (!Object.hasOwn(CONFIG_KEYS, key)) throw invalid(key, `unknown configuration key; known: ${Object.keys(CONFIG_KEYS).join(', ')}`);
     const value = typeof raw === 'number' ? String(raw) : raw;
     if (typeof value !== 'string') throw invalid(key, 'must be a string');
     const reason = CONFIG_KEYS[key as ConfigKey].check(value);

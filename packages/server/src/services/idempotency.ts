@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { precompile } from '../store/precompiled.ts';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
@@ -59,6 +60,53 @@ export async function claimIdempotencyKey(db: Kysely<Database>, clock: Clock, cl
     throw new ApiError('idempotencyKeyInUse', undefined, { field: 'Idempotency-Key' });
   }
   throw new ApiError('idempotencyKeyInUse', undefined, { field: 'Idempotency-Key' });
+}
+
+const findKey = precompile((db, $) => db.selectFrom('idempotency_keys').selectAll().where('client_ref', '=', $('clientRef')).where('key', '=', $('key')));
+const insertDone = precompile((db, $) =>
+  db.insertInto('idempotency_keys')
+    .values({ client_ref: $('clientRef'), key: $('key'), request_hash: $('hash'), status: 'done', response_status: $('status'), response_body: $('body'), created_at: $('now'), expires_at: $('expiresAt') })
+    .onConflict((oc) => oc.columns(['client_ref', 'key']).doNothing()),
+);
+
+/**
+ * The one-transaction form used by payment creation: no row is written before the work. Looks the
+ * key up: `new` when no live answer is stored (an expired key, or a 'running' claim abandoned by a
+ * dead request, is removed), `replay` with the stored answer, 422 for another request under the key,
+ * 409 while a request that claimed it (claimIdempotencyKey) is still running. The answer is then
+ * stored by recordIdempotentResponse in the transaction of the work, so a concurrent request with the
+ * same key that commits first makes that transaction fail and roll back (see payments.ts).
+ */
+export async function lookupIdempotencyKey(db: Kysely<Database>, clock: Clock, clientRef: number, key: string, hash: string): Promise<Claim> {
+  const now = clock.now();
+  const row = (await findKey.execute(db, { clientRef, key })).rows[0];
+  if (!row) return { kind: 'new' };
+  if (row.expires_at <= now) {
+    await db.deleteFrom('idempotency_keys').where('client_ref', '=', clientRef).where('key', '=', key).where('expires_at', '<=', now).execute();
+    return { kind: 'new' };
+  }
+  if (row.request_hash !== hash) throw new ApiError('idempotencyKeyReused', undefined, { field: 'Idempotency-Key' });
+  if (row.status === 'done' && row.response_status !== null && row.response_body !== null) {
+    return { kind: 'replay', status: row.response_status, body: row.response_body };
+  }
+  if (row.created_at <= now - IDEMPOTENCY_STALE_MS) {
+    await db.deleteFrom('idempotency_keys').where('client_ref', '=', clientRef).where('key', '=', key).where('status', '=', 'running').where('created_at', '=', row.created_at).execute();
+    return { kind: 'new' };
+  }
+  throw new ApiError('idempotencyKeyInUse', undefined, { field: 'Idempotency-Key' });
+}
+
+/**
+ * Stores the answer under the key unless one is stored already (then returns false and stores
+ * nothing). Inside the work's transaction, so that both commit together; on PostgreSQL a concurrent
+ * insert of the same key waits for the other transaction and then finds the key taken.
+ */
+export async function recordIdempotentResponse(
+  db: Kysely<Database> | Transaction<Database>, clock: Clock, clientRef: number, key: string, hash: string, status: number, body: string,
+): Promise<boolean> {
+  const now = clock.now();
+  const result = await insertDone.execute(db, { clientRef, key, hash, status, body, now, expiresAt: now + IDEMPOTENCY_TTL_MS });
+  return Number(result.numAffectedRows ?? 0) === 1;
 }
 
 /** Stores the response; called inside the transaction that made the change, so both commit together. */

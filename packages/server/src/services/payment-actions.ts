@@ -230,7 +230,8 @@ export async function applyOutcome(
       }
       return change({
         state,
-        ...(instructionStates ? { instructionStates } : {}),
+        // After validation every instruction carries its state, even when the bank answers for the whole payment.
+        ...(instructionStates ? { instructionStates } : { allInstructionsState: state }),
         patch: {
           ...extra, ...cleared, action: null, connector_data: data, bank_status: bankStatus,
           error_code: state === 'partial' ? null : outcome.error_code ?? null, error_description: outcome.error_description ?? null,

@@ -28,6 +28,8 @@ export interface PaymentChange {
   instructionStates?: readonly string[];
   /** More writes that must commit with the change (the bank attempts' outcomes). */
   also?: (trx: Transaction<Database>) => Promise<void>;
+  /** One state for every instruction (a bank that answers for the whole payment). */
+  allInstructionsState?: string;
 }
 
 /** created → done is not a transition; the payment goes through validating first. */
@@ -62,6 +64,9 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       .returningAll()
       .executeTakeFirst();
     if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
+    if (change.allInstructionsState) {
+      await trx.updateTable('payment_instructions').set({ state: change.allInstructionsState }).where('payment_id', '=', payment.id).execute();
+    }
     for (const [position, state] of (change.instructionStates ?? []).entries()) {
       await trx.updateTable('payment_instructions').set({ state }).where('payment_id', '=', payment.id).where('position', '=', position).execute();
     }

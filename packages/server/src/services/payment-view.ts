@@ -5,9 +5,10 @@ import { type Identity, identityView } from '../domain/identity.ts';
 import { amountJson, currencyObject } from '../domain/money.ts';
 import type { InstructionRow, PaymentRow } from '../store/schema.ts';
 
-function accountView(account: Account | null): Record<string, unknown> | null {
+function accountView(account: Account | null, id: number): Record<string, unknown> | null {
   if (!account) return null;
   return {
+    id,
     scheme_name: account.scheme_name,
     identification: account.identification,
     label: account.label,
@@ -37,7 +38,7 @@ export function instructionView(row: InstructionRow, showSensitive: boolean): Re
     start_date: row.start_date,
     end_date: row.end_date,
     frequency: row.frequency,
-    beneficiary: accountView(parseJson<Account>(row.beneficiary)),
+    beneficiary: accountView(parseJson<Account>(row.beneficiary), row.id),
     beneficiary_identity: identityView(parseJson<Identity>(row.beneficiary_identity), showSensitive),
     state: row.state,
   };
@@ -64,7 +65,7 @@ export function paymentView(payment: PaymentRow, instructions: readonly Instruct
     country: payment.country,
     client_redirect_uri: payment.client_redirect_uri,
     client_state: payment.client_state,
-    payer: accountView(parseJson<Account>(payment.payer)),
+    payer: accountView(parseJson<Account>(payment.payer), payment.id),
     payer_identity: identityView(parseJson<Identity>(payment.payer_identity), showSensitive),
     operator_identity: identityView(parseJson<Identity>(payment.operator_identity), showSensitive),
     instructions: [...instructions].sort((a, b) => a.position - b.position).map((i) => instructionView(i, showSensitive)),

@@ -7,7 +7,8 @@ import { EXECUTION_DATE_TYPES } from '../domain/payment-request.ts';
 import type { NewPayment } from '../domain/payment-request.ts';
 import { PAYMENT_STATES } from '../domain/states.ts';
 import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
-import { completeIdempotencyKey } from './idempotency.ts';
+import { precompile } from '../store/precompiled.ts';
+import { recordIdempotentResponse } from './idempotency.ts';
 import { paymentView } from './payment-view.ts';
 import type { Principal } from './tokens.ts';
 
@@ -16,85 +17,118 @@ export interface PaymentRecord {
   instructions: InstructionRow[];
 }
 
+const PAYMENT_COLUMNS = [
+  'domain_id', 'client_ref', 'state', 'state_detail', 'action', 'error_code', 'error_description', 'connector_uuid', 'id_connector',
+  'id_connector_source', 'validate_mechanism', 'validate_uri', 'bank_payment_id', 'website', 'client_redirect_uri', 'client_state', 'payer',
+  'payer_identification', 'payer_identity', 'operator_identity', 'execution_date_type', 'currency', 'total_minor', 'instruction_count', 'country',
+  'register_date', 'validate_date', 'updated_at', 'webview_url', 'fields', 'connector_data', 'bank_status', 'next_sync_at', 'sync_locked_until',
+] as const satisfies readonly (keyof Omit<PaymentRow, 'id' | 'version'>)[];
+const INSTRUCTION_COLUMNS = [
+  'payment_id', 'position', 'reference_id', 'amount_minor', 'currency', 'label', 'execution_date_type', 'execution_date', 'beneficiary',
+  'beneficiary_identification', 'beneficiary_identity', 'start_date', 'end_date', 'frequency', 'state',
+] as const satisfies readonly (keyof Omit<InstructionRow, 'id'>)[];
+
+const insertPayment = precompile((db, $) => db.insertInto('payments').values($.row(PAYMENT_COLUMNS)).returning('id'));
+// One statement for all instructions; their ids come back with their positions.
+const insertInstructions = precompile(
+  (db, $, count: number) =>
+    db.insertInto('payment_instructions').values(Array.from({ length: count }, (_, i) => $.row(INSTRUCTION_COLUMNS, `_${i}`))).returning(['id', 'position']),
+  (values: Record<string, unknown>) => values.count as number,
+);
+const insertCreatedEvent = precompile((db, $) =>
+  db.insertInto('payment_events').values({ payment_id: $('paymentId'), type: 'created', from_state: null, to_state: 'created', data: null, created_at: $('now') }),
+);
+
+/** A concurrent request with the same idempotency key committed first: this one rolls back and replays it. */
+export class IdempotencyKeyTaken extends Error {}
+
 /**
  * Writes the payment, its instructions and its `created` event in one transaction. With an
- * idempotency key, the response body is stored in the same transaction, so a crash can never
- * leave a payment whose key would not replay it.
+ * idempotency key, the response body is stored under the key in the same transaction, so a crash can
+ * never leave a payment whose key would not replay it; if another request stored an answer under
+ * the key first, the transaction rolls back and IdempotencyKeyTaken is thrown (the caller replays).
+ * Nothing is read back: the response is built from the values written and the ids returned.
  */
 export async function createPayment(
   db: Kysely<Database>,
   clock: Clock,
   principal: Principal,
   input: NewPayment,
-  options: { showSensitive: boolean; idempotencyKey?: string },
+  options: { showSensitive: boolean; idempotency?: { key: string; hash: string } },
 ): Promise<{ record: PaymentRecord; body: string }> {
   const now = clock.now();
+  const payment: Omit<PaymentRow, 'id' | 'version'> = {
+    domain_id: principal.domainId,
+    client_ref: principal.clientRef,
+    state: 'created',
+    state_detail: null,
+    action: null,
+    error_code: null,
+    error_description: null,
+    connector_uuid: input.connector_uuid,
+    id_connector: input.id_connector,
+    id_connector_source: null,
+    validate_mechanism: null,
+    validate_uri: null,
+    bank_payment_id: null,
+    website: null,
+    client_redirect_uri: input.client_redirect_uri,
+    client_state: input.client_state,
+    payer: input.payer ? JSON.stringify(input.payer) : null,
+    payer_identification: input.payer?.identification ?? null,
+    payer_identity: input.payer_identity ? JSON.stringify(input.payer_identity) : null,
+    operator_identity: input.operator_identity ? JSON.stringify(input.operator_identity) : null,
+    execution_date_type: input.execution_date_type,
+    currency: input.currency,
+    total_minor: input.total_minor,
+    instruction_count: input.instructions.length,
+    country: input.country,
+    register_date: now,
+    validate_date: null,
+    updated_at: now,
+    webview_url: null,
+    fields: null,
+    connector_data: null,
+    bank_status: null,
+    next_sync_at: null,
+    sync_locked_until: null,
+    psu_ip_address: null,
+  };
+  const instructions = input.instructions.map((i) => ({
+    payment_id: 0,
+    position: i.position,
+    reference_id: i.reference_id,
+    amount_minor: i.amount_minor,
+    currency: i.currency,
+    label: i.label,
+    execution_date_type: i.execution_date_type,
+    execution_date: i.execution_date,
+    beneficiary: JSON.stringify(i.beneficiary),
+    beneficiary_identification: i.beneficiary.identification,
+    beneficiary_identity: i.beneficiary_identity ? JSON.stringify(i.beneficiary_identity) : null,
+    start_date: i.start_date,
+    end_date: i.end_date,
+    frequency: i.frequency,
+    state: null,
+  }));
   return db.transaction().execute(async (trx) => {
-    const paymentValues = {
-      domain_id: principal.domainId,
-      client_ref: principal.clientRef,
-      state: 'created',
-      state_detail: null,
-      action: null,
-      error_code: null,
-      error_description: null,
-      connector_uuid: input.connector_uuid,
-      id_connector: input.id_connector,
-      id_connector_source: null,
-      validate_mechanism: null,
-      validate_uri: null,
-      bank_payment_id: null,
-      website: null,
-      client_redirect_uri: input.client_redirect_uri,
-      client_state: input.client_state,
-      payer: input.payer ? JSON.stringify(input.payer) : null,
-      payer_identification: input.payer?.identification ?? null,
-      payer_identity: input.payer_identity ? JSON.stringify(input.payer_identity) : null,
-      operator_identity: input.operator_identity ? JSON.stringify(input.operator_identity) : null,
-      execution_date_type: input.execution_date_type,
-      currency: input.currency,
-      total_minor: input.total_minor,
-      instruction_count: input.instructions.length,
-      country: input.country,
-      register_date: now,
-      validate_date: null,
-      updated_at: now,
-      webview_url: null,
-      fields: null,
-      connector_data: null,
-      bank_status: null,
-      next_sync_at: null,
-      sync_locked_until: null,
-    };
-    const { id } = await trx.insertInto('payments').values(paymentValues).returning('id').executeTakeFirstOrThrow();
-    const instructionValues = input.instructions.map((i) => ({
-      payment_id: id,
-      position: i.position,
-      reference_id: i.reference_id,
-      amount_minor: i.amount_minor,
-      currency: i.currency,
-      label: i.label,
-      execution_date_type: i.execution_date_type,
-      execution_date: i.execution_date,
-      beneficiary: JSON.stringify(i.beneficiary),
-      beneficiary_identification: i.beneficiary.identification,
-      beneficiary_identity: i.beneficiary_identity ? JSON.stringify(i.beneficiary_identity) : null,
-      start_date: i.start_date,
-      end_date: i.end_date,
-      frequency: i.frequency,
-      state: null,
-    }));
-    const ids = await trx.insertInto('payment_instructions').values(instructionValues).returning('id').execute();
-    await trx
-      .insertInto('payment_events')
-      .values({ payment_id: id, type: 'created', from_state: null, to_state: 'created', data: null, created_at: now })
-      .execute();
+    const { id } = (await insertPayment.execute(trx, payment)).rows[0]!;
+    const values: Record<string, unknown> = { count: instructions.length };
+    instructions.forEach((row, index) => {
+      row.payment_id = id;
+      for (const column of INSTRUCTION_COLUMNS) values[`${column}_${index}`] = row[column];
+    });
+    const ids = new Map((await insertInstructions.execute(trx, values)).rows.map((r) => [r.position, r.id]));
+    await insertCreatedEvent.execute(trx, { paymentId: id, now });
     const record: PaymentRecord = {
-      payment: { id, version: 0, psu_ip_address: null, ...paymentValues },
-      instructions: instructionValues.map((values, index) => ({ id: ids[index]!.id, ...values })),
+      payment: { id, version: 0, ...payment },
+      instructions: instructions.map((row) => ({ id: ids.get(row.position)!, ...row })),
     };
     const body = JSON.stringify(paymentView(record.payment, record.instructions, options.showSensitive));
-    if (options.idempotencyKey) await completeIdempotencyKey(trx, principal.clientRef, options.idempotencyKey, 200, body);
+    const idempotency = options.idempotency;
+    if (idempotency && !(await recordIdempotentResponse(trx, clock, principal.clientRef, idempotency.key, idempotency.hash, 200, body))) {
+      throw new IdempotencyKeyTaken();
+    }
     return { record, body };
   });
 }
@@ -141,6 +175,12 @@ export interface ListQuery {
 }
 
 export const LIST_LIMIT_MAX = 1000;
+/**
+ * A page holds at most this many instructions in all: 1000 payments of 1000 instructions would be
+ * hundreds of megabytes in one answer. A page cut short by it says so in `limit`-less terms: fewer
+ * payments than asked, `total` unchanged; the next page starts at offset + payments.length.
+ */
+export const PAGE_INSTRUCTIONS_MAX = 5000;
 
 export function parseBoolean(value: string | undefined, field: string): boolean {
   if (value === undefined || value === '') return false;
@@ -170,7 +210,7 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   const dateColumn = query.filter === undefined || query.filter === '' ? 'register_date' : query.filter;
   if (dateColumn !== 'register_date' && dateColumn !== 'validate_date') throw invalid('filter', 'must be register_date or validate_date');
   const orderKey = query.order_by === undefined || query.order_by === '' ? 'register_date' : query.order_by;
-  if (!(orderKey in ORDER_BY)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
+  if (!Object.hasOwn(ORDER_BY, orderKey)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
   const orderColumn = ORDER_BY[orderKey as keyof typeof ORDER_BY];
 
   let q = db.selectFrom('payments').where('domain_id', '=', domainId);
@@ -209,6 +249,12 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     q.selectAll().orderBy(orderColumn, direction).orderBy('id', direction).limit(limit).offset(offset).execute(),
   ]);
+  let kept = 0;
+  for (let used = 0; kept < payments.length; kept++) {
+    used += payments[kept]!.instruction_count;
+    if (kept > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
+  }
+  payments.length = kept;
   const ids = payments.map((p) => p.id);
   const instructions = ids.length
     ? await db.selectFrom('payment_instructions').selectAll().where('payment_id', 'in', ids).orderBy('payment_id').orderBy('position').execute()

@@ -7,7 +7,7 @@
  * the key itself, so a value sealed under a KEK that is no longer configured says which one it needs.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Keyring {
@@ -51,7 +51,16 @@ export function loadKeyring(options: { keys: readonly string[]; dataDir: string 
   const file = join(options.dataDir, DEV_KEK_FILE);
   if (!existsSync(file)) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    // Written whole under another name, then linked: processes starting together all read one complete key.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(tmp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
   chmodSync(file, 0o600);
   return keyringFromKeys([parseKek(readFileSync(file, 'utf8'))]);

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import { isAdmin, parseScopeParam, SCOPED_TOKEN_SCOPES, type Scope } from '../domain/scopes.ts';
+import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
 import type { Database } from '../store/schema.ts';
 import { findClient } from './clients.ts';
 import { newToken, tokenHash, verifySecret } from './secrets.ts';
@@ -96,6 +97,13 @@ export async function authenticate(db: Kysely<Database>, clock: Clock, token: st
   return principal;
 }
 
+/** Was this token real but is now past its expiry? (The webview tells the payer their link expired.) */
+export async function tokenExpired(db: Kysely<Database>, clock: Clock, token: string): Promise<boolean> {
+  if (token.length === 0 || token.length > 512) return false;
+  const row = await db.selectFrom('tokens').select('expires_at').where('token_hash', '=', tokenHash(token)).executeTakeFirst();
+  return row !== undefined && row.expires_at <= clock.now();
+}
+
 async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number): Promise<Principal | null> {
   const row = await db
     .selectFrom('tokens')
@@ -129,8 +137,14 @@ async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number):
  * Mints a token bound to one payment (spec §2.3). Admin tokens may grant any non-admin payment
  * scope; a payment's own validate token may only mint another validate token for it.
  */
-export async function issueScopedToken(db: Kysely<Database>, clock: Clock, principal: Principal, paymentId: number, scopeParam: unknown) {
+export async function issueScopedToken(db: Kysely<Database>, clock: Clock, principal: Principal, payment: { id: number; state: string }, scopeParam: unknown) {
+  const paymentId = payment.id;
   const scopes = parseScopeParam(scopeParam);
+  const selfMinted = principal.paymentId !== null;
+  // A payment's own token renews nothing: not once the payment is final, and never past its own expiry.
+  if (selfMinted && FINAL_STATES.has(payment.state as PaymentState)) {
+    throw new ApiError('forbidden', `payment ${paymentId} is ${payment.state}: its tokens cannot mint new ones`);
+  }
   for (const scope of scopes) {
     if (!SCOPED_TOKEN_SCOPES.includes(scope)) {
       throw invalid('scope', `${scope} cannot be granted to a payment-scoped token; allowed: ${SCOPED_TOKEN_SCOPES.join(', ')}`);
@@ -139,8 +153,10 @@ export async function issueScopedToken(db: Kysely<Database>, clock: Clock, princ
       throw new ApiError('forbidden', `this token cannot grant ${scope}`, { field: 'scope' });
     }
   }
-  const token = await storeToken(db, clock, { clientRef: principal.clientRef, domainId: principal.domainId, scopes, paymentId, ttlSeconds: SCOPED_TOKEN_TTL_SECONDS });
-  return { token, scope: scopes.join(' '), id_payment: paymentId, expires_in: SCOPED_TOKEN_TTL_SECONDS };
+  const ttlSeconds = selfMinted ? Math.floor((principal.expiresAt - clock.now()) / 1000) : SCOPED_TOKEN_TTL_SECONDS;
+  if (ttlSeconds <= 0) throw new ApiError('unauthorized', 'The token is invalid or has expired.');
+  const token = await storeToken(db, clock, { clientRef: principal.clientRef, domainId: principal.domainId, scopes, paymentId, ttlSeconds });
+  return { token, scope: scopes.join(' '), id_payment: paymentId, expires_in: ttlSeconds };
 }
 
 export type { Scope };

@@ -1,13 +1,19 @@
 /** Webhook endpoints per domain, the outbox of state changes, and the delivery log. */
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
 import { parseHttpUrl } from '../domain/urls.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
+import { type Keyring, sealSecret } from './secret-box.ts';
+import { refusedWebhookHost } from '../webhooks/address-policy.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
+/** Bounds on every list and fan-out: endpoints per domain, deliveries per page, attempts shown per delivery. */
+export const ENDPOINTS_MAX = 100;
+export const DELIVERIES_PAGE_MAX = 1000;
+export const ATTEMPTS_SHOWN = 20;
 
 export function checkEndpointUrl(value: unknown): string {
   if (typeof value === 'string' && value.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
@@ -17,19 +23,38 @@ export function checkEndpointUrl(value: unknown): string {
   return text;
 }
 
-export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }) {
+export interface EndpointPolicy {
+  keyring: Keyring;
+  /** Loopback and private addresses accepted (development). */
+  allowPrivate: boolean;
+}
+
+export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }, policy: EndpointPolicy) {
   const url = checkEndpointUrl(input.url);
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
-  // The HMAC key must be kept to sign with: it is stored as is (unlike tokens), and shown once.
+  if (!policy.allowPrivate) {
+    const refused = await refusedWebhookHost(new URL(url));
+    if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
+  }
+  const enabled = await db.selectFrom('webhook_endpoints').select(sql<number>`count(*)`.as('n')).where('domain_id', '=', domainId).where('enabled', '=', 1).executeTakeFirstOrThrow();
+  if (Number(enabled.n) >= ENDPOINTS_MAX) throw invalid('url', `a domain has at most ${ENDPOINTS_MAX} enabled webhook endpoints; disable one first`);
+  // The HMAC key must be kept to sign with: it is stored sealed under the key-encryption key, and shown once.
   const secret = randomBytes(32).toString('base64url');
   const created_at = clock.now();
-  const { id } = await db.insertInto('webhook_endpoints').values({ domain_id: domainId, url, event, secret, enabled: 1, created_at }).returning('id').executeTakeFirstOrThrow();
+  const { id } = await db
+    .insertInto('webhook_endpoints')
+    .values({ domain_id: domainId, url, event, secret: sealSecret(policy.keyring, secret), enabled: 1, created_at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id, url, event, enabled: true, created_at, secret_key: secret };
 }
 
 export async function listEndpoints(db: Kysely<Database>, domainId: number) {
-  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at']).where('domain_id', '=', domainId).orderBy('id').execute();
+  // Enabled endpoints are at most ENDPOINTS_MAX; disabled ones are listed up to a bound too, newest first.
+  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at']).where('domain_id', '=', domainId)
+    .orderBy('enabled', 'desc').orderBy('id', 'desc').limit(ENDPOINTS_MAX * 2).execute();
+  rows.sort((a, b) => a.id - b.id);
   return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));
 }
 
@@ -42,11 +67,11 @@ export async function disableEndpoint(db: Kysely<Database>, domainId: number, id
  * Writes the announcement of a state change into the outbox: the payment as it is now, and one
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
  */
-export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number): Promise<number> {
+export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number, extra: Record<string, unknown> = {}): Promise<number> {
   const endpoints = await trx.selectFrom('webhook_endpoints').select('id').where('domain_id', '=', payment.domain_id).where('enabled', '=', 1).where('event', '=', 'PAYMENT_STATE_UPDATED').execute();
   if (endpoints.length === 0) return 0;
   const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
-  const body = JSON.stringify(paymentView(payment, instructions, false));
+  const body = JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
   const { id: dataId } = await trx
     .insertInto('webhook_data')
     .values({ domain_id: payment.domain_id, payment_id: payment.id, event: 'PAYMENT_STATE_UPDATED', body, created_at: now })
@@ -70,10 +95,15 @@ export async function listDeliveries(db: Kysely<Database>, domainId: number, fil
     .where('e.domain_id', '=', domainId);
   if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
   if (filter.status) q = q.where('d.status', '=', filter.status);
-  const deliveries = await q.orderBy('d.id', 'desc').limit(filter.limit ?? 100).execute();
+  const deliveries = await q.orderBy('d.id', 'desc').limit(Math.min(filter.limit ?? 100, DELIVERIES_PAGE_MAX)).execute();
   const ids = deliveries.map((d) => d.id);
+  // The latest ATTEMPTS_SHOWN attempts of each delivery (a failing one collects dozens over 72 hours).
   const attempts = ids.length
-    ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('id').execute()
+    ? await db
+      .selectFrom((eb) => eb.selectFrom('webhook_attempts').selectAll()
+        .select(sql<number>`row_number() over (partition by delivery_id order by id desc)`.as('n'))
+        .where('delivery_id', 'in', ids).as('a'))
+      .selectAll().where('n', '<=', ATTEMPTS_SHOWN).orderBy('id').execute()
     : [];
   return deliveries.map((d) => ({
     ...d,

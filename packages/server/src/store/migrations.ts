@@ -124,14 +124,50 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0011_security': {
+      async up(db: Kysely<unknown>) {
+        // Fixed-window counters of the abuse limits; rows past reset_at are reused or purged.
+        await sql.raw(`create table rate_limits (key text primary key, count integer not null, reset_at ${big} not null)`).execute(db);
+        await sql.raw(`create index rate_limits_reset on rate_limits (reset_at)`).execute(db);
+        // The webview's `state` (up to 2,000 characters) is kept here rather than in its signed URLs and forms.
+        await sql.raw(`create table webview_states (payment_id ${big} primary key references payments(id), state text not null)`).execute(db);
+      },
+    },
+    '0014_compat': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The executions of a standing order (periodic payment): one row per occurrence, written
+          // when it executes; the unique key makes two processes unable to execute one twice.
+          `create table payment_occurrences (
+             id ${id}, payment_id ${big} not null references payments(id), sequence integer not null,
+             due_date text not null, execution_date text not null, state text not null,
+             executed_at ${big} not null, unique (payment_id, sequence))`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
+    '0015_admin': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Operators of the installation (the admin dashboard), never merchants: their own credentials.
+          `create table operators (id ${id}, email text not null unique, password_hash text not null, created_at ${big} not null)`,
+          // Dashboard sessions and one-time sign-in links, stored as SHA-256 hashes of the token.
+          `create table operator_tokens (
+             token_hash text primary key, operator_id ${big} not null references operators(id), kind text not null,
+             expires_at ${big} not null, created_at ${big} not null)`,
+          `create index operator_tokens_expires on operator_tokens (expires_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  // Kysely looks for its tables in every schema unless told which: name ours, so that another
-  // installation (or test) in another schema of the same database is never taken for this one.
-  const schema = dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  // Kysely looks for its tables in every schema unless told which one: name ours, so that a database
+  // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
   });

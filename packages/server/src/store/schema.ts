@@ -211,7 +211,53 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** One executed occurrence of a standing order (migration 0014_compat). */
+export interface PaymentOccurrencesTable {
+  id: Generated<number>;
+  payment_id: number;
+  sequence: number;
+  /** The date the schedule names (start_date + n × frequency), YYYY-MM-DD. */
+  due_date: string;
+  /** The business day it executed on (TARGET2 / England and Wales calendars). */
+  execution_date: string;
+  state: string;
+  executed_at: number;
+}
+
+/** Abuse-limit counters (auth/token, webview forms), shared by every process on the database. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+/** The `state` a payer's webview entry URL carried, returned on the redirect back to the merchant. */
+export interface WebviewStatesTable {
+  payment_id: number;
+  state: string;
+}
+
+export interface OperatorsTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface OperatorTokensTable {
+  token_hash: string;
+  operator_id: number;
+  kind: string; // session | link
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
+  payment_occurrences: PaymentOccurrencesTable;
+  rate_limits: RateLimitsTable;
+  webview_states: WebviewStatesTable;
+  operators: OperatorsTable;
+  operator_tokens: OperatorTokensTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_exchanges: BankExchangesTable;

@@ -2,7 +2,7 @@
  * Kysely's SQLite dialect over Node's built-in `node:sqlite` (no native build).
  * Kysely expects a better-sqlite3-like API; this adapts DatabaseSync to it and caches prepared statements.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
@@ -13,8 +13,21 @@ function toParams(parameters: ReadonlyArray<unknown>): Param[] {
   return parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : (p as Param)));
 }
 
+/**
+ * The data folder is the owner's alone (0700) and so are the database files (0600): SQLite gives its
+ * -wal and -shm files the mode of the database file, which is created here before SQLite opens it.
+ * Files left by older versions with wider modes are narrowed.
+ */
+function restrictFiles(file: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) if (existsSync(path)) chmodSync(path, 0o600);
+}
+
 export function openSqlite(file: string): DatabaseSync {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') restrictFiles(file);
   const db = new DatabaseSync(file);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');

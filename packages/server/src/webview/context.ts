@@ -1,10 +1,16 @@
 /**
  * The webview's signed context: after the entry URL's `code` is verified, the flow carries this
  * HMAC-signed blob instead of the token (so the token is never handed to a bank or kept in the
- * address bar), and every form carries a CSRF token bound to a cookie (double submit).
+ * address bar).
+ *
+ * CSRF: every form carries a token bound to the payment's scoped code (an HMAC of a digest of the
+ * code and the payment id, under the installation secret). It needs no cookie, so the forms work
+ * inside a cross-site iframe, where browsers withhold (third-party) cookies.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sign, verifySignature } from '../services/payment-actions.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import type { Lang } from './i18n.ts';
 
 export interface WebviewContext {
@@ -15,12 +21,16 @@ export interface WebviewContext {
   state: string | null;
   lang: Lang;
   expiresAt: number;
+  /** A digest of the scoped code the payer entered with (never the code itself). */
+  codeTag: string;
 }
 
-export const CSRF_COOKIE = 'payrail_csrf';
+export function codeTag(code: string): string {
+  return createHash('sha256').update(`payrail-webview-code.${code}`).digest('base64url').slice(0, 32);
+}
 
 export function encodeContext(secret: string, ctx: WebviewContext): string {
-  const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt, ctx.codeTag])).toString('base64url');
   return `${payload}.${sign(secret, `webview.${payload}`)}`;
 }
 
@@ -29,30 +39,38 @@ export function decodeContext(secret: string, value: unknown, now: number): Webv
   const [payload, signature, extra] = value.split('.');
   if (!payload || !signature || extra !== undefined || !verifySignature(secret, `webview.${payload}`, signature)) return null;
   try {
-    const [paymentId, domainId, clientId, redirectUri, state, lang, expiresAt] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (typeof expiresAt !== 'number' || expiresAt <= now) return null;
-    return { paymentId, domainId, clientId, redirectUri, state, lang, expiresAt };
+    const [paymentId, domainId, clientId, redirectUri, state, lang, expiresAt, tag] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (typeof expiresAt !== 'number' || expiresAt <= now || typeof tag !== 'string') return null;
+    return { paymentId, domainId, clientId, redirectUri, state, lang, expiresAt, codeTag: tag };
   } catch {
     return null;
   }
 }
 
-export function newCsrfCookie(): string {
-  return randomBytes(24).toString('base64url');
+export function csrfToken(secret: string, ctx: WebviewContext): string {
+  return sign(secret, `csrf.${ctx.codeTag}.${ctx.paymentId}`);
 }
 
-export function csrfToken(secret: string, cookie: string, paymentId: number): string {
-  return sign(secret, `csrf.${cookie}.${paymentId}`);
+export function checkCsrf(secret: string, ctx: WebviewContext, token: unknown): boolean {
+  return typeof token === 'string' && token.length > 0 && verifySignature(secret, `csrf.${ctx.codeTag}.${ctx.paymentId}`, token);
 }
 
-export function checkCsrf(secret: string, cookie: string | undefined, token: unknown, paymentId: number): boolean {
-  return typeof cookie === 'string' && cookie.length > 0 && typeof token === 'string' && verifySignature(secret, `csrf.${cookie}.${paymentId}`, token);
-}
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
+/**
+ * The entry URL's `state` (up to 2,000 characters, any Unicode) is stored per payment instead of
+ * riding in `w`: in `w` it made every URL and form field several kilobytes long, past what the
+ * forms accepted. The latest entry's state wins; an entry without one clears it.
+ */
+export async function saveWebviewState(db: Kysely<Database>, paymentId: number, state: string | null): Promise<void> {
+  if (state === null || state === '') {
+    await db.deleteFrom('webview_states').where('payment_id', '=', paymentId).execute();
+    return;
   }
-  return undefined;
+  await db.insertInto('webview_states').values({ payment_id: paymentId, state }).onConflict((oc) => oc.column('payment_id').doUpdateSet({ state })).execute();
+}
+
+/** The context with the stored state filled in (the flow's `w` carries none). */
+export async function withWebviewState(db: Kysely<Database>, ctx: WebviewContext): Promise<WebviewContext> {
+  if (ctx.state !== null) return ctx;
+  const row = await db.selectFrom('webview_states').select('state').where('payment_id', '=', ctx.paymentId).executeTakeFirst();
+  return { ...ctx, state: row?.state ?? null };
 }

@@ -32,6 +32,7 @@ const en = {
   errorSession: 'The link is invalid or has expired. Go back to the merchant and start again.',
   errorForm: 'This form has expired or was already sent. Please start again from the merchant’s site.',
   required: 'required',
+  errorInput: 'Please check what you entered and try again.',
   footer: 'Secured by Payrail. Your bank credentials are only ever entered at your bank.',
   leaving: 'Taking you on…',
   leavingLink: 'Continue',
@@ -42,6 +43,7 @@ export type Messages = typeof en;
 const MESSAGES: Record<Lang, Messages> = {
   en,
   fr: {
+    errorInput: 'Vérifiez ce que vous avez saisi et réessayez.',
     title: 'Payer par virement', payTo: 'Paiement à', amount: 'Montant', reference: 'Référence', beneficiary: 'Bénéficiaire',
     chooseBank: 'Choisissez votre banque', search: 'Rechercher votre banque', searchButton: 'Rechercher', noBank: 'Aucune banque ne correspond à votre recherche.',
     inCountry: 'Banques en {country}', otherCountries: 'Autres pays', continue: 'Continuer', cancel: 'Annuler le paiement', back: 'Choisir une autre banque',
@@ -55,6 +57,7 @@ const MESSAGES: Record<Lang, Messages> = {
     unknownTitle: 'Nous n’avons pas pu confirmer votre paiement auprès de votre banque', unknownText: 'Votre banque n’a pas répondu à temps : nous ne savons pas si elle a reçu ce paiement. Rien ne lui sera renvoyé sans vous, et vous ne paierez pas deux fois.', unknownRetry: 'Faire une nouvelle tentative auprès de votre banque', unknownWait: 'Vérifiez votre application bancaire : nous continuons d’interroger votre banque et le marchand sera informé du résultat.', initiating: 'Votre paiement est en cours d’envoi à votre banque…',
   },
   de: {
+    errorInput: 'Bitte prüfen Sie Ihre Eingabe und versuchen Sie es erneut.',
     title: 'Per Überweisung bezahlen', payTo: 'Zahlung an', amount: 'Betrag', reference: 'Verwendungszweck', beneficiary: 'Empfänger',
     chooseBank: 'Wählen Sie Ihre Bank', search: 'Bank suchen', searchButton: 'Suchen', noBank: 'Keine Bank passt zu Ihrer Suche.',
     inCountry: 'Banken in {country}', otherCountries: 'Andere Länder', continue: 'Weiter', cancel: 'Zahlung abbrechen', back: 'Andere Bank wählen',
@@ -68,6 +71,7 @@ const MESSAGES: Record<Lang, Messages> = {
     unknownTitle: 'Wir konnten Ihre Zahlung bei Ihrer Bank nicht bestätigen', unknownText: 'Ihre Bank hat nicht rechtzeitig geantwortet; wir wissen nicht, ob sie diese Zahlung erhalten hat. Ohne Sie wird nichts erneut gesendet, und Sie zahlen nicht doppelt.', unknownRetry: 'Neuen Versuch bei Ihrer Bank starten', unknownWait: 'Prüfen Sie Ihre Banking-App: Wir fragen weiter bei Ihrer Bank nach, und der Händler erfährt das Ergebnis.', initiating: 'Ihre Zahlung wird an Ihre Bank gesendet…',
   },
   es: {
+    errorInput: 'Compruebe lo que ha introducido e inténtelo de nuevo.',
     title: 'Pagar por transferencia', payTo: 'Pago a', amount: 'Importe', reference: 'Concepto', beneficiary: 'Beneficiario',
     chooseBank: 'Elija su banco', search: 'Buscar su banco', searchButton: 'Buscar', noBank: 'Ningún banco coincide con su búsqueda.',
     inCountry: 'Bancos en {country}', otherCountries: 'Otros países', continue: 'Continuar', cancel: 'Cancelar el pago', back: 'Elegir otro banco',
@@ -81,6 +85,7 @@ const MESSAGES: Record<Lang, Messages> = {
     unknownTitle: 'No hemos podido confirmar su pago con su banco', unknownText: 'Su banco no respondió a tiempo: no sabemos si recibió este pago. No se enviará nada de nuevo sin usted y no pagará dos veces.', unknownRetry: 'Hacer un nuevo intento en su banco', unknownWait: 'Consulte la aplicación de su banco: seguimos preguntando a su banco y el comercio conocerá el resultado.', initiating: 'Su pago se está enviando a su banco…',
   },
   it: {
+    errorInput: 'Controlla i dati inseriti e riprova.',
     title: 'Paga con bonifico', payTo: 'Pagamento a', amount: 'Importo', reference: 'Causale', beneficiary: 'Beneficiario',
     chooseBank: 'Scegli la tua banca', search: 'Cerca la tua banca', searchButton: 'Cerca', noBank: 'Nessuna banca corrisponde alla ricerca.',
     inCountry: 'Banche in {country}', otherCountries: 'Altri paesi', continue: 'Continua', cancel: 'Annulla il pagamento', back: 'Scegli un’altra banca',
@@ -94,6 +99,7 @@ const MESSAGES: Record<Lang, Messages> = {
     unknownTitle: 'Non abbiamo potuto confermare il pagamento con la tua banca', unknownText: 'La tua banca non ha risposto in tempo: non sappiamo se ha ricevuto questo pagamento. Nulla verrà inviato di nuovo senza di te e non pagherai due volte.', unknownRetry: 'Fai un nuovo tentativo presso la tua banca', unknownWait: 'Controlla l’app della tua banca: continuiamo a chiedere alla banca e il venditore conoscerà l’esito.', initiating: 'Il pagamento è in corso di invio alla tua banca…',
   },
   nl: {
+    errorInput: 'Controleer wat u hebt ingevuld en probeer het opnieuw.',
     title: 'Betalen per overschrijving', payTo: 'Betaling aan', amount: 'Bedrag', reference: 'Omschrijving', beneficiary: 'Begunstigde',
     chooseBank: 'Kies uw bank', search: 'Zoek uw bank', searchButton: 'Zoeken', noBank: 'Geen bank komt overeen met uw zoekopdracht.',
     inCountry: 'Banken in {country}', otherCountries: 'Andere landen', continue: 'Doorgaan', cancel: 'Betaling annuleren', back: 'Andere bank kiezen',
@@ -107,6 +113,7 @@ const MESSAGES: Record<Lang, Messages> = {
     unknownTitle: 'We konden uw betaling niet bevestigen bij uw bank', unknownText: 'Uw bank antwoordde niet op tijd: we weten niet of zij deze betaling heeft ontvangen. Zonder u wordt niets opnieuw verstuurd en u betaalt niet twee keer.', unknownRetry: 'Nieuwe poging bij uw bank', unknownWait: 'Controleer uw bankapp: we blijven uw bank vragen en de winkel hoort de uitkomst.', initiating: 'Uw betaling wordt naar uw bank verstuurd…',
   },
   pt: {
+    errorInput: 'Verifique o que introduziu e tente novamente.',
     title: 'Pagar por transferência', payTo: 'Pagamento a', amount: 'Montante', reference: 'Referência', beneficiary: 'Beneficiário',
     chooseBank: 'Escolha o seu banco', search: 'Procurar o seu banco', searchButton: 'Procurar', noBank: 'Nenhum banco corresponde à sua pesquisa.',
     inCountry: 'Bancos em {country}', otherCountries: 'Outros países', continue: 'Continuar', cancel: 'Cancelar o pagamento', back: 'Escolher outro banco',
@@ -121,13 +128,17 @@ const MESSAGES: Record<Lang, Messages> = {
   },
 };
 
+/** The path's language, else the browser's most preferred one we speak (Accept-Language q-values), else English. */
 export function pickLang(value: string | undefined, acceptLanguage: string | undefined): Lang {
   if (value && (LANGS as readonly string[]).includes(value)) return value as Lang;
-  for (const part of (acceptLanguage ?? '').split(',')) {
-    const code = part.trim().slice(0, 2).toLowerCase();
-    if ((LANGS as readonly string[]).includes(code)) return code as Lang;
-  }
-  return 'en';
+  const ranked = (acceptLanguage ?? '').slice(0, 1000).split(',').map((part, index) => {
+    const [tag = '', ...params] = part.trim().split(';');
+    const q = params.map((p) => /^\s*q=([01](?:\.\d{0,3})?)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    return { code: tag.trim().slice(0, 2).toLowerCase(), q: q === undefined ? 1 : Number(q), index };
+  });
+  ranked.sort((a, b) => b.q - a.q || a.index - b.index);
+  const found = ranked.find((r) => r.q > 0 && (LANGS as readonly string[]).includes(r.code));
+  return found ? (found.code as Lang) : 'en';
 }
 
 export function messages(lang: Lang): Messages {

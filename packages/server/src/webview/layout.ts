@@ -27,22 +27,51 @@ ul.banks button { width: 100%; text-align: left; background: var(--bg); color: v
 footer { margin-top: 2rem; font-size: .85rem; color: var(--muted); }
 `;
 
-export function page(options: { lang: string; title: string; body: SafeHtml; redirectTo?: string; script?: boolean; footer?: string }): string {
+export function page(options: { lang: string; title: string; body: SafeHtml; redirectTo?: string; noscriptRedirectTo?: string; script?: boolean; footer?: string }): string {
   return html`<!doctype html>
 <html lang="${options.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">${options.redirectTo ? html`<meta http-equiv="refresh" content="0;url=${options.redirectTo}">` : ''}
+<meta name="referrer" content="no-referrer">${options.redirectTo ? html`<meta http-equiv="refresh" content="0;url=${options.redirectTo}">` : ''}${options.noscriptRedirectTo ? html`<noscript><meta http-equiv="refresh" content="0;url=${options.noscriptRedirectTo}"></noscript>` : ''}
 <title>${options.title}</title><link rel="stylesheet" href="/2.0/assets/payrail.css">${options.script ? html`<script src="/2.0/assets/webview.js" defer></script>` : ''}</head>
 <body><main>${options.body}${options.footer ? html`<footer>${options.footer}</footer>` : ''}</main></body></html>`.value;
 }
 
 /**
- * Progressive enhancement for the decoupled wait: re-submits the page's resume form every 5 s.
- * Without JavaScript the payer presses the same button.
+ * The webview's only script (served from our origin, so the CSP needs no inline script):
+ * - the decoupled wait re-submits its resume form every 5 s (without JavaScript the payer presses
+ *   the same button);
+ * - an exit page inside a frame posts Powens' `powensWebviewTermination` message to the parent,
+ *   only to the origin it would have sent the payer to; outside a frame it goes there at once.
  */
 export const WEBVIEW_JS = `"use strict";
 const form = document.querySelector("form[data-autoresume]");
 if (form) setTimeout(() => form.submit(), 5000);
+const exit = document.querySelector("a[data-exit]");
+if (exit) {
+  const message = { type: "powensWebviewTermination", data: JSON.parse(exit.dataset.message) };
+  if (window.parent !== window) window.parent.postMessage(message, exit.dataset.origin);
+  else window.location.replace(exit.href);
+}
 `;
+
+/** Where the payer leaves the webview, with the callback parameters of spec §7.3. */
+export interface WebviewExit {
+  url: string;
+  /** The callback parameters, also the data of the termination message. */
+  params: Record<string, string | number>;
+}
+
+/**
+ * Every exit of the webview: to the merchant at the top level (script, or a meta refresh without
+ * JavaScript), or as a \`powensWebviewTermination\` message to the parent when framed. The data
+ * carries the callback parameters, plus \`errorDescription\` as Powens' library names it.
+ */
+export function exitPage(reply: FastifyReply, exit: WebviewExit, lang: string, text: { title: string; link: string }, csp: string) {
+  const data: Record<string, string | number> = { ...exit.params };
+  if (typeof exit.params.error_description === 'string') data.errorDescription = exit.params.error_description;
+  const body = html`<h1>${text.title}</h1><p><a class="button" href="${exit.url}" target="_top" data-exit data-origin="${new URL(exit.url).origin}" data-message="${JSON.stringify(data)}">${text.link}</a></p>`;
+  return reply.code(200).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store')
+    .send(page({ lang, title: text.title, body, script: true, noscriptRedirectTo: exit.url }));
+}
 
 /**
  * Sends the browser to \`url\`. Same origin: a 303. Another origin (the merchant, a bank): a page

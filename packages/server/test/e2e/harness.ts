@@ -10,7 +10,8 @@ import { PayrailClient } from '../../../client/src/index.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { buildApp, type PayrailApp } from '../../src/http/app.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
-import { migrate, openStore, type Store } from '../../src/store/db.ts';
+import { type Dialect, migrate, openStore, type Store } from '../../src/store/db.ts';
+import { openIsolatedStore } from '../stores.ts';
 
 export const ARTIFACTS = new URL('../../../../test-artifacts/webview/', import.meta.url).pathname;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -27,10 +28,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** A whole stack; on the given database (a fresh PostgreSQL schema, or in-memory SQLite by default). */
+export async function startStack(database: { dialect: Dialect; url: string | null } = { dialect: 'sqlite', url: null }): Promise<Stack> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const store = await openStore({ dataDir: ':memory:' });
-  await migrate(store);
+  let drop: (() => Promise<void>) | null = null;
+  let store: Store;
+  if (database.dialect === 'sqlite') {
+    store = await openStore({ dataDir: ':memory:' });
+    await migrate(store);
+  } else {
+    ({ store, drop } = await openIsolatedStore(database.dialect, database.url));
+  }
   const clock = new ManualClock(Date.now());
   const app = await buildApp({ store, clock });
   const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
@@ -56,7 +64,8 @@ export async function startStack(): Promise<Stack> {
       await browser.close();
       await new Promise((resolve) => merchantServer.close(resolve));
       await app.close();
-      await store.close();
+      if (drop) await drop();
+      else await store.close();
     },
   };
 }

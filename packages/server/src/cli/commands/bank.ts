@@ -40,7 +40,7 @@ async function keyringOf(config: { keyEncryptionKeys: string[]; dataDir: string 
 }
 
 export function registerBank(program: Command): Command {
-  const bank = program.command('bank').description('configured banks (one connector each) and the bank exchange log');
+  const bank = (program.commands.find((c) => c.name() === 'bank') ?? program.command('bank')).description('configured banks (one connector each), the bank exchange log and a simulated bank');
   examples(bank, 'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010', 'payrail bank list', 'payrail bank exchanges --payment 42');
 
   const add = jsonOption(storeOptions(bank.command('add').description('add a bank; prints it (uuid, id, name…), never its keys')))

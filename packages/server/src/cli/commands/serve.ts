@@ -1,13 +1,13 @@
 /** `payrail serve` (API, webview and background jobs) and `payrail worker` (the jobs alone). */
 import type { Command } from 'commander';
-import { SERVER_OPTIONS, type ServerConfig } from '../../config/config.ts';
-import { systemClock } from '../../domain/clock.ts';
+import { checkProductionConfig, SERVER_OPTIONS, type ServerConfig } from '../../config/config.ts';
+import { type Clock, SandboxClock, systemClock } from '../../domain/clock.ts';
 import type { PayrailApp } from '../../http/app.ts';
 import type { Store } from '../../store/db.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
 import { assertPortFree } from '../port.ts';
 import { examples, runtimeOf } from '../runtime.ts';
-import { configOf, configOption, storeOptions } from '../store-options.ts';
+import { configOf, configOption, keyringOf, privateWebhooksOption, storeOptions } from '../options.ts';
 
 export const DEMO_REDIRECT_URIS = [
   'https://merchant.example/payment/return',
@@ -25,9 +25,13 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
     .addOption(configOption(SERVER_OPTIONS.banksFile, 'FILE'))
+    .addOption(configOption(SERVER_OPTIONS.allowedHosts, 'HOSTS'))
+    .addOption(configOption(SERVER_OPTIONS.trustProxy, 'ADDRESSES'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
+    .option('--sandbox-clock', 'sandbox only: serve POST /2.0/sandbox/clock (admin token) to move this process\'s clock forward, e.g. to see a year of a standing order in seconds')
     .action(async (_options, command: Command) => serveAction(command));
-  examples(serve, 'payrail serve', 'payrail serve --port 8080 --public-url https://pay.example.com', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
+  privateWebhooksOption(serve);
+  examples(serve, 'payrail serve', 'payrail serve --mode production --public-url https://pay.example.com --key-encryption-key $(cat /run/secrets/payrail-kek)', 'payrail serve --port 8080 --trust-proxy 10.0.0.0/8 --public-url https://pay.example.com', 'payrail serve --sandbox-clock', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
 
   const worker = storeOptions(program.command('worker').description('run only the background jobs (pair with `serve --no-jobs` on one PostgreSQL)'))
     .addOption(configOption(SERVER_OPTIONS.logLevel, 'LEVEL'))
@@ -36,6 +40,7 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
     .action(async (_options, command: Command) => workerAction(command));
+  privateWebhooksOption(worker);
   examples(worker, 'payrail worker --database-url postgres://payrail@db/payrail');
 }
 
@@ -45,10 +50,10 @@ export function registerServe(program: Command): void {
  */
 async function serveAction(command: Command): Promise<void> {
   const config = configOf(command);
+  checkProductionConfig(config);
   if (config.port !== 0) await assertPortFree(config.host, config.port);
   // Loaded here, not at the top: `--help` and a busy port answer without loading the server.
   const { openStore, migrate } = await import('../../store/db.ts');
-  const { buildApp } = await import('../../http/app.ts');
   const { startJobs } = await import('../../jobs/runner.ts');
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: PayrailApp | null = null;
@@ -56,10 +61,13 @@ async function serveAction(command: Command): Promise<void> {
   try {
     await migrate(store);
     await createDemoClientIfEmpty(store);
-    const keyring = await applyBanksFileAtStart(store, config);
-    app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000, keyring, testBank: config.testBank });
+    await applyBanksFileAtStart(store, config);
+    // The sandbox clock lives in this process: the API and the jobs read the same one.
+    const sandboxClock = command.opts().sandboxClock === true;
+    const clock = sandboxClock ? new SandboxClock() : systemClock;
+    app = await configuredApp(store, config, sandboxClock ? { clock, sandboxClock } : {});
     const address = await app.listen({ port: config.port, host: config.host });
-    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config), {});
+    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config, clock), {});
     runtimeOf(command).keepRunning = true;
     stopOnSignals(async () => {
       app?.log.info('shutting down');
@@ -75,17 +83,15 @@ async function serveAction(command: Command): Promise<void> {
   }
 }
 
-/** The keyring for banks' sealed keys, after applying `--banks-file` (idempotent by bank name). */
-async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>) {
-  const { loadKeyring } = await import('../../services/secret-box.ts');
-  const keyring = loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
+/** Applies `--banks-file` (idempotent by bank name); its keys are sealed under the configured keyring. */
+async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>): Promise<void> {
+  const keyring = keyringOf(config);
   if (config.banksFile) {
     const { applyBanksFile } = await import('../../services/banks.ts');
     const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
     const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
     process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
   }
-  return keyring;
 }
 
 async function createDemoClientIfEmpty(store: Store): Promise<void> {
@@ -101,14 +107,12 @@ async function createDemoClientIfEmpty(store: Store): Promise<void> {
 
 async function workerAction(command: Command): Promise<void> {
   const config = configOf(command);
+  checkProductionConfig(config);
   const { openStore, migrate } = await import('../../store/db.ts');
-  const { buildApp } = await import('../../http/app.ts');
   const { startJobs } = await import('../../jobs/runner.ts');
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   await migrate(store);
-  const { loadKeyring } = await import('../../services/secret-box.ts');
-  const keyring = loadKeyring({ keys: config.keyEncryptionKeys, dataDir: config.dataDir });
-  const app = await buildApp({ store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000, keyring, testBank: config.testBank });
+  const app = await configuredApp(store, config);
   const jobs = startJobs(jobEnvironment(app, store, config), {});
   runtimeOf(command).keepRunning = true;
   stopOnSignals(async () => {
@@ -119,6 +123,22 @@ async function workerAction(command: Command): Promise<void> {
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
 }
 
+/**
+ * The app as serve and worker run it: links from the public URL or an allowed Host, trusted proxies,
+ * the webhook address policy, and secrets sealed under the keyring (clear-text ones from older
+ * versions are sealed here, at every start).
+ */
+async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandbox: { clock?: Clock; sandboxClock?: boolean } = {}): Promise<PayrailApp> {
+  const { buildApp } = await import('../../http/app.ts');
+  const { sealStoredSecrets } = await import('../../services/sealed-secrets.ts');
+  const keyring = keyringOf(config);
+  await sealStoredSecrets(store.db, keyring);
+  return buildApp({
+    store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
+    keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks, testBank: config.testBank, ...sandbox,
+  });
+}
+
 function stopOnSignals(stop: () => Promise<void>): void {
   const onSignal = () => void stop().finally(() => process.exit(0));
   process.once('SIGINT', onSignal);
@@ -126,15 +146,17 @@ function stopOnSignals(stop: () => Promise<void>): void {
 }
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
-function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>) {
+function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock) {
   const baseUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return {
     db: store.db,
     dialect: store.dialect,
-    clock: systemClock,
+    clock,
     leaseMs: config.jobLeaseSeconds * 1000,
+    keyring: app.payrail.keyring,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
     ...(store.listen ? { listen: store.listen } : {}),
-    actions: { db: store.db, clock: systemClock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
+    actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
 }

@@ -4,7 +4,7 @@ import { systemClock } from '../../domain/clock.ts';
 import { createEndpoint, listDeliveries, listEndpoints, replayDelivery } from '../../services/webhooks.ts';
 import { jsonOption, printData } from '../output.ts';
 import { examples, UsageError } from '../runtime.ts';
-import { domainIdOf, domainOption, parseId, storeOptions, withStore } from '../store-options.ts';
+import { domainIdOf, domainOption, keyringOf, parseId, privateWebhooksOption, storeOptions, withStore } from '../store-options.ts';
 
 function sub(parent: Command, name: string, description: string): Command {
   return jsonOption(domainOption(storeOptions(parent.command(name).description(description))));
@@ -14,13 +14,14 @@ export function registerWebhook(program: Command): void {
   const webhook = program.command('webhook').description('webhook endpoints, the delivery log, replays');
   examples(webhook, 'payrail webhook add --url https://shop.example/hooks/payrail', 'payrail webhook deliveries --payment 42');
 
-  const add = sub(webhook, 'add', 'register a webhook endpoint; prints its HMAC secret once')
+  const add = privateWebhooksOption(sub(webhook, 'add', 'register a webhook endpoint; prints its HMAC secret once'))
     .option('--url <URL>', 'where to POST the events (required)')
     .option('--event <EVENT>', 'the event to receive', 'PAYMENT_STATE_UPDATED')
     .action(async (options: { url?: string; event: string }, cmd: Command) => {
       if (!options.url) throw new UsageError('--url is required');
       const url = options.url;
-      const endpoint = await withStore(cmd, async (store) => createEndpoint(store.db, systemClock, await domainIdOf(cmd, store), { url, event: options.event }));
+      const endpoint = await withStore(cmd, async (store, config) =>
+        createEndpoint(store.db, systemClock, await domainIdOf(cmd, store), { url, event: options.event }, { keyring: keyringOf(config), allowPrivate: config.allowPrivateWebhooks }));
       printData(cmd, endpoint, (e) => `id:         ${e.id}\nurl:        ${e.url}\nevent:      ${e.event}\nsecret_key: ${e.secret_key}\n(the secret is shown only once)`);
     });
   examples(add, 'payrail webhook add --url https://shop.example/hooks/payrail', 'payrail webhook add --url https://shop.example/hooks/payrail --json');

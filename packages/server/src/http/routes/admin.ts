@@ -42,7 +42,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({ url: Type.String({ maxLength: 2048 }), event: Type.Optional(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e)))) }),
       response: { 200: Type.Intersect([Endpoint, Type.Object({ secret_key: Type.String() })]), ...errorResponses(400, 401, 403) },
     },
-  }, async (request) => createEndpoint(store.db, clock, principalOf(request).domainId, request.body));
+  }, async (request) => createEndpoint(store.db, clock, principalOf(request).domainId, request.body, { keyring: app.payrail.keyring, allowPrivate: app.payrail.allowPrivateWebhooks }));
 
   app.get('/webhooks', {
     config: { access: ADMIN_ONLY },

@@ -1,6 +1,8 @@
 /** `POST /2.0/auth/token`: service tokens by client credentials (spec §2.1), JSON or form-encoded. */
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ApiError } from '../../domain/errors.ts';
+import { sendError } from '../errors.ts';
 import { issueServiceToken, type TokenRequest } from '../../services/tokens.ts';
 import { errorResponses, TokenRequestBody, TokenResponse } from '../schemas.ts';
 
@@ -14,8 +16,23 @@ function basicCredentials(header: string | undefined): { client_id: string; clie
   return { client_id: decodeURIComponent(decoded.slice(0, colon)), client_secret: decodeURIComponent(decoded.slice(colon + 1)) };
 }
 
+/**
+ * RFC 6749 §5.2 members beside the Powens ones, so that OAuth 2.0 client libraries show a reason:
+ * `error` (the OAuth code) and `error_description` (the same text as `description`).
+ */
+export function oauthError(error: ApiError): { error: string; error_description: string } {
+  let code = 'invalid_request';
+  if (error.code === 'unauthorized') code = 'invalid_client';
+  else if (error.field === 'scope') code = 'invalid_scope';
+  else if (error.field === 'grant_type' && error.code === 'invalidValue') code = 'unsupported_grant_type';
+  else if (error.status >= 500) code = 'server_error';
+  return { error: code, error_description: error.message };
+}
+
 export const authTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // Encapsulated: only this plugin's route answers with the OAuth members.
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, oauthError));
   app.post(
     '/auth/token',
     {

@@ -1,17 +1,21 @@
-/** `GET /2.0/connectors` and `GET /2.0/connectors/{uuid}` (spec §10): no authentication needed. */
+/**
+ * `GET /2.0/connectors`, `GET /2.0/connectors/{uuid}` and `GET /2.0/connectors/{uuid}/sources`
+ * (spec §10): public, as Powens documents them. A bearer token, if sent, is ignored; `id_payment`
+ * only filters the list (it reveals no field of the payment).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError, invalid } from '../../domain/errors.ts';
+import type { PaymentSettings } from '../../connectors/types.ts';
 import { isCompatible } from '../../domain/compatibility.ts';
+import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import type { Connector } from '../../connectors/types.ts';
 import { compatibilityOf } from '../../services/payment-actions.ts';
 import { getPayment } from '../../services/payments.ts';
-import { authenticate } from '../../services/tokens.ts';
-import { bearerToken, checkAccess } from '../access.ts';
-import { ACCESS } from './payments.ts';
 import { errorResponses } from '../schemas.ts';
 
-const EXPANDS = ['payment_fields', 'countries', 'fields', 'sources', 'urls'] as const;
+// payment_settings is always present on Pay connectors; the expand is accepted as Powens' clients send it.
+const EXPANDS = ['payment_fields', 'payment_settings', 'countries', 'fields', 'sources', 'urls'] as const;
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
 export function connectorView(connector: Connector, expand: readonly string[]): Record<string, unknown> {
@@ -19,14 +23,39 @@ export function connectorView(connector: Connector, expand: readonly string[]): 
   const view: Record<string, unknown> = {
     id: d.id, uuid: d.uuid, name: d.name, hidden: d.hidden, charged: false, code: null, beta: d.beta, color: d.color, slug: d.slug,
     restricted: false, capabilities: d.capabilities, products: d.products, auth_mechanism: 'webauth', transfer_mechanism: 'webauth',
-    available_auth_mechanisms: ['webauth'], payment_settings: d.payment_settings,
+    available_auth_mechanisms: ['webauth'], payment_settings: settingsView(d.payment_settings),
   };
   if (expand.includes('payment_fields')) view.payment_fields = d.payment_fields.map((f) => ({ ...f, auth_mechanisms: f.auth_mechanisms ?? ['webauth'], connector_sources: [] }));
   if (expand.includes('countries')) view.countries = d.countries.map((id) => ({ id, name: regionNames.of(id) ?? id }));
   if (expand.includes('fields')) view.fields = [];
-  if (expand.includes('sources')) view.sources = [];
+  if (expand.includes('sources')) view.sources = sourcesOf(connector);
   if (expand.includes('urls')) view.urls = [];
   return view;
+}
+
+/** Amounts are JSON numbers, as Powens prints them, written from their exact decimal text. */
+function settingsView(settings: PaymentSettings): Record<string, unknown> {
+  const amounts = (value: PaymentSettings['minimum_amount']) =>
+    value === null ? null : Object.fromEntries(Object.entries(value).map(([type, amount]) => [type, JSON.rawJSON(amount)]));
+  return { ...settings, minimum_amount: amounts(settings.minimum_amount), maximum_amount: amounts(settings.maximum_amount) };
+}
+
+/**
+ * A connector's sources (Powens' ConnectorSource): Payrail's connectors have one, the bank's open
+ * API (`openapi`), through which every payment goes.
+ */
+export function sourcesOf(connector: Connector): Record<string, unknown>[] {
+  const d = connector.descriptor;
+  return [{
+    id: d.id, id_connector: d.id, name: 'openapi', priority: 1, auth_mechanism: 'webauth', available_auth_mechanisms: ['webauth'],
+    disabled: null, capabilities: d.capabilities, products: d.products,
+  }];
+}
+
+async function findConnector(registry: ConnectorRegistry, uuid: string): Promise<Connector> {
+  const connector = /^\d{1,9}$/.test(uuid) ? await registry.byId(Number(uuid)) : await registry.byUuid(uuid);
+  if (!connector) throw new ApiError('notFound', `no connector ${uuid}`, { field: 'uuid' });
+  return connector;
 }
 
 function parseExpand(value: string | undefined): string[] {
@@ -38,7 +67,7 @@ function parseExpand(value: string | undefined): string[] {
 
 const Query = Type.Object({
   country_codes: Type.Optional(Type.String({ maxLength: 512, description: 'Comma-separated ISO 3166 alpha-2 codes.' })),
-  id_payment: Type.Optional(Type.String({ maxLength: 20, description: 'Only connectors compatible with this payment (needs a token that can read it).' })),
+  id_payment: Type.Optional(Type.String({ maxLength: 20, description: 'Only connectors compatible with this payment (no token needed).' })),
   expand: Type.Optional(Type.String({ maxLength: 200, description: `Comma-separated: ${EXPANDS.join(', ')}.` })),
   top: Type.Optional(Type.String({ maxLength: 10 })),
   top_key: Type.Optional(Type.String({ maxLength: 20 })),
@@ -54,9 +83,9 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['connectors'],
         summary: 'List banks',
-        description: 'Pay connectors, filtered by country and (with id_payment and a token that can read that payment) by compatibility with a payment.',
+        description: 'Pay connectors, filtered by country and by compatibility with a payment (id_payment). No authentication.',
         querystring: Query,
-        response: { 200: Type.Object({ connectors: Type.Array(Type.Record(Type.String(), Type.Unknown())), total: Type.Integer() }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Type.Object({ connectors: Type.Array(Type.Record(Type.String(), Type.Unknown())), total: Type.Integer() }), ...errorResponses(400, 404) },
       },
     },
     async (request) => {
@@ -68,11 +97,10 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (request.query.id_payment) {
         if (!/^\d{1,15}$/.test(request.query.id_payment)) throw invalid('id_payment', 'must be a payment id');
-        const token = bearerToken(request);
-        const principal = token ? await authenticate(store.db, clock, token) : null;
-        if (!principal) throw new ApiError('unauthorized', 'id_payment needs a bearer token that can read the payment');
-        checkAccess(principal, ACCESS.getPayment, request.query.id_payment);
-        const record = await getPayment(store.db, principal.domainId, Number(request.query.id_payment));
+        // Public, as documented: the payment only filters the list, whatever token (if any) is sent.
+        const row = await store.db.selectFrom('payments').select(['id', 'domain_id']).where('id', '=', Number(request.query.id_payment)).executeTakeFirst();
+        if (!row) throw new ApiError('notFound', `payment ${request.query.id_payment} does not exist`, { field: 'id_payment' });
+        const record = await getPayment(store.db, row.domain_id, row.id);
         connectors = connectors.filter((c) => isCompatible(compatibilityOf(record, c, clock.now())));
       }
       return { connectors: connectors.map((c) => connectorView(c, expand)), total: connectors.length };
@@ -92,11 +120,24 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses(400, 404) },
       },
     },
+    async (request) => connectorView(await findConnector(registry, request.params.uuid), parseExpand(request.query.expand)),
+  );
+
+  app.get(
+    '/connectors/:uuid/sources',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['connectors'],
+        summary: "A bank's sources",
+        description: "The connector's sources (Powens' ConnectorSource); Payrail's connectors have one, openapi. No authentication.",
+        params: Type.Object({ uuid: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ sources: Type.Array(Type.Record(Type.String(), Type.Unknown())), total: Type.Integer() }), ...errorResponses(400, 404) },
+      },
+    },
     async (request) => {
-      const { uuid } = request.params;
-      const connector = /^\d{1,9}$/.test(uuid) ? await registry.byId(Number(uuid)) : await registry.byUuid(uuid);
-      if (!connector) throw new ApiError('notFound', `no connector ${uuid}`, { field: 'uuid' });
-      return connectorView(connector, parseExpand(request.query.expand));
+      const sources = sourcesOf(await findConnector(registry, request.params.uuid));
+      return { sources, total: sources.length };
     },
   );
 };

@@ -1,13 +1,11 @@
 /** Payment endpoints (spec §3): create, list, read, payment-scoped tokens. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../domain/errors.ts';
-import { formatMinorUnits, parseAmount } from '../../domain/money.ts';
+import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
 import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
-import {
-  checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, requestHash,
-} from '../../services/idempotency.ts';
-import { createPayment, getPayment, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
+import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
+import { createPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
 import { issueScopedToken, type Principal } from '../../services/tokens.ts';
 import { canSeeSensitive, principalOf, type AccessRule } from '../access.ts';
 import { errorBody } from '../errors.ts';
@@ -48,8 +46,8 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Create a payment',
         description:
           'Creates a payment in state `created`. Needs payments:admin. With an `Idempotency-Key` header, a retry with the same key ' +
-          'and body replays the first response (24 hours); the same key with another body gets 422, and a retry while the first ' +
-          'request runs gets 409.',
+          'and body replays the first response (24 hours); the same key with another body gets 422. The key is stored in the ' +
+          'transaction that creates the payment: a concurrent retry waits for the first request and replays its answer, or gets 409.',
         security,
         querystring: ShowSensitiveQuery,
         headers: IdempotencyHeaders,
@@ -62,29 +60,31 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const sensitive = showSensitive(principal, request.query.show_sensitive);
       const rawKey = request.headers['idempotency-key'];
       const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
-      if (key !== undefined) {
-        const hash = requestHash('POST', request.url, request.rawBody ?? '');
-        const claim = await claimIdempotencyKey(store.db, clock, principal.clientRef, key, hash);
-        if (claim.kind === 'replay') {
-          return reply.code(claim.status as 200).header('idempotent-replayed', 'true').type('application/json').serializer((b: unknown) => b as string).send(claim.body);
-        }
-      }
+      const hash = key === undefined ? '' : requestHash('POST', request.url, request.rawBody ?? '');
+      const replay = (claim: { status: number; body: string }) =>
+        reply.code(claim.status as 200).header('idempotent-replayed', 'true').type('application/json').serializer((b: unknown) => b as string).send(claim.body);
+      // The stored answer for this key, if any; else the key is stored with the payment, in its transaction.
+      const lookup = async () => (key === undefined ? null : await lookupIdempotencyKey(store.db, clock, principal.clientRef, key, hash));
+      const first = await lookup();
+      if (first?.kind === 'replay') return replay(first);
       try {
         const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: await app.payrail.connectors.descriptors() });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
-        if (maxAmount !== '' && input.total_minor > parseAmount(maxAmount, input.currency, 'payment.max_amount')) {
+        if (maxAmount !== '' && exceedsAmountCap(input.total_minor, input.currency, maxAmount)) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
         }
-        const { body } = await createPayment(store.db, clock, principal, input, { showSensitive: sensitive, ...(key ? { idempotencyKey: key } : {}) });
+        const { body } = await createPayment(store.db, clock, principal, input, { showSensitive: sensitive, ...(key ? { idempotency: { key, hash } } : {}) });
         return reply.type('application/json').serializer((b: unknown) => b as string).send(body);
       } catch (error) {
-        if (key !== undefined) {
-          if (error instanceof ApiError && error.status < 500) {
-            // A refused request is answered the same way on retry; only our own failures may be retried.
-            await completeIdempotencyKey(store.db, principal.clientRef, key, error.status, JSON.stringify(errorBody(error, request.id)));
-          } else {
-            await releaseIdempotencyKey(store.db, principal.clientRef, key);
-          }
+        if (error instanceof IdempotencyKeyTaken) {
+          // A concurrent request with this key committed first: answer as it was answered.
+          const now = await lookup();
+          if (now?.kind === 'replay') return replay(now);
+          throw new ApiError('idempotencyKeyInUse', undefined, { field: 'Idempotency-Key' });
+        }
+        if (key !== undefined && error instanceof ApiError && error.status < 500) {
+          // A refused request is answered the same way on retry; only our own failures may be retried.
+          await recordIdempotentResponse(store.db, clock, principal.clientRef, key, hash, error.status, JSON.stringify(errorBody(error, request.id)));
         }
         throw error;
       }
@@ -153,7 +153,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const { payment } = await getPayment(store.db, principal.domainId, Number(request.params.id));
-      return issueScopedToken(store.db, clock, principal, payment.id, request.body.scope);
+      return issueScopedToken(store.db, clock, principal, payment, request.body.scope);
     },
   );
 };

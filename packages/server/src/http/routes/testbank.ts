@@ -15,6 +15,7 @@ import { html } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
 import { navigate, page } from '../../webview/layout.ts';
 import { afterCancellationUrl } from './bank-return.ts';
+import { clientRedirectUris, framedPageCsp } from '../../webview/framing.ts';
 
 const Params = Type.Object({
   payment: Type.String({ pattern: '^[0-9]{1,15}$' }),
@@ -22,12 +23,12 @@ const Params = Type.Object({
   sig: Type.String({ maxLength: 100 }),
 });
 
-function sendPage(reply: FastifyReply, status: number, body: string) {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(body);
+function sendPage(reply: FastifyReply, status: number, body: string, csp = PAGE_CSP) {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', csp).send(body);
 }
 
-function problemPage(reply: FastifyReply, status: number, message: string) {
-  return sendPage(reply, status, page({ lang: 'en', title: 'Test bank', body: html`<h1>Test bank</h1><p class="error" role="alert">${message}</p>` }));
+function problemPage(reply: FastifyReply, status: number, message: string, csp = PAGE_CSP) {
+  return sendPage(reply, status, page({ lang: 'en', title: 'Test bank', body: html`<h1>Test bank</h1><p class="error" role="alert">${message}</p>` }), csp);
 }
 
 export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,12 +40,16 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return store.db.selectFrom('payments').selectAll().where('id', '=', Number(query.payment)).executeTakeFirst() ?? null;
   }
 
+  /** The bank page opens inside the webview, which the client's origins may frame. */
+  const cspFor = async (payment: { client_ref: number }) => framedPageCsp(await clientRedirectUris(store.db, { clientRef: payment.client_ref }));
+
   app.get('/testbank/authorize', { config: { access: 'public' }, schema: { hide: true, querystring: Params } }, async (request, reply) => {
     const payment = await load(request.query);
     if (!payment) return problemPage(reply, 400, 'This link is not valid.');
+    const csp = await cspFor(payment);
     const cancellation = request.query.purpose === 'cancel';
     if (cancellation ? !(payment.state === 'pending' && payment.state_detail === 'cancelling') : payment.state !== 'validating' || payment.action !== 'redirect') {
-      return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
+      return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
     }
     const instructions = await store.db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
     const total = formatMinorUnits(payment.total_minor, payment.currency);
@@ -61,13 +66,14 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
 <form method="post" action="/2.0/testbank/authorize">${hidden}
 <div class="actions"><button type="submit" name="decision" value="approve">${cancellation ? 'Approve the cancellation' : 'Approve the transfer'}</button>
 <button type="submit" name="decision" value="refuse" class="danger">Refuse</button></div></form>`;
-    return sendPage(reply, 200, page({ lang: 'en', title: 'Test bank', body }));
+    return sendPage(reply, 200, page({ lang: 'en', title: 'Test bank', body }), csp);
   });
 
   /**
    * Powens' test connector callback for the `redirect` use cases: visiting it is the payer's
-   * approval (`authFactorValue=AUTHENTICATION_VALIDATED`; any other value refuses), then the payer
-   * goes back to webview_url. A second visit changes nothing and goes back as well.
+   * approval (`authFactorValue=AUTHENTICATION_VALIDATED`; any other value refuses), then a 303 sends
+   * the payer back to webview_url (a plain GET visit: no form-action applies). A second visit
+   * changes nothing and goes back as well.
    */
   app.get(
     '/webauth/callback',
@@ -86,8 +92,8 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
           if (!(error instanceof ApiError && error.status < 500)) throw error;
         }
       }
-      if (!payment.webview_url) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
-      return navigate(reply, payment.webview_url, new URL(env.baseUrl).origin, 'en', { title: 'Returning from the bank…', link: 'Continue' }, PAGE_CSP);
+      if (!payment.webview_url) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', await cspFor(payment));
+      return reply.redirect(payment.webview_url, 303);
     },
   );
 
@@ -97,14 +103,15 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const payment = await load(request.body);
       if (!payment) return problemPage(reply, 400, 'This form is not valid.');
-      if (!['approve', 'refuse'].includes(request.body.decision)) return problemPage(reply, 400, 'Choose approve or refuse.');
+      const csp = await cspFor(payment);
+      if (!['approve', 'refuse'].includes(request.body.decision)) return problemPage(reply, 400, 'Choose approve or refuse.', csp);
       try {
         const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision, purpose: request.body.purpose });
         const self = new URL(app.payrail.actions(request).baseUrl).origin;
         const next = request.body.purpose === 'cancel' ? afterCancellationUrl(updated) : updated.webview_url ?? '/';
-        return navigate(reply, next, self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, PAGE_CSP);
+        return navigate(reply, next, self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, csp);
       } catch (error) {
-        if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.');
+        if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
         throw error;
       }
     },

@@ -43,6 +43,9 @@ interface Transfer {
   remittanceInformationUnstructured?: string;
 }
 
+/** IBANs in groups of four, as banks print them. */
+const grouped = (iban: string | undefined) => iban?.replace(/(.{4})(?=.)/g, '$1 ');
+
 function describe(payment: SimulatedPayment): SafeHtml {
   const body = payment.body as Transfer & { payments?: Transfer[]; debtorAccount?: { iban?: string }; frequency?: string; startDate?: string };
   const transfers = Array.isArray(body.payments) ? body.payments : [body];
@@ -50,11 +53,11 @@ function describe(payment: SimulatedPayment): SafeHtml {
     ${transfers.length > 1 ? html`<dt>Payment ${i + 1}</dt><dd></dd>` : ''}
     <dt>Amount</dt><dd>${t.instructedAmount?.amount} ${t.instructedAmount?.currency}</dd>
     <dt>To</dt><dd>${t.creditorName}</dd>
-    <dt>Account</dt><dd>${t.creditorAccount?.iban}</dd>
+    <dt>Account</dt><dd>${grouped(t.creditorAccount?.iban)}</dd>
     ${t.remittanceInformationUnstructured ? html`<dt>Reference</dt><dd>${t.remittanceInformationUnstructured}</dd>` : ''}`);
   return html`<dl>${rows}
     ${body.frequency ? html`<dt>Every</dt><dd>${body.frequency} from ${body.startDate}</dd>` : ''}
-    ${body.debtorAccount?.iban ? html`<dt>From</dt><dd>${body.debtorAccount.iban}</dd>` : ''}</dl>`;
+    ${body.debtorAccount?.iban ? html`<dt>From</dt><dd>${grouped(body.debtorAccount.iban)}</dd>` : ''}</dl>`;
 }
 
 export function scaPage(payment: SimulatedPayment, authorisation: Authorisation, action: string): Page {
