@@ -37,6 +37,10 @@ export interface ServerConfig {
   webhookEndpointConcurrency: number;
   /** Create the demo client if none was ever created (always on the embedded database's first start). */
   demo: boolean;
+  /** The built-in test bank ("Connecteur de test") is offered; off for production installations. */
+  testBank: boolean;
+  /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
+  banksFile: string | null;
   /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
   mode: 'production' | 'development';
   /** Host header values trusted to build links when no public URL is set (development). */
@@ -114,6 +118,17 @@ export const SERVER_OPTIONS = {
     default: '2',
   },
   demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; 1 or true' },
+  testBank: {
+    flag: 'test-bank',
+    env: 'PAYRAIL_TEST_BANK',
+    description: 'on or off: offer the built-in test bank ("Connecteur de test"); off for production installations',
+    default: 'on',
+  },
+  banksFile: {
+    flag: 'banks-file',
+    env: 'PAYRAIL_BANKS_FILE',
+    description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
+  },
   mode: {
     flag: 'mode',
     env: 'PAYRAIL_MODE',
@@ -258,10 +273,14 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const privateFlag = flags[SERVER_OPTIONS.allowPrivateWebhooks.flag];
   const privateText = privateFlag === true ? '1' : pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0');
   if (!['0', '1', 'true', 'false'].includes(privateText)) throw new ConfigError('--allow-private-webhooks must be 1 or 0');
+  const testBankText = pick(SERVER_OPTIONS.testBank, flags, env)!.toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
+  const testBank = ['on', 'true', '1'].includes(testBankText);
+  const banksFile = pick(SERVER_OPTIONS.banksFile, flags, env) ?? null;
   return Object.freeze({
     ...ops,
     mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
-    jobLeaseSeconds, keyEncryptionKeys,
+    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });
