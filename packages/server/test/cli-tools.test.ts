@@ -10,6 +10,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/http/app.ts';
+import { openStore } from '../src/store/db.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
 import { processDatabases } from './process-databases.ts';
 import { BIN, exited, startServe, waitFor } from './processes.ts';
@@ -148,4 +150,35 @@ describe.each(processDatabases())('trigger, listen and payments against a real s
       await db.cleanup();
     }
   }, 180_000);
+});
+
+describe.each(processDatabases())('payrail admin create and login [$name]', ({ create }) => {
+  it('creates an operator whose one-time link opens a dashboard session once', async () => {
+    const db = await create();
+    try {
+      const created = cliJson(['admin', 'create', '--email', 'Ops@Example.com', ...db.args]);
+      expect(created).toEqual({ email: 'ops@example.com', password: expect.stringMatching(/^[\w-]{20,}$/) });
+      const again = cli(['admin', 'create', '--email', 'ops@example.com', ...db.args]);
+      expect([again.code, again.stderr.trim()]).toEqual([2, 'payrail: email: an operator ops@example.com already exists']);
+      const unknown = cli(['admin', 'login', '--email', 'nobody@example.com', ...db.args]);
+      expect(unknown.code).toBe(1);
+      const { link, expires_in } = cliJson(['admin', 'login', '--email', 'ops@example.com', '--public-url', 'https://pay.example.com', ...db.args]);
+      expect(link).toMatch(/^https:\/\/pay\.example\.com\/admin\/login\/link\?token=[\w-]{40,}$/);
+      expect(expires_in).toBe(900);
+      const store = await openStore(db.args[0] === '--data-dir' ? { dataDir: db.args[1]! } : { databaseUrl: db.args[1]! });
+      const app = await buildApp({ store });
+      try {
+        const path = new URL(link).pathname + new URL(link).search;
+        const first = await app.inject({ url: path });
+        expect([first.statusCode, first.headers.location]).toEqual([303, '/admin/payments']);
+        expect(String(first.headers['set-cookie'])).toMatch(/payrail_admin=[\w-]+; Path=\/admin; HttpOnly; SameSite=Strict/);
+        expect((await app.inject({ url: path })).statusCode).toBe(401);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    } finally {
+      await db.cleanup();
+    }
+  }, 120_000);
 });

@@ -39,6 +39,7 @@ figure.chart svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: .85rem; color: var(--muted); }
 svg .axis { stroke: #6b7682; } svg .tick { font-size: 11px; fill: #4f5a66; }
 svg .bar { fill: #0b57d0; } svg .bar.latency { fill: #7c3aed; } svg .rate { fill: none; stroke: #116b2f; stroke-width: 2.5; } svg .dot { fill: #116b2f; }
+dl.facts { display: grid; grid-template-columns: auto 1fr; gap: .25rem 1rem; margin: 0; } dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 ol.timeline { list-style: none; padding: 0; margin: 0; border-left: 3px solid var(--line); }
 ol.timeline li { margin: 0 0 .6rem .75rem; }
 .signin { max-width: 26rem; margin: 3rem auto; }

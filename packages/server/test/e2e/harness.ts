@@ -112,7 +112,7 @@ export async function checkPage(page: Page, name: string, options: { javaScriptD
   }
 }
 
-async function audit(page: Page, name: string): Promise<string[]> {
+export async function audit(page: Page, name: string): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
     const doc = (globalThis as any).document;
