@@ -17,6 +17,10 @@ export interface ServerConfig {
   jobLeaseSeconds: number;
   /** Key-encryption keys for secrets at rest, current first; empty: a generated key in the data folder. */
   keyEncryptionKeys: string[];
+  /** The built-in test bank ("Connecteur de test") is offered; off for production installations. */
+  testBank: boolean;
+  /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
+  banksFile: string | null;
   /** PostgreSQL: waits for a connection at most this long; the start fails after it. */
   databaseConnectTimeoutSeconds: number;
   /** PostgreSQL: statement_timeout (and, doubled, idle_in_transaction_session_timeout). */
@@ -37,10 +41,6 @@ export interface ServerConfig {
   webhookEndpointConcurrency: number;
   /** Create the demo client if none was ever created (always on the embedded database's first start). */
   demo: boolean;
-  /** The built-in test bank ("Connecteur de test") is offered; off for production installations. */
-  testBank: boolean;
-  /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
-  banksFile: string | null;
   /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
   mode: 'production' | 'development';
   /** Host header values trusted to build links when no public URL is set (development). */
@@ -82,6 +82,17 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
     description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
   },
+  testBank: {
+    flag: 'test-bank',
+    env: 'PAYRAIL_TEST_BANK',
+    description: 'on or off: offer the built-in test bank ("Connecteur de test"); off for production installations',
+    default: 'on',
+  },
+  banksFile: {
+    flag: 'banks-file',
+    env: 'PAYRAIL_BANKS_FILE',
+    description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
+  },
   databaseConnectTimeoutSeconds: {
     flag: 'database-connect-timeout-seconds',
     env: 'PAYRAIL_DATABASE_CONNECT_TIMEOUT_SECONDS',
@@ -118,17 +129,6 @@ export const SERVER_OPTIONS = {
     default: '2',
   },
   demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; 1 or true' },
-  testBank: {
-    flag: 'test-bank',
-    env: 'PAYRAIL_TEST_BANK',
-    description: 'on or off: offer the built-in test bank ("Connecteur de test"); off for production installations',
-    default: 'on',
-  },
-  banksFile: {
-    flag: 'banks-file',
-    env: 'PAYRAIL_BANKS_FILE',
-    description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
-  },
   mode: {
     flag: 'mode',
     env: 'PAYRAIL_MODE',

@@ -52,14 +52,14 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
-  /** /ready threshold and /metrics access (by default: token required, none configured). */
-  probes?: Partial<ProbeOptions>;
   /** The connectors on offer; by default the test bank and the configured banks (keys unopened without `keyring`). */
   connectors?: ConnectorRegistry;
   /** The built-in test bank (when `connectors` is not given); on by default. */
   testBank?: boolean;
   /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
   connectorModules?: readonly ConnectorModule[];
+  /** /ready threshold and /metrics access (by default: token required, none configured). */
+  probes?: Partial<ProbeOptions>;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
   sandboxClock?: boolean;
 }

@@ -6,9 +6,9 @@
  * payment's sync is `failed` (listed by `payrail sync failed`), and still retried at the backoff's
  * ceiling so that it heals by itself when the bank comes back.
  */
-import { ApiError } from '../domain/errors.ts';
 import { applyOutcome, attempt, connectorContext, connectorOf, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
 import { settleAttempts } from '../services/attempts.ts';
+import { ApiError } from '../domain/errors.ts';
 import { getPayment } from '../services/payments.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
 import { SYNC_FAILED_AFTER } from './backlog.ts';
@@ -63,26 +63,21 @@ export async function syncOne(env: SyncEnvironment, id: number, domainId: number
   const connector = await connectorOf(env.actions, record.payment).catch(() => null);
   if (!connector) return false;
   const snapshot = connectorPayment(record);
-  let attempted: Awaited<ReturnType<typeof attempt>>;
+  let attempted;
   try {
+    // Every bank call of the status read goes through the boundary: attempt row, deadline, log.
     attempted = await attempt(env.actions, connector, snapshot, (ctx) => connector.status(snapshot, ctx));
   } catch (error) {
-    // The connector failed before any bank call.
     await recordSyncFailure(env, id, record.payment.sync_failures, error as Error);
     return false;
   }
   const { outcome, calls } = attempted;
   const healthy = { sync_locked_until: null, sync_failures: 0, sync_error: null };
   try {
-    if (outcome?.kind === 'unknown' || outcome?.kind === 'refused') {
-      // Nothing learnt: the attempts are recorded, the failure counted, and the bank asked again with backoff.
-      await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background', calls, 'status');
-      await recordSyncFailure(env, id, record.payment.sync_failures, new Error(outcome.kind === 'unknown' ? outcome.reason : outcome.error_description));
-      return false;
-    }
     if (outcome) {
+      // An unknown answer changes nothing and is asked again soon; a refused status call likewise.
       await applyOutcome(env.actions, record.payment, outcome, healthy, 'background', calls, 'status');
-      return true;
+      return outcome.kind !== 'unknown' && outcome.kind !== 'refused';
     }
     await settleAttempts(env.db, calls, null);
     await env.db.updateTable('payments')

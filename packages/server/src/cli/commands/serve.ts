@@ -92,6 +92,17 @@ async function serveAction(command: Command): Promise<void> {
   }
 }
 
+/** Applies `--banks-file` (idempotent by bank name); its keys are sealed under the configured keyring. */
+async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>): Promise<void> {
+  const keyring = keyringOf(config);
+  if (config.banksFile) {
+    const { applyBanksFile } = await import('../../services/banks.ts');
+    const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
+    const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
+    process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
+  }
+}
+
 /**
  * The demo client only when asked (--demo), or on the embedded database's first start; printed
  * once on stdout, never logged. Several processes starting together create one at most.
@@ -103,17 +114,6 @@ async function createDemoClient(store: Store, config: Readonly<ServerConfig>): P
   if (demo) process.stdout.write(`First start: ${demoBanner(demo)}`);
   else if (store.dialect === 'postgres' && (await countClients(store.db)) === 0) {
     process.stdout.write('No client yet: create one with `payrail client create --name NAME --redirect-uri URL` (or start once with --demo).\n');
-  }
-}
-
-/** Applies `--banks-file` (idempotent by bank name); its keys are sealed under the configured keyring. */
-async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>): Promise<void> {
-  const keyring = keyringOf(config);
-  if (config.banksFile) {
-    const { applyBanksFile } = await import('../../services/banks.ts');
-    const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
-    const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
-    process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
   }
 }
 
