@@ -25,6 +25,8 @@ import { bankReturnRoutes } from './routes/bank-return.ts';
 import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { standingOrderRoutes } from './routes/standing-orders.ts';
+import { joseRoutes } from './routes/jose.ts';
+import { registerResponseSigning } from './jose-hooks.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
 import { httpRequestDuration } from '../telemetry/metrics.ts';
@@ -216,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
+  registerResponseSigning(app as unknown as FastifyInstance);
   const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -254,6 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'validation', description: 'Payment validation: what a (custom) validation webview does' },
         { name: 'connectors', description: 'Banks' },
         { name: 'admin', description: 'Domain configuration and webhooks' },
+        { name: 'security', description: 'Response signatures, end-to-end encryption keys, terms of service' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -274,6 +278,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
   if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
   await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
+  await app.register(joseRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   await app.register(probeRoutes, {
     readyMaxBacklog: options.probes?.readyMaxBacklog ?? DEFAULT_READY_MAX_BACKLOG,

@@ -15,9 +15,9 @@ export interface SealReport {
 }
 
 interface SecretColumn {
-  table: 'webhook_endpoints' | 'installation_secrets' | 'banks';
+  table: 'webhook_endpoints' | 'installation_secrets' | 'banks' | 'jose_keys';
   key: 'id' | 'name';
-  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed';
+  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'private_sealed';
 }
 
 const SECRET_COLUMNS: SecretColumn[] = [
@@ -25,6 +25,7 @@ const SECRET_COLUMNS: SecretColumn[] = [
   { table: 'installation_secrets', key: 'name', column: 'value' },
   { table: 'banks', key: 'id', column: 'client_key_sealed' },
   { table: 'banks', key: 'id', column: 'signing_key_sealed' },
+  { table: 'jose_keys', key: 'id', column: 'private_sealed' },
 ];
 
 /**

@@ -14,6 +14,8 @@ import {
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
 import { principalOf, type AccessRule } from '../access.ts';
+import { decryptJweInputs } from '../jose-hooks.ts';
+import type { FastifyInstance } from 'fastify';
 import { showSensitive } from './payments.ts';
 import { AccountRequest, errorResponses, PaymentIdParams, ShowSensitiveQuery } from '../schemas.ts';
 
@@ -56,6 +58,8 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/payments/:id',
     {
       config: { access: ACTION_ACCESS.action },
+      // Connector fields and payer fields may arrive as JWE (end-to-end encryption, GET /2.0/publickey).
+      preValidation: decryptJweInputs(app as unknown as FastifyInstance, ['fields', 'payer']),
       schema: {
         tags: ['validation'],
         summary: 'Validate, resume, answer fields, PSU validation, confirm or cancel a payment',
