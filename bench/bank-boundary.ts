@@ -29,7 +29,7 @@ import { openIsolatedStore, reachablePostgres } from '../packages/server/test/st
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 6000);
+const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 2000);
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 const DEBTOR = 'DE02100100109307118603';
 const CREDITOR = 'FR7630006000011234567890189';

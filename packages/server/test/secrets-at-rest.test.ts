@@ -133,6 +133,12 @@ describe('CLI: production mode and payrail keys rotate', () => {
     expect(existsSync(join(dir, 'payrail.sqlite'))).toBe(false); // refused before touching anything
   });
 
+  it('refuses a loopback webhook URL in production mode from the CLI', () => {
+    const refused = run(['webhook', 'add', '--url', 'http://127.0.0.1:9/hook', '--data-dir', tempDir(), '--mode', 'production', '--key-encryption-key', randomBytes(32).toString('hex')]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('not a public address');
+  });
+
   it('rotates every stored secret to the new key', () => {
     const dir = tempDir();
     const oldKey = randomBytes(32).toString('hex');

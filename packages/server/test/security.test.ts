@@ -5,11 +5,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverDueWebhooks } from '../src/jobs/deliver-webhooks.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { enqueueStateChange } from '../src/services/webhooks.ts';
-import { REFUSED_ADDRESS } from '../src/webhooks/address-policy.ts';
+import { isPublicAddress, isRefusal, publicOnlyLookup, REFUSED_ADDRESS } from '../src/webhooks/address-policy.ts';
 import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './helpers.ts';
 
 function receiver() {
@@ -88,6 +88,12 @@ describeEachDb('security hardening', (ctx) => {
     for (const cookie of [entry.headers['set-cookie'] ?? []].flat()) expect(cookie).toMatch(/; Secure/);
     const flow = await app.inject({ method: 'GET', url: entry.headers.location!, headers: { host: 'evil.example' } });
     expect(flow.body).not.toContain('evil.example');
+    const login = await app.inject({ method: 'GET', url: '/admin/login' });
+    const cookies = [login.headers['set-cookie'] ?? []].flat();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
+    const plainLogin = [(await ctx().app.inject({ method: 'GET', url: '/admin/login' })).headers['set-cookie'] ?? []].flat();
+    for (const cookie of plainLogin) expect(cookie).not.toMatch(/; Secure/);
     const error = await app.inject({ method: 'GET', url: '/2.0/nowhere', headers: { host: 'evil.example' } });
     expect(error.statusCode).toBe(404);
     expect(error.headers['strict-transport-security']).toBeDefined();
@@ -322,3 +328,20 @@ describeEachDb('security hardening', (ctx) => {
   });
 }, { testConnectorStepMs: 60_000 });
 
+
+describe('webhook address policy', () => {
+  it('judges addresses: only global unicast is public', () => {
+    for (const address of ['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111']) expect(isPublicAddress(address), address).toBe(true);
+    for (const address of ['127.0.0.1', '10.0.0.1', '172.31.255.255', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '255.255.255.255',
+      '224.0.0.1', '198.18.0.1', '::1', '::', 'fe80::1', 'fd00:ec2::254', 'fc00::1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:a00:1::', 'not an ip']) {
+      expect(isPublicAddress(address), address).toBe(false);
+    }
+  });
+
+  it('fails the connection lookup of a name that resolves to a non-public address, in both callback forms', async () => {
+    const one = await new Promise<unknown>((resolve) => publicOnlyLookup('localhost', {}, (error) => resolve(error)));
+    expect(isRefusal(one)).toBe(true);
+    const all = await new Promise<unknown>((resolve) => publicOnlyLookup('localhost', { all: true } as never, (error) => resolve(error)));
+    expect(isRefusal(all)).toBe(true);
+  });
+});

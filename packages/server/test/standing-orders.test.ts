@@ -59,7 +59,7 @@ describeEachDb('standing orders and the sandbox clock', (ctx) => {
     const hook = await api('POST', '/webhooks', { url: hookUrl, event: 'PAYMENT_STATE_UPDATED' });
     expect(hook.statusCode, hook.body).toBe(200);
     const secret = hook.json().secret_key as string;
-    const env: JobEnvironment = { db: c.store.db, dialect: c.store.dialect, clock: c.clock };
+    const env: JobEnvironment = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true };
 
     // The clock is 2026-01-15; twelve monthly occurrences from 2 February 2026 to 2 January 2027.
     const id = await approve(monthly('2026-02-02', '2027-01-31'));
@@ -127,4 +127,4 @@ describeEachDb('standing orders and the sandbox clock', (ctx) => {
     expect(scheduledDate('2024-02-29', 'yearly', 1)).toBe('2025-02-28');
     expect(scheduledDate('2026-01-15', 'weekly', 1)).toBe('2026-01-22');
   });
-}, { sandboxClock: true });
+}, { sandboxClock: true, allowPrivateWebhooks: true });

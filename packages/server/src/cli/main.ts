@@ -12,6 +12,7 @@ import { registerListen } from './commands/listen.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerOpenapi } from './commands/openapi.ts';
+import { registerOps } from './commands/ops.ts';
 import { registerPayments } from './commands/payments.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTrigger } from './commands/trigger.ts';
@@ -30,6 +31,7 @@ export function buildProgram(env: Env): Command {
   registerWebhook(program);
   registerConfig(program);
   registerOpenapi(program);
+  registerOps(program);
   registerPayments(program);
   registerTrigger(program);
   registerListen(program);

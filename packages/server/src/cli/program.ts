@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, SERVER_OPTIONS } from '../config/config.ts';
+import { isDatabaseUnavailable } from '../http/errors.ts';
 import { ApiError } from '../domain/errors.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 import { attachRuntime, type Env, EXIT, runtimeOf, UsageError } from './runtime.ts';
@@ -68,8 +69,9 @@ function reportError(error: unknown): number {
     process.stderr.write(`payrail: cannot listen: ${e.message}\n`);
     return EXIT.runtime;
   }
-  if (e?.code === 'ECONNREFUSED' || e?.code === '28P01' || e?.code === '3D000' || e?.code === 'ENOTFOUND') {
-    process.stderr.write(`payrail: cannot reach the database: ${e.message}\n`);
+  if (e?.code === '28P01' || e?.code === '3D000' || isDatabaseUnavailable(e)) {
+    process.stderr.write(`payrail: cannot reach the database: ${e.message || e.code}` +
+      `${e?.code === '28P01' || e?.code === '3D000' ? '' : ' (a connection is awaited at most --database-connect-timeout-seconds)'}\n`);
     return EXIT.runtime;
   }
   process.stderr.write(`payrail: ${(error as Error)?.stack ?? String(error)}\n`);

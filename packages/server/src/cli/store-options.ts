@@ -11,8 +11,22 @@ import { configOf } from './options.ts';
 
 export { configOf, configOption, domainOption, flagValues, keyringOf, parseId, privateWebhooksOption, storeOptions } from './options.ts';
 
+/** Where lost database connections are reported: stderr until a command has a logger (setDatabaseErrorReporter). */
+let reportDatabaseError = (error: Error): void => void process.stderr.write(`payrail: database connection lost: ${error.message}\n`);
+
+export function setDatabaseErrorReporter(report: (error: Error) => void): void {
+  reportDatabaseError = report;
+}
+
+/** The store as configured, with every database wait bounded. */
 export async function openConfiguredStore(config: Readonly<ServerConfig>): Promise<Store> {
-  return openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  return openStore({
+    dataDir: config.dataDir, databaseUrl: config.databaseUrl,
+    connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000,
+    statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
+    idleInTransactionTimeoutMs: config.databaseStatementTimeoutSeconds * 2000,
+    onConnectionError: (error) => reportDatabaseError(error),
+  });
 }
 
 /** Opens the store, brings it up to date, runs `work` and always closes the store. */

@@ -17,6 +17,26 @@ export interface ServerConfig {
   jobLeaseSeconds: number;
   /** Key-encryption keys for secrets at rest, current first; empty: a generated key in the data folder. */
   keyEncryptionKeys: string[];
+  /** PostgreSQL: waits for a connection at most this long; the start fails after it. */
+  databaseConnectTimeoutSeconds: number;
+  /** PostgreSQL: statement_timeout (and, doubled, idle_in_transaction_session_timeout). */
+  databaseStatementTimeoutSeconds: number;
+  /** `token`: /metrics needs `Authorization: Bearer <metricsToken>`; `open`: no token; `off`: 404. */
+  metrics: 'token' | 'open' | 'off';
+  metricsToken: string | null;
+  /** /ready fails when more jobs than this are due. */
+  readyMaxBacklog: number;
+  /** SIGTERM: how long in-flight requests and jobs may take to finish before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
+  /** Finished webhook deliveries and their attempts are kept this many days. */
+  retentionDays: number;
+  /** How often the purge job runs. */
+  purgeIntervalMinutes: number;
+  /** Webhook sends in flight at once, in all, and per endpoint. */
+  webhookConcurrency: number;
+  webhookEndpointConcurrency: number;
+  /** Create the demo client if none was ever created (always on the embedded database's first start). */
+  demo: boolean;
   /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
   mode: 'production' | 'development';
   /** Host header values trusted to build links when no public URL is set (development). */
@@ -58,6 +78,42 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
     description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
   },
+  databaseConnectTimeoutSeconds: {
+    flag: 'database-connect-timeout-seconds',
+    env: 'PAYRAIL_DATABASE_CONNECT_TIMEOUT_SECONDS',
+    description: 'PostgreSQL: how long to wait for a connection; a start fails after it',
+    default: '5',
+  },
+  databaseStatementTimeoutSeconds: {
+    flag: 'database-statement-timeout-seconds',
+    env: 'PAYRAIL_DATABASE_STATEMENT_TIMEOUT_SECONDS',
+    description: 'PostgreSQL: statement_timeout; a session idle in a transaction is ended after twice this',
+    default: '30',
+  },
+  metrics: { flag: 'metrics', env: 'PAYRAIL_METRICS', description: '/metrics access: token (needs --metrics-token), open (no token) or off', default: 'token' },
+  metricsToken: { flag: 'metrics-token', env: 'PAYRAIL_METRICS_TOKEN', description: 'bearer token Prometheus sends to /metrics (at least 16 characters)' },
+  readyMaxBacklog: { flag: 'ready-max-backlog', env: 'PAYRAIL_READY_MAX_BACKLOG', description: '/ready fails when more jobs than this are due', default: '10000' },
+  shutdownTimeoutSeconds: {
+    flag: 'shutdown-timeout-seconds',
+    env: 'PAYRAIL_SHUTDOWN_TIMEOUT_SECONDS',
+    description: 'on SIGTERM, how long in-flight requests and jobs may take before the process exits anyway',
+    default: '25',
+  },
+  retentionDays: { flag: 'retention-days', env: 'PAYRAIL_RETENTION_DAYS', description: 'days finished webhook deliveries and their attempts are kept', default: '30' },
+  purgeIntervalMinutes: {
+    flag: 'purge-interval-minutes',
+    env: 'PAYRAIL_PURGE_INTERVAL_MINUTES',
+    description: 'how often expired tokens, idempotency keys and old deliveries are purged',
+    default: '60',
+  },
+  webhookConcurrency: { flag: 'webhook-concurrency', env: 'PAYRAIL_WEBHOOK_CONCURRENCY', description: 'webhook sends in flight at once per process', default: '16' },
+  webhookEndpointConcurrency: {
+    flag: 'webhook-endpoint-concurrency',
+    env: 'PAYRAIL_WEBHOOK_ENDPOINT_CONCURRENCY',
+    description: 'webhook sends in flight at once to one endpoint, per process',
+    default: '2',
+  },
+  demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; 1 or true' },
   mode: {
     flag: 'mode',
     env: 'PAYRAIL_MODE',
@@ -83,6 +139,15 @@ export const SERVER_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 export const MODES = ['production', 'development'] as const;
+
+/** A whole number option within [min, max]. */
+function wholeNumber(spec: OptionSpec, flags: Record<string, unknown>, env: Record<string, string | undefined>, min: number, max: number): number {
+  const text = pick(spec, flags, env)!;
+  const value = Number(text);
+  if (!/^\d{1,9}$/.test(text) || value < min || value > max) throw new ConfigError(`--${spec.flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
 
 export class ConfigError extends Error {}
 
@@ -166,6 +231,25 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
       throw new ConfigError(`--key-encryption-key: ${(error as Error).message}`);
     }
   }
+  const metrics = pick(SERVER_OPTIONS.metrics, flags, env)!;
+  if (metrics !== 'token' && metrics !== 'open' && metrics !== 'off') throw new ConfigError(`--metrics must be token, open or off, got "${metrics}"`);
+  const metricsToken = pick(SERVER_OPTIONS.metricsToken, flags, env) ?? null;
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) throw new ConfigError('--metrics-token must be 16 to 256 visible ASCII characters (e.g. openssl rand -hex 24)');
+  const demoFlag = flags.demo === true ? 'true' : (env[SERVER_OPTIONS.demo.env] ?? '');
+  if (!['', '0', '1', 'true', 'false'].includes(demoFlag)) throw new ConfigError(`${SERVER_OPTIONS.demo.env} must be 1, true, 0 or false`);
+  const ops = {
+    databaseConnectTimeoutSeconds: wholeNumber(SERVER_OPTIONS.databaseConnectTimeoutSeconds, flags, env, 1, 600),
+    databaseStatementTimeoutSeconds: wholeNumber(SERVER_OPTIONS.databaseStatementTimeoutSeconds, flags, env, 1, 3600),
+    metrics: metrics as ServerConfig['metrics'],
+    metricsToken,
+    readyMaxBacklog: wholeNumber(SERVER_OPTIONS.readyMaxBacklog, flags, env, 1, 100_000_000),
+    shutdownTimeoutSeconds: wholeNumber(SERVER_OPTIONS.shutdownTimeoutSeconds, flags, env, 1, 3600),
+    retentionDays: wholeNumber(SERVER_OPTIONS.retentionDays, flags, env, 1, 36_500),
+    purgeIntervalMinutes: wholeNumber(SERVER_OPTIONS.purgeIntervalMinutes, flags, env, 1, 10_080),
+    webhookConcurrency: wholeNumber(SERVER_OPTIONS.webhookConcurrency, flags, env, 1, 1000),
+    webhookEndpointConcurrency: wholeNumber(SERVER_OPTIONS.webhookEndpointConcurrency, flags, env, 1, 1000),
+    demo: demoFlag === '1' || demoFlag === 'true',
+  };
   const mode = pick(SERVER_OPTIONS.mode, flags, env)!;
   if (!(MODES as readonly string[]).includes(mode)) throw new ConfigError(`--mode must be production or development, got "${mode}"`);
   const allowedHosts = splitList(pick(SERVER_OPTIONS.allowedHosts, flags, env)!).map((h) => h.toLowerCase());
@@ -175,6 +259,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const privateText = privateFlag === true ? '1' : pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0');
   if (!['0', '1', 'true', 'false'].includes(privateText)) throw new ConfigError('--allow-private-webhooks must be 1 or 0');
   return Object.freeze({
+    ...ops,
     mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
     jobLeaseSeconds, keyEncryptionKeys,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,

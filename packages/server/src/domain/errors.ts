@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   },
   tooManyRequests: { status: 429, description: 'Too many requests: retry after the number of seconds in the Retry-After header.' },
   bug: { status: 500, description: 'Internal error.' },
+  serviceUnavailable: { status: 503, description: 'The service is temporarily unavailable; retry later.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

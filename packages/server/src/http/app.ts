@@ -24,6 +24,8 @@ import { testbankRoutes } from './routes/testbank.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
+import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
 
@@ -46,6 +48,8 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** /ready threshold and /metrics access (by default: token required, none configured). */
+  probes?: Partial<ProbeOptions>;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
   sandboxClock?: boolean;
 }
@@ -86,6 +90,17 @@ const SMALL_BODY_LIMIT = 64 * 1024;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/**
+ * Never logged, wherever they appear in a log line: credentials, tokens, secrets, account numbers
+ * and identities (and what a database error may quote of a row). Checked by test/logs.test.ts.
+ */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization',
+  ...['client_secret', 'secret', 'secret_key', 'token', 'password', 'iban', 'identification', 'payer', 'payer_identity',
+    'beneficiary', 'beneficiary_identity', 'operator_identity', 'body', 'detail', 'where', 'parameters', 'query']
+    .flatMap((key) => [key, `*.${key}`]),
+];
+
 /** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
 const serializers = {
   req(request: { method: string; url: string; id: string }) {
@@ -104,7 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
   const app = Fastify({
-    logger: options.logger === false || options.logger === undefined ? false : { ...(options.logger === true ? {} : options.logger), serializers },
+    logger: options.logger === false || options.logger === undefined ? false
+      : { ...(options.logger === true ? {} : options.logger), serializers, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
     bodyLimit: BODY_LIMIT,
     genReqId: () => String(nextRequestId++),
     trustProxy: Array.isArray(options.trustProxy) ? (options.trustProxy.length ? options.trustProxy : false) : (options.trustProxy ?? false),
@@ -176,6 +192,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const bad = findBadText(request.query, '') ?? findBadText(request.body, '');
     done(bad === null ? undefined : new ApiError('invalidValue', `${bad.field || 'body'}: ${bad.reason}`, { field: bad.field || 'body' }));
   });
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern, never the raw URL: label values stay few.
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
   const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -185,7 +207,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Pages a client's origins may frame (the webview, the test bank) say so in their CSP; every other answer is never framed.
     if (String(reply.getHeader('content-security-policy')).includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000');
+    if (httpsOnly) {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      // Payers and operators reach us over https: every cookie, whoever set it, is Secure.
+      const cookies = reply.getHeader('set-cookie');
+      if (cookies !== undefined) {
+        reply.removeHeader('set-cookie');
+        reply.header('set-cookie', [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)));
+      }
+    }
     done(null, payload);
   });
 
@@ -225,8 +255,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
   await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
   await app.register(webviewRoutes, { prefix: '/2.0' });
+  await app.register(probeRoutes, {
+    readyMaxBacklog: options.probes?.readyMaxBacklog ?? DEFAULT_READY_MAX_BACKLOG,
+    metrics: options.probes?.metrics ?? 'token',
+    metricsToken: options.probes?.metricsToken ?? null,
+  });
   await app.register(adminDashboard, { prefix: '/admin' });
-  app.get('/health', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }));
   return app;
 }
 

@@ -45,8 +45,23 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: 'payloadTooLarge', 415: 'unsupportedMediaType',
 };
 
+/**
+ * A failure to reach the database, not a defect: a lost connection (terminated, restarted, failed
+ * over), a connection or statement timeout. Its transaction rolled back, so the request may be retried.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // 08: connection exceptions; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 57014: statement timeout.
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '57014', '25P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection is closed/i.test(message);
+}
+
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
+  if (isDatabaseUnavailable(error)) return new ApiError('serviceUnavailable', 'the database is unavailable; retry later');
   const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (e && Array.isArray(e.validation) && e.validation.length) return fromValidation(e.validation, e.validationContext);
   if (e?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new ApiError('missingParameter', 'body is required: send a JSON object', { field: 'body' });
@@ -76,6 +91,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (!apiError) {
     request.log.error({ err: error }, 'unhandled error');
     apiError = new ApiError('bug', ERROR_CATALOGUE.bug.description);
+  } else if (apiError.code === 'serviceUnavailable') {
+    request.log.warn({ error: (error as Error).message }, 'database unavailable');
+    reply.header('retry-after', '1');
   } else if (apiError.status >= 500) {
     request.log.error({ err: error }, 'server error');
   }

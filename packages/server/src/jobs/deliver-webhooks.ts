@@ -10,6 +10,7 @@ import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { cachedConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
+import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
 import { isIP } from 'node:net';
 import { fetch } from 'undici';
 import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
@@ -48,12 +49,23 @@ export function retryDelayMs(attempts: number, random = Math.random()): number {
   return Math.round(base * (0.5 + random));
 }
 
-async function claim(env: JobEnvironment, limit: number): Promise<number[]> {
+export interface ClaimedDelivery {
+  id: number;
+  endpointId: number;
+}
+
+/**
+ * Claims due deliveries: at most `limit`, none for the endpoints in `fullEndpoints`, and at most
+ * `capacity(endpoint)` for the others, so that one endpoint's backlog never fills every slot.
+ */
+export async function claimDeliveries(
+  env: JobEnvironment, limit: number, fullEndpoints: readonly (string | number)[] = [], capacity: (endpoint: number) => number = () => Infinity,
+): Promise<ClaimedDelivery[]> {
   const now = env.clock.now();
   return env.db.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom('webhook_deliveries as d')
-      .select('d.id')
+      .select(['d.id', 'd.endpoint_id'])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<=', now)]))
@@ -63,15 +75,26 @@ async function claim(env: JobEnvironment, limit: number): Promise<number[]> {
           .whereRef('e.endpoint_id', '=', 'd.endpoint_id').whereRef('e.payment_id', '=', 'd.payment_id')
           .where('e.status', '=', 'pending').whereRef('e.id', '<', 'd.id'))))
       .orderBy('d.id')
-      .limit(limit);
+      // A few more candidates than slots, to find other endpoints' work behind one endpoint's backlog.
+      .limit(Math.min(limit * 4, 200));
+    if (fullEndpoints.length) q = q.where('d.endpoint_id', 'not in', fullEndpoints.map(Number));
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const ids = (await q.execute()).map((r) => r.id);
-    if (ids.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', ids).execute();
-    return ids;
+    const taken = new Map<number, number>();
+    const chosen: ClaimedDelivery[] = [];
+    for (const row of await q.execute()) {
+      if (chosen.length >= limit) break;
+      const n = taken.get(row.endpoint_id) ?? 0;
+      if (n >= capacity(row.endpoint_id)) continue;
+      taken.set(row.endpoint_id, n + 1);
+      chosen.push({ id: row.id, endpointId: row.endpoint_id });
+    }
+    if (chosen.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', chosen.map((c) => c.id)).execute();
+    return chosen;
   });
 }
 
-async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
+/** Sends one claimed delivery (with a deadline) and records the attempt. True when it was accepted. */
+export async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
   const row = await env.db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
@@ -114,7 +137,9 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
     // A refused host gets one fixed message: neither its address nor any answer is recorded.
     error = isRefusal(e) ? REFUSED_ADDRESS : (e as Error).name === 'TimeoutError' ? 'timeout' : ((e as Error).message ?? 'network error').slice(0, 200);
   }
-  const duration = Math.round(performance.now() - started);
+  const seconds = (performance.now() - started) / 1000;
+  webhookDeliveryObserved(error ? 'failure' : 'success', seconds);
+  const duration = Math.round(seconds * 1000);
   const now = env.clock.now();
   const attempts = row.attempts + 1;
   await env.db.transaction().execute(async (trx) => {
@@ -136,8 +161,8 @@ async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
 
 /** One pass: claims due deliveries and sends them (different payments in parallel). Returns how many were sent successfully. */
 export async function deliverDueWebhooks(env: JobEnvironment, limit = 50): Promise<number> {
-  const ids = await claim(env, limit);
-  const results = await Promise.all(ids.map((id) => deliverOne(env, id)));
+  const claimed = await claimDeliveries(env, limit);
+  const results = await Promise.all(claimed.map(({ id }) => deliverOne(env, id)));
   return results.filter(Boolean).length;
 }
 

@@ -1,82 +1,98 @@
 /**
- * Runs the jobs in the background of a process: webhook delivery (woken at once by local state
- * changes, else every poll), status sync and expiry. Each pass is bounded; `stop()` waits for the
- * pass in progress.
+ * Runs the jobs in the background of a process, each kind on its own so that none waits for
+ * another: webhook deliveries (a pool with a per-endpoint limit, woken at once by local state
+ * changes and by NOTIFY from other processes), status sync (a pool), standing orders, expiry and
+ * purge (timers).
+ * `stop()` claims nothing more and waits for the jobs in flight, each bounded by its own deadline.
  */
 import type { ActionEnvironment } from '../services/payment-actions.ts';
-import { deliverDueWebhooks, type JobEnvironment } from './deliver-webhooks.ts';
+import { claimDeliveries, deliverOne, type ClaimedDelivery, type JobEnvironment } from './deliver-webhooks.ts';
 import { expireDuePayments } from './expire-payments.ts';
-import { syncDuePayments } from './sync-payments.ts';
-import { executeDueOccurrences } from '../services/standing-orders.ts';
-
+import { DEFAULT_RETENTION_DAYS, purgeExpired } from './purge-expired.ts';
 import { jobSignals } from './signals.ts';
+import { executeDueOccurrences } from '../services/standing-orders.ts';
+import { claimSyncs, syncOne, type ClaimedSync } from './sync-payments.ts';
+import { WorkPool } from './work-pool.ts';
 
 export interface RunnerOptions {
+  /** How often each pool looks for due work when nothing woke it. */
   pollMs?: number;
   expiryEveryMs?: number;
+  purgeEveryMs?: number;
+  retentionDays?: number;
+  webhookConcurrency?: number;
+  webhookEndpointConcurrency?: number;
+  syncConcurrency?: number;
 }
 
-export function startJobs(env: JobEnvironment & { actions: ActionEnvironment; listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>> }, options: RunnerOptions = {}) {
-  const pollMs = options.pollMs ?? 500;
-  const expiryEveryMs = options.expiryEveryMs ?? 60_000;
-  let stopped = false;
+export type RunnerEnvironment = JobEnvironment & {
+  actions: ActionEnvironment;
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+};
+
+/** A job that runs every `everyMs` (first run at once); never two runs at a time. */
+function every(everyMs: number, run: () => Promise<unknown>, onError: (error: Error) => void) {
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let lastExpiry = 0;
-  let again = false;
-
-  async function pass() {
-    try {
-      let sent = 0;
-      do {
-        sent = await deliverDueWebhooks(env);
-      } while (sent > 0 && !stopped);
-      if (!stopped) await syncDuePayments(env);
-      if (!stopped) await executeDueOccurrences(env.actions);
-      if (!stopped && Date.now() - lastExpiry >= expiryEveryMs) {
-        lastExpiry = Date.now();
-        await expireDuePayments(env);
-      }
-    } catch (error) {
-      env.log?.('error', 'job pass failed', { error: (error as Error).message });
-    }
-  }
-
-  function schedule(delay: number) {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  }
-
-  function run() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = pass().finally(() => {
+  let running: Promise<unknown> | null = null;
+  let stopped = false;
+  const tick = () => {
+    running = run().catch(onError).finally(() => {
       running = null;
-      if (again) {
-        again = false;
-        schedule(0);
-      } else schedule(pollMs);
+      if (!stopped) timer = setTimeout(tick, everyMs);
     });
-  }
+  };
+  timer = setTimeout(tick, 0);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
 
-  const wake = () => schedule(0);
+export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
+  const pollMs = options.pollMs ?? 500;
+  const failed = (kind: string) => (error: Error) => env.log?.('error', `${kind} job failed`, { error: error.message });
+
+  const deliveries = new WorkPool<ClaimedDelivery>({
+    concurrency: options.webhookConcurrency ?? 16,
+    perKey: options.webhookEndpointConcurrency ?? 2,
+    key: (d) => d.endpointId,
+    claim: (limit, full, capacity) => claimDeliveries(env, limit, full, capacity),
+    run: async (d) => void (await deliverOne(env, d.id)),
+    onError: failed('webhook delivery'),
+  });
+  const syncs = new WorkPool<ClaimedSync>({
+    concurrency: options.syncConcurrency ?? 8,
+    claim: (limit) => claimSyncs(env, limit),
+    run: async (p) => void (await syncOne(env, p.id, p.domain_id)),
+    onError: failed('status sync'),
+  });
+  const wake = () => {
+    void deliveries.fill();
+    void syncs.fill();
+  };
+  const poll = setInterval(wake, pollMs);
   jobSignals.on('changed', wake);
   // Other processes' changes arrive by LISTEN/NOTIFY on PostgreSQL; polling stays as the safety net.
   const unlisten = env.listen ? env.listen('payrail_jobs', wake).catch((error) => {
     env.log?.('warn', 'LISTEN failed; relying on polling', { error: (error as Error).message });
     return null;
   }) : Promise.resolve(null);
-  schedule(0);
+  const occurrences = every(pollMs, () => executeDueOccurrences(env.actions), failed('standing order'));
+  const expiry = every(options.expiryEveryMs ?? 60_000, () => expireDuePayments(env), failed('expiry'));
+  const purge = every(options.purgeEveryMs ?? 3_600_000, async () => {
+    const purged = await purgeExpired(env.db, env.clock, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+    if (Object.values(purged).some((n) => n > 0)) env.log?.('info', 'purged expired data', { ...purged });
+  }, failed('purge'));
+  wake();
   return {
     async stop() {
-      stopped = true;
+      clearInterval(poll);
       jobSignals.off('changed', wake);
       await (await unlisten)?.();
-      if (timer) clearTimeout(timer);
-      await running;
+      await Promise.all([deliveries.stop(), syncs.stop(), occurrences.stop(), expiry.stop(), purge.stop()]);
     },
   };
 }

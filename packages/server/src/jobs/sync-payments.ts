@@ -1,17 +1,31 @@
 /**
  * Status sync: asks each non-final payment's bank for news on the connector's schedule, and
  * applies what it says through the same path as the API. Claimed with a lease, so several
- * processes on one PostgreSQL never sync the same payment at the same time.
+ * processes on one PostgreSQL never sync the same payment at the same time. A bank that fails is
+ * asked again with exponential backoff and jitter; after SYNC_FAILED_AFTER failures in a row the
+ * payment's sync is `failed` (listed by `payrail sync failed`), and still retried at the backoff's
+ * ceiling so that it heals by itself when the bank comes back.
  */
 import { connectorByUuid } from '../connectors/registry.ts';
+import { ApiError } from '../domain/errors.ts';
 import { applyOutcome, connectorContext, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
 import { getPayment } from '../services/payments.ts';
-import { DEFAULT_LEASE_MS, type JobEnvironment } from './deliver-webhooks.ts';
+import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
+import { SYNC_FAILED_AFTER } from './backlog.ts';
+import { DEFAULT_LEASE_MS, retryDelayMs, type JobEnvironment } from './deliver-webhooks.ts';
 
+export type SyncEnvironment = JobEnvironment & { actions: ActionEnvironment };
+export interface ClaimedSync {
+  id: number;
+  domain_id: number;
+}
 
-export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnvironment }, limit = 100): Promise<number> {
+/** A payment that changed between claim and update is simply looked at again this soon. */
+const CONFLICT_RETRY_MS = 1_000;
+
+export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<ClaimedSync[]> {
   const now = env.clock.now();
-  const ids = await env.db.transaction().execute(async (trx) => {
+  return env.db.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom('payments')
       .select(['id', 'domain_id'])
@@ -26,8 +40,12 @@ export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnv
     if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', rows.map((r) => r.id)).execute();
     return rows;
   });
+}
+
+/** One pass (tests, benchmarks): claims up to `limit` due payments and syncs them, 8 at a time. Returns how many changed. */
+export async function syncDuePayments(env: SyncEnvironment, limit = 100): Promise<number> {
+  const ids = await claimSyncs(env, limit);
   let changed = 0;
-  // Several payments at a time: each waits on its bank and its database round trips.
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
@@ -35,32 +53,48 @@ export async function syncDuePayments(env: JobEnvironment & { actions: ActionEnv
       if (await syncOne(env, id, domain_id)) changed++;
     }
   };
-  await Promise.all(Array.from({ length: SYNC_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: 8 }, worker));
   return changed;
 }
 
-const SYNC_CONCURRENCY = 8;
-
-async function syncOne(env: JobEnvironment & { actions: ActionEnvironment }, id: number, domainId: number): Promise<boolean> {
+/** Asks the bank about one claimed payment and applies its answer. True when the payment changed. */
+export async function syncOne(env: SyncEnvironment, id: number, domainId: number): Promise<boolean> {
+  const record = await getPayment(env.db, domainId, id);
+  const connector = connectorByUuid(record.payment.connector_uuid!);
+  if (!connector) return false;
+  const snapshot = connectorPayment(record);
+  const ctx = connectorContext(env.actions);
+  let outcome: Awaited<ReturnType<typeof connector.status>>;
   try {
-    const record = await getPayment(env.db, domainId, id);
-    const connector = connectorByUuid(record.payment.connector_uuid!);
-    if (!connector) return false;
-    const snapshot = connectorPayment(record);
-    const ctx = connectorContext(env.actions);
-    const outcome = await connector.status(snapshot, ctx);
+    outcome = await connector.status(snapshot, ctx);
+  } catch (error) {
+    await recordSyncFailure(env, id, record.payment.sync_failures, error as Error);
+    return false;
+  }
+  const healthy = { sync_locked_until: null, sync_failures: 0, sync_error: null };
+  try {
     if (outcome) {
-      await applyOutcome(env.actions, record.payment, outcome, { sync_locked_until: null }, 'background');
+      await applyOutcome(env.actions, record.payment, outcome, healthy, 'background');
       return true;
     }
     await env.db.updateTable('payments')
-      .set({ next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx), sync_locked_until: null })
+      .set({ ...healthy, next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx) })
       .where('id', '=', id).where('version', '=', record.payment.version).execute();
     return false;
   } catch (error) {
-    // A payment changed meanwhile (version) or a bank failed: try again soon.
-    env.log?.('warn', 'status sync failed', { payment: id, error: (error as Error).message });
-    await env.db.updateTable('payments').set({ sync_locked_until: null, next_sync_at: env.clock.now() + 5_000 }).where('id', '=', id).execute();
+    if (!(error instanceof ApiError)) throw error;
+    // The payment changed meanwhile (the payer, another process): not the bank's fault; look again soon.
+    await env.db.updateTable('payments').set({ sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS }).where('id', '=', id).execute();
     return false;
   }
+}
+
+async function recordSyncFailure(env: SyncEnvironment, id: number, failuresBefore: number, error: Error) {
+  const failures = failuresBefore + 1;
+  const reason = (error.message || error.name || 'bank error').slice(0, 200);
+  statusSyncFailureObserved();
+  env.log?.(failures === SYNC_FAILED_AFTER ? 'error' : 'warn', failures >= SYNC_FAILED_AFTER ? 'status sync failed' : 'status sync attempt failed', { payment: id, failures, error: reason });
+  await env.db.updateTable('payments')
+    .set({ sync_locked_until: null, sync_failures: failures, sync_error: reason, next_sync_at: env.clock.now() + retryDelayMs(failures) })
+    .where('id', '=', id).execute();
 }

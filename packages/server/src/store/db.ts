@@ -1,10 +1,11 @@
 /** Opens the store: embedded SQLite by default, PostgreSQL when a database URL is given. */
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
+import { openPostgres } from './postgres.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,14 @@ export interface StoreOptions {
   /** PostgreSQL schema to use (tests isolate themselves in one). */
   pgSchema?: string;
   poolSize?: number;
+  /** PostgreSQL: how long to wait for a connection (new, or free in the pool). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: the server cancels a statement running longer than this. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: the server ends a session left idle inside a transaction for longer than this. */
+  idleInTransactionTimeoutMs?: number;
+  /** Where to report connection failures (they are survived, not thrown). */
+  onConnectionError?: (error: Error) => void;
 }
 
 // int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.
@@ -46,43 +55,11 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Default bounds on every database wait (see StoreOptions). */
+export const DATABASE_DEFAULTS = { connectTimeoutMs: 5_000, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
+
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.databaseUrl) {
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? 10,
-      ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
-    });
-    // A broken idle connection must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const connection = { connectionString: options.databaseUrl, ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}) };
-    return {
-      db, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy(),
-      async listen(channel, onNotify) {
-        if (!/^[a-z_]+$/.test(channel)) throw new Error('bad channel name');
-        let client: pg.Client | null = null;
-        let stopped = false;
-        const connect = async (): Promise<void> => {
-          if (stopped) return;
-          const c = new pg.Client(connection);
-          c.on('notification', () => onNotify());
-          c.on('error', () => {
-            c.end().catch(() => {});
-            if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
-          });
-          await c.connect();
-          await c.query(`listen ${channel}`);
-          client = c;
-        };
-        await connect();
-        return async () => {
-          stopped = true;
-          await client?.end().catch(() => {});
-        };
-      },
-    };
-  }
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
   const db = new Kysely<Database>({ dialect: createSqliteDialect(sqlite) });

@@ -160,7 +160,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0012_ops': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Status sync failures in a row (backoff, and the `failed` sync state operators list) and the last one's reason.
+          `alter table payments add column sync_failures integer not null default 0`,
+          `alter table payments add column sync_error text`,
+          `create index payments_sync_failures on payments (sync_failures) where sync_failures > 0`,
+          // Retention: the purge job finds what expired, and what an old delivery left, by these.
+          `create index idempotency_keys_expires_at on idempotency_keys (expires_at)`,
+          `create index webhook_deliveries_created on webhook_deliveries (created_at)`,
+          `create index webhook_deliveries_data on webhook_deliveries (data_id)`,
+          `create index webhook_data_created on webhook_data (created_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
+}
+
+/** The names of every migration, in order: /ready compares them with what the database applied. */
+export function migrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema.

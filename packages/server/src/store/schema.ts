@@ -65,6 +65,9 @@ export interface PaymentsTable {
   bank_status: string | null;
   next_sync_at: number | null;
   sync_locked_until: number | null;
+  /** Status sync failures in a row; SYNC_FAILED_AFTER or more is the `failed` sync state. */
+  sync_failures: Generated<number>;
+  sync_error: string | null;
   psu_ip_address: Generated<string | null>;
 }
 

@@ -6,14 +6,12 @@ import type { PayrailApp } from '../../http/app.ts';
 import type { Store } from '../../store/db.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
 import { assertPortFree } from '../port.ts';
+import { drainOnSignals } from '../shutdown.ts';
+import type { RunnerOptions } from '../../jobs/runner.ts';
 import { examples, runtimeOf } from '../runtime.ts';
 import { configOf, configOption, keyringOf, privateWebhooksOption, storeOptions } from '../options.ts';
 
-export const DEMO_REDIRECT_URIS = [
-  'https://merchant.example/payment/return',
-  'http://localhost:8080/payment/return',
-  'http://127.0.0.1:8080/payment/return',
-];
+export { DEMO_REDIRECT_URIS } from '../../services/demo-client.ts';
 
 export function registerServe(program: Command): void {
   const serve = storeOptions(program.command('serve').description('run the API, the webview and the background jobs (status sync, expiry, webhooks)'))
@@ -26,9 +24,11 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.allowedHosts, 'HOSTS'))
     .addOption(configOption(SERVER_OPTIONS.trustProxy, 'ADDRESSES'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
+    .option('--demo', `${SERVER_OPTIONS.demo.description} [env ${SERVER_OPTIONS.demo.env}]`)
     .option('--sandbox-clock', 'sandbox only: serve POST /2.0/sandbox/clock (admin token) to move this process\'s clock forward, e.g. to see a year of a standing order in seconds')
     .action(async (_options, command: Command) => serveAction(command));
   privateWebhooksOption(serve);
+  opsOptions(serve);
   examples(serve, 'payrail serve', 'payrail serve --mode production --public-url https://pay.example.com --key-encryption-key $(cat /run/secrets/payrail-kek)', 'payrail serve --port 8080 --trust-proxy 10.0.0.0/8 --public-url https://pay.example.com', 'payrail serve --sandbox-clock', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
 
   const worker = storeOptions(program.command('worker').description('run only the background jobs (pair with `serve --no-jobs` on one PostgreSQL)'))
@@ -38,7 +38,19 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
     .action(async (_options, command: Command) => workerAction(command));
   privateWebhooksOption(worker);
+  opsOptions(worker);
   examples(worker, 'payrail worker --database-url postgres://payrail@db/payrail');
+}
+
+/** Database bounds, probes, metrics, shutdown, retention and webhook concurrency (docs/operations.md). */
+function opsOptions(command: Command): void {
+  const specs = [
+    [SERVER_OPTIONS.databaseConnectTimeoutSeconds, 'N'], [SERVER_OPTIONS.databaseStatementTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.readyMaxBacklog, 'N'], [SERVER_OPTIONS.metrics, 'MODE'], [SERVER_OPTIONS.metricsToken, 'TOKEN'],
+    [SERVER_OPTIONS.shutdownTimeoutSeconds, 'N'], [SERVER_OPTIONS.retentionDays, 'N'], [SERVER_OPTIONS.purgeIntervalMinutes, 'N'],
+    [SERVER_OPTIONS.webhookConcurrency, 'N'], [SERVER_OPTIONS.webhookEndpointConcurrency, 'N'],
+  ] as const;
+  for (const [spec, name] of specs) command.addOption(configOption(spec, name));
 }
 
 /**
@@ -50,27 +62,24 @@ async function serveAction(command: Command): Promise<void> {
   checkProductionConfig(config);
   if (config.port !== 0) await assertPortFree(config.host, config.port);
   // Loaded here, not at the top: `--help` and a busy port answer without loading the server.
-  const { openStore, migrate } = await import('../../store/db.ts');
+  const { migrate } = await import('../../store/db.ts');
+  const { openConfiguredStore } = await import('../store-options.ts');
   const { startJobs } = await import('../../jobs/runner.ts');
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openConfiguredStore(config);
   let app: PayrailApp | null = null;
   let jobs: { stop(): Promise<void> } | null = null;
   try {
     await migrate(store);
-    await createDemoClientIfEmpty(store);
+    await createDemoClient(store, config);
     // The sandbox clock lives in this process: the API and the jobs read the same one.
     const sandboxClock = command.opts().sandboxClock === true;
     const clock = sandboxClock ? new SandboxClock() : systemClock;
     app = await configuredApp(store, config, sandboxClock ? { clock, sandboxClock } : {});
     const address = await app.listen({ port: config.port, host: config.host });
-    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config, clock), {});
+    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config, clock), runnerOptions(config));
     runtimeOf(command).keepRunning = true;
-    stopOnSignals(async () => {
-      app?.log.info('shutting down');
-      await jobs?.stop();
-      await app?.close();
-      await store.close();
-    });
+    const log = app.log;
+    drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => log[level](data ?? {}, message) });
     process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\nAPI reference: ${address}/2.0/docs\n`);
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -79,32 +88,32 @@ async function serveAction(command: Command): Promise<void> {
   }
 }
 
-async function createDemoClientIfEmpty(store: Store): Promise<void> {
-  const { countClients, createClient } = await import('../../services/clients.ts');
-  if ((await countClients(store.db)) !== 0) return;
-  const demo = await createClient(store.db, { name: 'Demo client', redirectUris: DEMO_REDIRECT_URIS, now: systemClock.now() });
-  process.stdout.write(
-    `First start: created the default domain and a demo client. Keep the secret: it is shown only once.\n` +
-      `  client_id:     ${demo.client_id}\n  client_secret: ${demo.client_secret}\n  redirect_uris: ${demo.redirect_uris.join(' ')}\n` +
-      `${JSON.stringify({ client_id: demo.client_id, client_secret: demo.client_secret, redirect_uris: demo.redirect_uris })}\n`,
-  );
+/**
+ * The demo client only when asked (--demo), or on the embedded database's first start; printed
+ * once on stdout, never logged. Several processes starting together create one at most.
+ */
+async function createDemoClient(store: Store, config: Readonly<ServerConfig>): Promise<void> {
+  const { countClients } = await import('../../services/clients.ts');
+  const { demoBanner, ensureDemoClient } = await import('../../services/demo-client.ts');
+  const demo = config.demo || store.dialect === 'sqlite' ? await ensureDemoClient(store.db, systemClock.now(), { evenIfClients: config.demo }) : null;
+  if (demo) process.stdout.write(`First start: ${demoBanner(demo)}`);
+  else if (store.dialect === 'postgres' && (await countClients(store.db)) === 0) {
+    process.stdout.write('No client yet: create one with `payrail client create --name NAME --redirect-uri URL` (or start once with --demo).\n');
+  }
 }
 
 async function workerAction(command: Command): Promise<void> {
   const config = configOf(command);
   checkProductionConfig(config);
-  const { openStore, migrate } = await import('../../store/db.ts');
+  const { migrate } = await import('../../store/db.ts');
+  const { openConfiguredStore } = await import('../store-options.ts');
   const { startJobs } = await import('../../jobs/runner.ts');
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openConfiguredStore(config);
   await migrate(store);
   const app = await configuredApp(store, config);
-  const jobs = startJobs(jobEnvironment(app, store, config), {});
+  const jobs = startJobs(jobEnvironment(app, store, config), runnerOptions(config));
   runtimeOf(command).keepRunning = true;
-  stopOnSignals(async () => {
-    await jobs.stop();
-    await app.close();
-    await store.close();
-  });
+  drainOnSignals({ app: null, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => app.log[level](data ?? {}, message) });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
 }
 
@@ -118,17 +127,23 @@ async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandb
   const { sealStoredSecrets } = await import('../../services/sealed-secrets.ts');
   const keyring = keyringOf(config);
   await sealStoredSecrets(store.db, keyring);
-  return buildApp({
+  const { setDatabaseErrorReporter } = await import('../store-options.ts');
+  const app = await buildApp({
+    probes: { readyMaxBacklog: config.readyMaxBacklog, metrics: config.metrics, metricsToken: config.metricsToken },
     store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
     keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks, ...sandbox,
   });
+  setDatabaseErrorReporter((error) => app.log.warn({ error: error.message }, 'database connection lost'));
+  return app;
 }
 
-function stopOnSignals(stop: () => Promise<void>): void {
-  const onSignal = () => void stop().finally(() => process.exit(0));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+function runnerOptions(config: Readonly<ServerConfig>): RunnerOptions {
+  return {
+    retentionDays: config.retentionDays, purgeEveryMs: config.purgeIntervalMinutes * 60_000,
+    webhookConcurrency: config.webhookConcurrency, webhookEndpointConcurrency: config.webhookEndpointConcurrency,
+  };
 }
+
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
 function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock) {

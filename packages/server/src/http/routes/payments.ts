@@ -5,7 +5,7 @@ import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
 import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
-import { createPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
+import { createPayment, findPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
 import { issueScopedToken, type Principal } from '../../services/tokens.ts';
 import { canSeeSensitive, principalOf, type AccessRule } from '../access.ts';
 import { errorBody } from '../errors.ts';
@@ -152,7 +152,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { payment } = await getPayment(store.db, principal.domainId, Number(request.params.id));
+      const payment = await findPayment(store.db, principal.domainId, Number(request.params.id));
       return issueScopedToken(store.db, clock, principal, payment, request.body.scope);
     },
   );

@@ -1,0 +1,32 @@
+/** What operators see of status sync: payments whose sync is `failed`, and a way to retry one now. */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { ApiError } from '../domain/errors.ts';
+import { SYNC_FAILED_AFTER } from '../jobs/backlog.ts';
+import type { Database } from '../store/schema.ts';
+
+export interface FailedSync {
+  id: number;
+  state: string;
+  connector_uuid: string | null;
+  sync_failures: number;
+  sync_error: string | null;
+  next_sync_at: number | null;
+}
+
+/** Non-final payments whose last SYNC_FAILED_AFTER or more status syncs failed, most failures first. */
+export async function listFailedSyncs(db: Kysely<Database>, limit = 100): Promise<FailedSync[]> {
+  return db.selectFrom('payments')
+    .select(['id', 'state', 'connector_uuid', 'sync_failures', 'sync_error', 'next_sync_at'])
+    .where('sync_failures', '>=', SYNC_FAILED_AFTER).where('state', 'in', ['validating', 'pending'])
+    .orderBy('sync_failures', 'desc').orderBy('id').limit(limit).execute();
+}
+
+/** Asks the bank again at once (the backoff starts over if it fails again). */
+export async function retrySync(db: Kysely<Database>, clock: Clock, paymentId: number): Promise<void> {
+  const result = await db.updateTable('payments')
+    .set({ next_sync_at: clock.now(), sync_locked_until: null, sync_failures: 0 })
+    .where('id', '=', paymentId).where('state', 'in', ['validating', 'pending']).where('connector_uuid', 'is not', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new ApiError('notFound', `no payment ${paymentId} waiting for status sync`, { field: 'id' });
+}

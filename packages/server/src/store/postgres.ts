@@ -1,0 +1,102 @@
+/**
+ * The PostgreSQL store: a pool whose every client has an error listener (a connection the server
+ * terminates while checked out must fail its query, not crash the process), bounded waits
+ * (connect, statement, idle in transaction), and a LISTEN connection that comes back by itself.
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { DATABASE_DEFAULTS, redactUrl, type Store, type StoreOptions } from './db.ts';
+
+/** How long to wait before reconnecting a lost LISTEN connection, then doubling up to the maximum. */
+const RELISTEN_FIRST_MS = 250;
+const RELISTEN_MAX_MS = 10_000;
+
+export function postgresClientConfig(url: string, options: StoreOptions): pg.ClientConfig {
+  const statementTimeoutMs = options.statementTimeoutMs ?? DATABASE_DEFAULTS.statementTimeoutMs;
+  return {
+    connectionString: url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_DEFAULTS.connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    // A query the server never answers (network partition) still ends: a little after the server-side timeout.
+    query_timeout: statementTimeoutMs + 5_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DATABASE_DEFAULTS.idleInTransactionTimeoutMs,
+    keepAlive: true,
+    application_name: options.pgSchema ? `payrail:${options.pgSchema}` : 'payrail',
+    ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
+  };
+}
+
+export async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
+  const config = postgresClientConfig(url, options);
+  const report = (error: Error) => options.onConnectionError?.(error);
+  const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+  // Idle clients: the pool's own listener removes them; this one keeps the process alive.
+  pool.on('error', report);
+  // Checked-out clients have no pool listener: without this one, a terminated connection is an
+  // unhandled 'error' event. The query in progress fails, and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', report));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy(),
+    listen: (channel, onNotify) => listen(config, channel, onNotify, report),
+  };
+}
+
+/**
+ * LISTEN on a dedicated connection. After a loss it reconnects with backoff, and calls `onNotify`
+ * once the listener is back: a NOTIFY sent while it was away is lost, so the caller looks for work.
+ */
+async function listen(config: pg.ClientConfig, channel: string, onNotify: () => void, report: (error: Error) => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_]+$/.test(channel)) throw new Error('bad channel name');
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | null = null;
+  let delay = RELISTEN_FIRST_MS;
+
+  const open = async (): Promise<void> => {
+    const c = new pg.Client(config);
+    let lost = false;
+    const onLost = (error?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (error) report(error);
+      c.end().catch(() => {});
+      if (client === c) client = null;
+      scheduleReconnect();
+    };
+    c.on('error', onLost);
+    c.on('end', () => onLost());
+    c.on('notification', () => onNotify());
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+    } catch (error) {
+      onLost(error as Error);
+      throw error;
+    }
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    delay = RELISTEN_FIRST_MS;
+  };
+
+  const scheduleReconnect = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = null;
+      open().then(onNotify, () => {});
+    }, delay);
+    delay = Math.min(delay * 2, RELISTEN_MAX_MS);
+  };
+
+  // A first failure is reported and retried like any later loss: polling covers the gap.
+  await open().catch(() => {});
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
+}
