@@ -916,6 +916,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/2.0/payments/{id}/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A payment's bank attempts and exchange log
+         * @description Every call Payrail made to the bank for this payment: the attempt (written before the call; its id is the X-Request-ID; outcome pending, ok, refused or unknown) and the exchange (method, path, status, duration, bodies with IBANs shortened to country and last four characters and names redacted). Payrail extension; needs payments:admin. See docs/banks.md.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Payment id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: {
+                                bank_reference: string | null;
+                                error: string | null;
+                                finished_at: string | null;
+                                http_status: number | null;
+                                id: string;
+                                operation: string;
+                                outcome: string;
+                                raw_status: string | null;
+                                started_at: string;
+                            }[];
+                            exchanges: {
+                                attempt_id: string | null;
+                                bank_id: number | null;
+                                created_at: string;
+                                duration_ms: number;
+                                error: string | null;
+                                id: number;
+                                method: string;
+                                operation: string | null;
+                                outcome: string | null;
+                                path: string;
+                                request_body: unknown;
+                                request_id: string;
+                                response_body: unknown;
+                                status: number | null;
+                            }[];
+                            id_payment: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/2.0/payments/{id}/incompatibilities": {
         parameters: {
             query?: never;

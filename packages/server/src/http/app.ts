@@ -21,6 +21,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
+import { bankReturnRoutes } from './routes/bank-return.ts';
+import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { joseRoutes } from './routes/jose.ts';
@@ -30,6 +32,8 @@ import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './rou
 import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
+import { ConnectorRegistry } from '../connectors/registry.ts';
+import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
   store: Store;
@@ -50,6 +54,12 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** The connectors on offer; by default the test bank and the configured banks (keys unopened without `keyring`). */
+  connectors?: ConnectorRegistry;
+  /** The built-in test bank (when `connectors` is not given); on by default. */
+  testBank?: boolean;
+  /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
+  connectorModules?: readonly ConnectorModule[];
   /** /ready threshold and /metrics access (by default: token required, none configured). */
   probes?: Partial<ProbeOptions>;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
@@ -73,6 +83,7 @@ export interface AppContext {
   allowPrivateWebhooks: boolean;
   publicUrl: string | null;
   testStepMs: number;
+  connectors: ConnectorRegistry;
   /** The environment the validation services need, for one request. */
   actions(request: FastifyRequest): ActionEnvironment;
 }
@@ -134,6 +145,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const keyring = options.keyring ?? processKeyring();
   const secret = await installationSecret(options.store.db, keyring, 'signing');
+  const connectors = options.connectors ?? new ConnectorRegistry({
+    db: options.store.db, clock, keyring, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
+    log: (message, data) => app.log.warn(data, message),
+  });
   const context: AppContext = {
     store: options.store,
     clock,
@@ -143,12 +158,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
+    connectors,
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
-      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs };
+      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs, connectors, log: (level, message, data) => request.log[level](data ?? {}, message) };
     },
   };
   app.decorate('payrail', context);
+  // Only a registry built here is closed here (its banks' HTTP agents).
+  if (!options.connectors) app.addHook('onClose', async () => connectors.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);
 
@@ -254,6 +272,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentActionRoutes, { prefix: '/2.0' });
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(bankReturnRoutes, { prefix: '/2.0' });
+  await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
   if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');

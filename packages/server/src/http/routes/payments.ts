@@ -68,7 +68,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const first = await lookup();
       if (first?.kind === 'replay') return replay(first);
       try {
-        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
+        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: await app.payrail.connectors.descriptors() });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
         if (maxAmount !== '' && exceedsAmountCap(input.total_minor, input.currency, maxAmount)) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
