@@ -1,17 +1,19 @@
-/** Cancelling a payment on the client's behalf (`POST /payments/{id}` with `cancel: true`, `payrail payments cancel`). */
-import type { Kysely } from 'kysely';
-import type { Clock } from '../domain/clock.ts';
-import { ApiError } from '../domain/errors.ts';
-import type { Database, PaymentRow } from '../store/schema.ts';
-import { changePayment } from './payment-changes.ts';
+/**
+ * Cancelling a payment on the client's behalf: `POST /payments/{id}` with `cancel: true`, `payrail payments
+ * cancel` and `payrail trigger cancelled` all go through here, so a pending payment reaches its bank the same way.
+ */
+import type { PaymentRow } from '../store/schema.ts';
+import { type ActionEnvironment, cancelPayment, connectorOf } from './payment-actions.ts';
+import { checkCancel } from './payment-checks.ts';
+import type { PaymentRecord } from './payments.ts';
 
-/** created or validating → rejected (CancelledByClient); pending → notSupported (Powens); final → invalidState. */
-export async function cancelPaymentByClient(db: Kysely<Database>, clock: Clock, payment: PaymentRow): Promise<PaymentRow> {
-  if (payment.state === 'pending') throw new ApiError('notSupported', 'Bad request, please check your request parameters.', { field: 'cancel' });
-  if (payment.state !== 'created' && payment.state !== 'validating') throw new ApiError('invalidState', `the payment is ${payment.state} and cannot be cancelled`);
-  return changePayment(db, clock, payment, {
-    state: 'rejected',
-    patch: { action: null, validate_uri: null, fields: null, error_code: 'CancelledByClient', error_description: 'The payment was cancelled through the API.' },
-    detail: { by: 'client' },
-  });
+/** created or validating → rejected (CancelledByClient); pending → through the bank when it can; otherwise notSupported. */
+export async function cancelPaymentByClient(
+  env: ActionEnvironment,
+  record: PaymentRecord,
+  redirect: { client_redirect_uri: string; client_state?: string | null },
+): Promise<PaymentRow> {
+  const connector = record.payment.connector_uuid ? await connectorOf(env, record.payment).catch(() => null) : null;
+  const path = checkCancel(record.payment, connector, record.instructions.map((i) => i.execution_date_type));
+  return cancelPayment(env, record, path, { client_redirect_uri: redirect.client_redirect_uri, client_state: redirect.client_state });
 }

@@ -85,7 +85,7 @@ export async function triggerScenario(env: ActionEnvironment, principal: Princip
     return payment;
   };
   if (scenario.cancel) {
-    seen(await cancelPaymentByClient(env.db, env.clock, record.payment));
+    seen(await cancelPaymentByClient(env, record, { client_redirect_uri: record.payment.client_redirect_uri }));
   } else {
     seen(await validatePayment(env, principal.domainId, id, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: redirect, fields: { use_case_pay: scenario.useCase } }, principal.redirectUris));
     await actAsPayer(env, principal.domainId, id, scenario, seen);

@@ -1,9 +1,11 @@
 /** `payrail payments list|get|cancel`: the payments of a domain, read straight from the database. */
 import type { Command } from 'commander';
-import { systemClock } from '../../domain/clock.ts';
+import { ApiError } from '../../domain/errors.ts';
+import { isFinal, type PaymentState } from '../../domain/states.ts';
 import { formatMinorUnits } from '../../domain/money.ts';
 import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
 import { getPayment, type ListQuery, listPayments, paymentView } from '../../services/payments.ts';
+import { cliActionEnvironment } from '../action-environment.ts';
 import { jsonOption, printData, table } from '../output.ts';
 import { examples } from '../runtime.ts';
 import { domainIdOf, domainOption, parseId, storeOptions, withStore } from '../store-options.ts';
@@ -56,13 +58,15 @@ export function registerPayments(program: Command): void {
     });
   examples(get, 'payrail payments get 42', 'payrail payments get 42 --json | jq .state');
 
-  const cancel = sub(payments, 'cancel', 'cancel a created or validating payment, as the client would (rejected, CancelledByClient)')
+  const cancel = sub(payments, 'cancel', 'cancel a payment as the client would: created or validating → rejected (CancelledByClient); pending → at its bank, where the bank allows it')
     .argument('<ID>', 'the payment id', parseId('ID'))
     .action(async (id: number, options: { showSensitive?: boolean }, cmd: Command) => {
-      const view = await withStore(cmd, async (store) => {
+      const view = await withStore(cmd, async (store, config) => {
         const domainId = await domainIdOf(cmd, store);
-        const { payment } = await getPayment(store.db, domainId, id);
-        await cancelPaymentByClient(store.db, systemClock, payment);
+        const before = await getPayment(store.db, domainId, id);
+        if (isFinal(before.payment.state as PaymentState)) throw new ApiError('invalidState', `the payment is ${before.payment.state} and cannot be cancelled`);
+        // Pending payments are cancelled at their bank; one that needs the payer's approval sends them back to the payment's own redirect URI.
+        await cancelPaymentByClient(await cliActionEnvironment(store, config), before, { client_redirect_uri: before.payment.client_redirect_uri });
         const record = await getPayment(store.db, domainId, id);
         return paymentView(record.payment, record.instructions, Boolean(options.showSensitive));
       });

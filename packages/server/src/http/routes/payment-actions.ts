@@ -7,9 +7,9 @@ import { Type } from 'typebox';
 import { ApiError, invalid, missing } from '../../domain/errors.ts';
 import { isAdmin } from '../../domain/scopes.ts';
 import { checkRedirectUri } from '../../domain/payment-request.ts';
-import { checkCancel } from '../../services/payment-checks.ts';
+import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
 import {
-  cancelPayment, compatibilityOf, confirmPayment, connectorOf, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
+  compatibilityOf, confirmPayment, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
 } from '../../services/payment-actions.ts';
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
@@ -89,10 +89,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // PaymentCancelRequest (spec §4.7): client_redirect_uri is required, where the payer returns if the bank asks them to approve.
         if (body.client_redirect_uri === undefined) throw missing('client_redirect_uri');
         const client_redirect_uri = checkRedirectUri(body.client_redirect_uri, 'client_redirect_uri', principal.redirectUris);
-        const record = await getPayment(store.db, domain, id);
-        const connector = record.payment.connector_uuid ? await connectorOf(env, record.payment).catch(() => null) : null;
-        const path = checkCancel(record.payment, connector, record.instructions.map((i) => i.execution_date_type));
-        await cancelPayment(env, record, path, { client_redirect_uri, client_state: body.client_state });
+        await cancelPaymentByClient(env, await getPayment(store.db, domain, id), { client_redirect_uri, client_state: body.client_state });
       } else if (body.confirm !== undefined) {
         if (!isAdmin(principal.scopes)) throw new ApiError('forbidden', 'confirm needs the scope payments:admin');
         await confirmPayment(env, domain, id, body.confirm);

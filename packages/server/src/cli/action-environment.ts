@@ -1,0 +1,20 @@
+/** What the CLI needs to act on payments through the same services as the API (trigger, payments cancel). */
+import { ConnectorRegistry } from '../connectors/registry.ts';
+import { systemClock } from '../domain/clock.ts';
+import type { ServerConfig } from '../config/config.ts';
+import { installationSecret } from '../services/installation.ts';
+import type { ActionEnvironment } from '../services/payment-actions.ts';
+import type { Store } from '../store/db.ts';
+import { keyringOf } from './store-options.ts';
+
+export async function cliActionEnvironment(store: Store, config: Readonly<ServerConfig>, options: { publicUrl?: string; testStepMs?: number } = {}): Promise<ActionEnvironment> {
+  const keyring = keyringOf(config);
+  return {
+    db: store.db,
+    clock: systemClock,
+    secret: await installationSecret(store.db, keyring, 'signing'),
+    baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000',
+    testStepMs: options.testStepMs ?? config.testConnectorStepSeconds * 1000,
+    connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring, testBank: config.testBank }),
+  };
+}
