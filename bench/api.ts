@@ -17,6 +17,8 @@
  *   BENCH_MEMORY_SECONDS=60 npm run bench               # plus a 60 s create run for peak RSS
  *   BENCH_DIALECTS=sqlite BENCH_ROUTES=create,get npm run bench
  *   BENCH_PAYRAIL_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # then bench/top-frames.ts
+ *   BENCH_BEFORE_BIN=/tmp/old/packages/server/bin/payrail.js npm run bench  # adds another Payrail build (e.g. an
+ *                                                   # earlier commit, from `git archive`) to every route
  *
  * PostgreSQL comes from BENCH_DATABASE_URL, else TEST_DATABASE_URL, else 127.0.0.1:5432 if it
  * answers; each server gets a database of its own, dropped at the end.
@@ -62,6 +64,8 @@ interface Server {
   token: string;
   paymentId: number;
   startMs: number;
+  /** CPU time used from spawn to listening (the part of the cold start that load on the machine does not stretch). */
+  startCpuMs: number;
   stop(): Promise<void>;
 }
 
@@ -105,16 +109,16 @@ async function startBare(dialect: Dialect, target: string): Promise<Server> {
     proc.once('exit', (code) => reject(new Error(`bare ${dialect} exited with ${code}`)));
   });
   const info = JSON.parse(line) as { port: number; token: string; pid: number };
-  return { name: 'bare', proc, pid: info.pid, base: `http://127.0.0.1:${info.port}`, token: info.token, paymentId: 0, startMs: performance.now() - startMs, stop: () => stopProcess(proc) };
+  return { name: 'bare', proc, pid: info.pid, base: `http://127.0.0.1:${info.port}`, token: info.token, paymentId: 0, startMs: performance.now() - startMs, startCpuMs: 0, stop: () => stopProcess(proc) };
 }
 
 /** `payrail serve` as an operator runs it (log level info, jobs on), logs to a file. */
-async function startPayrail(storeArgs: string[], logFile: string): Promise<Server> {
+async function startPayrail(storeArgs: string[], logFile: string, bin = BIN): Promise<Server> {
   const out = openSync(logFile, 'a');
   const offset = statSync(logFile).size;
   const startMs = performance.now();
   const nodeArgs = (process.env.BENCH_PAYRAIL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...storeArgs], { stdio: ['ignore', out, 'inherit'] });
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', '0', '--host', '127.0.0.1', ...storeArgs], { stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   let base: string | undefined;
   const until = Date.now() + 30_000;
@@ -124,11 +128,12 @@ async function startPayrail(storeArgs: string[], logFile: string): Promise<Serve
     base = /listening on (http:\/\/\S+)/.exec(readFileSync(logFile).subarray(offset).toString('utf8').split('\n').filter((l) => l.includes('listening on')).pop() ?? '')?.[1];
     if (!base) await new Promise((r) => setTimeout(r, 5));
   }
-  return { name: 'payrail', proc, pid: proc.pid!, base, token: '', paymentId: 0, startMs: performance.now() - startMs, stop: () => stopProcess(proc) };
+  const elapsed = performance.now() - startMs;
+  return { name: 'payrail', proc, pid: proc.pid!, base, token: '', paymentId: 0, startMs: elapsed, startCpuMs: cpuMs(proc.pid!), stop: () => stopProcess(proc) };
 }
 
-async function payrailClient(storeArgs: string[]): Promise<{ client_id: string; client_secret: string }> {
-  const run = spawnSync(process.execPath, [BIN, 'client', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT, '--json', ...storeArgs], { encoding: 'utf8', timeout: 60_000 });
+async function payrailClient(storeArgs: string[], bin = BIN): Promise<{ client_id: string; client_secret: string }> {
+  const run = spawnSync(process.execPath, [bin, 'client', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT, '--json', ...storeArgs], { encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0) throw new Error(`payrail client create failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -197,7 +202,9 @@ const LABEL: Record<Route, string> = {
 interface DialectResult {
   rows: string[];
   memory: string[];
+  before: string[];
 }
+const BEFORE_BIN = process.env.BENCH_BEFORE_BIN ?? '';
 
 async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<DialectResult> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -226,8 +233,22 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
     payrail.token = (await call(payrail.base, 'POST', '/2.0/auth/token', null, JSON.stringify({ grant_type: 'client_credentials', ...credentials, scope: 'payments:admin' }))).token;
     await new Promise((r) => setTimeout(r, 1000));
     const idleBefore = rssMb(payrail.pid);
+    let before: Server | null = null;
+    if (BEFORE_BIN) {
+      const beforeArgs = dialect === 'sqlite' ? ['--data-dir', join(dir, 'before')] : ['--database-url', (await (async () => {
+        const db = await pgDatabase(pgUrl!);
+        cleanups.push(db.drop);
+        return db.url;
+      })())];
+      const beforeCredentials = await payrailClient(beforeArgs, BEFORE_BIN);
+      before = await startPayrail(beforeArgs, join(dir, 'before.log'), BEFORE_BIN);
+      servers.push(before);
+      before.token = (await call(before.base, 'POST', '/2.0/auth/token', null, JSON.stringify({ grant_type: 'client_credentials', ...beforeCredentials, scope: 'payments:admin' }))).token;
+      await seed(before);
+    }
     await seed(bare);
     await seed(payrail);
+    const beforeRows: string[] = [];
 
     const rows: string[] = [];
     const name = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
@@ -236,6 +257,11 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
       const b = await load(bare, route);
       const p = await load(payrail, route);
       if (route === 'create') createPeak = p.peakRssMb;
+      if (before) {
+        const o = await load(before, route);
+        beforeRows.push(`| ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${LABEL[route]} | ${o.reqPerSec.toFixed(0)} | ${o.p99} ms | ${o.cpuPerReq.toFixed(2)} ms | ` +
+          `${p.reqPerSec.toFixed(0)} | ${p.p99} ms | ${p.cpuPerReq.toFixed(2)} ms | ${(o.reqPerSec / b.reqPerSec).toFixed(2)} → ${(p.reqPerSec / b.reqPerSec).toFixed(2)} |`);
+      }
       rows.push(
         `| ${name} | ${LABEL[route]} | ${p.reqPerSec.toFixed(0)} | ${p.p99} ms | ${p.cpuPerReq.toFixed(2)} ms | ${b.reqPerSec.toFixed(0)} | ${b.p99} ms | ` +
           `${b.cpuPerReq.toFixed(2)} ms | **${(p.reqPerSec / b.reqPerSec).toFixed(2)}** | ${(p.p99 / Math.max(b.p99, 1)).toFixed(1)}× | ${(b.cpuPerReq / p.cpuPerReq).toFixed(2)} |`,
@@ -244,6 +270,10 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
     }
     await bare.stop();
     servers.splice(servers.indexOf(bare), 1);
+    if (before) {
+      await before.stop();
+      servers.splice(servers.indexOf(before), 1);
+    }
 
     let longRun = '';
     if (MEMORY_SECONDS > 0) {
@@ -256,16 +286,19 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
     servers.splice(servers.indexOf(payrail), 1);
     // Cold start: spawn → listening, on the existing database (a restart), three times.
     const starts: number[] = [];
+    const startCpu: number[] = [];
     for (let i = 0; i < 3; i++) {
       payrail = await startPayrail(storeArgs, logFile);
       starts.push(payrail.startMs);
+      startCpu.push(payrail.startCpuMs);
       await payrail.stop();
     }
     starts.sort((a, b) => a - b);
+    startCpu.sort((a, b) => a - b);
     const memory = [
-      `| ${name} | ${idleBefore.toFixed(0)} MB | ${createPeak.toFixed(0)} MB${longRun} | ${idleAfter.toFixed(0)} MB | ${starts[1]!.toFixed(0)} ms (${starts.map((s) => s.toFixed(0)).join(', ')}) |`,
+      `| ${name} | ${idleBefore.toFixed(0)} MB | ${createPeak.toFixed(0)} MB${longRun} | ${idleAfter.toFixed(0)} MB | ${starts[1]!.toFixed(0)} ms (${starts.map((s) => s.toFixed(0)).join(', ')}) | ${startCpu[1]!.toFixed(0)} ms |`,
     ];
-    return { rows, memory };
+    return { rows, memory, before: beforeRows };
   } finally {
     for (const server of servers) await server.stop().catch(() => {});
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -284,6 +317,12 @@ console.log('| Database | Route | Payrail req/s | Payrail p99 | Payrail CPU/req 
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) for (const row of r.rows) console.log(row);
 console.log('\n`payrail serve` resident memory and cold start (spawn → listening, restart on an existing database; median of 3)\n');
-console.log('| Database | RSS idle after start | RSS peak during create | RSS idle after the runs | Cold start |');
-console.log('|---|---|---|---|---|');
+console.log('| Database | RSS idle after start | RSS peak during create | RSS idle after the runs | Cold start (wall) | Cold start (CPU) |');
+console.log('|---|---|---|---|---|---|');
 for (const r of results) for (const row of r.memory) console.log(row);
+if (BEFORE_BIN) {
+  console.log(`\nBefore (${BEFORE_BIN}) and now, same run\n`);
+  console.log('| Database | Route | Before req/s | Before p99 | Before CPU/req | Now req/s | Now p99 | Now CPU/req | Ratio to bare, before → now |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) for (const row of r.before) console.log(row);
+}

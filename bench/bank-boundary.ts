@@ -19,6 +19,7 @@ import { berlinGroupModule } from '../packages/server/src/connectors/berlin-grou
 import { createBankHttp, createBankTransport } from '../packages/server/src/connectors/kit/http.ts';
 import type { ConfiguredBank, ConnectorContext, ConnectorPayment } from '../packages/server/src/connectors/kit/index.ts';
 import { systemClock } from '../packages/server/src/domain/clock.ts';
+import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import { attemptRecorder, settleAttempts } from '../packages/server/src/services/attempts.ts';
 import { createClient } from '../packages/server/src/services/clients.ts';
@@ -29,7 +30,7 @@ import { openIsolatedStore, reachablePostgres } from '../packages/server/test/st
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 6000);
+const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 2000);
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 const DEBTOR = 'DE02100100109307118603';
 const CREDITOR = 'FR7630006000011234567890189';
@@ -105,7 +106,7 @@ async function makePayments(store: Store, count: number): Promise<number[]> {
   const input = validatePaymentRequest({
     client_redirect_uri: redirect,
     instructions: [{ label: 'Bench', amount: '10.00', currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: CREDITOR, label: 'ACME' } }],
-  }, { nowMs: Date.now(), redirectUris: principal.redirectUris });
+  }, { nowMs: Date.now(), redirectUris: principal.redirectUris, connectors: await new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: null }).descriptors() });
   const ids: number[] = [];
   for (let i = 0; i < count; i++) ids.push((await createPayment(store.db, systemClock, principal, input, { showSensitive: false })).record.payment.id);
   return ids;

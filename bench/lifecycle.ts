@@ -22,6 +22,8 @@ import { createEndpoint } from '../packages/server/src/services/webhooks.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import type { Store } from '../packages/server/src/store/db.ts';
 import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
+import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
+import { testConnector } from '../packages/server/src/connectors/test-connector.ts';
 import { randomBytes } from 'node:crypto';
 import { keyringFromKeys } from '../packages/server/src/services/secret-box.ts';
 
@@ -50,7 +52,7 @@ async function makePayments(store: Store, count: number) {
   const client = await createClient(store.db, { name: 'bench', redirectUris: [paymentBody.client_redirect_uri], now: Date.now() });
   const { token } = await issueServiceToken(store.db, systemClock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
   const principal = (await authenticate(store.db, systemClock, token))!;
-  const input = validatePaymentRequest(paymentBody, { nowMs: Date.now(), redirectUris: principal.redirectUris });
+  const input = validatePaymentRequest(paymentBody, { nowMs: Date.now(), redirectUris: principal.redirectUris, connectors: [testConnector.descriptor] });
   const ids: number[] = [];
   for (let i = 0; i < count; i++) ids.push((await createPayment(store.db, systemClock, principal, input, { showSensitive: false })).record.payment.id);
   return { principal, ids };
@@ -87,7 +89,7 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
   try {
     const { ids, principal } = await makePayments(store, count);
     await createEndpoint(store.db, systemClock, principal.domainId, { url: hook }, { keyring: BENCH_KEYRING, allowPrivate: true });
-    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, allowPrivateWebhooks: true, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
+    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, allowPrivateWebhooks: true, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
     const changedAt = new Map<number, number>();
     const rows = await store.db.selectFrom('payments').selectAll().where('id', 'in', ids).execute();
     await paced(count, RATE, async (i) => {
@@ -129,7 +131,7 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
       }
     };
     await due();
-    const env = { db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000 } };
+    const env = { db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } };
     let start = performance.now();
     let done = 0;
     while (done < ids.length) {

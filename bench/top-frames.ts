@@ -20,7 +20,8 @@ const label = (n: Node) => {
   return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 };
 const AREAS: [string, RegExp][] = [
-  ['kysely (query building/compiling)', /kysely\/dist/],
+  ['kysely: building and compiling queries', /kysely\/dist\/(query-compiler|operation-node|query-builder|parser|expression|query-creator|dynamic|util)/],
+  ['kysely: executor, driver, transactions', /kysely\/dist\/(query-executor|driver|dialect|kysely\.js)/],
   ['sqlite-dialect / node:sqlite', /sqlite-dialect|node:sqlite/],
   ['pg', /node_modules\/pg/],
   ['fastify / find-my-way / avvio', /fastify|find-my-way|light-my-request|avvio/],

@@ -12,7 +12,8 @@ type TokenKind =
   | 'scoped read-only, own payment';
 
 type Endpoint = 'GET /payments' | 'POST /payments' | 'GET /payments/{id}' | 'GET /payments/{id}?show_sensitive=true' | 'POST /payments/{id}/scopedtoken' | 'GET /payments?show_sensitive=true'
-  | 'GET /connectors?id_payment={id}' | 'GET /connectors/{uuid}' | 'GET /connectors/{uuid}/sources' | 'GET /webhooks/auth' | 'POST /webhooks/auth';
+  | 'GET /connectors?id_payment={id}' | 'GET /connectors/{uuid}' | 'GET /connectors/{uuid}/sources'
+  | 'GET /payments/{id}/terms' | 'POST /payments/{id}/terms' | 'GET /terms' | 'GET /publickey' | 'GET /sign-keys' | 'GET /webhooks/auth' | 'POST /webhooks/auth';
 
 /** Domain administration (webhooks and their authentication providers): payments:admin (or its alias) only. */
 const ADMIN_ROW = {
@@ -26,6 +27,13 @@ const PUBLIC_ROW = {
   none: 200, garbage: 200, expired: 200, admin: 200, 'payments (deprecated alias)': 200, 'read-only': 200, 'allow-sensitive': 200,
   'validate (service)': 200, 'cancel (service)': 200, 'payment-links:admin': 200, 'scoped validate, own payment': 200,
   'scoped validate, other payment': 200, 'scoped cancel, own payment': 200, 'scoped read-only, own payment': 200,
+} as const;
+
+/** Spec §2.2: terms of a payment, for admin and validate (a scoped token only for its own payment). */
+const TERMS_ROW = {
+  none: 401, garbage: 401, expired: 401, admin: 200, 'payments (deprecated alias)': 200, 'read-only': 403, 'allow-sensitive': 403,
+  'validate (service)': 200, 'cancel (service)': 403, 'payment-links:admin': 403, 'scoped validate, own payment': 200,
+  'scoped validate, other payment': 403, 'scoped cancel, own payment': 403, 'scoped read-only, own payment': 403,
 } as const;
 
 const MATRIX: Record<Endpoint, Record<TokenKind, number>> = {
@@ -62,6 +70,11 @@ const MATRIX: Record<Endpoint, Record<TokenKind, number>> = {
   'GET /connectors?id_payment={id}': PUBLIC_ROW,
   'GET /connectors/{uuid}': PUBLIC_ROW,
   'GET /connectors/{uuid}/sources': PUBLIC_ROW,
+  'GET /payments/{id}/terms': TERMS_ROW,
+  'POST /payments/{id}/terms': TERMS_ROW,
+  'GET /terms': PUBLIC_ROW,
+  'GET /publickey': PUBLIC_ROW,
+  'GET /sign-keys': PUBLIC_ROW,
   'GET /webhooks/auth': ADMIN_ROW,
   'POST /webhooks/auth': ADMIN_ROW,
 };
@@ -100,9 +113,9 @@ describeEachDb('authorization matrix', (ctx) => {
         const [method, pathTemplate] = endpoint.split(' ') as ['GET' | 'POST', string];
         const url = `/2.0${pathTemplate.replace('{id}', String(own)).replace('{uuid}', TEST_CONNECTOR_UUID)}`;
         const token = tokens.get(kind);
-        const payload = pathTemplate.endsWith('scopedtoken') ? { scope: ['payments:validate'] }
-          : pathTemplate === '/webhooks/auth' && method === 'POST' ? { type: 'hmac_signature', name: 'matrix' }
-            : method === 'POST' ? guideBody() : undefined;
+        const payload = pathTemplate.endsWith('scopedtoken') ? { scope: ['payments:validate'] } : pathTemplate.endsWith('/terms') && method === 'POST'
+          ? { id_terms: (await ctx().app.inject({ url: '/2.0/terms' })).json().terms.id }
+          : pathTemplate === '/webhooks/auth' && method === 'POST' ? { type: 'hmac_signature', name: 'matrix' } : method === 'POST' ? guideBody() : undefined;
         const response = await ctx().app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
         expect(response.statusCode, response.body).toBe(expected);
         if (expected >= 400) expect(response.json().code).toBe(expected === 401 ? 'unauthorized' : 'forbidden');

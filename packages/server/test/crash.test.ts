@@ -14,6 +14,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { ManualClock } from '../src/domain/clock.ts';
 import { validatePaymentRequest } from '../src/domain/payment-request.ts';
+import { testConnector } from '../src/connectors/test-connector.ts';
 import { createClient } from '../src/services/clients.ts';
 import { changePayment } from '../src/services/payment-changes.ts';
 import { createPayment } from '../src/services/payments.ts';
@@ -242,7 +243,7 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('LISTEN/NOTIFY', () 
       const { token } = await issueServiceToken(store.db, clock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
       const principal = (await authenticate(store.db, clock, token))!;
       await createEndpoint(store.db, clock, principal.domainId, { url: 'http://127.0.0.1:9/hook' }, { keyring: keyringFromKeys([randomBytes(32)]), allowPrivate: true });
-      const input = validatePaymentRequest(guideBody(), { nowMs: clock.now(), redirectUris: principal.redirectUris });
+      const input = validatePaymentRequest(guideBody(), { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: [testConnector.descriptor] });
       const { record } = await createPayment(store.db, clock, principal, input, { showSensitive: false });
       let notified = 0;
       const stop = await store.listen!('payrail_jobs', () => notified++);

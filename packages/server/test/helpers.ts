@@ -1,7 +1,7 @@
 /** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
-import { buildApp, type PayrailApp } from '../src/http/app.ts';
+import { type AppOptions, buildApp, type PayrailApp } from '../src/http/app.ts';
 import { createClient, type CreatedClient } from '../src/services/clients.ts';
 import type { Dialect, Store } from '../src/store/db.ts';
 import { openIsolatedStore } from './stores.ts';
@@ -59,7 +59,7 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
 const GENEROUS_LIMITS = { tokenPerClient: Infinity, tokenPerAddress: Infinity, webviewPerAddress: Infinity };
 
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
-export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: { testConnectorStepMs?: number; sandboxClock?: boolean; allowPrivateWebhooks?: boolean; rateLimits?: Record<string, number>; publicUrl?: string | null; allowedHosts?: string[]; trustProxy?: string[] } = {}): void {
+export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: Omit<AppOptions, 'store' | 'clock'> = {}): void {
   for (const { dialect, url } of databases()) {
     describe(`${name} [${dialect}]`, () => {
       let context: TestContext | undefined;

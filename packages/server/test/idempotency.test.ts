@@ -57,6 +57,32 @@ describeEachDb('Idempotency-Key on POST /2.0/payments', (ctx) => {
     expect(bodies.size).toBe(1);
   });
 
+  it('stores the key with the payment in one transaction: concurrent retries all get the one answer, no key is left running', async () => {
+    const before = await paymentCount();
+    const responses = await Promise.all(Array.from({ length: 6 }, () => post('one-transaction-key')));
+    // The first to commit wins; the others roll their own payment back and replay its answer.
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(new Set(responses.map((r) => r.json().id)).size).toBe(1);
+    expect(responses.filter((r) => r.headers['idempotent-replayed'] === 'true').length).toBe(5);
+    expect(await paymentCount()).toBe(before + 1);
+    const rows = await ctx().store.db.selectFrom('idempotency_keys').select(['status', 'response_body']).where('key', '=', 'one-transaction-key').execute();
+    expect(rows).toEqual([{ status: 'done', response_body: responses[0]!.body }]);
+  });
+
+  it('retakes a key left running by a request that died before committing', async () => {
+    const { store, clock, client } = ctx();
+    const row = await store.db.selectFrom('clients').select('id').where('client_id', '=', client.client_id).executeTakeFirstOrThrow();
+    const { claimIdempotencyKey, IDEMPOTENCY_STALE_MS, requestHash } = await import('../src/services/idempotency.ts');
+    const body = guideBody();
+    await claimIdempotencyKey(store.db, clock, row.id, 'abandoned', requestHash('POST', '/2.0/payments', JSON.stringify(body)));
+    clock.advance(IDEMPOTENCY_STALE_MS + 1);
+    admin = await ctx().token('payments:admin');
+    const response = await post('abandoned', body);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['idempotent-replayed']).toBeUndefined();
+    expect((await post('abandoned', body)).headers['idempotent-replayed']).toBe('true');
+  });
+
   it('replays a refused request as refused', async () => {
     const bad = guideBody();
     bad.instructions[0]!.amount = -1;

@@ -39,7 +39,7 @@ describeEachDb('fair background work', (ctx) => {
 
   beforeAll(async () => {
     const c = ctx();
-    env = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true, actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost', testStepMs: STEP_MS } };
+    env = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true, actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost', testStepMs: STEP_MS, connectors: c.app.payrail.connectors } };
     admin = await c.token('payments:admin');
     for (const url of [await listen(hangServer), await listen(okServer)]) {
       const r = await c.app.inject({ method: 'POST', url: '/2.0/webhooks', headers: bearer(admin), payload: { url } });

@@ -54,7 +54,7 @@ describeEachDb('payment lifecycle and webhooks', (ctx) => {
     const c = ctx();
     env = {
       db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true,
-      actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost:80', testStepMs: STEP_MS },
+      actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost:80', testStepMs: STEP_MS, connectors: c.app.payrail.connectors },
     };
   });
   afterAll(async () => receiver.stop());

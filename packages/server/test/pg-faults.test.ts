@@ -72,7 +72,7 @@ for (const { url } of postgres) {
       // Polling once a minute: only NOTIFY (or the look after re-listening) can wake deliveries within the test.
       const jobs = startJobs({
         db: store.db, dialect: store.dialect, clock, listen: store.listen!, keyring: app.payrail.keyring, allowPrivateWebhooks: true,
-        actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 1000 },
+        actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: app.payrail.connectors },
       }, { pollMs: 60_000 });
       try {
         const total = 120;

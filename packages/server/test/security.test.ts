@@ -88,6 +88,12 @@ describeEachDb('security hardening', (ctx) => {
     for (const cookie of [entry.headers['set-cookie'] ?? []].flat()) expect(cookie).toMatch(/; Secure/);
     const flow = await app.inject({ method: 'GET', url: entry.headers.location!, headers: { host: 'evil.example' } });
     expect(flow.body).not.toContain('evil.example');
+    const login = await app.inject({ method: 'GET', url: '/admin/login' });
+    const cookies = [login.headers['set-cookie'] ?? []].flat();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
+    const plainLogin = [(await ctx().app.inject({ method: 'GET', url: '/admin/login' })).headers['set-cookie'] ?? []].flat();
+    for (const cookie of plainLogin) expect(cookie).not.toMatch(/; Secure/);
     const error = await app.inject({ method: 'GET', url: '/2.0/nowhere', headers: { host: 'evil.example' } });
     expect(error.statusCode).toBe(404);
     expect(error.headers['strict-transport-security']).toBeDefined();

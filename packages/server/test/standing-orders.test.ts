@@ -79,6 +79,9 @@ describeEachDb('standing orders and the sandbox clock', (ctx) => {
       for (let n = await deliverDueWebhooks(env); n > 0; n = await deliverDueWebhooks(env));
     }
     expect(executed).toBe(12);
+    const clockNow = (await api('GET', '/sandbox/clock')).json();
+    expect(clockNow).toMatchObject({ offset_seconds: 13 * 31 * 86_400 });
+    expect(Date.parse(clockNow.now)).toBe(ctx().clock.now());
     const after = (await api('GET', `/payments/${id}/occurrences`)).json();
     expect(after.total).toBe(12);
     expect(after.occurrences.every((o: { state: string }) => o.state === 'done')).toBe(true);

@@ -225,8 +225,12 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     const cancelToken = await ctx().token('payments:cancel');
     const cancelled = await post(id, cancelToken, { cancel: true, client_redirect_uri: 'https://merchant.example/payment/return' });
     expect(cancelled.json()).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient' });
-    const again = await post(id, cancelToken, { cancel: true });
-    expect([again.statusCode, again.json().code]).toEqual([409, 'invalidState']);
+    // A final payment: Powens' notSupported with its documented description (no code prefix).
+    const again = await post(id, cancelToken, { cancel: true, client_redirect_uri: 'https://merchant.example/payment/return' });
+    expect([again.statusCode, again.json().code, again.json().description]).toEqual([400, 'notSupported', 'Bad request, please check your request parameters.']);
+    // client_redirect_uri is required (PaymentCancelRequest).
+    const noRedirect = await post(id, cancelToken, { cancel: true });
+    expect(noRedirect.json()).toMatchObject({ code: 'missingParameter', field: 'client_redirect_uri' });
     const readOnly = await ctx().token('payments:read-only');
     expect((await post(id, readOnly, { cancel: true })).statusCode).toBe(403);
     const validateOnly = await ctx().scopedToken(await ctx().createPayment());

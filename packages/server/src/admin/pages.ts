@@ -1,5 +1,10 @@
 /** The dashboard's pages, rendered from what queries.ts reads. Every value goes through `html` (escaped). */
-import { connectorByUuid, allConnectors } from '../connectors/registry.ts';
+import type { Connector } from '../connectors/kit/types.ts';
+
+/** A connector's name from the registry's list (banks removed since included), else its uuid. */
+function bankName(connectors: readonly Connector[], uuid: string): string {
+  return connectors.find((c) => c.descriptor.uuid === uuid)?.descriptor.name ?? uuid;
+}
 import { formatMinorUnits } from '../domain/money.ts';
 import { PAYMENT_STATES } from '../domain/states.ts';
 import { html, type SafeHtml } from '../http/html.ts';
@@ -24,7 +29,7 @@ function stateBadge(state: string): SafeHtml {
 }
 
 export function paymentsPage(t: AdminMessages, filters: PaymentFilters, result: Awaited2<typeof searchPayments> | null, error: string | null,
-  volume: Awaited2<typeof dailyVolume>, query: string): SafeHtml {
+  volume: Awaited2<typeof dailyVolume>, query: string, connectors: readonly Connector[]): SafeHtml {
   const field = (name: keyof PaymentFilters, label: string, type = 'text') =>
     html`<div><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" type="${type}" value="${filters[name] ?? ''}"></div>`;
   const total = volume.reduce((s, p) => s + p.count, 0);
@@ -32,7 +37,7 @@ export function paymentsPage(t: AdminMessages, filters: PaymentFilters, result: 
   const rate = rated.length ? rated.reduce((s, p) => s + p.rate! * p.count, 0) / rated.reduce((s, p) => s + p.count, 0) : null;
   const rows = (result?.rows ?? []).map((r) => html`<tr><td class="num"><a href="/admin/payments/${r.id}">${r.id}</a></td><td>${stateBadge(r.state)}</td>
 <td class="num">${formatMinorUnits(r.total_minor, r.currency)} ${r.currency}</td><td class="mono">${r.client_state ?? ''}</td><td class="num">${when(r.register_date)}</td>
-<td>${r.connector_uuid ? connectorByUuid(r.connector_uuid)?.descriptor.name ?? r.connector_uuid : ''}</td><td>${r.domain}</td></tr>`);
+<td>${r.connector_uuid ? bankName(connectors, r.connector_uuid) : ''}</td><td>${r.domain}</td></tr>`);
   const pages = result ? Math.max(1, Math.ceil(result.total / 50)) : 1;
   const link = (page: number) => `/admin/payments?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(query)), page: String(page) })}`;
   return html`<h1>${t.payments}</h1>
@@ -49,7 +54,7 @@ ${result.rows.length ? dataTable(t.payments, [t.id, t.state, t.amount, t.clientS
 ${pages > 1 ? html`<p>${result.page > 1 ? html`<a href="${link(result.page - 1)}">${t.previous}</a> ` : ''}${result.page < pages ? html`<a href="${link(result.page + 1)}">${t.next}</a>` : ''}</p>` : ''}` : ''}`;
 }
 
-export function timelinePage(t: AdminMessages, data: NonNullable<Awaited2<typeof paymentTimeline>>, csrf: string, notice: string | null): SafeHtml {
+export function timelinePage(t: AdminMessages, data: NonNullable<Awaited2<typeof paymentTimeline>>, csrf: string, notice: string | null, connectors: readonly Connector[]): SafeHtml {
   const p = data.payment;
   const events = data.events.map((e) => html`<li><span class="num">${when(e.created_at)}</span> — ${e.type === 'state_changed' ? html`${e.from_state ?? '∅'} → ${stateBadge(e.to_state ?? '')}` : e.type}${e.data ? html` <span class="muted mono">${e.data}</span>` : ''}</li>`);
   const exchanges = data.exchanges.map((x) => html`<tr><td class="num">${when(x.created_at)}</td><td class="mono">${x.method} ${x.path}</td><td class="num">${x.status ?? '—'}</td><td class="num">${x.duration_ms} ms</td>
@@ -60,7 +65,7 @@ export function timelinePage(t: AdminMessages, data: NonNullable<Awaited2<typeof
   return html`<h1>${t.payment} ${p.id} ${stateBadge(p.state)}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <div class="card"><dl class="facts"><dt>${t.amount}</dt><dd>${formatMinorUnits(Number(p.total_minor), p.currency)} ${p.currency} (${data.instructions.length})</dd>
-<dt>${t.clientState}</dt><dd class="mono">${p.client_state ?? ''}</dd><dt>${t.bank}</dt><dd>${p.connector_uuid ? connectorByUuid(p.connector_uuid)?.descriptor.name ?? p.connector_uuid : '—'}</dd>
+<dt>${t.clientState}</dt><dd class="mono">${p.client_state ?? ''}</dd><dt>${t.bank}</dt><dd>${p.connector_uuid ? bankName(connectors, p.connector_uuid) : '—'}</dd>
 <dt>${t.domain}</dt><dd>${p.domain}</dd><dt>${t.registered}</dt><dd>${when(p.register_date)}</dd>${p.error_code ? html`<dt>${t.error}</dt><dd>${p.error_code}: ${p.error_description ?? ''}</dd>` : ''}</dl></div>
 <h2 id="changes">${t.stateChanges}</h2><ol class="timeline" aria-labelledby="changes">${events}</ol>
 <h2>${t.bankExchanges}</h2>${exchanges.length ? dataTable(t.bankExchanges, [t.when, 'HTTP', t.status, t.duration, 'X-Request-ID', t.detail], exchanges) : html`<p class="muted">${t.noBankExchanges}</p>`}
@@ -77,8 +82,8 @@ export function webhooksPage(t: AdminMessages, endpoints: Awaited2<typeof endpoi
 <h2>${t.endpoint}</h2>${dataTable(t.webhooks, ['#', 'URL', t.domain, t.enabled, t.successRate, t.lastError, t.backlog], rows)}`;
 }
 
-export function banksPage(t: AdminMessages, banks: Awaited2<typeof configuredBanks>, usage: Awaited2<typeof connectorUsage>): SafeHtml {
-  const builtIn = allConnectors().map((c) => {
+export function banksPage(t: AdminMessages, banks: Awaited2<typeof configuredBanks>, usage: Awaited2<typeof connectorUsage>, connectors: readonly Connector[]): SafeHtml {
+  const builtIn = connectors.filter((c) => c.bank === null).map((c) => {
     const u = usage(c.descriptor.uuid);
     return html`<tr><td>${c.descriptor.name}</td><td class="mono">${c.descriptor.uuid}</td><td>${c.descriptor.countries.join(', ')}</td><td>${c.descriptor.beta ? 'beta' : c.descriptor.hidden ? 'hidden' : 'active'}</td><td class="num">${u.count} (${u.done} done)</td></tr>`;
   });

@@ -129,6 +129,7 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
   app.get('/', { config, schema: hide }, async (_request, reply) => reply.redirect('/admin/payments', 303));
 
   app.get<{ Querystring: q.PaymentFilters }>('/payments', { config, schema: hide }, async (request, reply) => {
+    const connectors = await app.payrail.connectors.all();
     const filters = Object.fromEntries(Object.entries(request.query ?? {}).filter(([, v]) => typeof v === 'string' && v !== '' && v.length <= 200)) as q.PaymentFilters;
     let result = null;
     let error: string | null = null;
@@ -140,14 +141,15 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
     }
     const volume = await q.dailyVolume(store.db, clock.now());
     const query = new URLSearchParams(filters as Record<string, string>).toString();
-    return render(request, reply, 'payments', (t) => t.payments, (t) => paymentsPage(t, filters, result, error, volume, query), error ? 400 : 200);
+    return render(request, reply, 'payments', (t) => t.payments, (t) => paymentsPage(t, filters, result, error, volume, query, connectors), error ? 400 : 200);
   });
 
   app.get<{ Params: { id: string }; Querystring: { replayed?: string } }>('/payments/:id', { config, schema: hide }, async (request, reply) => {
+    const connectors = await app.payrail.connectors.all();
     const data = /^\d{1,15}$/.test(request.params.id) ? await q.paymentTimeline(store.db, Number(request.params.id)) : null;
     if (!data) return render(request, reply, 'payments', (t) => t.notFound, (t) => html`<h1>${t.notFound}</h1>`, 404);
     const replayed = request.query.replayed && /^\d{1,15}$/.test(request.query.replayed) ? Number(request.query.replayed) : null;
-    return render(request, reply, 'payments', (t) => `${t.payment} ${data.payment.id}`, (t) => timelinePage(t, data, csrfFor(request), replayed ? t.replayed(replayed) : null));
+    return render(request, reply, 'payments', (t) => `${t.payment} ${data.payment.id}`, (t) => timelinePage(t, data, csrfFor(request), replayed ? t.replayed(replayed) : null, connectors));
   });
 
   app.post<{ Params: { id: string } }>('/deliveries/:id/replay', { config, schema: hide }, async (request, reply) => {
@@ -166,8 +168,9 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/banks', { config, schema: hide }, async (request, reply) => {
+    const connectors = await app.payrail.connectors.all();
     const [banks, usage] = await Promise.all([q.configuredBanks(store.db, clock.now()), q.connectorUsage(store.db, clock.now())]);
-    return render(request, reply, 'banks', (t) => t.banks, (t) => banksPage(t, banks, usage));
+    return render(request, reply, 'banks', (t) => t.banks, (t) => banksPage(t, banks, usage, connectors));
   });
 
   app.get('/clients', { config, schema: hide }, async (request, reply) => {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './commands/admin.ts';
 import { registerBankSimulate } from './commands/bank-simulate.ts';
+import { registerBank } from './commands/bank.ts';
 import { registerClient } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerListen } from './commands/listen.ts';
@@ -37,7 +38,8 @@ export function buildProgram(env: Env): Command {
   registerListen(program);
   registerKeys(program);
   registerAdmin(program);
-  // After `registerBank` (bank.ts) once it exists: `simulate` joins the same `bank` group.
+  registerBank(program);
+  // After registerBank: `simulate` joins the same `bank` group.
   registerBankSimulate(program);
   return program;
 }

@@ -17,6 +17,10 @@ export interface ServerConfig {
   jobLeaseSeconds: number;
   /** Key-encryption keys for secrets at rest, current first; empty: a generated key in the data folder. */
   keyEncryptionKeys: string[];
+  /** The built-in test bank ("Connecteur de test") is offered; off for production installations. */
+  testBank: boolean;
+  /** Declarative banks file (YAML or JSON) applied at start, idempotent by bank name. */
+  banksFile: string | null;
   /** PostgreSQL: waits for a connection at most this long; the start fails after it. */
   databaseConnectTimeoutSeconds: number;
   /** PostgreSQL: statement_timeout (and, doubled, idle_in_transaction_session_timeout). */
@@ -77,6 +81,17 @@ export const SERVER_OPTIONS = {
     flag: 'key-encryption-key',
     env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
     description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
+  },
+  testBank: {
+    flag: 'test-bank',
+    env: 'PAYRAIL_TEST_BANK',
+    description: 'on or off: offer the built-in test bank ("Connecteur de test"); off for production installations',
+    default: 'on',
+  },
+  banksFile: {
+    flag: 'banks-file',
+    env: 'PAYRAIL_BANKS_FILE',
+    description: 'YAML or JSON file of banks applied at start (added or updated by name; see docs/banks.md)',
   },
   databaseConnectTimeoutSeconds: {
     flag: 'database-connect-timeout-seconds',
@@ -258,10 +273,14 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const privateFlag = flags[SERVER_OPTIONS.allowPrivateWebhooks.flag];
   const privateText = privateFlag === true ? '1' : pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0');
   if (!['0', '1', 'true', 'false'].includes(privateText)) throw new ConfigError('--allow-private-webhooks must be 1 or 0');
+  const testBankText = pick(SERVER_OPTIONS.testBank, flags, env)!.toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
+  const testBank = ['on', 'true', '1'].includes(testBankText);
+  const banksFile = pick(SERVER_OPTIONS.banksFile, flags, env) ?? null;
   return Object.freeze({
     ...ops,
     mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
-    jobLeaseSeconds, keyEncryptionKeys,
+    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });

@@ -2,7 +2,7 @@
  * Is a payment compatible with a connector? Reasons use Powens' PaymentConnectorIncompatibility
  * codes (spec §4.13, §10.2). `incompatible` reasons block validation; `warning`s do not.
  */
-import type { ConnectorDescriptor } from '../connectors/types.ts';
+import type { PaymentSettings } from '../connectors/kit/types.ts';
 import { parseAmount } from './money.ts';
 
 export interface IncompatibilityReason {
@@ -27,8 +27,9 @@ function daysAhead(date: string, nowMs: number): number {
   return Math.round((Date.parse(`${date}T00:00:00Z`) - today) / DAY_MS);
 }
 
-export function incompatibilities(payment: PaymentForCompatibility, connector: ConnectorDescriptor, nowMs: number): IncompatibilityReason[] {
-  const s = connector.payment_settings;
+/** `settings`: the connector's declared PaymentSettings (the service hands them over; the domain knows no registry). */
+export function incompatibilities(payment: PaymentForCompatibility, settings: PaymentSettings, nowMs: number): IncompatibilityReason[] {
+  const s = settings;
   const reasons: IncompatibilityReason[] = [];
   const add = (code: string, type: 'incompatible' | 'warning', description: string, value_connector: unknown, value_payment: unknown) =>
     reasons.push({ code, type, description, value_connector, value_payment });

@@ -9,7 +9,7 @@ import { ApiError, invalid, missing } from './errors.ts';
 import { type Identity, parseIdentity } from './identity.ts';
 import { isCurrency, parseAmount } from './money.ts';
 import { parseAbsoluteUrl } from './urls.ts';
-import { connectorById, connectorByUuid, isPayConnector } from '../connectors/registry.ts';
+import type { ConnectorDescriptor } from '../connectors/kit/types.ts';
 
 export const EXECUTION_DATE_TYPES = ['first_open_day', 'instant', 'deferred', 'periodic'] as const;
 export type ExecutionDateType = (typeof EXECUTION_DATE_TYPES)[number];
@@ -85,6 +85,8 @@ export interface ValidationContext {
   nowMs: number;
   /** Redirect URIs registered on the calling client; `client_redirect_uri` must be one of them. */
   redirectUris: readonly string[];
+  /** The connectors on offer, as the service declares them (the domain knows no registry). */
+  connectors: readonly ConnectorDescriptor[];
 }
 
 /** Checks a redirect URI's form (absolute, no query string, no fragment) and that it is registered. */
@@ -220,14 +222,15 @@ function parseInstruction(input: InstructionInput, index: number, ctx: Validatio
   };
 }
 
-function resolveConnector(input: PaymentInput): { connector_uuid: string | null; id_connector: number | null } {
-  const byUuid = input.connector_uuid ? connectorByUuid(input.connector_uuid)?.descriptor : undefined;
+function resolveConnector(input: PaymentInput, connectors: readonly ConnectorDescriptor[]): { connector_uuid: string | null; id_connector: number | null } {
+  const wanted = input.connector_uuid?.toLowerCase();
+  const byUuid = wanted ? connectors.find((c) => c.uuid === wanted) : undefined;
   if (input.connector_uuid && !byUuid) throw invalid('connector_uuid', 'unknown connector');
-  const byId = input.id_connector !== undefined && input.id_connector !== null ? connectorById(input.id_connector)?.descriptor : undefined;
+  const byId = input.id_connector !== undefined && input.id_connector !== null ? connectors.find((c) => c.id === input.id_connector) : undefined;
   if (input.id_connector !== undefined && input.id_connector !== null && !byId) throw invalid('id_connector', 'unknown connector');
   if (byUuid && byId && byUuid !== byId) throw invalid('id_connector', 'does not match connector_uuid');
   const connector = byUuid ?? byId;
-  if (connector && !isPayConnector(connector)) {
+  if (connector && !connector.products.includes('pay')) {
     throw invalid(byUuid ? 'connector_uuid' : 'id_connector', 'this connector does not offer payments');
   }
   return { connector_uuid: connector?.uuid ?? null, id_connector: connector?.id ?? null };
@@ -289,7 +292,7 @@ export function validatePaymentRequest(input: PaymentInput, ctx: ValidationConte
   return {
     client_redirect_uri,
     client_state,
-    ...resolveConnector(input),
+    ...resolveConnector(input, ctx.connectors),
     payer,
     payer_identity,
     operator_identity,

@@ -21,13 +21,19 @@ import { docsRoutes } from './routes/docs.ts';
 import { paymentActionRoutes } from './routes/payment-actions.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { testbankRoutes } from './routes/testbank.ts';
+import { bankReturnRoutes } from './routes/bank-return.ts';
+import { exchangeRoutes } from './routes/exchanges.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { standingOrderRoutes } from './routes/standing-orders.ts';
+import { joseRoutes } from './routes/jose.ts';
+import { registerResponseSigning } from './jose-hooks.ts';
 import { webviewRoutes } from '../webview/routes.ts';
 import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
 import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
+import { ConnectorRegistry } from '../connectors/registry.ts';
+import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
   store: Store;
@@ -48,6 +54,12 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Test connector step (first open day), ms; Powens' 15 minutes by default. */
   testConnectorStepMs?: number;
+  /** The connectors on offer; by default the test bank and the configured banks (keys unopened without `keyring`). */
+  connectors?: ConnectorRegistry;
+  /** The built-in test bank (when `connectors` is not given); on by default. */
+  testBank?: boolean;
+  /** Connector modules by standard (when `connectors` is not given); CONNECTOR_MODULES by default. */
+  connectorModules?: readonly ConnectorModule[];
   /** /ready threshold and /metrics access (by default: token required, none configured). */
   probes?: Partial<ProbeOptions>;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
@@ -71,6 +83,7 @@ export interface AppContext {
   allowPrivateWebhooks: boolean;
   publicUrl: string | null;
   testStepMs: number;
+  connectors: ConnectorRegistry;
   /** The environment the validation services need, for one request. */
   actions(request: FastifyRequest): ActionEnvironment;
 }
@@ -132,6 +145,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const keyring = options.keyring ?? processKeyring();
   const secret = await installationSecret(options.store.db, keyring, 'signing');
+  const connectors = options.connectors ?? new ConnectorRegistry({
+    db: options.store.db, clock, keyring, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
+    log: (message, data) => app.log.warn(data, message),
+  });
   const context: AppContext = {
     store: options.store,
     clock,
@@ -141,12 +158,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
+    connectors,
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
-      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs };
+      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs, connectors, log: (level, message, data) => request.log[level](data ?? {}, message) };
     },
   };
   app.decorate('payrail', context);
+  // Only a registry built here is closed here (its banks' HTTP agents).
+  if (!options.connectors) app.addHook('onClose', async () => connectors.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);
 
@@ -198,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
+  registerResponseSigning(app as unknown as FastifyInstance);
   const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -207,7 +228,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Pages a client's origins may frame (the webview, the test bank) say so in their CSP; every other answer is never framed.
     if (String(reply.getHeader('content-security-policy')).includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000');
+    if (httpsOnly) {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      // Payers and operators reach us over https: every cookie, whoever set it, is Secure.
+      const cookies = reply.getHeader('set-cookie');
+      if (cookies !== undefined) {
+        reply.removeHeader('set-cookie');
+        reply.header('set-cookie', [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)));
+      }
+    }
     done(null, payload);
   });
 
@@ -228,6 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'validation', description: 'Payment validation: what a (custom) validation webview does' },
         { name: 'connectors', description: 'Banks' },
         { name: 'admin', description: 'Domain configuration and webhooks' },
+        { name: 'security', description: 'Response signatures, end-to-end encryption keys, terms of service' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -242,10 +272,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentActionRoutes, { prefix: '/2.0' });
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
+  await app.register(bankReturnRoutes, { prefix: '/2.0' });
+  await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;
   if (options.sandboxClock && !adjustable) throw new Error('sandboxClock needs an adjustable clock (SandboxClock)');
   await app.register(standingOrderRoutes, { prefix: '/2.0', sandboxClock: adjustable });
+  await app.register(joseRoutes, { prefix: '/2.0' });
   await app.register(webviewRoutes, { prefix: '/2.0' });
   await app.register(probeRoutes, {
     readyMaxBacklog: options.probes?.readyMaxBacklog ?? DEFAULT_READY_MAX_BACKLOG,

@@ -6,9 +6,9 @@
  * payment's sync is `failed` (listed by `payrail sync failed`), and still retried at the backoff's
  * ceiling so that it heals by itself when the bank comes back.
  */
-import { connectorByUuid } from '../connectors/registry.ts';
+import { applyOutcome, attempt, connectorContext, connectorOf, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
+import { settleAttempts } from '../services/attempts.ts';
 import { ApiError } from '../domain/errors.ts';
-import { applyOutcome, connectorContext, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
 import { getPayment } from '../services/payments.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
 import { SYNC_FAILED_AFTER } from './backlog.ts';
@@ -60,25 +60,28 @@ export async function syncDuePayments(env: SyncEnvironment, limit = 100): Promis
 /** Asks the bank about one claimed payment and applies its answer. True when the payment changed. */
 export async function syncOne(env: SyncEnvironment, id: number, domainId: number): Promise<boolean> {
   const record = await getPayment(env.db, domainId, id);
-  const connector = connectorByUuid(record.payment.connector_uuid!);
+  const connector = await connectorOf(env.actions, record.payment).catch(() => null);
   if (!connector) return false;
   const snapshot = connectorPayment(record);
-  const ctx = connectorContext(env.actions);
-  let outcome;
+  let attempted;
   try {
-    outcome = await connector.status(snapshot, ctx);
+    // Every bank call of the status read goes through the boundary: attempt row, deadline, log.
+    attempted = await attempt(env.actions, connector, snapshot, (ctx) => connector.status(snapshot, ctx));
   } catch (error) {
     await recordSyncFailure(env, id, record.payment.sync_failures, error as Error);
     return false;
   }
+  const { outcome, calls } = attempted;
   const healthy = { sync_locked_until: null, sync_failures: 0, sync_error: null };
   try {
     if (outcome) {
-      await applyOutcome(env.actions, record.payment, outcome, healthy, 'background');
-      return true;
+      // An unknown answer changes nothing and is asked again soon; a refused status call likewise.
+      await applyOutcome(env.actions, record.payment, outcome, healthy, 'background', calls, 'status');
+      return outcome.kind !== 'unknown' && outcome.kind !== 'refused';
     }
+    await settleAttempts(env.db, calls, null);
     await env.db.updateTable('payments')
-      .set({ ...healthy, next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, ctx) })
+      .set({ ...healthy, next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, connectorContext(env.actions, id)) })
       .where('id', '=', id).where('version', '=', record.payment.version).execute();
     return false;
   } catch (error) {

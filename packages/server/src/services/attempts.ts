@@ -50,7 +50,9 @@ export async function settleAttempts(db: Kysely<Database> | Transaction<Database
 }
 
 export async function listAttempts(db: Kysely<Database>, paymentId: number): Promise<AttemptRow[]> {
-  return db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('started_at').orderBy('id').execute();
+  // Attempts started in the same millisecond keep the order of their exchange rows.
+  return db.selectFrom('payment_attempts as a').leftJoin('bank_exchanges as e', 'e.attempt_id', 'a.id').selectAll('a')
+    .where('a.payment_id', '=', paymentId).orderBy('a.started_at').orderBy('e.id').execute();
 }
 
 export interface ExchangeView {

@@ -3,7 +3,7 @@
  * machine, guarded by the payment's version (a concurrent change makes it fail, never doubles it),
  * and written with its event rows in one transaction.
  */
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
@@ -26,6 +26,8 @@ export interface PaymentChange {
   source?: 'interactive' | 'background';
   /** New per-instruction states, by position, written in the same transaction. */
   instructionStates?: readonly string[];
+  /** More writes that must commit with the change (the bank attempts' outcomes). */
+  also?: (trx: Transaction<Database>) => Promise<void>;
   /** One state for every instruction (a bank that answers for the whole payment). */
   allInstructionsState?: string;
 }
@@ -68,6 +70,7 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
     for (const [position, state] of (change.instructionStates ?? []).entries()) {
       await trx.updateTable('payment_instructions').set({ state }).where('payment_id', '=', payment.id).where('position', '=', position).execute();
     }
+    if (change.also) await change.also(trx);
     const detail = change.detail ? JSON.stringify(change.detail) : null;
     let previous = from;
     for (const step of steps) {

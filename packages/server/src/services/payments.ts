@@ -135,12 +135,20 @@ export async function createPayment(
   });
 }
 
-/** A payment of the caller's domain, or notFound. */
-export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
-  const payment = await db.selectFrom('payments').selectAll().where('id', '=', id).where('domain_id', '=', domainId).executeTakeFirst();
+const selectPayment = precompile((db, $) => db.selectFrom('payments').selectAll().where('id', '=', $('id')).where('domain_id', '=', $('domainId')));
+const selectInstructions = precompile((db, $) => db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', $('id')).orderBy('position'));
+
+/** A payment row (without its instructions) of the caller's domain, or notFound. */
+export async function findPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRow> {
+  const payment = (await selectPayment.execute(db, { id, domainId })).rows[0];
   if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
-  const instructions = await db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute();
-  return { payment, instructions };
+  return payment;
+}
+
+/** A payment of the caller's domain, or notFound. Both reads are sent at once (one round trip on PostgreSQL's pool). */
+export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
+  const [payment, instructions] = await Promise.all([findPayment(db, domainId, id), selectInstructions.execute(db, { id })]);
+  return { payment, instructions: instructions.rows };
 }
 
 export const ORDER_BY = {
@@ -205,6 +213,15 @@ function list(value: string, field: string, allowed?: readonly string[]): string
   return items;
 }
 
+// The instructions of a page of payments, compiled once per page size.
+const selectPageInstructions = precompile(
+  (db, $, count: number) =>
+    db.selectFrom('payment_instructions').selectAll()
+      .where('payment_id', 'in', Array.from({ length: count }, (_, i) => $(`id${i}`)))
+      .orderBy('payment_id').orderBy('position'),
+  (values: Record<string, unknown>) => values.count as number,
+);
+
 export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
   const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
   const offset = query.offset === undefined || query.offset === '' ? 0 : parseInteger(query.offset, 'offset', 0);
@@ -259,7 +276,7 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   payments.length = kept;
   const ids = payments.map((p) => p.id);
   const instructions = ids.length
-    ? await db.selectFrom('payment_instructions').selectAll().where('payment_id', 'in', ids).orderBy('payment_id').orderBy('position').execute()
+    ? (await selectPageInstructions.execute(db, { count: ids.length, ...Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) })).rows
     : [];
   const byPayment = new Map<number, InstructionRow[]>();
   for (const instruction of instructions) {

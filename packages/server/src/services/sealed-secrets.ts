@@ -15,9 +15,9 @@ export interface SealReport {
 }
 
 interface SecretColumn {
-  table: 'webhook_endpoints' | 'webhook_auth_providers' | 'installation_secrets' | 'banks';
+  table: 'webhook_endpoints' | 'webhook_auth_providers' | 'installation_secrets' | 'banks' | 'jose_keys';
   key: 'id' | 'name';
-  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed';
+  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'private_sealed';
 }
 
 const SECRET_COLUMNS: SecretColumn[] = [
@@ -26,6 +26,7 @@ const SECRET_COLUMNS: SecretColumn[] = [
   { table: 'installation_secrets', key: 'name', column: 'value' },
   { table: 'banks', key: 'id', column: 'client_key_sealed' },
   { table: 'banks', key: 'id', column: 'signing_key_sealed' },
+  { table: 'jose_keys', key: 'id', column: 'private_sealed' },
 ];
 
 /**

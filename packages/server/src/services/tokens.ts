@@ -5,6 +5,7 @@ import { ApiError, invalid, missing } from '../domain/errors.ts';
 import { isAdmin, parseScopeParam, SCOPED_TOKEN_SCOPES, type Scope } from '../domain/scopes.ts';
 import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
 import type { Database } from '../store/schema.ts';
+import { precompile } from '../store/precompiled.ts';
 import { findClient } from './clients.ts';
 import { newToken, tokenHash, verifySecret } from './secrets.ts';
 
@@ -31,6 +32,10 @@ export interface TokenRequest {
   scope?: unknown;
 }
 
+const insertToken = precompile((db, $) =>
+  db.insertInto('tokens').values($.row(['token_hash', 'client_ref', 'domain_id', 'scopes', 'payment_id', 'expires_at', 'created_at'] as const)),
+);
+
 /** Creates a random token and stores only its hash; returns the token, which is shown once. */
 async function storeToken(
   db: Kysely<Database>,
@@ -39,18 +44,15 @@ async function storeToken(
 ): Promise<string> {
   const token = newToken();
   const now = clock.now();
-  await db
-    .insertInto('tokens')
-    .values({
-      token_hash: tokenHash(token),
-      client_ref: grant.clientRef,
-      domain_id: grant.domainId,
-      scopes: grant.scopes.join(' '),
-      payment_id: grant.paymentId,
-      expires_at: now + grant.ttlSeconds * 1000,
-      created_at: now,
-    })
-    .execute();
+  await insertToken.execute(db, {
+    token_hash: tokenHash(token),
+    client_ref: grant.clientRef,
+    domain_id: grant.domainId,
+    scopes: grant.scopes.join(' '),
+    payment_id: grant.paymentId,
+    expires_at: now + grant.ttlSeconds * 1000,
+    created_at: now,
+  });
   return token;
 }
 
@@ -104,8 +106,8 @@ export async function tokenExpired(db: Kysely<Database>, clock: Clock, token: st
   return row !== undefined && row.expires_at <= clock.now();
 }
 
-async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number): Promise<Principal | null> {
-  const row = await db
+const selectPrincipal = precompile((db, $) =>
+  db
     .selectFrom('tokens')
     .innerJoin('clients', 'clients.id', 'tokens.client_ref')
     .select([
@@ -118,8 +120,11 @@ async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number):
       'clients.client_id as clientId',
       'clients.redirect_uris as redirectUris',
     ])
-    .where('tokens.token_hash', '=', hash)
-    .executeTakeFirst();
+    .where('tokens.token_hash', '=', $('hash')),
+);
+
+async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number): Promise<Principal | null> {
+  const row = (await selectPrincipal.execute(db, { hash })).rows[0];
   if (!row || row.expiresAt <= now) return null;
   return Object.freeze({
     tokenId: row.tokenId,

@@ -72,7 +72,7 @@ export async function triggerScenario(env: ActionEnvironment, principal: Princip
       client_state: `trigger-${options.scenario}-${env.clock.now()}`,
       instructions: scenario.labels.map((label) => ({ label, amount: options.amount, currency: options.currency, execution_date_type: 'instant', beneficiary: BENEFICIARY })),
     },
-    { nowMs: env.clock.now(), redirectUris: principal.redirectUris },
+    { nowMs: env.clock.now(), redirectUris: principal.redirectUris, connectors: await env.connectors.descriptors() },
   );
   const { record } = await createPayment(env.db, env.clock, principal, input, { showSensitive: false });
   const id = record.payment.id;

@@ -176,6 +176,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0018_jose': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Response-signature (kind 'sign') and end-to-end encryption (kind 'encrypt') key pairs. The
+          // private key is sealed; a rotated key keeps its row with deprecated_at set, so old signatures verify.
+          `create table jose_keys (
+             id ${id}, kind text not null, public_pem text not null, public_jwk text not null,
+             private_sealed text not null, created_at ${big} not null, deprecated_at ${big})`,
+          // At most one current key per kind, even when two processes create it at once.
+          `create unique index jose_keys_current on jose_keys (kind) where deprecated_at is null`,
+          // Terms of service payers accept; the highest id is the current version.
+          `create table terms (id ${id}, version integer not null, language text not null, content text not null, url text, created_at ${big} not null)`,
+          `create table payment_terms (
+             payment_id ${big} not null references payments(id), terms_id ${big} not null references terms(id),
+             accepted_at ${big} not null, primary key (payment_id, terms_id))`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
     '0019_hooks': {
       async up(db: Kysely<unknown>) {
         const statements = [

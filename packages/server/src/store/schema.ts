@@ -278,7 +278,35 @@ export interface OperatorTokensTable {
   created_at: number;
 }
 
+export interface JoseKeysTable {
+  id: Generated<number>;
+  kind: 'sign' | 'encrypt';
+  public_pem: string;
+  public_jwk: string; // JSON
+  private_sealed: string; // sealSecret(PKCS#8 PEM)
+  created_at: number;
+  deprecated_at: number | null;
+}
+
+export interface TermsTable {
+  id: Generated<number>;
+  version: number;
+  language: string;
+  content: string;
+  url: string | null;
+  created_at: number;
+}
+
+export interface PaymentTermsTable {
+  payment_id: number;
+  terms_id: number;
+  accepted_at: number;
+}
+
 export interface Database {
+  jose_keys: JoseKeysTable;
+  terms: TermsTable;
+  payment_terms: PaymentTermsTable;
   payment_occurrences: PaymentOccurrencesTable;
   rate_limits: RateLimitsTable;
   webview_states: WebviewStatesTable;

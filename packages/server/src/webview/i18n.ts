@@ -36,6 +36,7 @@ const en = {
   footer: 'Secured by Payrail. Your bank credentials are only ever entered at your bank.',
   leaving: 'Taking you on…',
   leavingLink: 'Continue',
+  unknownTitle: 'We could not confirm your payment with your bank', unknownText: 'Your bank did not answer in time, so we do not know whether it received this payment. Nothing will be sent to your bank again without you, and you will not pay twice.', unknownRetry: 'Start a new attempt at your bank', unknownWait: 'Check your banking app or statement: we keep asking your bank and the merchant will be told the outcome.', initiating: 'Your payment is being sent to your bank…',
 };
 export type Messages = typeof en;
 
@@ -53,6 +54,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'Le lien est invalide ou a expiré. Retournez chez le marchand pour recommencer.', errorForm: 'Ce formulaire a expiré ou a déjà été envoyé. Recommencez depuis le site du marchand.',
     required: 'obligatoire', footer: 'Sécurisé par Payrail. Vos identifiants bancaires ne sont saisis que chez votre banque.',
     leaving: 'Redirection en cours…', leavingLink: 'Continuer',
+    unknownTitle: 'Nous n’avons pas pu confirmer votre paiement auprès de votre banque', unknownText: 'Votre banque n’a pas répondu à temps : nous ne savons pas si elle a reçu ce paiement. Rien ne lui sera renvoyé sans vous, et vous ne paierez pas deux fois.', unknownRetry: 'Faire une nouvelle tentative auprès de votre banque', unknownWait: 'Vérifiez votre application bancaire : nous continuons d’interroger votre banque et le marchand sera informé du résultat.', initiating: 'Votre paiement est en cours d’envoi à votre banque…',
   },
   de: {
     errorInput: 'Bitte prüfen Sie Ihre Eingabe und versuchen Sie es erneut.',
@@ -66,6 +68,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'Der Link ist ungültig oder abgelaufen. Kehren Sie zum Händler zurück und beginnen Sie neu.', errorForm: 'Dieses Formular ist abgelaufen oder wurde bereits gesendet. Beginnen Sie beim Händler neu.',
     required: 'Pflichtfeld', footer: 'Gesichert durch Payrail. Ihre Bankzugangsdaten geben Sie nur bei Ihrer Bank ein.',
     leaving: 'Sie werden weitergeleitet…', leavingLink: 'Weiter',
+    unknownTitle: 'Wir konnten Ihre Zahlung bei Ihrer Bank nicht bestätigen', unknownText: 'Ihre Bank hat nicht rechtzeitig geantwortet; wir wissen nicht, ob sie diese Zahlung erhalten hat. Ohne Sie wird nichts erneut gesendet, und Sie zahlen nicht doppelt.', unknownRetry: 'Neuen Versuch bei Ihrer Bank starten', unknownWait: 'Prüfen Sie Ihre Banking-App: Wir fragen weiter bei Ihrer Bank nach, und der Händler erfährt das Ergebnis.', initiating: 'Ihre Zahlung wird an Ihre Bank gesendet…',
   },
   es: {
     errorInput: 'Compruebe lo que ha introducido e inténtelo de nuevo.',
@@ -79,6 +82,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'El enlace no es válido o ha caducado. Vuelva al comercio y empiece de nuevo.', errorForm: 'Este formulario ha caducado o ya se envió. Empiece de nuevo desde el comercio.',
     required: 'obligatorio', footer: 'Protegido por Payrail. Sus credenciales bancarias solo se introducen en su banco.',
     leaving: 'Le redirigimos…', leavingLink: 'Continuar',
+    unknownTitle: 'No hemos podido confirmar su pago con su banco', unknownText: 'Su banco no respondió a tiempo: no sabemos si recibió este pago. No se enviará nada de nuevo sin usted y no pagará dos veces.', unknownRetry: 'Hacer un nuevo intento en su banco', unknownWait: 'Consulte la aplicación de su banco: seguimos preguntando a su banco y el comercio conocerá el resultado.', initiating: 'Su pago se está enviando a su banco…',
   },
   it: {
     errorInput: 'Controlla i dati inseriti e riprova.',
@@ -92,6 +96,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'Il link non è valido o è scaduto. Torna dal venditore e ricomincia.', errorForm: 'Il modulo è scaduto o è già stato inviato. Ricomincia dal sito del venditore.',
     required: 'obbligatorio', footer: 'Protetto da Payrail. Le credenziali bancarie si inseriscono solo presso la tua banca.',
     leaving: 'Reindirizzamento in corso…', leavingLink: 'Continua',
+    unknownTitle: 'Non abbiamo potuto confermare il pagamento con la tua banca', unknownText: 'La tua banca non ha risposto in tempo: non sappiamo se ha ricevuto questo pagamento. Nulla verrà inviato di nuovo senza di te e non pagherai due volte.', unknownRetry: 'Fai un nuovo tentativo presso la tua banca', unknownWait: 'Controlla l’app della tua banca: continuiamo a chiedere alla banca e il venditore conoscerà l’esito.', initiating: 'Il pagamento è in corso di invio alla tua banca…',
   },
   nl: {
     errorInput: 'Controleer wat u hebt ingevuld en probeer het opnieuw.',
@@ -105,6 +110,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'De link is ongeldig of verlopen. Ga terug naar de winkel en begin opnieuw.', errorForm: 'Dit formulier is verlopen of al verstuurd. Begin opnieuw vanaf de winkel.',
     required: 'verplicht', footer: 'Beveiligd door Payrail. Uw bankgegevens voert u alleen bij uw bank in.',
     leaving: 'U wordt doorgestuurd…', leavingLink: 'Doorgaan',
+    unknownTitle: 'We konden uw betaling niet bevestigen bij uw bank', unknownText: 'Uw bank antwoordde niet op tijd: we weten niet of zij deze betaling heeft ontvangen. Zonder u wordt niets opnieuw verstuurd en u betaalt niet twee keer.', unknownRetry: 'Nieuwe poging bij uw bank', unknownWait: 'Controleer uw bankapp: we blijven uw bank vragen en de winkel hoort de uitkomst.', initiating: 'Uw betaling wordt naar uw bank verstuurd…',
   },
   pt: {
     errorInput: 'Verifique o que introduziu e tente novamente.',
@@ -118,6 +124,7 @@ const MESSAGES: Record<Lang, Messages> = {
     errorSession: 'A ligação é inválida ou expirou. Volte ao comerciante e comece de novo.', errorForm: 'Este formulário expirou ou já foi enviado. Comece de novo no site do comerciante.',
     required: 'obrigatório', footer: 'Protegido por Payrail. As suas credenciais bancárias só são introduzidas no seu banco.',
     leaving: 'A redirecionar…', leavingLink: 'Continuar',
+    unknownTitle: 'Não foi possível confirmar o seu pagamento junto do seu banco', unknownText: 'O seu banco não respondeu a tempo: não sabemos se recebeu este pagamento. Nada será enviado de novo sem si e não pagará duas vezes.', unknownRetry: 'Fazer uma nova tentativa no seu banco', unknownWait: 'Verifique a aplicação do seu banco: continuamos a perguntar ao banco e o comerciante saberá o resultado.', initiating: 'O seu pagamento está a ser enviado para o seu banco…',
   },
 };
 

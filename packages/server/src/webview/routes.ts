@@ -13,8 +13,8 @@ import { isCompatible } from '../domain/compatibility.ts';
 import { ApiError } from '../domain/errors.ts';
 import { formatMinorUnits } from '../domain/money.ts';
 import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
-import { allConnectors, connectorByUuid } from '../connectors/registry.ts';
-import type { Connector, PaymentField } from '../connectors/types.ts';
+import type { Connector, PaymentField } from '../connectors/kit/types.ts';
+import { DETAIL, mayInitiateAgain } from '../services/payment-checks.ts';
 import {
   cancelByPayer, compatibilityOf, psuValidate, resumePayment, submitFields, validatePayment,
 } from '../services/payment-actions.ts';
@@ -160,9 +160,9 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/auth/webview/payment', { config: { access: 'public' }, schema: entrySchema }, entry);
   app.get('/auth/webview/:lang/payment', { config: { access: 'public' }, schema: { ...entrySchema, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, entry);
 
-  function bankList(record: PaymentRecord, ctx: WebviewContext, w: string, search: string): SafeHtml {
+  async function bankList(record: PaymentRecord, ctx: WebviewContext, w: string, search: string): Promise<SafeHtml> {
     const t = messages(ctx.lang);
-    const compatible = allConnectors().filter((c) => !c.descriptor.hidden && isCompatible(compatibilityOf(record, c, clock.now())));
+    const compatible = (await app.payrail.connectors.list()).filter((c) => !c.descriptor.hidden && isCompatible(compatibilityOf(record, c, clock.now())));
     const needle = search.trim().toLowerCase();
     const matching = compatible.filter((c) => !needle || c.descriptor.name.toLowerCase().includes(needle) || c.descriptor.slug.includes(needle));
     const home = record.payment.country;
@@ -196,15 +196,18 @@ ${groups.filter(([, list]) => list.length > 0).map(([title, list], i) => html`<s
   type FlowQueryValues = { connector?: string | undefined; q?: string | undefined; error?: string | undefined };
 
   /** The page for the payment's current step. */
-  function renderFlow(reply: FastifyReply, record: PaymentRecord, ctx: WebviewContext, w: string, query: FlowQueryValues, csp: string) {
+  async function renderFlow(reply: FastifyReply, record: PaymentRecord, ctx: WebviewContext, w: string, query: FlowQueryValues, csp: string) {
     const t = messages(ctx.lang);
     const p = record.payment;
     const head = html`<h1>${t.title}</h1>${summary(record, t)}${query.error ? html`<p class="error" role="alert">${t.errorInput}</p>` : ''}`;
     let body: SafeHtml;
     let script = false;
     if (p.state === 'created') {
-      const connector = query.connector ? connectorByUuid(query.connector) : undefined;
-      if (connector) {
+      const connector = query.connector ? await app.payrail.connectors.byUuid(query.connector) : undefined;
+      if (p.state_detail === DETAIL.initiating) {
+        script = true;
+        body = html`${head}<p role="status">${t.initiating}</p><form method="get" action="${flowPath(ctx.lang)}" data-autoresume><input type="hidden" name="w" value="${w}"><div class="actions"><button type="submit">${t.checkNow}</button></div></form>`;
+      } else if (connector) {
         const needsPayer = !p.payer && connector.descriptor.payment_settings.providing_payer_account === 'mandatory';
         const fields = connector.descriptor.payment_fields.filter((f) => (f.auth_mechanisms ?? ['webauth']).includes('webauth'));
         body = html`${head}<h2>${connector.descriptor.name}</h2>
@@ -213,8 +216,14 @@ ${fields.length ? html`<fieldset class="card"><legend>${t.bankFields}</legend>${
 ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="payer_iban" name="payer_iban" required autocomplete="off" spellcheck="false">` : ''}
 <div class="actions"><button type="submit">${t.continue}</button><a class="button secondary" href="${flowPath(ctx.lang)}?w=${w}">${t.back}</a></div></form>${cancelForm(ctx, w)}`;
       } else {
-        body = html`${head}${bankList(record, ctx, w, query.q ?? '')}${cancelForm(ctx, w)}`;
+        body = html`${head}${await bankList(record, ctx, w, query.q ?? '')}${cancelForm(ctx, w)}`;
       }
+    } else if (p.state_detail === DETAIL.initiationUnknown || p.state_detail === DETAIL.initiating) {
+      // The bank's answer to the initiation was lost: say so plainly; a fresh attempt only where the bank's SCA is redirect.
+      const connector = p.connector_uuid ? await app.payrail.connectors.byUuid(p.connector_uuid, { any: true }) : undefined;
+      const retry = connector && mayInitiateAgain(p, connector, clock.now());
+      body = html`${head}<h2>${p.state_detail === DETAIL.initiating ? t.initiating : t.unknownTitle}</h2>${p.state_detail === DETAIL.initiationUnknown ? html`<p role="status">${t.unknownText}</p>` : ''}
+${retry ? html`<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w)}<input type="hidden" name="op" value="validate"><input type="hidden" name="connector_uuid" value="${connector.descriptor.uuid}"><div class="actions"><button type="submit">${t.unknownRetry}</button></div></form>` : html`<p class="muted">${t.unknownWait}</p>`}${cancelForm(ctx, w)}`;
     } else if (p.action === 'redirect' && p.validate_uri) {
       body = html`${head}<p>${t.redirecting}</p><div class="actions"><a class="button" href="${p.validate_uri}">${t.goToBank}</a></div>${cancelForm(ctx, w)}`;
     } else if (p.action === 'decoupled') {
@@ -277,7 +286,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
     try {
       switch (form.op) {
         case 'choose': {
-          const connector = form.connector_uuid ? connectorByUuid(form.connector_uuid) : undefined;
+          const connector = form.connector_uuid ? await app.payrail.connectors.byUuid(form.connector_uuid) : undefined;
           if (!connector) return reply.redirect(`${flow}&error=input`, 303);
           return reply.redirect(`${flow}&connector=${connector.descriptor.uuid}`, 303);
         }
@@ -288,7 +297,7 @@ ${needsPayer ? html`<label for="payer_iban">${t.payerAccount}</label><input id="
             validate_mechanism: 'webauth',
             fields: fieldValues,
             ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
-          }, []);
+          }, [], request.ip);
           return go(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow);
         }
         case 'resume':

@@ -51,7 +51,7 @@ beforeAll(async () => {
   await setConfig(db, domain, { 'payment.state_updated_webhook.systematic': '1' });
   // Paid through the test bank: validated with the test connector, approved at its bank page.
   const principal = await triggerPrincipal(db, stack.clock, domain, stack.client.client_id);
-  const env = { db, clock: stack.clock, secret: stack.app.payrail.secret, baseUrl: stack.base, testStepMs: 60 };
+  const env = { db, clock: stack.clock, secret: stack.app.payrail.secret, baseUrl: stack.base, testStepMs: 60, connectors: stack.app.payrail.connectors };
   const paid = await triggerScenario(env, principal, { scenario: 'redirect', amount: '50.90', currency: 'EUR', timeoutMs: 10_000 });
   paymentId = paid.id;
   clientState = (await db.selectFrom('payments').select('client_state').where('id', '=', paymentId).executeTakeFirstOrThrow()).client_state!;

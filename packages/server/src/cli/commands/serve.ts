@@ -21,6 +21,8 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.publicUrl, 'URL'))
     .addOption(configOption(SERVER_OPTIONS.testConnectorStepSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
+    .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
+    .addOption(configOption(SERVER_OPTIONS.banksFile, 'FILE'))
     .addOption(configOption(SERVER_OPTIONS.allowedHosts, 'HOSTS'))
     .addOption(configOption(SERVER_OPTIONS.trustProxy, 'ADDRESSES'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
@@ -36,6 +38,7 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.publicUrl, 'URL'))
     .addOption(configOption(SERVER_OPTIONS.testConnectorStepSeconds, 'N'))
     .addOption(configOption(SERVER_OPTIONS.jobLeaseSeconds, 'N'))
+    .addOption(configOption(SERVER_OPTIONS.testBank, 'on|off'))
     .action(async (_options, command: Command) => workerAction(command));
   privateWebhooksOption(worker);
   opsOptions(worker);
@@ -71,6 +74,7 @@ async function serveAction(command: Command): Promise<void> {
   try {
     await migrate(store);
     await createDemoClient(store, config);
+    await applyBanksFileAtStart(store, config);
     // The sandbox clock lives in this process: the API and the jobs read the same one.
     const sandboxClock = command.opts().sandboxClock === true;
     const clock = sandboxClock ? new SandboxClock() : systemClock;
@@ -85,6 +89,17 @@ async function serveAction(command: Command): Promise<void> {
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Applies `--banks-file` (idempotent by bank name); its keys are sealed under the configured keyring. */
+async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig>): Promise<void> {
+  const keyring = keyringOf(config);
+  if (config.banksFile) {
+    const { applyBanksFile } = await import('../../services/banks.ts');
+    const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
+    const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
+    process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
   }
 }
 
@@ -131,7 +146,7 @@ async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandb
   const app = await buildApp({
     probes: { readyMaxBacklog: config.readyMaxBacklog, metrics: config.metrics, metricsToken: config.metricsToken },
     store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
-    keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks, ...sandbox,
+    keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks, testBank: config.testBank, ...sandbox,
   });
   setDatabaseErrorReporter((error) => app.log.warn({ error: error.message }, 'database connection lost'));
   return app;
@@ -156,7 +171,7 @@ function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerCo
     keyring: app.payrail.keyring,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     ...(store.listen ? { listen: store.listen } : {}),
-    actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs },
+    actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
 }

@@ -1,5 +1,6 @@
 /** `payrail trigger SCENARIO`: a test-bank payment driven to an outcome, to develop webhook handling. */
 import type { Command } from 'commander';
+import { ConnectorRegistry } from '../../connectors/registry.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { installationSecret } from '../../services/installation.ts';
 import { SCENARIOS, triggerPrincipal, triggerScenario } from '../../services/trigger-scenario.ts';
@@ -27,7 +28,8 @@ export function registerTrigger(program: Command): void {
       const result = await withStore(cmd, async (store, config) => {
         const domainId = await domainIdOf(cmd, store);
         const principal = await triggerPrincipal(store.db, systemClock, domainId, options.client);
-        const env = { db: store.db, clock: systemClock, secret: await installationSecret(store.db, keyringOf(config), 'signing'), baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000', testStepMs: TRIGGER_STEP_MS };
+        const env = { db: store.db, clock: systemClock, secret: await installationSecret(store.db, keyringOf(config), 'signing'), baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000', testStepMs: TRIGGER_STEP_MS,
+          connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: keyringOf(config), testBank: config.testBank }) };
         return triggerScenario(env, principal, {
           scenario: name, amount: options.amount, currency: options.currency, timeoutMs: timeoutSeconds * 1000,
           onChange: (p) => { if (!json) process.stderr.write(`payment ${p.id}: ${p.state}${p.action ? ` (${p.action})` : ''}\n`); },

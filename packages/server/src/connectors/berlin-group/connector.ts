@@ -75,8 +75,9 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
     return { error_code: mapped.error_code, error_description: mapped.description };
   }
   if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
-  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
+  // Back on the Nok URI the payer chose to stop; a failed SCA found by status sync is an authentication failure.
   if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
+  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
   if (scaStatus === 'received') return { error_code: 'noAnswerFromCustomer', error_description: 'The payer did not authorise the payment at the bank.' };
   return { error_code: 'noSpecifiedReason', error_description: 'The bank rejected the payment.' };
 }
@@ -189,7 +190,8 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const ref = refOf(payment, data);
     if (!ref) return fallback;
     const status = await readStatus(ctx, ref);
-    if (!status.ok) return status.outcome === 'unknown' ? (fallback ? unknown(status.reason, data) : null) : fallback;
+    // A lost status answer is unknown: the core asks again soon; a 4xx status read changes nothing.
+    if (!status.ok) return status.outcome === 'unknown' ? unknown(status.reason, data) : fallback;
     const code = transactionStatus(status.body)?.toUpperCase() ?? '';
     let sca: { scaStatus: string | null; psuMessage: string | null } = { scaStatus: null, psuMessage: null };
     const beforeSca = mapTransactionStatus(code, { scaDone: data.sca_done === true, untracked: false });

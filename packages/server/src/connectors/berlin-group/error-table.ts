@@ -45,8 +45,8 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
 ];
 
 /** Field names the bank may put in `path`, in the order they are tried, and what they mean. */
-export const PATH_TABLE: readonly { field: string; powens: string }[] = [
-  { field: 'currency', powens: 'invalidCurrency' },
+export const PATH_TABLE: readonly { field: string; within?: string; powens: string }[] = [
+  { field: 'currency', within: 'instructedAmount', powens: 'invalidCurrency' },
   { field: 'instructedAmount', powens: 'invalidAmount' },
   { field: 'creditorAccount', powens: 'invalidBeneficiary' },
   { field: 'creditorName', powens: 'invalidBeneficiary' },
@@ -80,8 +80,8 @@ function pathCode(path: string | null): string {
   if (!path) return 'invalidValue';
   const wanted = path.toLowerCase();
   // The amount's own `currency` belongs to instructedAmount; an account's `currency` to that account.
-  for (const { field, powens } of PATH_TABLE) {
-    if (field === 'currency' && !/instructedamount/.test(wanted)) continue;
+  for (const { field, within, powens } of PATH_TABLE) {
+    if (within && !wanted.includes(within.toLowerCase())) continue;
     if (wanted.includes(field.toLowerCase())) return powens;
   }
   return 'invalidValue';

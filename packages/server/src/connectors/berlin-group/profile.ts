@@ -37,8 +37,8 @@ export interface BerlinGroupOptions {
   /** Status sync: first interval after the payer's return, and the longest interval. */
   poll_initial_ms: number;
   poll_max_ms: number;
-  /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. */
-  signing: boolean;
+  /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. Absent: when a signing key is given. */
+  signing?: boolean;
   currencies: string[];
 }
 
@@ -63,7 +63,7 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   timeout_ms: 'deadline of one bank call in ms (default 10000)',
   poll_initial_ms: 'first status read after the payer\'s return, ms (default 2000)',
   poll_max_ms: 'longest interval between status reads, ms (default 900000)',
-  signing: 'sign requests with the bank\'s signing key (default false)',
+  signing: 'sign requests with the bank\'s signing key (default: on when a signing key is given)',
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
 };
 
@@ -84,7 +84,6 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     timeout_ms: 10_000,
     poll_initial_ms: 2_000,
     poll_max_ms: 15 * 60_000,
-    signing: false,
     currencies: ['EUR'],
   };
 }
@@ -128,7 +127,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) throw new ProfileError('profile', 'must be an object');
   const raw = (input ?? {}) as Raw;
   const d = defaultOptions(sca);
-  for (const key of Object.keys(raw)) if (!(key in d)) throw new ProfileError(key, 'is not an option of the berlin-group standard');
+  for (const key of Object.keys(raw)) if (!(key in d) && key !== 'signing') throw new ProfileError(key, 'is not an option of the berlin-group standard');
   const ppa = raw.providing_payer_account ?? d.providing_payer_account;
   if (ppa !== 'mandatory' && ppa !== 'optional') throw new ProfileError('providing_payer_account', 'must be mandatory or optional');
   const ip = raw.tpp_ip_address ?? d.tpp_ip_address;
@@ -159,7 +158,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     timeout_ms: int(raw, 'timeout_ms', d.timeout_ms, 100, 300_000),
     poll_initial_ms: int(raw, 'poll_initial_ms', d.poll_initial_ms, 100, 3_600_000),
     poll_max_ms: int(raw, 'poll_max_ms', d.poll_max_ms, 100, 86_400_000),
-    signing: bool(raw, 'signing', d.signing),
+    ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };
   if (options.poll_max_ms < options.poll_initial_ms) throw new ProfileError('poll_max_ms', 'must not be less than poll_initial_ms');

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { ApiError, invalid } from '../../domain/errors.ts';
 import type { PaymentSettings } from '../../connectors/types.ts';
 import { isCompatible } from '../../domain/compatibility.ts';
-import { allConnectors, connectorById, connectorByUuid } from '../../connectors/registry.ts';
+import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import type { Connector } from '../../connectors/types.ts';
 import { compatibilityOf } from '../../services/payment-actions.ts';
 import { getPayment } from '../../services/payments.ts';
@@ -52,8 +52,8 @@ export function sourcesOf(connector: Connector): Record<string, unknown>[] {
   }];
 }
 
-function findConnector(uuid: string): Connector {
-  const connector = /^\d{1,9}$/.test(uuid) ? connectorById(Number(uuid)) : connectorByUuid(uuid);
+async function findConnector(registry: ConnectorRegistry, uuid: string): Promise<Connector> {
+  const connector = /^\d{1,9}$/.test(uuid) ? await registry.byId(Number(uuid)) : await registry.byUuid(uuid);
   if (!connector) throw new ApiError('notFound', `no connector ${uuid}`, { field: 'uuid' });
   return connector;
 }
@@ -74,7 +74,7 @@ const Query = Type.Object({
 });
 
 export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock } = app.payrail;
+  const { store, clock, connectors: registry } = app.payrail;
 
   app.get(
     '/connectors',
@@ -90,7 +90,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const expand = parseExpand(request.query.expand);
-      let connectors = allConnectors().filter((c) => !c.descriptor.hidden);
+      let connectors = (await registry.list()).filter((c) => !c.descriptor.hidden);
       if (request.query.country_codes) {
         const codes = request.query.country_codes.toUpperCase().split(',').map((s) => s.trim()).filter(Boolean);
         connectors = connectors.filter((c) => c.descriptor.countries.some((country) => codes.includes(country)));
@@ -120,7 +120,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses(400, 404) },
       },
     },
-    async (request) => connectorView(findConnector(request.params.uuid), parseExpand(request.query.expand)),
+    async (request) => connectorView(await findConnector(registry, request.params.uuid), parseExpand(request.query.expand)),
   );
 
   app.get(
@@ -136,7 +136,7 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const sources = sourcesOf(findConnector(request.params.uuid));
+      const sources = sourcesOf(await findConnector(registry, request.params.uuid));
       return { sources, total: sources.length };
     },
   );

@@ -7,14 +7,15 @@ import { Type } from 'typebox';
 import { ApiError, invalid, missing } from '../../domain/errors.ts';
 import { isAdmin } from '../../domain/scopes.ts';
 import { checkRedirectUri } from '../../domain/payment-request.ts';
-import { allConnectors } from '../../connectors/registry.ts';
-import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
+import { checkCancel } from '../../services/payment-checks.ts';
 import {
-  compatibilityOf, confirmPayment, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
+  cancelPayment, compatibilityOf, confirmPayment, connectorOf, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
 } from '../../services/payment-actions.ts';
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
 import { principalOf, type AccessRule } from '../access.ts';
+import { decryptJweInputs } from '../jose-hooks.ts';
+import type { FastifyInstance } from 'fastify';
 import { showSensitive } from './payments.ts';
 import { AccountRequest, errorResponses, PaymentIdParams, ShowSensitiveQuery } from '../schemas.ts';
 
@@ -57,6 +58,8 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/payments/:id',
     {
       config: { access: ACTION_ACCESS.action },
+      // Connector fields and payer fields may arrive as JWE (end-to-end encryption, GET /2.0/publickey).
+      preValidation: decryptJweInputs(app as unknown as FastifyInstance, ['fields', 'payer']),
       schema: {
         tags: ['validation'],
         summary: 'Validate, resume, answer fields, PSU validation, confirm or cancel a payment',
@@ -83,9 +86,13 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.cancel !== undefined) {
         requireScope(principal, 'payments:cancel', 'cancel');
         if (body.cancel !== true) throw invalid('cancel', 'must be true');
-        const { payment } = await getPayment(store.db, domain, id);
-        if (body.client_redirect_uri !== undefined) checkRedirectUri(body.client_redirect_uri, 'client_redirect_uri', principal.redirectUris);
-        await cancelPaymentByClient(store.db, clock, payment);
+        // PaymentCancelRequest (spec §4.7): client_redirect_uri is required, where the payer returns if the bank asks them to approve.
+        if (body.client_redirect_uri === undefined) throw missing('client_redirect_uri');
+        const client_redirect_uri = checkRedirectUri(body.client_redirect_uri, 'client_redirect_uri', principal.redirectUris);
+        const record = await getPayment(store.db, domain, id);
+        const connector = record.payment.connector_uuid ? await connectorOf(env, record.payment).catch(() => null) : null;
+        const path = checkCancel(record.payment, connector, record.instructions.map((i) => i.execution_date_type));
+        await cancelPayment(env, record, path, { client_redirect_uri, client_state: body.client_state });
       } else if (body.confirm !== undefined) {
         if (!isAdmin(principal.scopes)) throw new ApiError('forbidden', 'confirm needs the scope payments:admin');
         await confirmPayment(env, domain, id, body.confirm);
@@ -139,7 +146,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const principal = principalOf(request);
       const all = parseBoolean(request.query.all, 'all');
       const record = await getPayment(store.db, principal.domainId, Number(request.params.id));
-      return allConnectors()
+      return (await app.payrail.connectors.list())
         .filter((c) => all || !c.descriptor.hidden)
         .map((connector) => {
           const reasons = compatibilityOf(record, connector, clock.now());

@@ -5,7 +5,7 @@ import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
 import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
-import { createPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
+import { createPayment, findPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
 import { issueScopedToken, type Principal } from '../../services/tokens.ts';
 import { canSeeSensitive, principalOf, type AccessRule } from '../access.ts';
 import { errorBody } from '../errors.ts';
@@ -68,7 +68,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const first = await lookup();
       if (first?.kind === 'replay') return replay(first);
       try {
-        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris });
+        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: await app.payrail.connectors.descriptors() });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
         if (maxAmount !== '' && exceedsAmountCap(input.total_minor, input.currency, maxAmount)) {
           throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
@@ -152,7 +152,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { payment } = await getPayment(store.db, principal.domainId, Number(request.params.id));
+      const payment = await findPayment(store.db, principal.domainId, Number(request.params.id));
       return issueScopedToken(store.db, clock, principal, payment, request.body.scope);
     },
   );

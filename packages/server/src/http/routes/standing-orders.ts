@@ -29,7 +29,11 @@ const OccurrenceList = Type.Object({
   total: Type.Integer(),
 });
 
-const ClockView = Type.Object({ now: Type.String(), offset_seconds: Type.Integer(), occurrences_executed: Type.Optional(Type.Integer()) });
+const ClockView = Type.Object({
+  now: Type.String({ description: 'The sandbox time, ISO 8601.' }),
+  offset_seconds: Type.Integer({ description: 'How far the clock was moved forward in total.' }),
+  occurrences_executed: Type.Optional(Type.Integer({ description: 'Standing-order occurrences executed by this move.' })),
+});
 
 export const standingOrderRoutes: FastifyPluginAsyncTypebox<{ sandboxClock: AdjustableClock | null }> = async (app, options) => {
   const { store } = app.payrail;
@@ -60,8 +64,9 @@ export const standingOrderRoutes: FastifyPluginAsyncTypebox<{ sandboxClock: Adju
 
   const clock = options.sandboxClock;
   if (!clock) return;
-  const started = clock.now();
-  const view = () => ({ now: new Date(clock.now()).toISOString(), offset_seconds: Math.round((clock.now() - started) / 1000) });
+  // How far this process's clock was moved through this endpoint (the real time flows on beside it).
+  let advancedMs = 0;
+  const view = () => ({ now: new Date(clock.now()).toISOString(), offset_seconds: Math.round(advancedMs / 1000) });
 
   app.get('/sandbox/clock', {
     config: { access: ADMIN_ONLY },
@@ -82,6 +87,7 @@ export const standingOrderRoutes: FastifyPluginAsyncTypebox<{ sandboxClock: Adju
     const { advance_days: days = 0, advance_seconds: seconds = 0 } = request.body;
     if (days === 0 && seconds === 0) throw invalid('advance_days', 'give advance_days or advance_seconds (> 0)');
     clock.advance((days * 86_400 + seconds) * 1000);
+    advancedMs += (days * 86_400 + seconds) * 1000;
     const executed = await executeDueOccurrences(app.payrail.actions(request), 1000);
     return { ...view(), occurrences_executed: executed };
   });

@@ -14,6 +14,7 @@ import { bankReturn, verifySignature } from '../../services/payment-actions.ts';
 import { html } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
 import { navigate, page } from '../../webview/layout.ts';
+import { afterCancellationUrl } from './bank-return.ts';
 import { clientRedirectUris, framedPageCsp } from '../../webview/framing.ts';
 
 const Params = Type.Object({
@@ -46,11 +47,14 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const payment = await load(request.query);
     if (!payment) return problemPage(reply, 400, 'This link is not valid.');
     const csp = await cspFor(payment);
-    if (payment.state !== 'validating' || payment.action !== 'redirect') return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
+    const cancellation = request.query.purpose === 'cancel';
+    if (cancellation ? !(payment.state === 'pending' && payment.state_detail === 'cancelling') : payment.state !== 'validating' || payment.action !== 'redirect') {
+      return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
+    }
     const instructions = await store.db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
     const total = formatMinorUnits(payment.total_minor, payment.currency);
     const hidden = html`<input type="hidden" name="payment" value="${request.query.payment}"><input type="hidden" name="purpose" value="${request.query.purpose}"><input type="hidden" name="sig" value="${request.query.sig}">`;
-    const body = html`<h1>Test bank — approve a transfer</h1>
+    const body = html`<h1>${cancellation ? 'Test bank — approve the cancellation of a transfer' : 'Test bank — approve a transfer'}</h1>
 <p class="muted">This is Payrail's simulated bank. Nothing real is paid.</p>
 <section class="card" aria-labelledby="summary"><h2 id="summary">Transfer</h2>
 <p class="amount">${total} ${payment.currency}</p>
@@ -60,7 +64,7 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return html`<dt>To</dt><dd>${beneficiary.label ?? ''}<br><span class="muted">${account}</span></dd><dt>Reference</dt><dd>${i.label}</dd>`;
     })}</dl></section>
 <form method="post" action="/2.0/testbank/authorize">${hidden}
-<div class="actions"><button type="submit" name="decision" value="approve">Approve the transfer</button>
+<div class="actions"><button type="submit" name="decision" value="approve">${cancellation ? 'Approve the cancellation' : 'Approve the transfer'}</button>
 <button type="submit" name="decision" value="refuse" class="danger">Refuse</button></div></form>`;
     return sendPage(reply, 200, page({ lang: 'en', title: 'Test bank', body }), csp);
   });
@@ -102,9 +106,10 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const csp = await cspFor(payment);
       if (!['approve', 'refuse'].includes(request.body.decision)) return problemPage(reply, 400, 'Choose approve or refuse.', csp);
       try {
-        const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision });
+        const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision, purpose: request.body.purpose });
         const self = new URL(app.payrail.actions(request).baseUrl).origin;
-        return navigate(reply, updated.webview_url ?? '/', self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, csp);
+        const next = request.body.purpose === 'cancel' ? afterCancellationUrl(updated) : updated.webview_url ?? '/';
+        return navigate(reply, next, self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, csp);
       } catch (error) {
         if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
         throw error;

@@ -1,0 +1,271 @@
+/**
+ * The Berlin Group connector against the NextGenPSD2 simulator on loopback, through the core's own
+ * bank HTTP client (attempt rows before each call, deadline, exchange log) on every database.
+ * Here the test plays the core's part of applying outcomes; the full stack runs in the
+ * conformance suite.
+ */
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createBerlinGroupConnector, type BgData } from '../src/connectors/berlin-group/connector.ts';
+import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
+import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
+import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
+import { createBankHttp, createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
+import { attemptRecorder } from '../src/services/attempts.ts';
+import { connectorPayment } from '../src/services/payment-actions.ts';
+import { getPayment } from '../src/services/payments.ts';
+import { describeEachDb, guideBody } from './helpers.ts';
+
+const PAYER = 'DE02100100109307118603';
+const RETURN = { ok: 'https://payrail.example/2.0/bank-return/ok?state=7.sig', nok: 'https://payrail.example/2.0/bank-return/nok?state=7.sig' };
+const SETTLE_MS = 4_000;
+
+describeEachDb('Berlin Group connector against the simulator', (ctx) => {
+  let sim: BerlinGroupSimulator;
+  const transports: BankTransport[] = [];
+
+  beforeAll(async () => {
+    sim = await startBerlinGroupSimulator({ clock: ctx().clock, settleAfterMs: SETTLE_MS });
+  });
+  afterAll(async () => {
+    await Promise.all(transports.map((t) => t.close()));
+    await sim.close();
+  });
+  beforeEach(() => {
+    sim.faults.clear();
+    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect' });
+  });
+
+  let nextBankId = 1;
+  function bank(sca: 'redirect' | 'decoupled' = 'redirect', profile: Record<string, unknown> = {}): { connector: Connector; transport: BankTransport } {
+    const configured: ConfiguredBank = {
+      id: nextBankId++, uuid: crypto.randomUUID(), name: 'Simulated bank', standard: 'berlin-group', base_url: sim.url, country: 'DE', bic: null,
+      sca_approach: sca, profile: { ...checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca) }, has_client_cert: false, has_ca: false, has_signing_key: false, created_at: 0,
+    };
+    const transport = createBankTransport(configured, {});
+    transports.push(transport);
+    return { connector: createBerlinGroupConnector(configured, BERLIN_GROUP_SETTINGS), transport };
+  }
+
+  /** A stored payment (attempt rows reference it) and its connector snapshot. */
+  async function payment(type: 'first_open_day' | 'instant' | 'deferred' = 'first_open_day', payer = true): Promise<ConnectorPayment> {
+    const body = guideBody(type, payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {});
+    if (type === 'deferred') body.instructions[0]!.execution_date = '2026-02-02';
+    const id = await ctx().createPayment(body);
+    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
+    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+  }
+
+  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
+    const c = ctx();
+    return {
+      now: c.clock.now(), clock: c.clock, baseUrl: 'https://payrail.example', testStepMs: 1000, sign: (v) => `sig-${v}`, returnUrls: RETURN,
+      http: createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id }),
+    };
+  }
+
+  /** What the core does with an outcome, as far as the next snapshot is concerned. */
+  function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
+    if (!o) return p;
+    const state = o.kind === 'state' ? o.state : o.kind === 'refused' ? 'rejected' : o.kind === 'unknown' || o.kind === 'cancelling' ? p.state : 'validating';
+    return {
+      ...p, state, data: o.data, bank_payment_id: o.bank_reference ?? p.bank_payment_id,
+      action: o.kind === 'redirect' || o.kind === 'cancelling' ? 'redirect' : o.kind === 'decoupled' ? 'decoupled' : null,
+      state_detail: o.kind === 'cancelling' ? 'cancelling' : o.kind === 'state' ? null : p.state_detail,
+    };
+  }
+
+  async function onPage(url: string, decision: 'approve' | 'refuse') {
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('Approve');
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    const answer = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, decision }) });
+    return answer.headers.get('location');
+  }
+
+  const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
+  const attempts = (p: ConnectorPayment) => ctx().store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+
+  it('redirect, implicit start: initiation with the standard headers, payer approves, return, status until ACSC → done', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const before = sim.received.initiations.length;
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', validate_uri: expect.stringMatching(new RegExp(`^${sim.url}/sca/`)) });
+    p = applied(p, start);
+    const at = simPayment(p);
+    expect(sim.received.initiations.length).toBe(before + 1);
+    expect(at).toMatchObject({ service: 'payments', product: 'sepa-credit-transfers', approach: 'REDIRECT', redirectUri: RETURN.ok, nokRedirectUri: RETURN.nok });
+    expect(at.body).toMatchObject({ instructedAmount: { currency: 'EUR', amount: '50.90' }, debtorAccount: { iban: PAYER }, creditorName: 'ACME Corp.' });
+    expect(p.bank_payment_id).toBe(at.paymentId);
+    const [initiation] = await attempts(p);
+    expect(initiation).toMatchObject({ operation: 'initiate', http_status: 201, id: at.requestId });
+
+    expect(await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'approve')).toBe(RETURN.ok);
+    const back = await connector.bankReturn(p, { result: 'ok' }, context(p, transport));
+    expect(back).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACTC' });
+    p = applied(p, back);
+    expect(await connector.status(p, context(p, transport))).toBeNull(); // still ACTC: nothing new
+    ctx().clock.advance(SETTLE_MS / 2);
+    const acsp = await connector.status(p, context(p, transport));
+    expect(acsp).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACSP' });
+    p = applied(p, acsp);
+    ctx().clock.advance(SETTLE_MS);
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+  });
+
+  it('PSU-IP-Address falls back to the configured TPP address when the payer\'s is IPv6 or unknown', async () => {
+    const { connector, transport } = bank('redirect', { tpp_ip_address: '203.0.113.5' });
+    const p = { ...(await payment()), psu_ip_address: '2001:db8::7' };
+    expect((await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport))).kind).toBe('redirect');
+    const last = sim.received.calls.at(-1)!;
+    expect(last.operation).toBe('initiatePayment');
+    // The simulator refuses anything but IPv4 with FORMAT_ERROR: a 201 proves the fallback was sent.
+  });
+
+  it('redirect, explicit start (startAuthorisation): POST …/authorisations {} then scaRedirect', async () => {
+    sim.settings.explicitStart = true;
+    const { connector, transport } = bank('redirect', { explicit_authorisation: true });
+    let p = await payment('instant');
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(start.kind).toBe('redirect');
+    p = applied(p, start);
+    expect(simPayment(p)).toMatchObject({ product: 'instant-sepa-credit-transfers' });
+    expect((await attempts(p)).map((a) => `${a.operation} ${a.http_status}`)).toEqual(['initiate 201', 'authorise 201']);
+    expect((p.data as BgData).authorisation_id).toBe(simPayment(p).authorisations[0]!.authorisationId);
+  });
+
+  it('decoupled: PSU-ID sent, the payer approves in the app, resume reads scaStatus then status', async () => {
+    const { connector, transport } = bank('decoupled');
+    expect(connector.descriptor.payment_fields.map((f) => f.name)).toEqual(['psu_id']);
+    let p = await payment();
+    const asked = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(asked).toMatchObject({ kind: 'fields', fields: [{ name: 'psu_id' }] });
+    p = applied(p, asked);
+    const start = await connector.submitFields(p, { psu_id: 'jdoe' }, context(p, transport));
+    expect(start).toMatchObject({ kind: 'decoupled', description: 'Please confirm the payment in your banking app.' });
+    p = applied(p, start);
+    expect(simPayment(p)).toMatchObject({ approach: 'DECOUPLED', psuId: 'jdoe' });
+    expect((await connector.resume(p, context(p, transport))).kind).toBe('decoupled');
+    sim.approve(simPayment(p).paymentId);
+    const resumed = await connector.resume(p, context(p, transport));
+    expect(resumed).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACTC' });
+  });
+
+  it('refusal at the bank: Nok return → rejected CancelledByUser; RJCT with fundsAvailable false → insufficientFunds', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    p = applied(p, start);
+    expect(await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'refuse')).toBe(RETURN.nok);
+    expect(await connector.bankReturn(p, { result: 'nok' }, context(p, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByUser', bank_status: 'RJCT' });
+
+    let q = await payment();
+    q = applied(q, await connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, transport)));
+    sim.approve(simPayment(q).paymentId);
+    q = applied(q, await connector.bankReturn(q, { result: 'ok' }, context(q, transport)));
+    sim.ledger.force(simPayment(q), 'RJCT', false);
+    expect(await connector.status(q, context(q, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'insufficientFunds', bank_status: 'RJCT' });
+  });
+
+  it('a return on the OK URI proves nothing: status RCVD with SCA not done keeps the redirect', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    p = applied(p, start);
+    const back = await connector.bankReturn(p, { result: 'ok' }, context(p, transport));
+    expect(back).toMatchObject({ kind: 'redirect', validate_uri: start.kind === 'redirect' ? start.validate_uri : '' });
+  });
+
+  it.each([
+    ['PRODUCT_INVALID', 'invalidEmitter'], ['EXECUTION_DATE_INVALID', 'invalidDate'], ['CERTIFICATE_INVALID', 'bug'], ['PAYMENT_FAILED', 'bankMessage'],
+  ])('a 4xx %s at initiation → refused %s, no payment at the bank', async (code, powens) => {
+    const { connector, transport } = bank();
+    const p = await payment();
+    const count = sim.payments.size;
+    sim.faults.add({ kind: 'reject', operation: 'initiatePayment', code });
+    const out = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(out).toMatchObject({ kind: 'refused', error_code: powens });
+    expect(sim.payments.size).toBe(count);
+    expect((await attempts(p))[0]).toMatchObject({ operation: 'initiate', http_status: expect.any(Number) });
+  });
+
+  it.each([
+    ['5xx', { kind: 'error', status: 503 }], ['dropped connection', { kind: 'drop' }], ['timeout after the bank created it', { kind: 'hang', afterProcessing: true }],
+  ] as const)('initiation %s → unknown, sent exactly once, never again by status sync', async (_name, fault) => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const before = sim.received.initiations.length;
+    sim.faults.add({ ...fault, operation: 'initiatePayment' });
+    const out = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(out).toMatchObject({ kind: 'unknown' });
+    p = applied(p, out);
+    expect(await connector.status(p, context(p, transport))).toBeNull();
+    expect(sim.received.initiations.length).toBe(before + 1);
+    const rows = await attempts(p);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ operation: 'initiate' });
+  });
+
+  it('a status call that times out is unknown (no state from it); the next one resolves', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    p = applied(p, start);
+    sim.approve(simPayment(p).paymentId);
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    ctx().clock.advance(SETTLE_MS);
+    sim.faults.add({ kind: 'hang', operation: 'getPaymentInitiationStatus' });
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'unknown', reason: 'timeout' });
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+  });
+
+  it('cancellation: 204 → CANC → rejected CancelledByClient', async () => {
+    const { connector, transport } = bank();
+    let p = await payment('deferred');
+    p = applied(p, await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport)));
+    expect(simPayment(p).body).toMatchObject({ requestedExecutionDate: '2026-02-02' });
+    sim.approve(simPayment(p).paymentId);
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    expect(p.state).toBe('pending');
+    const out = await connector.cancel(p, context(p, transport));
+    expect(out).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByClient', bank_status: 'CANC' });
+    expect(sim.ledger.status(simPayment(p))).toBe('CANC');
+  });
+
+  it('cancellation: 202 → cancellation authorisation → cancelling with the bank page; approved there → rejected CancelledByClient', async () => {
+    sim.settings.cancellationSca = true;
+    const { connector, transport } = bank();
+    let p = await payment('deferred');
+    p = applied(p, await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport)));
+    sim.approve(simPayment(p).paymentId);
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    const out = await connector.cancel(p, context(p, transport));
+    expect(out).toMatchObject({ kind: 'cancelling', validate_uri: expect.stringMatching(new RegExp(`^${sim.url}/sca/`)) });
+    p = applied(p, out);
+    expect(await connector.status(p, context(p, transport))).toBeNull(); // waiting for the payer: no change
+    expect(await onPage(out.kind === 'cancelling' ? out.validate_uri : '', 'approve')).toBe(RETURN.ok);
+    expect(await connector.bankReturn(p, { result: 'ok' }, context(p, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByClient', bank_status: 'CANC' });
+  });
+
+  it('cancellation refused by the bank (405 CANCELLATION_INVALID once executing) → notSupported, payment unchanged', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    p = applied(p, await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport)));
+    sim.approve(simPayment(p).paymentId);
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    ctx().clock.advance(1);
+    const out = await connector.cancel(p, context(p, transport));
+    expect(out).toMatchObject({ kind: 'refused', error_code: 'notSupported' });
+    expect(sim.ledger.status(simPayment(p))).not.toBe('CANC');
+  });
+
+  it('pollIntervalMs: the first interval right after the return, backing off to the maximum', async () => {
+    const { connector } = bank('redirect', { poll_initial_ms: 2000, poll_max_ms: 60_000 });
+    const p = { ...(await payment()), data: { returned_at: ctx().clock.now() } };
+    const at = (ms: number) => connector.pollIntervalMs(p, { ...context(p, transports[0]!), now: ctx().clock.now() + ms });
+    expect(at(0)).toBe(2000);
+    expect(at(40_000)).toBe(10_000);
+    expect(at(3_600_000)).toBe(60_000);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * A Berlin Group stack of real processes for end-to-end tests: `payrail bank simulate`, Prism
+ * (`proxy --errors`, the official file) between Payrail and the simulator, `payrail bank add`
+ * pointing at Prism, a webhook receiver and a merchant page on loopback, `payrail serve`, Chromium.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { PayrailClient } from '../../../client/src/index.ts';
+import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
+import { startPrismProxy, type Prism } from '../prism.ts';
+import type { ProcessDatabase } from '../process-databases.ts';
+import { BIN, exited, startServe, waitFor } from '../processes.ts';
+
+export const DEBTOR_IBAN = 'DE02100100109307118603';
+export const CREDITOR_IBAN = 'FR7630006000011234567890189';
+export const BANK_NAME = 'Sandbox Bank';
+
+export interface Webhook { state: string; body: Record<string, any>; verified: boolean }
+
+export interface BgStack {
+  sim: { url: string; proc: ChildProcess; output(): string };
+  prism: Prism;
+  bank: { uuid: string; id: number; name: string };
+  base: string;
+  serve: ChildProcess;
+  merchant: string;
+  landings: URL[];
+  webhooks: Webhook[];
+  client: { client_id: string; client_secret: string };
+  browser: Browser;
+  cli(args: string[]): string;
+  /** The simulator's control endpoint. */
+  control(method: string, path: string, body?: unknown): Promise<any>;
+  sdk(): PayrailClient;
+  stop(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export async function startSimulatorProcess(args: string[] = []): Promise<BgStack['sim']> {
+  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const url = await waitFor('the simulator to listen', () => {
+    if (proc.exitCode !== null) throw new Error(`payrail bank simulate exited: ${output}`);
+    return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  }, 30_000);
+  return { url, proc, output: () => output };
+}
+
+export async function startBgStack(db: ProcessDatabase, options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[] } = {}): Promise<BgStack> {
+  const cli = (args: string[]) => {
+    const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const landings: URL[] = [];
+  const merchantServer = createServer((request, response) => {
+    landings.push(new URL(request.url ?? '/', 'http://127.0.0.1'));
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><html lang="en"><head><title>Merchant</title></head><body><main><h1>Back at the shop</h1></main></body></html>');
+  });
+  const merchant = await listen(merchantServer);
+  const webhooks: Webhook[] = [];
+  let secret = '';
+  const receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (c) => (body += c));
+    request.on('end', () => {
+      const verified = verifyWebhookSignature(secret, 'POST', request.url ?? '', String(request.headers['bi-signature-date']), body, String(request.headers['bi-signature']));
+      const parsed = JSON.parse(body);
+      webhooks.push({ state: parsed.state, body: parsed, verified });
+      response.writeHead(204).end();
+    });
+  });
+  const hooks = await listen(receiver);
+
+  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2)]);
+  const prism = await startPrismProxy(sim.url);
+  const bank = JSON.parse(cli(['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json']));
+  const client = JSON.parse(cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']));
+  secret = JSON.parse(cli(['webhook', 'add', '--url', `${hooks}/payrail/hook`, '--event', 'PAYMENT_STATE_UPDATED', '--json'])).secret_key;
+  const { proc: serve, base } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
+  const browser = await chromium.launch({
+    executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    sim, prism, bank, base, serve, merchant, landings, webhooks, client, browser, cli,
+    async control(method, path, body) {
+      const response = await fetch(`${sim.url}/_simulator${path}`, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return response.status === 204 ? null : response.json();
+    },
+    sdk: () => new PayrailClient({ baseUrl: base, clientId: client.client_id, clientSecret: client.client_secret }),
+    async stop() {
+      await browser.close();
+      for (const proc of [serve, sim.proc]) {
+        proc.kill('SIGTERM');
+        await exited(proc);
+      }
+      await prism.stop();
+      await new Promise((resolve) => merchantServer.close(resolve));
+      await new Promise((resolve) => receiver.close(resolve));
+    },
+  };
+}
+
+/** The merchant creates a payment (payer known: Berlin Group needs the debtor's IBAN) and a webview URL. */
+export async function merchantPayment(stack: BgStack, instruction: Record<string, unknown> = {}) {
+  const merchant = stack.sdk();
+  const payment = await merchant.createPayment({
+    client_redirect_uri: `${stack.merchant}/return`,
+    client_state: 'order-0042',
+    payer: { scheme_name: 'iban', identification: DEBTOR_IBAN, label: 'Germaine Michu' },
+    instructions: [{
+      label: 'Order 0042', amount: 50.9, currency: 'EUR', execution_date_type: 'instant',
+      beneficiary: { scheme_name: 'iban', identification: CREDITOR_IBAN, label: 'ACME Corp.' },
+      ...instruction,
+    }],
+  } as Parameters<PayrailClient['createPayment']>[0]);
+  const scoped = await merchant.createScopedToken(payment.id);
+  const url = merchant.webviewUrl({ paymentId: payment.id, code: scoped.token, redirectUri: `${stack.merchant}/cancelled`, state: 'webview-state-42', lang: 'en', domain: '127.0.0.1' });
+  return { id: payment.id, url, merchant };
+}
+
+export async function waitForState(stack: BgStack, id: number, states: string[], timeoutMs = 60_000): Promise<Record<string, any>> {
+  const merchant = stack.sdk();
+  return waitFor(`payment ${id} to be ${states.join(' or ')}`, async () => {
+    const payment = (await merchant.getPayment(id)) as Record<string, any>;
+    return states.includes(payment.state) ? payment : undefined;
+  }, timeoutMs);
+}
