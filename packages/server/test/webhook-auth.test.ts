@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { bearer, describeEachDb } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
 
 interface Seen { url: string; headers: IncomingMessage['headers']; body: string }
 
@@ -62,7 +62,7 @@ describeEachDb('webhook authentication providers', (ctx) => {
   /** A state change (cancellation) announced to every enabled endpoint, then delivered. */
   async function announce(): Promise<void> {
     const id = await ctx().createPayment();
-    const cancelled = await api('POST', `/payments/${id}`, { cancel: true }, await ctx().token('payments:cancel'));
+    const cancelled = await api('POST', `/payments/${id}`, { cancel: true, client_redirect_uri: REDIRECT_URI }, await ctx().token('payments:cancel'));
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     for (let i = 0; i < 5 && (await deliverDueWebhooks(env)) > 0; i++);
   }
