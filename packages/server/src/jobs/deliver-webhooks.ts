@@ -10,6 +10,7 @@ import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { cachedConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
+import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from '../webhooks/failure-alerts.ts';
 import { forgetToken, loadAuthProvider, oauthToken } from '../webhooks/delivery-auth.ts';
 import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
 import { isIP } from 'node:net';
@@ -42,6 +43,8 @@ export interface JobEnvironment {
   keyring?: Keyring;
   /** Deliveries to loopback or private addresses are allowed (development); refused otherwise. */
   allowPrivateWebhooks?: boolean;
+  /** SMTP server for failure alerts (biapi.manager.email); null or absent: alerts are only recorded. */
+  smtpUrl?: string | null;
 }
 
 /** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
@@ -100,7 +103,7 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
     .innerJoin('webhook_data as w', 'w.id', 'd.data_id')
-    .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'e.auth_id', 'w.body'])
+    .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'e.auth_id', 'd.endpoint_id', 'w.body'])
     .where('d.id', '=', id)
     .executeTakeFirstOrThrow();
   const config = await cachedConfig(env.db, row.domain_id);
@@ -166,6 +169,7 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     }
   });
   if (error) env.log?.('warn', 'webhook delivery failed', { delivery: id, attempts, error });
+  if (error && attempts >= ALERT_AFTER_ATTEMPTS) await alertFailingEndpoint(env, { domainId: row.domain_id, endpointId: row.endpoint_id, url: row.url, attempts, error });
   return !error;
 }
 
