@@ -100,6 +100,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                            "biapi.manager.email"?: string;
                             /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                             "payment.auto_confirmation"?: string;
                             /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -108,6 +110,8 @@ export interface paths {
                             "payment.max_amount"?: string;
                             /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                             "payment.state_updated_webhook.systematic"?: string;
+                            /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                            "webhooks.alerts_frequency"?: string;
                             /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                             "webhooks.compression.enabled"?: string;
                         };
@@ -148,6 +152,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                        "biapi.manager.email"?: string;
                         /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                         "payment.auto_confirmation"?: string;
                         /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -156,6 +162,8 @@ export interface paths {
                         "payment.max_amount"?: string;
                         /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                         "payment.state_updated_webhook.systematic"?: string;
+                        /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                        "webhooks.alerts_frequency"?: string;
                         /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                         "webhooks.compression.enabled"?: string;
                     };
@@ -169,6 +177,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                            "biapi.manager.email"?: string;
                             /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                             "payment.auto_confirmation"?: string;
                             /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -177,6 +187,8 @@ export interface paths {
                             "payment.max_amount"?: string;
                             /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                             "payment.state_updated_webhook.systematic"?: string;
+                            /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                            "webhooks.alerts_frequency"?: string;
                             /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                             "webhooks.compression.enabled"?: string;
                         };
