@@ -26,7 +26,7 @@ let server: RunningServer;
 
 function npm(args: string[], cwd: string): string {
   // Through the npm that runs the tests when there is one, else the npm on PATH.
-  return NPM_CLI && NPM_CLI.endsWith('.js')
+  return NPM_CLI?.endsWith('.js')
     ? execFileSync(process.execPath, [NPM_CLI, ...args], { cwd, encoding: 'utf8' })
     : execFileSync('npm', args, { cwd, encoding: 'utf8' });
 }

@@ -53,7 +53,7 @@ describeEachDb('cancellation through the connector', (ctx) => {
     // A second cancel while the payer is asked is refused.
     expect((await cancel(c, id)).json()).toMatchObject({ code: 'invalidState' });
     const back = await submitBankForm(c, validateUri, 'approve');
-    expect(back.body).toContain('https://shop.example/return?state=cancel-7&amp;id_payment=' + id + '&amp;payment_state=rejected&amp;error_code=CancelledByClient');
+    expect(back.body).toContain(`https://shop.example/return?state=cancel-7&amp;id_payment=${id}&amp;payment_state=rejected&amp;error_code=CancelledByClient`);
     const after = await c.app.inject({ method: 'GET', url: `/2.0/payments/${id}`, headers: bearer(await c.token('payments:admin')) });
     expect(after.json()).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient', state_detail: null, validate_uri: null });
   });

@@ -19,7 +19,9 @@ import { BIN } from './processes.ts';
 const KEK = 'ab'.repeat(32);
 const keyring = keyringFromKeys([Buffer.from(KEK, 'hex')]);
 let pki: TestPki;
-beforeAll(() => void (pki = makePki()));
+beforeAll(() => {
+  pki = makePki();
+});
 afterAll(() => pki.cleanup());
 
 /** The PEM body of a key, without its armour: what must never be found in clear. */

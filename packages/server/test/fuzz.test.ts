@@ -46,19 +46,19 @@ function breakOneField(rng: Rng): unknown {
   const breakers: (() => void)[] = [
     () => (body.client_redirect_uri = rng.pick([unacceptableScalar(rng), null, 'javascript:alert(1)', `${body.client_redirect_uri}?a=1`, junkString(rng)])),
     () => (body.instructions = rng.pick([[], {}, 'x', null, [null], [1], [junkString(rng)]])),
-    () => (inst.amount = rng.pick([unacceptableScalar(rng), 0, -1, '1.001', '1e400', junkString(rng) + 'x', null, true])),
-    () => (inst.currency = rng.pick([unacceptableScalar(rng), 'XXX', 'eurr', null, junkString(rng) + 'Q1'])),
+    () => (inst.amount = rng.pick([unacceptableScalar(rng), 0, -1, '1.001', '1e400', `${junkString(rng)}x`, null, true])),
+    () => (inst.currency = rng.pick([unacceptableScalar(rng), 'XXX', 'eurr', null, `${junkString(rng)}Q1`])),
     () => (inst.label = rng.pick([unacceptableScalar(rng), null, 'x'.repeat(141 + rng.int(500)), 'a\u0007b'])),
-    () => (inst.execution_date_type = rng.pick([unacceptableScalar(rng), null, 'later', junkString(rng) + '!'])),
+    () => (inst.execution_date_type = rng.pick([unacceptableScalar(rng), null, 'later', `${junkString(rng)}!`])),
     () => Object.assign(inst, { execution_date_type: 'deferred', execution_date: rng.pick(['2020-01-01', '2026-13-01', 'tomorrow', unacceptableScalar(rng), null]) }),
     () => (inst.beneficiary = rng.pick([unacceptableScalar(rng), null, 'FR76', []])),
-    () => (inst.beneficiary.identification = rng.pick([unacceptableScalar(rng), null, 'FR7630006000011234567890188', junkString(rng) + '#'])),
-    () => (inst.beneficiary.scheme_name = rng.pick([unacceptableScalar(rng), null, 'bban', junkString(rng) + '?'])),
+    () => (inst.beneficiary.identification = rng.pick([unacceptableScalar(rng), null, 'FR7630006000011234567890188', `${junkString(rng)}#`])),
+    () => (inst.beneficiary.scheme_name = rng.pick([unacceptableScalar(rng), null, 'bban', `${junkString(rng)}?`])),
     () => (inst.beneficiary_identity = rng.pick(['x', { kind: 'corporate' }, { kind: 'alien' }, { scheme_name: 'siren', identification: '123', kind: 'corporate' }])),
     () => (body.payer_identity = rng.pick(['x', { kind: 'individual' }, { first_name: 'a', last_name: 'b', birth_date: '1999-99-99' }, { first_name: unacceptableScalar(rng), last_name: 'b' }])),
     () => (body.payer = rng.pick(['x', { scheme_name: 'iban' }, { scheme_name: 'iban', identification: 'DE00' }])),
     () => (body.client_state = rng.pick([unacceptableScalar(rng), 'x'.repeat(2001 + rng.int(100)), 'nul\u0000byte'])),
-    () => (body.connector_uuid = rng.pick([unacceptableScalar(rng), junkString(rng) + '-not-a-connector'])),
+    () => (body.connector_uuid = rng.pick([unacceptableScalar(rng), `${junkString(rng)}-not-a-connector`])),
     () => (inst.reference_id = rng.pick([unacceptableScalar(rng), 'x'.repeat(32), 'has space', '//'])),
     () => Object.assign(inst, { execution_date_type: 'periodic', frequency: rng.pick([null, 'hourly', unacceptableScalar(rng)]), start_date: '2026-03-01' }),
   ];
@@ -89,7 +89,7 @@ function malformedRequest(rng: Rng, admin: string, readOnly: string, paymentId: 
       return { method: 'POST', url: rng.pick(['/2.0/payments', '/2.0/auth/token', `/2.0/payments/${paymentId}/scopedtoken`]), headers: json, payload: text.slice(0, rng.int(text.length - 1)) };
     }
     case 3: { // random bytes or a JSON value of the wrong shape
-      const payload = rng.pick([junkString(rng), '[]', '"x"', '42', 'true', 'null', '{"instructions":' + '['.repeat(5000), JSON.stringify(junkString(rng))]);
+      const payload = rng.pick([junkString(rng), '[]', '"x"', '42', 'true', 'null', `{"instructions":${'['.repeat(5000)}`, JSON.stringify(junkString(rng))]);
       return { method: 'POST', url: rng.pick(['/2.0/payments', '/2.0/auth/token', `/2.0/payments/${paymentId}/scopedtoken`]), headers: json, payload };
     }
     case 4: // wrong content types
@@ -129,7 +129,7 @@ function malformedRequest(rng: Rng, admin: string, readOnly: string, paymentId: 
     case 9: // scoped token requests with bad scopes
       return {
         method: 'POST', url: `/2.0/payments/${paymentId}/scopedtoken`, headers: json,
-        payload: JSON.stringify({ scope: rng.pick(['payments:admin', 'payments', ['payments:admin'], '', [], unacceptableScalar(rng), junkString(rng) + ':x', null]) }),
+        payload: JSON.stringify({ scope: rng.pick(['payments:admin', 'payments', ['payments:admin'], '', [], unacceptableScalar(rng), `${junkString(rng)}:x`, null]) }),
       };
     case 10: // methods and paths that do not exist
       return {

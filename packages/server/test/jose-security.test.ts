@@ -61,6 +61,10 @@ describeEachDb('response signatures, end-to-end encryption, terms', (ctx) => {
     const jwks = createLocalJWKSet({ keys });
     await compactVerify(before, jwks);
     await compactVerify(after, jwks);
+    // Private keys are stored sealed under the key-encryption keyring, never as clear PEM.
+    const rows = await ctx().store.db.selectFrom('jose_keys').select('private_sealed').execute();
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const row of rows) expect(row.private_sealed).toMatch(/^kek1\.[0-9a-f]{12}\.[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it('publishes an RSA-OAEP-256 JWK and decrypts JWE connector fields and payer fields before use', async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.ts';
 import { purgeExpired } from '../src/jobs/purge-expired.ts';
 import { bankCallObserved } from '../src/telemetry/metrics.ts';
-import { ManualClock } from '../src/domain/clock.ts';
+import type { ManualClock } from '../src/domain/clock.ts';
 import { bearer, databases, describeEachDb, expectErrorBody } from './helpers.ts';
 import { openIsolatedStore } from './stores.ts';
 

@@ -92,6 +92,6 @@ export function hasBidiControls(text: string): boolean {
 export const BIDI_REASON = 'must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)';
 
 export function hasControlCharacters(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
   return /[\u0000-\u001f\u007f-\u009f]/.test(text);
 }

@@ -7,7 +7,7 @@ import { ApiError } from '../domain/errors.ts';
 
 type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
 
-const reviver: Reviver = function (key, value, context) {
+const reviver: Reviver = (key, value, context) => {
   if (key === '__proto__') return undefined;
   if (key === 'amount' && typeof value === 'number' && context?.source !== undefined) return context.source;
   return value;

@@ -33,7 +33,6 @@ type IncrCallback = (error: Error | null, result?: { current: number; ttl: numbe
 export function tableStore(db: Kysely<Database>, clock: Clock) {
   let hits = 0;
   return class TableStore {
-    constructor(_options?: unknown) {}
     incr(key: string, callback: IncrCallback, timeWindow: number): void {
       const now = clock.now();
       db.insertInto('rate_limits')

@@ -63,7 +63,7 @@ export async function syncOne(env: SyncEnvironment, id: number, domainId: number
   const connector = await connectorOf(env.actions, record.payment).catch(() => null);
   if (!connector) return false;
   const snapshot = connectorPayment(record);
-  let attempted;
+  let attempted: Awaited<ReturnType<typeof attempt>>;
   try {
     // Every bank call of the status read goes through the boundary: attempt row, deadline, log.
     attempted = await attempt(env.actions, connector, snapshot, (ctx) => connector.status(snapshot, ctx));

@@ -3,7 +3,7 @@
  * connector uuid and numeric id. Added by `payrail bank add` or a declarative file; private keys
  * are sealed (secret-box.ts) and never leave this file but through `openBankMaterial`.
  */
-import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -123,7 +123,7 @@ function checkCertificate(pem: string, field: string): X509Certificate {
 }
 
 function checkKeyPair(keyPem: string, certPem: string, keyField: string, certField: string): void {
-  let key;
+  let key: KeyObject;
   try {
     key = createPrivateKey(keyPem);
   } catch {

@@ -45,7 +45,10 @@ const configCaches = new WeakMap<object, Map<number, { config: DomainConfig; unt
 
 export async function cachedConfig(db: Kysely<Database>, domainId: number): Promise<DomainConfig> {
   let cache = configCaches.get(db);
-  if (!cache) configCaches.set(db, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    configCaches.set(db, cache);
+  }
   const hit = cache.get(domainId);
   const now = Date.now();
   if (hit && hit.until > now) return hit.config;

@@ -87,7 +87,10 @@ export async function authenticate(db: Kysely<Database>, clock: Clock, token: st
   const hash = tokenHash(token);
   const now = clock.now();
   let cache = principalCaches.get(db);
-  if (!cache) principalCaches.set(db, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    principalCaches.set(db, cache);
+  }
   const cached = cache.get(hash);
   if (cached && cached.until > now) return cached.principal;
   if (cached) cache.delete(hash);

@@ -221,6 +221,7 @@ export function migrationNames(dialect: Dialect): string[] {
   return Object.keys(migrations(dialect)).sort();
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema.
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   // Kysely looks for its tables in every schema unless told which one: name ours, so that a database

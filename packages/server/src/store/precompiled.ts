@@ -24,13 +24,16 @@ export interface Precompiled<P, R> {
 }
 
 /** Stand-ins for values: `$('id')` for one, `$.row(columns, suffix)` for a row of columns named `column + suffix`. */
+// Slots stand in for values of any column type inside Kysely's typed builders.
 export interface Slots {
+  // biome-ignore lint/suspicious/noExplicitAny: a slot is accepted wherever a value of any type is.
   (name: string): any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above, one per column.
   row<C extends string>(columns: readonly C[], suffix?: string): Record<C, any>;
 }
 
 const slots: Slots = Object.assign((name: string) => new Slot(name), {
-  row: <C extends string>(columns: readonly C[], suffix = '') => Object.fromEntries(columns.map((c) => [c, new Slot(c + suffix)])) as Record<C, any>,
+  row: <C extends string>(columns: readonly C[], suffix = '') => Object.fromEntries(columns.map((c) => [c, new Slot(c + suffix)])) as Record<C, Slot>,
 });
 
 /**
@@ -49,12 +52,16 @@ export function precompile<P extends Record<string, unknown>, R, S extends strin
     execute(db, values) {
       const key = db.getExecutor().adapter;
       let byShape = cache.get(key);
-      if (!byShape) cache.set(key, (byShape = new Map()));
+      if (!byShape) {
+        byShape = new Map();
+        cache.set(key, byShape);
+      }
       const shape = shapeOf?.(values) as S;
       let compiled = byShape.get(shape);
       if (!compiled) {
         const query = build(db as Kysely<Database>, slots, shape).compile();
-        byShape.set(shape, (compiled = { sql: query.sql, parameters: query.parameters }));
+        compiled = { sql: query.sql, parameters: query.parameters };
+        byShape.set(shape, compiled);
       }
       // Constants written into the query stay as they were compiled; slots take this call's values.
       const parameters = compiled.parameters.map((p) => {

@@ -249,7 +249,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     async status(payment, ctx) {
       const data = dataOf(payment);
       const outcome = await sync(payment, ctx, data, null);
-      if (!outcome || outcome.kind !== 'state') return outcome;
+      if (outcome?.kind !== 'state') return outcome;
       // While the payer approves a cancellation at the bank, only a final status ends it.
       if (payment.state_detail === 'cancelling') return outcome.state === 'pending' ? null : outcome;
       // The same state and the same bank code as last time: nothing to record.

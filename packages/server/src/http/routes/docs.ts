@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { html, type SafeHtml } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: walks arbitrary JSON Schema documents.
 type Schema = Record<string, any>;
 
 const CSS = `

@@ -147,7 +147,10 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
 
   /** What a failing bank does instead of answering. */
   function fail(request: IncomingMessage, response: ServerResponse, requestId: string, fault: Fault): void {
-    if (fault.kind === 'error') return send(response, requestId, { status: fault.status! });
+    if (fault.kind === 'error') {
+      send(response, requestId, { status: fault.status! });
+      return;
+    }
     if (fault.kind === 'drop') return void request.socket.destroy();
     hanging.add(request.socket);
     request.socket.once('close', () => hanging.delete(request.socket));
@@ -186,19 +189,32 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
 
   function serveScaPage(response: ServerResponse, method: string, authorisationId: string, raw: Buffer): void {
     const found = ledger.findAuthorisation(authorisationId);
-    if (!found) return servePage(response, 404, resultPage('Unknown authorisation', 'This link is not valid at this bank.', null));
+    if (!found) {
+      servePage(response, 404, resultPage('Unknown authorisation', 'This link is not valid at this bank.', null));
+      return;
+    }
     const { payment, authorisation } = found;
     const back = authorisation.approach === 'REDIRECT' ? payment.nokRedirectUri ?? payment.redirectUri : null;
     const open = !['finalised', 'failed', 'exempted'].includes(authorisation.scaStatus) && (authorisation.kind === 'cancellation' || ledger.status(payment) === 'RCVD');
-    if (!open) return servePage(response, 200, resultPage('Nothing left to confirm', `This authorisation is ${authorisation.scaStatus}; the payment is ${ledger.status(payment)}.`, back));
-    if (method === 'GET') return servePage(response, 200, scaPage(payment, authorisation, `/sca/${encodeURIComponent(authorisationId)}`));
-    if (method !== 'POST') return servePage(response, 405, resultPage('Not allowed', 'Use the buttons of the page.', null));
+    if (!open) {
+      servePage(response, 200, resultPage('Nothing left to confirm', `This authorisation is ${authorisation.scaStatus}; the payment is ${ledger.status(payment)}.`, back));
+      return;
+    }
+    if (method === 'GET') {
+      servePage(response, 200, scaPage(payment, authorisation, `/sca/${encodeURIComponent(authorisationId)}`));
+      return;
+    }
+    if (method !== 'POST') {
+      servePage(response, 405, resultPage('Not allowed', 'Use the buttons of the page.', null));
+      return;
+    }
     const form = new URLSearchParams(raw.toString('utf8'));
     const token = Buffer.from(form.get('token') ?? '');
     const expected = Buffer.from(authorisation.formToken);
     const decision = form.get('decision');
     if (token.length !== expected.length || !timingSafeEqual(token, expected) || (decision !== 'approve' && decision !== 'refuse')) {
-      return servePage(response, 400, resultPage('Request refused', 'The form was not sent from this page. Open the link again.', null));
+      servePage(response, 400, resultPage('Request refused', 'The form was not sent from this page. Open the link again.', null));
+      return;
     }
     decide(payment, decision, authorisation);
     const target = decision === 'approve' ? payment.redirectUri : payment.nokRedirectUri ?? payment.redirectUri;

@@ -49,9 +49,15 @@ export interface ValidationOptions {
 export function validateInitiation(service: PaymentService, product: PaymentProduct, body: unknown, options: ValidationOptions): void {
   if (!isObject(body)) throw format('', 'The body must be a JSON object.');
   if (body.debtorAccount !== undefined || options.requireDebtorAccount) account(body.debtorAccount, 'debtorAccount');
-  if (service === 'bulk-payments') return validateBulk(product, body, options);
+  if (service === 'bulk-payments') {
+    validateBulk(product, body, options);
+    return;
+  }
   transfer(product, body, '');
-  if (service === 'periodic-payments') return validatePeriodic(body, options);
+  if (service === 'periodic-payments') {
+    validatePeriodic(body, options);
+    return;
+  }
   executionDate(product, body.requestedExecutionDate, options);
 }
 
