@@ -4,7 +4,7 @@
  * merchant's token URL with the client-credentials grant. Secrets are stored sealed, never listed.
  */
 import { randomBytes } from 'node:crypto';
-import { type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';

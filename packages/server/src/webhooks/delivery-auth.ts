@@ -21,7 +21,10 @@ const tokenCaches = new WeakMap<object, Map<number, { token: string; until: numb
 
 function cacheOf(db: Kysely<Database>) {
   let cache = tokenCaches.get(db);
-  if (!cache) tokenCaches.set(db, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    tokenCaches.set(db, cache);
+  }
   return cache;
 }
 
