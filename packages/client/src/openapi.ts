@@ -100,6 +100,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                            "biapi.manager.email"?: string;
                             /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                             "payment.auto_confirmation"?: string;
                             /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -108,6 +110,8 @@ export interface paths {
                             "payment.max_amount"?: string;
                             /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                             "payment.state_updated_webhook.systematic"?: string;
+                            /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                            "webhooks.alerts_frequency"?: string;
                             /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                             "webhooks.compression.enabled"?: string;
                         };
@@ -148,6 +152,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                        "biapi.manager.email"?: string;
                         /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                         "payment.auto_confirmation"?: string;
                         /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -156,6 +162,8 @@ export interface paths {
                         "payment.max_amount"?: string;
                         /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                         "payment.state_updated_webhook.systematic"?: string;
+                        /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                        "webhooks.alerts_frequency"?: string;
                         /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                         "webhooks.compression.enabled"?: string;
                     };
@@ -169,6 +177,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts (default "") */
+                            "biapi.manager.email"?: string;
                             /** @description "0": validated payments wait at action confirm for POST {"confirm": …} (default "1") */
                             "payment.auto_confirmation"?: string;
                             /** @description days before a payment that reached no final state becomes expired (default "30") */
@@ -177,6 +187,8 @@ export interface paths {
                             "payment.max_amount"?: string;
                             /** @description "1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes (default "1") */
                             "payment.state_updated_webhook.systematic"?: string;
+                            /** @description minimum days between two alerts about one endpoint (e.g. "0.5") (default "1") */
+                            "webhooks.alerts_frequency"?: string;
                             /** @description "1": gzip webhook bodies (content-encoding: gzip) (default "0") */
                             "webhooks.compression.enabled"?: string;
                         };
@@ -1682,6 +1694,8 @@ export interface paths {
                                 enabled: boolean;
                                 event: string;
                                 id: number;
+                                /** @description the authentication provider of its deliveries (POST /webhooks/auth); null: its own HMAC key */
+                                id_auth: number | null;
                                 url: string;
                             }[];
                         };
@@ -1723,6 +1737,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         event?: "PAYMENT_STATE_UPDATED";
+                        /** @description a provider from POST /webhooks/auth */
+                        id_auth?: number | null;
                         url: string;
                     };
                 };
@@ -1739,6 +1755,8 @@ export interface paths {
                             enabled: boolean;
                             event: string;
                             id: number;
+                            /** @description the authentication provider of its deliveries (POST /webhooks/auth); null: its own HMAC key */
+                            id_auth: number | null;
                             url: string;
                         } & {
                             secret_key: string;
@@ -1812,6 +1830,230 @@ export interface paths {
                             /** @enum {string} */
                             success: "ok";
                         };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks/auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook authentication providers
+         * @description Secrets are never shown again.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            providers: {
+                                config: {
+                                    client_id?: string;
+                                    grant_type?: string;
+                                    url?: string;
+                                };
+                                created_at: number;
+                                id: number;
+                                name: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook authentication provider
+         * @description `hmac_signature`: deliveries of the endpoints linked to it (id_auth) are signed with the config.secret_key answered here, once. `oauth`: Payrail fetches a bearer token from config.url with the client-credentials grant (HTTP Basic client authentication), caches it until it expires and sends it as `Authorization: Bearer`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        config?: {
+                            client_id?: string;
+                            client_secret?: string;
+                            grant_type?: string;
+                            url?: string;
+                        };
+                        name: string;
+                        /** @description hmac_signature or oauth */
+                        type: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config: {
+                                client_id?: string;
+                                grant_type?: string;
+                                secret_key?: string;
+                                url?: string;
+                            };
+                            created_at: number;
+                            id: number;
+                            name: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/2.0/webhooks/auth/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook authentication provider
+         * @description Refused while an enabled endpoint uses it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            success: "ok";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */

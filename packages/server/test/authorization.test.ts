@@ -13,7 +13,14 @@ type TokenKind =
 
 type Endpoint = 'GET /payments' | 'POST /payments' | 'GET /payments/{id}' | 'GET /payments/{id}?show_sensitive=true' | 'POST /payments/{id}/scopedtoken' | 'GET /payments?show_sensitive=true'
   | 'GET /connectors?id_payment={id}' | 'GET /connectors/{uuid}' | 'GET /connectors/{uuid}/sources'
-  | 'GET /payments/{id}/terms' | 'POST /payments/{id}/terms' | 'GET /terms' | 'GET /publickey' | 'GET /sign-keys';
+  | 'GET /payments/{id}/terms' | 'POST /payments/{id}/terms' | 'GET /terms' | 'GET /publickey' | 'GET /sign-keys' | 'GET /webhooks/auth' | 'POST /webhooks/auth';
+
+/** Domain administration (webhooks and their authentication providers): payments:admin (or its alias) only. */
+const ADMIN_ROW = {
+  none: 401, garbage: 401, expired: 401, admin: 200, 'payments (deprecated alias)': 200, 'read-only': 403, 'allow-sensitive': 403,
+  'validate (service)': 403, 'cancel (service)': 403, 'payment-links:admin': 403, 'scoped validate, own payment': 403,
+  'scoped validate, other payment': 403, 'scoped cancel, own payment': 403, 'scoped read-only, own payment': 403,
+} as const;
 
 /** Public endpoints (spec §10.1): every token, none or a bad one, gets the same 200. */
 const PUBLIC_ROW = {
@@ -68,6 +75,8 @@ const MATRIX: Record<Endpoint, Record<TokenKind, number>> = {
   'GET /terms': PUBLIC_ROW,
   'GET /publickey': PUBLIC_ROW,
   'GET /sign-keys': PUBLIC_ROW,
+  'GET /webhooks/auth': ADMIN_ROW,
+  'POST /webhooks/auth': ADMIN_ROW,
 };
 
 describeEachDb('authorization matrix', (ctx) => {
@@ -105,7 +114,8 @@ describeEachDb('authorization matrix', (ctx) => {
         const url = `/2.0${pathTemplate.replace('{id}', String(own)).replace('{uuid}', TEST_CONNECTOR_UUID)}`;
         const token = tokens.get(kind);
         const payload = pathTemplate.endsWith('scopedtoken') ? { scope: ['payments:validate'] } : pathTemplate.endsWith('/terms') && method === 'POST'
-          ? { id_terms: (await ctx().app.inject({ url: '/2.0/terms' })).json().terms.id } : method === 'POST' ? guideBody() : undefined;
+          ? { id_terms: (await ctx().app.inject({ url: '/2.0/terms' })).json().terms.id }
+          : pathTemplate === '/webhooks/auth' && method === 'POST' ? { type: 'hmac_signature', name: 'matrix' } : method === 'POST' ? guideBody() : undefined;
         const response = await ctx().app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
         expect(response.statusCode, response.body).toBe(expected);
         if (expected >= 400) expect(response.json().code).toBe(expected === 401 ? 'unauthorized' : 'forbidden');

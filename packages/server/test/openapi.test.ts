@@ -30,7 +30,7 @@ describe('OpenAPI document and API reference', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/2.0/auth/token', '/2.0/config', '/2.0/connectors', '/2.0/connectors/{uuid}', '/2.0/connectors/{uuid}/sources', '/2.0/payments', '/2.0/payments/{id}',
       '/2.0/payments/{id}/exchanges', '/2.0/payments/{id}/incompatibilities', '/2.0/payments/{id}/occurrences', '/2.0/payments/{id}/scopedtoken', '/2.0/payments/{id}/terms',
-      '/2.0/publickey', '/2.0/sign-keys', '/2.0/sign-keys/{id}', '/2.0/terms', '/2.0/webhooks', '/2.0/webhooks/deliveries',
+      '/2.0/publickey', '/2.0/sign-keys', '/2.0/sign-keys/{id}', '/2.0/terms', '/2.0/webhooks', '/2.0/webhooks/auth', '/2.0/webhooks/auth/{id}', '/2.0/webhooks/deliveries',
       '/2.0/webhooks/deliveries/{id}/replay', '/2.0/webhooks/{id}',
     ]);
     expect(doc.paths['/2.0/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['client_redirect_uri', 'instructions']);

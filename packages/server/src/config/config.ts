@@ -49,6 +49,8 @@ export interface ServerConfig {
   trustProxy: string[];
   /** Webhook URLs on loopback or private networks are accepted (development default). */
   allowPrivateWebhooks: boolean;
+  /** SMTP server for webhook failure alerts (smtp:// or smtps://); null: alerts are only recorded. */
+  smtpUrl: string | null;
 }
 
 export interface OptionSpec {
@@ -150,6 +152,11 @@ export const SERVER_OPTIONS = {
     flag: 'allow-private-webhooks',
     env: 'PAYRAIL_ALLOW_PRIVATE_WEBHOOKS',
     description: 'accept webhook URLs on loopback/private addresses: 1 or 0 (default 1 in development, 0 in production)',
+  },
+  smtpUrl: {
+    flag: 'smtp-url',
+    env: 'PAYRAIL_SMTP_URL',
+    description: 'SMTP server for webhook failure alerts, e.g. smtps://user:pass@mail.example:465 (unset: alerts are only recorded)',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -277,10 +284,12 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
   const testBank = ['on', 'true', '1'].includes(testBankText);
   const banksFile = pick(SERVER_OPTIONS.banksFile, flags, env) ?? null;
+  const smtpUrl = pick(SERVER_OPTIONS.smtpUrl, flags, env) || null;
+  if (smtpUrl && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) throw new ConfigError('--smtp-url must be an smtp:// or smtps:// URL');
   return Object.freeze({
     ...ops,
     mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
-    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile,
+    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile, smtpUrl,
     port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
   });

@@ -10,6 +10,8 @@ import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { cachedConfig } from '../services/config.ts';
 import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
+import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from '../webhooks/failure-alerts.ts';
+import { forgetToken, loadAuthProvider, oauthToken } from '../webhooks/delivery-auth.ts';
 import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
 import { isIP } from 'node:net';
 import { fetch } from 'undici';
@@ -41,6 +43,8 @@ export interface JobEnvironment {
   keyring?: Keyring;
   /** Deliveries to loopback or private addresses are allowed (development); refused otherwise. */
   allowPrivateWebhooks?: boolean;
+  /** SMTP server for failure alerts (biapi.manager.email); null or absent: alerts are only recorded. */
+  smtpUrl?: string | null;
 }
 
 /** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
@@ -99,7 +103,7 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
     .innerJoin('webhook_data as w', 'w.id', 'd.data_id')
-    .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'w.body'])
+    .select(['d.id', 'd.attempts', 'd.created_at', 'd.data_id', 'e.url', 'e.secret', 'e.domain_id', 'e.auth_id', 'd.endpoint_id', 'w.body'])
     .where('d.id', '=', id)
     .executeTakeFirstOrThrow();
   const config = await cachedConfig(env.db, row.domain_id);
@@ -107,11 +111,14 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
   const body = `${row.body.slice(0, -1)},"id_webhook_data":${row.data_id}}`;
   const url = new URL(row.url);
   const date = signatureDate(env.clock.now());
+  const provider = await loadAuthProvider(env.db, row.auth_id);
+  // An HMAC provider's key replaces the endpoint's own; with OAuth the endpoint's key still signs.
+  const signingKey = provider?.type === 'hmac_signature' ? provider.secret : row.secret;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'Payrail-Webhooks/1',
     'bi-signature-date': date,
-    'bi-signature': webhookSignature(openEndpointSecret(env.keyring, row.secret), 'POST', url.pathname, date, body),
+    'bi-signature': webhookSignature(openEndpointSecret(env.keyring, signingKey), 'POST', url.pathname, date, body),
   };
   let payload: string | Buffer = body;
   if (config['webhooks.compression.enabled'] === '1') {
@@ -126,6 +133,10 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     // An address literal is never looked up: check it here; names are checked by the connection's own lookup.
     const literal = bareHost(url.hostname);
     if (!allowPrivate && isIP(literal) && !isPublicAddress(literal)) throw new RefusedAddressError();
+    if (provider?.type === 'oauth') {
+      const clientSecret = openEndpointSecret(env.keyring, provider.secret);
+      headers.authorization = `Bearer ${await oauthToken(env.db, provider, { now: env.clock.now(), clientSecret, allowPrivate, timeoutMs: env.deliveryTimeoutMs })}`;
+    }
     const dispatcher = webhookDispatcher(allowPrivate);
     const response = await fetch(row.url, {
       method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS), ...(dispatcher ? { dispatcher } : {}),
@@ -133,6 +144,8 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     statusCode = response.status;
     await response.body?.cancel();
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+    // A refused token may have been revoked before its expiry: the next attempt fetches a new one.
+    if (provider?.type === 'oauth' && (statusCode === 401 || statusCode === 403)) forgetToken(env.db, provider.id);
   } catch (e) {
     // A refused host gets one fixed message: neither its address nor any answer is recorded.
     error = isRefusal(e) ? REFUSED_ADDRESS : (e as Error).name === 'TimeoutError' ? 'timeout' : ((e as Error).message ?? 'network error').slice(0, 200);
@@ -156,6 +169,7 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     }
   });
   if (error) env.log?.('warn', 'webhook delivery failed', { delivery: id, attempts, error });
+  if (error && attempts >= ALERT_AFTER_ATTEMPTS) await alertFailingEndpoint(env, { domainId: row.domain_id, endpointId: row.endpoint_id, url: row.url, attempts, error });
   return !error;
 }
 

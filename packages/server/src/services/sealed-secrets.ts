@@ -15,13 +15,14 @@ export interface SealReport {
 }
 
 interface SecretColumn {
-  table: 'webhook_endpoints' | 'installation_secrets' | 'banks' | 'jose_keys';
+  table: 'webhook_endpoints' | 'webhook_auth_providers' | 'installation_secrets' | 'banks' | 'jose_keys';
   key: 'id' | 'name';
   column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'private_sealed';
 }
 
 const SECRET_COLUMNS: SecretColumn[] = [
   { table: 'webhook_endpoints', key: 'id', column: 'secret' },
+  { table: 'webhook_auth_providers', key: 'id', column: 'secret' },
   { table: 'installation_secrets', key: 'name', column: 'value' },
   { table: 'banks', key: 'id', column: 'client_key_sealed' },
   { table: 'banks', key: 'id', column: 'signing_key_sealed' },

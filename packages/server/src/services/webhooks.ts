@@ -8,6 +8,7 @@ import type { Database, PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
 import { type Keyring, sealSecret } from './secret-box.ts';
 import { refusedWebhookHost } from '../webhooks/address-policy.ts';
+import { checkAuthProvider } from './webhook-auth.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
 /** Bounds on every list and fan-out: endpoints per domain, deliveries per page, attempts shown per delivery. */
@@ -15,11 +16,11 @@ export const ENDPOINTS_MAX = 100;
 export const DELIVERIES_PAGE_MAX = 1000;
 export const ATTEMPTS_SHOWN = 20;
 
-export function checkEndpointUrl(value: unknown): string {
-  if (typeof value === 'string' && value.length > 2048) throw invalid('url', 'must be a URL of at most 2048 characters');
-  const { url, text } = parseHttpUrl(value, 'url');
-  if (url.username || url.password) throw invalid('url', 'must not carry credentials');
-  if (url.hash) throw invalid('url', 'must not contain a fragment');
+export function checkEndpointUrl(value: unknown, field = 'url'): string {
+  if (typeof value === 'string' && value.length > 2048) throw invalid(field, 'must be a URL of at most 2048 characters');
+  const { url, text } = parseHttpUrl(value, field);
+  if (url.username || url.password) throw invalid(field, 'must not carry credentials');
+  if (url.hash) throw invalid(field, 'must not contain a fragment');
   return text;
 }
 
@@ -29,7 +30,7 @@ export interface EndpointPolicy {
   allowPrivate: boolean;
 }
 
-export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown }, policy: EndpointPolicy) {
+export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown; id_auth?: unknown }, policy: EndpointPolicy) {
   const url = checkEndpointUrl(input.url);
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
@@ -37,6 +38,7 @@ export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainI
     const refused = await refusedWebhookHost(new URL(url));
     if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
   }
+  const authId = await checkAuthProvider(db, domainId, input.id_auth);
   const enabled = await db.selectFrom('webhook_endpoints').select(sql<number>`count(*)`.as('n')).where('domain_id', '=', domainId).where('enabled', '=', 1).executeTakeFirstOrThrow();
   if (Number(enabled.n) >= ENDPOINTS_MAX) throw invalid('url', `a domain has at most ${ENDPOINTS_MAX} enabled webhook endpoints; disable one first`);
   // The HMAC key must be kept to sign with: it is stored sealed under the key-encryption key, and shown once.
@@ -44,15 +46,15 @@ export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainI
   const created_at = clock.now();
   const { id } = await db
     .insertInto('webhook_endpoints')
-    .values({ domain_id: domainId, url, event, secret: sealSecret(policy.keyring, secret), enabled: 1, created_at })
+    .values({ domain_id: domainId, url, event, secret: sealSecret(policy.keyring, secret), enabled: 1, created_at, auth_id: authId })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { id, url, event, enabled: true, created_at, secret_key: secret };
+  return { id, url, event, enabled: true, created_at, id_auth: authId, secret_key: secret };
 }
 
 export async function listEndpoints(db: Kysely<Database>, domainId: number) {
   // Enabled endpoints are at most ENDPOINTS_MAX; disabled ones are listed up to a bound too, newest first.
-  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at']).where('domain_id', '=', domainId)
+  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at', 'auth_id as id_auth']).where('domain_id', '=', domainId)
     .orderBy('enabled', 'desc').orderBy('id', 'desc').limit(ENDPOINTS_MAX * 2).execute();
   rows.sort((a, b) => a.id - b.id);
   return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));

@@ -195,6 +195,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0019_hooks': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // Webhook authentication providers (Powens' POST /webhooks/auth): `secret` is sealed, `config`
+          // holds the parts that may be shown again (an OAuth token URL and client id) as JSON.
+          `create table webhook_auth_providers (
+             id ${id}, domain_id ${big} not null references domains(id), name text not null, type text not null,
+             config text not null, secret text not null, created_at ${big} not null)`,
+          `alter table webhook_endpoints add column auth_id ${big} references webhook_auth_providers(id)`,
+          // Failure alerts to biapi.manager.email, throttled per endpoint by webhooks.alerts_frequency.
+          `create table webhook_alerts (
+             id ${id}, domain_id ${big} not null, endpoint_id ${big} not null references webhook_endpoints(id),
+             recipient text not null, status text not null, error text, created_at ${big} not null)`,
+          `create index webhook_alerts_endpoint on webhook_alerts (endpoint_id, created_at)`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

@@ -179,6 +179,29 @@ export interface WebhookEndpointsTable {
   secret: string;
   enabled: number;
   created_at: number;
+  /** The authentication provider that signs or authorizes deliveries (null: the endpoint's own HMAC key). */
+  auth_id: number | null;
+}
+
+export interface WebhookAuthProvidersTable {
+  id: Generated<number>;
+  domain_id: number;
+  name: string;
+  type: string;
+  config: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface WebhookAlertsTable {
+  id: Generated<number>;
+  domain_id: number;
+  endpoint_id: number;
+  recipient: string;
+  /** sent, recorded (no SMTP configured) or failed. */
+  status: string;
+  error: string | null;
+  created_at: number;
 }
 
 export interface WebhookDataTable {
@@ -294,6 +317,8 @@ export interface Database {
   bank_exchanges: BankExchangesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;
+  webhook_auth_providers: WebhookAuthProvidersTable;
+  webhook_alerts: WebhookAlertsTable;
   webhook_data: WebhookDataTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

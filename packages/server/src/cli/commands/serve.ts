@@ -170,6 +170,7 @@ function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerCo
     leaseMs: config.jobLeaseSeconds * 1000,
     keyring: app.payrail.keyring,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
+    smtpUrl: config.smtpUrl,
     ...(store.listen ? { listen: store.listen } : {}),
     actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
