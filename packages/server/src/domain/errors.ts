@@ -68,7 +68,9 @@ const VERB = /^(is|are|must|has|have|does|do|cannot|can|should|was|were|only|nee
  */
 export function humanMessage(code: ErrorCode, description: string, field: string | undefined): string {
   const sentence = (text: string) => {
-    const trimmed = text.trim();
+    // One line a client can show as it is: control characters the input carried become spaces.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+    const trimmed = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
     const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
     return /[.!?]$/.test(capital) ? capital : `${capital}.`;
   };

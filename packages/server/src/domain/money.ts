@@ -88,7 +88,7 @@ export function parseAmount(raw: unknown, currency: string, field: string): numb
   const text = raw.trim();
   if (text.startsWith('-')) throw invalid(field, 'must be greater than 0');
   const m = DECIMAL_RE.exec(text);
-  if (!m) throw invalid(field, `"${raw.slice(0, 40)}" is not a decimal number`);
+  if (!m) throw invalid(field, `${JSON.stringify(raw.slice(0, 40))} is not a decimal number`);
   const digits = (m[1] ?? '') + (m[2] ?? '');
   const scale = (m[2]?.length ?? 0) - Number(m[3] ?? 0); // value = digits × 10^-scale
   const exponent = currencyExponent(currency);
