@@ -168,6 +168,16 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(await connector.status(q, context(q, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'insufficientFunds', bank_status: 'RJCT' });
   });
 
+  it('PART (some instructions rejected, the bank does not say which) → partial, every instruction accepted', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    p = applied(p, await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport)));
+    sim.approve(simPayment(p).paymentId);
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    sim.ledger.force(simPayment(p), 'PART');
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'accepted', partial: true, bank_status: 'PART' });
+  });
+
   it('a return on the OK URI proves nothing: status RCVD with SCA not done keeps the redirect', async () => {
     const { connector, transport } = bank();
     let p = await payment();

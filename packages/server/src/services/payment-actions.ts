@@ -213,7 +213,7 @@ export async function applyOutcome(
       // partial_status_tracking: the bank gives no status past acceptance for these types.
       const tracking = connector?.descriptor.payment_settings.partial_status_tracking ?? [];
       const instructionStates = outcome.instructions?.map((s) => trackedOutcome(s, tracking, payment.execution_date_type));
-      const state: PaymentState = instructionStates ? paymentStateOf(instructionStates) : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
+      const state: PaymentState = outcome.partial ? 'partial' : instructionStates ? paymentStateOf(instructionStates) : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
       const bankStatus = outcome.bank_status !== undefined ? outcome.bank_status : payment.bank_status;
       // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
       if (

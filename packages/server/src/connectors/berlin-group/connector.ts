@@ -114,9 +114,9 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const { error_code, error_description } = rejection(code.toUpperCase(), body, data, scaStatus);
       return { kind: 'state', state: 'rejected', error_code, error_description, bank_status: code, data: next, ...(count > 1 ? { instructions: all('rejected' as const) } : {}) };
     }
-    // PART: some instructions rejected, the bank does not say which (Powens: every instruction accepted).
+    // PART: some instructions rejected, the bank does not say which: the payment is partial, every instruction accepted (powens-pay-api §11).
     const state = mapped === 'partial' ? 'accepted' : mapped;
-    return { kind: 'state', state, bank_status: code, data: next, ...(count > 1 ? { instructions: all(state) } : {}) };
+    return { kind: 'state', state, bank_status: code, data: next, ...(mapped === 'partial' ? { partial: true } : {}), ...(count > 1 ? { instructions: all(state) } : {}) };
   }
 
   async function readStatus(ctx: ConnectorContext, ref: PaymentRef): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {

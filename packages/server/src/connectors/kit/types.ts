@@ -232,6 +232,8 @@ export type ConnectorOutcome =
       state: InstructionState;
       /** Per-instruction states, by position (bulk payments). */
       instructions?: InstructionState[];
+      /** The bank says some instructions failed without saying which (Berlin Group PART): the payment is `partial`. */
+      partial?: boolean;
       error_code?: string | null;
       error_description?: string | null;
       /** The bank's raw status code, kept beside ours (`bank_status`). */
