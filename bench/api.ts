@@ -48,11 +48,16 @@ type Dialect = 'sqlite' | 'postgres';
 export const paymentBody = JSON.stringify({
   client_redirect_uri: REDIRECT,
   client_state: 'order-0042',
-  instructions: [{
-    label: 'Order 0042', amount: 50.9, currency: 'EUR', execution_date_type: 'first_open_day',
-    beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
-    beneficiary_identity: { kind: 'corporate', org_name: 'ACME Corp.', scheme_name: 'siren', identification: '732829320' },
-  }],
+  instructions: [
+    {
+      label: 'Order 0042',
+      amount: 50.9,
+      currency: 'EUR',
+      execution_date_type: 'first_open_day',
+      beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
+      beneficiary_identity: { kind: 'corporate', org_name: 'ACME Corp.', scheme_name: 'siren', identification: '732829320' },
+    },
+  ],
   payer_identity: { kind: 'individual', first_name: 'Germaine', last_name: 'Michu' },
 });
 
@@ -76,7 +81,9 @@ function cpuMs(pid: number): number {
 }
 
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -93,7 +100,9 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
 
 async function call(base: string, method: string, path: string, token: string | null, body?: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, {
-    method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers }, ...(body ? { body } : {}),
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    ...(body ? { body } : {}),
   });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
@@ -109,7 +118,17 @@ async function startBare(dialect: Dialect, target: string): Promise<Server> {
     proc.once('exit', (code) => reject(new Error(`bare ${dialect} exited with ${code}`)));
   });
   const info = JSON.parse(line) as { port: number; token: string; pid: number };
-  return { name: 'bare', proc, pid: info.pid, base: `http://127.0.0.1:${info.port}`, token: info.token, paymentId: 0, startMs: performance.now() - startMs, startCpuMs: 0, stop: () => stopProcess(proc) };
+  return {
+    name: 'bare',
+    proc,
+    pid: info.pid,
+    base: `http://127.0.0.1:${info.port}`,
+    token: info.token,
+    paymentId: 0,
+    startMs: performance.now() - startMs,
+    startCpuMs: 0,
+    stop: () => stopProcess(proc),
+  };
 }
 
 /** `payrail serve` as an operator runs it (log level info, jobs on), logs to a file. */
@@ -125,15 +144,35 @@ async function startPayrail(storeArgs: string[], logFile: string, bin = BIN): Pr
   while (!base) {
     if (proc.exitCode !== null) throw new Error(`payrail serve exited: ${readFileSync(logFile, 'utf8').slice(-500)}`);
     if (Date.now() > until) throw new Error('payrail serve did not start');
-    base = /listening on (http:\/\/\S+)/.exec(readFileSync(logFile).subarray(offset).toString('utf8').split('\n').filter((l) => l.includes('listening on')).pop() ?? '')?.[1];
+    base = /listening on (http:\/\/\S+)/.exec(
+      readFileSync(logFile)
+        .subarray(offset)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.includes('listening on'))
+        .pop() ?? '',
+    )?.[1];
     if (!base) await new Promise((r) => setTimeout(r, 5));
   }
   const elapsed = performance.now() - startMs;
-  return { name: 'payrail', proc, pid: proc.pid!, base, token: '', paymentId: 0, startMs: elapsed, startCpuMs: cpuMs(proc.pid!), stop: () => stopProcess(proc) };
+  return {
+    name: 'payrail',
+    proc,
+    pid: proc.pid!,
+    base,
+    token: '',
+    paymentId: 0,
+    startMs: elapsed,
+    startCpuMs: cpuMs(proc.pid!),
+    stop: () => stopProcess(proc),
+  };
 }
 
 async function payrailClient(storeArgs: string[], bin = BIN): Promise<{ client_id: string; client_secret: string }> {
-  const run = spawnSync(process.execPath, [bin, 'client', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT, '--json', ...storeArgs], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [bin, 'client', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT, '--json', ...storeArgs], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (run.status !== 0) throw new Error(`payrail client create failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -157,8 +196,14 @@ async function load(server: Server, route: Route, seconds = SECONDS): Promise<Me
   const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
   const requests: Record<Route, Record<string, unknown>> = {
     create: {
-      method: 'POST', path: '/2.0/payments', headers: auth, body: paymentBody,
-      setupRequest: (request: { headers: Record<string, string> }) => ({ ...request, headers: { ...request.headers, 'idempotency-key': randomBytes(12).toString('hex') } }),
+      method: 'POST',
+      path: '/2.0/payments',
+      headers: auth,
+      body: paymentBody,
+      setupRequest: (request: { headers: Record<string, string> }) => ({
+        ...request,
+        headers: { ...request.headers, 'idempotency-key': randomBytes(12).toString('hex') },
+      }),
     },
     get: { method: 'GET', path: `/2.0/payments/${server.paymentId}`, headers: auth },
     list: { method: 'GET', path: '/2.0/payments?limit=50', headers: auth },
@@ -173,7 +218,13 @@ async function load(server: Server, route: Route, seconds = SECONDS): Promise<Me
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     throw new Error(`${server.name} ${route}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
-  return { reqPerSec: result.requests.total / result.duration, p99: result.latency.p99, total: result.requests.total, cpuPerReq: cpu / result.requests.total, peakRssMb };
+  return {
+    reqPerSec: result.requests.total / result.duration,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    cpuPerReq: cpu / result.requests.total,
+    peakRssMb,
+  };
 }
 
 async function pgDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -196,7 +247,10 @@ async function pgDatabase(url: string): Promise<{ url: string; drop: () => Promi
 }
 
 const LABEL: Record<Route, string> = {
-  create: 'POST /2.0/payments', get: 'GET /2.0/payments/{id}', list: 'GET /2.0/payments?limit=50', scopedtoken: 'POST /2.0/payments/{id}/scopedtoken',
+  create: 'POST /2.0/payments',
+  get: 'GET /2.0/payments/{id}',
+  list: 'GET /2.0/payments?limit=50',
+  scopedtoken: 'POST /2.0/payments/{id}/scopedtoken',
 };
 
 interface DialectResult {
@@ -230,20 +284,36 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
     const logFile = join(dir, 'payrail.log');
     let payrail = await startPayrail(storeArgs, logFile);
     servers.push(payrail);
-    payrail.token = (await call(payrail.base, 'POST', '/2.0/auth/token', null, JSON.stringify({ grant_type: 'client_credentials', ...credentials, scope: 'payments:admin' }))).token;
+    payrail.token = (
+      await call(payrail.base, 'POST', '/2.0/auth/token', null, JSON.stringify({ grant_type: 'client_credentials', ...credentials, scope: 'payments:admin' }))
+    ).token;
     await new Promise((r) => setTimeout(r, 1000));
     const idleBefore = rssMb(payrail.pid);
     let before: Server | null = null;
     if (BEFORE_BIN) {
-      const beforeArgs = dialect === 'sqlite' ? ['--data-dir', join(dir, 'before')] : ['--database-url', (await (async () => {
-        const db = await pgDatabase(pgUrl!);
-        cleanups.push(db.drop);
-        return db.url;
-      })())];
+      const beforeArgs =
+        dialect === 'sqlite'
+          ? ['--data-dir', join(dir, 'before')]
+          : [
+              '--database-url',
+              await (async () => {
+                const db = await pgDatabase(pgUrl!);
+                cleanups.push(db.drop);
+                return db.url;
+              })(),
+            ];
       const beforeCredentials = await payrailClient(beforeArgs, BEFORE_BIN);
       before = await startPayrail(beforeArgs, join(dir, 'before.log'), BEFORE_BIN);
       servers.push(before);
-      before.token = (await call(before.base, 'POST', '/2.0/auth/token', null, JSON.stringify({ grant_type: 'client_credentials', ...beforeCredentials, scope: 'payments:admin' }))).token;
+      before.token = (
+        await call(
+          before.base,
+          'POST',
+          '/2.0/auth/token',
+          null,
+          JSON.stringify({ grant_type: 'client_credentials', ...beforeCredentials, scope: 'payments:admin' }),
+        )
+      ).token;
       await seed(before);
     }
     await seed(bare);
@@ -259,14 +329,18 @@ async function benchDialect(dialect: Dialect, pgUrl: string | null): Promise<Dia
       if (route === 'create') createPeak = p.peakRssMb;
       if (before) {
         const o = await load(before, route);
-        beforeRows.push(`| ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${LABEL[route]} | ${o.reqPerSec.toFixed(0)} | ${o.p99} ms | ${o.cpuPerReq.toFixed(2)} ms | ` +
-          `${p.reqPerSec.toFixed(0)} | ${p.p99} ms | ${p.cpuPerReq.toFixed(2)} ms | ${(o.reqPerSec / b.reqPerSec).toFixed(2)} → ${(p.reqPerSec / b.reqPerSec).toFixed(2)} |`);
+        beforeRows.push(
+          `| ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${LABEL[route]} | ${o.reqPerSec.toFixed(0)} | ${o.p99} ms | ${o.cpuPerReq.toFixed(2)} ms | ` +
+            `${p.reqPerSec.toFixed(0)} | ${p.p99} ms | ${p.cpuPerReq.toFixed(2)} ms | ${(o.reqPerSec / b.reqPerSec).toFixed(2)} → ${(p.reqPerSec / b.reqPerSec).toFixed(2)} |`,
+        );
       }
       rows.push(
         `| ${name} | ${LABEL[route]} | ${p.reqPerSec.toFixed(0)} | ${p.p99} ms | ${p.cpuPerReq.toFixed(2)} ms | ${b.reqPerSec.toFixed(0)} | ${b.p99} ms | ` +
           `${b.cpuPerReq.toFixed(2)} ms | **${(p.reqPerSec / b.reqPerSec).toFixed(2)}** | ${(p.p99 / Math.max(b.p99, 1)).toFixed(1)}× | ${(b.cpuPerReq / p.cpuPerReq).toFixed(2)} |`,
       );
-      console.error(`${name} ${route}: payrail ${p.reqPerSec.toFixed(0)}/s p99 ${p.p99} ms (${p.total}), bare ${b.reqPerSec.toFixed(0)}/s p99 ${b.p99} ms (${b.total})`);
+      console.error(
+        `${name} ${route}: payrail ${p.reqPerSec.toFixed(0)}/s p99 ${p.p99} ms (${p.total}), bare ${b.reqPerSec.toFixed(0)}/s p99 ${b.p99} ms (${b.total})`,
+      );
     }
     await bare.stop();
     servers.splice(servers.indexOf(bare), 1);
@@ -312,8 +386,12 @@ if (!url && wanted.includes('postgres')) console.warn('No PostgreSQL reachable: 
 const results: DialectResult[] = [];
 for (const dialect of dialects) results.push(await benchDialect(dialect, url));
 
-console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per server and route, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, node ${process.version}, ${SEED} payments seeded\n`);
-console.log('| Database | Route | Payrail req/s | Payrail p99 | Payrail CPU/req | Bare req/s | Bare p99 | Bare CPU/req | Payrail / bare (req/s) | p99 vs bare | Bare CPU / Payrail CPU |');
+console.log(
+  `\n${CONNECTIONS} connections, ${SECONDS} s per server and route, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, node ${process.version}, ${SEED} payments seeded\n`,
+);
+console.log(
+  '| Database | Route | Payrail req/s | Payrail p99 | Payrail CPU/req | Bare req/s | Bare p99 | Bare CPU/req | Payrail / bare (req/s) | p99 vs bare | Bare CPU / Payrail CPU |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) for (const row of r.rows) console.log(row);
 console.log('\n`payrail serve` resident memory and cold start (spawn → listening, restart on an existing database; median of 3)\n');

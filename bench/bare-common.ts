@@ -20,30 +20,88 @@ export interface BareDb {
 export interface PaymentBody {
   client_redirect_uri: string;
   client_state?: string | null;
-  instructions: { label: string; amount: number; currency: string; execution_date_type: string; beneficiary: { identification: string }; beneficiary_identity?: unknown }[];
+  instructions: {
+    label: string;
+    amount: number;
+    currency: string;
+    execution_date_type: string;
+    beneficiary: { identification: string };
+    beneficiary_identity?: unknown;
+  }[];
   payer_identity?: unknown;
 }
 
 /** The columns a payment creation writes, in this order, for both baselines. */
 export const PAYMENT_COLUMNS = [
-  'domain_id', 'client_ref', 'state', 'connector_uuid', 'id_connector', 'client_redirect_uri', 'client_state', 'payer', 'payer_identification',
-  'payer_identity', 'operator_identity', 'execution_date_type', 'currency', 'total_minor', 'instruction_count', 'country', 'register_date', 'updated_at',
+  'domain_id',
+  'client_ref',
+  'state',
+  'connector_uuid',
+  'id_connector',
+  'client_redirect_uri',
+  'client_state',
+  'payer',
+  'payer_identification',
+  'payer_identity',
+  'operator_identity',
+  'execution_date_type',
+  'currency',
+  'total_minor',
+  'instruction_count',
+  'country',
+  'register_date',
+  'updated_at',
 ] as const;
 export const INSTRUCTION_COLUMNS = [
-  'payment_id', 'position', 'reference_id', 'amount_minor', 'currency', 'label', 'execution_date_type', 'beneficiary', 'beneficiary_identification', 'beneficiary_identity',
+  'payment_id',
+  'position',
+  'reference_id',
+  'amount_minor',
+  'currency',
+  'label',
+  'execution_date_type',
+  'beneficiary',
+  'beneficiary_identification',
+  'beneficiary_identity',
 ] as const;
 
 export function paymentValues(body: PaymentBody, now: number): (string | number | null)[] {
   const first = body.instructions[0]!;
   const total = body.instructions.reduce((sum, i) => sum + Math.round(i.amount * 100), 0);
-  return [1, 1, 'created', null, null, body.client_redirect_uri, body.client_state ?? null, null, null,
-    body.payer_identity ? JSON.stringify(body.payer_identity) : null, null, first.execution_date_type, first.currency, total, body.instructions.length, 'FR', now, now];
+  return [
+    1,
+    1,
+    'created',
+    null,
+    null,
+    body.client_redirect_uri,
+    body.client_state ?? null,
+    null,
+    null,
+    body.payer_identity ? JSON.stringify(body.payer_identity) : null,
+    null,
+    first.execution_date_type,
+    first.currency,
+    total,
+    body.instructions.length,
+    'FR',
+    now,
+    now,
+  ];
 }
 
 export function instructionValues(body: PaymentBody, paymentId: number): (string | number | null)[][] {
   return body.instructions.map((i, position) => [
-    paymentId, position, randomBytes(8).toString('hex'), Math.round(i.amount * 100), i.currency, i.label, i.execution_date_type,
-    JSON.stringify(i.beneficiary), i.beneficiary.identification, i.beneficiary_identity ? JSON.stringify(i.beneficiary_identity) : null,
+    paymentId,
+    position,
+    randomBytes(8).toString('hex'),
+    Math.round(i.amount * 100),
+    i.currency,
+    i.label,
+    i.execution_date_type,
+    JSON.stringify(i.beneficiary),
+    i.beneficiary.identification,
+    i.beneficiary_identity ? JSON.stringify(i.beneficiary_identity) : null,
   ]);
 }
 
@@ -54,18 +112,43 @@ function dateTime(ms: number): string {
 /** A Payment resource with the same fields as Payrail's, from rows (snake_case columns). */
 export function paymentJson(p: Record<string, any>, instructions: Record<string, any>[]): Record<string, unknown> {
   return {
-    id: p.id, state: p.state, state_detail: p.state_detail ?? null, action: p.action ?? null, error_code: p.error_code ?? null,
-    error_description: p.error_description ?? null, fields: [], validate_uri: p.validate_uri ?? null, connector_uuid: p.connector_uuid,
-    id_connector: p.id_connector, id_connector_source: p.id_connector_source ?? null, validate_mechanism: p.validate_mechanism ?? null,
-    register_date: dateTime(Number(p.register_date)), validate_date: null, bank_payment_id: p.bank_payment_id ?? null, website: p.website ?? null,
-    country: p.country, client_redirect_uri: p.client_redirect_uri, client_state: p.client_state, payer: p.payer ? JSON.parse(p.payer) : null,
-    payer_identity: p.payer_identity ? JSON.parse(p.payer_identity) : null, operator_identity: p.operator_identity ? JSON.parse(p.operator_identity) : null,
+    id: p.id,
+    state: p.state,
+    state_detail: p.state_detail ?? null,
+    action: p.action ?? null,
+    error_code: p.error_code ?? null,
+    error_description: p.error_description ?? null,
+    fields: [],
+    validate_uri: p.validate_uri ?? null,
+    connector_uuid: p.connector_uuid,
+    id_connector: p.id_connector,
+    id_connector_source: p.id_connector_source ?? null,
+    validate_mechanism: p.validate_mechanism ?? null,
+    register_date: dateTime(Number(p.register_date)),
+    validate_date: null,
+    bank_payment_id: p.bank_payment_id ?? null,
+    website: p.website ?? null,
+    country: p.country,
+    client_redirect_uri: p.client_redirect_uri,
+    client_state: p.client_state,
+    payer: p.payer ? JSON.parse(p.payer) : null,
+    payer_identity: p.payer_identity ? JSON.parse(p.payer_identity) : null,
+    operator_identity: p.operator_identity ? JSON.parse(p.operator_identity) : null,
     instructions: instructions.map((i) => ({
-      id: i.id, reference_id: i.reference_id, amount: Number(i.amount_minor) / 100,
+      id: i.id,
+      reference_id: i.reference_id,
+      amount: Number(i.amount_minor) / 100,
       currency: { id: i.currency, symbol: '€', prefix: false, crypto: false, precision: 2, marketcap: null, datetime: null, name: 'Euro' },
-      label: i.label, execution_date_type: i.execution_date_type, execution_date: i.execution_date ?? null, exec_date: null,
-      start_date: i.start_date ?? null, end_date: i.end_date ?? null, frequency: i.frequency ?? null,
-      beneficiary: JSON.parse(i.beneficiary), beneficiary_identity: i.beneficiary_identity ? JSON.parse(i.beneficiary_identity) : null, state: i.state ?? null,
+      label: i.label,
+      execution_date_type: i.execution_date_type,
+      execution_date: i.execution_date ?? null,
+      exec_date: null,
+      start_date: i.start_date ?? null,
+      end_date: i.end_date ?? null,
+      frequency: i.frequency ?? null,
+      beneficiary: JSON.parse(i.beneficiary),
+      beneficiary_identity: i.beneficiary_identity ? JSON.parse(i.beneficiary_identity) : null,
+      state: i.state ?? null,
     })),
   };
 }

@@ -21,15 +21,27 @@ const pool = new pg.Pool({ connectionString: url, max: 10 });
 const marks = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 const q = (name: string, text: string) => (values: unknown[]) => ({ name, text, values });
 const insertPayment = q('insert_payment', `insert into payments (${PAYMENT_COLUMNS.join(', ')}) values (${marks(PAYMENT_COLUMNS.length)}) returning id`);
-const insertInstruction = q('insert_instruction', `insert into payment_instructions (${INSTRUCTION_COLUMNS.join(', ')}) values (${marks(INSTRUCTION_COLUMNS.length)}) returning id`);
-const insertEvent = q('insert_event', `insert into payment_events (payment_id, type, from_state, to_state, data, created_at) values ($1, 'created', null, 'created', null, $2)`);
-const insertKey = q('insert_key', `insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, $1, $2, 'done', 200, $3, $4, $5)`);
+const insertInstruction = q(
+  'insert_instruction',
+  `insert into payment_instructions (${INSTRUCTION_COLUMNS.join(', ')}) values (${marks(INSTRUCTION_COLUMNS.length)}) returning id`,
+);
+const insertEvent = q(
+  'insert_event',
+  `insert into payment_events (payment_id, type, from_state, to_state, data, created_at) values ($1, 'created', null, 'created', null, $2)`,
+);
+const insertKey = q(
+  'insert_key',
+  `insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, $1, $2, 'done', 200, $3, $4, $5)`,
+);
 const selectPayment = q('select_payment', 'select * from payments where id = $1 and domain_id = 1');
 const selectInstructions = q('select_instructions', 'select * from payment_instructions where payment_id = $1 order by position');
 const countPayments = q('count_payments', 'select count(*) as n from payments where domain_id = 1');
 const pagePayments = q('page_payments', 'select * from payments where domain_id = 1 order by register_date, id limit $1 offset $2');
 const pageInstructions = q('page_instructions', 'select * from payment_instructions where payment_id = any($1::bigint[]) order by payment_id, position');
-const insertToken = q('insert_token', `insert into tokens (token_hash, client_ref, domain_id, scopes, payment_id, expires_at, created_at) values ($1, 1, 1, 'payments:validate', $2, $3, $4)`);
+const insertToken = q(
+  'insert_token',
+  `insert into tokens (token_hash, client_ref, domain_id, scopes, payment_id, expires_at, created_at) values ($1, 1, 1, 'payments:validate', $2, $3, $4)`,
+);
 
 const bare: BareDb = {
   async createPayment(body, key, now) {

@@ -26,20 +26,31 @@ db.exec('PRAGMA busy_timeout = 5000');
 
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const insertPayment = db.prepare(`insert into payments (${PAYMENT_COLUMNS.join(', ')}) values (${marks(PAYMENT_COLUMNS.length)}) returning id`);
-const insertInstruction = db.prepare(`insert into payment_instructions (${INSTRUCTION_COLUMNS.join(', ')}) values (${marks(INSTRUCTION_COLUMNS.length)}) returning id`);
-const insertEvent = db.prepare(`insert into payment_events (payment_id, type, from_state, to_state, data, created_at) values (?, 'created', null, 'created', null, ?)`);
-const insertKey = db.prepare(`insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, ?, ?, 'done', 200, ?, ?, ?)`);
+const insertInstruction = db.prepare(
+  `insert into payment_instructions (${INSTRUCTION_COLUMNS.join(', ')}) values (${marks(INSTRUCTION_COLUMNS.length)}) returning id`,
+);
+const insertEvent = db.prepare(
+  `insert into payment_events (payment_id, type, from_state, to_state, data, created_at) values (?, 'created', null, 'created', null, ?)`,
+);
+const insertKey = db.prepare(
+  `insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, ?, ?, 'done', 200, ?, ?, ?)`,
+);
 const selectPayment = db.prepare('select * from payments where id = ? and domain_id = 1');
 const selectInstructions = db.prepare('select * from payment_instructions where payment_id = ? order by position');
 const countPayments = db.prepare('select count(*) as n from payments where domain_id = 1');
 const pagePayments = db.prepare('select * from payments where domain_id = 1 order by register_date, id limit ? offset ?');
-const insertToken = db.prepare(`insert into tokens (token_hash, client_ref, domain_id, scopes, payment_id, expires_at, created_at) values (?, 1, 1, 'payments:validate', ?, ?, ?)`);
+const insertToken = db.prepare(
+  `insert into tokens (token_hash, client_ref, domain_id, scopes, payment_id, expires_at, created_at) values (?, 1, 1, 'payments:validate', ?, ?, ?)`,
+);
 const begin = db.prepare('begin immediate');
 const commit = db.prepare('commit');
 const rollback = db.prepare('rollback');
 
 function instructionsOf(ids: number[]): Map<number, Record<string, any>[]> {
-  const rows = db.prepare(`select * from payment_instructions where payment_id in (${marks(ids.length)}) order by payment_id, position`).all(...ids) as Record<string, any>[];
+  const rows = db.prepare(`select * from payment_instructions where payment_id in (${marks(ids.length)}) order by payment_id, position`).all(...ids) as Record<
+    string,
+    any
+  >[];
   const byPayment = new Map<number, Record<string, any>[]>();
   for (const row of rows) byPayment.set(row.payment_id, [...(byPayment.get(row.payment_id) ?? []), row]);
   return byPayment;
@@ -51,7 +62,10 @@ const bare: BareDb = {
     try {
       const values = paymentValues(body, now);
       const { id } = insertPayment.get(...values) as { id: number };
-      const instructions = instructionValues(body, id).map((v) => ({ ...Object.fromEntries(INSTRUCTION_COLUMNS.map((c, i) => [c, v[i]])), id: (insertInstruction.get(...v) as { id: number }).id }));
+      const instructions = instructionValues(body, id).map((v) => ({
+        ...Object.fromEntries(INSTRUCTION_COLUMNS.map((c, i) => [c, v[i]])),
+        id: (insertInstruction.get(...v) as { id: number }).id,
+      }));
       insertEvent.run(id, now);
       const payment = { ...Object.fromEntries(PAYMENT_COLUMNS.map((c, i) => [c, values[i]])), id };
       const response = JSON.stringify(paymentJson(payment, instructions));

@@ -45,12 +45,25 @@ function openBenchStore(dialect: 'sqlite' | 'postgres', url: string | null) {
 
 const paymentBody = {
   client_redirect_uri: 'https://merchant.example/payment/return',
-  instructions: [{ label: 'pdng/done - Bench', amount: '10.00', currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
+  instructions: [
+    {
+      label: 'pdng/done - Bench',
+      amount: '10.00',
+      currency: 'EUR',
+      execution_date_type: 'instant',
+      beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' },
+    },
+  ],
 };
 
 async function makePayments(store: Store, count: number) {
   const client = await createClient(store.db, { name: 'bench', redirectUris: [paymentBody.client_redirect_uri], now: Date.now() });
-  const { token } = await issueServiceToken(store.db, systemClock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
+  const { token } = await issueServiceToken(store.db, systemClock, {
+    grant_type: 'client_credentials',
+    client_id: client.client_id,
+    client_secret: client.client_secret,
+    scope: 'payments:admin',
+  });
   const principal = (await authenticate(store.db, systemClock, token))!;
   const input = validatePaymentRequest(paymentBody, { nowMs: Date.now(), redirectUris: principal.redirectUris, connectors: [testConnector.descriptor] });
   const ids: number[] = [];
@@ -89,7 +102,24 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
   try {
     const { ids, principal } = await makePayments(store, count);
     await createEndpoint(store.db, systemClock, principal.domainId, { url: hook }, { keyring: BENCH_KEYRING, allowPrivate: true });
-    const jobs = startJobs({ db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, allowPrivateWebhooks: true, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } }, { pollMs: 500, expiryEveryMs: 3_600_000 });
+    const jobs = startJobs(
+      {
+        db: store.db,
+        dialect: store.dialect,
+        clock: systemClock,
+        keyring: BENCH_KEYRING,
+        allowPrivateWebhooks: true,
+        actions: {
+          db: store.db,
+          clock: systemClock,
+          secret: 'x',
+          baseUrl: 'http://127.0.0.1',
+          testStepMs: 1000,
+          connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+        },
+      },
+      { pollMs: 500, expiryEveryMs: 3_600_000 },
+    );
     const changedAt = new Map<number, number>();
     const rows = await store.db.selectFrom('payments').selectAll().where('id', 'in', ids).execute();
     await paced(count, RATE, async (i) => {
@@ -110,7 +140,14 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
       await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
       baseline.push(performance.now() - t);
     });
-    return { delivered, count, p50: percentile(latencies, 50), p99: percentile(latencies, 99), baseP50: percentile(baseline, 50), baseP99: percentile(baseline, 99) };
+    return {
+      delivered,
+      count,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      baseP50: percentile(baseline, 50),
+      baseP99: percentile(baseline, 99),
+    };
   } finally {
     await new Promise((r) => receiver.close(r));
     await drop();
@@ -125,13 +162,28 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
     const data = JSON.stringify({ use_case: 'legacy', tokens: [['pdng', 'done']], approved_at: now - 10_000, step: 0 });
     const due = async () => {
       for (let i = 0; i < ids.length; i += 500) {
-        await store.db.updateTable('payments')
+        await store.db
+          .updateTable('payments')
           .set({ state: 'pending', connector_uuid: TEST_CONNECTOR, id_connector: 40, connector_data: data, next_sync_at: now, sync_locked_until: null })
-          .where('id', 'in', ids.slice(i, i + 500)).execute();
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute();
       }
     };
     await due();
-    const env = { db: store.db, dialect: store.dialect, clock: systemClock, keyring: BENCH_KEYRING, actions: { db: store.db, clock: systemClock, secret: 'x', baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }) } };
+    const env = {
+      db: store.db,
+      dialect: store.dialect,
+      clock: systemClock,
+      keyring: BENCH_KEYRING,
+      actions: {
+        db: store.db,
+        clock: systemClock,
+        secret: 'x',
+        baseUrl: 'http://127.0.0.1',
+        testStepMs: 1000,
+        connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+      },
+    };
     let start = performance.now();
     let done = 0;
     while (done < ids.length) {
@@ -158,11 +210,15 @@ const syncRows: string[] = [];
 for (const dialect of dialects) {
   const name = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const w = await webhookBench(dialect, url);
-  webhookRows.push(`| ${name} | ${w.delivered}/${w.count} | ${w.p50.toFixed(1)} ms | ${w.p99.toFixed(1)} ms | ${w.baseP50.toFixed(1)} ms | ${w.baseP99.toFixed(1)} ms |`);
+  webhookRows.push(
+    `| ${name} | ${w.delivered}/${w.count} | ${w.p50.toFixed(1)} ms | ${w.p99.toFixed(1)} ms | ${w.baseP50.toFixed(1)} ms | ${w.baseP99.toFixed(1)} ms |`,
+  );
   const s = await syncBench(dialect, url);
   syncRows.push(`| ${name} | ${s.synced} | ${s.syncSeconds.toFixed(1)} s (${(s.synced / s.syncSeconds).toFixed(0)}/s) | ${s.baseSeconds.toFixed(1)} s |`);
 }
-console.log(`\nWebhooks: ${RATE} state changes/s for ${SECONDS} s, change → signed delivery at a loopback receiver (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
+console.log(
+  `\nWebhooks: ${RATE} state changes/s for ${SECONDS} s, change → signed delivery at a loopback receiver (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`,
+);
 console.log('| Database | Delivered | p50 | p99 | Baseline p50 (bare POST) | Baseline p99 |');
 console.log('|---|---|---|---|---|---|');
 for (const row of webhookRows) console.log(row);

@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
 const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const top = Number(process.argv[3] ?? 25);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -16,7 +20,10 @@ const selfTime = new Map<number, number>();
 for (const [i, id] of profile.samples.entries()) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 
 const label = (n: Node) => {
-  const url = n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*packages\/server\//, '').replace(/^file:\/\//, '');
+  const url = n.callFrame.url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*packages\/server\//, '')
+    .replace(/^file:\/\//, '');
   return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 };
 const AREAS: [string, RegExp][] = [
@@ -50,10 +57,11 @@ for (const [id, t] of selfTime) {
       seen.add(l);
       total.set(l, (total.get(l) ?? 0) + t);
     }
-    for (const [area, re] of AREAS) if (re.test(node.callFrame.url) && !seenArea.has(area)) {
-      seenArea.add(area);
-      areas.set(area, (areas.get(area) ?? 0) + t);
-    }
+    for (const [area, re] of AREAS)
+      if (re.test(node.callFrame.url) && !seenArea.has(area)) {
+        seenArea.add(area);
+        areas.set(area, (areas.get(area) ?? 0) + t);
+      }
   }
 }
 const busy = all - idle;
@@ -61,6 +69,14 @@ const pct = (t: number) => `${((t / busy) * 100).toFixed(1)}%`.padStart(6);
 console.log(`busy ${(busy / 1000).toFixed(0)} ms of ${(all / 1000).toFixed(0)} ms sampled (idle excluded from the shares)\n\nby area (inclusive):`);
 for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1])) console.log(`${pct(t)}  ${a}`);
 console.log('\nself time:');
-for (const [l, t] of [...self].filter(([l]) => !l.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
+for (const [l, t] of [...self]
+  .filter(([l]) => !l.startsWith('(idle)'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(`${pct(t)}  ${l}`);
 console.log('\ntotal time:');
-for (const [l, t] of [...total].filter(([l]) => !l.startsWith('(idle)') && !l.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
+for (const [l, t] of [...total]
+  .filter(([l]) => !l.startsWith('(idle)') && !l.startsWith('(root)'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(`${pct(t)}  ${l}`);

@@ -16,7 +16,15 @@ export interface ShopOptions {
   publicUrl: string;
 }
 
-interface Order { id: string; item: string; amount: string; paymentId: number | null; state: PaymentState | 'new'; updatedBy: string; webhooks: number }
+interface Order {
+  id: string;
+  item: string;
+  amount: string;
+  paymentId: number | null;
+  state: PaymentState | 'new';
+  updatedBy: string;
+  webhooks: number;
+}
 
 const PRODUCT = { item: 'Payrail mug', amount: '12.90' };
 const CSS = `body { font: 16px/1.5 system-ui, sans-serif; margin: 0; } main { max-width: 40rem; margin: 0 auto; padding: 1rem; }
@@ -49,13 +57,25 @@ export function createShop(options: ShopOptions) {
 
   const server = createServer(async (request, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', options.publicUrl);
-    const html = (status: number, body: string) => response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': `default-src 'none'; style-src 'self'; form-action 'self' ${new URL(options.payrailUrl).origin}` }).end(body);
+    const html = (status: number, body: string) =>
+      response
+        .writeHead(status, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': `default-src 'none'; style-src 'self'; form-action 'self' ${new URL(options.payrailUrl).origin}`,
+        })
+        .end(body);
     try {
       if (request.method === 'GET' && url.pathname === '/style.css') {
         return void response.writeHead(200, { 'content-type': 'text/css' }).end(CSS);
       }
       if (request.method === 'GET' && url.pathname === '/') {
-        return html(200, page('Payrail example shop', `<p>${esc(PRODUCT.item)}: ${esc(PRODUCT.amount)} EUR</p><form method="post" action="/checkout"><button type="submit">Buy and pay by bank</button></form>`));
+        return html(
+          200,
+          page(
+            'Payrail example shop',
+            `<p>${esc(PRODUCT.item)}: ${esc(PRODUCT.amount)} EUR</p><form method="post" action="/checkout"><button type="submit">Buy and pay by bank</button></form>`,
+          ),
+        );
       }
       if (request.method === 'POST' && url.pathname === '/checkout') {
         const order: Order = { id: randomBytes(6).toString('hex'), ...PRODUCT, paymentId: null, state: 'new', updatedBy: 'checkout', webhooks: 0 };
@@ -64,7 +84,15 @@ export function createShop(options: ShopOptions) {
           {
             client_redirect_uri: returnUrl,
             client_state: order.id,
-            instructions: [{ label: `Order ${order.id}`, amount: order.amount, currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'Example Shop' } }],
+            instructions: [
+              {
+                label: `Order ${order.id}`,
+                amount: order.amount,
+                currency: 'EUR',
+                execution_date_type: 'instant',
+                beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'Example Shop' },
+              },
+            ],
           },
           { idempotencyKey: `order-${order.id}` },
         );
@@ -82,7 +110,13 @@ export function createShop(options: ShopOptions) {
         const payment = await payrail.getPayment(id);
         update(payment, 'return page');
         const cancelled = url.searchParams.get('error') === 'cancelled';
-        return html(200, page(cancelled ? 'Payment cancelled' : 'Thank you', `<p>Order <strong>${esc(order.id)}</strong>: payment <span id="state">${esc(payment.state)}</span>.</p>`));
+        return html(
+          200,
+          page(
+            cancelled ? 'Payment cancelled' : 'Thank you',
+            `<p>Order <strong>${esc(order.id)}</strong>: payment <span id="state">${esc(payment.state)}</span>.</p>`,
+          ),
+        );
       }
       if (request.method === 'POST' && url.pathname === '/webhooks/payrail') {
         const raw = await readBody(request);
@@ -97,8 +131,19 @@ export function createShop(options: ShopOptions) {
         return;
       }
       if (request.method === 'GET' && url.pathname === '/orders') {
-        const rows = [...orders.values()].map((o) => `<tr><td>${esc(o.id)}</td><td>${esc(o.item)}</td><td>${esc(o.amount)} EUR</td><td>${esc(o.paymentId ?? '')}</td><td class="state">${esc(o.state)}</td><td>${esc(o.updatedBy)}</td><td class="webhooks">${o.webhooks}</td></tr>`).join('');
-        return html(200, page('Orders', `<div class="table"><table><thead><tr><th scope="col">Order</th><th scope="col">Item</th><th scope="col">Amount</th><th scope="col">Payment</th><th scope="col">State</th><th scope="col">Last update from</th><th scope="col">Webhooks received</th></tr></thead><tbody>${rows}</tbody></table></div>`));
+        const rows = [...orders.values()]
+          .map(
+            (o) =>
+              `<tr><td>${esc(o.id)}</td><td>${esc(o.item)}</td><td>${esc(o.amount)} EUR</td><td>${esc(o.paymentId ?? '')}</td><td class="state">${esc(o.state)}</td><td>${esc(o.updatedBy)}</td><td class="webhooks">${o.webhooks}</td></tr>`,
+          )
+          .join('');
+        return html(
+          200,
+          page(
+            'Orders',
+            `<div class="table"><table><thead><tr><th scope="col">Order</th><th scope="col">Item</th><th scope="col">Amount</th><th scope="col">Payment</th><th scope="col">State</th><th scope="col">Last update from</th><th scope="col">Webhooks received</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+          ),
+        );
       }
       html(404, page('Not found', ''));
     } catch (error) {

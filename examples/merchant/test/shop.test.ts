@@ -46,7 +46,15 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => shop.server.listen(port, '127.0.0.1', resolve));
   browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -80,7 +88,11 @@ describe('example shop', () => {
   });
 
   it('refuses a webhook that is not signed by Payrail', async () => {
-    const response = await fetch(`${shopUrl}/webhooks/payrail`, { method: 'POST', headers: { 'bi-signature': 'forged', 'bi-signature-date': new Date().toISOString() }, body: '{"id":1,"state":"done"}' });
+    const response = await fetch(`${shopUrl}/webhooks/payrail`, {
+      method: 'POST',
+      headers: { 'bi-signature': 'forged', 'bi-signature-date': new Date().toISOString() },
+      body: '{"id":1,"state":"done"}',
+    });
     expect(response.status).toBe(400);
   });
 });

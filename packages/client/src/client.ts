@@ -1,8 +1,23 @@
 /** The Pay API client: service tokens, payments, scoped tokens, webview URLs, connectors, config, webhooks. */
 import { PayrailError, PayrailNetworkError } from './errors.ts';
 import type {
-  Connector, ConnectorList, DeliveriesQuery, DeliveryList, DomainConfig, Incompatibilities, ListConnectorsQuery, ListPaymentsQuery,
-  Payment, PaymentActionRequest, PaymentInitRequest, PaymentList, Scope, ScopedToken, ServiceToken, WebhookEndpoint, WebhookList,
+  Connector,
+  ConnectorList,
+  DeliveriesQuery,
+  DeliveryList,
+  DomainConfig,
+  Incompatibilities,
+  ListConnectorsQuery,
+  ListPaymentsQuery,
+  Payment,
+  PaymentActionRequest,
+  PaymentInitRequest,
+  PaymentList,
+  Scope,
+  ScopedToken,
+  ServiceToken,
+  WebhookEndpoint,
+  WebhookList,
 } from './types.ts';
 
 export interface PayrailClientOptions {
@@ -68,7 +83,7 @@ export class PayrailClient {
       baseUrl: base,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
-      scope: Array.isArray(options.scope) ? options.scope.join(' ') : options.scope ?? 'payments:admin',
+      scope: Array.isArray(options.scope) ? options.scope.join(' ') : (options.scope ?? 'payments:admin'),
       maxRetries: options.maxRetries ?? 3,
       retryBaseMs: options.retryBaseMs ?? 250,
       timeoutMs: options.timeoutMs ?? 30_000,
@@ -99,7 +114,7 @@ export class PayrailClient {
   async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     const url = new URL(`${this.apiBase}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
-    const idempotencyKey = method === 'POST' ? options.idempotencyKey ?? globalThis.crypto.randomUUID() : undefined;
+    const idempotencyKey = method === 'POST' ? (options.idempotencyKey ?? globalThis.crypto.randomUUID()) : undefined;
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { accept: 'application/json' };
@@ -111,7 +126,9 @@ export class PayrailClient {
       let response: Response;
       try {
         response = await this.#options.fetch(url, {
-          method, headers, signal: AbortSignal.timeout(this.#options.timeoutMs),
+          method,
+          headers,
+          signal: AbortSignal.timeout(this.#options.timeoutMs),
           ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
         });
       } catch (error) {
@@ -152,11 +169,18 @@ export class PayrailClient {
   // Payments
 
   createPayment(body: PaymentInitRequest, options: { idempotencyKey?: string; showSensitive?: boolean } = {}): Promise<Payment> {
-    return this.request('POST', '/payments', { body, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}), query: { show_sensitive: options.showSensitive } });
+    return this.request('POST', '/payments', {
+      body,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      query: { show_sensitive: options.showSensitive },
+    });
   }
 
   getPayment(id: number, options: { showSensitive?: boolean; token?: string } = {}): Promise<Payment> {
-    return this.request('GET', `/payments/${id}`, { query: { show_sensitive: options.showSensitive }, ...(options.token ? { auth: { token: options.token } } : {}) });
+    return this.request('GET', `/payments/${id}`, {
+      query: { show_sensitive: options.showSensitive },
+      ...(options.token ? { auth: { token: options.token } } : {}),
+    });
   }
 
   listPayments(query: ListPaymentsQuery = {}): Promise<PaymentList> {

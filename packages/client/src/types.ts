@@ -6,9 +6,25 @@ type Open<T extends string> = T | (string & {});
 export type PaymentState = Open<'created' | 'validating' | 'pending' | 'accepted' | 'done' | 'rejected' | 'expired' | 'partial'>;
 export type PaymentAction = Open<'redirect' | 'decoupled' | 'additionalInformationNeeded' | 'psuValidation' | 'confirm'>;
 export type PaymentErrorCode = Open<
-  | 'invalidEmitter' | 'insufficientFunds' | 'invalidAmount' | 'invalidCurrency' | 'invalidDate' | 'invalidBeneficiary' | 'invalidLabel'
-  | 'invalidReferenceId' | 'regulatoryReason' | 'authenticationFailed' | 'noAnswerFromCustomer' | 'noSpecifiedReason' | 'CancelledByUser'
-  | 'CancelledByClient' | 'confirmationRefused' | 'bankMessage' | 'invalidValue' | 'websiteUnavailable' | 'bug'
+  | 'invalidEmitter'
+  | 'insufficientFunds'
+  | 'invalidAmount'
+  | 'invalidCurrency'
+  | 'invalidDate'
+  | 'invalidBeneficiary'
+  | 'invalidLabel'
+  | 'invalidReferenceId'
+  | 'regulatoryReason'
+  | 'authenticationFailed'
+  | 'noAnswerFromCustomer'
+  | 'noSpecifiedReason'
+  | 'CancelledByUser'
+  | 'CancelledByClient'
+  | 'confirmationRefused'
+  | 'bankMessage'
+  | 'invalidValue'
+  | 'websiteUnavailable'
+  | 'bug'
 >;
 export type Scope = Open<'payments:admin' | 'payments:read-only' | 'payments:allow-sensitive' | 'payments:validate' | 'payments:cancel'>;
 
@@ -19,7 +35,11 @@ export type Payment = Omit<components['schemas']['Payment'], 'state' | 'action' 
 };
 export type ApiErrorBody = components['schemas']['Error'];
 
-type JsonBody<T> = T extends { requestBody: { content: { 'application/json': infer B } } } ? B : T extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type JsonBody<T> = T extends { requestBody: { content: { 'application/json': infer B } } }
+  ? B
+  : T extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? B
+    : never;
 type Ok<T> = T extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
 type Query<T> = T extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 

@@ -45,7 +45,10 @@ function sign(secret: string, method: string, path: string, date: string, body: 
  */
 export function verifyWebhook<T = Record<string, unknown>>(rawBody: string | Uint8Array, headers: HeaderBag, secret: string, options: VerifyOptions): T {
   if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
-    throw new WebhookVerificationError('parsed_body', 'pass the raw request body (string or Buffer), not a parsed object: the signature covers the exact bytes received');
+    throw new WebhookVerificationError(
+      'parsed_body',
+      'pass the raw request body (string or Buffer), not a parsed object: the signature covers the exact bytes received',
+    );
   }
   if (rawBody instanceof Uint8Array && rawBody[0] === 0x1f && rawBody[1] === 0x8b) {
     throw new WebhookVerificationError('compressed_body', 'the body is gzip-compressed (content-encoding: gzip): decompress it before verifying');
@@ -59,19 +62,29 @@ export function verifyWebhook<T = Record<string, unknown>>(rawBody: string | Uin
   const tolerance = (options.toleranceSeconds ?? 300) * 1000;
   const now = options.now ?? Date.now();
   if (Math.abs(now - at) > tolerance) {
-    throw new WebhookVerificationError('stale_date', `BI-Signature-Date is ${Math.round((now - at) / 1000)} s from now (tolerance ${tolerance / 1000} s): a replay, or a clock out of sync`);
+    throw new WebhookVerificationError(
+      'stale_date',
+      `BI-Signature-Date is ${Math.round((now - at) / 1000)} s from now (tolerance ${tolerance / 1000} s): a replay, or a clock out of sync`,
+    );
   }
   const expected = new TextEncoder().encode(sign(secret, options.method ?? 'POST', options.path, date, body));
   const given = new TextEncoder().encode(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     const hint = options.path.includes('?') ? ' (the path must not include the query string)' : '';
-    throw new WebhookVerificationError('signature_mismatch', `the signature does not match: check the secret, the path "${options.path}"${hint} and that the body is the raw one`);
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      `the signature does not match: check the secret, the path "${options.path}"${hint} and that the body is the raw one`,
+    );
   }
   return JSON.parse(body) as T;
 }
 
 /** Signs a payload as Payrail does: headers for tests of your own webhook endpoint. */
-export function signWebhookPayload(body: string, secret: string, options: { path: string; method?: string; date?: Date }): { 'bi-signature': string; 'bi-signature-date': string } {
+export function signWebhookPayload(
+  body: string,
+  secret: string,
+  options: { path: string; method?: string; date?: Date },
+): { 'bi-signature': string; 'bi-signature-date': string } {
   const date = (options.date ?? new Date()).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
   return { 'bi-signature': sign(secret, options.method ?? 'POST', options.path, date, body), 'bi-signature-date': date };
 }

@@ -13,7 +13,9 @@ let tokenCalls = 0;
 beforeAll(async () => {
   server = await startServer(['--test-connector-step-seconds', '1']);
   client = new PayrailClient({
-    baseUrl: server.base, clientId: server.clientId, clientSecret: server.clientSecret,
+    baseUrl: server.base,
+    clientId: server.clientId,
+    clientSecret: server.clientSecret,
     fetch: (input, init) => {
       if (String(input).endsWith('/auth/token')) tokenCalls++;
       return fetch(input, init);
@@ -67,12 +69,20 @@ describe('PayrailClient against payrail serve', () => {
 
     const otp = await client.createPayment(paymentBody);
     const token = (await client.createScopedToken(otp.id)).token;
-    const asked = await client.updatePayment(otp.id, { connector_uuid: TEST_CONNECTOR, webview_url: `${server.base}/own`, fields: { use_case_pay: 'otp_sms' } }, { token });
+    const asked = await client.updatePayment(
+      otp.id,
+      { connector_uuid: TEST_CONNECTOR, webview_url: `${server.base}/own`, fields: { use_case_pay: 'otp_sms' } },
+      { token },
+    );
     expect(asked).toMatchObject({ state: 'validating', action: 'additionalInformationNeeded' });
     expect((await client.updatePayment(otp.id, { fields: { openapisms: '1234' } }, { token })).state).toBe('done');
 
     const decoupled = await client.createPayment(paymentBody);
-    const waiting = await client.updatePayment(decoupled.id, { connector_uuid: TEST_CONNECTOR, webview_url: `${server.base}/own`, fields: { use_case_pay: 'decoupled' } });
+    const waiting = await client.updatePayment(decoupled.id, {
+      connector_uuid: TEST_CONNECTOR,
+      webview_url: `${server.base}/own`,
+      fields: { use_case_pay: 'decoupled' },
+    });
     expect(waiting.action).toBe('decoupled');
     expect((await client.updatePayment(decoupled.id, { resume: true })).state).toBe('validating');
 
@@ -106,7 +116,11 @@ describe('PayrailClient against payrail serve', () => {
       expect((await client.listWebhooks()).webhooks.map((w) => w.id)).toContain(endpoint.id);
       expect((await client.setConfig({ 'payment.auto_confirmation': '0' }))['payment.auto_confirmation']).toBe('0');
       const payment = await client.createPayment(paymentBody);
-      const validating = await client.updatePayment(payment.id, { connector_uuid: TEST_CONNECTOR, webview_url: `${server.base}/own`, fields: { use_case_pay: 'redirect' } });
+      const validating = await client.updatePayment(payment.id, {
+        connector_uuid: TEST_CONNECTOR,
+        webview_url: `${server.base}/own`,
+        fields: { use_case_pay: 'redirect' },
+      });
       await fetch(validating.validate_uri!, { redirect: 'manual' });
       expect((await client.getPayment(payment.id)).action).toBe('confirm');
       expect((await client.confirmPayment(payment.id, true)).state).toBe('done');

@@ -11,7 +11,14 @@ describe('generated types and build', () => {
     const dist = new URL('../dist/', import.meta.url);
     expect(existsSync(new URL('index.d.ts', dist))).toBe(true);
     const sdk = await import(new URL('index.js', dist).href);
-    expect(Object.keys(sdk).sort()).toEqual(['PayrailClient', 'PayrailError', 'PayrailNetworkError', 'WebhookVerificationError', 'signWebhookPayload', 'verifyWebhook']);
+    expect(Object.keys(sdk).sort()).toEqual([
+      'PayrailClient',
+      'PayrailError',
+      'PayrailNetworkError',
+      'WebhookVerificationError',
+      'signWebhookPayload',
+      'verifyWebhook',
+    ]);
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.dependencies ?? {}).toEqual({});
     for (const file of ['index.js', 'client.js', 'errors.js', 'webhooks.js']) {

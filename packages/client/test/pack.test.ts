@@ -62,7 +62,12 @@ describe('the packed SDK in an empty project', () => {
     writeFileSync(join(project, file), script(load));
     const ids = new Set<number>();
     for (const node of NODES) {
-      const run = spawnSync(node, [file], { cwd: project, encoding: 'utf8', env: { ...process.env, BASE: server.base, CLIENT_ID: server.clientId, CLIENT_SECRET: server.clientSecret }, timeout: 30_000 });
+      const run = spawnSync(node, [file], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, BASE: server.base, CLIENT_ID: server.clientId, CLIENT_SECRET: server.clientSecret },
+        timeout: 30_000,
+      });
       expect(run.status, `${nodeVersion(node)}: ${run.stderr}`).toBe(0);
       const created = JSON.parse(run.stdout);
       expect(created).toEqual({ id: expect.any(Number), state: 'created', error: 'function' });
@@ -72,10 +77,20 @@ describe('the packed SDK in an empty project', () => {
   });
 
   it('has types for import and for require', () => {
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['typed.mts', 'typed.cts'] }));
-    const body = "const client = new PayrailClient({ baseUrl: 'http://127.0.0.1:3000', clientId: 'a', clientSecret: 'b' });\nconst state: Promise<string> = client.getPayment(1).then((p) => p.state);\n// @ts-expect-error: createPayment needs a body\nclient.createPayment();\nexport { state };\n";
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ['typed.mts', 'typed.cts'],
+      }),
+    );
+    const body =
+      "const client = new PayrailClient({ baseUrl: 'http://127.0.0.1:3000', clientId: 'a', clientSecret: 'b' });\nconst state: Promise<string> = client.getPayment(1).then((p) => p.state);\n// @ts-expect-error: createPayment needs a body\nclient.createPayment();\nexport { state };\n";
     writeFileSync(join(project, 'typed.mts'), `import { PayrailClient } from '@payrail/client';\n${body}`);
-    writeFileSync(join(project, 'typed.cts'), `import PayrailSdk = require('@payrail/client');\nconst { PayrailClient } = PayrailSdk;\n${body.replace('export { state };', 'export = state;')}`);
+    writeFileSync(
+      join(project, 'typed.cts'),
+      `import PayrailSdk = require('@payrail/client');\nconst { PayrailClient } = PayrailSdk;\n${body.replace('export { state };', 'export = state;')}`,
+    );
     const check = spawnSync(process.execPath, [TSC, '-p', project], { encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
   });

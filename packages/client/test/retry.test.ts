@@ -18,17 +18,25 @@ async function flaky(answers: Answer[]) {
   const times: number[] = [];
   server = createServer((request, response) => {
     request.resume();
-    if (request.url?.endsWith('/auth/token')) return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 't', scope: 'payments:admin', expires_in: 1800 }));
+    if (request.url?.endsWith('/auth/token'))
+      return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 't', scope: 'payments:admin', expires_in: 1800 }));
     seen.push(request);
     times.push(Date.now());
     const next = answers.shift() ?? 200;
     const answer = typeof next === 'number' ? { status: next } : next;
-    const code = answer.code ?? (answer.status === 409 ? 'idempotencyKeyInUse' : answer.status === 400 ? 'invalidValue' : answer.status === 429 ? 'tooManyRequests' : 'bug');
+    const code =
+      answer.code ??
+      (answer.status === 409 ? 'idempotencyKeyInUse' : answer.status === 400 ? 'invalidValue' : answer.status === 429 ? 'tooManyRequests' : 'bug');
     response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     response.end(JSON.stringify(answer.status === 200 ? { id: 7, state: 'created' } : { code, description: 'x', message: null, request_id: 1 }));
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const client = new PayrailClient({ baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, clientId: 'c', clientSecret: 's', retryBaseMs: 5 });
+  const client = new PayrailClient({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`,
+    clientId: 'c',
+    clientSecret: 's',
+    retryBaseMs: 5,
+  });
   return { client, calls: () => seen, times };
 }
 
@@ -54,7 +62,10 @@ describe('retries', () => {
   });
 
   it('retries 429 after the Retry-After it was given, in seconds or as a date', async () => {
-    const { client, calls, times } = await flaky([{ status: 429, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': new Date(Date.now() + 2500).toUTCString() } }]);
+    const { client, calls, times } = await flaky([
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 429, headers: { 'retry-after': new Date(Date.now() + 2500).toUTCString() } },
+    ]);
     expect((await client.getPayment(1)).id).toBe(7);
     expect(calls()).toHaveLength(3);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
@@ -80,7 +91,11 @@ describe('retries', () => {
     await new Promise((resolve) => probe.close(resolve)); // nothing listens there now
     let attempts = 0;
     const client = new PayrailClient({
-      baseUrl: `http://127.0.0.1:${port}`, clientId: 'c', clientSecret: 's', retryBaseMs: 5, maxRetries: 2,
+      baseUrl: `http://127.0.0.1:${port}`,
+      clientId: 'c',
+      clientSecret: 's',
+      retryBaseMs: 5,
+      maxRetries: 2,
       fetch: (input, init) => {
         attempts++;
         return fetch(input, init);
@@ -100,12 +115,16 @@ describe('service tokens', () => {
       if (request.url?.endsWith('/auth/token')) {
         issued++;
         // 61 s of life: the client renews 60 s before expiry, so after one second it asks again.
-        return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${issued}`, scope: 'payments:admin', expires_in: 61 }));
+        return response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ token: `t${issued}`, scope: 'payments:admin', expires_in: 61 }));
       }
       const expected = `Bearer t${issued}`;
       if (reject || request.headers.authorization !== expected) {
         reject = false;
-        return response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'unauthorized', description: 'x', message: null, request_id: 1 }));
+        return response
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'unauthorized', description: 'x', message: null, request_id: 1 }));
       }
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payments: [], total: 0 }));
     });

@@ -6,16 +6,25 @@ import { join } from 'node:path';
 import { BIN, exited, startServe } from '../../server/test/processes.ts';
 export const REDIRECT_URI = 'https://merchant.example/payment/return';
 
-export interface RunningServer { base: string; clientId: string; clientSecret: string; stop(): Promise<void> }
+export interface RunningServer {
+  base: string;
+  clientId: string;
+  clientSecret: string;
+  stop(): Promise<void>;
+}
 
 export async function startServer(extra: string[] = []): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'payrail-sdk-'));
-  const created = spawnSync(process.execPath, [BIN, 'client', 'create', '--name', 'SDK', '--redirect-uri', REDIRECT_URI, '--json', '--data-dir', dataDir], { encoding: 'utf8' });
+  const created = spawnSync(process.execPath, [BIN, 'client', 'create', '--name', 'SDK', '--redirect-uri', REDIRECT_URI, '--json', '--data-dir', dataDir], {
+    encoding: 'utf8',
+  });
   if (created.status !== 0) throw new Error(created.stderr);
   const { client_id, client_secret } = JSON.parse(created.stdout);
   const { proc, base } = await startServe(['--log-level', 'error', '--data-dir', dataDir, ...extra]);
   return {
-    base, clientId: client_id, clientSecret: client_secret,
+    base,
+    clientId: client_id,
+    clientSecret: client_secret,
     async stop() {
       proc.kill('SIGTERM');
       await exited(proc);
@@ -27,8 +36,13 @@ export async function startServer(extra: string[] = []): Promise<RunningServer> 
 export const paymentBody = {
   client_redirect_uri: REDIRECT_URI,
   client_state: 'order-42',
-  instructions: [{
-    label: 'Order 42', amount: 50.9, currency: 'EUR', execution_date_type: 'instant' as const,
-    beneficiary: { scheme_name: 'iban' as const, identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
-  }],
+  instructions: [
+    {
+      label: 'Order 42',
+      amount: 50.9,
+      currency: 'EUR',
+      execution_date_type: 'instant' as const,
+      beneficiary: { scheme_name: 'iban' as const, identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
+    },
+  ],
 };

@@ -26,7 +26,9 @@ if (process.argv[2] === 'serve') {
       probe.listen({ host, port: Number(port), exclusive: true }, () => probe.close(() => resolve(false)));
     });
     if (busy) {
-      process.stderr.write(`payrail: cannot listen: port ${port} on ${host} is already in use; stop the other process or choose another with --port (PAYRAIL_PORT)\n`);
+      process.stderr.write(
+        `payrail: cannot listen: port ${port} on ${host} is already in use; stop the other process or choose another with --port (PAYRAIL_PORT)\n`,
+      );
       process.exit(1);
     }
   }

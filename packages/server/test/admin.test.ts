@@ -34,7 +34,12 @@ describeEachDb('admin dashboard access', (ctx) => {
     const operator = await createOperator(store.db, clock, 'Ops@Example.com');
     expect(operator.password.length).toBeGreaterThanOrEqual(20);
     expect((await signIn('ops@example.com', 'wrong')).statusCode).toBe(401);
-    const forged = await app.inject({ method: 'POST', url: '/admin/login', headers: { cookie: 'payrail_admin_login=x' }, payload: { csrf: 'nope', email: 'ops@example.com', password: operator.password } });
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: { cookie: 'payrail_admin_login=x' },
+      payload: { csrf: 'nope', email: 'ops@example.com', password: operator.password },
+    });
     expect(forged.statusCode).toBe(403);
     const ok = await signIn('ops@example.com', operator.password);
     expect([ok.statusCode, ok.headers.location]).toEqual([303, '/admin/payments']);
@@ -51,10 +56,20 @@ describeEachDb('admin dashboard access', (ctx) => {
     const principal = await triggerPrincipal(store.db, clock, 1, undefined);
     const env = { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 60, connectors: app.payrail.connectors };
     paymentId = (await triggerScenario(env, principal, { scenario: 'redirect', amount: '12.34', currency: 'EUR', timeoutMs: 5_000 })).id;
-    for (const url of ['/admin/payments', `/admin/payments?client_state=&state=done&amount=12.34`, `/admin/payments/${paymentId}`, '/admin/webhooks', '/admin/banks', '/admin/clients', '/admin/config']) {
+    for (const url of [
+      '/admin/payments',
+      `/admin/payments?client_state=&state=done&amount=12.34`,
+      `/admin/payments/${paymentId}`,
+      '/admin/webhooks',
+      '/admin/banks',
+      '/admin/clients',
+      '/admin/config',
+    ]) {
       const page = await app.inject({ url, headers: { cookie: `payrail_admin=${session}` } });
       expect(page.statusCode, url).toBe(200);
-      expect(page.headers['content-security-policy']).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(page.headers['content-security-policy']).toBe(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      );
       expect(page.body).not.toMatch(/<script/i);
     }
     const list = await app.inject({ url: '/admin/payments?state=done&amount=12.34', headers: { cookie: `payrail_admin=${session}` } });
@@ -72,15 +87,37 @@ describeEachDb('admin dashboard access', (ctx) => {
     const merchant = await token('payments:admin');
     const routes = app.payrail.routes.filter((r) => r.access === OPERATOR && r.method !== 'HEAD');
     expect(routes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
-      'GET /admin', 'GET /admin/assets/admin.css', 'GET /admin/banks', 'GET /admin/clients', 'GET /admin/config', 'GET /admin/lang', 'GET /admin/login',
-      'GET /admin/login/link', 'GET /admin/payments', 'GET /admin/payments/:id', 'GET /admin/webhooks', 'POST /admin/deliveries/:id/replay', 'POST /admin/login', 'POST /admin/logout',
+      'GET /admin',
+      'GET /admin/assets/admin.css',
+      'GET /admin/banks',
+      'GET /admin/clients',
+      'GET /admin/config',
+      'GET /admin/lang',
+      'GET /admin/login',
+      'GET /admin/login/link',
+      'GET /admin/payments',
+      'GET /admin/payments/:id',
+      'GET /admin/webhooks',
+      'POST /admin/deliveries/:id/replay',
+      'POST /admin/login',
+      'POST /admin/logout',
     ]);
     for (const route of routes) {
       const url = route.url.replace(':id', String(paymentId));
-      const withHeader = await app.inject({ method: route.method as 'GET', url, headers: { authorization: `Bearer ${merchant}` }, payload: route.method === 'POST' ? {} : undefined });
+      const withHeader = await app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${merchant}` },
+        payload: route.method === 'POST' ? {} : undefined,
+      });
       expect(withHeader.statusCode, `${route.method} ${url}`).toBe(401);
       expect(withHeader.body).not.toContain('12.34');
-      const asCookie = await app.inject({ method: route.method as 'GET', url, headers: { cookie: `payrail_admin=${merchant}` }, payload: route.method === 'POST' ? {} : undefined });
+      const asCookie = await app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: { cookie: `payrail_admin=${merchant}` },
+        payload: route.method === 'POST' ? {} : undefined,
+      });
       if (!['/admin/login', '/admin/login/link', '/admin/assets/admin.css', '/admin/lang'].includes(route.url)) {
         expect([303, 401], `${route.method} ${url}`).toContain(asCookie.statusCode);
         if (asCookie.statusCode === 303) expect(asCookie.headers.location).toBe('/admin/login');
@@ -91,7 +128,12 @@ describeEachDb('admin dashboard access', (ctx) => {
 
   it('needs the CSRF token on replay and sign-out', async () => {
     const { app } = ctx();
-    const replay = await app.inject({ method: 'POST', url: '/admin/deliveries/1/replay', headers: { cookie: `payrail_admin=${session}` }, payload: { csrf: 'forged' } });
+    const replay = await app.inject({
+      method: 'POST',
+      url: '/admin/deliveries/1/replay',
+      headers: { cookie: `payrail_admin=${session}` },
+      payload: { csrf: 'forged' },
+    });
     expect(replay.statusCode).toBe(403);
     const logout = await app.inject({ method: 'POST', url: '/admin/logout', headers: { cookie: `payrail_admin=${session}` }, payload: {} });
     expect(logout.statusCode).toBe(403);

@@ -7,7 +7,12 @@ describeEachDb('POST /2.0/auth/token', (ctx) => {
 
   it('issues a 30-minute service token for client credentials (JSON)', async () => {
     const { client } = ctx();
-    const response = await post({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
+    const response = await post({
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+      scope: 'payments:admin',
+    });
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body).toEqual({ token: expect.any(String), scope: 'payments:admin', token_type: 'Bearer', expires_in: 1800 });
@@ -18,12 +23,24 @@ describeEachDb('POST /2.0/auth/token', (ctx) => {
   it('accepts form-encoded bodies, scope arrays and space-separated scopes', async () => {
     const { client } = ctx();
     const form = await ctx().app.inject({
-      method: 'POST', url: '/2.0/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:read-only payments:allow-sensitive' }).toString(),
+      method: 'POST',
+      url: '/2.0/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        scope: 'payments:read-only payments:allow-sensitive',
+      }).toString(),
     });
     expect(form.statusCode).toBe(200);
     expect(form.json().scope).toBe('payments:read-only payments:allow-sensitive');
-    const array = await post({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: ['payments:validate', 'payments:cancel'] });
+    const array = await post({
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+      scope: ['payments:validate', 'payments:cancel'],
+    });
     expect(array.json().scope).toBe('payments:validate payments:cancel');
   });
 

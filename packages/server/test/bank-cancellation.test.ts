@@ -15,7 +15,12 @@ describeEachDb('cancellation through the connector', (ctx) => {
     (body.instructions[0] as Record<string, unknown>).label = label;
     const id = await c.createPayment(body);
     const token = await c.scopedToken(id);
-    const validated = await c.app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own' } });
+    const validated = await c.app.inject({
+      method: 'POST',
+      url: `/2.0/payments/${id}`,
+      headers: bearer(token),
+      payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own' },
+    });
     await submitBankForm(c, validated.json().validate_uri, 'approve');
     return id;
   }
@@ -24,7 +29,11 @@ describeEachDb('cancellation through the connector', (ctx) => {
     const form = new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision });
     return c.app.inject({ method: 'POST', url: u.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
   }
-  async function cancel(c: TestContext, id: number, body: Record<string, unknown> = { cancel: true, client_redirect_uri: REDIRECT_URI, client_state: 'cancel-7' }) {
+  async function cancel(
+    c: TestContext,
+    id: number,
+    body: Record<string, unknown> = { cancel: true, client_redirect_uri: REDIRECT_URI, client_state: 'cancel-7' },
+  ) {
     return c.app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(await c.token('payments:cancel')), payload: body });
   }
 
@@ -44,7 +53,12 @@ describeEachDb('cancellation through the connector', (ctx) => {
     const c = ctx();
     const id = await pendingPayment(c, 'pdng/pdng/done - cancel_approval');
     const asked = await cancel(c, id, { cancel: true, client_redirect_uri: 'https://shop.example/return', client_state: 'cancel-7' });
-    expect(asked.json()).toMatchObject({ state: 'pending', state_detail: 'cancelling', action: 'redirect', client_redirect_uri: 'https://shop.example/return' });
+    expect(asked.json()).toMatchObject({
+      state: 'pending',
+      state_detail: 'cancelling',
+      action: 'redirect',
+      client_redirect_uri: 'https://shop.example/return',
+    });
     const validateUri = asked.json().validate_uri as string;
     expect(validateUri).toMatch(/\/2\.0\/testbank\/authorize\?payment=\d+&purpose=cancel&sig=/);
     const page = await c.app.inject({ method: 'GET', url: new URL(validateUri).pathname + new URL(validateUri).search });
@@ -76,7 +90,12 @@ describeEachDb('cancellation through the connector', (ctx) => {
     }
     const pending = await pendingPayment(c, 'pdng/pdng/done - Order 4');
     expect((await cancel(c, pending, { cancel: true })).json()).toMatchObject({ code: 'missingParameter', field: 'client_redirect_uri' });
-    expect((await cancel(c, pending, { cancel: true, client_redirect_uri: 'https://evil.example/x' })).json()).toMatchObject({ code: 'invalidValue', field: 'client_redirect_uri' });
-    expect((await c.app.inject({ method: 'GET', url: `/2.0/payments/${pending}`, headers: bearer(await c.token('payments:admin')) })).json().state).toBe('pending');
+    expect((await cancel(c, pending, { cancel: true, client_redirect_uri: 'https://evil.example/x' })).json()).toMatchObject({
+      code: 'invalidValue',
+      field: 'client_redirect_uri',
+    });
+    expect((await c.app.inject({ method: 'GET', url: `/2.0/payments/${pending}`, headers: bearer(await c.token('payments:admin')) })).json().state).toBe(
+      'pending',
+    );
   });
 });

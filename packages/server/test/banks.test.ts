@@ -25,95 +25,171 @@ beforeAll(() => {
 afterAll(() => pki.cleanup());
 
 /** The PEM body of a key, without its armour: what must never be found in clear. */
-const keyBody = (pem: string) => pem.split('\n').filter((l) => l && !l.startsWith('-----')).slice(0, 3).join('');
+const keyBody = (pem: string) =>
+  pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .slice(0, 3)
+    .join('');
 
-describeEachDb('configured banks', (ctx) => {
-  const deps = () => ({ db: ctx().store.db, keyring, clock: ctx().clock, modules: CONNECTOR_MODULES });
+describeEachDb(
+  'configured banks',
+  (ctx) => {
+    const deps = () => ({ db: ctx().store.db, keyring, clock: ctx().clock, modules: CONNECTOR_MODULES });
 
-  it('adds, lists and removes banks; keys are sealed, never shown; bad input names the field', async () => {
-    const added = await addBank(deps(), {
-      name: 'Sparkasse Demo', standard: 'berlin-group', base_url: 'https://api.bank.example/psd2/', country: 'de', bic: 'BYLADEM1001',
-      client_cert: pki.client.cert, client_key: pki.client.key, ca: pki.ca.cert, signing_key: pki.signing.key, signing_cert: pki.signing.cert,
+    it('adds, lists and removes banks; keys are sealed, never shown; bad input names the field', async () => {
+      const added = await addBank(deps(), {
+        name: 'Sparkasse Demo',
+        standard: 'berlin-group',
+        base_url: 'https://api.bank.example/psd2/',
+        country: 'de',
+        bic: 'BYLADEM1001',
+        client_cert: pki.client.cert,
+        client_key: pki.client.key,
+        ca: pki.ca.cert,
+        signing_key: pki.signing.key,
+        signing_cert: pki.signing.cert,
+      });
+      expect(added).toMatchObject({
+        name: 'Sparkasse Demo',
+        standard: 'berlin-group',
+        base_url: 'https://api.bank.example/psd2',
+        country: 'DE',
+        has_client_key: true,
+        has_signing_key: true,
+      });
+      expect(added.id).toBeGreaterThan(1000);
+      expect(added.uuid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(added)).not.toContain(keyBody(pki.client.key));
+      const row = await ctx().store.db.selectFrom('banks').selectAll().where('uuid', '=', added.uuid).executeTakeFirstOrThrow();
+      const stored = JSON.stringify(row);
+      for (const key of [pki.client.key, pki.signing.key]) expect(stored).not.toContain(keyBody(key));
+      expect(row.client_key_sealed).toMatch(/^kek1\./);
+      expect((await listBanks(ctx().store.db)).map((b) => b.name)).toContain('Sparkasse Demo');
+
+      await expect(addBank(deps(), { name: 'Sparkasse Demo', standard: 'berlin-group', base_url: 'https://x.example' })).rejects.toMatchObject({
+        code: 'invalidValue',
+        field: 'name',
+      });
+      await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example/psd2/v1' })).rejects.toMatchObject({
+        field: 'base_url',
+      });
+      await expect(addBank(deps(), { name: 'B', standard: 'stet', base_url: 'https://x.example' })).rejects.toMatchObject({ field: 'standard' });
+      await expect(
+        addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', client_cert: pki.client.cert, client_key: pki.signing.key }),
+      ).rejects.toMatchObject({ field: 'client_key' });
+      await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', profile: { bulk: 'yes' } })).rejects.toMatchObject({
+        field: 'profile',
+      });
+      await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', sca_approach: 'embedded' })).rejects.toMatchObject({
+        field: 'sca_approach',
+      });
+
+      const removed = await removeBank(deps(), String(added.id));
+      expect(removed.removed_at).not.toBeNull();
+      expect((await listBanks(ctx().store.db)).map((b) => b.name)).not.toContain('Sparkasse Demo');
+      await expect(removeBank(deps(), 'Sparkasse Demo')).rejects.toMatchObject({ code: 'notFound' });
     });
-    expect(added).toMatchObject({ name: 'Sparkasse Demo', standard: 'berlin-group', base_url: 'https://api.bank.example/psd2', country: 'DE', has_client_key: true, has_signing_key: true });
-    expect(added.id).toBeGreaterThan(1000);
-    expect(added.uuid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.stringify(added)).not.toContain(keyBody(pki.client.key));
-    const row = await ctx().store.db.selectFrom('banks').selectAll().where('uuid', '=', added.uuid).executeTakeFirstOrThrow();
-    const stored = JSON.stringify(row);
-    for (const key of [pki.client.key, pki.signing.key]) expect(stored).not.toContain(keyBody(key));
-    expect(row.client_key_sealed).toMatch(/^kek1\./);
-    expect((await listBanks(ctx().store.db)).map((b) => b.name)).toContain('Sparkasse Demo');
 
-    await expect(addBank(deps(), { name: 'Sparkasse Demo', standard: 'berlin-group', base_url: 'https://x.example' })).rejects.toMatchObject({ code: 'invalidValue', field: 'name' });
-    await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example/psd2/v1' })).rejects.toMatchObject({ field: 'base_url' });
-    await expect(addBank(deps(), { name: 'B', standard: 'stet', base_url: 'https://x.example' })).rejects.toMatchObject({ field: 'standard' });
-    await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', client_cert: pki.client.cert, client_key: pki.signing.key })).rejects.toMatchObject({ field: 'client_key' });
-    await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', profile: { bulk: 'yes' } })).rejects.toMatchObject({ field: 'profile' });
-    await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', sca_approach: 'embedded' })).rejects.toMatchObject({ field: 'sca_approach' });
+    it('a bank is a connector: in GET /2.0/connectors with payment_settings from the standard and its profile, and in the webview picker by name', async () => {
+      const bank = await addBank(deps(), {
+        name: 'Volksbank Beispiel',
+        standard: 'berlin-group',
+        base_url: 'https://vb.example/psd2',
+        country: 'FR',
+        profile: { bulk: true, execution_date_types: ['first_open_day', 'instant'] },
+      });
+      ctx().app.payrail.connectors.invalidate();
+      const list = (await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json();
+      const listed = list.connectors.find((c: { uuid: string }) => c.uuid === bank.uuid);
+      expect(listed).toMatchObject({ id: bank.id, name: 'Volksbank Beispiel', products: ['pay'] });
+      expect(listed.payment_settings).toMatchObject({
+        execution_date_types: ['first_open_day', 'instant'],
+        beneficiary_types: ['iban'],
+        currencies: ['EUR'],
+        providing_payer_account: 'mandatory',
+        maximum_number_of_instructions: 100,
+      });
+      expect((await ctx().app.inject({ method: 'GET', url: `/2.0/connectors/${bank.id}` })).json()).toMatchObject({ uuid: bank.uuid });
+      expect(list.connectors.some((c: { uuid: string }) => c.uuid === TEST_CONNECTOR_UUID)).toBe(true);
 
-    const removed = await removeBank(deps(), String(added.id));
-    expect(removed.removed_at).not.toBeNull();
-    expect((await listBanks(ctx().store.db)).map((b) => b.name)).not.toContain('Sparkasse Demo');
-    await expect(removeBank(deps(), 'Sparkasse Demo')).rejects.toMatchObject({ code: 'notFound' });
-  });
-
-  it('a bank is a connector: in GET /2.0/connectors with payment_settings from the standard and its profile, and in the webview picker by name', async () => {
-    const bank = await addBank(deps(), { name: 'Volksbank Beispiel', standard: 'berlin-group', base_url: 'https://vb.example/psd2', country: 'FR', profile: { bulk: true, execution_date_types: ['first_open_day', 'instant'] } });
-    ctx().app.payrail.connectors.invalidate();
-    const list = (await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json();
-    const listed = list.connectors.find((c: { uuid: string }) => c.uuid === bank.uuid);
-    expect(listed).toMatchObject({ id: bank.id, name: 'Volksbank Beispiel', products: ['pay'] });
-    expect(listed.payment_settings).toMatchObject({
-      execution_date_types: ['first_open_day', 'instant'], beneficiary_types: ['iban'], currencies: ['EUR'], providing_payer_account: 'mandatory', maximum_number_of_instructions: 100,
+      const id = await ctx().createPayment(guideBody());
+      const code = await ctx().scopedToken(id);
+      const entry = await ctx().app.inject({
+        method: 'GET',
+        url: `/2.0/auth/webview/en/payment?client_id=${ctx().client.client_id}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code=${code}&payment_id=${id}`,
+      });
+      const flow = await ctx().app.inject({
+        method: 'GET',
+        url: entry.headers.location as string,
+        headers: { cookie: String(entry.headers['set-cookie']).split(';')[0]! },
+      });
+      expect(flow.body).toContain(`value="${bank.uuid}">Volksbank Beispiel</button>`);
+      // A payment can name the bank at creation, by uuid or id.
+      const named = await ctx().app.inject({
+        method: 'POST',
+        url: '/2.0/payments',
+        headers: bearer(await ctx().token('payments:admin')),
+        payload: guideBody('first_open_day', { connector_uuid: bank.uuid }),
+      });
+      expect(named.json()).toMatchObject({ connector_uuid: bank.uuid, id_connector: bank.id });
+      await removeBank(deps(), bank.uuid);
+      ctx().app.payrail.connectors.invalidate();
+      expect((await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json().connectors.some((c: { uuid: string }) => c.uuid === bank.uuid)).toBe(
+        false,
+      );
     });
-    expect((await ctx().app.inject({ method: 'GET', url: `/2.0/connectors/${bank.id}` })).json()).toMatchObject({ uuid: bank.uuid });
-    expect(list.connectors.some((c: { uuid: string }) => c.uuid === TEST_CONNECTOR_UUID)).toBe(true);
 
-    const id = await ctx().createPayment(guideBody());
-    const code = await ctx().scopedToken(id);
-    const entry = await ctx().app.inject({ method: 'GET', url: `/2.0/auth/webview/en/payment?client_id=${ctx().client.client_id}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code=${code}&payment_id=${id}` });
-    const flow = await ctx().app.inject({ method: 'GET', url: entry.headers.location as string, headers: { cookie: String(entry.headers['set-cookie']).split(';')[0]! } });
-    expect(flow.body).toContain(`value="${bank.uuid}">Volksbank Beispiel</button>`);
-    // A payment can name the bank at creation, by uuid or id.
-    const named = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: bearer(await ctx().token('payments:admin')), payload: guideBody('first_open_day', { connector_uuid: bank.uuid }) });
-    expect(named.json()).toMatchObject({ connector_uuid: bank.uuid, id_connector: bank.id });
-    await removeBank(deps(), bank.uuid);
-    ctx().app.payrail.connectors.invalidate();
-    expect((await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json().connectors.some((c: { uuid: string }) => c.uuid === bank.uuid)).toBe(false);
-  });
+    it('applies a declarative banks file idempotently by name (YAML, keys by path)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'payrail-banks-'));
+      try {
+        const file = join(dir, 'banks.yaml');
+        writeFileSync(
+          file,
+          `banks:\n  - name: File Bank\n    standard: berlin-group\n    base_url: https://file.example/psd2\n    client_cert: ${pki.client.certPath}\n    client_key: ${pki.client.keyPath}\n    profile:\n      poll_initial_ms: 1500\n`,
+        );
+        expect(await applyBanksFile(deps(), file)).toEqual({ added: ['File Bank'], updated: [], unchanged: [] });
+        const first = (await listBanks(ctx().store.db)).find((b) => b.name === 'File Bank')!;
+        expect(await applyBanksFile(deps(), file)).toEqual({ added: [], updated: [], unchanged: ['File Bank'] });
+        writeFileSync(file, readFileSync(file, 'utf8').replace('1500', '2500'));
+        expect(await applyBanksFile(deps(), file)).toEqual({ added: [], updated: ['File Bank'], unchanged: [] });
+        const second = (await listBanks(ctx().store.db)).find((b) => b.name === 'File Bank')!;
+        expect([second.uuid, second.id, second.profile.poll_initial_ms]).toEqual([first.uuid, first.id, 2500]);
+        writeFileSync(file, 'banks:\n  - name: X\n    standard: berlin-group\n    base_url: https://x.example\n    secret: 1\n');
+        await expect(applyBanksFile(deps(), file)).rejects.toThrow(/banks\[0\]\.secret is not a known key/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+  { keyring },
+);
 
-  it('applies a declarative banks file idempotently by name (YAML, keys by path)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'payrail-banks-'));
-    try {
-      const file = join(dir, 'banks.yaml');
-      writeFileSync(file, `banks:\n  - name: File Bank\n    standard: berlin-group\n    base_url: https://file.example/psd2\n    client_cert: ${pki.client.certPath}\n    client_key: ${pki.client.keyPath}\n    profile:\n      poll_initial_ms: 1500\n`);
-      expect(await applyBanksFile(deps(), file)).toEqual({ added: ['File Bank'], updated: [], unchanged: [] });
-      const first = (await listBanks(ctx().store.db)).find((b) => b.name === 'File Bank')!;
-      expect(await applyBanksFile(deps(), file)).toEqual({ added: [], updated: [], unchanged: ['File Bank'] });
-      writeFileSync(file, readFileSync(file, 'utf8').replace('1500', '2500'));
-      expect(await applyBanksFile(deps(), file)).toEqual({ added: [], updated: ['File Bank'], unchanged: [] });
-      const second = (await listBanks(ctx().store.db)).find((b) => b.name === 'File Bank')!;
-      expect([second.uuid, second.id, second.profile.poll_initial_ms]).toEqual([first.uuid, first.id, 2500]);
-      writeFileSync(file, 'banks:\n  - name: X\n    standard: berlin-group\n    base_url: https://x.example\n    secret: 1\n');
-      await expect(applyBanksFile(deps(), file)).rejects.toThrow(/banks\[0\]\.secret is not a known key/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}, { keyring });
-
-describeEachDb('the test bank switched off', (ctx) => {
-  it('is absent from the connectors and cannot be chosen', async () => {
-    const list = (await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json();
-    expect(list.connectors.some((c: { uuid: string }) => c.uuid === TEST_CONNECTOR_UUID)).toBe(false);
-    const created = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: bearer(await ctx().token('payments:admin')), payload: guideBody('first_open_day', { connector_uuid: TEST_CONNECTOR_UUID }) });
-    expect(created.json()).toMatchObject({ code: 'invalidValue', field: 'connector_uuid' });
-    const id = await ctx().createPayment();
-    const validated = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(await ctx().scopedToken(id)), payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/w' } });
-    expect(validated.json()).toMatchObject({ code: 'invalidValue', field: 'connector_uuid' });
-  });
-}, { testBank: false });
+describeEachDb(
+  'the test bank switched off',
+  (ctx) => {
+    it('is absent from the connectors and cannot be chosen', async () => {
+      const list = (await ctx().app.inject({ method: 'GET', url: '/2.0/connectors' })).json();
+      expect(list.connectors.some((c: { uuid: string }) => c.uuid === TEST_CONNECTOR_UUID)).toBe(false);
+      const created = await ctx().app.inject({
+        method: 'POST',
+        url: '/2.0/payments',
+        headers: bearer(await ctx().token('payments:admin')),
+        payload: guideBody('first_open_day', { connector_uuid: TEST_CONNECTOR_UUID }),
+      });
+      expect(created.json()).toMatchObject({ code: 'invalidValue', field: 'connector_uuid' });
+      const id = await ctx().createPayment();
+      const validated = await ctx().app.inject({
+        method: 'POST',
+        url: `/2.0/payments/${id}`,
+        headers: bearer(await ctx().scopedToken(id)),
+        payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/w' },
+      });
+      expect(validated.json()).toMatchObject({ code: 'invalidValue', field: 'connector_uuid' });
+    });
+  },
+  { testBank: false },
+);
 
 describe('payrail bank (real process)', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
@@ -136,16 +212,40 @@ describe('payrail bank (real process)', () => {
     await client.query(`drop schema ${schema} cascade`);
     await client.end();
   });
-  const stores = [{ name: 'sqlite', args: (dir: string) => ['--data-dir', dir] }, ...(schemaUrl ? [{ name: 'postgres', args: (dir: string) => ['--database-url', schemaUrl, '--data-dir', dir] }] : [])];
+  const stores = [
+    { name: 'sqlite', args: (dir: string) => ['--data-dir', dir] },
+    ...(schemaUrl ? [{ name: 'postgres', args: (dir: string) => ['--database-url', schemaUrl, '--data-dir', dir] }] : []),
+  ];
 
   for (const store of stores) {
     it(`adds, lists and removes a bank with certificates, printing no key [${store.name}]`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'payrail-cli-'));
       const name = `CLI Bank ${Math.random().toString(36).slice(2, 8)}`;
       try {
-        const add = run(['bank', 'add', '--standard', 'berlin-group', '--name', name, '--base-url', 'http://127.0.0.1:4010', '--country', 'DE',
-          '--client-cert', pki.client.certPath, '--client-key', pki.client.keyPath, '--signing-key', pki.signing.keyPath, '--signing-cert', pki.signing.certPath,
-          '--sca-approach', 'redirect', '--json', ...store.args(dir)]);
+        const add = run([
+          'bank',
+          'add',
+          '--standard',
+          'berlin-group',
+          '--name',
+          name,
+          '--base-url',
+          'http://127.0.0.1:4010',
+          '--country',
+          'DE',
+          '--client-cert',
+          pki.client.certPath,
+          '--client-key',
+          pki.client.keyPath,
+          '--signing-key',
+          pki.signing.keyPath,
+          '--signing-cert',
+          pki.signing.certPath,
+          '--sca-approach',
+          'redirect',
+          '--json',
+          ...store.args(dir),
+        ]);
         expect(add.status, add.stderr).toBe(0);
         const bank = JSON.parse(add.stdout);
         expect(bank).toMatchObject({ name, standard: 'berlin-group', has_client_key: true, has_signing_key: true });

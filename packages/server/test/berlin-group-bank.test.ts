@@ -8,9 +8,17 @@ import { describeEachDb, type TestContext } from './helpers.ts';
 
 describeEachDb('a Berlin Group bank in GET /2.0/connectors', (ctx) => {
   const add = (t: TestContext, name: string, sca: 'redirect' | 'decoupled', profile: Record<string, unknown>) =>
-    addBank({ db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES }, {
-      name, standard: 'berlin-group', base_url: 'https://api.bank.example/psd2', country: 'DE', sca_approach: sca, profile,
-    });
+    addBank(
+      { db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES },
+      {
+        name,
+        standard: 'berlin-group',
+        base_url: 'https://api.bank.example/psd2',
+        country: 'DE',
+        sca_approach: sca,
+        profile,
+      },
+    );
   const get = async (uuid: string) => {
     ctx().app.payrail.connectors.invalidate();
     const response = await ctx().app.inject({ url: `/2.0/connectors/${uuid}?expand=payment_fields` });
@@ -18,13 +26,19 @@ describeEachDb('a Berlin Group bank in GET /2.0/connectors', (ctx) => {
     return response.json();
   };
 
-  it('defaults: redirect, SEPA in EUR to IBANs, the payer\'s IBAN mandatory, no bulk, no deferred, cancellation offered', async () => {
+  it("defaults: redirect, SEPA in EUR to IBANs, the payer's IBAN mandatory, no bulk, no deferred, cancellation offered", async () => {
     const bank = await add(ctx(), 'Sparkasse Test', 'redirect', {});
     const c = await get(bank.uuid);
     expect(c).toMatchObject({ uuid: bank.uuid, name: 'Sparkasse Test', payment_fields: [] });
     expect(c.payment_settings).toMatchObject({
-      available_validate_mechanisms: ['webauth'], beneficiary_types: ['iban'], currencies: ['EUR'], providing_payer_account: 'mandatory',
-      execution_date_types: ['first_open_day', 'instant'], maximum_number_of_instructions: 1, bulk_execution_date_types: [], cancellation_available: true,
+      available_validate_mechanisms: ['webauth'],
+      beneficiary_types: ['iban'],
+      currencies: ['EUR'],
+      providing_payer_account: 'mandatory',
+      execution_date_types: ['first_open_day', 'instant'],
+      maximum_number_of_instructions: 1,
+      bulk_execution_date_types: [],
+      cancellation_available: true,
       partial_status_tracking: [],
     });
     expect(c.payment_settings.execution_frequencies).not.toContain('four-monthly');
@@ -32,13 +46,23 @@ describeEachDb('a Berlin Group bank in GET /2.0/connectors', (ctx) => {
 
   it('a profile widens it within the standard: bulk, deferred, periodic, four-monthly, optional payer account, untracked ACSP', async () => {
     const bank = await add(ctx(), 'Volksbank Test', 'redirect', {
-      bulk: true, max_instructions: 50, deferred: true, execution_date_types: ['first_open_day', 'periodic'], monthly_variable: true,
-      providing_payer_account: 'optional', partial_status_tracking: ['first_open_day'], cancellation: false,
+      bulk: true,
+      max_instructions: 50,
+      deferred: true,
+      execution_date_types: ['first_open_day', 'periodic'],
+      monthly_variable: true,
+      providing_payer_account: 'optional',
+      partial_status_tracking: ['first_open_day'],
+      cancellation: false,
     });
     const s = (await get(bank.uuid)).payment_settings;
     expect(s).toMatchObject({
-      execution_date_types: ['first_open_day', 'deferred', 'periodic'], maximum_number_of_instructions: 50, bulk_execution_date_types: ['first_open_day', 'deferred'],
-      providing_payer_account: 'optional', partial_status_tracking: ['first_open_day'], cancellation_available: false,
+      execution_date_types: ['first_open_day', 'deferred', 'periodic'],
+      maximum_number_of_instructions: 50,
+      bulk_execution_date_types: ['first_open_day', 'deferred'],
+      providing_payer_account: 'optional',
+      partial_status_tracking: ['first_open_day'],
+      cancellation_available: false,
     });
     expect(s.execution_frequencies).toContain('four-monthly');
   });

@@ -39,8 +39,19 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   let nextBankId = 1;
   function bank(sca: 'redirect' | 'decoupled' = 'redirect', profile: Record<string, unknown> = {}): { connector: Connector; transport: BankTransport } {
     const configured: ConfiguredBank = {
-      id: nextBankId++, uuid: crypto.randomUUID(), name: 'Simulated bank', standard: 'berlin-group', base_url: sim.url, country: 'DE', bic: null,
-      sca_approach: sca, profile: { ...checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca) }, has_client_cert: false, has_ca: false, has_signing_key: false, created_at: 0,
+      id: nextBankId++,
+      uuid: crypto.randomUUID(),
+      name: 'Simulated bank',
+      standard: 'berlin-group',
+      base_url: sim.url,
+      country: 'DE',
+      bic: null,
+      sca_approach: sca,
+      profile: { ...checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca) },
+      has_client_cert: false,
+      has_ca: false,
+      has_signing_key: false,
+      created_at: 0,
     };
     const transport = createBankTransport(configured, {});
     transports.push(transport);
@@ -59,7 +70,12 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
     const c = ctx();
     return {
-      now: c.clock.now(), clock: c.clock, baseUrl: 'https://payrail.example', testStepMs: 1000, sign: (v) => `sig-${v}`, returnUrls: RETURN,
+      now: c.clock.now(),
+      clock: c.clock,
+      baseUrl: 'https://payrail.example',
+      testStepMs: 1000,
+      sign: (v) => `sig-${v}`,
+      returnUrls: RETURN,
       http: createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id }),
     };
   }
@@ -69,7 +85,10 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     if (!o) return p;
     const state = o.kind === 'state' ? o.state : o.kind === 'refused' ? 'rejected' : o.kind === 'unknown' || o.kind === 'cancelling' ? p.state : 'validating';
     return {
-      ...p, state, data: o.data, bank_payment_id: o.bank_reference ?? p.bank_payment_id,
+      ...p,
+      state,
+      data: o.data,
+      bank_payment_id: o.bank_reference ?? p.bank_payment_id,
       action: o.kind === 'redirect' || o.kind === 'cancelling' ? 'redirect' : o.kind === 'decoupled' ? 'decoupled' : null,
       state_detail: o.kind === 'cancelling' ? 'cancelling' : o.kind === 'state' ? null : p.state_detail,
     };
@@ -79,12 +98,18 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const page = await (await fetch(url)).text();
     expect(page).toContain('Approve');
     const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
-    const answer = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, decision }) });
+    const answer = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, decision }),
+    });
     return answer.headers.get('location');
   }
 
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
-  const attempts = (p: ConnectorPayment) => ctx().store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+  const attempts = (p: ConnectorPayment) =>
+    ctx().store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
 
   it('redirect, implicit start: initiation with the standard headers, payer approves, return, status until ACSC → done', async () => {
     const { connector, transport } = bank();
@@ -95,7 +120,13 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     p = applied(p, start);
     const at = simPayment(p);
     expect(sim.received.initiations.length).toBe(before + 1);
-    expect(at).toMatchObject({ service: 'payments', product: 'sepa-credit-transfers', approach: 'REDIRECT', redirectUri: RETURN.ok, nokRedirectUri: RETURN.nok });
+    expect(at).toMatchObject({
+      service: 'payments',
+      product: 'sepa-credit-transfers',
+      approach: 'REDIRECT',
+      redirectUri: RETURN.ok,
+      nokRedirectUri: RETURN.nok,
+    });
     expect(at.body).toMatchObject({ instructedAmount: { currency: 'EUR', amount: '50.90' }, debtorAccount: { iban: PAYER }, creditorName: 'ACME Corp.' });
     expect(p.bank_payment_id).toBe(at.paymentId);
     const [initiation] = await attempts(p);
@@ -114,7 +145,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
   });
 
-  it('PSU-IP-Address falls back to the configured TPP address when the payer\'s is IPv6 or unknown', async () => {
+  it("PSU-IP-Address falls back to the configured TPP address when the payer's is IPv6 or unknown", async () => {
     const { connector, transport } = bank('redirect', { tpp_ip_address: '203.0.113.5' });
     const p = { ...(await payment()), psu_ip_address: '2001:db8::7' };
     expect((await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport))).kind).toBe('redirect');
@@ -158,14 +189,24 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
     p = applied(p, start);
     expect(await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'refuse')).toBe(RETURN.nok);
-    expect(await connector.bankReturn(p, { result: 'nok' }, context(p, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByUser', bank_status: 'RJCT' });
+    expect(await connector.bankReturn(p, { result: 'nok' }, context(p, transport))).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'CancelledByUser',
+      bank_status: 'RJCT',
+    });
 
     let q = await payment();
     q = applied(q, await connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, transport)));
     sim.approve(simPayment(q).paymentId);
     q = applied(q, await connector.bankReturn(q, { result: 'ok' }, context(q, transport)));
     sim.ledger.force(simPayment(q), 'RJCT', false);
-    expect(await connector.status(q, context(q, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'insufficientFunds', bank_status: 'RJCT' });
+    expect(await connector.status(q, context(q, transport))).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'insufficientFunds',
+      bank_status: 'RJCT',
+    });
   });
 
   it('PART (some instructions rejected, the bank does not say which) → partial, every instruction accepted', async () => {
@@ -188,7 +229,10 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   });
 
   it.each([
-    ['PRODUCT_INVALID', 'invalidEmitter'], ['EXECUTION_DATE_INVALID', 'invalidDate'], ['CERTIFICATE_INVALID', 'bug'], ['PAYMENT_FAILED', 'bankMessage'],
+    ['PRODUCT_INVALID', 'invalidEmitter'],
+    ['EXECUTION_DATE_INVALID', 'invalidDate'],
+    ['CERTIFICATE_INVALID', 'bug'],
+    ['PAYMENT_FAILED', 'bankMessage'],
   ])('a 4xx %s at initiation → refused %s, no payment at the bank', async (code, powens) => {
     const { connector, transport } = bank();
     const p = await payment();
@@ -201,7 +245,9 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   });
 
   it.each([
-    ['5xx', { kind: 'error', status: 503 }], ['dropped connection', { kind: 'drop' }], ['timeout after the bank created it', { kind: 'hang', afterProcessing: true }],
+    ['5xx', { kind: 'error', status: 503 }],
+    ['dropped connection', { kind: 'drop' }],
+    ['timeout after the bank created it', { kind: 'hang', afterProcessing: true }],
   ] as const)('initiation %s → unknown, sent exactly once, never again by status sync', async (_name, fault) => {
     const { connector, transport } = bank();
     let p = await payment();
@@ -255,7 +301,12 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     p = applied(p, out);
     expect(await connector.status(p, context(p, transport))).toBeNull(); // waiting for the payer: no change
     expect(await onPage(out.kind === 'cancelling' ? out.validate_uri : '', 'approve')).toBe(RETURN.ok);
-    expect(await connector.bankReturn(p, { result: 'ok' }, context(p, transport))).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByClient', bank_status: 'CANC' });
+    expect(await connector.bankReturn(p, { result: 'ok' }, context(p, transport))).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'CancelledByClient',
+      bank_status: 'CANC',
+    });
   });
 
   it('cancellation refused by the bank (405 CANCELLATION_INVALID once executing) → notSupported, payment unchanged', async () => {

@@ -14,5 +14,6 @@ it('docs/banks.md carries the status, error, frequency and profile tables genera
   const expected = berlinGroupDocTables();
   if (current !== expected && process.env.UPDATE_DOCS === '1') writeFileSync(DOC, text.replace(current, expected));
   else expect(current).toBe(expected);
-  for (const code of ['RCVD', 'ACSC', 'RJCT', 'PART', 'FORMAT_ERROR', 'FUNDS_NOT_AVAILABLE', 'insufficientFunds', 'EveryTwoWeeks']) expect(current).toContain(code);
+  for (const code of ['RCVD', 'ACSC', 'RJCT', 'PART', 'FORMAT_ERROR', 'FUNDS_NOT_AVAILABLE', 'insufficientFunds', 'EveryTwoWeeks'])
+    expect(current).toContain(code);
 });

@@ -9,17 +9,30 @@ const SPEC = JSON.parse(readFileSync(new URL('../spec/berlin-group/psd2-api-1.3.
 const schemas = SPEC.components.schemas as Record<string, { enum?: string[] }>;
 
 describe('transactionStatus table', () => {
-  it('has exactly one row per code of the file\'s enum', () => {
+  it("has exactly one row per code of the file's enum", () => {
     const codes = TRANSACTION_STATUS_TABLE.map((r) => r.code);
     expect(new Set(codes).size).toBe(codes.length);
     expect([...codes].sort()).toEqual([...schemas.transactionStatus!.enum!].sort());
   });
 
   it.each([
-    ['RCVD', false, 'validating'], ['RCVD', true, 'pending'], ['PATC', false, 'validating'], ['PATC', true, 'pending'],
-    ['PDNG', false, 'validating'], ['PDNG', true, 'pending'], ['ACTC', false, 'pending'], ['ACCP', false, 'pending'], ['ACFC', false, 'pending'],
-    ['ACWC', false, 'pending'], ['ACSP', false, 'pending'], ['ACWP', false, 'accepted'], ['ACSC', false, 'done'], ['ACCC', true, 'done'],
-    ['RJCT', false, 'rejected'], ['CANC', true, 'rejected'], ['PART', true, 'partial'],
+    ['RCVD', false, 'validating'],
+    ['RCVD', true, 'pending'],
+    ['PATC', false, 'validating'],
+    ['PATC', true, 'pending'],
+    ['PDNG', false, 'validating'],
+    ['PDNG', true, 'pending'],
+    ['ACTC', false, 'pending'],
+    ['ACCP', false, 'pending'],
+    ['ACFC', false, 'pending'],
+    ['ACWC', false, 'pending'],
+    ['ACSP', false, 'pending'],
+    ['ACWP', false, 'accepted'],
+    ['ACSC', false, 'done'],
+    ['ACCC', true, 'done'],
+    ['RJCT', false, 'rejected'],
+    ['CANC', true, 'rejected'],
+    ['PART', true, 'partial'],
   ] as const)('%s (SCA done: %s) → %s', (code, scaDone, state) => {
     expect(mapTransactionStatus(code, { scaDone, untracked: false })).toBe(state);
   });
@@ -56,22 +69,41 @@ describe('error table', () => {
   });
 
   it.each([
-    ['creditorAccount.iban', 'invalidBeneficiary'], ['/payments/0/creditorName', 'invalidBeneficiary'], ['instructedAmount.amount', 'invalidAmount'],
-    ['instructedAmount.currency', 'invalidCurrency'], ['debtorAccount.currency', 'invalidEmitter'], ['remittanceInformationUnstructured', 'invalidLabel'],
-    ['debtorAccount', 'invalidEmitter'], ['endToEndIdentification', 'invalidReferenceId'], ['requestedExecutionDate', 'invalidDate'], ['somethingElse', 'invalidValue'],
+    ['creditorAccount.iban', 'invalidBeneficiary'],
+    ['/payments/0/creditorName', 'invalidBeneficiary'],
+    ['instructedAmount.amount', 'invalidAmount'],
+    ['instructedAmount.currency', 'invalidCurrency'],
+    ['debtorAccount.currency', 'invalidEmitter'],
+    ['remittanceInformationUnstructured', 'invalidLabel'],
+    ['debtorAccount', 'invalidEmitter'],
+    ['endToEndIdentification', 'invalidReferenceId'],
+    ['requestedExecutionDate', 'invalidDate'],
+    ['somethingElse', 'invalidValue'],
   ])('FORMAT_ERROR at %s → %s', (path, code) => {
     expect(mapBankError(400, { tppMessages: [{ category: 'ERROR', code: 'FORMAT_ERROR', path }] }).error_code).toBe(code);
   });
 
   it('reads all three shapes: tppMessages, RFC 7807 problem with additionalErrors, singular tppMessage of status answers', () => {
-    expect(mapBankError(400, { tppMessages: [{ category: 'WARNING', code: 'WARNING' }, { category: 'ERROR', code: 'PAYMENT_FAILED', text: 'Limit exceeded' }] }))
-      .toEqual({ error_code: 'bankMessage', description: 'PAYMENT_FAILED: Limit exceeded', bank_code: 'PAYMENT_FAILED' });
+    expect(
+      mapBankError(400, {
+        tppMessages: [
+          { category: 'WARNING', code: 'WARNING' },
+          { category: 'ERROR', code: 'PAYMENT_FAILED', text: 'Limit exceeded' },
+        ],
+      }),
+    ).toEqual({ error_code: 'bankMessage', description: 'PAYMENT_FAILED: Limit exceeded', bank_code: 'PAYMENT_FAILED' });
     expect(mapBankError(400, { tppMessages: [{ category: 'ERROR', code: 'PAYMENT_FAILED' }] }).error_code).toBe('noSpecifiedReason');
-    expect(mapBankError(401, { type: 'https://berlin-group.org/problems/x', code: 'CERTIFICATE_EXPIRED', detail: 'QWAC expired' }))
-      .toMatchObject({ error_code: 'bug', bank_code: 'CERTIFICATE_EXPIRED' });
+    expect(mapBankError(401, { type: 'https://berlin-group.org/problems/x', code: 'CERTIFICATE_EXPIRED', detail: 'QWAC expired' })).toMatchObject({
+      error_code: 'bug',
+      bank_code: 'CERTIFICATE_EXPIRED',
+    });
     expect(mapBankError(400, { type: 'x', code: 'SOMETHING_NEW', additionalErrors: [{ code: 'EXECUTION_DATE_INVALID' }] }).error_code).toBe('invalidDate');
-    expect(readTppMessages({ transactionStatus: 'RJCT', tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] })).toEqual([{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE', path: null, text: null }]);
-    expect(mapBankError(200, { transactionStatus: 'RJCT', tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] }).error_code).toBe('insufficientFunds');
+    expect(readTppMessages({ transactionStatus: 'RJCT', tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] })).toEqual([
+      { category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE', path: null, text: null },
+    ]);
+    expect(mapBankError(200, { transactionStatus: 'RJCT', tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] }).error_code).toBe(
+      'insufficientFunds',
+    );
   });
 
   it('falls back by HTTP status on codes it does not know, bodies that are not JSON objects, and nothing at all', () => {

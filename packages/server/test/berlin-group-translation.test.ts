@@ -17,10 +17,17 @@ function payment(overrides: Partial<InitiationPayment> = {}, instruction: Record
     execution_date_type: 'first_open_day',
     currency: 'EUR',
     payer: { scheme_name: 'iban', identification: PAYER },
-    instructions: [{
-      amount_minor: 5090, currency: 'EUR', label: 'Order 0042', reference_id: 'Abc123-1', execution_date: null,
-      beneficiary: { scheme_name: 'iban', identification: BENEF, label: 'ACME Corp.', bic: null }, ...instruction,
-    }],
+    instructions: [
+      {
+        amount_minor: 5090,
+        currency: 'EUR',
+        label: 'Order 0042',
+        reference_id: 'Abc123-1',
+        execution_date: null,
+        beneficiary: { scheme_name: 'iban', identification: BENEF, label: 'ACME Corp.', bic: null },
+        ...instruction,
+      },
+    ],
     ...overrides,
   };
 }
@@ -31,7 +38,9 @@ describe('initiation body', () => {
   it('first_open_day → payments/sepa-credit-transfers with the exact amount string and every required field', () => {
     const r = buildInitiation(payment(), profile());
     expect(r).toEqual({
-      ok: true, service: 'payments', product: 'sepa-credit-transfers',
+      ok: true,
+      service: 'payments',
+      product: 'sepa-credit-transfers',
       body: {
         endToEndIdentification: 'Abc123-1',
         instructedAmount: { currency: 'EUR', amount: '50.90' },
@@ -46,19 +55,27 @@ describe('initiation body', () => {
     for (const key of required) expect(r.body).toHaveProperty(key);
   });
 
-  it.each([[1, '0.01'], [10, '0.10'], [100, '1.00'], [123456789, '1234567.89'], [999_999_999_999_999, '9999999999999.99']])(
-    '%i minor units → "%s" (no float on the way)', (minor, text) => {
-      const r = buildInitiation(payment({}, { amount_minor: minor }), profile());
-      if (!r.ok) throw new Error('refused');
-      const amount = (r.body.instructedAmount as { amount: string }).amount;
-      expect(amount).toBe(text);
-      expect(amount).toMatch(new RegExp(`^${SPEC.components.schemas.amountValue.pattern}$`));
-    });
+  it.each([
+    [1, '0.01'],
+    [10, '0.10'],
+    [100, '1.00'],
+    [123456789, '1234567.89'],
+    [999_999_999_999_999, '9999999999999.99'],
+  ])('%i minor units → "%s" (no float on the way)', (minor, text) => {
+    const r = buildInitiation(payment({}, { amount_minor: minor }), profile());
+    if (!r.ok) throw new Error('refused');
+    const amount = (r.body.instructedAmount as { amount: string }).amount;
+    expect(amount).toBe(text);
+    expect(amount).toMatch(new RegExp(`^${SPEC.components.schemas.amountValue.pattern}$`));
+  });
 
   it('instant → instant-sepa-credit-transfers; refused where the bank has none', () => {
     const r = buildInitiation(payment({ execution_date_type: 'instant' }), profile());
     expect(r.ok && `${r.service}/${r.product}`).toBe('payments/instant-sepa-credit-transfers');
-    expect(buildInitiation(payment({ execution_date_type: 'instant' }), profile({ execution_date_types: ['first_open_day'] }))).toMatchObject({ ok: false, error_code: 'invalidValue' });
+    expect(buildInitiation(payment({ execution_date_type: 'instant' }), profile({ execution_date_types: ['first_open_day'] }))).toMatchObject({
+      ok: false,
+      error_code: 'invalidValue',
+    });
   });
 
   it('deferred → requestedExecutionDate, only where the profile allows it', () => {
@@ -69,10 +86,17 @@ describe('initiation body', () => {
   });
 
   it('cuts creditorName to 70, remittance to 140, endToEndIdentification to 35, in the SEPA character set', () => {
-    const r = buildInitiation(payment({}, {
-      label: `Facture n° 12 – Müller & Söhne ${'x'.repeat(200)}`, reference_id: 'R'.repeat(40),
-      beneficiary: { scheme_name: 'iban', identification: BENEF, label: `Société Générale Straße ${'y'.repeat(100)}`, bic: 'SOGEFRPPXXX' },
-    }), profile());
+    const r = buildInitiation(
+      payment(
+        {},
+        {
+          label: `Facture n° 12 – Müller & Söhne ${'x'.repeat(200)}`,
+          reference_id: 'R'.repeat(40),
+          beneficiary: { scheme_name: 'iban', identification: BENEF, label: `Société Générale Straße ${'y'.repeat(100)}`, bic: 'SOGEFRPPXXX' },
+        },
+      ),
+      profile(),
+    );
     if (!r.ok) throw new Error('refused');
     const b = r.body as Record<string, string>;
     expect(b.creditorName!.length).toBeLessThanOrEqual(70);
@@ -84,7 +108,7 @@ describe('initiation body', () => {
     expect(b.creditorAgent).toMatch(new RegExp(`^${SPEC.components.schemas.bicfi.pattern}$`));
   });
 
-  it('bulk → bulk-payments with one element per instruction, only up to the bank\'s limit', () => {
+  it("bulk → bulk-payments with one element per instruction, only up to the bank's limit", () => {
     const two = payment();
     two.instructions.push({ ...two.instructions[0]!, amount_minor: 7, reference_id: 'Abc123-2' });
     expect(buildInitiation(two, profile())).toMatchObject({ ok: false, error_code: 'invalidValue' });
@@ -115,7 +139,12 @@ describe('initiation body', () => {
     const p = payment({ execution_date_type: 'periodic' }, { start_date: '2026-02-01', end_date: '2026-12-31', frequency: 'monthly' });
     expect(buildInitiation(p, profile())).toMatchObject({ ok: false });
     const r = buildInitiation(p, profile({ execution_date_types: ['periodic'] }));
-    expect(r).toMatchObject({ ok: true, service: 'periodic-payments', product: 'sepa-credit-transfers', body: { startDate: '2026-02-01', endDate: '2026-12-31', frequency: 'Monthly', debtorAccount: { iban: PAYER } } });
+    expect(r).toMatchObject({
+      ok: true,
+      service: 'periodic-payments',
+      product: 'sepa-credit-transfers',
+      body: { startDate: '2026-02-01', endDate: '2026-12-31', frequency: 'Monthly', debtorAccount: { iban: PAYER } },
+    });
     if (!r.ok) throw new Error('refused');
     for (const key of SPEC.components.schemas.periodicPaymentInitiation_json.required as string[]) expect(r.body).toHaveProperty(key);
   });
@@ -123,7 +152,10 @@ describe('initiation body', () => {
   it('four-monthly: MonthlyVariable with three months where the bank allows it, else refused', () => {
     const p = payment({ execution_date_type: 'periodic' }, { start_date: '2026-11-05', frequency: 'four-monthly' });
     expect(buildInitiation(p, profile({ execution_date_types: ['periodic'] }))).toMatchObject({ ok: false, error_code: 'invalidDate' });
-    expect(buildInitiation(p, profile({ execution_date_types: ['periodic'], monthly_variable: true }))).toMatchObject({ ok: true, body: { frequency: 'MonthlyVariable', monthsOfExecution: ['11', '3', '7'] } });
+    expect(buildInitiation(p, profile({ execution_date_types: ['periodic'], monthly_variable: true }))).toMatchObject({
+      ok: true,
+      body: { frequency: 'MonthlyVariable', monthsOfExecution: ['11', '3', '7'] },
+    });
   });
 
   it('refuses before calling the bank what it cannot carry', () => {
@@ -131,15 +163,16 @@ describe('initiation body', () => {
     const optional = buildInitiation(payment({ payer: null }), profile({ providing_payer_account: 'optional' }));
     expect(optional.ok && optional.body).not.toHaveProperty('debtorAccount');
     expect(buildInitiation(payment({ currency: 'GBP' }, { currency: 'GBP' }), profile())).toMatchObject({ ok: false, error_code: 'invalidCurrency' });
-    expect(buildInitiation(payment({}, { beneficiary: { scheme_name: 'sort_code_account_number', identification: '20000055555555', label: 'X' } }), profile()))
-      .toMatchObject({ ok: false, error_code: 'invalidBeneficiary' });
+    expect(
+      buildInitiation(payment({}, { beneficiary: { scheme_name: 'sort_code_account_number', identification: '20000055555555', label: 'X' } }), profile()),
+    ).toMatchObject({ ok: false, error_code: 'invalidBeneficiary' });
   });
 });
 
 describe('headers', () => {
   const returnUrls = { ok: 'https://pay.example/2.0/bank/return/ok?s=abc', nok: 'https://pay.example/2.0/bank/return/nok?s=abc' };
 
-  it('PSU-IP-Address is always IPv4: the payer\'s, unwrapped, else the TPP\'s configured one', () => {
+  it("PSU-IP-Address is always IPv4: the payer's, unwrapped, else the TPP's configured one", () => {
     const p = profile({ tpp_ip_address: '203.0.113.9' });
     expect(psuIpAddress('198.51.100.7', p)).toBe('198.51.100.7');
     expect(psuIpAddress('::ffff:198.51.100.7', p)).toBe('198.51.100.7');
@@ -150,7 +183,13 @@ describe('headers', () => {
 
   it('redirect: both TPP URIs from the core, explicit start when the profile says so', () => {
     const h = initiationHeaders({ profile: profile({ explicit_authorisation: true }), payerIp: '198.51.100.7', returnUrls, psuId: null });
-    expect(h).toMatchObject({ 'PSU-IP-Address': '198.51.100.7', 'TPP-Redirect-URI': returnUrls.ok, 'TPP-Nok-Redirect-URI': returnUrls.nok, 'TPP-Explicit-Authorisation-Preferred': 'true', 'TPP-Redirect-Preferred': 'true' });
+    expect(h).toMatchObject({
+      'PSU-IP-Address': '198.51.100.7',
+      'TPP-Redirect-URI': returnUrls.ok,
+      'TPP-Nok-Redirect-URI': returnUrls.nok,
+      'TPP-Explicit-Authorisation-Preferred': 'true',
+      'TPP-Redirect-Preferred': 'true',
+    });
     expect(h).not.toHaveProperty('PSU-ID');
     expect(h).not.toHaveProperty('X-Request-ID'); // the core's attempt id
     expect(initiationHeaders({ profile: profile(), payerIp: null, returnUrls, psuId: null })).not.toHaveProperty('TPP-Explicit-Authorisation-Preferred');
@@ -160,7 +199,9 @@ describe('headers', () => {
     const h = initiationHeaders({ profile: profile({ sca_approach: 'decoupled', psu_id_type: 'HBCI' }), payerIp: null, returnUrls, psuId: 'jdoe' });
     expect(h).toMatchObject({ 'PSU-ID': 'jdoe', 'PSU-ID-Type': 'HBCI', 'TPP-Decoupled-Preferred': 'true' });
     expect(h).not.toHaveProperty('TPP-Redirect-URI');
-    expect(authorisationHeaders({ profile: profile({ sca_approach: 'decoupled' }), payerIp: null, returnUrls, psuId: 'jdoe' })).toMatchObject({ 'PSU-ID': 'jdoe' });
+    expect(authorisationHeaders({ profile: profile({ sca_approach: 'decoupled' }), payerIp: null, returnUrls, psuId: 'jdoe' })).toMatchObject({
+      'PSU-ID': 'jdoe',
+    });
   });
 
   it('every header we send is a parameter of initiatePayment in the file', () => {
@@ -169,7 +210,14 @@ describe('headers', () => {
       const name: string = SPEC.components.parameters[p.$ref.split('/').pop()!].name;
       names.add(name.toLowerCase());
     }
-    const h = initiationHeaders({ profile: profile({ explicit_authorisation: true, sca_approach: 'decoupled', psu_id_type: 'X' }), payerIp: '1.2.3.4', returnUrls, psuId: 'u', psuUserAgent: 'UA', psuAcceptLanguage: 'de' });
+    const h = initiationHeaders({
+      profile: profile({ explicit_authorisation: true, sca_approach: 'decoupled', psu_id_type: 'X' }),
+      payerIp: '1.2.3.4',
+      returnUrls,
+      psuId: 'u',
+      psuUserAgent: 'UA',
+      psuAcceptLanguage: 'de',
+    });
     const r = initiationHeaders({ profile: profile(), payerIp: '1.2.3.4', returnUrls, psuId: null });
     for (const key of [...Object.keys(h), ...Object.keys(r)]) expect(names, key).toContain(key.toLowerCase());
   });
@@ -199,12 +247,20 @@ describe('SEPA text and bank profile', () => {
     expect(sepaText('a'.repeat(80), 70)).toHaveLength(70);
   });
 
-  it('has the standard\'s defaults and names a wrong option', () => {
+  it("has the standard's defaults and names a wrong option", () => {
     expect(checkOptions({}, 'redirect')).toEqual(defaultOptions('redirect'));
-    expect(checkOptions(null, 'redirect')).toMatchObject({ providing_payer_account: 'mandatory', execution_date_types: ['first_open_day', 'instant'], deferred: false, psu_id_required: false });
+    expect(checkOptions(null, 'redirect')).toMatchObject({
+      providing_payer_account: 'mandatory',
+      execution_date_types: ['first_open_day', 'instant'],
+      deferred: false,
+      psu_id_required: false,
+    });
     expect(checkOptions({}, 'decoupled').psu_id_required).toBe(true);
     expect(checkOptions({ deferred: true }, 'redirect').execution_date_types).toEqual(['first_open_day', 'instant', 'deferred']);
-    expect(checkOptions({ execution_date_types: ['periodic', 'deferred'] }, 'redirect')).toMatchObject({ execution_date_types: ['deferred', 'periodic'], deferred: true });
+    expect(checkOptions({ execution_date_types: ['periodic', 'deferred'] }, 'redirect')).toMatchObject({
+      execution_date_types: ['deferred', 'periodic'],
+      deferred: true,
+    });
     expect(checkOptions({ bulk: true, max_instructions: 50 }, 'redirect')).toMatchObject({ bulk: true, max_instructions: 50 });
     expect(() => checkOptions({ bulk: 'yes' }, 'redirect')).toThrow(ProfileError);
     expect(() => checkOptions({ bulk_payments: true }, 'redirect')).toThrow(/bulk_payments: is not an option/);

@@ -32,12 +32,21 @@ export const TPP = { ok: 'https://tpp.example/return?state=s1', nok: 'https://tp
 
 export function bgHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    Accept: 'application/json', 'X-Request-ID': randomUUID(), 'PSU-IP-Address': '192.168.8.78',
-    'TPP-Redirect-URI': TPP.ok, 'TPP-Nok-Redirect-URI': TPP.nok, ...extra,
+    Accept: 'application/json',
+    'X-Request-ID': randomUUID(),
+    'PSU-IP-Address': '192.168.8.78',
+    'TPP-Redirect-URI': TPP.ok,
+    'TPP-Nok-Redirect-URI': TPP.nok,
+    ...extra,
   };
 }
 
-export async function bg(base: string, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<BgResponse> {
+export async function bg(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<BgResponse> {
   const headers = { ...bgHeaders(), ...options.headers };
   const init: RequestInit = { method, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 20_000) };
   if (options.body !== undefined) {
@@ -61,7 +70,9 @@ export async function decideOnPage(scaRedirect: string, decision: 'approve' | 'r
   const token = /name="token" value="([^"]+)"/.exec(page)?.[1];
   if (!token) throw new Error(`no form on the SCA page:\n${page}`);
   const response = await fetch(scaRedirect, {
-    method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token, decision }).toString(),
   });
   return { status: response.status, location: response.headers.get('location'), page };

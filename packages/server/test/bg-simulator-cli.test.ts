@@ -7,22 +7,34 @@ import { BIN, exited, waitFor } from './processes.ts';
 
 describe('payrail bank simulate', () => {
   it('prints its base URL, serves the standard until SIGTERM, then exits 0', async () => {
-    const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', '--host', '127.0.0.1', '--settle-seconds', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', '--host', '127.0.0.1', '--settle-seconds', '0.2'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     try {
-      const url = await waitFor('the simulator to listen', () => {
-        if (proc.exitCode !== null) throw new Error(output);
-        return /^Berlin Group simulator listening on (http:\/\/127\.0\.0\.1:\d+) \(base URL for payrail bank add: \1\)$/m.exec(output)?.[1];
-      }, 30_000);
+      const url = await waitFor(
+        'the simulator to listen',
+        () => {
+          if (proc.exitCode !== null) throw new Error(output);
+          return /^Berlin Group simulator listening on (http:\/\/127\.0\.0\.1:\d+) \(base URL for payrail bank add: \1\)$/m.exec(output)?.[1];
+        },
+        30_000,
+      );
       const created = await bg(url, 'POST', '/v1/payments/sepa-credit-transfers', { body: SINGLE });
       expect(created.status).toBe(201);
       expect((await decideOnPage(created.json._links.scaRedirect.href, 'approve')).location).toBe(TPP.ok);
-      const settled = await waitFor('settlement', async () => {
-        const status = (await bg(url, 'GET', created.json._links.status.href)).json.transactionStatus;
-        return status === 'ACSC' ? status : undefined;
-      }, 10_000);
+      const settled = await waitFor(
+        'settlement',
+        async () => {
+          const status = (await bg(url, 'GET', created.json._links.status.href)).json.transactionStatus;
+          return status === 'ACSC' ? status : undefined;
+        },
+        10_000,
+      );
       expect(settled).toBe('ACSC');
       expect(output).toContain(`payer chose approve`);
     } finally {
@@ -37,7 +49,10 @@ describe('payrail bank simulate', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as { port: number }).port;
     try {
-      const result = spawnSync(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', String(port)], { encoding: 'utf8', timeout: 30_000 });
+      const result = spawnSync(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', String(port)], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('already in use');
     } finally {

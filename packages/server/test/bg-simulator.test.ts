@@ -85,7 +85,8 @@ describe('redirect SCA', () => {
     const withoutNok = await bg(sim.url, 'POST', SCT, { body: SINGLE, headers: { 'TPP-Nok-Redirect-URI': '' } });
     expect(withoutNok.status).toBe(400); // an empty URI is not a URI
     const plain = await fetch(`${sim.url}${SCT}`, {
-      method: 'POST', body: JSON.stringify(SINGLE),
+      method: 'POST',
+      body: JSON.stringify(SINGLE),
       headers: { 'Content-Type': 'application/json', 'X-Request-ID': crypto.randomUUID(), 'PSU-IP-Address': '10.1.2.3', 'TPP-Redirect-URI': TPP.ok },
     });
     const created2 = (await plain.json()) as { _links: { scaRedirect: { href: string } } };
@@ -95,7 +96,10 @@ describe('redirect SCA', () => {
   it('refuses a decision without the page form token', async () => {
     const created = await initiate();
     const response = await fetch(created.json._links.scaRedirect.href, {
-      method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'decision=approve&token=forged',
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'decision=approve&token=forged',
     });
     expect(response.status).toBe(400);
     expect(sim.ledger.status(sim.payments.get(created.json.paymentId)!)).toBe('RCVD');
@@ -109,7 +113,10 @@ describe('redirect SCA', () => {
     const started = await bg(sim.url, 'POST', _links.startAuthorisation.href, { body: {} });
     expect(started.status).toBe(201);
     expect(started.headers.get('aspsp-sca-approach')).toBe('REDIRECT');
-    expect(started.json).toMatchObject({ scaStatus: 'received', _links: { scaRedirect: { href: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/sca\//) } } });
+    expect(started.json).toMatchObject({
+      scaStatus: 'received',
+      _links: { scaRedirect: { href: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/sca\//) } },
+    });
     const list = await bg(sim.url, 'GET', `${SCT}/${paymentId}/authorisations`);
     expect(list.json).toEqual({ authorisationIds: [started.json.authorisationId] });
     expect(await decideOnPage(started.json._links.scaRedirect.href, 'approve')).toMatchObject({ location: TPP.ok });
@@ -144,13 +151,27 @@ describe('decoupled SCA', () => {
 describe('what the bank refuses itself (Prism does not check it)', () => {
   const cases: [string, unknown, Record<string, string>, number, string, string | undefined][] = [
     ['no debtorAccount', { ...SINGLE, debtorAccount: undefined }, {}, 400, 'FORMAT_ERROR', 'debtorAccount'],
-    ['a creditor IBAN with wrong check digits', { ...SINGLE, creditorAccount: { iban: 'DE89370400440532013001' } }, {}, 400, 'FORMAT_ERROR', 'creditorAccount.iban'],
+    [
+      'a creditor IBAN with wrong check digits',
+      { ...SINGLE, creditorAccount: { iban: 'DE89370400440532013001' } },
+      {},
+      400,
+      'FORMAT_ERROR',
+      'creditorAccount.iban',
+    ],
     ['a debtor IBAN with wrong check digits', { ...SINGLE, debtorAccount: { iban: 'DE02100100109307118604' } }, {}, 400, 'FORMAT_ERROR', 'debtorAccount.iban'],
     ['a comma amount', { ...SINGLE, instructedAmount: { currency: 'EUR', amount: '50,90' } }, {}, 400, 'FORMAT_ERROR', 'instructedAmount.amount'],
     ['three decimals in EUR', { ...SINGLE, instructedAmount: { currency: 'EUR', amount: '50.901' } }, {}, 400, 'FORMAT_ERROR', 'instructedAmount.amount'],
     ['a zero amount', { ...SINGLE, instructedAmount: { currency: 'EUR', amount: '0.00' } }, {}, 400, 'FORMAT_ERROR', 'instructedAmount.amount'],
     ['a number amount', { ...SINGLE, instructedAmount: { currency: 'EUR', amount: 50.9 } }, {}, 400, 'FORMAT_ERROR', 'instructedAmount.amount'],
-    ['USD on a SEPA product', { ...SINGLE, instructedAmount: { currency: 'USD', amount: '5.00' } }, {}, 400, 'PARAMETER_NOT_SUPPORTED', 'instructedAmount.currency'],
+    [
+      'USD on a SEPA product',
+      { ...SINGLE, instructedAmount: { currency: 'USD', amount: '5.00' } },
+      {},
+      400,
+      'PARAMETER_NOT_SUPPORTED',
+      'instructedAmount.currency',
+    ],
     ['a creditor name over 70 characters', { ...SINGLE, creditorName: 'x'.repeat(71) }, {}, 400, 'FORMAT_ERROR', 'creditorName'],
     ['an execution date in the past', { ...SINGLE, requestedExecutionDate: '2026-06-09' }, {}, 400, 'EXECUTION_DATE_INVALID', 'requestedExecutionDate'],
     ['an IPv6 PSU-IP-Address', SINGLE, { 'PSU-IP-Address': '::1' }, 400, 'FORMAT_ERROR', 'PSU-IP-Address'],
@@ -183,7 +204,11 @@ describe('bulk and periodic payments', () => {
     expect(created.status).toBe(201);
     const info = await bg(sim.url, 'GET', created.json._links.self.href);
     expect(info.json).toEqual({ ...BULK, transactionStatus: 'RCVD' });
-    const badElement = await initiate({ ...BULK, payments: [BULK.payments[0], { ...BULK.payments[1], creditorAccount: { iban: 'FR7630006000011234567890188' } }] }, {}, '/v1/bulk-payments/sepa-credit-transfers');
+    const badElement = await initiate(
+      { ...BULK, payments: [BULK.payments[0], { ...BULK.payments[1], creditorAccount: { iban: 'FR7630006000011234567890188' } }] },
+      {},
+      '/v1/bulk-payments/sepa-credit-transfers',
+    );
     expect(badElement.json.tppMessages[0].path).toBe('payments[1].creditorAccount.iban');
   });
 
@@ -191,8 +216,12 @@ describe('bulk and periodic payments', () => {
     const periodic = { ...SINGLE, startDate: '2026-07-01', frequency: 'Monthly', dayOfExecution: '1' };
     const created = await initiate(periodic, {}, '/v1/periodic-payments/sepa-credit-transfers');
     expect(created.status).toBe(201);
-    expect((await initiate({ ...periodic, frequency: 'FourMonthly' }, {}, '/v1/periodic-payments/sepa-credit-transfers')).json.tppMessages[0].path).toBe('frequency');
-    expect((await initiate({ ...periodic, startDate: '2026-01-01' }, {}, '/v1/periodic-payments/sepa-credit-transfers')).json.tppMessages[0].code).toBe('EXECUTION_DATE_INVALID');
+    expect((await initiate({ ...periodic, frequency: 'FourMonthly' }, {}, '/v1/periodic-payments/sepa-credit-transfers')).json.tppMessages[0].path).toBe(
+      'frequency',
+    );
+    expect((await initiate({ ...periodic, startDate: '2026-01-01' }, {}, '/v1/periodic-payments/sepa-credit-transfers')).json.tppMessages[0].code).toBe(
+      'EXECUTION_DATE_INVALID',
+    );
     sim.approve(created.json.paymentId);
     clock.advance(60 * 86_400_000);
     expect((await bg(sim.url, 'GET', created.json._links.status.href)).json.transactionStatus).toBe('ACTC');
@@ -221,7 +250,7 @@ describe('cancellation', () => {
     expect([response.status, response.json.tppMessages[0].code]).toEqual([405, 'CANCELLATION_INVALID']);
   });
 
-  it('cancels an approved future-dated payment with 204, or with 202 and the payer\'s SCA when the bank asks for it', async () => {
+  it("cancels an approved future-dated payment with 204, or with 202 and the payer's SCA when the bank asks for it", async () => {
     const direct = await initiate({ ...SINGLE, requestedExecutionDate: later() });
     sim.approve(direct.json.paymentId);
     expect((await bg(sim.url, 'GET', direct.json._links.status.href)).json.transactionStatus).toBe('ACTC');
@@ -281,8 +310,15 @@ describe('faults', () => {
     sim.faults.add({ kind: 'hang', operation: 'initiatePayment' });
     const requestId = crypto.randomUUID();
     const before = sim.payments.size;
-    await expect(bg(sim.url, 'POST', SCT, { body: SINGLE, headers: { 'X-Request-ID': requestId, 'TPP-Redirect-URI': 'https://tpp.example/hang' }, timeoutMs: 1_000 }).catch(() => { throw new Error('gave up'); }))
-      .rejects.toThrow('gave up');
+    await expect(
+      bg(sim.url, 'POST', SCT, {
+        body: SINGLE,
+        headers: { 'X-Request-ID': requestId, 'TPP-Redirect-URI': 'https://tpp.example/hang' },
+        timeoutMs: 1_000,
+      }).catch(() => {
+        throw new Error('gave up');
+      }),
+    ).rejects.toThrow('gave up');
     expect(sim.payments.size).toBe(before + 1);
     expect(sim.received.initiationsWithRequestId(requestId)).toBe(1);
     const hung = sim.received.initiations.find((i) => i.requestId === requestId)!;
@@ -302,9 +338,13 @@ describe('faults', () => {
   });
 
   it('is driven through the control endpoint', async () => {
-    const post = (body: unknown) => fetch(`${sim.url}/_simulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${sim.url}/_simulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post({ kind: 'explode' })).status).toBe(400);
-    const added = await post([{ kind: 'reject', code: 'PSU_CREDENTIALS_INVALID', operation: 'initiatePayment' }, { kind: 'latency', latencyMs: 10, times: 0 }]);
+    const added = await post([
+      { kind: 'reject', code: 'PSU_CREDENTIALS_INVALID', operation: 'initiatePayment' },
+      { kind: 'latency', latencyMs: 10, times: 0 },
+    ]);
     expect(added.status).toBe(201);
     expect(await (await fetch(`${sim.url}/_simulator/faults`)).json()).toHaveLength(2);
     const refused = await initiate();
@@ -318,11 +358,15 @@ describe('faults', () => {
     const created = await initiate();
     sim.approve(created.json.paymentId);
     const forced = await fetch(`${sim.url}/_simulator/payments/${created.json.paymentId}/status`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ transactionStatus: 'RJCT', fundsAvailable: false }),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ transactionStatus: 'RJCT', fundsAvailable: false }),
     });
     expect(forced.status).toBe(200);
     expect((await bg(sim.url, 'GET', created.json._links.status.href)).json).toEqual({
-      transactionStatus: 'RJCT', fundsAvailable: false, tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }],
+      transactionStatus: 'RJCT',
+      fundsAvailable: false,
+      tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }],
     });
     const received = (await (await fetch(`${sim.url}/_simulator/received`)).json()) as { byOperation: Record<string, number> };
     expect(received.byOperation.initiatePayment).toBe(sim.received.count('initiatePayment'));

@@ -27,7 +27,16 @@ describe('business days', () => {
   });
 
   it('follows the bank holidays of England and Wales, with substitute days', () => {
-    expect([...ukHolidays(2026)].sort()).toEqual(['2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25', '2026-08-31', '2026-12-25', '2026-12-28']);
+    expect([...ukHolidays(2026)].sort()).toEqual([
+      '2026-01-01',
+      '2026-04-03',
+      '2026-04-06',
+      '2026-05-04',
+      '2026-05-25',
+      '2026-08-31',
+      '2026-12-25',
+      '2026-12-28',
+    ]);
     expect(ukHolidays(2027).has('2027-12-27')).toBe(true); // Christmas on Saturday → Monday
     expect(ukHolidays(2027).has('2027-12-28')).toBe(true); // Boxing Day on Sunday → Tuesday
     expect(ukHolidays(2022).has('2022-09-19')).toBe(true); // one-off

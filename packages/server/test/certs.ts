@@ -22,13 +22,44 @@ function openssl(dir: string, args: string[]): void {
 function issue(dir: string, name: string, subject: string, caName: string, ext: string): void {
   openssl(dir, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-set_serial', `0x${Math.floor(Math.random() * 2 ** 40).toString(16)}`, '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${caName}.crt`,
+    '-CAkey',
+    `${caName}.key`,
+    '-set_serial',
+    `0x${Math.floor(Math.random() * 2 ** 40).toString(16)}`,
+    '-days',
+    '2',
+    '-out',
+    `${name}.crt`,
+    '-extfile',
+    `${name}.ext`,
+  ]);
 }
 
 export function makePki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'payrail-pki-'));
   for (const ca of ['ca', 'otherca']) {
-    openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/C=DE/O=Payrail Test/CN=${ca} Test CA`]);
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/C=DE/O=Payrail Test/CN=${ca} Test CA`,
+    ]);
   }
   issue(dir, 'server', '/CN=127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   issue(dir, 'client', '/C=DE/O=Payrail TPP/CN=tpp.example', 'ca', 'extendedKeyUsage=clientAuth\n');

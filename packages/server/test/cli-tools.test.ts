@@ -95,7 +95,9 @@ describe.each(processDatabases())('trigger, listen and payments against a real s
       serve = (await startServe([...db.args, '--log-level', 'warn'])).proc;
 
       // listen: its first line gives the signing secret; then one line per state change.
-      const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', `${forwarded.url}/dev/hook`, '--json', ...db.args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', `${forwarded.url}/dev/hook`, '--json', ...db.args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(listen);
       let listenOutput = '';
       listen.stdout!.on('data', (c: Buffer) => (listenOutput += c.toString()));
@@ -109,20 +111,45 @@ describe.each(processDatabases())('trigger, listen and payments against a real s
 
       // The running server announced the final states to the merchant's endpoint, signed with its key.
       const finalHook = await waitFor('the server to deliver the done webhook', () =>
-        hooks.received.find((r) => JSON.parse(r.body).id === done.id && JSON.parse(r.body).state === 'done'));
-      expect(verifyWebhookSignature(endpoint.secret_key, 'POST', '/payrail/hook', String(finalHook.headers['bi-signature-date']), finalHook.body, String(finalHook.headers['bi-signature']))).toBe(true);
+        hooks.received.find((r) => JSON.parse(r.body).id === done.id && JSON.parse(r.body).state === 'done'),
+      );
+      expect(
+        verifyWebhookSignature(
+          endpoint.secret_key,
+          'POST',
+          '/payrail/hook',
+          String(finalHook.headers['bi-signature-date']),
+          finalHook.body,
+          String(finalHook.headers['bi-signature']),
+        ),
+      ).toBe(true);
       await waitFor('the rejected webhook', () => hooks.received.find((r) => JSON.parse(r.body).id === rejected.id && JSON.parse(r.body).state === 'rejected'));
 
       // listen forwarded every state change of both payments, in order, signed with its own secret.
-      const expected = [[done.id, 'validating'], [done.id, 'pending'], [done.id, 'done'], [rejected.id, 'validating'], [rejected.id, 'pending'], [rejected.id, 'rejected']];
+      const expected = [
+        [done.id, 'validating'],
+        [done.id, 'pending'],
+        [done.id, 'done'],
+        [rejected.id, 'validating'],
+        [rejected.id, 'pending'],
+        [rejected.id, 'rejected'],
+      ];
       await waitFor('six forwarded events', () => (forwarded.received.length >= 6 ? true : undefined));
       expect(forwarded.received.map((r) => [JSON.parse(r.body).id, JSON.parse(r.body).state])).toEqual(expected);
       for (const r of forwarded.received) {
         expect(r.path).toBe('/dev/hook');
-        expect(verifyWebhookSignature(ready.secret, 'POST', '/dev/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature']))).toBe(true);
-        expect(verifyWebhookSignature(endpoint.secret_key, 'POST', '/dev/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature']))).toBe(false);
+        expect(
+          verifyWebhookSignature(ready.secret, 'POST', '/dev/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature'])),
+        ).toBe(true);
+        expect(
+          verifyWebhookSignature(endpoint.secret_key, 'POST', '/dev/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature'])),
+        ).toBe(false);
       }
-      const lines = listenOutput.trim().split('\n').slice(1).map((l) => JSON.parse(l));
+      const lines = listenOutput
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => [l.payment_id, l.to_state, l.forwarded.status])).toEqual(expected.map(([id, state]) => [id, state, 200]));
 
       // payments list with the API's filters, get, and cancel refused on a final payment.
@@ -133,7 +160,11 @@ describe.each(processDatabases())('trigger, listen and payments against a real s
       expect([all.total, all.payments.map((p: { id: number }) => p.id)]).toEqual([2, [rejected.id]]);
       const text = cli(['payments', 'list', ...db.args]);
       expect(text.stdout).toMatch(new RegExp(`^${done.id}\\s+done\\s+10\\.00 EUR`, 'm'));
-      expect(cliJson(['payments', 'get', String(rejected.id), ...db.args])).toMatchObject({ id: rejected.id, state: 'rejected', error_code: 'noSpecifiedReason' });
+      expect(cliJson(['payments', 'get', String(rejected.id), ...db.args])).toMatchObject({
+        id: rejected.id,
+        state: 'rejected',
+        error_code: 'noSpecifiedReason',
+      });
       const cancel = cli(['payments', 'cancel', String(done.id), ...db.args]);
       expect([cancel.code, cancel.stderr.trim()]).toEqual([1, 'payrail: the payment is done and cannot be cancelled']);
       const badFilter = cli(['payments', 'list', '--order-by', 'nope', ...db.args]);

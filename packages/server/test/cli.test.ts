@@ -24,10 +24,26 @@ function run(args: string[], env: Record<string, string> = {}) {
 describe('payrail CLI', () => {
   it('client create --json prints the credentials and stores the client', () => {
     const dataDir = tempDir();
-    const result = run(['client', 'create', '--name', 'Shop', '--redirect-uri', 'https://shop.example/return', '--redirect-uri', 'https://shop.example/other', '--json', '--data-dir', dataDir]);
+    const result = run([
+      'client',
+      'create',
+      '--name',
+      'Shop',
+      '--redirect-uri',
+      'https://shop.example/return',
+      '--redirect-uri',
+      'https://shop.example/other',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const created = JSON.parse(result.stdout);
-    expect(created).toEqual({ client_id: expect.any(String), client_secret: expect.any(String), redirect_uris: ['https://shop.example/return', 'https://shop.example/other'] });
+    expect(created).toEqual({
+      client_id: expect.any(String),
+      client_secret: expect.any(String),
+      redirect_uris: ['https://shop.example/return', 'https://shop.example/other'],
+    });
     expect(created.client_secret.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -79,8 +95,14 @@ describe('payrail CLI', () => {
       expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(credentials.redirect_uris).toContain('https://merchant.example/payment/return');
       const response = await fetch(`${address}/2.0/auth/token`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: credentials.client_id, client_secret: credentials.client_secret, scope: 'payments:admin' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: credentials.client_id,
+          client_secret: credentials.client_secret,
+          scope: 'payments:admin',
+        }),
       });
       expect(response.status).toBe(200);
       expect(((await response.json()) as { scope: string }).scope).toBe('payments:admin');

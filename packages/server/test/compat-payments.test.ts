@@ -9,9 +9,11 @@ import { bearer, describeEachDb, expectErrorBody, guideBody, VALID_IBAN } from '
 const WEBVIEW_URL = 'https://merchant.example/own-webview';
 
 describeEachDb('Powens compatibility: bulk details and the beneficiary object', (ctx) => {
-  const post = (id: number, token: string, payload: object) => ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload });
+  const post = (id: number, token: string, payload: object) =>
+    ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload });
   const read = async (id: number, token: string) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(token) })).json();
-  const create = async (body: object) => ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: bearer(await ctx().token('payments:admin')), payload: body });
+  const create = async (body: object) =>
+    ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: bearer(await ctx().token('payments:admin')), payload: body });
 
   function bulk(labels: string[]) {
     const body = guideBody('instant');
@@ -23,7 +25,12 @@ describeEachDb('Powens compatibility: bulk details and the beneficiary object', 
   async function approveAtBank(validateUri: string) {
     const url = new URL(validateUri);
     const form = new URLSearchParams({ ...Object.fromEntries(url.searchParams), decision: 'approve' });
-    const response = await ctx().app.inject({ method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    const response = await ctx().app.inject({
+      method: 'POST',
+      url: url.pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
     expect(response.statusCode).toBeLessThan(400);
   }
 
@@ -120,8 +127,14 @@ describeEachDb('Powens compatibility: connectors without a token', (ctx) => {
     expect(byId.json().uuid).toBe(TEST_CONNECTOR_UUID);
     const sources = await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}/sources` });
     expect(sources.statusCode).toBe(200);
-    expect(sources.json()).toEqual({ total: 1, sources: [expect.objectContaining({ id_connector: one.json().id, name: 'openapi', auth_mechanism: 'webauth', disabled: null })] });
+    expect(sources.json()).toEqual({
+      total: 1,
+      sources: [expect.objectContaining({ id_connector: one.json().id, name: 'openapi', auth_mechanism: 'webauth', disabled: null })],
+    });
     expect((await ctx().app.inject({ url: '/2.0/connectors/nope/sources' })).statusCode).toBe(404);
-    expect((await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}?expand=bogus` })).json()).toMatchObject({ code: 'invalidValue', field: 'expand' });
+    expect((await ctx().app.inject({ url: `/2.0/connectors/${TEST_CONNECTOR_UUID}?expand=bogus` })).json()).toMatchObject({
+      code: 'invalidValue',
+      field: 'expand',
+    });
   });
 });

@@ -28,7 +28,6 @@ import { BIN, exited, startServe, waitFor } from './processes.ts';
 const PAYMENTS = 300; // two state changes each: 600 in the burst
 const TEST_CONNECTOR = '338178e6-3d01-564f-9a7b-52ca442459bf';
 
-
 const targets: { name: string; setup: () => Promise<{ args: string[]; storeOptions: Parameters<typeof openStore>[0]; cleanup: () => Promise<void> }> }[] = [
   {
     name: 'sqlite',
@@ -91,19 +90,43 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
       child = server.proc;
       const call = async (method: string, path: string, body?: unknown, token?: string) => {
         const response = await fetch(`${server.base}${path}`, {
-          method, redirect: 'manual',
+          method,
+          redirect: 'manual',
           headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           ...(body ? { body: JSON.stringify(body) } : {}),
         });
         return response.status === 200 && response.headers.get('content-type')?.includes('json') ? ((await response.json()) as Record<string, any>) : null;
       };
-      const token = (await call('POST', '/2.0/auth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' }))!.token;
+      const token = (await call('POST', '/2.0/auth/token', {
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        scope: 'payments:admin',
+      }))!.token;
       const onePayment = async () => {
-        const payment = await call('POST', '/2.0/payments', {
-          client_redirect_uri: 'https://merchant.example/payment/return',
-          instructions: [{ label: 'Burst', amount: 1, currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
-        }, token);
-        const validating = await call('POST', `/2.0/payments/${payment!.id}`, { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own', fields: { use_case_pay: 'redirect' } }, token);
+        const payment = await call(
+          'POST',
+          '/2.0/payments',
+          {
+            client_redirect_uri: 'https://merchant.example/payment/return',
+            instructions: [
+              {
+                label: 'Burst',
+                amount: 1,
+                currency: 'EUR',
+                execution_date_type: 'instant',
+                beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' },
+              },
+            ],
+          },
+          token,
+        );
+        const validating = await call(
+          'POST',
+          `/2.0/payments/${payment!.id}`,
+          { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own', fields: { use_case_pay: 'redirect' } },
+          token,
+        );
         const visit = new URL(validating!.validate_uri);
         await fetch(`${server.base}${visit.pathname}${visit.search}`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
       };
@@ -137,7 +160,9 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
         const all = await committed();
         expect(all.length).toBeGreaterThanOrEqual(500);
         await waitFor('every change delivered', () => (all.every((id) => received.has(id)) ? true : undefined));
-        console.log(`crash test: ${changesBeforeRestart} changes committed before SIGKILL (${deliveredBeforeCrash} delivered by then), ${all.length} in all, all delivered`);
+        console.log(
+          `crash test: ${changesBeforeRestart} changes committed before SIGKILL (${deliveredBeforeCrash} delivered by then), ${all.length} in all, all delivered`,
+        );
         // Deliveries the killed process had sent but not yet recorded are sent again once their lease ends (at least once).
         await waitFor('the log to show every delivery delivered', async () => {
           const pending = await store.db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'delivered').execute();
@@ -187,38 +212,84 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on on
         bases.push(base);
       }
       const call = async (base: string, path: string, body: unknown, token?: string) => {
-        const response = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+        const response = await fetch(`${base}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
         return (await response.json()) as Record<string, any>;
       };
-      const token = (await call(bases[0]!, '/2.0/auth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' })).token;
+      const token = (
+        await call(bases[0]!, '/2.0/auth/token', {
+          grant_type: 'client_credentials',
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+          scope: 'payments:admin',
+        })
+      ).token;
       let next = 0;
       const TOTAL = 1000;
-      await Promise.all(Array.from({ length: 8 }, async (_, worker) => {
-        while (next < TOTAL) {
-          next++;
-          const base = bases[worker % 2]!; // both processes take API traffic too
-          const payment = await call(base, '/2.0/payments', {
-            client_redirect_uri: 'https://merchant.example/payment/return',
-            instructions: [{ label: 'pdng/done - Shared', amount: 1, currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
-          }, token);
-          const validating = await call(base, `/2.0/payments/${payment.id}`, { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own' }, token);
-          const bank = new URL(validating.validate_uri);
-          await fetch(`${base}${bank.pathname}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }) }).then((r) => r.arrayBuffer());
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, worker) => {
+          while (next < TOTAL) {
+            next++;
+            const base = bases[worker % 2]!; // both processes take API traffic too
+            const payment = await call(
+              base,
+              '/2.0/payments',
+              {
+                client_redirect_uri: 'https://merchant.example/payment/return',
+                instructions: [
+                  {
+                    label: 'pdng/done - Shared',
+                    amount: 1,
+                    currency: 'EUR',
+                    execution_date_type: 'instant',
+                    beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' },
+                  },
+                ],
+              },
+              token,
+            );
+            const validating = await call(
+              base,
+              `/2.0/payments/${payment.id}`,
+              { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own' },
+              token,
+            );
+            const bank = new URL(validating.validate_uri);
+            await fetch(`${base}${bank.pathname}`, {
+              method: 'POST',
+              redirect: 'manual',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }),
+            }).then((r) => r.arrayBuffer());
+          }
+        }),
+      );
       const store = await openStore(storeOptions);
       try {
-        await waitFor('every payment done', async () => {
-          const open = await store.db.selectFrom('payments').select('id').where('state', '!=', 'done').limit(1).execute();
-          return open.length === 0 ? true : undefined;
-        }, 120_000);
+        await waitFor(
+          'every payment done',
+          async () => {
+            const open = await store.db.selectFrom('payments').select('id').where('state', '!=', 'done').limit(1).execute();
+            return open.length === 0 ? true : undefined;
+          },
+          120_000,
+        );
         const data = (await store.db.selectFrom('webhook_data').select('id').execute()).map((r) => r.id);
         expect(data.length).toBe(TOTAL * 3); // validating, pending, done
         await waitFor('every change delivered', () => (data.every((id) => received.has(id)) ? true : undefined), 60_000);
         expect([...received.values()].every((n) => n === 1)).toBe(true);
         const doubled = await store.db
-          .selectFrom('payment_events').select(['payment_id', 'to_state']).select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('type', '=', 'state_changed').groupBy(['payment_id', 'to_state']).having((eb) => eb.fn.countAll(), '>', 1).execute();
+          .selectFrom('payment_events')
+          .select(['payment_id', 'to_state'])
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('type', '=', 'state_changed')
+          .groupBy(['payment_id', 'to_state'])
+          .having((eb) => eb.fn.countAll(), '>', 1)
+          .execute();
         expect(doubled).toEqual([]);
       } finally {
         await store.close();
@@ -240,18 +311,31 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('LISTEN/NOTIFY', () 
     try {
       const clock = new ManualClock('2026-01-15T10:00:00Z');
       const client = await createClient(store.db, { name: 'n', redirectUris: ['https://merchant.example/payment/return'], now: clock.now() });
-      const { token } = await issueServiceToken(store.db, clock, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' });
+      const { token } = await issueServiceToken(store.db, clock, {
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        scope: 'payments:admin',
+      });
       const principal = (await authenticate(store.db, clock, token))!;
-      await createEndpoint(store.db, clock, principal.domainId, { url: 'http://127.0.0.1:9/hook' }, { keyring: keyringFromKeys([randomBytes(32)]), allowPrivate: true });
+      await createEndpoint(
+        store.db,
+        clock,
+        principal.domainId,
+        { url: 'http://127.0.0.1:9/hook' },
+        { keyring: keyringFromKeys([randomBytes(32)]), allowPrivate: true },
+      );
       const input = validatePaymentRequest(guideBody(), { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: [testConnector.descriptor] });
       const { record } = await createPayment(store.db, clock, principal, input, { showSensitive: false });
       let notified = 0;
       const stop = await store.listen!('payrail_jobs', () => notified++);
       try {
-        await expect(store.db.transaction().execute(async (trx) => {
-          await sql`notify payrail_jobs`.execute(trx);
-          throw new Error('rolled back');
-        })).rejects.toThrow('rolled back');
+        await expect(
+          store.db.transaction().execute(async (trx) => {
+            await sql`notify payrail_jobs`.execute(trx);
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
         await new Promise((r) => setTimeout(r, 300));
         expect(notified).toBe(0);
         await changePayment(store.db, clock, record.payment, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });

@@ -61,7 +61,16 @@ describe('money', () => {
   });
 
   it('describes currencies like Powens', () => {
-    expect(currencyObject('EUR')).toEqual({ id: 'EUR', symbol: '€', prefix: false, crypto: false, precision: 2, marketcap: null, datetime: null, name: 'Euro' });
+    expect(currencyObject('EUR')).toEqual({
+      id: 'EUR',
+      symbol: '€',
+      prefix: false,
+      crypto: false,
+      precision: 2,
+      marketcap: null,
+      datetime: null,
+      name: 'Euro',
+    });
     expect(currencyObject('GBP')).toMatchObject({ symbol: '£', prefix: true, precision: 2 });
     expect(currencyObject('JPY').precision).toBe(0);
   });
@@ -86,26 +95,36 @@ describe('dates', () => {
 
 describe('accounts', () => {
   it('normalises a valid IBAN and refuses a bad checksum', () => {
-    expect(parseAccount({ scheme_name: 'iban', identification: 'fr76 3000 6000 0112 3456 7890 189', label: 'A' }, 'b', { labelRequired: true }).identification).toBe(
-      'FR7630006000011234567890189',
+    expect(
+      parseAccount({ scheme_name: 'iban', identification: 'fr76 3000 6000 0112 3456 7890 189', label: 'A' }, 'b', { labelRequired: true }).identification,
+    ).toBe('FR7630006000011234567890189');
+    expect(
+      errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890188', label: 'A' }, 'b', { labelRequired: true })).field,
+    ).toBe('b.identification');
+    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR76XXXXXXXXXXXXXXX', label: 'A' }, 'b', { labelRequired: true })).code).toBe(
+      'invalidValue',
     );
-    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890188', label: 'A' }, 'b', { labelRequired: true })).field).toBe(
-      'b.identification',
-    );
-    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR76XXXXXXXXXXXXXXX', label: 'A' }, 'b', { labelRequired: true })).code).toBe('invalidValue');
   });
   it('accepts a UK sort code and account number, in GBP only', () => {
-    expect(parseAccount({ scheme_name: 'sort_code_account_number', identification: '40-05-15 12345678', label: 'A' }, 'b', { labelRequired: true }).identification).toBe(
-      '40051512345678',
-    );
-    expect(errorOf(() => parseAccount({ scheme_name: 'sort_code_account_number', identification: '4005151234567', label: 'A' }, 'b', { labelRequired: true })).field).toBe(
-      'b.identification',
-    );
+    expect(
+      parseAccount({ scheme_name: 'sort_code_account_number', identification: '40-05-15 12345678', label: 'A' }, 'b', { labelRequired: true }).identification,
+    ).toBe('40051512345678');
+    expect(
+      errorOf(() => parseAccount({ scheme_name: 'sort_code_account_number', identification: '4005151234567', label: 'A' }, 'b', { labelRequired: true })).field,
+    ).toBe('b.identification');
   });
   it('checks the BIC and requires a beneficiary label', () => {
-    expect(parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'A', issuer: 'SOGEFRPP' }, 'b', { labelRequired: true }).issuer).toBe('SOGEFRPPXXX');
-    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'A', issuer: 'NOPE' }, 'b', { labelRequired: true })).field).toBe('b.issuer');
-    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189' }, 'b', { labelRequired: true })).code).toBe('missingParameter');
+    expect(
+      parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'A', issuer: 'SOGEFRPP' }, 'b', { labelRequired: true }).issuer,
+    ).toBe('SOGEFRPPXXX');
+    expect(
+      errorOf(() =>
+        parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'A', issuer: 'NOPE' }, 'b', { labelRequired: true }),
+      ).field,
+    ).toBe('b.issuer');
+    expect(errorOf(() => parseAccount({ scheme_name: 'iban', identification: 'FR7630006000011234567890189' }, 'b', { labelRequired: true })).code).toBe(
+      'missingParameter',
+    );
   });
 });
 
@@ -122,9 +141,10 @@ describe('identities', () => {
     expect(errorOf(() => parseIdentity({ kind: 'corporate', scheme_name: 'siren' }, 'x', now)).field).toBe('x.identification');
   });
   it('matches identification schemes to kinds', () => {
-    expect(errorOf(() => parseIdentity({ kind: 'individual', first_name: 'a', last_name: 'b', scheme_name: 'siren', identification: '732829320' }, 'x', now)).message).toContain(
-      'does not apply',
-    );
+    expect(
+      errorOf(() => parseIdentity({ kind: 'individual', first_name: 'a', last_name: 'b', scheme_name: 'siren', identification: '732829320' }, 'x', now))
+        .message,
+    ).toContain('does not apply');
     expect(parseIdentity({ kind: 'non_profit', scheme_name: 'rna', identification: 'W123456789' }, 'x', now).identification).toBe('W123456789');
     expect(errorOf(() => parseIdentity({ kind: 'non_profit', scheme_name: 'rna', identification: '123' }, 'x', now)).field).toBe('x.identification');
   });

@@ -49,7 +49,13 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
     client_state: 'order-0042',
     instructions: [instruction],
     payer_identity: {
-      kind: 'individual', first_name: 'Germaine', last_name: 'Michu', birth_date: '1963-01-01', birth_city: 'Paris', birth_country: 'FR', nationality: 'French',
+      kind: 'individual',
+      first_name: 'Germaine',
+      last_name: 'Michu',
+      birth_date: '1963-01-01',
+      birth_city: 'Paris',
+      birth_country: 'FR',
+      nationality: 'French',
     },
     ...overrides,
   };
@@ -75,7 +81,8 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
         const client = await createClient(store.db, { name: 'Test shop', redirectUris: [REDIRECT_URI, 'https://shop.example/return'], now: clock.now() });
         const token = async (scope: string | string[], who: CreatedClient = client) => {
           const response = await app.inject({
-            method: 'POST', url: '/2.0/auth/token',
+            method: 'POST',
+            url: '/2.0/auth/token',
             payload: { grant_type: 'client_credentials', client_id: who.client_id, client_secret: who.client_secret, scope },
           });
           if (response.statusCode !== 200) throw new Error(`token: ${response.body}`);
@@ -88,7 +95,12 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
           return cached.token;
         };
         context = {
-          app, store, clock, client, dialect, token,
+          app,
+          store,
+          clock,
+          client,
+          dialect,
+          token,
           async createPayment(body = guideBody()) {
             const response = await app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${await admin()}` }, payload: body });
             if (response.statusCode !== 200) throw new Error(`create: ${response.body}`);
@@ -96,7 +108,10 @@ export function describeEachDb(name: string, fn: (ctx: () => TestContext) => voi
           },
           async scopedToken(paymentId, scope = ['payments:validate']) {
             const response = await app.inject({
-              method: 'POST', url: `/2.0/payments/${paymentId}/scopedtoken`, headers: { authorization: `Bearer ${await admin()}` }, payload: { scope },
+              method: 'POST',
+              url: `/2.0/payments/${paymentId}/scopedtoken`,
+              headers: { authorization: `Bearer ${await admin()}` },
+              payload: { scope },
             });
             if (response.statusCode !== 200) throw new Error(`scopedtoken: ${response.body}`);
             return response.json().token as string;
@@ -125,6 +140,7 @@ export function expectErrorBody(body: Record<string, unknown>): void {
   }
   // message: a human sentence, naming the field when one is at fault (issue 10, item 11).
   if (typeof body.message !== 'string' || !/^[A-Z"].*[.!?]$/.test(body.message)) throw new Error(`message is not a sentence: ${JSON.stringify(body)}`);
-  if (typeof body.field === 'string' && ['missingParameter', 'invalidValue'].includes(body.code) && !body.message.includes(body.field)) throw new Error(`message does not name the field: ${JSON.stringify(body)}`);
+  if (typeof body.field === 'string' && ['missingParameter', 'invalidValue'].includes(body.code) && !body.message.includes(body.field))
+    throw new Error(`message does not name the field: ${JSON.stringify(body)}`);
   if (body.description.startsWith(`${body.code}:`)) throw new Error(`description prefixed by the code: ${JSON.stringify(body)}`);
 }

@@ -7,11 +7,21 @@ describeEachDb('Idempotency-Key on POST /2.0/payments', (ctx) => {
   const post = async (key: string | undefined, body: unknown = guideBody()) => {
     admin ||= await ctx().token('payments:admin');
     return ctx().app.inject({
-      method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), ...(key ? { 'idempotency-key': key } : {}) }, payload: body as object,
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), ...(key ? { 'idempotency-key': key } : {}) },
+      payload: body as object,
     });
   };
   const paymentCount = async () =>
-    Number((await ctx().store.db.selectFrom('payments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await ctx()
+          .store.db.selectFrom('payments')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('replays the first response for the same key and body, creating one payment', async () => {
     const before = await paymentCount();
@@ -112,7 +122,12 @@ describeEachDb('Idempotency-Key on POST /2.0/payments', (ctx) => {
     const otherAdmin = await ctx().token('payments:admin', other);
     admin = await ctx().token('payments:admin');
     const a = await post('shared-key');
-    const b = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(otherAdmin), 'idempotency-key': 'shared-key' }, payload: guideBody() });
+    const b = await ctx().app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(otherAdmin), 'idempotency-key': 'shared-key' },
+      payload: guideBody(),
+    });
     expect(b.statusCode).toBe(200);
     expect(b.json().id).not.toBe(a.json().id);
   });

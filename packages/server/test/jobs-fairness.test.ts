@@ -21,123 +21,166 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
 }
 
-describeEachDb('fair background work', (ctx) => {
-  const hanging: ServerResponse[] = [];
-  const hangServer = createServer((_request, response) => void hanging.push(response)); // never answers
-  const arrivals = new Map<number, number>(); // payment id → when the healthy endpoint got its first webhook
-  const okServer = createServer((request, response) => {
-    let body = '';
-    request.on('data', (c) => (body += c));
-    request.on('end', () => {
-      const id = JSON.parse(body).id as number;
-      if (!arrivals.has(id)) arrivals.set(id, Date.now());
-      response.writeHead(200).end();
-    });
-  });
-  let env: SyncEnvironment;
-  let admin = '';
-
-  beforeAll(async () => {
-    const c = ctx();
-    env = { db: c.store.db, dialect: c.store.dialect, clock: c.clock, keyring: c.app.payrail.keyring, allowPrivateWebhooks: true, actions: { db: c.store.db, clock: c.clock, secret: c.app.payrail.secret, baseUrl: 'http://localhost', testStepMs: STEP_MS, connectors: c.app.payrail.connectors } };
-    admin = await c.token('payments:admin');
-    for (const url of [await listen(hangServer), await listen(okServer)]) {
-      const r = await c.app.inject({ method: 'POST', url: '/2.0/webhooks', headers: bearer(admin), payload: { url } });
-      expect(r.statusCode, r.body).toBe(200);
-    }
-  });
-  afterAll(async () => {
-    for (const response of hanging) response.destroy();
-    hangServer.closeAllConnections();
-    await Promise.all([hangServer, okServer].map((s) => new Promise((resolve) => s.close(resolve))));
-  });
-
-  async function validate(id: number) {
-    const token = await ctx().scopedToken(id);
-    const r = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own' } });
-    expect(r.statusCode, r.body).toBe(200);
-    return r.json() as { validate_uri: string };
-  }
-
-  it('a hanging endpoint delays neither another endpoint (≤ 2 s) nor status sync', async () => {
-    const c = ctx();
-    const jobs = startJobs({ ...env, deliveryTimeoutMs: 6_000 }, { pollMs: 200, webhookEndpointConcurrency: 2 });
-    try {
-      const changed = new Map<number, number>();
-      const ids: number[] = [];
-      for (let n = 0; n < 5; n++) {
-        const body = guideBody('first_open_day');
-        body.instructions[0]!.label = 'pdng/done - Order';
-        const id = await c.createPayment(body);
-        const validating = await validate(id);
-        changed.set(id, Date.now());
-        ids.push(id);
-        if (n === 0) {
-          // The payer approves at the bank: pending now, and done after one step, found by status sync.
-          const u = new URL(validating.validate_uri);
-          await c.app.inject({ method: 'POST', url: u.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision: 'approve' }).toString() });
-        }
-      }
-      await waitFor('every webhook at the healthy endpoint', () => (ids.every((id) => arrivals.has(id)) ? true : undefined), 10_000);
-      const delays = ids.map((id) => arrivals.get(id)! - changed.get(id)!);
-      expect(Math.max(...delays), `delays ${delays.join(', ')} ms`).toBeLessThan(2_000);
-      // The hanging endpoint holds its two slots, no more.
-      expect(hanging.length).toBe(2);
-
-      c.clock.advance(STEP_MS);
-      const due = Date.now();
-      await waitFor('status sync to carry the approved payment to done', async () => {
-        const r = await c.app.inject({ method: 'GET', url: `/2.0/payments/${ids[0]}`, headers: bearer(admin) });
-        return r.json().state === 'done' ? true : undefined;
-      }, 5_000);
-      expect(Date.now() - due).toBeLessThan(2_000);
-      expect(hanging.length).toBe(2); // still hanging meanwhile
-    } finally {
-      await jobs.stop();
-    }
-  });
-
-  it('retries a failing bank with exponential backoff and jitter, shows the payment as failed, heals when the bank answers', async () => {
-    const c = ctx();
-    const body = guideBody('first_open_day');
-    body.instructions[0]!.label = 'pdng/done - Order';
-    const id = await c.createPayment(body);
-    const validating = await validate(id);
-    const u = new URL(validating.validate_uri);
-    await c.app.inject({ method: 'POST', url: u.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision: 'approve' }).toString() });
-    // The bank stops answering (its API times out): the connector's status call fails.
-    const outage = vi.spyOn(testConnector, 'status').mockRejectedValue(new Error('bank API timed out'));
-    try {
-      const gaps: number[] = [];
-      for (let n = 1; n <= SYNC_FAILED_AFTER; n++) {
-        const row = await c.store.db.selectFrom('payments').select(['next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
-        c.clock.set(row.next_sync_at!);
-        await syncDuePayments(env);
-        const after = await c.store.db.selectFrom('payments').select(['sync_failures', 'sync_error', 'next_sync_at', 'state']).where('id', '=', id).executeTakeFirstOrThrow();
-        expect(after).toMatchObject({ sync_failures: n, sync_error: 'bank API timed out', state: 'pending' });
-        gaps.push(after.next_sync_at! - c.clock.now());
-      }
-      // 5 s × 2^(n−1), ×0.5–1.5 jitter.
-      gaps.forEach((gap, i) => {
-        expect(gap).toBeGreaterThanOrEqual(5_000 * 2 ** i * 0.5);
-        expect(gap).toBeLessThanOrEqual(5_000 * 2 ** i * 1.5);
+describeEachDb(
+  'fair background work',
+  (ctx) => {
+    const hanging: ServerResponse[] = [];
+    const hangServer = createServer((_request, response) => void hanging.push(response)); // never answers
+    const arrivals = new Map<number, number>(); // payment id → when the healthy endpoint got its first webhook
+    const okServer = createServer((request, response) => {
+      let body = '';
+      request.on('data', (c) => (body += c));
+      request.on('end', () => {
+        const id = JSON.parse(body).id as number;
+        if (!arrivals.has(id)) arrivals.set(id, Date.now());
+        response.writeHead(200).end();
       });
-      expect(gaps[SYNC_FAILED_AFTER - 1]!).toBeGreaterThan(gaps[0]! * 4);
-      // (The first test's payments, still validating, met the same outage.)
-      const failed = await listFailedSyncs(c.store.db);
-      expect(failed).toContainEqual(expect.objectContaining({ id, sync_failures: SYNC_FAILED_AFTER, sync_error: 'bank API timed out', connector_uuid: TEST_CONNECTOR_UUID }));
-      expect((await readBacklog(c.store.db, c.clock.now())).syncFailed).toBe(failed.length);
+    });
+    let env: SyncEnvironment;
+    let admin = '';
 
-      // The bank is back; an operator asks again at once.
-      outage.mockRestore();
-      await retrySync(c.store.db, c.clock, id);
-      c.clock.advance(STEP_MS);
-      await syncDuePayments(env);
-      const healed = await c.store.db.selectFrom('payments').select(['state', 'sync_failures', 'sync_error']).where('id', '=', id).executeTakeFirstOrThrow();
-      expect(healed).toEqual({ state: 'done', sync_failures: 0, sync_error: null });
-      expect((await listFailedSyncs(c.store.db)).map((p) => p.id)).not.toContain(id);
-    } finally {
-      outage.mockRestore();
+    beforeAll(async () => {
+      const c = ctx();
+      env = {
+        db: c.store.db,
+        dialect: c.store.dialect,
+        clock: c.clock,
+        keyring: c.app.payrail.keyring,
+        allowPrivateWebhooks: true,
+        actions: {
+          db: c.store.db,
+          clock: c.clock,
+          secret: c.app.payrail.secret,
+          baseUrl: 'http://localhost',
+          testStepMs: STEP_MS,
+          connectors: c.app.payrail.connectors,
+        },
+      };
+      admin = await c.token('payments:admin');
+      for (const url of [await listen(hangServer), await listen(okServer)]) {
+        const r = await c.app.inject({ method: 'POST', url: '/2.0/webhooks', headers: bearer(admin), payload: { url } });
+        expect(r.statusCode, r.body).toBe(200);
+      }
+    });
+    afterAll(async () => {
+      for (const response of hanging) response.destroy();
+      hangServer.closeAllConnections();
+      await Promise.all([hangServer, okServer].map((s) => new Promise((resolve) => s.close(resolve))));
+    });
+
+    async function validate(id: number) {
+      const token = await ctx().scopedToken(id);
+      const r = await ctx().app.inject({
+        method: 'POST',
+        url: `/2.0/payments/${id}`,
+        headers: bearer(token),
+        payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own' },
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json() as { validate_uri: string };
     }
-  });
-}, { testConnectorStepMs: STEP_MS, allowPrivateWebhooks: true });
+
+    it('a hanging endpoint delays neither another endpoint (≤ 2 s) nor status sync', async () => {
+      const c = ctx();
+      const jobs = startJobs({ ...env, deliveryTimeoutMs: 6_000 }, { pollMs: 200, webhookEndpointConcurrency: 2 });
+      try {
+        const changed = new Map<number, number>();
+        const ids: number[] = [];
+        for (let n = 0; n < 5; n++) {
+          const body = guideBody('first_open_day');
+          body.instructions[0]!.label = 'pdng/done - Order';
+          const id = await c.createPayment(body);
+          const validating = await validate(id);
+          changed.set(id, Date.now());
+          ids.push(id);
+          if (n === 0) {
+            // The payer approves at the bank: pending now, and done after one step, found by status sync.
+            const u = new URL(validating.validate_uri);
+            await c.app.inject({
+              method: 'POST',
+              url: u.pathname,
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              payload: new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision: 'approve' }).toString(),
+            });
+          }
+        }
+        await waitFor('every webhook at the healthy endpoint', () => (ids.every((id) => arrivals.has(id)) ? true : undefined), 10_000);
+        const delays = ids.map((id) => arrivals.get(id)! - changed.get(id)!);
+        expect(Math.max(...delays), `delays ${delays.join(', ')} ms`).toBeLessThan(2_000);
+        // The hanging endpoint holds its two slots, no more.
+        expect(hanging.length).toBe(2);
+
+        c.clock.advance(STEP_MS);
+        const due = Date.now();
+        await waitFor(
+          'status sync to carry the approved payment to done',
+          async () => {
+            const r = await c.app.inject({ method: 'GET', url: `/2.0/payments/${ids[0]}`, headers: bearer(admin) });
+            return r.json().state === 'done' ? true : undefined;
+          },
+          5_000,
+        );
+        expect(Date.now() - due).toBeLessThan(2_000);
+        expect(hanging.length).toBe(2); // still hanging meanwhile
+      } finally {
+        await jobs.stop();
+      }
+    });
+
+    it('retries a failing bank with exponential backoff and jitter, shows the payment as failed, heals when the bank answers', async () => {
+      const c = ctx();
+      const body = guideBody('first_open_day');
+      body.instructions[0]!.label = 'pdng/done - Order';
+      const id = await c.createPayment(body);
+      const validating = await validate(id);
+      const u = new URL(validating.validate_uri);
+      await c.app.inject({
+        method: 'POST',
+        url: u.pathname,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision: 'approve' }).toString(),
+      });
+      // The bank stops answering (its API times out): the connector's status call fails.
+      const outage = vi.spyOn(testConnector, 'status').mockRejectedValue(new Error('bank API timed out'));
+      try {
+        const gaps: number[] = [];
+        for (let n = 1; n <= SYNC_FAILED_AFTER; n++) {
+          const row = await c.store.db.selectFrom('payments').select(['next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+          c.clock.set(row.next_sync_at!);
+          await syncDuePayments(env);
+          const after = await c.store.db
+            .selectFrom('payments')
+            .select(['sync_failures', 'sync_error', 'next_sync_at', 'state'])
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow();
+          expect(after).toMatchObject({ sync_failures: n, sync_error: 'bank API timed out', state: 'pending' });
+          gaps.push(after.next_sync_at! - c.clock.now());
+        }
+        // 5 s × 2^(n−1), ×0.5–1.5 jitter.
+        gaps.forEach((gap, i) => {
+          expect(gap).toBeGreaterThanOrEqual(5_000 * 2 ** i * 0.5);
+          expect(gap).toBeLessThanOrEqual(5_000 * 2 ** i * 1.5);
+        });
+        expect(gaps[SYNC_FAILED_AFTER - 1]!).toBeGreaterThan(gaps[0]! * 4);
+        // (The first test's payments, still validating, met the same outage.)
+        const failed = await listFailedSyncs(c.store.db);
+        expect(failed).toContainEqual(
+          expect.objectContaining({ id, sync_failures: SYNC_FAILED_AFTER, sync_error: 'bank API timed out', connector_uuid: TEST_CONNECTOR_UUID }),
+        );
+        expect((await readBacklog(c.store.db, c.clock.now())).syncFailed).toBe(failed.length);
+
+        // The bank is back; an operator asks again at once.
+        outage.mockRestore();
+        await retrySync(c.store.db, c.clock, id);
+        c.clock.advance(STEP_MS);
+        await syncDuePayments(env);
+        const healed = await c.store.db.selectFrom('payments').select(['state', 'sync_failures', 'sync_error']).where('id', '=', id).executeTakeFirstOrThrow();
+        expect(healed).toEqual({ state: 'done', sync_failures: 0, sync_error: null });
+        expect((await listFailedSyncs(c.store.db)).map((p) => p.id)).not.toContain(id);
+      } finally {
+        outage.mockRestore();
+      }
+    });
+  },
+  { testConnectorStepMs: STEP_MS, allowPrivateWebhooks: true },
+);

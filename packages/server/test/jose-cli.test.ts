@@ -23,7 +23,10 @@ describe.each(processDatabases())('payrail keys rotate-signing [$name]', ({ crea
       const { proc, base } = await startServe([...db.args, '--log-level', 'warn']);
       try {
         const keys = (await (await fetch(`${base}/2.0/sign-keys`)).json()) as { keys: { id: number; deprecated: string | null; kid: string }[] };
-        expect(keys.keys.map((k) => [k.id, k.kid, k.deprecated === null])).toEqual([[1, '1', false], [2, '2', true]]);
+        expect(keys.keys.map((k) => [k.id, k.kid, k.deprecated === null])).toEqual([
+          [1, '1', false],
+          [2, '2', true],
+        ]);
         const signed = await (await fetch(`${base}/2.0/terms?sign_response=true`)).text();
         expect(decodeProtectedHeader(signed).kid).toBe('2');
         const { payload } = await compactVerify(signed, createLocalJWKSet(keys as never));

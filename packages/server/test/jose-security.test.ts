@@ -74,9 +74,12 @@ describeEachDb('response signatures, end-to-end encryption, terms', (ctx) => {
     const id = await ctx().createPayment();
     const token = await ctx().scopedToken(id);
     const response = await ctx().app.inject({
-      method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token),
+      method: 'POST',
+      url: `/2.0/payments/${id}`,
+      headers: bearer(token),
       payload: {
-        connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own',
+        connector_uuid: TEST_CONNECTOR_UUID,
+        webview_url: 'https://merchant.example/own',
         fields: { use_case_pay: await encryptFor(jwk, 'otp_sms') },
         payer: { scheme_name: 'iban', identification: await encryptFor(jwk, VALID_IBAN), label: 'Germaine Michu' },
       },
@@ -103,7 +106,9 @@ describeEachDb('response signatures, end-to-end encryption, terms', (ctx) => {
       const id = await ctx().createPayment();
       const token = await ctx().scopedToken(id);
       const response = await ctx().app.inject({
-        method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token),
+        method: 'POST',
+        url: `/2.0/payments/${id}`,
+        headers: bearer(token),
         payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own', fields: { use_case_pay: value } },
       });
       expect(response.statusCode, response.body).toBe(400);

@@ -28,10 +28,28 @@ describe('OpenAPI document and API reference', () => {
     const doc = response.json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/2.0/auth/token', '/2.0/config', '/2.0/connectors', '/2.0/connectors/{uuid}', '/2.0/connectors/{uuid}/sources', '/2.0/payments', '/2.0/payments/{id}',
-      '/2.0/payments/{id}/exchanges', '/2.0/payments/{id}/incompatibilities', '/2.0/payments/{id}/occurrences', '/2.0/payments/{id}/scopedtoken', '/2.0/payments/{id}/terms',
-      '/2.0/publickey', '/2.0/sign-keys', '/2.0/sign-keys/{id}', '/2.0/terms', '/2.0/webhooks', '/2.0/webhooks/auth', '/2.0/webhooks/auth/{id}', '/2.0/webhooks/deliveries',
-      '/2.0/webhooks/deliveries/{id}/replay', '/2.0/webhooks/{id}',
+      '/2.0/auth/token',
+      '/2.0/config',
+      '/2.0/connectors',
+      '/2.0/connectors/{uuid}',
+      '/2.0/connectors/{uuid}/sources',
+      '/2.0/payments',
+      '/2.0/payments/{id}',
+      '/2.0/payments/{id}/exchanges',
+      '/2.0/payments/{id}/incompatibilities',
+      '/2.0/payments/{id}/occurrences',
+      '/2.0/payments/{id}/scopedtoken',
+      '/2.0/payments/{id}/terms',
+      '/2.0/publickey',
+      '/2.0/sign-keys',
+      '/2.0/sign-keys/{id}',
+      '/2.0/terms',
+      '/2.0/webhooks',
+      '/2.0/webhooks/auth',
+      '/2.0/webhooks/auth/{id}',
+      '/2.0/webhooks/deliveries',
+      '/2.0/webhooks/deliveries/{id}/replay',
+      '/2.0/webhooks/{id}',
     ]);
     expect(doc.paths['/2.0/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['client_redirect_uri', 'instructions']);
   });
@@ -53,13 +71,38 @@ describe('OpenAPI document and API reference', () => {
     const routes = app.payrail.routes;
     expect(routes.length).toBeGreaterThan(5);
     expect(routes.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.url}`)).toEqual([]);
-    const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
+    const publicRoutes = routes
+      .filter((r) => r.access === 'public')
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
     const gets = (path: string) => [`GET ${path}`, `HEAD ${path}`];
-    expect(publicRoutes).toEqual([
-      ...gets('/2.0/assets/docs.css'), ...gets('/2.0/assets/payrail.css'), ...gets('/2.0/assets/webview.js'), ...gets('/2.0/bank-return/:result'), ...gets('/2.0/auth/webview/:lang/flow'), ...gets('/2.0/auth/webview/:lang/payment'),
-      ...gets('/2.0/auth/webview/payment'), ...gets('/2.0/connectors'), ...gets('/2.0/connectors/:uuid'), ...gets('/2.0/connectors/:uuid/sources'), ...gets('/2.0/docs'), ...gets('/2.0/openapi.json'),
-      ...gets('/2.0/publickey'), ...gets('/2.0/sign-keys'), ...gets('/2.0/sign-keys/:id'), ...gets('/2.0/terms'), ...gets('/2.0/testbank/authorize'), ...gets('/2.0/webauth/callback'), ...gets('/health'), ...gets('/metrics'), ...gets('/ready'),
-      'POST /2.0/auth/token', 'POST /2.0/auth/webview/:lang/flow', 'POST /2.0/testbank/authorize',
-    ].sort());
+    expect(publicRoutes).toEqual(
+      [
+        ...gets('/2.0/assets/docs.css'),
+        ...gets('/2.0/assets/payrail.css'),
+        ...gets('/2.0/assets/webview.js'),
+        ...gets('/2.0/bank-return/:result'),
+        ...gets('/2.0/auth/webview/:lang/flow'),
+        ...gets('/2.0/auth/webview/:lang/payment'),
+        ...gets('/2.0/auth/webview/payment'),
+        ...gets('/2.0/connectors'),
+        ...gets('/2.0/connectors/:uuid'),
+        ...gets('/2.0/connectors/:uuid/sources'),
+        ...gets('/2.0/docs'),
+        ...gets('/2.0/openapi.json'),
+        ...gets('/2.0/publickey'),
+        ...gets('/2.0/sign-keys'),
+        ...gets('/2.0/sign-keys/:id'),
+        ...gets('/2.0/terms'),
+        ...gets('/2.0/testbank/authorize'),
+        ...gets('/2.0/webauth/callback'),
+        ...gets('/health'),
+        ...gets('/metrics'),
+        ...gets('/ready'),
+        'POST /2.0/auth/token',
+        'POST /2.0/auth/webview/:lang/flow',
+        'POST /2.0/testbank/authorize',
+      ].sort(),
+    );
   });
 });

@@ -19,10 +19,11 @@ import { guideBody, VALID_IBAN } from './helpers.ts';
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && !child.signalCode) {
-    child.kill('SIGKILL');
-    await exited(child);
-  }
+  for (const child of children)
+    if (child.exitCode === null && !child.signalCode) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -40,7 +41,12 @@ function start(args: string[]) {
   proc.stdout!.on('data', (c: Buffer) => (out.text += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (out.text += c.toString()));
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const base = () => waitFor('the server to listen', () => (proc.exitCode !== null ? Promise.reject(new Error(`exited: ${out.text}`)) : /listening on (http:\/\/\S+)/.exec(out.text)?.[1]), 60_000);
+  const base = () =>
+    waitFor(
+      'the server to listen',
+      () => (proc.exitCode !== null ? Promise.reject(new Error(`exited: ${out.text}`)) : /listening on (http:\/\/\S+)/.exec(out.text)?.[1]),
+      60_000,
+    );
   return { proc, out, exit, base };
 }
 
@@ -81,12 +87,18 @@ async function halfRequest(base: string, token: string) {
   await new Promise((resolve) => socket.once('connect', resolve));
   let answer = '';
   socket.on('data', (c: Buffer) => (answer += c.toString()));
-  socket.write(`POST /2.0/payments HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 40)}`);
+  socket.write(
+    `POST /2.0/payments HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 40)}`,
+  );
   return { socket, rest: body.slice(40), answer: () => answer };
 }
 
 async function serviceToken(base: string, client: { client_id: string; client_secret: string }) {
-  const r = await fetch(`${base}/2.0/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', ...client, scope: 'payments:admin' }) });
+  const r = await fetch(`${base}/2.0/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', ...client, scope: 'payments:admin' }),
+  });
   return ((await r.json()) as { token: string }).token;
 }
 
@@ -136,20 +148,53 @@ describe('logs', () => {
     const client = demoCredentials(banner);
     const token = await serviceToken(base, client);
     const body = guideBody();
-    const created = await fetch(`${base}/2.0/payments?show_sensitive=true`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'logs-1' }, body: JSON.stringify(body) });
+    const created = await fetch(`${base}/2.0/payments?show_sensitive=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'logs-1' },
+      body: JSON.stringify(body),
+    });
     expect(created.status).toBe(200);
     const id = ((await created.json()) as { id: number }).id;
-    const scoped = ((await (await fetch(`${base}/2.0/payments/${id}/scopedtoken`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"scope":["payments:validate"]}' })).json()) as { token: string }).token;
-    const hook = (await (await fetch(`${base}/2.0/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }) })).json()) as { secret_key: string };
+    const scoped = (
+      (await (
+        await fetch(`${base}/2.0/payments/${id}/scopedtoken`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: '{"scope":["payments:validate"]}',
+        })
+      ).json()) as { token: string }
+    ).token;
+    const hook = (await (
+      await fetch(`${base}/2.0/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+      })
+    ).json()) as { secret_key: string };
     await fetch(`${base}/2.0/payments/${id}?show_sensitive=true&iban=${VALID_IBAN}`, { headers: { authorization: `Bearer ${scoped}` } });
     await fetch(`${base}/2.0/payments`, { headers: { authorization: 'Bearer not-a-real-token-but-still-secret' } });
-    await fetch(`${base}/2.0/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'wrong-secret-guess-123', scope: 'payments:admin' }) });
+    await fetch(`${base}/2.0/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'wrong-secret-guess-123', scope: 'payments:admin' }),
+    });
     server.proc.kill('SIGTERM');
     expect(await server.exit).toBe(0);
     const logs = server.out.text.slice(banner.indexOf('listening on'));
     expect(logs).toMatch(/"reqId":"?\d+/);
     expect(logs).toContain('incoming request');
-    const secrets = [client.client_secret, token, scoped, hook.secret_key, 'not-a-real-token-but-still-secret', 'wrong-secret-guess-123', VALID_IBAN, 'Germaine', 'Michu', '732829320'];
+    const secrets = [
+      client.client_secret,
+      token,
+      scoped,
+      hook.secret_key,
+      'not-a-real-token-but-still-secret',
+      'wrong-secret-guess-123',
+      VALID_IBAN,
+      'Germaine',
+      'Michu',
+      '732829320',
+    ];
     for (const secret of secrets) expect(logs, `a log line carries ${secret.slice(0, 6)}…`).not.toContain(secret);
     // The demo client's secret was printed once, at the first start only.
     expect(server.out.text.split(client.client_secret).length - 1).toBe(2); // the banner line and its JSON line
@@ -186,7 +231,10 @@ describe.runIf(pgUrl)('the demo client on PostgreSQL', () => {
       };
       expect(await count()).toBe(0);
 
-      const both = [start(['--database-url', url.toString(), '--log-level', 'warn', '--demo']), start(['--database-url', url.toString(), '--log-level', 'warn', '--demo'])];
+      const both = [
+        start(['--database-url', url.toString(), '--log-level', 'warn', '--demo']),
+        start(['--database-url', url.toString(), '--log-level', 'warn', '--demo']),
+      ];
       await Promise.all(both.map((s) => s.base()));
       expect(both.filter((s) => s.out.text.includes('client_secret')).length).toBe(1);
       expect(await count()).toBe(1);

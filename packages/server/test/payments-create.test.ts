@@ -43,48 +43,163 @@ const RULES: [string, Mutator, string, string][] = [
   ['execution_date_type missing', (b) => delete instruction(b).execution_date_type, 'missingParameter', 'instructions[0].execution_date_type'],
   ['execution_date_type unknown', (b) => (instruction(b).execution_date_type = 'tomorrow'), 'invalidValue', 'instructions[0].execution_date_type'],
   ['deferred without execution_date', (b) => (instruction(b).execution_date_type = 'deferred'), 'missingParameter', 'instructions[0].execution_date'],
-  ['deferred in the past', (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2024-01-01' }), 'invalidValue', 'instructions[0].execution_date'],
-  ['deferred today', (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-01-15' }), 'invalidValue', 'instructions[0].execution_date'],
-  ['deferred on an impossible date', (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-02-30' }), 'invalidValue', 'instructions[0].execution_date'],
+  [
+    'deferred in the past',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2024-01-01' }),
+    'invalidValue',
+    'instructions[0].execution_date',
+  ],
+  [
+    'deferred today',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-01-15' }),
+    'invalidValue',
+    'instructions[0].execution_date',
+  ],
+  [
+    'deferred on an impossible date',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-02-30' }),
+    'invalidValue',
+    'instructions[0].execution_date',
+  ],
   ['execution_date on first_open_day', (b) => (instruction(b).execution_date = '2026-03-02'), 'invalidValue', 'instructions[0].execution_date'],
-  ['periodic without start_date', (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', frequency: 'monthly' }), 'missingParameter', 'instructions[0].start_date'],
-  ['periodic without frequency', (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01' }), 'missingParameter', 'instructions[0].frequency'],
-  ['periodic with an unknown frequency', (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', frequency: 'hourly' }), 'invalidValue', 'instructions[0].frequency'],
-  ['periodic starting in the past', (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2025-02-01', frequency: 'monthly' }), 'invalidValue', 'instructions[0].start_date'],
-  ['periodic ending before it starts', (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', end_date: '2026-01-20', frequency: 'monthly' }), 'invalidValue', 'instructions[0].end_date'],
+  [
+    'periodic without start_date',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', frequency: 'monthly' }),
+    'missingParameter',
+    'instructions[0].start_date',
+  ],
+  [
+    'periodic without frequency',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01' }),
+    'missingParameter',
+    'instructions[0].frequency',
+  ],
+  [
+    'periodic with an unknown frequency',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', frequency: 'hourly' }),
+    'invalidValue',
+    'instructions[0].frequency',
+  ],
+  [
+    'periodic starting in the past',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2025-02-01', frequency: 'monthly' }),
+    'invalidValue',
+    'instructions[0].start_date',
+  ],
+  [
+    'periodic ending before it starts',
+    (b) => Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', end_date: '2026-01-20', frequency: 'monthly' }),
+    'invalidValue',
+    'instructions[0].end_date',
+  ],
   ['frequency on a one-time payment', (b) => (instruction(b).frequency = 'monthly'), 'invalidValue', 'instructions[0].frequency'],
   ['start_date on a one-time payment', (b) => (instruction(b).start_date = '2026-02-01'), 'invalidValue', 'instructions[0].start_date'],
-  ['periodic with two instructions', (b) => {
-    Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', frequency: 'monthly' });
-    b.instructions.push(structuredClone(instruction(b)));
-  }, 'invalidValue', 'instructions'],
-  ['bulk mixing execution types', (b) => b.instructions.push({ ...structuredClone(instruction(b)), execution_date_type: 'instant' }), 'invalidValue', 'instructions[1].execution_date_type'],
-  ['deferred bulk on two dates', (b) => {
-    Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-03-02' });
-    b.instructions.push({ ...structuredClone(instruction(b)), execution_date: '2026-03-03' });
-  }, 'invalidValue', 'instructions[1].execution_date'],
+  [
+    'periodic with two instructions',
+    (b) => {
+      Object.assign(instruction(b), { execution_date_type: 'periodic', start_date: '2026-02-01', frequency: 'monthly' });
+      b.instructions.push(structuredClone(instruction(b)));
+    },
+    'invalidValue',
+    'instructions',
+  ],
+  [
+    'bulk mixing execution types',
+    (b) => b.instructions.push({ ...structuredClone(instruction(b)), execution_date_type: 'instant' }),
+    'invalidValue',
+    'instructions[1].execution_date_type',
+  ],
+  [
+    'deferred bulk on two dates',
+    (b) => {
+      Object.assign(instruction(b), { execution_date_type: 'deferred', execution_date: '2026-03-02' });
+      b.instructions.push({ ...structuredClone(instruction(b)), execution_date: '2026-03-03' });
+    },
+    'invalidValue',
+    'instructions[1].execution_date',
+  ],
   ['bulk mixing currencies', (b) => b.instructions.push({ ...structuredClone(instruction(b)), currency: 'USD' }), 'invalidValue', 'instructions[1].currency'],
   ['beneficiary missing', (b) => delete instruction(b).beneficiary, 'missingParameter', 'instructions[0].beneficiary'],
   ['beneficiary scheme unknown', (b) => (instruction(b).beneficiary.scheme_name = 'bban'), 'invalidValue', 'instructions[0].beneficiary.scheme_name'],
-  ['beneficiary IBAN with a bad checksum', (b) => (instruction(b).beneficiary.identification = 'FR7630006000011234567890188'), 'invalidValue', 'instructions[0].beneficiary.identification'],
-  ['beneficiary placeholder IBAN', (b) => (instruction(b).beneficiary.identification = 'FR76XXXXXXXXXXXXXXX'), 'invalidValue', 'instructions[0].beneficiary.identification'],
+  [
+    'beneficiary IBAN with a bad checksum',
+    (b) => (instruction(b).beneficiary.identification = 'FR7630006000011234567890188'),
+    'invalidValue',
+    'instructions[0].beneficiary.identification',
+  ],
+  [
+    'beneficiary placeholder IBAN',
+    (b) => (instruction(b).beneficiary.identification = 'FR76XXXXXXXXXXXXXXX'),
+    'invalidValue',
+    'instructions[0].beneficiary.identification',
+  ],
   ['beneficiary label missing', (b) => delete instruction(b).beneficiary.label, 'missingParameter', 'instructions[0].beneficiary.label'],
   ['beneficiary BIC malformed', (b) => (instruction(b).beneficiary.issuer = 'XYZ'), 'invalidValue', 'instructions[0].beneficiary.issuer'],
-  ['UK account malformed', (b) => Object.assign(instruction(b), { currency: 'GBP', beneficiary: { scheme_name: 'sort_code_account_number', identification: '12345', label: 'Shop' } }), 'invalidValue', 'instructions[0].beneficiary.identification'],
-  ['UK account paid in EUR', (b) => (instruction(b).beneficiary = { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' }), 'invalidValue', 'instructions[0].currency'],
-  ['UK label over 18 characters', (b) => Object.assign(instruction(b), { currency: 'GBP', label: 'x'.repeat(19), beneficiary: { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' } }), 'invalidValue', 'instructions[0].label'],
+  [
+    'UK account malformed',
+    (b) => Object.assign(instruction(b), { currency: 'GBP', beneficiary: { scheme_name: 'sort_code_account_number', identification: '12345', label: 'Shop' } }),
+    'invalidValue',
+    'instructions[0].beneficiary.identification',
+  ],
+  [
+    'UK account paid in EUR',
+    (b) => (instruction(b).beneficiary = { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' }),
+    'invalidValue',
+    'instructions[0].currency',
+  ],
+  [
+    'UK label over 18 characters',
+    (b) =>
+      Object.assign(instruction(b), {
+        currency: 'GBP',
+        label: 'x'.repeat(19),
+        beneficiary: { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' },
+      }),
+    'invalidValue',
+    'instructions[0].label',
+  ],
   ['reference_id over 31 characters', (b) => (instruction(b).reference_id = 'x'.repeat(32)), 'invalidValue', 'instructions[0].reference_id'],
   ['reference_id with spaces', (b) => (instruction(b).reference_id = 'order 42'), 'invalidValue', 'instructions[0].reference_id'],
-  ['reference_id used twice', (b) => {
-    instruction(b).reference_id = 'ORDER-42';
-    b.instructions.push(structuredClone(instruction(b)));
-  }, 'invalidValue', 'instructions[1].reference_id'],
-  ['UK reference_id over 18 characters', (b) => Object.assign(instruction(b), { currency: 'GBP', reference_id: 'x'.repeat(19), beneficiary: { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' } }), 'invalidValue', 'instructions[0].reference_id'],
-  ['corporate beneficiary with a bad SIREN', (b) => (instruction(b).beneficiary_identity.identification = '012345678'), 'invalidValue', 'instructions[0].beneficiary_identity.identification'],
-  ['corporate beneficiary without identification scheme', (b) => delete instruction(b).beneficiary_identity.scheme_name, 'missingParameter', 'instructions[0].beneficiary_identity.scheme_name'],
+  [
+    'reference_id used twice',
+    (b) => {
+      instruction(b).reference_id = 'ORDER-42';
+      b.instructions.push(structuredClone(instruction(b)));
+    },
+    'invalidValue',
+    'instructions[1].reference_id',
+  ],
+  [
+    'UK reference_id over 18 characters',
+    (b) =>
+      Object.assign(instruction(b), {
+        currency: 'GBP',
+        reference_id: 'x'.repeat(19),
+        beneficiary: { scheme_name: 'sort_code_account_number', identification: '40051512345678', label: 'Shop' },
+      }),
+    'invalidValue',
+    'instructions[0].reference_id',
+  ],
+  [
+    'corporate beneficiary with a bad SIREN',
+    (b) => (instruction(b).beneficiary_identity.identification = '012345678'),
+    'invalidValue',
+    'instructions[0].beneficiary_identity.identification',
+  ],
+  [
+    'corporate beneficiary without identification scheme',
+    (b) => delete instruction(b).beneficiary_identity.scheme_name,
+    'missingParameter',
+    'instructions[0].beneficiary_identity.scheme_name',
+  ],
   ['identity kind unknown', (b) => (b.payer_identity.kind = 'alien'), 'invalidValue', 'payer_identity.kind'],
   ['individual without last_name', (b) => delete b.payer_identity.last_name, 'missingParameter', 'payer_identity.last_name'],
-  ['identity scheme for another kind', (b) => Object.assign(b.payer_identity, { scheme_name: 'siren', identification: VALID_SIREN }), 'invalidValue', 'payer_identity.scheme_name'],
+  [
+    'identity scheme for another kind',
+    (b) => Object.assign(b.payer_identity, { scheme_name: 'siren', identification: VALID_SIREN }),
+    'invalidValue',
+    'payer_identity.scheme_name',
+  ],
   ['identity field over its limit', (b) => (b.payer_identity.postal_address = 'x'.repeat(513)), 'invalidValue', 'payer_identity.postal_address'],
   ['identity birth_country not ISO', (b) => (b.payer_identity.birth_country = 'France'), 'invalidValue', 'payer_identity.birth_country'],
   ['operator identity invalid', (b) => (b.operator_identity = { kind: 'government' }), 'missingParameter', 'operator_identity.scheme_name'],
@@ -101,9 +216,18 @@ describeEachDb('POST /2.0/payments', (ctx) => {
   };
   const countRows = async () => {
     const { db } = ctx().store;
-    const p = await db.selectFrom('payments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const i = await db.selectFrom('payment_instructions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const e = await db.selectFrom('payment_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const p = await db
+      .selectFrom('payments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const i = await db
+      .selectFrom('payment_instructions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const e = await db
+      .selectFrom('payment_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return [Number(p.n), Number(i.n), Number(e.n)];
   };
 
@@ -113,8 +237,17 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     expect(response.statusCode).toBe(200);
     const payment = response.json();
     expect(payment).toMatchObject({
-      id: expect.any(Number), state: 'created', state_detail: null, action: null, error_code: null, error_description: null,
-      fields: [], validate_uri: null, connector_uuid: null, client_redirect_uri: body.client_redirect_uri, client_state: 'order-0042',
+      id: expect.any(Number),
+      state: 'created',
+      state_detail: null,
+      action: null,
+      error_code: null,
+      error_description: null,
+      fields: [],
+      validate_uri: null,
+      connector_uuid: null,
+      client_redirect_uri: body.client_redirect_uri,
+      client_state: 'order-0042',
     });
     expect(payment.register_date).toBe('2026-01-15 10:00:00');
     const [instruction] = payment.instructions;
@@ -136,7 +269,8 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     expect(response.statusCode).toBe(400);
     // message: a sentence a shop can show its customer (public integrations display it), naming the field.
     expect(response.json()).toMatchObject({
-      code: 'invalidValue', field: 'instructions[0].beneficiary.identification',
+      code: 'invalidValue',
+      field: 'instructions[0].beneficiary.identification',
       message: 'The field "instructions[0].beneficiary.identification" is not a valid IBAN.',
     });
     expect(response.json().description).toContain('instructions[0].beneficiary.identification');
@@ -159,12 +293,21 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     const body = guideBody();
     const text = JSON.stringify(body).replace('"amount":50.9', '"amount":0.30');
     admin ||= await ctx().token('payments:admin');
-    const response = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: text });
+    const response = await ctx().app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      payload: text,
+    });
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('"amount":0.3000000000');
     const asString = await create(guideBody('instant', { instructions: [{ ...guideBody().instructions[0], amount: '1', execution_date_type: 'instant' }] }));
     expect(asString.body).toContain('"amount":1.0000000000');
-    const row = await ctx().store.db.selectFrom('payment_instructions').select('amount_minor').where('payment_id', '=', asString.json().id).executeTakeFirstOrThrow();
+    const row = await ctx()
+      .store.db.selectFrom('payment_instructions')
+      .select('amount_minor')
+      .where('payment_id', '=', asString.json().id)
+      .executeTakeFirstOrThrow();
     expect(row.amount_minor).toBe(100);
   });
 
@@ -184,7 +327,11 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     expect(periodic.json().instructions[0]).toMatchObject({ start_date: '2026-02-01', end_date: '2026-12-01', frequency: 'monthly' });
 
     const uk = guideBody('first_open_day');
-    Object.assign(uk.instructions[0]!, { currency: 'GBP', label: 'Invoice 42', beneficiary: { scheme_name: 'sort_code_account_number', identification: '40-05-15 12345678', label: 'Shop Ltd' } });
+    Object.assign(uk.instructions[0]!, {
+      currency: 'GBP',
+      label: 'Invoice 42',
+      beneficiary: { scheme_name: 'sort_code_account_number', identification: '40-05-15 12345678', label: 'Shop Ltd' },
+    });
     const ukResponse = await create(uk);
     expect(ukResponse.statusCode).toBe(200);
     expect(ukResponse.json().instructions[0].beneficiary.identification).toBe('40051512345678');
@@ -229,7 +376,12 @@ describeEachDb('POST /2.0/payments', (ctx) => {
       expect([response.statusCode, response.json().code], payload).toEqual([status, code]);
       expectErrorBody(response.json());
     }
-    const big = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: `{"x":"${'a'.repeat(1100 * 1024)}"}` });
+    const big = await ctx().app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      payload: `{"x":"${'a'.repeat(1100 * 1024)}"}`,
+    });
     expect([big.statusCode, big.json().code]).toEqual([413, 'payloadTooLarge']);
   });
 });
@@ -238,11 +390,21 @@ describeEachDb('exact amounts', (ctx) => {
   it('reads the JSON number text, not a float: 0.30000000000000001 EUR has too many decimals', async () => {
     const admin = await ctx().token('payments:admin');
     const text = JSON.stringify(guideBody()).replace('"amount":50.9', '"amount":0.30000000000000001');
-    const response = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: text });
+    const response = await ctx().app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      payload: text,
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().field).toBe('instructions[0].amount');
     const big = JSON.stringify(guideBody()).replace('"amount":50.9', '"amount":9007199254740.99');
-    const ok = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: big });
+    const ok = await ctx().app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      payload: big,
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toContain('"amount":9007199254740.9900000000');
   });

@@ -87,9 +87,18 @@ describeEachDb('GET /2.0/payments', (ctx) => {
   });
 
   it.each([
-    ['?limit=0', 'limit'], ['?limit=abc', 'limit'], ['?limit=5000', 'limit'], ['?offset=-1', 'offset'], ['?reverse=maybe', 'reverse'],
-    ['?filter=birthday', 'filter'], ['?min_date=yesterday', 'min_date'], ['?max_date=2026-02-30', 'max_date'], ['?state=lost', 'state'],
-    ['?order_by=label', 'order_by'], ['?id_connector=x', 'id_connector'], ['?execution_date_type=soon', 'execution_date_type'],
+    ['?limit=0', 'limit'],
+    ['?limit=abc', 'limit'],
+    ['?limit=5000', 'limit'],
+    ['?offset=-1', 'offset'],
+    ['?reverse=maybe', 'reverse'],
+    ['?filter=birthday', 'filter'],
+    ['?min_date=yesterday', 'min_date'],
+    ['?max_date=2026-02-30', 'max_date'],
+    ['?state=lost', 'state'],
+    ['?order_by=label', 'order_by'],
+    ['?id_connector=x', 'id_connector'],
+    ['?execution_date_type=soon', 'execution_date_type'],
   ])('refuses %s naming %s', async (query, field) => {
     const response = await list(query);
     expect(response.statusCode).toBe(400);

@@ -48,7 +48,9 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
   const port = await freePort();
   // Prism 5.16 needs Node >= 24.18: run it on the Node that runs the tests (npm's pinned one).
   const proc = spawn(process.execPath, [PRISM_BIN, ...args, '-h', '127.0.0.1', '-p', String(port)], {
-    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -58,23 +60,39 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
     proc,
     log: () => output,
     mark: () => output.length,
-    problems: (since = 0) => output.slice(since).split('\n').filter((line) => pattern.test(line)),
+    problems: (since = 0) =>
+      output
+        .slice(since)
+        .split('\n')
+        .filter((line) => pattern.test(line)),
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((resolve) => proc.once('exit', resolve));
       try {
         process.kill(-proc.pid!, 'SIGTERM');
-      } catch { /* already gone */ }
-      const timer = setTimeout(() => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-proc.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 5_000);
       await exited;
       clearTimeout(timer);
     },
   };
   try {
-    await waitFor('Prism to listen', () => {
-      if (proc.exitCode !== null) throw new Error(`prism exited (${proc.exitCode}):\n${output.slice(-2000)}`);
-      return output.includes('Prism is listening') ? true : undefined;
-    }, 120_000);
+    await waitFor(
+      'Prism to listen',
+      () => {
+        if (proc.exitCode !== null) throw new Error(`prism exited (${proc.exitCode}):\n${output.slice(-2000)}`);
+        return output.includes('Prism is listening') ? true : undefined;
+      },
+      120_000,
+    );
   } catch (error) {
     await prism.stop();
     throw error;

@@ -31,12 +31,23 @@ describeEachDb('health, readiness and metrics', (ctx) => {
     try {
       const id = await c.createPayment();
       // Two payments waiting for status sync now: over a threshold of one.
-      await c.store.db.updateTable('payments').set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() - 5_000 }).where('id', '=', id).execute();
+      await c.store.db
+        .updateTable('payments')
+        .set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() - 5_000 })
+        .where('id', '=', id)
+        .execute();
       const other = await c.createPayment();
-      await c.store.db.updateTable('payments').set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() }).where('id', '=', other).execute();
+      await c.store.db
+        .updateTable('payments')
+        .set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() })
+        .where('id', '=', other)
+        .execute();
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({ status: 'not_ready', checks: { database: { ok: true }, backlog: { ok: false, due: 2, status_sync: 2, threshold: 1, oldest_age_seconds: 5 } } });
+      expect(ready.json()).toMatchObject({
+        status: 'not_ready',
+        checks: { database: { ok: true }, backlog: { ok: false, due: 2, status_sync: 2, threshold: 1, oldest_age_seconds: 5 } },
+      });
       await c.store.db.updateTable('payments').set({ state: 'done', next_sync_at: null }).where('id', 'in', [id, other]).execute();
     } finally {
       await app.close();
@@ -109,22 +120,56 @@ describeEachDb('retention', (ctx) => {
     const clock = c.clock as ManualClock;
     const admin = await c.token('payments:admin');
     const paymentId = await c.createPayment();
-    await c.app.inject({ method: 'POST', url: '/2.0/payments', headers: { ...bearer(admin), 'idempotency-key': 'retention-1' }, payload: (await import('./helpers.ts')).guideBody() });
+    await c.app.inject({
+      method: 'POST',
+      url: '/2.0/payments',
+      headers: { ...bearer(admin), 'idempotency-key': 'retention-1' },
+      payload: (await import('./helpers.ts')).guideBody(),
+    });
     const { id: domainId } = await c.store.db.selectFrom('domains').select('id').executeTakeFirstOrThrow();
-    const { id: endpointId } = await c.store.db.insertInto('webhook_endpoints').values({ domain_id: domainId, url: 'https://merchant.example/hook', event: 'PAYMENT_STATE_UPDATED', secret: 'x', enabled: 1, created_at: clock.now() }).returning('id').executeTakeFirstOrThrow();
+    const { id: endpointId } = await c.store.db
+      .insertInto('webhook_endpoints')
+      .values({ domain_id: domainId, url: 'https://merchant.example/hook', event: 'PAYMENT_STATE_UPDATED', secret: 'x', enabled: 1, created_at: clock.now() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const delivery = async (status: string, at: number) => {
-      const { id: dataId } = await c.store.db.insertInto('webhook_data').values({ domain_id: domainId, payment_id: paymentId, event: 'PAYMENT_STATE_UPDATED', body: '{}', created_at: at }).returning('id').executeTakeFirstOrThrow();
-      const { id } = await c.store.db.insertInto('webhook_deliveries').values({
-        data_id: dataId, endpoint_id: endpointId, payment_id: paymentId, status, attempts: 1, next_attempt_at: at, locked_until: null,
-        delivered_at: status === 'delivered' ? at : null, last_status_code: 200, last_error: null, created_at: at,
-      }).returning('id').executeTakeFirstOrThrow();
+      const { id: dataId } = await c.store.db
+        .insertInto('webhook_data')
+        .values({ domain_id: domainId, payment_id: paymentId, event: 'PAYMENT_STATE_UPDATED', body: '{}', created_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const { id } = await c.store.db
+        .insertInto('webhook_deliveries')
+        .values({
+          data_id: dataId,
+          endpoint_id: endpointId,
+          payment_id: paymentId,
+          status,
+          attempts: 1,
+          next_attempt_at: at,
+          locked_until: null,
+          delivered_at: status === 'delivered' ? at : null,
+          last_status_code: 200,
+          last_error: null,
+          created_at: at,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       await c.store.db.insertInto('webhook_attempts').values({ delivery_id: id, attempted_at: at, status_code: 200, duration_ms: 5, error: null }).execute();
       return id;
     };
     const old = await delivery('delivered', clock.now());
     const oldFailed = await delivery('failed', clock.now());
     const stillPending = await delivery('pending', clock.now());
-    const count = async (table: 'tokens' | 'idempotency_keys') => Number((await c.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (table: 'tokens' | 'idempotency_keys') =>
+      Number(
+        (
+          await c.store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await count('tokens')).toBeGreaterThan(0);
     expect(await count('idempotency_keys')).toBe(1);
 

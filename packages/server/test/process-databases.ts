@@ -13,13 +13,15 @@ export interface ProcessDatabase {
 }
 
 export function processDatabases(): { name: string; create: () => Promise<ProcessDatabase> }[] {
-  const targets = [{
-    name: 'sqlite',
-    create: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'payrail-proc-'));
-      return { args: ['--data-dir', dir], cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  const targets = [
+    {
+      name: 'sqlite',
+      create: async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'payrail-proc-'));
+        return { args: ['--data-dir', dir], cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
     },
-  }];
+  ];
   const pgUrl = inject('pgUrl');
   if (pgUrl) {
     targets.push({

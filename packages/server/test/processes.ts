@@ -18,7 +18,11 @@ export async function startServe(args: string[]): Promise<{ proc: ChildProcess; 
   const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  const base = await waitFor('the server to listen', () => (proc.exitCode !== null ? Promise.reject(new Error(`payrail serve exited: ${output}`)) : /listening on (http:\/\/\S+)/.exec(output)?.[1]), 30_000);
+  const base = await waitFor(
+    'the server to listen',
+    () => (proc.exitCode !== null ? Promise.reject(new Error(`payrail serve exited: ${output}`)) : /listening on (http:\/\/\S+)/.exec(output)?.[1]),
+    30_000,
+  );
   return { proc, base };
 }
 

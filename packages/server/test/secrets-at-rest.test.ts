@@ -60,8 +60,16 @@ describe('the embedded database on disk', () => {
     const keyring = keyringFromKeys([randomBytes(32)]);
     const app = await buildApp({ store, keyring, allowPrivateWebhooks: true });
     const client = await createClient(store.db, { name: 'Shop', redirectUris: ['https://shop.example/return'], now: Date.now() });
-    const token = (await app.inject({ method: 'POST', url: '/2.0/auth/token', payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' } })).json().token;
-    const created = (await app.inject({ method: 'POST', url: '/2.0/webhooks', headers: { authorization: `Bearer ${token}` }, payload: { url: 'http://127.0.0.1:9/hook' } })).json();
+    const token = (
+      await app.inject({
+        method: 'POST',
+        url: '/2.0/auth/token',
+        payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, scope: 'payments:admin' },
+      })
+    ).json().token;
+    const created = (
+      await app.inject({ method: 'POST', url: '/2.0/webhooks', headers: { authorization: `Bearer ${token}` }, payload: { url: 'http://127.0.0.1:9/hook' } })
+    ).json();
     expect(created.secret_key).toMatch(/^[\w-]{40,}$/);
     const signing = app.payrail.secret;
     await app.close();
@@ -86,14 +94,18 @@ for (const { dialect, url } of databases()) {
         const domain = await ensureDomain(store.db, DEFAULT_DOMAIN, systemClock.now());
         // As an older version left them: clear text.
         await store.db.insertInto('installation_secrets').values({ name: 'signing', value: 'clear-signing-key' }).execute();
-        await store.db.insertInto('webhook_endpoints').values({ domain_id: domain, url: 'https://93.184.215.14/a', event: 'PAYMENT_STATE_UPDATED', secret: 'clear-hmac-key', enabled: 1, created_at: 0 }).execute();
+        await store.db
+          .insertInto('webhook_endpoints')
+          .values({ domain_id: domain, url: 'https://93.184.215.14/a', event: 'PAYMENT_STATE_UPDATED', secret: 'clear-hmac-key', enabled: 1, created_at: 0 })
+          .execute();
         expect(await sealStoredSecrets(store.db, oldKey)).toEqual({ sealed: 2, resealed: 0 });
         expect(await installationSecret(store.db, oldKey, 'signing')).toBe('clear-signing-key');
         const fresh = await createEndpoint(store.db, systemClock, domain, { url: 'https://93.184.215.14/b' }, { keyring: oldKey, allowPrivate: false });
-        const rows = async () => [
-          ...(await store.db.selectFrom('webhook_endpoints').select('secret as v').orderBy('id').execute()),
-          ...(await store.db.selectFrom('installation_secrets').select('value as v').execute()),
-        ].map((r) => r.v);
+        const rows = async () =>
+          [
+            ...(await store.db.selectFrom('webhook_endpoints').select('secret as v').orderBy('id').execute()),
+            ...(await store.db.selectFrom('installation_secrets').select('value as v').execute()),
+          ].map((r) => r.v);
         for (const value of await rows()) {
           expect(value).toMatch(new RegExp(`^kek1\\.${oldKey.current.id}\\.`));
           expect(value).not.toContain('clear-');
@@ -117,7 +129,11 @@ for (const { dialect, url } of databases()) {
 
 describe('CLI: production mode and payrail keys rotate', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PAYRAIL_MODE: '', PAYRAIL_PUBLIC_URL: '', PAYRAIL_KEY_ENCRYPTION_KEY: '', ...env } });
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PAYRAIL_MODE: '', PAYRAIL_PUBLIC_URL: '', PAYRAIL_KEY_ENCRYPTION_KEY: '', ...env },
+    });
 
   it('refuses `serve --mode production` without a public URL and a key-encryption key, saying how to set them', () => {
     const dir = tempDir();
@@ -134,7 +150,18 @@ describe('CLI: production mode and payrail keys rotate', () => {
   });
 
   it('refuses a loopback webhook URL in production mode from the CLI', () => {
-    const refused = run(['webhook', 'add', '--url', 'http://127.0.0.1:9/hook', '--data-dir', tempDir(), '--mode', 'production', '--key-encryption-key', randomBytes(32).toString('hex')]);
+    const refused = run([
+      'webhook',
+      'add',
+      '--url',
+      'http://127.0.0.1:9/hook',
+      '--data-dir',
+      tempDir(),
+      '--mode',
+      'production',
+      '--key-encryption-key',
+      randomBytes(32).toString('hex'),
+    ]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('not a public address');
   });

@@ -29,7 +29,6 @@ function cli(args: string[]) {
   return result.stdout;
 }
 
-
 describe('payrail serve runs the lifecycle', () => {
   it('delivers one signed webhook per state change of a pdng/done payment at 1-second steps', async () => {
     const received: { path: string; headers: Record<string, unknown>; body: string }[] = [];
@@ -55,17 +54,42 @@ describe('payrail serve runs the lifecycle', () => {
       const merchant = new PayrailClient({ baseUrl: base, clientId: client.client_id, clientSecret: client.client_secret });
       const payment = await merchant.createPayment({
         client_redirect_uri: 'https://merchant.example/payment/return',
-        instructions: [{ label: 'pdng/done - Order 7', amount: 12.34, currency: 'EUR', execution_date_type: 'first_open_day', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' } }],
+        instructions: [
+          {
+            label: 'pdng/done - Order 7',
+            amount: 12.34,
+            currency: 'EUR',
+            execution_date_type: 'first_open_day',
+            beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME' },
+          },
+        ],
       });
-      const validating = await merchant.updatePayment(payment.id, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', webview_url: 'https://merchant.example/own' });
+      const validating = await merchant.updatePayment(payment.id, {
+        connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf',
+        webview_url: 'https://merchant.example/own',
+      });
       // The payer at the bank page (a browser's form post).
       const bank = new URL(validating.validate_uri!);
-      await fetch(`${base}${bank.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }), redirect: 'manual' });
+      await fetch(`${base}${bank.pathname}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }),
+        redirect: 'manual',
+      });
 
       await waitFor('three webhooks', () => (received.length >= 3 ? true : undefined));
       expect(received.map((r) => JSON.parse(r.body).state)).toEqual(['validating', 'pending', 'done']);
       for (const r of received) {
-        expect(verifyWebhookSignature(endpoint.secret_key, 'POST', '/payrail/hook', String(r.headers['bi-signature-date']), r.body, String(r.headers['bi-signature']))).toBe(true);
+        expect(
+          verifyWebhookSignature(
+            endpoint.secret_key,
+            'POST',
+            '/payrail/hook',
+            String(r.headers['bi-signature-date']),
+            r.body,
+            String(r.headers['bi-signature']),
+          ),
+        ).toBe(true);
       }
       expect((await merchant.getPayment(payment.id)).state).toBe('done');
       const log = JSON.parse(cli(['webhook', 'deliveries', '--payment', String(payment.id)]));

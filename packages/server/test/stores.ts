@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { migrate, openStore, type Dialect, type Store } from '../src/store/db.ts';
 
-export async function openIsolatedStore(dialect: Dialect, url: string | null, options: { sqliteOnDisk?: boolean; poolSize?: number } = {}): Promise<{ store: Store; drop: () => Promise<void> }> {
+export async function openIsolatedStore(
+  dialect: Dialect,
+  url: string | null,
+  options: { sqliteOnDisk?: boolean; poolSize?: number } = {},
+): Promise<{ store: Store; drop: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = options.sqliteOnDisk ? mkdtempSync(join(tmpdir(), 'payrail-store-')) : null;
     const store = await openStore({ dataDir: dir ?? ':memory:' });

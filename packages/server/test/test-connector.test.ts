@@ -13,13 +13,21 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     const id = await ctx().createPayment(body);
     const token = await ctx().scopedToken(id);
     const response = await ctx().app.inject({
-      method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token),
-      payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL, validate_mechanism: 'webauth', fields: useCase ? { use_case_pay: useCase } : {} },
+      method: 'POST',
+      url: `/2.0/payments/${id}`,
+      headers: bearer(token),
+      payload: {
+        connector_uuid: TEST_CONNECTOR_UUID,
+        webview_url: WEBVIEW_URL,
+        validate_mechanism: 'webauth',
+        fields: useCase ? { use_case_pay: useCase } : {},
+      },
     });
     expect(response.statusCode, response.body).toBe(200);
     return { id, token, payment: response.json() };
   }
-  const post = (id: number, token: string, payload: object) => ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload });
+  const post = (id: number, token: string, payload: object) =>
+    ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload });
   const read = async (id: number, token: string) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(token) })).json();
 
   /** Follows validate_uri to the simulated bank page and answers it as the payer would. */
@@ -40,7 +48,13 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
 
   it("redirect: visiting validate_uri (Powens' webauth callback) makes the payment done and returns to webview_url", async () => {
     const { id, token, payment } = await start('redirect');
-    expect(payment).toMatchObject({ state: 'validating', action: 'redirect', connector_uuid: TEST_CONNECTOR_UUID, id_connector: 40, validate_mechanism: 'webauth' });
+    expect(payment).toMatchObject({
+      state: 'validating',
+      action: 'redirect',
+      connector_uuid: TEST_CONNECTOR_UUID,
+      id_connector: 40,
+      validate_mechanism: 'webauth',
+    });
     expect(payment.validate_uri).toMatch(/\/2\.0\/webauth\/callback\?state=\d+\.[\w-]+&authFactorValue=AUTHENTICATION_VALIDATED$/);
     const back = await visit(payment.validate_uri);
     // validate_uri answers a real 3xx to webview_url (a plain GET visit, so no CSP form-action is involved).
@@ -85,12 +99,16 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     await atBank(payment.validate_uri, 'refuse');
     const url = new URL(payment.validate_uri);
     const replay = await ctx().app.inject({
-      method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      url: url.pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ ...Object.fromEntries(url.searchParams), decision: 'approve' }).toString(),
     });
     expect(replay.statusCode).toBe(409);
     const forged = await ctx().app.inject({
-      method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      url: url.pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ ...Object.fromEntries(url.searchParams), sig: 'forged', decision: 'approve' }).toString(),
     });
     expect(forged.statusCode).toBe(400);
@@ -115,7 +133,10 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
   it('bulk: a later label naming its own tokens follows them (Payrail extension); a mix of done and rejected makes the payment partial', async () => {
     const body = guideBody('instant');
     body.instructions[0]!.label = 'done - Invoice 1';
-    body.instructions.push({ ...structuredClone(body.instructions[0]!), label: 'rjct - Invoice 2' }, { ...structuredClone(body.instructions[0]!), label: 'Invoice 3' });
+    body.instructions.push(
+      { ...structuredClone(body.instructions[0]!), label: 'rjct - Invoice 2' },
+      { ...structuredClone(body.instructions[0]!), label: 'Invoice 3' },
+    );
     const id = await ctx().createPayment(body);
     const token = await ctx().scopedToken(id);
     const validating = (await post(id, token, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL })).json();
@@ -132,7 +153,11 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     const id = await ctx().createPayment(body);
     const token = await ctx().scopedToken(id);
     await atBank((await post(id, token, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL })).json().validate_uri, 'approve', '101.80 EUR');
-    expect(await read(id, token)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser', instructions: [{ state: 'rejected' }, { state: 'rejected' }] });
+    expect(await read(id, token)).toMatchObject({
+      state: 'rejected',
+      error_code: 'CancelledByUser',
+      instructions: [{ state: 'rejected' }, { state: 'rejected' }],
+    });
     const single = await start(null, { label: 'pdng/done - One' });
     await atBank(single.payment.validate_uri, 'approve');
     expect(await read(single.id, single.token)).toMatchObject({ state: 'pending', instructions: [{ state: 'pending' }] });
@@ -159,7 +184,9 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect((await post(id, token, { resume: true })).json()).toMatchObject({ state: 'validating', action: 'decoupled' });
     ctx().clock.advance(10_000);
     expect((await post(id, token, { resume: true })).json()).toMatchObject({
-      state: 'rejected', error_code: 'authenticationFailed', error_description: 'The decoupled validation has expired.',
+      state: 'rejected',
+      error_code: 'authenticationFailed',
+      error_description: 'The decoupled validation has expired.',
     });
   });
 
@@ -168,7 +195,11 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect(payment).toMatchObject({ state: 'validating', action: 'additionalInformationNeeded' });
     expect(payment.fields).toEqual([expect.objectContaining({ name: 'openapisms', type: 'text', required: true })]);
     expect(payment.fields[0].label).toContain('1234');
-    expect((await post(id, token, { fields: { openapisms: '9999' } })).json()).toMatchObject({ state: 'rejected', error_code: 'authenticationFailed', fields: [] });
+    expect((await post(id, token, { fields: { openapisms: '9999' } })).json()).toMatchObject({
+      state: 'rejected',
+      error_code: 'authenticationFailed',
+      fields: [],
+    });
   });
 
   it('otp_sms: the right code (1234) → done; a missing one is refused', async () => {
@@ -194,7 +225,9 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect((await post(first.id, first.token, { fields: { account_id: 'main' } })).json()).toMatchObject({ state: 'done' });
     const second = await start('account_choice');
     expect((await post(second.id, second.token, { fields: { account_id: 'snd' } })).json()).toMatchObject({
-      state: 'rejected', error_code: 'invalidEmitter', error_description: 'Please select the main account.',
+      state: 'rejected',
+      error_code: 'invalidEmitter',
+      error_description: 'Please select the main account.',
     });
   });
 
@@ -227,7 +260,11 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
     expect(cancelled.json()).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient' });
     // A final payment: Powens' notSupported with its documented description (no code prefix).
     const again = await post(id, cancelToken, { cancel: true, client_redirect_uri: 'https://merchant.example/payment/return' });
-    expect([again.statusCode, again.json().code, again.json().description]).toEqual([400, 'notSupported', 'Bad request, please check your request parameters.']);
+    expect([again.statusCode, again.json().code, again.json().description]).toEqual([
+      400,
+      'notSupported',
+      'Bad request, please check your request parameters.',
+    ]);
     // client_redirect_uri is required (PaymentCancelRequest).
     const noRedirect = await post(id, cancelToken, { cancel: true });
     expect(noRedirect.json()).toMatchObject({ code: 'missingParameter', field: 'client_redirect_uri' });
@@ -241,7 +278,12 @@ describeEachDb('test connector through POST /2.0/payments/{id}', (ctx) => {
   it('accepts validation_mechanism as an alias and lets admin tokens validate', async () => {
     const id = await ctx().createPayment(guideBody('instant'));
     const admin = await ctx().token('payments:admin');
-    const response = await post(id, admin, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL, validation_mechanism: 'webauth', fields: { use_case_pay: 'decoupled' } });
+    const response = await post(id, admin, {
+      connector_uuid: TEST_CONNECTOR_UUID,
+      webview_url: WEBVIEW_URL,
+      validation_mechanism: 'webauth',
+      fields: { use_case_pay: 'decoupled' },
+    });
     expect(response.json()).toMatchObject({ state: 'validating', action: 'decoupled', validate_mechanism: 'webauth' });
   });
 });
@@ -273,13 +315,22 @@ describeEachDb('connectors and incompatibilities', (ctx) => {
     const token = await ctx().scopedToken(id);
     const reasons = await ctx().app.inject({ url: `/2.0/payments/${id}/incompatibilities`, headers: bearer(token) });
     expect(reasons.json()).toEqual([
-      expect.objectContaining({ connector_uuid: TEST_CONNECTOR_UUID, type: 'incompatible', reasons: [expect.objectContaining({ code: 'nspCurrency', value_payment: 'JPY' })] }),
+      expect.objectContaining({
+        connector_uuid: TEST_CONNECTOR_UUID,
+        type: 'incompatible',
+        reasons: [expect.objectContaining({ code: 'nspCurrency', value_payment: 'JPY' })],
+      }),
     ]);
     const ok = await ctx().createPayment(guideBody('instant'));
     const okToken = await ctx().scopedToken(ok);
     expect((await ctx().app.inject({ url: `/2.0/connectors?id_payment=${ok}` })).json().total).toBe(1);
     expect((await ctx().app.inject({ url: `/2.0/payments/${ok}/incompatibilities`, headers: bearer(okToken) })).json()).toEqual([]);
-    const validate = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL } });
+    const validate = await ctx().app.inject({
+      method: 'POST',
+      url: `/2.0/payments/${id}`,
+      headers: bearer(token),
+      payload: { connector_uuid: TEST_CONNECTOR_UUID, webview_url: WEBVIEW_URL },
+    });
     expect(validate.json()).toMatchObject({ code: 'invalidValue', field: 'connector_uuid' });
     expect(validate.json().description).toContain('nspCurrency');
   });
@@ -305,18 +356,47 @@ describe('test connector legacy scenarios', () => {
 
   it('moves one state per step after approval: 15 minutes first open day, 15 seconds instant', async () => {
     const ctx = {
-      now: 0, clock: systemClock, baseUrl: 'http://x', testStepMs: 15 * 60_000, sign: () => 's',
-      http: { send: () => Promise.reject(new Error('the test bank calls no bank')) }, returnUrls: { ok: 'http://x/ok', nok: 'http://x/nok' },
+      now: 0,
+      clock: systemClock,
+      baseUrl: 'http://x',
+      testStepMs: 15 * 60_000,
+      sign: () => 's',
+      http: { send: () => Promise.reject(new Error('the test bank calls no bank')) },
+      returnUrls: { ok: 'http://x/ok', nok: 'http://x/nok' },
     };
     const beneficiary = { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME', bic: null };
     const payment = {
-      id: 1, state: 'pending', action: null, state_detail: null, execution_date_type: 'first_open_day' as const, currency: 'EUR', payer: null,
-      psu_ip_address: null, bank_payment_id: null,
-      instructions: [{ amount_minor: 100, currency: 'EUR', label: 'pdng/pdng/done - x', execution_date: null, reference_id: 'r', beneficiary, start_date: null, end_date: null, frequency: null }],
+      id: 1,
+      state: 'pending',
+      action: null,
+      state_detail: null,
+      execution_date_type: 'first_open_day' as const,
+      currency: 'EUR',
+      payer: null,
+      psu_ip_address: null,
+      bank_payment_id: null,
+      instructions: [
+        {
+          amount_minor: 100,
+          currency: 'EUR',
+          label: 'pdng/pdng/done - x',
+          execution_date: null,
+          reference_id: 'r',
+          beneficiary,
+          start_date: null,
+          end_date: null,
+          frequency: null,
+        },
+      ],
       data: { tokens: [['pdng', 'pdng', 'done']], approved_at: 0, step: 0 },
     };
     expect(await testConnector.status(payment, { ...ctx, now: 14 * 60_000 })).toBeNull();
-    expect(await testConnector.status(payment, { ...ctx, now: 15 * 60_000 })).toMatchObject({ kind: 'state', state: 'pending', instructions: ['pending'], data: { step: 1 } });
+    expect(await testConnector.status(payment, { ...ctx, now: 15 * 60_000 })).toMatchObject({
+      kind: 'state',
+      state: 'pending',
+      instructions: ['pending'],
+      data: { step: 1 },
+    });
     expect(await testConnector.status(payment, { ...ctx, now: 30 * 60_000 })).toMatchObject({ kind: 'state', state: 'done', data: { step: 2 } });
     const deferred = { ...payment, execution_date_type: 'deferred' as const, instructions: [{ ...payment.instructions[0]!, execution_date: '1970-01-02' }] };
     expect(await testConnector.status(deferred, { ...ctx, now: 30 * 60_000 })).toBeNull(); // before its execution date

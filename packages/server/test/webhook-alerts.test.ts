@@ -9,7 +9,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
 import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
 
-interface Mail { from: string; to: string[]; data: string }
+interface Mail {
+  from: string;
+  to: string[];
+  data: string;
+}
 
 describeEachDb('webhook failure alerts', (ctx) => {
   const failing: Server = createServer((_request, response) => {
@@ -18,12 +22,18 @@ describeEachDb('webhook failure alerts', (ctx) => {
   });
   const mails: Mail[] = [];
   const smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },
@@ -55,8 +65,14 @@ describeEachDb('webhook failure alerts', (ctx) => {
   }
 
   it('accepts the two keys through POST /2.0/config, validated', async () => {
-    expect((await api('POST', '/config', { 'biapi.manager.email': 'not an address' })).json()).toMatchObject({ code: 'invalidValue', field: 'biapi.manager.email' });
-    expect((await api('POST', '/config', { 'webhooks.alerts_frequency': '-1' })).json()).toMatchObject({ code: 'invalidValue', field: 'webhooks.alerts_frequency' });
+    expect((await api('POST', '/config', { 'biapi.manager.email': 'not an address' })).json()).toMatchObject({
+      code: 'invalidValue',
+      field: 'biapi.manager.email',
+    });
+    expect((await api('POST', '/config', { 'webhooks.alerts_frequency': '-1' })).json()).toMatchObject({
+      code: 'invalidValue',
+      field: 'webhooks.alerts_frequency',
+    });
     expect((await api('POST', '/config', { 'webhooks.alerts_frequency': 'daily' })).statusCode).toBe(400);
     const set = await api('POST', '/config', { 'biapi.manager.email': 'ops@shop.example', 'webhooks.alerts_frequency': '0.5' });
     expect(set.json()).toMatchObject({ 'biapi.manager.email': 'ops@shop.example', 'webhooks.alerts_frequency': '0.5' });
@@ -65,7 +81,9 @@ describeEachDb('webhook failure alerts', (ctx) => {
   it('records an alert (no SMTP) after repeated failures, then at most once per alerts_frequency', async () => {
     const endpoint = (await api('POST', '/webhooks', { url: hookUrl })).json();
     const id = await ctx().createPayment();
-    expect((await api('POST', `/payments/${id}`, { cancel: true, client_redirect_uri: REDIRECT_URI }, await ctx().token('payments:cancel'))).statusCode).toBe(200);
+    expect((await api('POST', `/payments/${id}`, { cancel: true, client_redirect_uri: REDIRECT_URI }, await ctx().token('payments:cancel'))).statusCode).toBe(
+      200,
+    );
     await deliverDueWebhooks(env); // attempt 1
     await failOnce(); // 2
     expect(await alerts()).toHaveLength(0);

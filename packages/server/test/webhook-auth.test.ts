@@ -10,7 +10,11 @@ import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-web
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
 import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
 
-interface Seen { url: string; headers: IncomingMessage['headers']; body: string }
+interface Seen {
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
 
 /** A loopback HTTP server recording requests; `answer` decides status and body. */
 function loopback(answer: (n: number, seen: Seen) => { status: number; body?: string }) {
@@ -27,7 +31,8 @@ function loopback(answer: (n: number, seen: Seen) => { status: number; body?: st
     });
   });
   return {
-    seen, server,
+    seen,
+    server,
     start: async (path: string) => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
@@ -39,9 +44,11 @@ function loopback(answer: (n: number, seen: Seen) => { status: number; body?: st
 describeEachDb('webhook authentication providers', (ctx) => {
   const receiver = loopback(() => ({ status: 200 }));
   let tokenStatus = 200;
-  const tokenServer = loopback((n) => (tokenStatus === 200
-    ? { status: 200, body: JSON.stringify({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 }) }
-    : { status: tokenStatus, body: '{}' }));
+  const tokenServer = loopback((n) =>
+    tokenStatus === 200
+      ? { status: 200, body: JSON.stringify({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 }) }
+      : { status: tokenStatus, body: '{}' },
+  );
   let hookUrl = '';
   let tokenUrl = '';
   let env: JobEnvironment;
@@ -77,12 +84,20 @@ describeEachDb('webhook authentication providers', (ctx) => {
     const noSecret = await api('POST', '/webhooks/auth', { type: 'oauth', name: 'o', config: { url: tokenUrl, client_id: 'shop' } });
     expect(noSecret.statusCode).toBe(400);
     expect(noSecret.json().field).toBe('config.client_secret');
-    expect((await api('POST', '/webhooks/auth', { type: 'oauth', name: 'o', config: { url: 'ftp://x', client_id: 'a', client_secret: 'b' } })).json().field).toBe('config.url');
-    expect((await api('POST', '/webhooks/auth', { type: 'oauth', name: 'o', config: { url: tokenUrl, client_id: 'a', client_secret: 'b', grant_type: 'password' } })).json().field).toBe('config.grant_type');
+    expect(
+      (await api('POST', '/webhooks/auth', { type: 'oauth', name: 'o', config: { url: 'ftp://x', client_id: 'a', client_secret: 'b' } })).json().field,
+    ).toBe('config.url');
+    expect(
+      (
+        await api('POST', '/webhooks/auth', { type: 'oauth', name: 'o', config: { url: tokenUrl, client_id: 'a', client_secret: 'b', grant_type: 'password' } })
+      ).json().field,
+    ).toBe('config.grant_type');
 
     const hmac = (await api('POST', '/webhooks/auth', { type: 'hmac_signature', name: 'signing' })).json();
     expect(hmac).toMatchObject({ id: expect.any(Number), type: 'hmac_signature', name: 'signing', config: { secret_key: expect.any(String) } });
-    const oauth = (await api('POST', '/webhooks/auth', { type: 'oauth', name: 'oauth', config: { url: tokenUrl, client_id: 'shop id', client_secret: 'top secret' } })).json();
+    const oauth = (
+      await api('POST', '/webhooks/auth', { type: 'oauth', name: 'oauth', config: { url: tokenUrl, client_id: 'shop id', client_secret: 'top secret' } })
+    ).json();
     expect(oauth.config).toEqual({ url: tokenUrl, client_id: 'shop id', grant_type: 'client_credentials' });
     const listed = await api('GET', '/webhooks/auth');
     expect(listed.json().providers.map((p: { id: number }) => p.id)).toEqual([hmac.id, oauth.id]);
@@ -117,7 +132,9 @@ describeEachDb('webhook authentication providers', (ctx) => {
   });
 
   it('sends an OAuth bearer token fetched with client credentials, cached until it expires', async () => {
-    const oauth = (await api('POST', '/webhooks/auth', { type: 'oauth', name: 'oauth 2', config: { url: tokenUrl, client_id: 'shop id', client_secret: 'top secret' } })).json();
+    const oauth = (
+      await api('POST', '/webhooks/auth', { type: 'oauth', name: 'oauth 2', config: { url: tokenUrl, client_id: 'shop id', client_secret: 'top secret' } })
+    ).json();
     await api('POST', '/webhooks', { url: hookUrl, id_auth: oauth.id });
     const before = receiver.seen.length;
     const fetched = tokenServer.seen.length;

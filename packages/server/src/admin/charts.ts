@@ -23,10 +23,12 @@ function axis(days: number[], max: number, unit: string): SafeHtml[] {
     html`<line class="axis" x1="${x0}" y1="${y0}" x2="${W - PAD.right}" y2="${y0}"/>`,
     html`<text class="tick" x="${x0 - 4}" y="${PAD.top + 8}" text-anchor="end">${`${Math.round(max)}${unit}`}</text>`,
     html`<text class="tick" x="${x0 - 4}" y="${y0}" text-anchor="end">0</text>`,
-    ...days.filter((_, i) => i % 2 === 0).map((d) => {
-      const i = days.indexOf(d);
-      return html`<text class="tick" x="${x0 + step * i + step / 2}" y="${H - 6}" text-anchor="middle">${dayLabel(d)}</text>`;
-    }),
+    ...days
+      .filter((_, i) => i % 2 === 0)
+      .map((d) => {
+        const i = days.indexOf(d);
+        return html`<text class="tick" x="${x0 + step * i + step / 2}" y="${H - 6}" text-anchor="middle">${dayLabel(d)}</text>`;
+      }),
   ];
 }
 
@@ -41,9 +43,16 @@ export function volumeChart(points: DayPoint[], title: string, summary: string):
   });
   const rated = points.map((p, i) => ({ p, i })).filter(({ p }) => p.rate !== null);
   const line = rated.map(({ p, i }) => `${(PAD.left + step * i + step / 2).toFixed(1)},${(H - PAD.bottom - p.rate! * plotH).toFixed(1)}`).join(' ');
-  const dots = rated.map(({ p, i }) => html`<circle class="dot" cx="${(PAD.left + step * i + step / 2).toFixed(1)}" cy="${(H - PAD.bottom - p.rate! * plotH).toFixed(1)}" r="3"><title>${`${dayLabel(p.day)}: ${Math.round(p.rate! * 100)} %`}</title></circle>`);
+  const dots = rated.map(
+    ({ p, i }) =>
+      html`<circle class="dot" cx="${(PAD.left + step * i + step / 2).toFixed(1)}" cy="${(H - PAD.bottom - p.rate! * plotH).toFixed(1)}" r="3"><title>${`${dayLabel(p.day)}: ${Math.round(p.rate! * 100)} %`}</title></circle>`,
+  );
   return frame(title, summary, [
-    ...axis(points.map((p) => p.day), max, ''),
+    ...axis(
+      points.map((p) => p.day),
+      max,
+      '',
+    ),
     html`<text class="tick" x="${W - PAD.right + 4}" y="${PAD.top + 8}">100 %</text>`,
     ...bars,
     rated.length > 1 ? html`<polyline class="rate" points="${line}"/>` : html``,
@@ -56,10 +65,19 @@ export function latencyChart(points: { day: number; avg: number | null; count: n
   const max = Math.max(1, ...points.map((p) => p.avg ?? 0));
   const step = (W - PAD.left - PAD.right) / points.length;
   const plotH = H - PAD.top - PAD.bottom;
-  const bars = points.filter((p) => p.avg !== null).map((p) => {
-    const i = points.indexOf(p);
-    const h = (p.avg! / max) * plotH;
-    return html`<rect class="bar latency" x="${(PAD.left + step * i + step * 0.15).toFixed(1)}" y="${(H - PAD.bottom - h).toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${h.toFixed(1)}"><title>${`${dayLabel(p.day)}: ${Math.round(p.avg!)} ms (${p.count})`}</title></rect>`;
-  });
-  return frame(title, summary, [...axis(points.map((p) => p.day), max, ' ms'), ...bars]);
+  const bars = points
+    .filter((p) => p.avg !== null)
+    .map((p) => {
+      const i = points.indexOf(p);
+      const h = (p.avg! / max) * plotH;
+      return html`<rect class="bar latency" x="${(PAD.left + step * i + step * 0.15).toFixed(1)}" y="${(H - PAD.bottom - h).toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${h.toFixed(1)}"><title>${`${dayLabel(p.day)}: ${Math.round(p.avg!)} ms (${p.count})`}</title></rect>`;
+    });
+  return frame(title, summary, [
+    ...axis(
+      points.map((p) => p.day),
+      max,
+      ' ms',
+    ),
+    ...bars,
+  ]);
 }

@@ -15,7 +15,8 @@ const en = {
   signOut: 'Sign out',
   email: 'Email',
   password: 'Password',
-  signInHelp: 'Operators sign in with the account created by `payrail admin create --email …`, or a link from `payrail admin login`. Merchant API tokens do not open the dashboard.',
+  signInHelp:
+    'Operators sign in with the account created by `payrail admin create --email …`, or a link from `payrail admin login`. Merchant API tokens do not open the dashboard.',
   badCredentials: 'Wrong email or password.',
   badLink: 'This sign-in link is not valid any more (used, or older than 15 minutes).',
   tokenRefused: 'The dashboard does not accept API tokens: sign in as an operator.',
@@ -96,7 +97,8 @@ const fr: AdminMessages = {
   signOut: 'Se déconnecter',
   email: 'E-mail',
   password: 'Mot de passe',
-  signInHelp: 'Les opérateurs se connectent avec le compte créé par `payrail admin create --email …`, ou un lien de `payrail admin login`. Les jetons d’API des marchands n’ouvrent pas le tableau de bord.',
+  signInHelp:
+    'Les opérateurs se connectent avec le compte créé par `payrail admin create --email …`, ou un lien de `payrail admin login`. Les jetons d’API des marchands n’ouvrent pas le tableau de bord.',
   badCredentials: 'E-mail ou mot de passe incorrect.',
   badLink: 'Ce lien de connexion n’est plus valable (déjà utilisé, ou vieux de plus de 15 minutes).',
   tokenRefused: 'Le tableau de bord n’accepte pas les jetons d’API : connectez-vous en opérateur.',

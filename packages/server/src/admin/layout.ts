@@ -51,7 +51,16 @@ details summary { cursor: pointer; min-height: 24px; }
 
 export type Section = 'payments' | 'webhooks' | 'banks' | 'clients' | 'config';
 
-export function adminPage(options: { lang: AdminLang; t: AdminMessages; title: string; body: SafeHtml; section?: Section; operator?: string; csrf?: string; path?: string }): string {
+export function adminPage(options: {
+  lang: AdminLang;
+  t: AdminMessages;
+  title: string;
+  body: SafeHtml;
+  section?: Section;
+  operator?: string;
+  csrf?: string;
+  path?: string;
+}): string {
   const { t, lang } = options;
   const sections: Section[] = ['payments', 'webhooks', 'banks', 'clients', 'config'];
   const other: AdminLang = lang === 'fr' ? 'en' : 'fr';

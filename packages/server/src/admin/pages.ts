@@ -12,7 +12,18 @@ import { CONFIG_KEYS } from '../services/config.ts';
 import { latencyChart, volumeChart } from './charts.ts';
 import type { AdminMessages } from './i18n.ts';
 import { dataTable } from './layout.ts';
-import type { clientsWithRedirects, configuredBanks, connectorUsage, dailyVolume, dailyWebhookLatency, domainConfigs, endpointHealth, PaymentFilters, paymentTimeline, searchPayments } from './queries.ts';
+import type {
+  clientsWithRedirects,
+  configuredBanks,
+  connectorUsage,
+  dailyVolume,
+  dailyWebhookLatency,
+  domainConfigs,
+  endpointHealth,
+  PaymentFilters,
+  paymentTimeline,
+  searchPayments,
+} from './queries.ts';
 
 type Awaited2<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -28,16 +39,25 @@ function stateBadge(state: string): SafeHtml {
   return html`<span class="state state-${state}">${state}</span>`;
 }
 
-export function paymentsPage(t: AdminMessages, filters: PaymentFilters, result: Awaited2<typeof searchPayments> | null, error: string | null,
-  volume: Awaited2<typeof dailyVolume>, query: string, connectors: readonly Connector[]): SafeHtml {
+export function paymentsPage(
+  t: AdminMessages,
+  filters: PaymentFilters,
+  result: Awaited2<typeof searchPayments> | null,
+  error: string | null,
+  volume: Awaited2<typeof dailyVolume>,
+  query: string,
+  connectors: readonly Connector[],
+): SafeHtml {
   const field = (name: keyof PaymentFilters, label: string, type = 'text') =>
     html`<div><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" type="${type}" value="${filters[name] ?? ''}"></div>`;
   const total = volume.reduce((s, p) => s + p.count, 0);
   const rated = volume.filter((p) => p.rate !== null);
   const rate = rated.length ? rated.reduce((s, p) => s + p.rate! * p.count, 0) / rated.reduce((s, p) => s + p.count, 0) : null;
-  const rows = (result?.rows ?? []).map((r) => html`<tr><td class="num"><a href="/admin/payments/${r.id}">${r.id}</a></td><td>${stateBadge(r.state)}</td>
+  const rows = (result?.rows ?? []).map(
+    (r) => html`<tr><td class="num"><a href="/admin/payments/${r.id}">${r.id}</a></td><td>${stateBadge(r.state)}</td>
 <td class="num">${formatMinorUnits(r.total_minor, r.currency)} ${r.currency}</td><td class="mono">${r.client_state ?? ''}</td><td class="num">${when(r.register_date)}</td>
-<td>${r.connector_uuid ? bankName(connectors, r.connector_uuid) : ''}</td><td>${r.domain}</td></tr>`);
+<td>${r.connector_uuid ? bankName(connectors, r.connector_uuid) : ''}</td><td>${r.domain}</td></tr>`,
+  );
   const pages = result ? Math.max(1, Math.ceil(result.total / 50)) : 1;
   const link = (page: number) => `/admin/payments?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(query)), page: String(page) })}`;
   return html`<h1>${t.payments}</h1>
@@ -49,19 +69,38 @@ ${field('id', t.id)}
 ${field('client_state', t.clientState)}${field('amount', t.amount)}${field('currency', t.currency)}${field('min_date', t.fromDate, 'date')}${field('max_date', t.toDate, 'date')}${field('domain', t.domain)}
 <div><button type="submit">${t.search}</button></div></form>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-${result ? html`<p class="muted" role="status">${t.results(result.rows.length, result.total)}</p>
+${
+  result
+    ? html`<p class="muted" role="status">${t.results(result.rows.length, result.total)}</p>
 ${result.rows.length ? dataTable(t.payments, [t.id, t.state, t.amount, t.clientState, t.registered, t.bank, t.domain], rows) : html`<p>${t.noPayments}</p>`}
-${pages > 1 ? html`<p>${result.page > 1 ? html`<a href="${link(result.page - 1)}">${t.previous}</a> ` : ''}${result.page < pages ? html`<a href="${link(result.page + 1)}">${t.next}</a>` : ''}</p>` : ''}` : ''}`;
+${pages > 1 ? html`<p>${result.page > 1 ? html`<a href="${link(result.page - 1)}">${t.previous}</a> ` : ''}${result.page < pages ? html`<a href="${link(result.page + 1)}">${t.next}</a>` : ''}</p>` : ''}`
+    : ''
+}`;
 }
 
-export function timelinePage(t: AdminMessages, data: NonNullable<Awaited2<typeof paymentTimeline>>, csrf: string, notice: string | null, connectors: readonly Connector[]): SafeHtml {
+export function timelinePage(
+  t: AdminMessages,
+  data: NonNullable<Awaited2<typeof paymentTimeline>>,
+  csrf: string,
+  notice: string | null,
+  connectors: readonly Connector[],
+): SafeHtml {
   const p = data.payment;
-  const events = data.events.map((e) => html`<li><span class="num">${when(e.created_at)}</span> — ${e.type === 'state_changed' ? html`${e.from_state ?? '∅'} → ${stateBadge(e.to_state ?? '')}` : e.type}${e.data ? html` <span class="muted mono">${e.data}</span>` : ''}</li>`);
-  const exchanges = data.exchanges.map((x) => html`<tr><td class="num">${when(x.created_at)}</td><td class="mono">${x.method} ${x.path}</td><td class="num">${x.status ?? '—'}</td><td class="num">${x.duration_ms} ms</td>
-<td class="mono">${x.request_id}</td><td>${x.error ?? ''}${x.request_body || x.response_body ? html`<details><summary>${t.detail}</summary><pre>${x.request_body ?? ''}</pre><pre>${x.response_body ?? ''}</pre></details>` : ''}</td></tr>`);
-  const deliveries = data.deliveries.map((d) => html`<tr><td class="num">#${d.id}</td><td class="mono">${d.url}</td><td>${d.announced ? stateBadge(d.announced) : ''}</td><td>${d.status}</td>
+  const events = data.events.map(
+    (e) =>
+      html`<li><span class="num">${when(e.created_at)}</span> — ${e.type === 'state_changed' ? html`${e.from_state ?? '∅'} → ${stateBadge(e.to_state ?? '')}` : e.type}${e.data ? html` <span class="muted mono">${e.data}</span>` : ''}</li>`,
+  );
+  const exchanges = data.exchanges.map(
+    (
+      x,
+    ) => html`<tr><td class="num">${when(x.created_at)}</td><td class="mono">${x.method} ${x.path}</td><td class="num">${x.status ?? '—'}</td><td class="num">${x.duration_ms} ms</td>
+<td class="mono">${x.request_id}</td><td>${x.error ?? ''}${x.request_body || x.response_body ? html`<details><summary>${t.detail}</summary><pre>${x.request_body ?? ''}</pre><pre>${x.response_body ?? ''}</pre></details>` : ''}</td></tr>`,
+  );
+  const deliveries = data.deliveries.map(
+    (d) => html`<tr><td class="num">#${d.id}</td><td class="mono">${d.url}</td><td>${d.announced ? stateBadge(d.announced) : ''}</td><td>${d.status}</td>
 <td><ul class="attempts">${d.attempts.map((a) => html`<li class="attempt"><span class="${a.error ? 'bad' : 'ok'}">${a.status_code ?? a.error ?? '—'}</span> · ${a.duration_ms} ms · ${when(a.attempted_at)}</li>`)}</ul></td>
-<td><form method="post" action="/admin/deliveries/${d.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" aria-label="${`${t.replay} #${d.id}`}">${t.replay}</button></form></td></tr>`);
+<td><form method="post" action="/admin/deliveries/${d.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" aria-label="${`${t.replay} #${d.id}`}">${t.replay}</button></form></td></tr>`,
+  );
   return html`<h1>${t.payment} ${p.id} ${stateBadge(p.state)}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <div class="card"><dl class="facts"><dt>${t.amount}</dt><dd>${formatMinorUnits(Number(p.total_minor), p.currency)} ${p.currency} (${data.instructions.length})</dd>
@@ -76,29 +115,52 @@ export function webhooksPage(t: AdminMessages, endpoints: Awaited2<typeof endpoi
   const measured = latency.filter((p) => p.avg !== null);
   const count = measured.reduce((s, p) => s + p.count, 0);
   const avg = count ? `${Math.round(measured.reduce((s, p) => s + p.avg! * p.count, 0) / count)} ms` : '—';
-  const rows = endpoints.map((e) => html`<tr><td class="num">${e.id}</td><td class="mono">${e.url}</td><td>${e.domain}</td><td>${e.enabled ? t.yes : t.no}</td>
-<td class="num ${e.rate === null ? '' : e.rate >= 0.95 ? 'ok' : 'bad'}">${percent(e.rate)} (${e.attempts})</td><td>${e.lastError ? html`${e.lastError.error} <span class="muted">${when(e.lastError.attempted_at)}</span>` : '—'}</td><td class="num">${e.backlog}</td></tr>`);
+  const rows = endpoints.map(
+    (e) => html`<tr><td class="num">${e.id}</td><td class="mono">${e.url}</td><td>${e.domain}</td><td>${e.enabled ? t.yes : t.no}</td>
+<td class="num ${e.rate === null ? '' : e.rate >= 0.95 ? 'ok' : 'bad'}">${percent(e.rate)} (${e.attempts})</td><td>${e.lastError ? html`${e.lastError.error} <span class="muted">${when(e.lastError.attempted_at)}</span>` : '—'}</td><td class="num">${e.backlog}</td></tr>`,
+  );
   return html`<h1>${t.webhooks}</h1><div class="charts">${latencyChart(latency, t.latencyChart, t.latencySummary(avg))}</div>
 <h2>${t.endpoint}</h2>${dataTable(t.webhooks, ['#', 'URL', t.domain, t.enabled, t.successRate, t.lastError, t.backlog], rows)}`;
 }
 
-export function banksPage(t: AdminMessages, banks: Awaited2<typeof configuredBanks>, usage: Awaited2<typeof connectorUsage>, connectors: readonly Connector[]): SafeHtml {
-  const builtIn = connectors.filter((c) => c.bank === null).map((c) => {
-    const u = usage(c.descriptor.uuid);
-    return html`<tr><td>${c.descriptor.name}</td><td class="mono">${c.descriptor.uuid}</td><td>${c.descriptor.countries.join(', ')}</td><td>${c.descriptor.beta ? 'beta' : c.descriptor.hidden ? 'hidden' : 'active'}</td><td class="num">${u.count} (${u.done} done)</td></tr>`;
-  });
-  const configured = banks.map((b) => html`<tr><td>${b.name}</td><td class="mono">${b.uuid}</td><td>${b.standard}</td><td class="mono">${b.base_url}</td><td>${b.country ?? ''}</td>
-<td class="num"><span class="ok">${b.ok}</span> / <span class="${b.refused ? 'bad' : ''}">${b.refused}</span> / <span class="${b.unknown ? 'bad' : ''}">${b.unknown}</span></td></tr>`);
+export function banksPage(
+  t: AdminMessages,
+  banks: Awaited2<typeof configuredBanks>,
+  usage: Awaited2<typeof connectorUsage>,
+  connectors: readonly Connector[],
+): SafeHtml {
+  const builtIn = connectors
+    .filter((c) => c.bank === null)
+    .map((c) => {
+      const u = usage(c.descriptor.uuid);
+      return html`<tr><td>${c.descriptor.name}</td><td class="mono">${c.descriptor.uuid}</td><td>${c.descriptor.countries.join(', ')}</td><td>${c.descriptor.beta ? 'beta' : c.descriptor.hidden ? 'hidden' : 'active'}</td><td class="num">${u.count} (${u.done} done)</td></tr>`;
+    });
+  const configured = banks.map(
+    (b) => html`<tr><td>${b.name}</td><td class="mono">${b.uuid}</td><td>${b.standard}</td><td class="mono">${b.base_url}</td><td>${b.country ?? ''}</td>
+<td class="num"><span class="ok">${b.ok}</span> / <span class="${b.refused ? 'bad' : ''}">${b.refused}</span> / <span class="${b.unknown ? 'bad' : ''}">${b.unknown}</span></td></tr>`,
+  );
   return html`<h1>${t.banks}</h1><h2>${t.builtInConnectors}</h2>${dataTable(t.builtInConnectors, [t.name, 'UUID', t.countries, t.status, t.payments30d], builtIn)}
 <h2>${t.configuredBanks}</h2>${configured.length ? dataTable(t.configuredBanks, [t.name, 'UUID', t.standard, 'URL', t.countries, t.attempts24h], configured) : html`<p class="muted">${t.noBanks}</p>`}`;
 }
 
 export function clientsPage(t: AdminMessages, clients: Awaited2<typeof clientsWithRedirects>): SafeHtml {
-  const rows = clients.map((c) => html`<tr><td>${c.name}</td><td class="mono">${c.client_id}</td><td>${c.domain}</td><td><ul>${c.redirect_uris.map((u) => html`<li class="mono">${u}</li>`)}</ul></td><td class="num">${when(c.created_at)}</td></tr>`);
+  const rows = clients.map(
+    (c) =>
+      html`<tr><td>${c.name}</td><td class="mono">${c.client_id}</td><td>${c.domain}</td><td><ul>${c.redirect_uris.map((u) => html`<li class="mono">${u}</li>`)}</ul></td><td class="num">${when(c.created_at)}</td></tr>`,
+  );
   return html`<h1>${t.clients}</h1>${dataTable(t.clients, [t.name, t.clientId, t.domain, t.redirectUris, t.registered], rows)}`;
 }
 
 export function configPage(t: AdminMessages, domains: Awaited2<typeof domainConfigs>): SafeHtml {
-  return html`<h1>${t.config}</h1>${domains.map((d) => html`<h2>${t.domain}: ${d.name}</h2>${dataTable(`${t.config} ${d.name}`, [t.key, t.value],
-    Object.entries(CONFIG_KEYS).map(([key, spec]) => html`<tr><td class="mono">${key}</td><td class="mono">${d.values[key] ?? spec.default}${d.values[key] === undefined ? html` <span class="muted">(default)</span>` : ''}</td></tr>`))}`)}`;
+  return html`<h1>${t.config}</h1>${domains.map(
+    (d) =>
+      html`<h2>${t.domain}: ${d.name}</h2>${dataTable(
+        `${t.config} ${d.name}`,
+        [t.key, t.value],
+        Object.entries(CONFIG_KEYS).map(
+          ([key, spec]) =>
+            html`<tr><td class="mono">${key}</td><td class="mono">${d.values[key] ?? spec.default}${d.values[key] === undefined ? html` <span class="muted">(default)</span>` : ''}</td></tr>`,
+        ),
+      )}`,
+  )}`;
 }

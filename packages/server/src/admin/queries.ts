@@ -48,30 +48,60 @@ export async function searchPayments(db: Kysely<Database>, filters: PaymentFilte
   const page = filters.page && /^\d{1,6}$/.test(filters.page) ? Math.max(1, Number(filters.page)) : 1;
   const [count, rows] = await Promise.all([
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    q.select(['p.id', 'p.state', 'p.total_minor', 'p.currency', 'p.client_state', 'p.register_date', 'p.connector_uuid', 'd.name as domain'])
-      .orderBy('p.register_date', 'desc').orderBy('p.id', 'desc').limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).execute(),
+    q
+      .select(['p.id', 'p.state', 'p.total_minor', 'p.currency', 'p.client_state', 'p.register_date', 'p.connector_uuid', 'd.name as domain'])
+      .orderBy('p.register_date', 'desc')
+      .orderBy('p.id', 'desc')
+      .limit(PAGE_SIZE)
+      .offset((page - 1) * PAGE_SIZE)
+      .execute(),
   ]);
-  return { total: Number(count.n), page, rows: rows.map((r) => ({ ...r, id: Number(r.id), total_minor: Number(r.total_minor), register_date: Number(r.register_date) })) };
+  return {
+    total: Number(count.n),
+    page,
+    rows: rows.map((r) => ({ ...r, id: Number(r.id), total_minor: Number(r.total_minor), register_date: Number(r.register_date) })),
+  };
 }
 
 export async function paymentTimeline(db: Kysely<Database>, id: number) {
-  const payment = await db.selectFrom('payments as p').innerJoin('domains as d', 'd.id', 'p.domain_id').selectAll('p').select('d.name as domain').where('p.id', '=', id).executeTakeFirst();
+  const payment = await db
+    .selectFrom('payments as p')
+    .innerJoin('domains as d', 'd.id', 'p.domain_id')
+    .selectAll('p')
+    .select('d.name as domain')
+    .where('p.id', '=', id)
+    .executeTakeFirst();
   if (!payment) return null;
   const [instructions, events, exchanges, deliveries] = await Promise.all([
     db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute(),
     db.selectFrom('payment_events').selectAll().where('payment_id', '=', id).orderBy('id').execute(),
     bankExchangesOf(db, id),
-    db.selectFrom('webhook_deliveries as w').innerJoin('webhook_endpoints as e', 'e.id', 'w.endpoint_id')
+    db
+      .selectFrom('webhook_deliveries as w')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'w.endpoint_id')
       .select(['w.id', 'w.status', 'w.attempts', 'w.created_at', 'w.delivered_at', 'w.last_status_code', 'w.data_id', 'e.url'])
-      .where('w.payment_id', '=', id).orderBy('w.id').execute(),
+      .where('w.payment_id', '=', id)
+      .orderBy('w.id')
+      .execute(),
   ]);
   const ids = deliveries.map((d) => d.id);
   const attempts = ids.length ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('id').execute() : [];
   const bodies = deliveries.length
-    ? await db.selectFrom('webhook_data').select(['id', 'body']).where('id', 'in', deliveries.map((d) => d.data_id)).execute()
+    ? await db
+        .selectFrom('webhook_data')
+        .select(['id', 'body'])
+        .where(
+          'id',
+          'in',
+          deliveries.map((d) => d.data_id),
+        )
+        .execute()
     : [];
   return {
-    payment, instructions, events, exchanges,
+    payment,
+    instructions,
+    events,
+    exchanges,
     deliveries: deliveries.map((d) => ({
       ...d,
       announced: (JSON.parse(bodies.find((b) => b.id === d.data_id)?.body ?? '{}') as { state?: string }).state ?? null,
@@ -82,9 +112,12 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
 
 /** Every call to the payment's bank (the bank boundary's log; bodies already redacted there). */
 function bankExchangesOf(db: Kysely<Database>, paymentId: number) {
-  return db.selectFrom('bank_exchanges')
+  return db
+    .selectFrom('bank_exchanges')
     .select(['id', 'attempt_id', 'method', 'path', 'status', 'duration_ms', 'request_id', 'request_body', 'response_body', 'error', 'created_at'])
-    .where('payment_id', '=', paymentId).orderBy('id').execute();
+    .where('payment_id', '=', paymentId)
+    .orderBy('id')
+    .execute();
 }
 
 export interface DayPoint {
@@ -97,7 +130,8 @@ export interface DayPoint {
 /** Payments per day, and the share of final payments that succeeded, for the last `days` days. */
 export async function dailyVolume(db: Kysely<Database>, now: number, days = 14): Promise<DayPoint[]> {
   const first = Math.floor(now / DAY_MS) - days + 1;
-  const rows = await db.selectFrom('payments')
+  const rows = await db
+    .selectFrom('payments')
     .select([sql<number>`register_date / ${sql.lit(DAY_MS)}`.as('day'), 'state', (eb) => eb.fn.countAll<number>().as('n')])
     .where('register_date', '>=', first * DAY_MS)
     .groupBy([sql`register_date / ${sql.lit(DAY_MS)}`, 'state'])
@@ -115,8 +149,13 @@ export async function dailyVolume(db: Kysely<Database>, now: number, days = 14):
 /** Average webhook attempt duration per day (ms; null on days without attempts). */
 export async function dailyWebhookLatency(db: Kysely<Database>, now: number, days = 14): Promise<{ day: number; avg: number | null; count: number }[]> {
   const first = Math.floor(now / DAY_MS) - days + 1;
-  const rows = await db.selectFrom('webhook_attempts')
-    .select([sql<number>`attempted_at / ${sql.lit(DAY_MS)}`.as('day'), (eb) => eb.fn.avg<number>('duration_ms').as('avg'), (eb) => eb.fn.countAll<number>().as('n')])
+  const rows = await db
+    .selectFrom('webhook_attempts')
+    .select([
+      sql<number>`attempted_at / ${sql.lit(DAY_MS)}`.as('day'),
+      (eb) => eb.fn.avg<number>('duration_ms').as('avg'),
+      (eb) => eb.fn.countAll<number>().as('n'),
+    ])
     .where('attempted_at', '>=', first * DAY_MS)
     .groupBy(sql`attempted_at / ${sql.lit(DAY_MS)}`)
     .execute();
@@ -128,33 +167,65 @@ export async function dailyWebhookLatency(db: Kysely<Database>, now: number, day
 
 /** Each endpoint with its success rate over 7 days, its last error and its backlog. */
 export async function endpointHealth(db: Kysely<Database>, now: number) {
-  const endpoints = await db.selectFrom('webhook_endpoints as e').innerJoin('domains as d', 'd.id', 'e.domain_id')
-    .select(['e.id', 'e.url', 'e.event', 'e.enabled', 'd.name as domain']).orderBy('e.id').execute();
-  return Promise.all(endpoints.map(async (e) => {
-    const attempts = db.selectFrom('webhook_attempts as a').innerJoin('webhook_deliveries as w', 'w.id', 'a.delivery_id').where('w.endpoint_id', '=', e.id);
-    const [totals, lastError, backlog] = await Promise.all([
-      attempts.where('a.attempted_at', '>=', now - 7 * DAY_MS)
-        .select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>(sql`case when a.error is null then 1 else 0 end`).as('ok')])
-        .executeTakeFirstOrThrow(),
-      attempts.where('a.error', 'is not', null).select(['a.error', 'a.attempted_at', 'a.status_code']).orderBy('a.id', 'desc').limit(1).executeTakeFirst(),
-      db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('endpoint_id', '=', e.id).where('status', '=', 'pending').executeTakeFirstOrThrow(),
-    ]);
-    const n = Number(totals.n);
-    return { ...e, enabled: Number(e.enabled) === 1, rate: n ? Number(totals.ok) / n : null, attempts: n, lastError: lastError ?? null, backlog: Number(backlog.n) };
-  }));
+  const endpoints = await db
+    .selectFrom('webhook_endpoints as e')
+    .innerJoin('domains as d', 'd.id', 'e.domain_id')
+    .select(['e.id', 'e.url', 'e.event', 'e.enabled', 'd.name as domain'])
+    .orderBy('e.id')
+    .execute();
+  return Promise.all(
+    endpoints.map(async (e) => {
+      const attempts = db.selectFrom('webhook_attempts as a').innerJoin('webhook_deliveries as w', 'w.id', 'a.delivery_id').where('w.endpoint_id', '=', e.id);
+      const [totals, lastError, backlog] = await Promise.all([
+        attempts
+          .where('a.attempted_at', '>=', now - 7 * DAY_MS)
+          .select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>(sql`case when a.error is null then 1 else 0 end`).as('ok')])
+          .executeTakeFirstOrThrow(),
+        attempts.where('a.error', 'is not', null).select(['a.error', 'a.attempted_at', 'a.status_code']).orderBy('a.id', 'desc').limit(1).executeTakeFirst(),
+        db
+          .selectFrom('webhook_deliveries')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('endpoint_id', '=', e.id)
+          .where('status', '=', 'pending')
+          .executeTakeFirstOrThrow(),
+      ]);
+      const n = Number(totals.n);
+      return {
+        ...e,
+        enabled: Number(e.enabled) === 1,
+        rate: n ? Number(totals.ok) / n : null,
+        attempts: n,
+        lastError: lastError ?? null,
+        backlog: Number(backlog.n),
+      };
+    }),
+  );
 }
 
 export async function clientsWithRedirects(db: Kysely<Database>) {
-  const rows = await db.selectFrom('clients as c').innerJoin('domains as d', 'd.id', 'c.domain_id')
-    .select(['c.client_id', 'c.name', 'c.redirect_uris', 'c.created_at', 'd.name as domain']).orderBy('c.id').execute();
+  const rows = await db
+    .selectFrom('clients as c')
+    .innerJoin('domains as d', 'd.id', 'c.domain_id')
+    .select(['c.client_id', 'c.name', 'c.redirect_uris', 'c.created_at', 'd.name as domain'])
+    .orderBy('c.id')
+    .execute();
   return rows.map((r) => ({ ...r, redirect_uris: JSON.parse(r.redirect_uris) as string[] }));
 }
 
 /** Configured banks (never their key material) with their calls of the last 24 hours by outcome. */
 export async function configuredBanks(db: Kysely<Database>, now: number) {
-  const banks = await db.selectFrom('banks').select(['id', 'uuid', 'name', 'standard', 'base_url', 'country', 'created_at']).where('removed_at', 'is', null).orderBy('name').execute();
-  const outcomes = await db.selectFrom('payment_attempts').select(['bank_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('started_at', '>=', now - DAY_MS).groupBy(['bank_id', 'outcome']).execute();
+  const banks = await db
+    .selectFrom('banks')
+    .select(['id', 'uuid', 'name', 'standard', 'base_url', 'country', 'created_at'])
+    .where('removed_at', 'is', null)
+    .orderBy('name')
+    .execute();
+  const outcomes = await db
+    .selectFrom('payment_attempts')
+    .select(['bank_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('started_at', '>=', now - DAY_MS)
+    .groupBy(['bank_id', 'outcome'])
+    .execute();
   return banks.map((b) => {
     const of = (outcome: string) => Number(outcomes.find((o) => Number(o.bank_id) === Number(b.id) && o.outcome === outcome)?.n ?? 0);
     return { ...b, ok: of('ok'), refused: of('refused'), unknown: of('unknown') };
@@ -163,8 +234,13 @@ export async function configuredBanks(db: Kysely<Database>, now: number) {
 
 /** Payments per connector over 30 days, and how many succeeded. */
 export async function connectorUsage(db: Kysely<Database>, now: number) {
-  const rows = await db.selectFrom('payments').select(['connector_uuid', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('register_date', '>=', now - 30 * DAY_MS).where('connector_uuid', 'is not', null).groupBy(['connector_uuid', 'state']).execute();
+  const rows = await db
+    .selectFrom('payments')
+    .select(['connector_uuid', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('register_date', '>=', now - 30 * DAY_MS)
+    .where('connector_uuid', 'is not', null)
+    .groupBy(['connector_uuid', 'state'])
+    .execute();
   return (uuid: string) => {
     const mine = rows.filter((r) => r.connector_uuid === uuid);
     return { count: mine.reduce((s, r) => s + Number(r.n), 0), done: mine.filter((r) => r.state === 'done').reduce((s, r) => s + Number(r.n), 0) };

@@ -50,10 +50,26 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
     return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', ADMIN_CSP).header('cache-control', 'no-store').send(body);
   }
 
-  function render(request: FastifyRequest, reply: FastifyReply, section: Section | undefined, title: (t: AdminMessages) => string, body: (t: AdminMessages) => ReturnType<typeof html>, status = 200) {
+  function render(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    section: Section | undefined,
+    title: (t: AdminMessages) => string,
+    body: (t: AdminMessages) => ReturnType<typeof html>,
+    status = 200,
+  ) {
     const lang = langOf(request);
     const t = adminMessages(lang);
-    const page = adminPage({ lang, t, title: title(t), body: body(t), ...(section ? { section } : {}), operator: request.operator?.email ?? '', csrf: csrfFor(request), path: request.url.split('#')[0]! });
+    const page = adminPage({
+      lang,
+      t,
+      title: title(t),
+      body: body(t),
+      ...(section ? { section } : {}),
+      operator: request.operator?.email ?? '',
+      csrf: csrfFor(request),
+      path: request.url.split('#')[0]!,
+    });
     return send(reply, status, page);
   }
 
@@ -71,7 +87,10 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
   }
 
   function openSession(request: FastifyRequest, reply: FastifyReply, token: string) {
-    reply.header('set-cookie', [`${SESSION_COOKIE}=${token}; ${cookieFlags(request)}; Max-Age=${SESSION_TTL_MS / 1000}`, `${LOGIN_COOKIE}=; ${cookieFlags(request)}; Max-Age=0`]);
+    reply.header('set-cookie', [
+      `${SESSION_COOKIE}=${token}; ${cookieFlags(request)}; Max-Age=${SESSION_TTL_MS / 1000}`,
+      `${LOGIN_COOKIE}=; ${cookieFlags(request)}; Max-Age=0`,
+    ]);
     return reply.redirect('/admin/payments', 303);
   }
 
@@ -80,7 +99,16 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
     // API tokens have no power here, whatever they are: refuse them rather than ignore them.
     if (request.headers.authorization !== undefined) {
       const t = adminMessages(langOf(request));
-      return send(reply, 401, adminPage({ lang: langOf(request), t, title: t.signIn, body: html`<h1>${t.signIn}</h1><p class="error" role="alert">${t.tokenRefused}</p><p><a href="/admin/login">${t.signIn}</a></p>` }));
+      return send(
+        reply,
+        401,
+        adminPage({
+          lang: langOf(request),
+          t,
+          title: t.signIn,
+          body: html`<h1>${t.signIn}</h1><p class="error" role="alert">${t.tokenRefused}</p><p><a href="/admin/login">${t.signIn}</a></p>`,
+        }),
+      );
     }
     const path = request.url.split('?')[0]!;
     if (publicPaths.has(path)) return;
@@ -92,7 +120,8 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/assets/admin.css', { config, schema: hide }, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(ADMIN_CSS));
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(ADMIN_CSS),
+  );
 
   app.get<{ Querystring: { to?: string; back?: string } }>('/lang', { config, schema: hide }, async (request, reply) => {
     const to = request.query.to === 'fr' ? 'fr' : 'en';
@@ -108,13 +137,17 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
     const nonce = readCookie(request.headers.cookie, LOGIN_COOKIE);
     const { csrf, email, password } = request.body ?? {};
     if (!nonce || typeof csrf !== 'string' || !verifySignature(secret, `admin-login.${nonce}`, csrf)) return signInPage(request, reply, 403, t.formExpired);
-    const operator = typeof email === 'string' && typeof password === 'string' && email.length <= 254 && password.length <= 200 ? await verifyOperator(store.db, email, password) : null;
+    const operator =
+      typeof email === 'string' && typeof password === 'string' && email.length <= 254 && password.length <= 200
+        ? await verifyOperator(store.db, email, password)
+        : null;
     if (!operator) return signInPage(request, reply, 401, t.badCredentials);
     return openSession(request, reply, await startSession(store.db, clock, operator.id));
   });
 
   app.get<{ Querystring: { token?: string } }>('/login/link', { config, schema: hide }, async (request, reply) => {
-    const token = typeof request.query.token === 'string' && request.query.token.length <= 100 ? await redeemSignInLink(store.db, clock, request.query.token) : null;
+    const token =
+      typeof request.query.token === 'string' && request.query.token.length <= 100 ? await redeemSignInLink(store.db, clock, request.query.token) : null;
     if (!token) return signInPage(request, reply, 401, adminMessages(langOf(request)).badLink);
     return openSession(request, reply, token);
   });
@@ -130,7 +163,9 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
 
   app.get<{ Querystring: q.PaymentFilters }>('/payments', { config, schema: hide }, async (request, reply) => {
     const connectors = await app.payrail.connectors.all();
-    const filters = Object.fromEntries(Object.entries(request.query ?? {}).filter(([, v]) => typeof v === 'string' && v !== '' && v.length <= 200)) as q.PaymentFilters;
+    const filters = Object.fromEntries(
+      Object.entries(request.query ?? {}).filter(([, v]) => typeof v === 'string' && v !== '' && v.length <= 200),
+    ) as q.PaymentFilters;
     let result = null;
     let error: string | null = null;
     try {
@@ -141,45 +176,110 @@ export const adminDashboard: FastifyPluginAsync = async (app) => {
     }
     const volume = await q.dailyVolume(store.db, clock.now());
     const query = new URLSearchParams(filters as Record<string, string>).toString();
-    return render(request, reply, 'payments', (t) => t.payments, (t) => paymentsPage(t, filters, result, error, volume, query, connectors), error ? 400 : 200);
+    return render(
+      request,
+      reply,
+      'payments',
+      (t) => t.payments,
+      (t) => paymentsPage(t, filters, result, error, volume, query, connectors),
+      error ? 400 : 200,
+    );
   });
 
   app.get<{ Params: { id: string }; Querystring: { replayed?: string } }>('/payments/:id', { config, schema: hide }, async (request, reply) => {
     const connectors = await app.payrail.connectors.all();
     const data = /^\d{1,15}$/.test(request.params.id) ? await q.paymentTimeline(store.db, Number(request.params.id)) : null;
-    if (!data) return render(request, reply, 'payments', (t) => t.notFound, (t) => html`<h1>${t.notFound}</h1>`, 404);
+    if (!data)
+      return render(
+        request,
+        reply,
+        'payments',
+        (t) => t.notFound,
+        (t) => html`<h1>${t.notFound}</h1>`,
+        404,
+      );
     const replayed = request.query.replayed && /^\d{1,15}$/.test(request.query.replayed) ? Number(request.query.replayed) : null;
-    return render(request, reply, 'payments', (t) => `${t.payment} ${data.payment.id}`, (t) => timelinePage(t, data, csrfFor(request), replayed ? t.replayed(replayed) : null, connectors));
+    return render(
+      request,
+      reply,
+      'payments',
+      (t) => `${t.payment} ${data.payment.id}`,
+      (t) => timelinePage(t, data, csrfFor(request), replayed ? t.replayed(replayed) : null, connectors),
+    );
   });
 
   app.post<{ Params: { id: string } }>('/deliveries/:id/replay', { config, schema: hide }, async (request, reply) => {
-    if (!csrfOk(request)) return render(request, reply, 'payments', (t) => t.formExpired, (t) => html`<h1>${t.formExpired}</h1>`, 403);
+    if (!csrfOk(request))
+      return render(
+        request,
+        reply,
+        'payments',
+        (t) => t.formExpired,
+        (t) => html`<h1>${t.formExpired}</h1>`,
+        403,
+      );
     const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
-    const delivery = await store.db.selectFrom('webhook_deliveries as w').innerJoin('webhook_endpoints as e', 'e.id', 'w.endpoint_id')
-      .select(['w.payment_id', 'e.domain_id']).where('w.id', '=', id).executeTakeFirst();
-    if (!delivery) return render(request, reply, 'payments', (t) => t.notFound, (t) => html`<h1>${t.notFound}</h1>`, 404);
+    const delivery = await store.db
+      .selectFrom('webhook_deliveries as w')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'w.endpoint_id')
+      .select(['w.payment_id', 'e.domain_id'])
+      .where('w.id', '=', id)
+      .executeTakeFirst();
+    if (!delivery)
+      return render(
+        request,
+        reply,
+        'payments',
+        (t) => t.notFound,
+        (t) => html`<h1>${t.notFound}</h1>`,
+        404,
+      );
     const replayed = await replayDelivery(store.db, clock, Number(delivery.domain_id), id);
     return reply.redirect(`/admin/payments/${delivery.payment_id}?replayed=${replayed}`, 303);
   });
 
   app.get('/webhooks', { config, schema: hide }, async (request, reply) => {
     const [endpoints, latency] = await Promise.all([q.endpointHealth(store.db, clock.now()), q.dailyWebhookLatency(store.db, clock.now())]);
-    return render(request, reply, 'webhooks', (t) => t.webhooks, (t) => webhooksPage(t, endpoints, latency));
+    return render(
+      request,
+      reply,
+      'webhooks',
+      (t) => t.webhooks,
+      (t) => webhooksPage(t, endpoints, latency),
+    );
   });
 
   app.get('/banks', { config, schema: hide }, async (request, reply) => {
     const connectors = await app.payrail.connectors.all();
     const [banks, usage] = await Promise.all([q.configuredBanks(store.db, clock.now()), q.connectorUsage(store.db, clock.now())]);
-    return render(request, reply, 'banks', (t) => t.banks, (t) => banksPage(t, banks, usage, connectors));
+    return render(
+      request,
+      reply,
+      'banks',
+      (t) => t.banks,
+      (t) => banksPage(t, banks, usage, connectors),
+    );
   });
 
   app.get('/clients', { config, schema: hide }, async (request, reply) => {
     const clients = await q.clientsWithRedirects(store.db);
-    return render(request, reply, 'clients', (t) => t.clients, (t) => clientsPage(t, clients));
+    return render(
+      request,
+      reply,
+      'clients',
+      (t) => t.clients,
+      (t) => clientsPage(t, clients),
+    );
   });
 
   app.get('/config', { config, schema: hide }, async (request, reply) => {
     const domains = await q.domainConfigs(store.db);
-    return render(request, reply, 'config', (t) => t.config, (t) => configPage(t, domains));
+    return render(
+      request,
+      reply,
+      'config',
+      (t) => t.config,
+      (t) => configPage(t, domains),
+    );
   });
 };

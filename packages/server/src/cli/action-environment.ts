@@ -7,7 +7,11 @@ import type { ActionEnvironment } from '../services/payment-actions.ts';
 import type { Store } from '../store/db.ts';
 import { keyringOf } from './store-options.ts';
 
-export async function cliActionEnvironment(store: Store, config: Readonly<ServerConfig>, options: { publicUrl?: string; testStepMs?: number } = {}): Promise<ActionEnvironment> {
+export async function cliActionEnvironment(
+  store: Store,
+  config: Readonly<ServerConfig>,
+  options: { publicUrl?: string; testStepMs?: number } = {},
+): Promise<ActionEnvironment> {
   const keyring = keyringOf(config);
   return {
     db: store.db,

@@ -10,7 +10,8 @@ export function assertPortFree(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new PortInUseError(`port ${port} on ${host} is already in use; stop the other process or choose another with --port (PAYRAIL_PORT)`));
+      if (error.code === 'EADDRINUSE')
+        reject(new PortInUseError(`port ${port} on ${host} is already in use; stop the other process or choose another with --port (PAYRAIL_PORT)`));
       else reject(error);
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));

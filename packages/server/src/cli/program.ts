@@ -34,7 +34,10 @@ export function rootProgram(env: Env): Command {
     .showSuggestionAfterError(true)
     .addHelpText('after', ENVIRONMENT_HELP);
   attachRuntime(program, { env, keepRunning: false });
-  program.command('version').description('print the version').action(() => void process.stdout.write(`${PAYRAIL_VERSION}\n`));
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => void process.stdout.write(`${PAYRAIL_VERSION}\n`));
   return program;
 }
 
@@ -70,8 +73,10 @@ function reportError(error: unknown): number {
     return EXIT.runtime;
   }
   if (e?.code === '28P01' || e?.code === '3D000' || isDatabaseUnavailable(e)) {
-    process.stderr.write(`payrail: cannot reach the database: ${e.message || e.code}` +
-      `${e?.code === '28P01' || e?.code === '3D000' ? '' : ' (a connection is awaited at most --database-connect-timeout-seconds)'}\n`);
+    process.stderr.write(
+      `payrail: cannot reach the database: ${e.message || e.code}` +
+        `${e?.code === '28P01' || e?.code === '3D000' ? '' : ' (a connection is awaited at most --database-connect-timeout-seconds)'}\n`,
+    );
     return EXIT.runtime;
   }
   process.stderr.write(`payrail: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -7,7 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/db.ts';
 
 export function drainOnSignals(options: {
-  app: FastifyInstance | null; jobs: { stop(): Promise<void> } | null; store: Store; timeoutMs: number;
+  app: FastifyInstance | null;
+  jobs: { stop(): Promise<void> } | null;
+  store: Store;
+  timeoutMs: number;
   log: (level: 'info' | 'warn', message: string, data?: object) => void;
 }) {
   let draining = false;

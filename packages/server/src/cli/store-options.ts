@@ -21,7 +21,8 @@ export function setDatabaseErrorReporter(report: (error: Error) => void): void {
 /** The store as configured, with every database wait bounded. */
 export async function openConfiguredStore(config: Readonly<ServerConfig>): Promise<Store> {
   return openStore({
-    dataDir: config.dataDir, databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
     connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000,
     statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     idleInTransactionTimeoutMs: config.databaseStatementTimeoutSeconds * 2000,
@@ -46,4 +47,3 @@ export async function domainIdOf(command: Command, store: Store): Promise<number
   const name = command.opts().domain as string | undefined;
   return ensureDomain(store.db, name ?? DEFAULT_DOMAIN, systemClock.now());
 }
-

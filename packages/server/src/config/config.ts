@@ -66,11 +66,15 @@ export const SERVER_OPTIONS = {
   dataDir: { flag: 'data-dir', env: 'PAYRAIL_DATA_DIR', description: 'folder of the embedded SQLite database', default: '.payrail' },
   databaseUrl: { flag: 'database-url', env: 'PAYRAIL_DATABASE_URL', description: 'PostgreSQL URL (postgres://…); the embedded database when absent' },
   logLevel: { flag: 'log-level', env: 'PAYRAIL_LOG_LEVEL', description: 'fatal, error, warn, info, debug or trace', default: 'info' },
-  publicUrl: { flag: 'public-url', env: 'PAYRAIL_PUBLIC_URL', description: 'URL payers reach Payrail at (for bank and webview links); the request host when absent' },
+  publicUrl: {
+    flag: 'public-url',
+    env: 'PAYRAIL_PUBLIC_URL',
+    description: 'URL payers reach Payrail at (for bank and webview links); the request host when absent',
+  },
   testConnectorStepSeconds: {
     flag: 'test-connector-step-seconds',
     env: 'PAYRAIL_TEST_CONNECTOR_STEP_SECONDS',
-    description: "length of a test connector scenario step for first-open-day payments (instant: 1/60 of it)",
+    description: 'length of a test connector scenario step for first-open-day payments (instant: 1/60 of it)',
     default: '900',
   },
   jobLeaseSeconds: {
@@ -82,7 +86,8 @@ export const SERVER_OPTIONS = {
   keyEncryptionKeys: {
     flag: 'key-encryption-key',
     env: 'PAYRAIL_KEY_ENCRYPTION_KEY',
-    description: 'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
+    description:
+      'key-encryption key for secrets at rest (64 hex digits); comma-separated for rotation, the first seals; a generated key in the data folder when absent',
   },
   testBank: {
     flag: 'test-bank',
@@ -109,21 +114,36 @@ export const SERVER_OPTIONS = {
   },
   metrics: { flag: 'metrics', env: 'PAYRAIL_METRICS', description: '/metrics access: token (needs --metrics-token), open (no token) or off', default: 'token' },
   metricsToken: { flag: 'metrics-token', env: 'PAYRAIL_METRICS_TOKEN', description: 'bearer token Prometheus sends to /metrics (at least 16 characters)' },
-  readyMaxBacklog: { flag: 'ready-max-backlog', env: 'PAYRAIL_READY_MAX_BACKLOG', description: '/ready fails when more jobs than this are due', default: '10000' },
+  readyMaxBacklog: {
+    flag: 'ready-max-backlog',
+    env: 'PAYRAIL_READY_MAX_BACKLOG',
+    description: '/ready fails when more jobs than this are due',
+    default: '10000',
+  },
   shutdownTimeoutSeconds: {
     flag: 'shutdown-timeout-seconds',
     env: 'PAYRAIL_SHUTDOWN_TIMEOUT_SECONDS',
     description: 'on SIGTERM, how long in-flight requests and jobs may take before the process exits anyway',
     default: '25',
   },
-  retentionDays: { flag: 'retention-days', env: 'PAYRAIL_RETENTION_DAYS', description: 'days finished webhook deliveries and their attempts are kept', default: '30' },
+  retentionDays: {
+    flag: 'retention-days',
+    env: 'PAYRAIL_RETENTION_DAYS',
+    description: 'days finished webhook deliveries and their attempts are kept',
+    default: '30',
+  },
   purgeIntervalMinutes: {
     flag: 'purge-interval-minutes',
     env: 'PAYRAIL_PURGE_INTERVAL_MINUTES',
     description: 'how often expired tokens, idempotency keys and old deliveries are purged',
     default: '60',
   },
-  webhookConcurrency: { flag: 'webhook-concurrency', env: 'PAYRAIL_WEBHOOK_CONCURRENCY', description: 'webhook sends in flight at once per process', default: '16' },
+  webhookConcurrency: {
+    flag: 'webhook-concurrency',
+    env: 'PAYRAIL_WEBHOOK_CONCURRENCY',
+    description: 'webhook sends in flight at once per process',
+    default: '16',
+  },
   webhookEndpointConcurrency: {
     flag: 'webhook-endpoint-concurrency',
     env: 'PAYRAIL_WEBHOOK_ENDPOINT_CONCURRENCY',
@@ -166,15 +186,18 @@ export const MODES = ['production', 'development'] as const;
 function wholeNumber(spec: OptionSpec, flags: Record<string, unknown>, env: Record<string, string | undefined>, min: number, max: number): number {
   const text = pick(spec, flags, env)!;
   const value = Number(text);
-  if (!/^\d{1,9}$/.test(text) || value < min || value > max) throw new ConfigError(`--${spec.flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  if (!/^\d{1,9}$/.test(text) || value < min || value > max)
+    throw new ConfigError(`--${spec.flag} must be a whole number from ${min} to ${max}, got "${text}"`);
   return value;
 }
-
 
 export class ConfigError extends Error {}
 
 function splitList(text: string): string[] {
-  return text.split(',').map((item) => item.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function isAddressOrCidr(text: string): boolean {
@@ -201,7 +224,9 @@ export function checkProductionConfig(config: ServerConfig): void {
     missing.push('--key-encryption-key (or PAYRAIL_KEY_ENCRYPTION_KEY): 64 hex digits kept outside the database; generate one with `openssl rand -hex 32`');
   }
   if (missing.length) {
-    throw new ConfigError(`production mode (--mode production / PAYRAIL_MODE=production) refuses to start without:\n  ${missing.join('\n  ')}\n(for local development use --mode development)`);
+    throw new ConfigError(
+      `production mode (--mode production / PAYRAIL_MODE=production) refuses to start without:\n  ${missing.join('\n  ')}\n(for local development use --mode development)`,
+    );
   }
 }
 
@@ -235,7 +260,8 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
     } catch {
       url = null;
     }
-    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash) throw new ConfigError('--public-url must be an http(s) URL without query string');
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash)
+      throw new ConfigError('--public-url must be an http(s) URL without query string');
   }
   const stepText = pick(SERVER_OPTIONS.testConnectorStepSeconds, flags, env)!;
   const testConnectorStepSeconds = Number(stepText);
@@ -244,8 +270,12 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   }
   const leaseText = pick(SERVER_OPTIONS.jobLeaseSeconds, flags, env)!;
   const jobLeaseSeconds = Number(leaseText);
-  if (!/^\d{1,5}$/.test(leaseText) || jobLeaseSeconds < 11) throw new ConfigError(`--job-lease-seconds must be a whole number of seconds, at least 11 (one webhook send takes up to 10), got "${leaseText}"`);
-  const keyEncryptionKeys = (pick(SERVER_OPTIONS.keyEncryptionKeys, flags, env) ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (!/^\d{1,5}$/.test(leaseText) || jobLeaseSeconds < 11)
+    throw new ConfigError(`--job-lease-seconds must be a whole number of seconds, at least 11 (one webhook send takes up to 10), got "${leaseText}"`);
+  const keyEncryptionKeys = (pick(SERVER_OPTIONS.keyEncryptionKeys, flags, env) ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const key of keyEncryptionKeys) {
     try {
       parseKek(key);
@@ -256,7 +286,8 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const metrics = pick(SERVER_OPTIONS.metrics, flags, env)!;
   if (metrics !== 'token' && metrics !== 'open' && metrics !== 'off') throw new ConfigError(`--metrics must be token, open or off, got "${metrics}"`);
   const metricsToken = pick(SERVER_OPTIONS.metricsToken, flags, env) ?? null;
-  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) throw new ConfigError('--metrics-token must be 16 to 256 visible ASCII characters (e.g. openssl rand -hex 24)');
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken))
+    throw new ConfigError('--metrics-token must be 16 to 256 visible ASCII characters (e.g. openssl rand -hex 24)');
   const demoFlag = flags.demo === true ? 'true' : (env[SERVER_OPTIONS.demo.env] ?? '');
   if (!['', '0', '1', 'true', 'false'].includes(demoFlag)) throw new ConfigError(`${SERVER_OPTIONS.demo.env} must be 1, true, 0 or false`);
   const ops = {
@@ -276,9 +307,10 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   if (!(MODES as readonly string[]).includes(mode)) throw new ConfigError(`--mode must be production or development, got "${mode}"`);
   const allowedHosts = splitList(pick(SERVER_OPTIONS.allowedHosts, flags, env)!).map((h) => h.toLowerCase());
   const trustProxy = splitList(pick(SERVER_OPTIONS.trustProxy, flags, env) ?? '');
-  for (const entry of trustProxy) if (!isAddressOrCidr(entry)) throw new ConfigError(`--trust-proxy: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8)`);
+  for (const entry of trustProxy)
+    if (!isAddressOrCidr(entry)) throw new ConfigError(`--trust-proxy: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8)`);
   const privateFlag = flags[SERVER_OPTIONS.allowPrivateWebhooks.flag];
-  const privateText = privateFlag === true ? '1' : pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0');
+  const privateText = privateFlag === true ? '1' : (pick(SERVER_OPTIONS.allowPrivateWebhooks, flags, env) ?? (mode === 'development' ? '1' : '0'));
   if (!['0', '1', 'true', 'false'].includes(privateText)) throw new ConfigError('--allow-private-webhooks must be 1 or 0');
   const testBankText = pick(SERVER_OPTIONS.testBank, flags, env)!.toLowerCase();
   if (!['on', 'off', 'true', 'false', '1', '0'].includes(testBankText)) throw new ConfigError(`--test-bank must be on or off, got "${testBankText}"`);
@@ -288,9 +320,22 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   if (smtpUrl && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) throw new ConfigError('--smtp-url must be an smtp:// or smtps:// URL');
   return Object.freeze({
     ...ops,
-    mode: mode as ServerConfig['mode'], allowedHosts, trustProxy, allowPrivateWebhooks: privateText === '1' || privateText === 'true',
-    jobLeaseSeconds, keyEncryptionKeys, testBank, banksFile, smtpUrl,
-    port, host, dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!, databaseUrl, logLevel, jobs: true,
-    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null, testConnectorStepSeconds,
+    mode: mode as ServerConfig['mode'],
+    allowedHosts,
+    trustProxy,
+    allowPrivateWebhooks: privateText === '1' || privateText === 'true',
+    jobLeaseSeconds,
+    keyEncryptionKeys,
+    testBank,
+    banksFile,
+    smtpUrl,
+    port,
+    host,
+    dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!,
+    databaseUrl,
+    logLevel,
+    jobs: true,
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    testConnectorStepSeconds,
   });
 }

@@ -8,8 +8,15 @@ import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, P
 export const TEST_CONNECTOR_UUID = '338178e6-3d01-564f-9a7b-52ca442459bf';
 
 export const USE_CASES = [
-  'legacy', 'redirect', 'redirect_no_confirmation', 'decoupled', 'decoupled_cancelled', 'decoupled_expired',
-  'otp_sms', 'otp_plus_decoupled', 'account_choice',
+  'legacy',
+  'redirect',
+  'redirect_no_confirmation',
+  'decoupled',
+  'decoupled_cancelled',
+  'decoupled_expired',
+  'otp_sms',
+  'otp_plus_decoupled',
+  'account_choice',
 ] as const;
 export type UseCase = (typeof USE_CASES)[number];
 
@@ -51,7 +58,14 @@ const useCaseField: PaymentField = {
   values: USE_CASES.map((value) => ({ label: value, value })),
 };
 
-const OTP_FIELD: PaymentField = { name: 'openapisms', type: 'text', label: `Enter the code received by SMS (code = ${OTP_CODE})`, required: true, regex: '^[0-9]{4,8}$', default: null };
+const OTP_FIELD: PaymentField = {
+  name: 'openapisms',
+  type: 'text',
+  label: `Enter the code received by SMS (code = ${OTP_CODE})`,
+  required: true,
+  regex: '^[0-9]{4,8}$',
+  default: null,
+};
 const ACCOUNT_FIELD: PaymentField = {
   name: 'account_id',
   type: 'list',
@@ -82,7 +96,11 @@ export function legacyScenario(label: string): Token[] {
 /** The label's own tokens, or null when it names none (a plain label). */
 function explicitScenario(label: string): Token[] | null {
   const head = label.split('-')[0]!.trim().toLowerCase();
-  const tokens = head.split('/').map((t) => t.trim()).filter((t): t is Token => Object.hasOwn(TOKENS, t)).slice(0, 3);
+  const tokens = head
+    .split('/')
+    .map((t) => t.trim())
+    .filter((t): t is Token => Object.hasOwn(TOKENS, t))
+    .slice(0, 3);
   if (tokens.length === 0) return null;
   const last = tokens[tokens.length - 1]!;
   return TOKENS[last] === 'pending' ? [...tokens, 'done'] : tokens;
@@ -95,7 +113,7 @@ function explicitScenario(label: string): Token[] | null {
  */
 export function bulkScenario(labels: readonly string[]): Token[][] {
   const first = legacyScenario(labels[0] ?? '');
-  return labels.map((label, i) => (i === 0 ? first : explicitScenario(label) ?? first));
+  return labels.map((label, i) => (i === 0 ? first : (explicitScenario(label) ?? first)));
 }
 
 /**
@@ -109,8 +127,13 @@ function stepOutcome(tokensByInstruction: Token[][], data: Record<string, unknow
   const error = rejectedBy ? TOKEN_ERRORS[rejectedBy] : undefined;
   const state = states.includes('pending') ? 'pending' : states.every((s) => s === 'rejected') ? 'rejected' : 'done';
   return {
-    kind: 'state', state, instructions: states, error_code: error?.[0] ?? null, error_description: error?.[1] ?? null,
-    bank_status: `TEST_${tokens.map((t) => t.toUpperCase()).join('_')}_${step}`, data,
+    kind: 'state',
+    state,
+    instructions: states,
+    error_code: error?.[0] ?? null,
+    error_description: error?.[1] ?? null,
+    bank_status: `TEST_${tokens.map((t) => t.toUpperCase()).join('_')}_${step}`,
+    data,
   };
 }
 
@@ -145,7 +168,10 @@ function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: Connect
 function standingOrder(payment: ConnectorPayment, outcome: ConnectorOutcome): ConnectorOutcome {
   if (payment.execution_date_type !== 'periodic' || outcome.kind !== 'state' || outcome.state !== 'done') return outcome;
   return {
-    ...outcome, state: 'pending', bank_status: 'ACTC', data: { ...outcome.data, standing_order: true },
+    ...outcome,
+    state: 'pending',
+    bank_status: 'ACTC',
+    data: { ...outcome.data, standing_order: true },
     ...(outcome.instructions ? { instructions: outcome.instructions.map((s) => (s === 'done' ? 'pending' : s)) } : {}),
   };
 }
@@ -163,8 +189,12 @@ export const CANCEL_APPROVAL_MARK = 'cancel_approval';
 function cancelled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
   const { tokens: _scenario, ...rest } = data; // a cancelled payment's scenario stops
   return {
-    kind: 'state', state: 'rejected', error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.',
-    bank_status: 'CANC', data: { ...rest, cancelled_at: ctx.now },
+    kind: 'state',
+    state: 'rejected',
+    error_code: 'CancelledByClient',
+    error_description: "The payment was cancelled at the bank at the client's request.",
+    bank_status: 'CANC',
+    data: { ...rest, cancelled_at: ctx.now },
   };
 }
 
@@ -215,7 +245,14 @@ const baseConnector: Connector = {
     }
     const useCase = (data.use_case as UseCase) ?? 'legacy';
     if (params.decision === 'refuse') {
-      return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The payment was refused by the user at the bank.', bank_status: 'RJCT', data };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'CancelledByUser',
+        error_description: 'The payment was refused by the user at the bank.',
+        bank_status: 'RJCT',
+        data,
+      };
     }
     if (params.decision !== 'approve') return { kind: 'redirect', validate_uri: bankPageUri(payment, ctx, 'validate'), data };
     return afterApproval(useCase, payment, ctx, data);
@@ -228,11 +265,25 @@ const baseConnector: Connector = {
     const elapsed = ctx.now - since;
     if (useCase === 'decoupled_expired') {
       if (elapsed < DECOUPLED_EXPIRY_MS) return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data };
-      return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The decoupled validation has expired.', bank_status: 'RJCT', data };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'authenticationFailed',
+        error_description: 'The decoupled validation has expired.',
+        bank_status: 'RJCT',
+        data,
+      };
     }
     if (elapsed < DECOUPLED_DELAY_MS) return { kind: 'decoupled', description: 'Please confirm the transaction in the phone app.', data };
     if (useCase === 'decoupled_cancelled') {
-      return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU cancelled the payment on the decoupled channel.', bank_status: 'RJCT', data };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'CancelledByUser',
+        error_description: 'The PSU cancelled the payment on the decoupled channel.',
+        bank_status: 'RJCT',
+        data,
+      };
     }
     return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
   },
@@ -242,7 +293,14 @@ const baseConnector: Connector = {
     const useCase = data.use_case as UseCase;
     if (useCase === 'account_choice') {
       if (fields.account_id === 'main') return { kind: 'state', state: 'done', bank_status: 'ACSC', data: { ...data, approved_at: ctx.now } };
-      return { kind: 'state', state: 'rejected', error_code: 'invalidEmitter', error_description: 'Please select the main account.', bank_status: 'RJCT', data };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'invalidEmitter',
+        error_description: 'Please select the main account.',
+        bank_status: 'RJCT',
+        data,
+      };
     }
     if (fields.openapisms !== OTP_CODE) {
       return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The SMS code is wrong.', bank_status: 'RJCT', data };
@@ -253,7 +311,8 @@ const baseConnector: Connector = {
 
   async psuValidate(payment, agreed, ctx) {
     const data = payment.data ?? {};
-    if (!agreed) return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU declined the payment.', bank_status: 'RJCT', data };
+    if (!agreed)
+      return { kind: 'state', state: 'rejected', error_code: 'CancelledByUser', error_description: 'The PSU declined the payment.', bank_status: 'RJCT', data };
     return afterApproval((data.use_case as UseCase) ?? 'legacy', payment, ctx, data);
   },
 

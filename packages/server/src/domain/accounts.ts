@@ -32,8 +32,7 @@ export function parseAccount(input: AccountInput, field: string, options: { labe
   }
   const raw = input.identification;
   if (raw === undefined || raw === null || raw.trim() === '') throw missing(`${field}.identification`);
-  const identification =
-    scheme === 'iban' ? normaliseIban(raw, `${field}.identification`) : normaliseUkAccount(raw, `${field}.identification`);
+  const identification = scheme === 'iban' ? normaliseIban(raw, `${field}.identification`) : normaliseUkAccount(raw, `${field}.identification`);
 
   const label = input.label?.trim() || null;
   if (options.labelRequired && !label) throw missing(`${field}.label`);
@@ -79,7 +78,7 @@ export function bicOfIban(iban: string): string | null {
 
 /** ISO 3166 alpha-2 country of an account, when the scheme tells it. */
 export function accountCountry(account: Account): string {
-  return account.scheme_name === 'iban' ? extractIBAN(account.identification).countryCode ?? '' : 'GB';
+  return account.scheme_name === 'iban' ? (extractIBAN(account.identification).countryCode ?? '') : 'GB';
 }
 
 /** Bidirectional controls reorder what a payer reads (an amount or name shown reversed): refused in labels shown to payers. */

@@ -37,16 +37,28 @@ export function incompatibilities(payment: PaymentForCompatibility, settings: Pa
   const count = payment.instructions.length;
 
   if (!s.execution_date_types.includes(type)) add('nspDateType', 'incompatible', `the bank does not support ${type} payments`, s.execution_date_types, type);
-  if (!s.currencies.includes(payment.currency)) add('nspCurrency', 'incompatible', `the bank does not support ${payment.currency}`, s.currencies, payment.currency);
-  if (count > 1 && s.maximum_number_of_instructions <= 1) add('nspBulk', 'incompatible', 'the bank does not support bulk payments', s.maximum_number_of_instructions, count);
-  else if (count > s.maximum_number_of_instructions) add('maxBulk', 'incompatible', 'too many instructions for this bank', s.maximum_number_of_instructions, count);
-  if (count > 1 && !s.bulk_execution_date_types.includes(type)) add('nspBulk', 'incompatible', `the bank does not support bulk ${type} payments`, s.bulk_execution_date_types, type);
-  if (payment.has_payer && s.providing_payer_account === 'not_used') add('nspPayer', 'incompatible', 'the bank does not accept a payer account given in advance', s.providing_payer_account, true);
-  if (s.transfer_date_types_where_trusted_beneficiary_required.includes(type)) add('trustBenef', 'warning', 'the payer must trust the beneficiary first', s.transfer_date_types_where_trusted_beneficiary_required, type);
+  if (!s.currencies.includes(payment.currency))
+    add('nspCurrency', 'incompatible', `the bank does not support ${payment.currency}`, s.currencies, payment.currency);
+  if (count > 1 && s.maximum_number_of_instructions <= 1)
+    add('nspBulk', 'incompatible', 'the bank does not support bulk payments', s.maximum_number_of_instructions, count);
+  else if (count > s.maximum_number_of_instructions)
+    add('maxBulk', 'incompatible', 'too many instructions for this bank', s.maximum_number_of_instructions, count);
+  if (count > 1 && !s.bulk_execution_date_types.includes(type))
+    add('nspBulk', 'incompatible', `the bank does not support bulk ${type} payments`, s.bulk_execution_date_types, type);
+  if (payment.has_payer && s.providing_payer_account === 'not_used')
+    add('nspPayer', 'incompatible', 'the bank does not accept a payer account given in advance', s.providing_payer_account, true);
+  if (s.transfer_date_types_where_trusted_beneficiary_required.includes(type))
+    add('trustBenef', 'warning', 'the payer must trust the beneficiary first', s.transfer_date_types_where_trusted_beneficiary_required, type);
 
   for (const instruction of payment.instructions) {
     if (!s.beneficiary_types.includes(instruction.beneficiary_scheme as (typeof s.beneficiary_types)[number])) {
-      add('nspBenefScheme', 'incompatible', `the bank does not pay ${instruction.beneficiary_scheme} accounts`, s.beneficiary_types, instruction.beneficiary_scheme);
+      add(
+        'nspBenefScheme',
+        'incompatible',
+        `the bank does not pay ${instruction.beneficiary_scheme} accounts`,
+        s.beneficiary_types,
+        instruction.beneficiary_scheme,
+      );
     }
     if (type === 'periodic' && instruction.frequency && !s.execution_frequencies.includes(instruction.frequency as (typeof s.execution_frequencies)[number])) {
       add('nspFrequency', 'incompatible', `the bank does not support ${instruction.frequency} standing orders`, s.execution_frequencies, instruction.frequency);
@@ -63,7 +75,8 @@ export function incompatibilities(payment: PaymentForCompatibility, settings: Pa
     if (date) {
       const ahead = daysAhead(date, nowMs);
       if (ahead < s.minimum_date_delta_days) add('minDateDelta', 'incompatible', 'the execution date is too near', s.minimum_date_delta_days, ahead);
-      if (s.maximum_date_delta_days !== null && ahead > s.maximum_date_delta_days) add('maxDateDelta', 'incompatible', 'the execution date is too far ahead', s.maximum_date_delta_days, ahead);
+      if (s.maximum_date_delta_days !== null && ahead > s.maximum_date_delta_days)
+        add('maxDateDelta', 'incompatible', 'the execution date is too far ahead', s.maximum_date_delta_days, ahead);
     }
   }
   // One reason per code is enough to explain it.

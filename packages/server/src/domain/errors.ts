@@ -36,8 +36,22 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
  * practice). Every other code of the catalogue is a Payrail addition, listed in docs/errors.md.
  */
 export const POWENS_ERROR_CODES: readonly string[] = [
-  'missingParameter', 'invalidValue', 'methodNotAllowed', 'connectionLocked', 'bug', 'unauthorized', 'notSupported',
-  'noAccount', 'wrongpass', 'websiteUnavailable', 'tooManySync', 'bankMessage', 'actionNeeded', 'config', 'keymanager', 'dataError',
+  'missingParameter',
+  'invalidValue',
+  'methodNotAllowed',
+  'connectionLocked',
+  'bug',
+  'unauthorized',
+  'notSupported',
+  'noAccount',
+  'wrongpass',
+  'websiteUnavailable',
+  'tooManySync',
+  'bankMessage',
+  'actionNeeded',
+  'config',
+  'keymanager',
+  'dataError',
 ];
 
 /** A failure the client caused or must know about; rendered as the Powens error body. */
@@ -77,7 +91,12 @@ export function humanMessage(code: ErrorCode, description: string, field: string
   if (field && code === 'missingParameter') return `The field "${field}" is required.`;
   if (!field || /^[A-Z]/.test(description)) return sentence(description);
   const prefixed = description.startsWith(`${field}: `) || description.startsWith(`${field} `);
-  const reason = prefixed ? description.slice(field.length + 1).replace(/^: ?/, '').trimStart() : description;
+  const reason = prefixed
+    ? description
+        .slice(field.length + 1)
+        .replace(/^: ?/, '')
+        .trimStart()
+    : description;
   if (!prefixed && code !== 'invalidValue') return sentence(description);
   if (VERB.test(reason)) return sentence(`The field "${field}" ${reason}`);
   return sentence(`The field "${field}" is invalid: ${reason}`);

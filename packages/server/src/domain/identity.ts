@@ -21,15 +21,39 @@ export const IDENTITY_SCHEMES: Record<string, readonly IdentityKind[]> = {
 
 /** Fields only returned with `show_sensitive=true`. */
 export const SENSITIVE_IDENTITY_FIELDS = [
-  'first_name', 'last_name', 'birth_city', 'birth_country', 'birth_date', 'nationality', 'postal_address',
-  'email', 'scheme_name', 'identification', 'issuer', 'ultimate_owner_text', 'ultimate_owner_extra_text',
-  'pep', 'org_hq_address', 'org_business_address',
+  'first_name',
+  'last_name',
+  'birth_city',
+  'birth_country',
+  'birth_date',
+  'nationality',
+  'postal_address',
+  'email',
+  'scheme_name',
+  'identification',
+  'issuer',
+  'ultimate_owner_text',
+  'ultimate_owner_extra_text',
+  'pep',
+  'org_hq_address',
+  'org_business_address',
 ] as const;
 
 const TEXT_LIMITS: Record<string, number> = {
-  external_ref: 255, first_name: 255, last_name: 255, birth_city: 255, nationality: 255,
-  postal_address: 512, email: 255, identification: 255, issuer: 255, ultimate_owner_text: 1024,
-  ultimate_owner_extra_text: 4096, org_name: 255, org_legal_status: 128, org_hq_address: 512,
+  external_ref: 255,
+  first_name: 255,
+  last_name: 255,
+  birth_city: 255,
+  nationality: 255,
+  postal_address: 512,
+  email: 255,
+  identification: 255,
+  issuer: 255,
+  ultimate_owner_text: 1024,
+  ultimate_owner_extra_text: 4096,
+  org_name: 255,
+  org_legal_status: 128,
+  org_hq_address: 512,
   org_business_address: 512,
 };
 // Multi-line text is allowed in addresses and owner lists only.

@@ -18,7 +18,12 @@ const EXPONENT_2 =
   'ZAR ZMW ZWG';
 
 const EXPONENTS = new Map<string, number>();
-for (const [list, exponent] of [[EXPONENT_0, 0], [EXPONENT_2, 2], [EXPONENT_3, 3], [EXPONENT_4, 4]] as const) {
+for (const [list, exponent] of [
+  [EXPONENT_0, 0],
+  [EXPONENT_2, 2],
+  [EXPONENT_3, 3],
+  [EXPONENT_4, 4],
+] as const) {
   for (const code of list.split(' ')) EXPONENTS.set(code, exponent);
 }
 

@@ -15,7 +15,15 @@ export const EXECUTION_DATE_TYPES = ['first_open_day', 'instant', 'deferred', 'p
 export type ExecutionDateType = (typeof EXECUTION_DATE_TYPES)[number];
 
 export const EXECUTION_FREQUENCIES = [
-  'daily', 'weekly', 'two-weekly', 'monthly', 'two-monthly', 'quarterly', 'four-monthly', 'semiannually', 'yearly',
+  'daily',
+  'weekly',
+  'two-weekly',
+  'monthly',
+  'two-monthly',
+  'quarterly',
+  'four-monthly',
+  'semiannually',
+  'yearly',
 ] as const;
 export type ExecutionFrequency = (typeof EXECUTION_FREQUENCIES)[number];
 /** Undocumented spellings seen in a Powens connector example, accepted as synonyms. */
@@ -141,7 +149,11 @@ function randomPrefix(length: number): string {
   return out.length === length ? out : randomPrefix(length);
 }
 
-function parseInstruction(input: InstructionInput, index: number, ctx: ValidationContext): Omit<NewInstruction, 'reference_id'> & { reference_id: string | null } {
+function parseInstruction(
+  input: InstructionInput,
+  index: number,
+  ctx: ValidationContext,
+): Omit<NewInstruction, 'reference_id'> & { reference_id: string | null } {
   const at = `instructions[${index}]`;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw invalid(at, 'must be an object');
 
@@ -282,9 +294,7 @@ export function validatePaymentRequest(input: PaymentInput, ctx: ValidationConte
   const payer_identity =
     input.payer_identity === undefined || input.payer_identity === null ? null : parseIdentity(input.payer_identity, 'payer_identity', ctx.nowMs);
   const operator_identity =
-    input.operator_identity === undefined || input.operator_identity === null
-      ? null
-      : parseIdentity(input.operator_identity, 'operator_identity', ctx.nowMs);
+    input.operator_identity === undefined || input.operator_identity === null ? null : parseIdentity(input.operator_identity, 'operator_identity', ctx.nowMs);
 
   const total = instructions.reduce((sum, i) => sum + BigInt(i.amount_minor), 0n);
   if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new ApiError('invalidValue', 'instructions: total amount is too large', { field: 'instructions' });

@@ -13,12 +13,7 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 /** Scopes a payment-scoped token may carry: never admin (nor its deprecated alias). */
-export const SCOPED_TOKEN_SCOPES: readonly Scope[] = [
-  'payments:validate',
-  'payments:cancel',
-  'payments:read-only',
-  'payments:allow-sensitive',
-];
+export const SCOPED_TOKEN_SCOPES: readonly Scope[] = ['payments:validate', 'payments:cancel', 'payments:read-only', 'payments:allow-sensitive'];
 
 /** `payments` is the deprecated alias of `payments:admin`. */
 export function isAdmin(scopes: readonly string[]): boolean {

@@ -108,10 +108,30 @@ export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'
  * and identities (and what a database error may quote of a row). Checked by test/logs.test.ts.
  */
 export const LOG_REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization',
-  ...['client_secret', 'secret', 'secret_key', 'token', 'password', 'iban', 'identification', 'payer', 'payer_identity',
-    'beneficiary', 'beneficiary_identity', 'operator_identity', 'body', 'detail', 'where', 'parameters', 'query']
-    .flatMap((key) => [key, `*.${key}`]),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'authorization',
+  ...[
+    'client_secret',
+    'secret',
+    'secret_key',
+    'token',
+    'password',
+    'iban',
+    'identification',
+    'payer',
+    'payer_identity',
+    'beneficiary',
+    'beneficiary_identity',
+    'operator_identity',
+    'body',
+    'detail',
+    'where',
+    'parameters',
+    'query',
+  ].flatMap((key) => [key, `*.${key}`]),
 ];
 
 /** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
@@ -132,8 +152,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
   const app = Fastify({
-    logger: options.logger === false || options.logger === undefined ? false
-      : { ...(options.logger === true ? {} : options.logger), serializers, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
+    logger:
+      options.logger === false || options.logger === undefined
+        ? false
+        : { ...(options.logger === true ? {} : options.logger), serializers, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
     bodyLimit: BODY_LIMIT,
     genReqId: () => String(nextRequestId++),
     trustProxy: Array.isArray(options.trustProxy) ? (options.trustProxy.length ? options.trustProxy : false) : (options.trustProxy ?? false),
@@ -145,10 +167,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const keyring = options.keyring ?? processKeyring();
   const secret = await installationSecret(options.store.db, keyring, 'signing');
-  const connectors = options.connectors ?? new ConnectorRegistry({
-    db: options.store.db, clock, keyring, testBank: options.testBank ?? true, ...(options.connectorModules ? { modules: options.connectorModules } : {}),
-    log: (message, data) => app.log.warn(data, message),
-  });
+  const connectors =
+    options.connectors ??
+    new ConnectorRegistry({
+      db: options.store.db,
+      clock,
+      keyring,
+      testBank: options.testBank ?? true,
+      ...(options.connectorModules ? { modules: options.connectorModules } : {}),
+      log: (message, data) => app.log.warn(data, message),
+    });
   const context: AppContext = {
     store: options.store,
     clock,
@@ -161,7 +189,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectors,
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
-      return { db: options.store.db, clock, secret, baseUrl, testStepMs: this.testStepMs, connectors, log: (level, message, data) => request.log[level](data ?? {}, message) };
+      return {
+        db: options.store.db,
+        clock,
+        secret,
+        baseUrl,
+        testStepMs: this.testStepMs,
+        connectors,
+        log: (level, message, data) => request.log[level](data ?? {}, message),
+      };
     },
   };
   app.decorate('payrail', context);
@@ -234,7 +270,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const cookies = reply.getHeader('set-cookie');
       if (cookies !== undefined) {
         reply.removeHeader('set-cookie');
-        reply.header('set-cookie', [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)));
+        reply.header(
+          'set-cookie',
+          [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)),
+        );
       }
     }
     done(null, payload);
@@ -250,7 +289,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           'Pay-by-bank (PSD2 payment initiation) API, compatible with the Powens Pay API: same paths, fields, states and error codes. ' +
           'Every error answers with the body {code, description, message, request_id}; see docs/errors.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A service token from POST /2.0/auth/token, or a payment-scoped token.' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A service token from POST /2.0/auth/token, or a payment-scoped token.' } },
+      },
       tags: [
         { name: 'auth', description: 'Service and payment-scoped tokens' },
         { name: 'payments', description: 'Payments' },

@@ -20,7 +20,9 @@ export function jsonPointerToField(pointer: string): string {
 
 function fromValidation(errors: AjvError[], context: string | undefined): ApiError {
   // Prefer the most specific error: a missing property, else the deepest path.
-  const sorted = [...errors].sort((a, b) => (b.keyword === 'required' ? 1 : 0) - (a.keyword === 'required' ? 1 : 0) || b.instancePath.length - a.instancePath.length);
+  const sorted = [...errors].sort(
+    (a, b) => (b.keyword === 'required' ? 1 : 0) - (a.keyword === 'required' ? 1 : 0) || b.instancePath.length - a.instancePath.length,
+  );
   const error = sorted[0]!;
   let field = jsonPointerToField(error.instancePath);
   if (context === 'headers') field = field.toLowerCase();
@@ -29,7 +31,7 @@ function fromValidation(errors: AjvError[], context: string | undefined): ApiErr
     field = field ? `${field}.${name}` : name;
     return new ApiError('missingParameter', `${field} is required`, { field });
   }
-  const subject = field || (context === 'body' ? 'body' : context ?? 'request');
+  const subject = field || (context === 'body' ? 'body' : (context ?? 'request'));
   let reason = error.message ?? 'is invalid';
   if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) reason = `must be one of ${error.params.allowedValues.join(', ')}`;
   // A union of literals (an enum, maybe nullable) fails with one `const` error per literal: list them.
@@ -41,8 +43,13 @@ function fromValidation(errors: AjvError[], context: string | undefined): ApiErr
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'invalidValue', 401: 'unauthorized', 403: 'forbidden', 404: 'notFound', 405: 'methodNotAllowed',
-  413: 'payloadTooLarge', 415: 'unsupportedMediaType',
+  400: 'invalidValue',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  413: 'payloadTooLarge',
+  415: 'unsupportedMediaType',
 };
 
 /**
@@ -54,9 +61,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   const code = typeof e.code === 'string' ? e.code : '';
   // 08: connection exceptions; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 57014: statement timeout.
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '57014', '25P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  if (
+    /^08/.test(code) ||
+    ['57P01', '57P02', '57P03', '57014', '25P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+  )
+    return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection is closed/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection is closed/i.test(
+    message,
+  );
 }
 
 export function toApiError(error: unknown): ApiError | null {
@@ -97,5 +110,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   } else if (apiError.status >= 500) {
     request.log.error({ err: error }, 'server error');
   }
-  return reply.code(apiError.status).type('application/json').send({ ...errorBody(apiError, request.id), ...extend?.(apiError) });
+  return reply
+    .code(apiError.status)
+    .type('application/json')
+    .send({ ...errorBody(apiError, request.id), ...extend?.(apiError) });
 }

@@ -20,6 +20,8 @@ export function makeHostCheck(allowed: readonly string[]) {
   return async function hostCheck(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const name = hostName(request.host ?? '');
     if (names.has(name)) return;
-    throw new ApiError('invalidValue', `Host "${name.slice(0, 100)}" is not an allowed host: set --public-url, or add it to --allowed-hosts`, { field: 'host' });
+    throw new ApiError('invalidValue', `Host "${name.slice(0, 100)}" is not an allowed host: set --public-url, or add it to --allowed-hosts`, {
+      field: 'host',
+    });
   };
 }

@@ -25,7 +25,11 @@ export function registerResponseSigning(app: FastifyInstance): void {
     const { store, keyring, clock, publicUrl } = app.payrail;
     const base = publicUrl ?? `${request.protocol}://${request.host}`;
     const { id, key } = await currentSigningKey(store.db, keyring, clock);
-    const body = JSON.stringify({ request_url: `${base}${request.url}`, response_timestamp: formatDateTime(clock.now()), response_payload: JSON.parse(payload) });
+    const body = JSON.stringify({
+      request_url: `${base}${request.url}`,
+      response_timestamp: formatDateTime(clock.now()),
+      response_payload: JSON.parse(payload),
+    });
     reply.header('content-type', 'application/jose');
     return new CompactSign(new TextEncoder().encode(body))
       .setProtectedHeader({ alg: SIGN_ALG, typ: 'JOSE', kid: String(id), key_url: `${base}/2.0/sign-keys/${id}` })

@@ -37,16 +37,36 @@ export function tableStore(db: Kysely<Database>, clock: Clock) {
       const now = clock.now();
       db.insertInto('rate_limits')
         .values({ key, count: 1, reset_at: now + timeWindow })
-        .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({
-          count: eb.case().when('rate_limits.reset_at', '<=', now).then(1).else(eb('rate_limits.count', '+', 1)).end(),
-          reset_at: eb.case().when('rate_limits.reset_at', '<=', now).then(now + timeWindow).else(eb.ref('rate_limits.reset_at')).end(),
-        })))
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            count: eb
+              .case()
+              .when('rate_limits.reset_at', '<=', now)
+              .then(1)
+              .else(eb('rate_limits.count', '+', 1))
+              .end(),
+            reset_at: eb
+              .case()
+              .when('rate_limits.reset_at', '<=', now)
+              .then(now + timeWindow)
+              .else(eb.ref('rate_limits.reset_at'))
+              .end(),
+          })),
+        )
         .returning(['count', 'reset_at'])
         .executeTakeFirstOrThrow()
-        .then((row) => {
-          if (++hits % 500 === 0) void db.deleteFrom('rate_limits').where('reset_at', '<', now).execute().catch(() => {});
-          callback(null, { current: Number(row.count), ttl: Math.max(0, Number(row.reset_at) - now) });
-        }, (error: Error) => callback(error));
+        .then(
+          (row) => {
+            if (++hits % 500 === 0)
+              void db
+                .deleteFrom('rate_limits')
+                .where('reset_at', '<', now)
+                .execute()
+                .catch(() => {});
+            callback(null, { current: Number(row.count), ttl: Math.max(0, Number(row.reset_at) - now) });
+          },
+          (error: Error) => callback(error),
+        );
     }
     child(_routeOptions: unknown) {
       return this;

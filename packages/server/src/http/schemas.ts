@@ -12,7 +12,10 @@ import { PAYMENT_STATES } from '../domain/states.ts';
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(Nullable(schema));
 const Enum = (values: readonly string[], options: Record<string, unknown> = {}) =>
-  Type.Union(values.map((v) => Type.Literal(v)), options);
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
 const Text = (maxLength: number, options: Record<string, unknown> = {}) => Type.String({ maxLength, ...options });
 
 export const ErrorBody = Type.Object(
@@ -100,8 +103,14 @@ export const PaymentInitRequest = Type.Object(
 );
 
 const CurrencyResponse = Type.Object({
-  id: Type.String(), symbol: Type.String(), prefix: Type.Boolean(), crypto: Type.Boolean(),
-  precision: Type.Integer(), marketcap: Type.Null(), datetime: Type.Null(), name: Type.String(),
+  id: Type.String(),
+  symbol: Type.String(),
+  prefix: Type.Boolean(),
+  crypto: Type.Boolean(),
+  precision: Type.Integer(),
+  marketcap: Type.Null(),
+  datetime: Type.Null(),
+  name: Type.String(),
 });
 
 const AccountResponse = Type.Object({
@@ -117,10 +126,9 @@ const AccountResponse = Type.Object({
   merchant_identification: Type.Null(),
 });
 
-const IdentityResponse = Type.Object(
-  Object.fromEntries(Object.entries(identityProperties).filter(([k]) => k !== 'id_user')),
-  { description: 'Sensitive fields are only present with show_sensitive=true.' },
-);
+const IdentityResponse = Type.Object(Object.fromEntries(Object.entries(identityProperties).filter(([k]) => k !== 'id_user')), {
+  description: 'Sensitive fields are only present with show_sensitive=true.',
+});
 
 const InstructionResponse = Type.Object({
   id: Type.Integer(),
@@ -205,7 +213,9 @@ export const ShowSensitiveQuery = Type.Object({ show_sensitive: Type.Optional(Ty
 const q = (description: string) => Type.Optional(Type.String({ maxLength: 512, description }));
 export const ListPaymentsQuery = Type.Object({
   show_sensitive: q('true to include sensitive identity fields.'),
-  limit: q('Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length.'),
+  limit: q(
+    'Maximum number of results (1–1000, default 1000). A page also stops at 5,000 instructions in all (bulk payments): continue at offset + payments.length.',
+  ),
   offset: q('First result offset (default 0).'),
   reverse: q('true for descending order.'),
   filter: q('Which date min_date/max_date apply to: register_date (default) or validate_date.'),

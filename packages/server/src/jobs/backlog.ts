@@ -15,16 +15,24 @@ export interface Backlog {
 }
 
 export async function readBacklog(db: Kysely<Database>, now: number): Promise<Backlog> {
-  const deliveries = await db.selectFrom('webhook_deliveries')
+  const deliveries = await db
+    .selectFrom('webhook_deliveries')
     .select([sql<number>`count(*)`.as('n'), sql<number | null>`min(next_attempt_at)`.as('oldest')])
-    .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
     .executeTakeFirstOrThrow();
-  const syncs = await db.selectFrom('payments')
+  const syncs = await db
+    .selectFrom('payments')
     .select([sql<number>`count(*)`.as('n'), sql<number | null>`min(next_sync_at)`.as('oldest')])
-    .where('state', 'in', ['validating', 'pending']).where('connector_uuid', 'is not', null).where('next_sync_at', '<=', now)
+    .where('state', 'in', ['validating', 'pending'])
+    .where('connector_uuid', 'is not', null)
+    .where('next_sync_at', '<=', now)
     .executeTakeFirstOrThrow();
-  const failed = await db.selectFrom('payments').select(sql<number>`count(*)`.as('n'))
-    .where('sync_failures', '>=', SYNC_FAILED_AFTER).where('state', 'in', ['validating', 'pending'])
+  const failed = await db
+    .selectFrom('payments')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('sync_failures', '>=', SYNC_FAILED_AFTER)
+    .where('state', 'in', ['validating', 'pending'])
     .executeTakeFirstOrThrow();
   const age = (oldest: number | null) => (oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000));
   return {

@@ -63,7 +63,10 @@ export interface ClaimedDelivery {
  * `capacity(endpoint)` for the others, so that one endpoint's backlog never fills every slot.
  */
 export async function claimDeliveries(
-  env: JobEnvironment, limit: number, fullEndpoints: readonly (string | number)[] = [], capacity: (endpoint: number) => number = () => Infinity,
+  env: JobEnvironment,
+  limit: number,
+  fullEndpoints: readonly (string | number)[] = [],
+  capacity: (endpoint: number) => number = () => Infinity,
 ): Promise<ClaimedDelivery[]> {
   const now = env.clock.now();
   return env.db.transaction().execute(async (trx) => {
@@ -75,9 +78,17 @@ export async function claimDeliveries(
       .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<=', now)]))
       // In order per (endpoint, payment): an earlier undelivered announcement goes first.
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('webhook_deliveries as e').select('e.id')
-          .whereRef('e.endpoint_id', '=', 'd.endpoint_id').whereRef('e.payment_id', '=', 'd.payment_id')
-          .where('e.status', '=', 'pending').whereRef('e.id', '<', 'd.id'))))
+        not(
+          exists(
+            selectFrom('webhook_deliveries as e')
+              .select('e.id')
+              .whereRef('e.endpoint_id', '=', 'd.endpoint_id')
+              .whereRef('e.payment_id', '=', 'd.payment_id')
+              .where('e.status', '=', 'pending')
+              .whereRef('e.id', '<', 'd.id'),
+          ),
+        ),
+      )
       .orderBy('d.id')
       // A few more candidates than slots, to find other endpoints' work behind one endpoint's backlog.
       .limit(Math.min(limit * 4, 200));
@@ -92,7 +103,16 @@ export async function claimDeliveries(
       taken.set(row.endpoint_id, n + 1);
       chosen.push({ id: row.id, endpointId: row.endpoint_id });
     }
-    if (chosen.length) await trx.updateTable('webhook_deliveries').set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', chosen.map((c) => c.id)).execute();
+    if (chosen.length)
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
+        .where(
+          'id',
+          'in',
+          chosen.map((c) => c.id),
+        )
+        .execute();
     return chosen;
   });
 }
@@ -139,7 +159,12 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
     }
     const dispatcher = webhookDispatcher(allowPrivate);
     const response = await fetch(row.url, {
-      method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS), ...(dispatcher ? { dispatcher } : {}),
+      method: 'POST',
+      headers,
+      body: payload,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS),
+      ...(dispatcher ? { dispatcher } : {}),
     });
     statusCode = response.status;
     await response.body?.cancel();
@@ -158,18 +183,30 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
   await env.db.transaction().execute(async (trx) => {
     await trx.insertInto('webhook_attempts').values({ delivery_id: id, attempted_at: now, status_code: statusCode, duration_ms: duration, error }).execute();
     if (!error) {
-      await trx.updateTable('webhook_deliveries').set({ status: 'delivered', attempts, delivered_at: now, locked_until: null, last_status_code: statusCode, last_error: null }).where('id', '=', id).execute();
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'delivered', attempts, delivered_at: now, locked_until: null, last_status_code: statusCode, last_error: null })
+        .where('id', '=', id)
+        .execute();
     } else {
       const giveUp = now - row.created_at >= DELIVERY_GIVE_UP_MS;
       await trx
         .updateTable('webhook_deliveries')
-        .set({ status: giveUp ? 'failed' : 'pending', attempts, next_attempt_at: now + retryDelayMs(attempts), locked_until: null, last_status_code: statusCode, last_error: error })
+        .set({
+          status: giveUp ? 'failed' : 'pending',
+          attempts,
+          next_attempt_at: now + retryDelayMs(attempts),
+          locked_until: null,
+          last_status_code: statusCode,
+          last_error: error,
+        })
         .where('id', '=', id)
         .execute();
     }
   });
   if (error) env.log?.('warn', 'webhook delivery failed', { delivery: id, attempts, error });
-  if (error && attempts >= ALERT_AFTER_ATTEMPTS) await alertFailingEndpoint(env, { domainId: row.domain_id, endpointId: row.endpoint_id, url: row.url, attempts, error });
+  if (error && attempts >= ALERT_AFTER_ATTEMPTS)
+    await alertFailingEndpoint(env, { domainId: row.domain_id, endpointId: row.endpoint_id, url: row.url, attempts, error });
   return !error;
 }
 

@@ -27,19 +27,36 @@ export async function expireDuePayments(env: JobEnvironment, limit = 500): Promi
       .limit(limit)
       .execute();
     const firsts = candidates.length
-      ? await env.db.selectFrom('payment_instructions').select(['payment_id', 'execution_date', 'start_date'])
-          .where('payment_id', 'in', candidates.map((p) => p.id)).where('position', '=', 0).execute()
+      ? await env.db
+          .selectFrom('payment_instructions')
+          .select(['payment_id', 'execution_date', 'start_date'])
+          .where(
+            'payment_id',
+            'in',
+            candidates.map((p) => p.id),
+          )
+          .where('position', '=', 0)
+          .execute()
       : [];
     const firstOf = new Map(firsts.map((i) => [i.payment_id, i]));
     for (const payment of candidates) {
       const first = firstOf.get(payment.id);
-      const relevant = expectedExecutionDate(payment.execution_date_type, utcDate(payment.register_date), payment.currency, first?.execution_date ?? null, first?.start_date ?? null);
+      const relevant = expectedExecutionDate(
+        payment.execution_date_type,
+        utcDate(payment.register_date),
+        payment.currency,
+        first?.execution_date ?? null,
+        first?.start_date ?? null,
+      );
       if (Date.parse(`${relevant}T00:00:00Z`) > cutoff) continue;
       try {
         await changePayment(env.db, env.clock, payment, {
           state: 'expired',
           patch: {
-            action: null, validate_uri: null, fields: null, next_sync_at: null,
+            action: null,
+            validate_uri: null,
+            fields: null,
+            next_sync_at: null,
             error_code: payment.state === 'created' ? 'noAnswerFromCustomer' : null,
             error_description: `No final status after ${days} days.`,
           },

@@ -33,24 +33,50 @@ async function inBatches(remove: () => Promise<number>): Promise<number> {
 export async function purgeExpired(db: Kysely<Database>, clock: Clock, retentionDays = DEFAULT_RETENTION_DAYS): Promise<PurgeResult> {
   const now = clock.now();
   const cutoff = now - retentionDays * DAY_MS;
-  const tokens = await inBatches(async () => Number((await db.deleteFrom('tokens')
-    .where('id', 'in', (eb) => eb.selectFrom('tokens').select('id').where('expires_at', '<=', now).limit(BATCH))
-    .executeTakeFirst()).numDeletedRows));
+  const tokens = await inBatches(async () =>
+    Number(
+      (
+        await db
+          .deleteFrom('tokens')
+          .where('id', 'in', (eb) => eb.selectFrom('tokens').select('id').where('expires_at', '<=', now).limit(BATCH))
+          .executeTakeFirst()
+      ).numDeletedRows,
+    ),
+  );
   const idempotencyKeys = Number((await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst()).numDeletedRows);
   let attempts = 0;
   const deliveries = await inBatches(async () => {
-    const ids = (await db.selectFrom('webhook_deliveries').select('id')
-      .where('status', 'in', ['delivered', 'failed']).where('created_at', '<', cutoff).limit(BATCH).execute()).map((r) => r.id);
+    const ids = (
+      await db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('status', 'in', ['delivered', 'failed'])
+        .where('created_at', '<', cutoff)
+        .limit(BATCH)
+        .execute()
+    ).map((r) => r.id);
     if (!ids.length) return 0;
     return db.transaction().execute(async (trx) => {
       attempts += Number((await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).executeTakeFirst()).numDeletedRows);
       return Number((await trx.deleteFrom('webhook_deliveries').where('id', 'in', ids).executeTakeFirst()).numDeletedRows);
     });
   });
-  const webhookData = await inBatches(async () => Number((await db.deleteFrom('webhook_data')
-    .where('id', 'in', (eb) => eb.selectFrom('webhook_data as w').select('w.id').where('w.created_at', '<', cutoff)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.data_id', '=', 'w.id'))))
-      .limit(BATCH))
-    .executeTakeFirst()).numDeletedRows));
+  const webhookData = await inBatches(async () =>
+    Number(
+      (
+        await db
+          .deleteFrom('webhook_data')
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom('webhook_data as w')
+              .select('w.id')
+              .where('w.created_at', '<', cutoff)
+              .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.data_id', '=', 'w.id'))))
+              .limit(BATCH),
+          )
+          .executeTakeFirst()
+      ).numDeletedRows,
+    ),
+  );
   return { tokens, idempotencyKeys, deliveries, attempts, webhookData };
 }

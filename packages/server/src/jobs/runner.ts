@@ -36,10 +36,12 @@ function every(everyMs: number, run: () => Promise<unknown>, onError: (error: Er
   let running: Promise<unknown> | null = null;
   let stopped = false;
   const tick = () => {
-    running = run().catch(onError).finally(() => {
-      running = null;
-      if (!stopped) timer = setTimeout(tick, everyMs);
-    });
+    running = run()
+      .catch(onError)
+      .finally(() => {
+        running = null;
+        if (!stopped) timer = setTimeout(tick, everyMs);
+      });
   };
   timer = setTimeout(tick, 0);
   return {
@@ -76,16 +78,22 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
   const poll = setInterval(wake, pollMs);
   jobSignals.on('changed', wake);
   // Other processes' changes arrive by LISTEN/NOTIFY on PostgreSQL; polling stays as the safety net.
-  const unlisten = env.listen ? env.listen('payrail_jobs', wake).catch((error) => {
-    env.log?.('warn', 'LISTEN failed; relying on polling', { error: (error as Error).message });
-    return null;
-  }) : Promise.resolve(null);
+  const unlisten = env.listen
+    ? env.listen('payrail_jobs', wake).catch((error) => {
+        env.log?.('warn', 'LISTEN failed; relying on polling', { error: (error as Error).message });
+        return null;
+      })
+    : Promise.resolve(null);
   const occurrences = every(pollMs, () => executeDueOccurrences(env.actions), failed('standing order'));
   const expiry = every(options.expiryEveryMs ?? 60_000, () => expireDuePayments(env), failed('expiry'));
-  const purge = every(options.purgeEveryMs ?? 3_600_000, async () => {
-    const purged = await purgeExpired(env.db, env.clock, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
-    if (Object.values(purged).some((n) => n > 0)) env.log?.('info', 'purged expired data', { ...purged });
-  }, failed('purge'));
+  const purge = every(
+    options.purgeEveryMs ?? 3_600_000,
+    async () => {
+      const purged = await purgeExpired(env.db, env.clock, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+      if (Object.values(purged).some((n) => n > 0)) env.log?.('info', 'purged expired data', { ...purged });
+    },
+    failed('purge'),
+  );
   wake();
   return {
     async stop() {

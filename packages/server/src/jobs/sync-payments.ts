@@ -37,7 +37,16 @@ export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<C
       .limit(limit);
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const rows = await q.execute();
-    if (rows.length) await trx.updateTable('payments').set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) }).where('id', 'in', rows.map((r) => r.id)).execute();
+    if (rows.length)
+      await trx
+        .updateTable('payments')
+        .set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
     return rows;
   });
 }
@@ -80,14 +89,21 @@ export async function syncOne(env: SyncEnvironment, id: number, domainId: number
       return outcome.kind !== 'unknown' && outcome.kind !== 'refused';
     }
     await settleAttempts(env.db, calls, null);
-    await env.db.updateTable('payments')
+    await env.db
+      .updateTable('payments')
       .set({ ...healthy, next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, connectorContext(env.actions, id)) })
-      .where('id', '=', id).where('version', '=', record.payment.version).execute();
+      .where('id', '=', id)
+      .where('version', '=', record.payment.version)
+      .execute();
     return false;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     // The payment changed meanwhile (the payer, another process): not the bank's fault; look again soon.
-    await env.db.updateTable('payments').set({ sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS }).where('id', '=', id).execute();
+    await env.db
+      .updateTable('payments')
+      .set({ sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS })
+      .where('id', '=', id)
+      .execute();
     return false;
   }
 }
@@ -96,8 +112,14 @@ async function recordSyncFailure(env: SyncEnvironment, id: number, failuresBefor
   const failures = failuresBefore + 1;
   const reason = (error.message || error.name || 'bank error').slice(0, 200);
   statusSyncFailureObserved();
-  env.log?.(failures === SYNC_FAILED_AFTER ? 'error' : 'warn', failures >= SYNC_FAILED_AFTER ? 'status sync failed' : 'status sync attempt failed', { payment: id, failures, error: reason });
-  await env.db.updateTable('payments')
+  env.log?.(failures === SYNC_FAILED_AFTER ? 'error' : 'warn', failures >= SYNC_FAILED_AFTER ? 'status sync failed' : 'status sync attempt failed', {
+    payment: id,
+    failures,
+    error: reason,
+  });
+  await env.db
+    .updateTable('payments')
     .set({ sync_locked_until: null, sync_failures: failures, sync_error: reason, next_sync_at: env.clock.now() + retryDelayMs(failures) })
-    .where('id', '=', id).execute();
+    .where('id', '=', id)
+    .execute();
 }

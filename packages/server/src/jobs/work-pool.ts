@@ -44,10 +44,11 @@ export class WorkPool<T> {
       .catch((error) => {
         this.options.onError(error as Error);
         // The database may be coming back (a lost connection): look again soon rather than at the next poll.
-        if (!this.stopped && !this.retry) this.retry = setTimeout(() => {
-          this.retry = null;
-          void this.fill();
-        }, RETRY_AFTER_ERROR_MS);
+        if (!this.stopped && !this.retry)
+          this.retry = setTimeout(() => {
+            this.retry = null;
+            void this.fill();
+          }, RETRY_AFTER_ERROR_MS);
       })
       .finally(() => {
         this.filling = null;
@@ -72,7 +73,8 @@ export class WorkPool<T> {
 
   private start(item: T, k: string | number | undefined) {
     if (k !== undefined) this.perKey.set(k, (this.perKey.get(k) ?? 0) + 1);
-    const job: Promise<void> = this.options.run(item)
+    const job: Promise<void> = this.options
+      .run(item)
       .catch((error) => this.options.onError(error as Error))
       .finally(() => {
         this.inFlight.delete(job);

@@ -70,32 +70,61 @@ export class BankError extends ApiError {
 function certificateView(pem: string | null): CertificateView | null {
   if (!pem) return null;
   const cert = new X509Certificate(pem);
-  return { subject: cert.subject.split('\n').join(', '), issuer: cert.issuer.split('\n').join(', '), serial: cert.serialNumber, valid_to: new Date(cert.validTo).toISOString() };
+  return {
+    subject: cert.subject.split('\n').join(', '),
+    issuer: cert.issuer.split('\n').join(', '),
+    serial: cert.serialNumber,
+    valid_to: new Date(cert.validTo).toISOString(),
+  };
 }
 
 export function bankView(row: BankRow): BankView {
   return {
-    id: bankConnectorId(row.id), uuid: row.uuid, name: row.name, standard: row.standard, base_url: row.base_url, country: row.country, bic: row.bic,
-    sca_approach: row.sca_approach, profile: JSON.parse(row.profile) as BankProfile,
-    client_certificate: certificateView(row.client_cert), ca_certificate: certificateView(row.ca_cert), signing_certificate: certificateView(row.signing_cert),
-    has_client_key: row.client_key_sealed !== null, has_signing_key: row.signing_key_sealed !== null,
-    created_at: new Date(row.created_at).toISOString(), removed_at: row.removed_at === null ? null : new Date(row.removed_at).toISOString(),
+    id: bankConnectorId(row.id),
+    uuid: row.uuid,
+    name: row.name,
+    standard: row.standard,
+    base_url: row.base_url,
+    country: row.country,
+    bic: row.bic,
+    sca_approach: row.sca_approach,
+    profile: JSON.parse(row.profile) as BankProfile,
+    client_certificate: certificateView(row.client_cert),
+    ca_certificate: certificateView(row.ca_cert),
+    signing_certificate: certificateView(row.signing_cert),
+    has_client_key: row.client_key_sealed !== null,
+    has_signing_key: row.signing_key_sealed !== null,
+    created_at: new Date(row.created_at).toISOString(),
+    removed_at: row.removed_at === null ? null : new Date(row.removed_at).toISOString(),
   };
 }
 
 export function configuredBank(row: BankRow): ConfiguredBank {
   return {
-    id: row.id, uuid: row.uuid, name: row.name, standard: row.standard, base_url: row.base_url, country: row.country, bic: row.bic,
-    sca_approach: row.sca_approach === 'decoupled' ? 'decoupled' : 'redirect', profile: JSON.parse(row.profile) as BankProfile,
-    has_client_cert: row.client_cert !== null, has_ca: row.ca_cert !== null, has_signing_key: row.signing_key_sealed !== null, created_at: row.created_at,
+    id: row.id,
+    uuid: row.uuid,
+    name: row.name,
+    standard: row.standard,
+    base_url: row.base_url,
+    country: row.country,
+    bic: row.bic,
+    sca_approach: row.sca_approach === 'decoupled' ? 'decoupled' : 'redirect',
+    profile: JSON.parse(row.profile) as BankProfile,
+    has_client_cert: row.client_cert !== null,
+    has_ca: row.ca_cert !== null,
+    has_signing_key: row.signing_key_sealed !== null,
+    created_at: row.created_at,
   };
 }
 
 /** Opens the bank's sealed keys, for its HTTP transport only. */
 export function openBankMaterial(keyring: Keyring, row: BankRow): BankMaterial {
   return {
-    clientCert: row.client_cert, clientKey: row.client_key_sealed ? openSecret(keyring, row.client_key_sealed) : null, ca: row.ca_cert,
-    signingKey: row.signing_key_sealed ? openSecret(keyring, row.signing_key_sealed) : null, signingCert: row.signing_cert,
+    clientCert: row.client_cert,
+    clientKey: row.client_key_sealed ? openSecret(keyring, row.client_key_sealed) : null,
+    ca: row.ca_cert,
+    signingKey: row.signing_key_sealed ? openSecret(keyring, row.signing_key_sealed) : null,
+    signingCert: row.signing_cert,
   };
 }
 
@@ -133,8 +162,18 @@ function checkKeyPair(keyPem: string, certPem: string, keyField: string, certFie
 }
 
 interface CheckedBank {
-  name: string; standard: string; base_url: string; country: string | null; bic: string | null; sca_approach: 'redirect' | 'decoupled';
-  profile: BankProfile; client_cert: string | null; client_key: string | null; ca: string | null; signing_key: string | null; signing_cert: string | null;
+  name: string;
+  standard: string;
+  base_url: string;
+  country: string | null;
+  bic: string | null;
+  sca_approach: 'redirect' | 'decoupled';
+  profile: BankProfile;
+  client_cert: string | null;
+  client_key: string | null;
+  ca: string | null;
+  signing_key: string | null;
+  signing_cert: string | null;
 }
 
 export function checkBankInput(input: BankInput, modules: readonly ConnectorModule[]): CheckedBank {
@@ -142,17 +181,26 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
   if (!name || name.length > 100) throw new BankError('name', 'is required, at most 100 characters');
   if (/^\d+$/.test(name) || /^[0-9a-f-]{36}$/i.test(name)) throw new BankError('name', 'must not look like an id or a uuid');
   const module = modules.find((m) => m.standard === input.standard && m.standard !== 'test');
-  if (!module) throw new BankError('standard', `must be one of ${modules.filter((m) => m.standard !== 'test').map((m) => m.standard).join(', ')}`);
+  if (!module)
+    throw new BankError(
+      'standard',
+      `must be one of ${modules
+        .filter((m) => m.standard !== 'test')
+        .map((m) => m.standard)
+        .join(', ')}`,
+    );
   const country = input.country ? input.country.trim().toUpperCase() : null;
   if (country !== null && !/^[A-Z]{2}$/.test(country)) throw new BankError('country', 'must be an ISO 3166 two-letter code');
   const bic = input.bic ? input.bic.trim().toUpperCase() : null;
   if (bic !== null && !isValidBIC(bic)) throw new BankError('bic', 'is not a valid BIC');
   const sca = input.sca_approach ?? 'redirect';
   if (sca !== 'redirect' && sca !== 'decoupled') throw new BankError('sca_approach', 'must be redirect or decoupled');
-  if (Boolean(input.client_cert) !== Boolean(input.client_key)) throw new BankError(input.client_cert ? 'client_key' : 'client_cert', 'a client certificate needs its key and the key its certificate');
+  if (Boolean(input.client_cert) !== Boolean(input.client_key))
+    throw new BankError(input.client_cert ? 'client_key' : 'client_cert', 'a client certificate needs its key and the key its certificate');
   if (input.client_cert && input.client_key) checkKeyPair(input.client_key, input.client_cert, 'client_key', 'client_cert');
   if (input.ca) checkCertificate(input.ca, 'ca');
-  if (Boolean(input.signing_key) !== Boolean(input.signing_cert)) throw new BankError(input.signing_key ? 'signing_cert' : 'signing_key', 'a signing key needs its certificate and the certificate its key');
+  if (Boolean(input.signing_key) !== Boolean(input.signing_cert))
+    throw new BankError(input.signing_key ? 'signing_cert' : 'signing_key', 'a signing key needs its certificate and the certificate its key');
   if (input.signing_key && input.signing_cert) checkKeyPair(input.signing_key, input.signing_cert, 'signing_key', 'signing_cert');
   let profile: BankProfile;
   try {
@@ -163,8 +211,18 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
   }
   if (profile.signing && !input.signing_key) throw new BankError('signing_key', 'the profile asks for signing: give --signing-key and --signing-cert');
   return {
-    name, standard: module.standard, base_url: checkBaseUrl(input.base_url), country, bic, sca_approach: sca, profile,
-    client_cert: input.client_cert ?? null, client_key: input.client_key ?? null, ca: input.ca ?? null, signing_key: input.signing_key ?? null, signing_cert: input.signing_cert ?? null,
+    name,
+    standard: module.standard,
+    base_url: checkBaseUrl(input.base_url),
+    country,
+    bic,
+    sca_approach: sca,
+    profile,
+    client_cert: input.client_cert ?? null,
+    client_key: input.client_key ?? null,
+    ca: input.ca ?? null,
+    signing_key: input.signing_key ?? null,
+    signing_cert: input.signing_cert ?? null,
   };
 }
 
@@ -182,13 +240,27 @@ async function liveByName(db: Kysely<Database>, name: string): Promise<BankRow |
 export async function addBank(deps: BankDeps, input: BankInput): Promise<BankView> {
   const bank = checkBankInput(input, deps.modules);
   if (await liveByName(deps.db, bank.name)) throw new ApiError('invalidValue', `name: a bank named "${bank.name}" exists already`, { field: 'name' });
-  const row = await deps.db.insertInto('banks').values({
-    uuid: randomUUID(), name: bank.name, standard: bank.standard, base_url: bank.base_url, country: bank.country, bic: bank.bic,
-    sca_approach: bank.sca_approach, profile: JSON.stringify(bank.profile),
-    client_cert: bank.client_cert, client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null, ca_cert: bank.ca,
-    signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null, signing_cert: bank.signing_cert,
-    created_at: deps.clock.now(), removed_at: null,
-  }).returningAll().executeTakeFirstOrThrow();
+  const row = await deps.db
+    .insertInto('banks')
+    .values({
+      uuid: randomUUID(),
+      name: bank.name,
+      standard: bank.standard,
+      base_url: bank.base_url,
+      country: bank.country,
+      bic: bank.bic,
+      sca_approach: bank.sca_approach,
+      profile: JSON.stringify(bank.profile),
+      client_cert: bank.client_cert,
+      client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null,
+      ca_cert: bank.ca,
+      signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null,
+      signing_cert: bank.signing_cert,
+      created_at: deps.clock.now(),
+      removed_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return bankView(row);
 }
 
@@ -233,7 +305,20 @@ export interface BankFileEntry {
   signing_cert?: string;
 }
 
-const FILE_KEYS = ['name', 'standard', 'base_url', 'country', 'bic', 'sca_approach', 'profile', 'client_cert', 'client_key', 'ca', 'signing_key', 'signing_cert'];
+const FILE_KEYS = [
+  'name',
+  'standard',
+  'base_url',
+  'country',
+  'bic',
+  'sca_approach',
+  'profile',
+  'client_cert',
+  'client_key',
+  'ca',
+  'signing_key',
+  'signing_cert',
+];
 const PEM_KEYS = ['client_cert', 'client_key', 'ca', 'signing_key', 'signing_cert'] as const;
 
 export function parseBanksFile(text: string, file: string): BankFileEntry[] {
@@ -247,17 +332,29 @@ export function parseBanksFile(text: string, file: string): BankFileEntry[] {
   if (!Array.isArray(list)) throw new Error(`${file}: expected a top-level "banks:" list`);
   return list.map((entry, i) => {
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`${file}: banks[${i}] must be an object`);
-    for (const key of Object.keys(entry)) if (!FILE_KEYS.includes(key)) throw new Error(`${file}: banks[${i}].${key} is not a known key (${FILE_KEYS.join(', ')})`);
-    for (const key of ['name', 'standard', 'base_url']) if (typeof (entry as Record<string, unknown>)[key] !== 'string') throw new Error(`${file}: banks[${i}].${key} is required`);
+    for (const key of Object.keys(entry))
+      if (!FILE_KEYS.includes(key)) throw new Error(`${file}: banks[${i}].${key} is not a known key (${FILE_KEYS.join(', ')})`);
+    for (const key of ['name', 'standard', 'base_url'])
+      if (typeof (entry as Record<string, unknown>)[key] !== 'string') throw new Error(`${file}: banks[${i}].${key} is required`);
     return entry as BankFileEntry;
   });
 }
 
 function sameBank(row: BankRow, bank: CheckedBank, keyring: Keyring): boolean {
   const open = (sealed: string | null) => (sealed ? openSecret(keyring, sealed) : null);
-  return row.standard === bank.standard && row.base_url === bank.base_url && row.country === bank.country && row.bic === bank.bic &&
-    row.sca_approach === bank.sca_approach && row.profile === JSON.stringify(bank.profile) && row.client_cert === bank.client_cert &&
-    row.ca_cert === bank.ca && row.signing_cert === bank.signing_cert && open(row.client_key_sealed) === bank.client_key && open(row.signing_key_sealed) === bank.signing_key;
+  return (
+    row.standard === bank.standard &&
+    row.base_url === bank.base_url &&
+    row.country === bank.country &&
+    row.bic === bank.bic &&
+    row.sca_approach === bank.sca_approach &&
+    row.profile === JSON.stringify(bank.profile) &&
+    row.client_cert === bank.client_cert &&
+    row.ca_cert === bank.ca &&
+    row.signing_cert === bank.signing_cert &&
+    open(row.client_key_sealed) === bank.client_key &&
+    open(row.signing_key_sealed) === bank.signing_key
+  );
 }
 
 /**
@@ -288,11 +385,23 @@ export async function applyBanksFile(deps: BankDeps, file: string): Promise<{ ad
     } else if (sameBank(existing, bank, deps.keyring)) {
       result.unchanged.push(bank.name);
     } else {
-      await deps.db.updateTable('banks').set({
-        standard: bank.standard, base_url: bank.base_url, country: bank.country, bic: bank.bic, sca_approach: bank.sca_approach, profile: JSON.stringify(bank.profile),
-        client_cert: bank.client_cert, client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null, ca_cert: bank.ca,
-        signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null, signing_cert: bank.signing_cert,
-      }).where('id', '=', existing.id).execute();
+      await deps.db
+        .updateTable('banks')
+        .set({
+          standard: bank.standard,
+          base_url: bank.base_url,
+          country: bank.country,
+          bic: bank.bic,
+          sca_approach: bank.sca_approach,
+          profile: JSON.stringify(bank.profile),
+          client_cert: bank.client_cert,
+          client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null,
+          ca_cert: bank.ca,
+          signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null,
+          signing_cert: bank.signing_cert,
+        })
+        .where('id', '=', existing.id)
+        .execute();
       result.updated.push(bank.name);
     }
   }

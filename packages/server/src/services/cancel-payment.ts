@@ -14,6 +14,10 @@ export async function cancelPaymentByClient(
   redirect: { client_redirect_uri: string; client_state?: string | null },
 ): Promise<PaymentRow> {
   const connector = record.payment.connector_uuid ? await connectorOf(env, record.payment).catch(() => null) : null;
-  const path = checkCancel(record.payment, connector, record.instructions.map((i) => i.execution_date_type));
+  const path = checkCancel(
+    record.payment,
+    connector,
+    record.instructions.map((i) => i.execution_date_type),
+  );
   return cancelPayment(env, record, path, { client_redirect_uri: redirect.client_redirect_uri, client_state: redirect.client_state });
 }

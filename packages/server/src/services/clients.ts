@@ -33,7 +33,10 @@ export async function ensureDomain(db: Kysely<Database>, name: string, now: numb
 }
 
 export async function countClients(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('clients')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

@@ -15,15 +15,24 @@ const amountOrEmpty: Check = (v) => {
 };
 
 // An address a mail server accepts (RFC 5321 length, one @, a dotted domain); "" turns alerts off.
-const emailOrEmpty: Check = (v) => (v === '' || (v.length <= 254 && /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(v)) ? null : 'must be an e-mail address, or "" for no alerts');
+const emailOrEmpty: Check = (v) =>
+  v === '' || (v.length <= 254 && /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(v)) ? null : 'must be an e-mail address, or "" for no alerts';
 
 export const CONFIG_KEYS = {
   'payment.manual_expire_time_days': { default: '30', check: positiveNumber, description: 'days before a payment that reached no final state becomes expired' },
   'payment.max_amount': { default: '', check: amountOrEmpty, description: "largest payment total, in the payment's currency; empty: no limit" },
   'payment.auto_confirmation': { default: '1', check: flag, description: '"0": validated payments wait at action confirm for POST {"confirm": …}' },
-  'payment.state_updated_webhook.systematic': { default: '1', check: flag, description: '"1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes' },
+  'payment.state_updated_webhook.systematic': {
+    default: '1',
+    check: flag,
+    description: '"1": PAYMENT_STATE_UPDATED on every state change; "0": only for background changes',
+  },
   'webhooks.compression.enabled': { default: '0', check: flag, description: '"1": gzip webhook bodies (content-encoding: gzip)' },
-  'biapi.manager.email': { default: '', check: emailOrEmpty, description: 'address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts' },
+  'biapi.manager.email': {
+    default: '',
+    check: emailOrEmpty,
+    description: 'address alerted by e-mail when deliveries to a webhook endpoint keep failing; empty: no alerts',
+  },
   'webhooks.alerts_frequency': { default: '1', check: positiveNumber, description: 'minimum days between two alerts about one endpoint (e.g. "0.5")' },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;

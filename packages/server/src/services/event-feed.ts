@@ -19,7 +19,10 @@ export interface FeedEvent {
 }
 
 export async function lastEventId(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('payment_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const row = await db
+    .selectFrom('payment_events')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   return Number(row?.id ?? 0);
 }
 
@@ -40,7 +43,18 @@ export async function stateChangesAfter(db: Kysely<Database>, afterId: number, o
   const instructions = await db.selectFrom('payment_instructions').selectAll().where('payment_id', 'in', ids).orderBy('position').execute();
   return events.map((event) => {
     const payment = payments.find((p) => p.id === event.payment_id)!;
-    const view = paymentView({ ...payment, state: event.to_state ?? payment.state }, instructions.filter((i) => i.payment_id === payment.id), false);
-    return { ...event, id: Number(event.id), payment_id: Number(event.payment_id), domain_id: Number(event.domain_id), created_at: Number(event.created_at), body: JSON.stringify(view) };
+    const view = paymentView(
+      { ...payment, state: event.to_state ?? payment.state },
+      instructions.filter((i) => i.payment_id === payment.id),
+      false,
+    );
+    return {
+      ...event,
+      id: Number(event.id),
+      payment_id: Number(event.payment_id),
+      domain_id: Number(event.domain_id),
+      created_at: Number(event.created_at),
+      body: JSON.stringify(view),
+    };
   });
 }

@@ -31,7 +31,16 @@ export async function claimIdempotencyKey(db: Kysely<Database>, clock: Clock, cl
     const now = clock.now();
     const inserted = await db
       .insertInto('idempotency_keys')
-      .values({ client_ref: clientRef, key, request_hash: hash, status: 'running', response_status: null, response_body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS })
+      .values({
+        client_ref: clientRef,
+        key,
+        request_hash: hash,
+        status: 'running',
+        response_status: null,
+        response_body: null,
+        created_at: now,
+        expires_at: now + IDEMPOTENCY_TTL_MS,
+      })
       .onConflict((oc) => oc.columns(['client_ref', 'key']).doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'new' };
@@ -64,8 +73,18 @@ export async function claimIdempotencyKey(db: Kysely<Database>, clock: Clock, cl
 
 const findKey = precompile((db, $) => db.selectFrom('idempotency_keys').selectAll().where('client_ref', '=', $('clientRef')).where('key', '=', $('key')));
 const insertDone = precompile((db, $) =>
-  db.insertInto('idempotency_keys')
-    .values({ client_ref: $('clientRef'), key: $('key'), request_hash: $('hash'), status: 'done', response_status: $('status'), response_body: $('body'), created_at: $('now'), expires_at: $('expiresAt') })
+  db
+    .insertInto('idempotency_keys')
+    .values({
+      client_ref: $('clientRef'),
+      key: $('key'),
+      request_hash: $('hash'),
+      status: 'done',
+      response_status: $('status'),
+      response_body: $('body'),
+      created_at: $('now'),
+      expires_at: $('expiresAt'),
+    })
     .onConflict((oc) => oc.columns(['client_ref', 'key']).doNothing()),
 );
 
@@ -90,7 +109,13 @@ export async function lookupIdempotencyKey(db: Kysely<Database>, clock: Clock, c
     return { kind: 'replay', status: row.response_status, body: row.response_body };
   }
   if (row.created_at <= now - IDEMPOTENCY_STALE_MS) {
-    await db.deleteFrom('idempotency_keys').where('client_ref', '=', clientRef).where('key', '=', key).where('status', '=', 'running').where('created_at', '=', row.created_at).execute();
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('client_ref', '=', clientRef)
+      .where('key', '=', key)
+      .where('status', '=', 'running')
+      .where('created_at', '=', row.created_at)
+      .execute();
     return { kind: 'new' };
   }
   throw new ApiError('idempotencyKeyInUse', undefined, { field: 'Idempotency-Key' });
@@ -102,7 +127,13 @@ export async function lookupIdempotencyKey(db: Kysely<Database>, clock: Clock, c
  * insert of the same key waits for the other transaction and then finds the key taken.
  */
 export async function recordIdempotentResponse(
-  db: Kysely<Database> | Transaction<Database>, clock: Clock, clientRef: number, key: string, hash: string, status: number, body: string,
+  db: Kysely<Database> | Transaction<Database>,
+  clock: Clock,
+  clientRef: number,
+  key: string,
+  hash: string,
+  status: number,
+  body: string,
 ): Promise<boolean> {
   const now = clock.now();
   const result = await insertDone.execute(db, { clientRef, key, hash, status, body, now, expiresAt: now + IDEMPOTENCY_TTL_MS });
@@ -110,7 +141,13 @@ export async function recordIdempotentResponse(
 }
 
 /** Stores the response; called inside the transaction that made the change, so both commit together. */
-export async function completeIdempotencyKey(db: Kysely<Database> | Transaction<Database>, clientRef: number, key: string, status: number, body: string): Promise<void> {
+export async function completeIdempotencyKey(
+  db: Kysely<Database> | Transaction<Database>,
+  clientRef: number,
+  key: string,
+  status: number,
+  body: string,
+): Promise<void> {
   await db
     .updateTable('idempotency_keys')
     .set({ status: 'done', response_status: status, response_body: body })

@@ -17,6 +17,11 @@ export async function installationSecret(db: Kysely<Database>, keyring: Keyring,
   const row = await db.selectFrom('installation_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
   if (isSealed(row.value)) return openSecret(keyring, row.value);
   // Clear text from before sealing: seal it, unless another process did first.
-  await db.updateTable('installation_secrets').set({ value: sealSecret(keyring, row.value) }).where('name', '=', name).where('value', '=', row.value).execute();
+  await db
+    .updateTable('installation_secrets')
+    .set({ value: sealSecret(keyring, row.value) })
+    .where('name', '=', name)
+    .where('value', '=', row.value)
+    .execute();
   return row.value;
 }

@@ -37,8 +37,12 @@ interface KeyRow {
 
 function toStored(row: KeyRow): StoredKey {
   return {
-    id: Number(row.id), kind: row.kind, publicPem: row.public_pem, publicJwk: JSON.parse(row.public_jwk) as JWK,
-    createdAt: Number(row.created_at), deprecatedAt: row.deprecated_at === null ? null : Number(row.deprecated_at),
+    id: Number(row.id),
+    kind: row.kind,
+    publicPem: row.public_pem,
+    publicJwk: JSON.parse(row.public_jwk) as JWK,
+    createdAt: Number(row.created_at),
+    deprecatedAt: row.deprecated_at === null ? null : Number(row.deprecated_at),
   };
 }
 
@@ -51,13 +55,25 @@ async function insertKey(db: Kysely<Database>, keyring: Keyring, clock: Clock, k
   const alg = kind === 'sign' ? SIGN_ALG : ENCRYPT_ALG;
   const { publicKey, privateKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true });
   const jwk = await exportJWK(publicKey);
-  const row = await db.insertInto('jose_keys').values({
-    kind, public_pem: await exportSPKI(publicKey), public_jwk: JSON.stringify(jwk),
-    private_sealed: sealSecret(keyring, await exportPKCS8(privateKey)), created_at: clock.now(), deprecated_at: null,
-  }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('jose_keys')
+    .values({
+      kind,
+      public_pem: await exportSPKI(publicKey),
+      public_jwk: JSON.stringify(jwk),
+      private_sealed: sealSecret(keyring, await exportPKCS8(privateKey)),
+      created_at: clock.now(),
+      deprecated_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const id = Number(row.id);
   const full: JWK = { ...jwk, kid: String(id), alg, use: kind === 'sign' ? 'sig' : 'enc' };
-  await db.updateTable('jose_keys').set({ public_jwk: JSON.stringify(full) }).where('id', '=', id).execute();
+  await db
+    .updateTable('jose_keys')
+    .set({ public_jwk: JSON.stringify(full) })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** The current key of a kind, created if there is none (two processes racing: the unique index keeps one). */
@@ -96,9 +112,13 @@ export async function encryptionPublicJwk(db: Kysely<Database>, keyring: Keyring
 /** The encryption private key a JWE names by `kid` (current or not), or null when there is none such. */
 export async function decryptionKey(db: Kysely<Database>, keyring: Keyring, kid: string | undefined): Promise<CryptoKey | null> {
   const query = db.selectFrom('jose_keys').selectAll().where('kind', '=', 'encrypt');
-  const row = (kid === undefined
-    ? await query.where('deprecated_at', 'is', null).executeTakeFirst()
-    : /^[0-9]{1,15}$/.test(kid) ? await query.where('id', '=', Number(kid)).executeTakeFirst() : undefined) as KeyRow | undefined;
+  const row = (
+    kid === undefined
+      ? await query.where('deprecated_at', 'is', null).executeTakeFirst()
+      : /^[0-9]{1,15}$/.test(kid)
+        ? await query.where('id', '=', Number(kid)).executeTakeFirst()
+        : undefined
+  ) as KeyRow | undefined;
   return row ? privateKeyOf(keyring, row) : null;
 }
 

@@ -27,9 +27,14 @@ function checkEmail(value: string): string {
 /** Creates an operator with a generated password, returned once. */
 export async function createOperator(db: Kysely<Database>, clock: Clock, emailInput: string): Promise<Operator & { password: string }> {
   const email = checkEmail(emailInput);
-  if (await db.selectFrom('operators').select('id').where('email', '=', email).executeTakeFirst()) throw new ApiError('invalidValue', `email: an operator ${email} already exists`, { field: 'email' });
+  if (await db.selectFrom('operators').select('id').where('email', '=', email).executeTakeFirst())
+    throw new ApiError('invalidValue', `email: an operator ${email} already exists`, { field: 'email' });
   const password = randomBytes(18).toString('base64url');
-  const { id } = await db.insertInto('operators').values({ email, password_hash: await hashSecret(password), created_at: clock.now() }).returning('id').executeTakeFirstOrThrow();
+  const { id } = await db
+    .insertInto('operators')
+    .values({ email, password_hash: await hashSecret(password), created_at: clock.now() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id: Number(id), email, password };
 }
 
@@ -43,7 +48,10 @@ export async function verifyOperator(db: Kysely<Database>, email: string, passwo
 async function issue(db: Kysely<Database>, clock: Clock, operatorId: number, kind: 'session' | 'link', ttlMs: number): Promise<string> {
   const token = newToken();
   const now = clock.now();
-  await db.insertInto('operator_tokens').values({ token_hash: tokenHash(token), operator_id: operatorId, kind, expires_at: now + ttlMs, created_at: now }).execute();
+  await db
+    .insertInto('operator_tokens')
+    .values({ token_hash: tokenHash(token), operator_id: operatorId, kind, expires_at: now + ttlMs, created_at: now })
+    .execute();
   // Expired tokens are useless; removing them here keeps the table small without a job.
   await db.deleteFrom('operator_tokens').where('expires_at', '<=', now).execute();
   return token;
@@ -64,7 +72,13 @@ export async function signInLinkToken(db: Kysely<Database>, clock: Clock, emailI
 /** Uses up a sign-in link: a new session token, or null when the link is unknown, used or expired. */
 export async function redeemSignInLink(db: Kysely<Database>, clock: Clock, token: string): Promise<string | null> {
   const hash = tokenHash(token);
-  const deleted = await db.deleteFrom('operator_tokens').where('token_hash', '=', hash).where('kind', '=', 'link').where('expires_at', '>', clock.now()).returning('operator_id').executeTakeFirst();
+  const deleted = await db
+    .deleteFrom('operator_tokens')
+    .where('token_hash', '=', hash)
+    .where('kind', '=', 'link')
+    .where('expires_at', '>', clock.now())
+    .returning('operator_id')
+    .executeTakeFirst();
   return deleted ? startSession(db, clock, Number(deleted.operator_id)) : null;
 }
 

@@ -20,8 +20,17 @@ import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { attemptRecorder, settleAttempts } from './attempts.ts';
 import { changePayment } from './payment-changes.ts';
 import {
-  checkCanInitiate, checkCompatible, checkConnectorFields, checkFieldValue, checkMechanism, checkPayer, checkWebviewUrl, DETAIL, psuIpAddress,
-  requireAction, stringFields,
+  checkCanInitiate,
+  checkCompatible,
+  checkConnectorFields,
+  checkFieldValue,
+  checkMechanism,
+  checkPayer,
+  checkWebviewUrl,
+  DETAIL,
+  psuIpAddress,
+  requireAction,
+  stringFields,
 } from './payment-checks.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
 import { cachedConfig } from './config.ts';
@@ -65,10 +74,19 @@ const NO_HTTP: BankHttp = {
   },
 };
 
-export function connectorContext(env: Pick<ActionEnvironment, 'clock' | 'baseUrl' | 'testStepMs' | 'secret'>, paymentId = 0, http: BankHttp = NO_HTTP): ConnectorContext {
+export function connectorContext(
+  env: Pick<ActionEnvironment, 'clock' | 'baseUrl' | 'testStepMs' | 'secret'>,
+  paymentId = 0,
+  http: BankHttp = NO_HTTP,
+): ConnectorContext {
   return {
-    now: env.clock.now(), clock: env.clock, baseUrl: env.baseUrl, testStepMs: env.testStepMs, sign: (value) => sign(env.secret, value),
-    http, returnUrls: bankReturnUrls(env, paymentId),
+    now: env.clock.now(),
+    clock: env.clock,
+    baseUrl: env.baseUrl,
+    testStepMs: env.testStepMs,
+    sign: (value) => sign(env.secret, value),
+    http,
+    returnUrls: bankReturnUrls(env, paymentId),
   };
 }
 
@@ -88,8 +106,15 @@ export function connectorPayment(record: PaymentRecord): ConnectorPayment {
     execution_date_type: payment.execution_date_type as ExecutionDateType,
     currency: payment.currency,
     instructions: instructions.map((i) => ({
-      amount_minor: i.amount_minor, currency: i.currency, label: i.label, execution_date: i.execution_date, reference_id: i.reference_id,
-      beneficiary: account(i.beneficiary)!, start_date: i.start_date, end_date: i.end_date, frequency: i.frequency as ExecutionFrequency | null,
+      amount_minor: i.amount_minor,
+      currency: i.currency,
+      label: i.label,
+      execution_date: i.execution_date,
+      reference_id: i.reference_id,
+      beneficiary: account(i.beneficiary)!,
+      start_date: i.start_date,
+      end_date: i.end_date,
+      frequency: i.frequency as ExecutionFrequency | null,
     })),
     payer: account(payment.payer),
     psu_ip_address: payment.psu_ip_address ?? null,
@@ -143,11 +168,23 @@ const UNKNOWN_INITIATION_TEXT = 'Your bank did not confirm that it received this
 const UNKNOWN_RETRY_MS = 5_000;
 
 /** Records the attempts and reschedules the payment without changing its state (version unchanged, like status sync). */
-async function recordWithoutChange(env: ActionEnvironment, payment: PaymentRow, calls: readonly CallRecord[], outcome: ConnectorOutcome | null, patch: PaymentUpdate): Promise<PaymentRow> {
+async function recordWithoutChange(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  calls: readonly CallRecord[],
+  outcome: ConnectorOutcome | null,
+  patch: PaymentUpdate,
+): Promise<PaymentRow> {
   return env.db.transaction().execute(async (trx) => {
     await settleAttempts(trx, calls, outcome);
     if (Object.keys(patch).length === 0) return payment;
-    const updated = await trx.updateTable('payments').set(patch).where('id', '=', payment.id).where('version', '=', payment.version).returningAll().executeTakeFirst();
+    const updated = await trx
+      .updateTable('payments')
+      .set(patch)
+      .where('id', '=', payment.id)
+      .where('version', '=', payment.version)
+      .returningAll()
+      .executeTakeFirst();
     return updated ?? payment;
   });
 }
@@ -166,7 +203,9 @@ export async function applyOutcome(
   const uuid = extraPatch.connector_uuid ?? payment.connector_uuid;
   const connector = uuid ? await env.connectors.byUuid(uuid, { any: true }) : undefined;
   const final = outcome.kind === 'state' && outcome.state !== 'pending';
-  const interval = connector ? connector.pollIntervalMs({ ...connectorPayment({ payment, instructions: [] }), data: outcome.data }, connectorContext(env)) : 60_000;
+  const interval = connector
+    ? connector.pollIntervalMs({ ...connectorPayment({ payment, instructions: [] }), data: outcome.data }, connectorContext(env))
+    : 60_000;
   const extra: Partial<PaymentRow> = { ...extraPatch, next_sync_at: final ? null : env.clock.now() + interval };
   if (outcome.bank_reference) extra.bank_payment_id = outcome.bank_reference;
   const cleared = { validate_uri: null, fields: null, error_code: null, error_description: null, state_detail: null };
@@ -176,36 +215,70 @@ export async function applyOutcome(
     case 'redirect':
       return change({ state: 'validating', patch: { ...extra, ...cleared, action: 'redirect', validate_uri: outcome.validate_uri, connector_data: data } });
     case 'decoupled':
-      return change({ state: 'validating', patch: { ...extra, ...cleared, action: 'decoupled', error_description: outcome.description, connector_data: data } });
+      return change({
+        state: 'validating',
+        patch: { ...extra, ...cleared, action: 'decoupled', error_description: outcome.description, connector_data: data },
+      });
     case 'fields':
       return change({
         state: 'validating',
-        patch: { ...extra, ...cleared, action: 'additionalInformationNeeded', fields: JSON.stringify(outcome.fields), error_description: outcome.description ?? null, connector_data: data },
+        patch: {
+          ...extra,
+          ...cleared,
+          action: 'additionalInformationNeeded',
+          fields: JSON.stringify(outcome.fields),
+          error_description: outcome.description ?? null,
+          connector_data: data,
+        },
       });
     case 'psuValidation':
       return change({ state: 'validating', patch: { ...extra, ...cleared, action: 'psuValidation', connector_data: data } });
     case 'cancelling':
       // Powens: the payment stays pending, state_detail cancelling, validate_uri for the payer.
-      return change({ patch: { ...extra, ...cleared, action: 'redirect', state_detail: DETAIL.cancelling, validate_uri: outcome.validate_uri, connector_data: data }, detail: { cancellation: 'needs the payer' } });
+      return change({
+        patch: { ...extra, ...cleared, action: 'redirect', state_detail: DETAIL.cancelling, validate_uri: outcome.validate_uri, connector_data: data },
+        detail: { cancellation: 'needs the payer' },
+      });
     case 'unknown':
       if (operation === 'initiate') {
         // Never re-sent: the payment waits, the payer is told plainly, status sync asks what it can.
         return change({
           state: 'validating',
-          patch: { ...extra, ...cleared, action: null, state_detail: DETAIL.initiationUnknown, error_description: UNKNOWN_INITIATION_TEXT, connector_data: data },
+          patch: {
+            ...extra,
+            ...cleared,
+            action: null,
+            state_detail: DETAIL.initiationUnknown,
+            error_description: UNKNOWN_INITIATION_TEXT,
+            connector_data: data,
+          },
           detail: { attempt: 'unknown', reason: outcome.reason },
         });
       }
-      return recordWithoutChange(env, payment, calls, outcome, { connector_data: data, next_sync_at: env.clock.now() + Math.min(interval, UNKNOWN_RETRY_MS), sync_locked_until: null });
+      return recordWithoutChange(env, payment, calls, outcome, {
+        connector_data: data,
+        next_sync_at: env.clock.now() + Math.min(interval, UNKNOWN_RETRY_MS),
+        sync_locked_until: null,
+      });
     case 'refused':
-      if (operation === 'status') return recordWithoutChange(env, payment, calls, outcome, { next_sync_at: env.clock.now() + interval, sync_locked_until: null });
+      if (operation === 'status')
+        return recordWithoutChange(env, payment, calls, outcome, { next_sync_at: env.clock.now() + interval, sync_locked_until: null });
       if (operation === 'cancel') {
         await recordWithoutChange(env, payment, calls, outcome, {});
         throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
       }
       return change({
         state: 'rejected',
-        patch: { ...extra, ...cleared, action: null, next_sync_at: null, connector_data: data, bank_status: outcome.bank_status ?? payment.bank_status, error_code: outcome.error_code, error_description: outcome.error_description },
+        patch: {
+          ...extra,
+          ...cleared,
+          action: null,
+          next_sync_at: null,
+          connector_data: data,
+          bank_status: outcome.bank_status ?? payment.bank_status,
+          error_code: outcome.error_code,
+          error_description: outcome.error_description,
+        },
         detail: { bank_status: outcome.bank_status ?? null, refused: outcome.error_code },
         source,
       });
@@ -213,18 +286,33 @@ export async function applyOutcome(
       // partial_status_tracking: the bank gives no status past acceptance for these types.
       const tracking = connector?.descriptor.payment_settings.partial_status_tracking ?? [];
       const instructionStates = outcome.instructions?.map((s) => trackedOutcome(s, tracking, payment.execution_date_type));
-      const state: PaymentState = outcome.partial ? 'partial' : instructionStates ? paymentStateOf(instructionStates) : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
+      const state: PaymentState = outcome.partial
+        ? 'partial'
+        : instructionStates
+          ? paymentStateOf(instructionStates)
+          : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
       const bankStatus = outcome.bank_status !== undefined ? outcome.bank_status : payment.bank_status;
       // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
       if (
-        source === 'interactive' && state !== 'rejected' && state !== 'partial' && (payment.state === 'created' || payment.state === 'validating') &&
-        !outcome.data.no_confirmation && (await cachedConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
+        source === 'interactive' &&
+        state !== 'rejected' &&
+        state !== 'partial' &&
+        (payment.state === 'created' || payment.state === 'validating') &&
+        !outcome.data.no_confirmation &&
+        (await cachedConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0'
       ) {
         return change({
           state: 'validating',
           patch: {
-            ...extra, ...cleared, action: 'confirm', next_sync_at: null, bank_status: bankStatus,
-            connector_data: JSON.stringify({ ...outcome.data, confirm_outcome: { state: outcome.state, instructions: outcome.instructions ?? null, bank_status: outcome.bank_status ?? null } }),
+            ...extra,
+            ...cleared,
+            action: 'confirm',
+            next_sync_at: null,
+            bank_status: bankStatus,
+            connector_data: JSON.stringify({
+              ...outcome.data,
+              confirm_outcome: { state: outcome.state, instructions: outcome.instructions ?? null, bank_status: outcome.bank_status ?? null },
+            }),
           },
         });
       }
@@ -233,8 +321,13 @@ export async function applyOutcome(
         // After validation every instruction carries its state, even when the bank answers for the whole payment.
         ...(instructionStates ? { instructionStates } : { allInstructionsState: state }),
         patch: {
-          ...extra, ...cleared, action: null, connector_data: data, bank_status: bankStatus,
-          error_code: state === 'partial' ? null : outcome.error_code ?? null, error_description: outcome.error_description ?? null,
+          ...extra,
+          ...cleared,
+          action: null,
+          connector_data: data,
+          bank_status: bankStatus,
+          error_code: state === 'partial' ? null : (outcome.error_code ?? null),
+          error_description: outcome.error_description ?? null,
         },
         detail: outcome.bank_status ? { bank_status: outcome.bank_status } : undefined,
         source,
@@ -244,7 +337,13 @@ export async function applyOutcome(
 }
 
 /** Applies an attempt; if the state change fails (a concurrent change), the calls' outcomes are still recorded. */
-async function applyAttempt(env: ActionEnvironment, payment: PaymentRow, attempted: Attempted & { outcome: ConnectorOutcome }, operation: Operation, extraPatch: Partial<PaymentRow> = {}): Promise<PaymentRow> {
+async function applyAttempt(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  attempted: Attempted & { outcome: ConnectorOutcome },
+  operation: Operation,
+  extraPatch: Partial<PaymentRow> = {},
+): Promise<PaymentRow> {
   try {
     return await applyOutcome(env, payment, attempted.outcome, extraPatch, 'interactive', attempted.calls, operation);
   } catch (error) {
@@ -265,12 +364,26 @@ export async function confirmPayment(env: ActionEnvironment, domainId: number, p
     });
   }
   const pending = (data.confirm_outcome ?? { state: 'pending', instructions: null, bank_status: null }) as {
-    state: 'pending' | 'done' | 'accepted'; instructions: ('pending' | 'done' | 'accepted' | 'rejected')[] | null; bank_status: string | null;
+    state: 'pending' | 'done' | 'accepted';
+    instructions: ('pending' | 'done' | 'accepted' | 'rejected')[] | null;
+    bank_status: string | null;
   };
   const { confirm_outcome: _, ...rest } = data;
-  return applyOutcome(env, record.payment, {
-    kind: 'state', state: pending.state, bank_status: pending.bank_status, data: { ...rest, no_confirmation: true }, ...(pending.instructions ? { instructions: pending.instructions } : {}),
-  }, {}, 'interactive', [], 'confirm');
+  return applyOutcome(
+    env,
+    record.payment,
+    {
+      kind: 'state',
+      state: pending.state,
+      bank_status: pending.bank_status,
+      data: { ...rest, no_confirmation: true },
+      ...(pending.instructions ? { instructions: pending.instructions } : {}),
+    },
+    {},
+    'interactive',
+    [],
+    'confirm',
+  );
 }
 
 export interface ValidateBody {
@@ -297,7 +410,8 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
     connector = await env.connectors.byUuid(payment.connector_uuid);
   }
   if (!connector) throw missing('connector_uuid');
-  if (payment.connector_uuid && payment.connector_uuid !== connector.descriptor.uuid) throw invalid('connector_uuid', 'the payment was created for another connector');
+  if (payment.connector_uuid && payment.connector_uuid !== connector.descriptor.uuid)
+    throw invalid('connector_uuid', 'the payment was created for another connector');
   return connector;
 }
 
@@ -307,17 +421,25 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
  * so the bank never receives the same initiation twice from Payrail.
  */
 async function claimInitiation(env: ActionEnvironment, payment: PaymentRow): Promise<PaymentRow> {
-  const claimed = await env.db.updateTable('payments')
+  const claimed = await env.db
+    .updateTable('payments')
     .set({ state_detail: DETAIL.initiating, updated_at: env.clock.now(), version: payment.version + 1 })
-    .where('id', '=', payment.id).where('version', '=', payment.version)
-    .returningAll().executeTakeFirst();
+    .where('id', '=', payment.id)
+    .where('version', '=', payment.version)
+    .returningAll()
+    .executeTakeFirst();
   if (!claimed) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
   return claimed;
 }
 
 /** created → validating: the payer chose a bank (PaymentValidateRequest). `psuIp`: the payer's address, from our webview only. */
 export async function validatePayment(
-  env: ActionEnvironment, domainId: number, paymentId: number, body: ValidateBody, redirectUris: readonly string[], psuIp: string | null = null,
+  env: ActionEnvironment,
+  domainId: number,
+  paymentId: number,
+  body: ValidateBody,
+  redirectUris: readonly string[],
+  psuIp: string | null = null,
 ): Promise<PaymentRow> {
   const record = await getPayment(env.db, domainId, paymentId);
   const { payment } = record;
@@ -346,7 +468,12 @@ export async function validatePayment(
     attempted = await attempt(env, connector, snapshot, (ctx) => connector.start(snapshot, { fields, validate_mechanism: mechanism }, ctx));
   } catch (error) {
     // Nothing reached the bank: release the claim.
-    await env.db.updateTable('payments').set({ state_detail: payment.state_detail, version: claimed.version + 1 }).where('id', '=', payment.id).where('version', '=', claimed.version).execute();
+    await env.db
+      .updateTable('payments')
+      .set({ state_detail: payment.state_detail, version: claimed.version + 1 })
+      .where('id', '=', payment.id)
+      .where('version', '=', claimed.version)
+      .execute();
     throw error;
   }
   // APPLY
@@ -419,7 +546,14 @@ export async function cancelByPayer(env: ActionEnvironment, domainId: number, pa
   }
   return changePayment(env.db, env.clock, payment, {
     state: 'rejected',
-    patch: { action: null, validate_uri: null, fields: null, state_detail: null, error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment.' },
+    patch: {
+      action: null,
+      validate_uri: null,
+      fields: null,
+      state_detail: null,
+      error_code: 'CancelledByUser',
+      error_description: 'The payer cancelled the payment.',
+    },
     detail: { by: 'payer' },
   });
 }
@@ -429,12 +563,24 @@ export async function cancelByPayer(env: ActionEnvironment, domainId: number, pa
  * pending one is cancelled at the bank through its connector (done, or `cancelling` while the
  * payer approves at the bank); the bank's refusal is Powens' `notSupported`.
  */
-export async function cancelPayment(env: ActionEnvironment, record: PaymentRecord, path: 'local' | 'bank', redirect: { client_redirect_uri: string; client_state: string | null | undefined }): Promise<PaymentRow> {
+export async function cancelPayment(
+  env: ActionEnvironment,
+  record: PaymentRecord,
+  path: 'local' | 'bank',
+  redirect: { client_redirect_uri: string; client_state: string | null | undefined },
+): Promise<PaymentRow> {
   const { payment } = record;
   if (path === 'local') {
     return changePayment(env.db, env.clock, payment, {
       state: 'rejected',
-      patch: { action: null, validate_uri: null, fields: null, state_detail: null, error_code: 'CancelledByClient', error_description: 'The payment was cancelled through the API.' },
+      patch: {
+        action: null,
+        validate_uri: null,
+        fields: null,
+        state_detail: null,
+        error_code: 'CancelledByClient',
+        error_description: 'The payment was cancelled through the API.',
+      },
       detail: { by: 'client' },
     });
   }
@@ -442,7 +588,10 @@ export async function cancelPayment(env: ActionEnvironment, record: PaymentRecor
   const snapshot = connectorPayment(record);
   const attempted = await attempt(env, connector, snapshot, (ctx) => connector.cancel(snapshot, ctx));
   // The payer, if asked to approve at the bank, comes back to the cancellation's redirect URI.
-  const extra: Partial<PaymentRow> = { client_redirect_uri: redirect.client_redirect_uri, ...(redirect.client_state !== undefined ? { client_state: redirect.client_state } : {}) };
+  const extra: Partial<PaymentRow> = {
+    client_redirect_uri: redirect.client_redirect_uri,
+    ...(redirect.client_state !== undefined ? { client_state: redirect.client_state } : {}),
+  };
   const outcome = attempted.outcome!;
   if (outcome.kind === 'unknown') {
     // Asked again by status sync; the DELETE is idempotent at the bank, so the client may repeat it.

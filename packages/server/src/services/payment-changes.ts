@@ -55,42 +55,51 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
   }
   // Read before the transaction: on SQLite the transaction holds the only connection.
   const systematic = steps.length > 0 && (await cachedConfig(db, payment.domain_id))['payment.state_updated_webhook.systematic'] === '1';
-  return db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('payments')
-      .set({ ...patch, version: payment.version + 1 })
-      .where('id', '=', payment.id)
-      .where('version', '=', payment.version)
-      .returningAll()
-      .executeTakeFirst();
-    if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
-    if (change.allInstructionsState) {
-      await trx.updateTable('payment_instructions').set({ state: change.allInstructionsState }).where('payment_id', '=', payment.id).execute();
-    }
-    for (const [position, state] of (change.instructionStates ?? []).entries()) {
-      await trx.updateTable('payment_instructions').set({ state }).where('payment_id', '=', payment.id).where('position', '=', position).execute();
-    }
-    if (change.also) await change.also(trx);
-    const detail = change.detail ? JSON.stringify(change.detail) : null;
-    let previous = from;
-    for (const step of steps) {
-      await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'state_changed', from_state: previous, to_state: step, data: detail, created_at: now }).execute();
-      previous = step;
-    }
-    if (steps.length === 0) {
-      await trx.insertInto('payment_events').values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now }).execute();
-    } else {
-      // The announcement is written with the change: a crash can lose neither.
-      if (systematic || change.source === 'background') {
-        // On PostgreSQL, NOTIFY in the transaction wakes every process's job loop when it commits.
-        if ((await enqueueStateChange(trx, updated, now)) > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      const updated = await trx
+        .updateTable('payments')
+        .set({ ...patch, version: payment.version + 1 })
+        .where('id', '=', payment.id)
+        .where('version', '=', payment.version)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
+      if (change.allInstructionsState) {
+        await trx.updateTable('payment_instructions').set({ state: change.allInstructionsState }).where('payment_id', '=', payment.id).execute();
       }
-    }
-    return updated;
-  }).then((updated) => {
-    jobSignals.emit('changed');
-    return updated;
-  });
+      for (const [position, state] of (change.instructionStates ?? []).entries()) {
+        await trx.updateTable('payment_instructions').set({ state }).where('payment_id', '=', payment.id).where('position', '=', position).execute();
+      }
+      if (change.also) await change.also(trx);
+      const detail = change.detail ? JSON.stringify(change.detail) : null;
+      let previous = from;
+      for (const step of steps) {
+        await trx
+          .insertInto('payment_events')
+          .values({ payment_id: payment.id, type: 'state_changed', from_state: previous, to_state: step, data: detail, created_at: now })
+          .execute();
+        previous = step;
+      }
+      if (steps.length === 0) {
+        await trx
+          .insertInto('payment_events')
+          .values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now })
+          .execute();
+      } else {
+        // The announcement is written with the change: a crash can lose neither.
+        if (systematic || change.source === 'background') {
+          // On PostgreSQL, NOTIFY in the transaction wakes every process's job loop when it commits.
+          if ((await enqueueStateChange(trx, updated, now)) > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);
+        }
+      }
+      return updated;
+    })
+    .then((updated) => {
+      jobSignals.emit('changed');
+      return updated;
+    });
 }
 
 function isPostgres(db: Kysely<Database>): boolean {

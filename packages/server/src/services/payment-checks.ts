@@ -69,7 +69,16 @@ export function checkCanInitiate(payment: PaymentRow, connector: Connector | nul
 /** The webview URL must be ours or on an origin the client registered a redirect URI for. */
 export function checkWebviewUrl(value: unknown, baseUrl: string, redirectUris: readonly string[]): string {
   const { url, text } = parseHttpUrl(value, 'webview_url');
-  const origins = new Set([new URL(baseUrl).origin, ...redirectUris.flatMap((u) => { try { return [new URL(u).origin]; } catch { return []; } })]);
+  const origins = new Set([
+    new URL(baseUrl).origin,
+    ...redirectUris.flatMap((u) => {
+      try {
+        return [new URL(u).origin];
+      } catch {
+        return [];
+      }
+    }),
+  ]);
   if (!origins.has(url.origin)) throw invalid('webview_url', "must be on Payrail's origin or on the origin of one of the client's redirect URIs");
   return text;
 }
@@ -149,8 +158,15 @@ export function psuIpAddress(ip: string | null | undefined): string | null {
 export function checkCancel(payment: PaymentRow, connector: Connector | null, instructionTypes: readonly string[]): 'local' | 'bank' {
   if (payment.state === 'created') return 'local';
   if (payment.state === 'validating') return 'local';
-  if (payment.state === 'pending' && payment.state_detail !== DETAIL.cancelling && connector?.descriptor.payment_settings.cancellation_available && !instructionTypes.includes('instant')) return 'bank';
-  if (payment.state === 'pending' && payment.state_detail === DETAIL.cancelling) throw new ApiError('invalidState', 'a cancellation of this payment is already waiting for the payer at the bank');
+  if (
+    payment.state === 'pending' &&
+    payment.state_detail !== DETAIL.cancelling &&
+    connector?.descriptor.payment_settings.cancellation_available &&
+    !instructionTypes.includes('instant')
+  )
+    return 'bank';
+  if (payment.state === 'pending' && payment.state_detail === DETAIL.cancelling)
+    throw new ApiError('invalidState', 'a cancellation of this payment is already waiting for the payer at the bank');
   // Powens' documented answer for a payment that cannot be cancelled (no code prefix).
   throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
 }

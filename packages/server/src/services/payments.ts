@@ -18,25 +18,73 @@ export interface PaymentRecord {
 }
 
 const PAYMENT_COLUMNS = [
-  'domain_id', 'client_ref', 'state', 'state_detail', 'action', 'error_code', 'error_description', 'connector_uuid', 'id_connector',
-  'id_connector_source', 'validate_mechanism', 'validate_uri', 'bank_payment_id', 'website', 'client_redirect_uri', 'client_state', 'payer',
-  'payer_identification', 'payer_identity', 'operator_identity', 'execution_date_type', 'currency', 'total_minor', 'instruction_count', 'country',
-  'register_date', 'validate_date', 'updated_at', 'webview_url', 'fields', 'connector_data', 'bank_status', 'next_sync_at', 'sync_locked_until',
+  'domain_id',
+  'client_ref',
+  'state',
+  'state_detail',
+  'action',
+  'error_code',
+  'error_description',
+  'connector_uuid',
+  'id_connector',
+  'id_connector_source',
+  'validate_mechanism',
+  'validate_uri',
+  'bank_payment_id',
+  'website',
+  'client_redirect_uri',
+  'client_state',
+  'payer',
+  'payer_identification',
+  'payer_identity',
+  'operator_identity',
+  'execution_date_type',
+  'currency',
+  'total_minor',
+  'instruction_count',
+  'country',
+  'register_date',
+  'validate_date',
+  'updated_at',
+  'webview_url',
+  'fields',
+  'connector_data',
+  'bank_status',
+  'next_sync_at',
+  'sync_locked_until',
 ] as const satisfies readonly (keyof Omit<PaymentRow, 'id' | 'version'>)[];
 const INSTRUCTION_COLUMNS = [
-  'payment_id', 'position', 'reference_id', 'amount_minor', 'currency', 'label', 'execution_date_type', 'execution_date', 'beneficiary',
-  'beneficiary_identification', 'beneficiary_identity', 'start_date', 'end_date', 'frequency', 'state',
+  'payment_id',
+  'position',
+  'reference_id',
+  'amount_minor',
+  'currency',
+  'label',
+  'execution_date_type',
+  'execution_date',
+  'beneficiary',
+  'beneficiary_identification',
+  'beneficiary_identity',
+  'start_date',
+  'end_date',
+  'frequency',
+  'state',
 ] as const satisfies readonly (keyof Omit<InstructionRow, 'id'>)[];
 
 const insertPayment = precompile((db, $) => db.insertInto('payments').values($.row(PAYMENT_COLUMNS)).returning('id'));
 // One statement for all instructions; their ids come back with their positions.
 const insertInstructions = precompile(
   (db, $, count: number) =>
-    db.insertInto('payment_instructions').values(Array.from({ length: count }, (_, i) => $.row(INSTRUCTION_COLUMNS, `_${i}`))).returning(['id', 'position']),
+    db
+      .insertInto('payment_instructions')
+      .values(Array.from({ length: count }, (_, i) => $.row(INSTRUCTION_COLUMNS, `_${i}`)))
+      .returning(['id', 'position']),
   (values: Record<string, unknown>) => values.count as number,
 );
 const insertCreatedEvent = precompile((db, $) =>
-  db.insertInto('payment_events').values({ payment_id: $('paymentId'), type: 'created', from_state: null, to_state: 'created', data: null, created_at: $('now') }),
+  db
+    .insertInto('payment_events')
+    .values({ payment_id: $('paymentId'), type: 'created', from_state: null, to_state: 'created', data: null, created_at: $('now') }),
 );
 
 /** A concurrent request with the same idempotency key committed first: this one rolls back and replays it. */
@@ -207,7 +255,10 @@ function parseInteger(value: string, field: string, min: number, max = Number.MA
 }
 
 function list(value: string, field: string, allowed?: readonly string[]): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw invalid(field, 'must not be empty');
   if (allowed) for (const item of items) if (!allowed.includes(item)) throw invalid(field, `must be one of ${allowed.join(', ')}`);
   return items;
@@ -216,9 +267,16 @@ function list(value: string, field: string, allowed?: readonly string[]): string
 // The instructions of a page of payments, compiled once per page size.
 const selectPageInstructions = precompile(
   (db, $, count: number) =>
-    db.selectFrom('payment_instructions').selectAll()
-      .where('payment_id', 'in', Array.from({ length: count }, (_, i) => $(`id${i}`)))
-      .orderBy('payment_id').orderBy('position'),
+    db
+      .selectFrom('payment_instructions')
+      .selectAll()
+      .where(
+        'payment_id',
+        'in',
+        Array.from({ length: count }, (_, i) => $(`id${i}`)),
+      )
+      .orderBy('payment_id')
+      .orderBy('position'),
   (values: Record<string, unknown>) => values.count as number,
 );
 
@@ -243,7 +301,10 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   if (query.connector_uuid !== undefined && query.connector_uuid !== '') {
     q = query.connector_uuid === 'null' ? q.where('connector_uuid', 'is', null) : q.where('connector_uuid', '=', query.connector_uuid.toLowerCase());
   }
-  for (const [param, column] of [['id_connector', 'id_connector'], ['id_connector_source', 'id_connector_source']] as const) {
+  for (const [param, column] of [
+    ['id_connector', 'id_connector'],
+    ['id_connector_source', 'id_connector_source'],
+  ] as const) {
     const value = query[param];
     if (value === undefined || value === '') continue;
     q = value === 'null' ? q.where(column, 'is', null) : q.where(column, '=', parseInteger(value, param, 0));
@@ -256,7 +317,10 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     if (value !== undefined && value !== '') q = q.where(param, '=', value);
   }
   if (query.payer_identification) q = q.where('payer_identification', '=', query.payer_identification.replace(/[\s-]/g, '').toUpperCase());
-  for (const [param, column] of [['beneficiary_identification', 'beneficiary_identification'], ['reference_id', 'reference_id']] as const) {
+  for (const [param, column] of [
+    ['beneficiary_identification', 'beneficiary_identification'],
+    ['reference_id', 'reference_id'],
+  ] as const) {
     const raw = query[param];
     if (raw === undefined || raw === '') continue;
     const value = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;

@@ -37,7 +37,10 @@ export async function sealStoredSecrets(db: Kysely<Database>, keyring: Keyring, 
   const report: SealReport = { sealed: 0, resealed: 0 };
   for (const { table, key, column } of SECRET_COLUMNS) {
     // The tables are small (one row per endpoint or per installation secret).
-    const rows = (await db.selectFrom(table).select([`${key} as k`, `${column} as v`] as never[]).execute()) as unknown as { k: string | number; v: string | null }[];
+    const rows = (await db
+      .selectFrom(table)
+      .select([`${key} as k`, `${column} as v`] as never[])
+      .execute()) as unknown as { k: string | number; v: string | null }[];
     for (const row of rows) {
       if (row.v === null || row.v === '') continue;
       let next: string;
@@ -45,7 +48,12 @@ export async function sealStoredSecrets(db: Kysely<Database>, keyring: Keyring, 
       else if (options.rotate) next = resealSecret(keyring, row.v);
       else continue;
       if (next === row.v) continue;
-      await db.updateTable(table).set({ [column]: next } as never).where(key as never, '=', row.k as never).where(column as never, '=', row.v as never).execute();
+      await db
+        .updateTable(table)
+        .set({ [column]: next } as never)
+        .where(key as never, '=', row.k as never)
+        .where(column as never, '=', row.v as never)
+        .execute();
       if (isSealed(row.v)) report.resealed++;
       else report.sealed++;
     }

@@ -25,7 +25,8 @@ export class SecretBoxError extends Error {}
 export function parseKek(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64url');
-  if (key.length !== 32) throw new SecretBoxError('a key-encryption key must be 32 bytes: 64 hex digits or 43 base64url characters (generate one with `openssl rand -hex 32`)');
+  if (key.length !== 32)
+    throw new SecretBoxError('a key-encryption key must be 32 bytes: 64 hex digits or 43 base64url characters (generate one with `openssl rand -hex 32`)');
   return key;
 }
 

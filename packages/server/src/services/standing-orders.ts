@@ -16,7 +16,12 @@ import { changePayment } from './payment-changes.ts';
 import { enqueueStateChange } from './webhooks.ts';
 
 const MONTHS: Partial<Record<ExecutionFrequency, number>> = {
-  monthly: 1, 'two-monthly': 2, quarterly: 3, 'four-monthly': 4, semiannually: 6, yearly: 12,
+  monthly: 1,
+  'two-monthly': 2,
+  quarterly: 3,
+  'four-monthly': 4,
+  semiannually: 6,
+  yearly: 12,
 };
 const DAYS: Partial<Record<ExecutionFrequency, number>> = { daily: 1, weekly: 7, 'two-weekly': 14 };
 
@@ -52,7 +57,13 @@ function occurrenceAt(instruction: InstructionRow, sequence: number): { due_date
  */
 export async function listOccurrences(db: Kysely<Database>, payment: PaymentRow, instruction: InstructionRow, upcoming = 12): Promise<Occurrence[]> {
   const rows = await db.selectFrom('payment_occurrences').selectAll().where('payment_id', '=', payment.id).orderBy('sequence').execute();
-  const list: Occurrence[] = rows.map((r) => ({ sequence: r.sequence, due_date: r.due_date, execution_date: r.execution_date, state: r.state as 'done', executed_at: r.executed_at }));
+  const list: Occurrence[] = rows.map((r) => ({
+    sequence: r.sequence,
+    due_date: r.due_date,
+    execution_date: r.execution_date,
+    state: r.state as 'done',
+    executed_at: r.executed_at,
+  }));
   if (payment.execution_date_type !== 'periodic' || !['created', 'validating', 'pending'].includes(payment.state)) return list;
   for (let sequence = rows.length + 1; sequence <= rows.length + upcoming; sequence++) {
     const next = occurrenceAt(instruction, sequence);
@@ -64,7 +75,14 @@ export async function listOccurrences(db: Kysely<Database>, payment: PaymentRow,
 
 /** Executes every occurrence due by the clock's today, on every active standing order (bounded). */
 export async function executeDueOccurrences(env: ActionEnvironment, limit = 100): Promise<number> {
-  const orders = await env.db.selectFrom('payments').selectAll().where('execution_date_type', '=', 'periodic').where('state', '=', 'pending').orderBy('id').limit(limit).execute();
+  const orders = await env.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('execution_date_type', '=', 'periodic')
+    .where('state', '=', 'pending')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   let executed = 0;
   for (const payment of orders) executed += await catchUp(env, payment);
   return executed;
@@ -75,14 +93,23 @@ async function catchUp(env: ActionEnvironment, payment: PaymentRow, maxOccurrenc
   const instruction = await env.db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').executeTakeFirst();
   if (!instruction) return 0;
   const today = utcDate(env.clock.now());
-  const done = await env.db.selectFrom('payment_occurrences').select((eb) => eb.fn.max('sequence').as('last')).where('payment_id', '=', payment.id).executeTakeFirst();
+  const done = await env.db
+    .selectFrom('payment_occurrences')
+    .select((eb) => eb.fn.max('sequence').as('last'))
+    .where('payment_id', '=', payment.id)
+    .executeTakeFirst();
   let sequence = Number(done?.last ?? 0) + 1;
   let executed = 0;
   for (; executed < maxOccurrences; sequence++) {
     const next = occurrenceAt(instruction, sequence);
     if (!next) {
       // The schedule is over: the standing order is done (announced like every state change).
-      await changePayment(env.db, env.clock, payment, { state: 'done', patch: { next_sync_at: null }, detail: { standing_order: 'ended', occurrences: sequence - 1 }, source: 'background' });
+      await changePayment(env.db, env.clock, payment, {
+        state: 'done',
+        patch: { next_sync_at: null },
+        detail: { standing_order: 'ended', occurrences: sequence - 1 },
+        source: 'background',
+      });
       break;
     }
     if (next.execution_date > today) break;
@@ -93,11 +120,18 @@ async function catchUp(env: ActionEnvironment, payment: PaymentRow, maxOccurrenc
 }
 
 /** Writes one occurrence and its webhook in one transaction; false when another process did it first. */
-async function recordOccurrence(env: ActionEnvironment, payment: PaymentRow, occurrence: { sequence: number; due_date: string; execution_date: string }): Promise<boolean> {
+async function recordOccurrence(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  occurrence: { sequence: number; due_date: string; execution_date: string },
+): Promise<boolean> {
   const now = env.clock.now();
   try {
     await env.db.transaction().execute(async (trx) => {
-      await trx.insertInto('payment_occurrences').values({ payment_id: payment.id, ...occurrence, state: 'done', executed_at: now }).execute();
+      await trx
+        .insertInto('payment_occurrences')
+        .values({ payment_id: payment.id, ...occurrence, state: 'done', executed_at: now })
+        .execute();
       const view = { ...occurrence, state: 'done', executed_at: new Date(now).toISOString() };
       const queued = await enqueueStateChange(trx, payment, now, { occurrence: view });
       if (queued > 0 && env.db.getExecutor().adapter instanceof PostgresAdapter) await sql`notify payrail_jobs`.execute(trx);

@@ -16,17 +16,25 @@ export interface FailedSync {
 
 /** Non-final payments whose last SYNC_FAILED_AFTER or more status syncs failed, most failures first. */
 export async function listFailedSyncs(db: Kysely<Database>, limit = 100): Promise<FailedSync[]> {
-  return db.selectFrom('payments')
+  return db
+    .selectFrom('payments')
     .select(['id', 'state', 'connector_uuid', 'sync_failures', 'sync_error', 'next_sync_at'])
-    .where('sync_failures', '>=', SYNC_FAILED_AFTER).where('state', 'in', ['validating', 'pending'])
-    .orderBy('sync_failures', 'desc').orderBy('id').limit(limit).execute();
+    .where('sync_failures', '>=', SYNC_FAILED_AFTER)
+    .where('state', 'in', ['validating', 'pending'])
+    .orderBy('sync_failures', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 /** Asks the bank again at once (the backoff starts over if it fails again). */
 export async function retrySync(db: Kysely<Database>, clock: Clock, paymentId: number): Promise<void> {
-  const result = await db.updateTable('payments')
+  const result = await db
+    .updateTable('payments')
     .set({ next_sync_at: clock.now(), sync_locked_until: null, sync_failures: 0 })
-    .where('id', '=', paymentId).where('state', 'in', ['validating', 'pending']).where('connector_uuid', 'is not', null)
+    .where('id', '=', paymentId)
+    .where('state', 'in', ['validating', 'pending'])
+    .where('connector_uuid', 'is not', null)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new ApiError('notFound', `no payment ${paymentId} waiting for status sync`, { field: 'id' });
 }

@@ -19,14 +19,18 @@ export interface Terms {
 const FIRST_TERMS = {
   version: 1,
   language: 'en',
-  content: 'By continuing, you ask your bank to make this payment to the merchant. Payrail transmits the payment order to your bank and keeps its record for the merchant; it never holds the funds.',
+  content:
+    'By continuing, you ask your bank to make this payment to the merchant. Payrail transmits the payment order to your bank and keeps its record for the merchant; it never holds the funds.',
   url: null,
 };
 
 export async function currentTerms(db: Kysely<Database>, clock: Clock): Promise<Terms> {
   let row = await db.selectFrom('terms').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
   if (!row) {
-    await db.insertInto('terms').values({ ...FIRST_TERMS, created_at: clock.now() }).execute();
+    await db
+      .insertInto('terms')
+      .values({ ...FIRST_TERMS, created_at: clock.now() })
+      .execute();
     row = await db.selectFrom('terms').selectAll().orderBy('id', 'asc').limit(1).executeTakeFirstOrThrow();
   }
   return { id: Number(row.id), version: Number(row.version), language: row.language, content: row.content, url: row.url, createdAt: Number(row.created_at) };
@@ -35,7 +39,12 @@ export async function currentTerms(db: Kysely<Database>, clock: Clock): Promise<
 /** Whether the payer must still accept the current terms, and when they accepted them. */
 export async function paymentTerms(db: Kysely<Database>, clock: Clock, paymentId: number): Promise<{ terms: Terms; acceptedAt: number | null }> {
   const terms = await currentTerms(db, clock);
-  const row = await db.selectFrom('payment_terms').select('accepted_at').where('payment_id', '=', paymentId).where('terms_id', '=', terms.id).executeTakeFirst();
+  const row = await db
+    .selectFrom('payment_terms')
+    .select('accepted_at')
+    .where('payment_id', '=', paymentId)
+    .where('terms_id', '=', terms.id)
+    .executeTakeFirst();
   return { terms, acceptedAt: row ? Number(row.accepted_at) : null };
 }
 
@@ -43,7 +52,10 @@ export async function paymentTerms(db: Kysely<Database>, clock: Clock, paymentId
 export async function acceptTerms(db: Kysely<Database>, clock: Clock, paymentId: number, termsId: number): Promise<number> {
   const terms = await currentTerms(db, clock);
   if (termsId !== terms.id) throw invalid('id_terms', `must be the current terms id ${terms.id} (GET /2.0/terms)`);
-  await db.insertInto('payment_terms').values({ payment_id: paymentId, terms_id: terms.id, accepted_at: clock.now() })
-    .onConflict((oc) => oc.columns(['payment_id', 'terms_id']).doNothing()).execute();
+  await db
+    .insertInto('payment_terms')
+    .values({ payment_id: paymentId, terms_id: terms.id, accepted_at: clock.now() })
+    .onConflict((oc) => oc.columns(['payment_id', 'terms_id']).doNothing())
+    .execute();
   return (await paymentTerms(db, clock, paymentId)).acceptedAt!;
 }

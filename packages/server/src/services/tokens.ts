@@ -70,7 +70,13 @@ export async function issueServiceToken(db: Kysely<Database>, clock: Clock, body
   const ok = await verifySecret(body.client_secret.slice(0, 1024), client?.secret_hash ?? null);
   if (!client || !ok) throw new ApiError('unauthorized', BAD_CREDENTIALS);
 
-  const token = await storeToken(db, clock, { clientRef: client.id, domainId: client.domain_id, scopes, paymentId: null, ttlSeconds: SERVICE_TOKEN_TTL_SECONDS });
+  const token = await storeToken(db, clock, {
+    clientRef: client.id,
+    domainId: client.domain_id,
+    scopes,
+    paymentId: null,
+    ttlSeconds: SERVICE_TOKEN_TTL_SECONDS,
+  });
   return { token, scope: scopes.join(' '), token_type: 'Bearer' as const, expires_in: SERVICE_TOKEN_TTL_SECONDS };
 }
 

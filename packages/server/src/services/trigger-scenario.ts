@@ -12,7 +12,17 @@ import { isFinal, type PaymentState } from '../domain/states.ts';
 import { OTP_CODE, TEST_CONNECTOR_UUID, testConnector } from '../connectors/test-connector.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { cancelPaymentByClient } from './cancel-payment.ts';
-import { applyOutcome, bankReturn, confirmPayment, connectorContext, connectorPayment, resumePayment, submitFields, validatePayment, type ActionEnvironment } from './payment-actions.ts';
+import {
+  applyOutcome,
+  bankReturn,
+  confirmPayment,
+  connectorContext,
+  connectorPayment,
+  resumePayment,
+  submitFields,
+  validatePayment,
+  type ActionEnvironment,
+} from './payment-actions.ts';
 import { createPayment, getPayment } from './payments.ts';
 import type { Principal } from './tokens.ts';
 
@@ -30,17 +40,58 @@ interface Scenario {
 
 /** Outcomes that end with a background change (status sync) are announced in every webhook mode. */
 export const SCENARIOS: Record<string, Scenario> = {
-  done: { description: 'approved at the bank, pending, then done by status sync', useCase: 'legacy', labels: ['pdng/done - Payrail trigger'], payer: 'approve' },
-  rejected: { description: 'approved at the bank, pending, then rejected by the bank (noSpecifiedReason)', useCase: 'legacy', labels: ['pdng/rjct - Payrail trigger'], payer: 'approve' },
-  partial: { description: 'two instructions: one done, one rejected by the bank', useCase: 'legacy', labels: ['pdng/done - Payrail trigger 1', 'pdng/rjct - Payrail trigger 2'], payer: 'approve' },
+  done: {
+    description: 'approved at the bank, pending, then done by status sync',
+    useCase: 'legacy',
+    labels: ['pdng/done - Payrail trigger'],
+    payer: 'approve',
+  },
+  rejected: {
+    description: 'approved at the bank, pending, then rejected by the bank (noSpecifiedReason)',
+    useCase: 'legacy',
+    labels: ['pdng/rjct - Payrail trigger'],
+    payer: 'approve',
+  },
+  partial: {
+    description: 'two instructions: one done, one rejected by the bank',
+    useCase: 'legacy',
+    labels: ['pdng/done - Payrail trigger 1', 'pdng/rjct - Payrail trigger 2'],
+    payer: 'approve',
+  },
   refused: { description: 'the payer refuses at the bank (rejected, CancelledByUser)', useCase: 'legacy', labels: ['Payrail trigger'], payer: 'refuse' },
-  cancelled: { description: 'cancelled through the API before the payer pays (rejected, CancelledByClient)', useCase: 'legacy', labels: ['Payrail trigger'], payer: 'none', cancel: true },
+  cancelled: {
+    description: 'cancelled through the API before the payer pays (rejected, CancelledByClient)',
+    useCase: 'legacy',
+    labels: ['Payrail trigger'],
+    payer: 'none',
+    cancel: true,
+  },
   redirect: { description: 'test connector use case "redirect": approved, done at once', useCase: 'redirect', labels: ['Payrail trigger'], payer: 'approve' },
   otp_sms: { description: `test connector use case "otp_sms": the SMS code ${OTP_CODE}, done`, useCase: 'otp_sms', labels: ['Payrail trigger'], payer: 'otp' },
-  account_choice: { description: 'test connector use case "account_choice": the main account, done', useCase: 'account_choice', labels: ['Payrail trigger'], payer: 'account' },
-  decoupled: { description: 'test connector use case "decoupled": approved in the app after ~10 s, done', useCase: 'decoupled', labels: ['Payrail trigger'], payer: 'wait' },
-  decoupled_cancelled: { description: 'use case "decoupled_cancelled": cancelled in the app after ~10 s', useCase: 'decoupled_cancelled', labels: ['Payrail trigger'], payer: 'wait' },
-  decoupled_expired: { description: 'use case "decoupled_expired": never approved, rejected after ~20 s', useCase: 'decoupled_expired', labels: ['Payrail trigger'], payer: 'wait' },
+  account_choice: {
+    description: 'test connector use case "account_choice": the main account, done',
+    useCase: 'account_choice',
+    labels: ['Payrail trigger'],
+    payer: 'account',
+  },
+  decoupled: {
+    description: 'test connector use case "decoupled": approved in the app after ~10 s, done',
+    useCase: 'decoupled',
+    labels: ['Payrail trigger'],
+    payer: 'wait',
+  },
+  decoupled_cancelled: {
+    description: 'use case "decoupled_cancelled": cancelled in the app after ~10 s',
+    useCase: 'decoupled_cancelled',
+    labels: ['Payrail trigger'],
+    payer: 'wait',
+  },
+  decoupled_expired: {
+    description: 'use case "decoupled_expired": never approved, rejected after ~20 s',
+    useCase: 'decoupled_expired',
+    labels: ['Payrail trigger'],
+    payer: 'wait',
+  },
 };
 
 export interface TriggerOptions {
@@ -64,13 +115,20 @@ const TICK_MS = 100;
 
 export async function triggerScenario(env: ActionEnvironment, principal: Principal, options: TriggerOptions): Promise<TriggerResult> {
   const scenario = SCENARIOS[options.scenario];
-  if (!scenario) throw new ApiError('invalidValue', `unknown scenario "${options.scenario}"; one of ${Object.keys(SCENARIOS).join(', ')}`, { field: 'scenario' });
+  if (!scenario)
+    throw new ApiError('invalidValue', `unknown scenario "${options.scenario}"; one of ${Object.keys(SCENARIOS).join(', ')}`, { field: 'scenario' });
   const redirect = principal.redirectUris[0]!;
   const input = validatePaymentRequest(
     {
       client_redirect_uri: redirect,
       client_state: `trigger-${options.scenario}-${env.clock.now()}`,
-      instructions: scenario.labels.map((label) => ({ label, amount: options.amount, currency: options.currency, execution_date_type: 'instant', beneficiary: BENEFICIARY })),
+      instructions: scenario.labels.map((label) => ({
+        label,
+        amount: options.amount,
+        currency: options.currency,
+        execution_date_type: 'instant',
+        beneficiary: BENEFICIARY,
+      })),
     },
     { nowMs: env.clock.now(), redirectUris: principal.redirectUris, connectors: await env.connectors.descriptors() },
   );
@@ -87,7 +145,15 @@ export async function triggerScenario(env: ActionEnvironment, principal: Princip
   if (scenario.cancel) {
     seen(await cancelPaymentByClient(env, record, { client_redirect_uri: record.payment.client_redirect_uri }));
   } else {
-    seen(await validatePayment(env, principal.domainId, id, { connector_uuid: TEST_CONNECTOR_UUID, webview_url: redirect, fields: { use_case_pay: scenario.useCase } }, principal.redirectUris));
+    seen(
+      await validatePayment(
+        env,
+        principal.domainId,
+        id,
+        { connector_uuid: TEST_CONNECTOR_UUID, webview_url: redirect, fields: { use_case_pay: scenario.useCase } },
+        principal.redirectUris,
+      ),
+    );
     await actAsPayer(env, principal.domainId, id, scenario, seen);
   }
   const final = await driveToFinal(env, principal.domainId, id, options.timeoutMs, seen);
@@ -132,7 +198,21 @@ export async function triggerPrincipal(db: Kysely<Database>, clock: Clock, domai
   let q = db.selectFrom('clients').selectAll().where('domain_id', '=', domainId);
   if (clientId) q = q.where('client_id', '=', clientId);
   const client = await q.orderBy('id').executeTakeFirst();
-  if (!client) throw new ApiError('notFound', clientId ? `no client ${clientId} in this domain` : 'this domain has no client yet: create one with `payrail client create`', { field: 'client' });
+  if (!client)
+    throw new ApiError(
+      'notFound',
+      clientId ? `no client ${clientId} in this domain` : 'this domain has no client yet: create one with `payrail client create`',
+      { field: 'client' },
+    );
   const redirectUris = JSON.parse(client.redirect_uris) as string[];
-  return { tokenId: 0, clientRef: client.id, clientId: client.client_id, domainId, scopes: ['payments:admin'], paymentId: null, redirectUris, expiresAt: clock.now() + 60_000 };
+  return {
+    tokenId: 0,
+    clientRef: client.id,
+    clientId: client.client_id,
+    domainId,
+    scopes: ['payments:admin'],
+    paymentId: null,
+    redirectUris,
+    expiresAt: clock.now() + 60_000,
+  };
 }

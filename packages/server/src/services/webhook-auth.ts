@@ -16,7 +16,11 @@ export const AUTH_TYPES = ['hmac_signature', 'oauth'] as const;
 export const AUTH_PROVIDERS_MAX = 100;
 
 /** What may be shown again: the OAuth token URL, client id and grant; never a secret. */
-interface PublicConfig { url?: string; client_id?: string; grant_type?: string }
+interface PublicConfig {
+  url?: string;
+  client_id?: string;
+  grant_type?: string;
+}
 
 function text(value: unknown, field: string, max: number): string {
   if (value === undefined || value === null || value === '') throw missing(field);
@@ -38,30 +42,46 @@ async function checkOauthConfig(config: Record<string, unknown>, policy: Endpoin
 }
 
 export async function createAuthProvider(
-  db: Kysely<Database>, clock: Clock, domainId: number, input: { type?: unknown; name?: unknown; config?: unknown }, policy: EndpointPolicy,
+  db: Kysely<Database>,
+  clock: Clock,
+  domainId: number,
+  input: { type?: unknown; name?: unknown; config?: unknown },
+  policy: EndpointPolicy,
 ) {
   const type = input.type;
   if (typeof type !== 'string' || !(AUTH_TYPES as readonly string[]).includes(type)) throw invalid('type', `must be one of ${AUTH_TYPES.join(', ')}`);
   const name = text(input.name, 'name', 200);
   const config = (input.config ?? {}) as Record<string, unknown>;
   if (typeof config !== 'object' || Array.isArray(config)) throw invalid('config', 'must be an object');
-  const count = await db.selectFrom('webhook_auth_providers').select((eb) => eb.fn.countAll<number>().as('n')).where('domain_id', '=', domainId).executeTakeFirstOrThrow();
-  if (Number(count.n) >= AUTH_PROVIDERS_MAX) throw invalid('type', `a domain has at most ${AUTH_PROVIDERS_MAX} webhook authentication providers; delete one first`);
+  const count = await db
+    .selectFrom('webhook_auth_providers')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('domain_id', '=', domainId)
+    .executeTakeFirstOrThrow();
+  if (Number(count.n) >= AUTH_PROVIDERS_MAX)
+    throw invalid('type', `a domain has at most ${AUTH_PROVIDERS_MAX} webhook authentication providers; delete one first`);
   let shown: PublicConfig = {};
   let secret: string;
   if (type === 'oauth') ({ shown, secret } = await checkOauthConfig(config, policy));
   else secret = randomBytes(32).toString('base64url');
   const created_at = clock.now();
-  const { id } = await db.insertInto('webhook_auth_providers')
+  const { id } = await db
+    .insertInto('webhook_auth_providers')
     .values({ domain_id: domainId, name, type, config: JSON.stringify(shown), secret: sealSecret(policy.keyring, secret), created_at })
-    .returning('id').executeTakeFirstOrThrow();
+    .returning('id')
+    .executeTakeFirstOrThrow();
   // The generated HMAC key is answered once, as Powens does; an OAuth client secret came from the caller.
   return { id, type, name, config: type === 'hmac_signature' ? { secret_key: secret } : shown, created_at };
 }
 
 export async function listAuthProviders(db: Kysely<Database>, domainId: number) {
-  const rows = await db.selectFrom('webhook_auth_providers').select(['id', 'type', 'name', 'config', 'created_at'])
-    .where('domain_id', '=', domainId).orderBy('id').limit(AUTH_PROVIDERS_MAX).execute();
+  const rows = await db
+    .selectFrom('webhook_auth_providers')
+    .select(['id', 'type', 'name', 'config', 'created_at'])
+    .where('domain_id', '=', domainId)
+    .orderBy('id')
+    .limit(AUTH_PROVIDERS_MAX)
+    .execute();
   return rows.map((r) => ({ ...r, config: JSON.parse(r.config) as PublicConfig }));
 }
 

@@ -30,16 +30,28 @@ export interface EndpointPolicy {
   allowPrivate: boolean;
 }
 
-export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainId: number, input: { url?: unknown; event?: unknown; id_auth?: unknown }, policy: EndpointPolicy) {
+export async function createEndpoint(
+  db: Kysely<Database>,
+  clock: Clock,
+  domainId: number,
+  input: { url?: unknown; event?: unknown; id_auth?: unknown },
+  policy: EndpointPolicy,
+) {
   const url = checkEndpointUrl(input.url);
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
-  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
+  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event))
+    throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
   if (!policy.allowPrivate) {
     const refused = await refusedWebhookHost(new URL(url));
     if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
   }
   const authId = await checkAuthProvider(db, domainId, input.id_auth);
-  const enabled = await db.selectFrom('webhook_endpoints').select(sql<number>`count(*)`.as('n')).where('domain_id', '=', domainId).where('enabled', '=', 1).executeTakeFirstOrThrow();
+  const enabled = await db
+    .selectFrom('webhook_endpoints')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('domain_id', '=', domainId)
+    .where('enabled', '=', 1)
+    .executeTakeFirstOrThrow();
   if (Number(enabled.n) >= ENDPOINTS_MAX) throw invalid('url', `a domain has at most ${ENDPOINTS_MAX} enabled webhook endpoints; disable one first`);
   // The HMAC key must be kept to sign with: it is stored sealed under the key-encryption key, and shown once.
   const secret = randomBytes(32).toString('base64url');
@@ -54,8 +66,14 @@ export async function createEndpoint(db: Kysely<Database>, clock: Clock, domainI
 
 export async function listEndpoints(db: Kysely<Database>, domainId: number) {
   // Enabled endpoints are at most ENDPOINTS_MAX; disabled ones are listed up to a bound too, newest first.
-  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'url', 'event', 'enabled', 'created_at', 'auth_id as id_auth']).where('domain_id', '=', domainId)
-    .orderBy('enabled', 'desc').orderBy('id', 'desc').limit(ENDPOINTS_MAX * 2).execute();
+  const rows = await db
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'url', 'event', 'enabled', 'created_at', 'auth_id as id_auth'])
+    .where('domain_id', '=', domainId)
+    .orderBy('enabled', 'desc')
+    .orderBy('id', 'desc')
+    .limit(ENDPOINTS_MAX * 2)
+    .execute();
   rows.sort((a, b) => a.id - b.id);
   return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));
 }
@@ -70,7 +88,13 @@ export async function disableEndpoint(db: Kysely<Database>, domainId: number, id
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
  */
 export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number, extra: Record<string, unknown> = {}): Promise<number> {
-  const endpoints = await trx.selectFrom('webhook_endpoints').select('id').where('domain_id', '=', payment.domain_id).where('enabled', '=', 1).where('event', '=', 'PAYMENT_STATE_UPDATED').execute();
+  const endpoints = await trx
+    .selectFrom('webhook_endpoints')
+    .select('id')
+    .where('domain_id', '=', payment.domain_id)
+    .where('enabled', '=', 1)
+    .where('event', '=', 'PAYMENT_STATE_UPDATED')
+    .execute();
   if (endpoints.length === 0) return 0;
   const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
   const body = JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
@@ -81,10 +105,21 @@ export async function enqueueStateChange(trx: Transaction<Database>, payment: Pa
     .executeTakeFirstOrThrow();
   await trx
     .insertInto('webhook_deliveries')
-    .values(endpoints.map((e) => ({
-      data_id: dataId, endpoint_id: e.id, payment_id: payment.id, status: 'pending', attempts: 0, next_attempt_at: now,
-      locked_until: null, delivered_at: null, last_status_code: null, last_error: null, created_at: now,
-    })))
+    .values(
+      endpoints.map((e) => ({
+        data_id: dataId,
+        endpoint_id: e.id,
+        payment_id: payment.id,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        locked_until: null,
+        delivered_at: null,
+        last_status_code: null,
+        last_error: null,
+        created_at: now,
+      })),
+    )
     .execute();
   return endpoints.length;
 }
@@ -93,24 +128,50 @@ export async function listDeliveries(db: Kysely<Database>, domainId: number, fil
   let q = db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .select(['d.id', 'd.data_id', 'd.endpoint_id', 'e.url', 'd.payment_id', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.delivered_at', 'd.last_status_code', 'd.last_error', 'd.created_at'])
+    .select([
+      'd.id',
+      'd.data_id',
+      'd.endpoint_id',
+      'e.url',
+      'd.payment_id',
+      'd.status',
+      'd.attempts',
+      'd.next_attempt_at',
+      'd.delivered_at',
+      'd.last_status_code',
+      'd.last_error',
+      'd.created_at',
+    ])
     .where('e.domain_id', '=', domainId);
   if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
   if (filter.status) q = q.where('d.status', '=', filter.status);
-  const deliveries = await q.orderBy('d.id', 'desc').limit(Math.min(filter.limit ?? 100, DELIVERIES_PAGE_MAX)).execute();
+  const deliveries = await q
+    .orderBy('d.id', 'desc')
+    .limit(Math.min(filter.limit ?? 100, DELIVERIES_PAGE_MAX))
+    .execute();
   const ids = deliveries.map((d) => d.id);
   // The latest ATTEMPTS_SHOWN attempts of each delivery (a failing one collects dozens over 72 hours).
   const attempts = ids.length
     ? await db
-      .selectFrom((eb) => eb.selectFrom('webhook_attempts').selectAll()
-        .select(sql<number>`row_number() over (partition by delivery_id order by id desc)`.as('n'))
-        .where('delivery_id', 'in', ids).as('a'))
-      .selectAll().where('n', '<=', ATTEMPTS_SHOWN).orderBy('id').execute()
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('webhook_attempts')
+            .selectAll()
+            .select(sql<number>`row_number() over (partition by delivery_id order by id desc)`.as('n'))
+            .where('delivery_id', 'in', ids)
+            .as('a'),
+        )
+        .selectAll()
+        .where('n', '<=', ATTEMPTS_SHOWN)
+        .orderBy('id')
+        .execute()
     : [];
   return deliveries.map((d) => ({
     ...d,
     id_webhook_data: d.data_id,
-    attempts_log: attempts.filter((a) => a.delivery_id === d.id).map((a) => ({ at: a.attempted_at, status_code: a.status_code, duration_ms: a.duration_ms, error: a.error })),
+    attempts_log: attempts
+      .filter((a) => a.delivery_id === d.id)
+      .map((a) => ({ at: a.attempted_at, status_code: a.status_code, duration_ms: a.duration_ms, error: a.error })),
   }));
 }
 
@@ -127,7 +188,17 @@ export async function replayDelivery(db: Kysely<Database>, clock: Clock, domainI
   const now = clock.now();
   const { id } = await db
     .insertInto('webhook_deliveries')
-    .values({ ...delivery, status: 'pending', attempts: 0, next_attempt_at: now, locked_until: null, delivered_at: null, last_status_code: null, last_error: null, created_at: now })
+    .values({
+      ...delivery,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      delivered_at: null,
+      last_status_code: null,
+      last_error: null,
+      created_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;

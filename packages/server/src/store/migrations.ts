@@ -228,7 +228,11 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
   const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
-    db, provider, migrationTableName: 'payrail_migrations', migrationLockTableName: 'payrail_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
+    db,
+    provider,
+    migrationTableName: 'payrail_migrations',
+    migrationLockTableName: 'payrail_migrations_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

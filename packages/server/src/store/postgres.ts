@@ -38,7 +38,10 @@ export async function openPostgres(url: string, options: StoreOptions): Promise<
   pool.on('connect', (client) => client.on('error', report));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
-    db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy(),
+    db,
+    dialect: 'postgres',
+    location: redactUrl(url),
+    close: () => db.destroy(),
     listen: (channel, onNotify) => listen(config, channel, onNotify, report),
   };
 }

@@ -52,8 +52,18 @@ const syncFailures = new Counter({
 });
 
 const payments = new Gauge({ name: 'payrail_payments', help: 'Payments by state', labelNames: ['state'] as const, registers: [registry] });
-const jobBacklog = new Gauge({ name: 'payrail_job_backlog', help: 'Jobs due now and not yet done, by kind', labelNames: ['kind'] as const, registers: [registry] });
-const jobOldestAge = new Gauge({ name: 'payrail_job_oldest_age_seconds', help: 'How late the oldest due job is, by kind', labelNames: ['kind'] as const, registers: [registry] });
+const jobBacklog = new Gauge({
+  name: 'payrail_job_backlog',
+  help: 'Jobs due now and not yet done, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+const jobOldestAge = new Gauge({
+  name: 'payrail_job_oldest_age_seconds',
+  help: 'How late the oldest due job is, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
 const syncFailed = new Gauge({ name: 'payrail_status_sync_failed_payments', help: 'Payments whose status sync is in the failed state', registers: [registry] });
 
 export function webhookDeliveryObserved(outcome: 'success' | 'failure', seconds: number): void {
@@ -72,7 +82,11 @@ export function statusSyncFailureObserved(): void {
 
 /** Reads the database gauges, then renders every metric in the Prometheus text format. */
 export async function renderMetrics(db: Kysely<Database>, now: number): Promise<string> {
-  const byState = await db.selectFrom('payments').select(['state', sql<number>`count(*)`.as('n')]).groupBy('state').execute();
+  const byState = await db
+    .selectFrom('payments')
+    .select(['state', sql<number>`count(*)`.as('n')])
+    .groupBy('state')
+    .execute();
   payments.reset();
   for (const row of byState) payments.set({ state: row.state }, Number(row.n));
   const backlog = await readBacklog(db, now);

@@ -9,7 +9,12 @@ import { fetch } from 'undici';
 import type { Database } from '../store/schema.ts';
 import { bareHost, isPublicAddress, RefusedAddressError, webhookDispatcher } from './address-policy.ts';
 
-export interface AuthProviderRow { id: number; type: string; config: string; secret: string }
+export interface AuthProviderRow {
+  id: number;
+  type: string;
+  config: string;
+  secret: string;
+}
 
 /** Tokens without `expires_in` are reused this long; every token is renewed this margin before it expires. */
 const DEFAULT_TOKEN_TTL_MS = 5 * 60_000;
@@ -38,7 +43,12 @@ export function forgetToken(db: Kysely<Database>, providerId: number): void {
   cacheOf(db).delete(providerId);
 }
 
-export interface TokenRequest { now: number; clientSecret: string; allowPrivate: boolean; timeoutMs?: number }
+export interface TokenRequest {
+  now: number;
+  clientSecret: string;
+  allowPrivate: boolean;
+  timeoutMs?: number;
+}
 
 /** A bearer token for an OAuth provider, from the cache or the token URL (client credentials, HTTP Basic as RFC 6749 §2.3.1). */
 export async function oauthToken(db: Kysely<Database>, provider: AuthProviderRow, request: TokenRequest): Promise<string> {
@@ -51,7 +61,9 @@ export async function oauthToken(db: Kysely<Database>, provider: AuthProviderRow
   const basic = Buffer.from(`${encodeURIComponent(config.client_id)}:${encodeURIComponent(request.clientSecret)}`).toString('base64');
   const dispatcher = webhookDispatcher(request.allowPrivate);
   const response = await fetch(config.url, {
-    method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(request.timeoutMs ?? TOKEN_TIMEOUT_MS),
+    method: 'POST',
+    redirect: 'manual',
+    signal: AbortSignal.timeout(request.timeoutMs ?? TOKEN_TIMEOUT_MS),
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
     ...(dispatcher ? { dispatcher } : {}),

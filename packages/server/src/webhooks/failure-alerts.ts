@@ -22,7 +22,13 @@ export interface AlertEnvironment {
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
 
-export interface FailingEndpoint { domainId: number; endpointId: number; url: string; attempts: number; error: string }
+export interface FailingEndpoint {
+  domainId: number;
+  endpointId: number;
+  url: string;
+  attempts: number;
+  error: string;
+}
 
 /** Sends (or records) an alert about this endpoint unless one went out less than alerts_frequency ago. */
 export async function alertFailingEndpoint(env: AlertEnvironment, failing: FailingEndpoint): Promise<'sent' | 'recorded' | 'failed' | null> {
@@ -31,7 +37,12 @@ export async function alertFailingEndpoint(env: AlertEnvironment, failing: Faili
   if (!recipient) return null;
   const now = env.clock.now();
   const since = now - Math.round(Number(config['webhooks.alerts_frequency']) * DAY_MS);
-  const recent = await env.db.selectFrom('webhook_alerts').select('id').where('endpoint_id', '=', failing.endpointId).where('created_at', '>', since).executeTakeFirst();
+  const recent = await env.db
+    .selectFrom('webhook_alerts')
+    .select('id')
+    .where('endpoint_id', '=', failing.endpointId)
+    .where('created_at', '>', since)
+    .executeTakeFirst();
   if (recent) return null;
   let status: 'sent' | 'recorded' | 'failed' = 'recorded';
   let error: string | null = null;
@@ -45,16 +56,24 @@ export async function alertFailingEndpoint(env: AlertEnvironment, failing: Faili
       env.log?.('warn', 'webhook alert e-mail failed', { endpoint: failing.endpointId, error });
     }
   }
-  await env.db.insertInto('webhook_alerts').values({ domain_id: failing.domainId, endpoint_id: failing.endpointId, recipient, status, error, created_at: now }).execute();
+  await env.db
+    .insertInto('webhook_alerts')
+    .values({ domain_id: failing.domainId, endpoint_id: failing.endpointId, recipient, status, error, created_at: now })
+    .execute();
   return status;
 }
 
 async function sendAlertMail(smtpUrl: string, recipient: string, failing: FailingEndpoint): Promise<void> {
-  const transport = nodemailer.createTransport(smtpUrl, { connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
+  const transport = nodemailer.createTransport(smtpUrl, {
+    connectionTimeout: SMTP_TIMEOUT_MS,
+    greetingTimeout: SMTP_TIMEOUT_MS,
+    socketTimeout: SMTP_TIMEOUT_MS,
+  });
   try {
     const from = new URL(smtpUrl).searchParams.get('from') ?? 'Payrail <payrail@localhost>';
     await transport.sendMail({
-      from, to: recipient,
+      from,
+      to: recipient,
       subject: `Payrail: webhook endpoint ${failing.endpointId} is failing`,
       text: [
         `Deliveries to webhook endpoint ${failing.endpointId} (${failing.url}) keep failing.`,

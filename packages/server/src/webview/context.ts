@@ -30,7 +30,9 @@ export function codeTag(code: string): string {
 }
 
 export function encodeContext(secret: string, ctx: WebviewContext): string {
-  const payload = Buffer.from(JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt, ctx.codeTag])).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify([ctx.paymentId, ctx.domainId, ctx.clientId, ctx.redirectUri, ctx.state, ctx.lang, ctx.expiresAt, ctx.codeTag]),
+  ).toString('base64url');
   return `${payload}.${sign(secret, `webview.${payload}`)}`;
 }
 
@@ -65,7 +67,11 @@ export async function saveWebviewState(db: Kysely<Database>, paymentId: number, 
     await db.deleteFrom('webview_states').where('payment_id', '=', paymentId).execute();
     return;
   }
-  await db.insertInto('webview_states').values({ payment_id: paymentId, state }).onConflict((oc) => oc.column('payment_id').doUpdateSet({ state })).execute();
+  await db
+    .insertInto('webview_states')
+    .values({ payment_id: paymentId, state })
+    .onConflict((oc) => oc.column('payment_id').doUpdateSet({ state }))
+    .execute();
 }
 
 /** The context with the stored state filled in (the flow's `w` carries none). */

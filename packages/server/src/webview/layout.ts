@@ -27,7 +27,15 @@ ul.banks button { width: 100%; text-align: left; background: var(--bg); color: v
 footer { margin-top: 2rem; font-size: .85rem; color: var(--muted); }
 `;
 
-export function page(options: { lang: string; title: string; body: SafeHtml; redirectTo?: string; noscriptRedirectTo?: string; script?: boolean; footer?: string }): string {
+export function page(options: {
+  lang: string;
+  title: string;
+  body: SafeHtml;
+  redirectTo?: string;
+  noscriptRedirectTo?: string;
+  script?: boolean;
+  footer?: string;
+}): string {
   return html`<!doctype html>
 <html lang="${options.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">${options.redirectTo ? html`<meta http-equiv="refresh" content="0;url=${options.redirectTo}">` : ''}${options.noscriptRedirectTo ? html`<noscript><meta http-equiv="refresh" content="0;url=${options.noscriptRedirectTo}"></noscript>` : ''}
@@ -69,7 +77,11 @@ export function exitPage(reply: FastifyReply, exit: WebviewExit, lang: string, t
   const data: Record<string, string | number> = { ...exit.params };
   if (typeof exit.params.error_description === 'string') data.errorDescription = exit.params.error_description;
   const body = html`<h1>${text.title}</h1><p><a class="button" href="${exit.url}" target="_top" data-exit data-origin="${new URL(exit.url).origin}" data-message="${JSON.stringify(data)}">${text.link}</a></p>`;
-  return reply.code(200).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store')
+  return reply
+    .code(200)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', csp)
+    .header('cache-control', 'no-store')
     .send(page({ lang, title: text.title, body, script: true, noscriptRedirectTo: exit.url }));
 }
 
@@ -81,6 +93,10 @@ export function exitPage(reply: FastifyReply, exit: WebviewExit, lang: string, t
 export function navigate(reply: FastifyReply, url: string, selfOrigin: string, lang: string, text: { title: string; link: string }, csp: string) {
   if (new URL(url, selfOrigin).origin === selfOrigin) return reply.redirect(url, 303);
   const body = html`<h1>${text.title}</h1><p><a class="button" href="${url}">${text.link}</a></p>`;
-  return reply.code(200).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store')
+  return reply
+    .code(200)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', csp)
+    .header('cache-control', 'no-store')
     .send(page({ lang, title: text.title, body, redirectTo: url }));
 }

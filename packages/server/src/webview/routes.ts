@@ -15,9 +15,7 @@ import { formatMinorUnits } from '../domain/money.ts';
 import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
 import type { Connector, PaymentField } from '../connectors/kit/types.ts';
 import { DETAIL, mayInitiateAgain } from '../services/payment-checks.ts';
-import {
-  cancelByPayer, compatibilityOf, psuValidate, resumePayment, submitFields, validatePayment,
-} from '../services/payment-actions.ts';
+import { cancelByPayer, compatibilityOf, psuValidate, resumePayment, submitFields, validatePayment } from '../services/payment-actions.ts';
 import { getPayment, type PaymentRecord } from '../services/payments.ts';
 import { authenticate, tokenExpired } from '../services/tokens.ts';
 import { html, type SafeHtml } from '../http/html.ts';
@@ -56,7 +54,12 @@ function send(reply: FastifyReply, status: number, body: string, csp = PAGE_CSP)
 /** Only where the payer cannot be sent back safely (no registered redirect URI is known). */
 function errorPage(reply: FastifyReply, lang: Lang, status: number, text: string, csp = PAGE_CSP) {
   const t = messages(lang);
-  return send(reply, status, page({ lang, title: t.errorTitle, body: html`<h1>${t.errorTitle}</h1><p class="error" role="alert">${text}</p>`, footer: t.footer }), csp);
+  return send(
+    reply,
+    status,
+    page({ lang, title: t.errorTitle, body: html`<h1>${t.errorTitle}</h1><p class="error" role="alert">${text}</p>`, footer: t.footer }),
+    csp,
+  );
 }
 
 /** `client_redirect_uri` (or the error exit `redirect_uri`) with the callback parameters of spec §7.3. */
@@ -118,7 +121,12 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   /** The webview reference's error exit: `error` (lower-case code) and `error_description`, plus the payment when known. */
-  function errorExit(base: string, error: string, description: string, extra: { state?: string | null; id_payment?: number; error_code?: string | null } = {}): WebviewExit {
+  function errorExit(
+    base: string,
+    error: string,
+    description: string,
+    extra: { state?: string | null; id_payment?: number; error_code?: string | null } = {},
+  ): WebviewExit {
     return exitTo(base, { state: extra.state, id_payment: extra.id_payment, error, error_code: extra.error_code, error_description: description });
   }
 
@@ -128,37 +136,62 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const q = request.query;
     const paymentId = q.payment_id && /^\d{1,15}$/.test(q.payment_id) ? Number(q.payment_id) : null;
     const principal = q.code ? await authenticate(store.db, clock, q.code) : null;
-    const usable = principal && paymentId !== null && principal.paymentId === paymentId && principal.scopes.includes('payments:validate') && principal.clientId === q.client_id;
+    const usable =
+      principal &&
+      paymentId !== null &&
+      principal.paymentId === paymentId &&
+      principal.scopes.includes('payments:validate') &&
+      principal.clientId === q.client_id;
     // The payer is known once the client is, with a redirect URI registered to it: only then may errors go back there.
     const registered = q.client_id ? await clientRedirectUris(store.db, { clientId: q.client_id }) : [];
     const csp = framedPageCsp(registered);
     let redirectUri = q.redirect_uri ?? null;
     if (!redirectUri && paymentId !== null && registered.length) {
       // Most integrations omit redirect_uri: Powens then uses the payment's client_redirect_uri.
-      const payment = await store.db.selectFrom('payments').innerJoin('clients', 'clients.id', 'payments.client_ref')
-        .select('payments.client_redirect_uri').where('payments.id', '=', paymentId).where('clients.client_id', '=', q.client_id!).executeTakeFirst();
+      const payment = await store.db
+        .selectFrom('payments')
+        .innerJoin('clients', 'clients.id', 'payments.client_ref')
+        .select('payments.client_redirect_uri')
+        .where('payments.id', '=', paymentId)
+        .where('clients.client_id', '=', q.client_id!)
+        .executeTakeFirst();
       if (payment) {
         redirectUri = payment.client_redirect_uri;
-        request.log.info({ paymentId }, 'webview entry without redirect_uri: using the payment\'s client_redirect_uri');
+        request.log.info({ paymentId }, "webview entry without redirect_uri: using the payment's client_redirect_uri");
       }
     }
     if (!redirectUri || !registered.includes(redirectUri)) return errorPage(reply, lang, 400, t.errorSession, csp);
     if (!usable) {
       const expired = q.code ? await tokenExpired(store.db, clock, q.code) : false;
-      const exit = errorExit(redirectUri, expired ? 'session_expired' : 'invalid_request', expired ? 'The payment link has expired.' : 'The payment link is invalid.', { state: q.state ?? null });
+      const exit = errorExit(
+        redirectUri,
+        expired ? 'session_expired' : 'invalid_request',
+        expired ? 'The payment link has expired.' : 'The payment link is invalid.',
+        { state: q.state ?? null },
+      );
       return leave(reply, exit, lang, csp);
     }
     await saveWebviewState(store.db, principal.paymentId!, q.state ?? null);
     const ctx: WebviewContext = {
-      paymentId: principal.paymentId!, domainId: principal.domainId, clientId: principal.clientId, redirectUri,
-      state: null, lang, expiresAt: principal.expiresAt, codeTag: codeTag(q.code!),
+      paymentId: principal.paymentId!,
+      domainId: principal.domainId,
+      clientId: principal.clientId,
+      redirectUri,
+      state: null,
+      lang,
+      expiresAt: principal.expiresAt,
+      codeTag: codeTag(q.code!),
     };
     return reply.header('content-security-policy', csp).redirect(`${flowPath(lang)}?w=${encodeContext(secret, ctx)}`, 303);
   }
 
   const entrySchema = { hide: true, querystring: EntryQuery } as const;
   app.get('/auth/webview/payment', { config: { access: 'public' }, schema: entrySchema }, entry);
-  app.get('/auth/webview/:lang/payment', { config: { access: 'public' }, schema: { ...entrySchema, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, entry);
+  app.get(
+    '/auth/webview/:lang/payment',
+    { config: { access: 'public' }, schema: { ...entrySchema, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } },
+    entry,
+  );
 
   async function bankList(record: PaymentRecord, ctx: WebviewContext, w: string, search: string): Promise<SafeHtml> {
     const t = messages(ctx.lang);
@@ -174,9 +207,13 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
 <form method="get" action="${flowPath(ctx.lang)}" class="search" role="search" aria-label="${t.search}"><input type="hidden" name="w" value="${w}">
 <div><label for="q">${t.search}</label><input id="q" name="q" type="search" value="${search}" autocomplete="off"></div><button type="submit" class="secondary">${t.searchButton}</button></form>
 ${matching.length === 0 ? html`<p role="status">${t.noBank}</p>` : ''}
-${groups.filter(([, list]) => list.length > 0).map(([title, list], i) => html`<section aria-labelledby="group-${i}"><h3 id="group-${i}">${title}</h3>
+${groups
+  .filter(([, list]) => list.length > 0)
+  .map(
+    ([title, list], i) => html`<section aria-labelledby="group-${i}"><h3 id="group-${i}">${title}</h3>
 <form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w)}<input type="hidden" name="op" value="choose">
-<ul class="banks">${list.map((c) => html`<li><button type="submit" name="connector_uuid" value="${c.descriptor.uuid}">${c.descriptor.name}</button></li>`)}</ul></form></section>`)}`;
+<ul class="banks">${list.map((c) => html`<li><button type="submit" name="connector_uuid" value="${c.descriptor.uuid}">${c.descriptor.name}</button></li>`)}</ul></form></section>`,
+  )}`;
   }
 
   function fieldInput(field: PaymentField, t: Messages): SafeHtml {
@@ -246,89 +283,128 @@ ${retry ? html`<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, 
   async function failureExit(request: FastifyRequest, reply: FastifyReply, ctx: WebviewContext, error: unknown, csp: string) {
     request.log.error({ err: error, paymentId: ctx.paymentId }, 'webview failure: payer sent back to redirect_uri');
     const code = error instanceof ApiError ? error.code : 'bug';
-    return leave(reply, errorExit(ctx.redirectUri, 'server_error', `The payment could not be processed (${code}).`, { state: (await withWebviewState(store.db, ctx)).state, id_payment: ctx.paymentId }), ctx.lang, csp);
+    return leave(
+      reply,
+      errorExit(ctx.redirectUri, 'server_error', `The payment could not be processed (${code}).`, {
+        state: (await withWebviewState(store.db, ctx)).state,
+        id_payment: ctx.paymentId,
+      }),
+      ctx.lang,
+      csp,
+    );
   }
 
-  app.get('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, querystring: FlowQuery, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } }, async (request, reply) => {
-    const lang = pickLang(request.params.lang, request.headers['accept-language']);
-    const ctx = decodeContext(secret, request.query.w, clock.now());
-    if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
-    const csp = framedPageCsp(await clientRedirectUris(store.db, { clientId: ctx.clientId }));
-    try {
-      let record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
-      // A decoupled approval is checked each time the payer's page refreshes.
-      if (record.payment.state === 'validating' && record.payment.action === 'decoupled') {
-        await resumePayment(app.payrail.actions(request), ctx.domainId, ctx.paymentId).catch((error) => {
-          if (!(error instanceof ApiError && error.status < 500)) throw error;
-        });
-        record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
+  app.get(
+    '/auth/webview/:lang/flow',
+    { config: { access: 'public' }, schema: { hide: true, querystring: FlowQuery, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }) } },
+    async (request, reply) => {
+      const lang = pickLang(request.params.lang, request.headers['accept-language']);
+      const ctx = decodeContext(secret, request.query.w, clock.now());
+      if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
+      const csp = framedPageCsp(await clientRedirectUris(store.db, { clientId: ctx.clientId }));
+      try {
+        let record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
+        // A decoupled approval is checked each time the payer's page refreshes.
+        if (record.payment.state === 'validating' && record.payment.action === 'decoupled') {
+          await resumePayment(app.payrail.actions(request), ctx.domainId, ctx.paymentId).catch((error) => {
+            if (!(error instanceof ApiError && error.status < 500)) throw error;
+          });
+          record = await getPayment(store.db, ctx.domainId, ctx.paymentId);
+        }
+        if (!webviewMayAct(record)) return leave(reply, finalRedirect(record, await withWebviewState(store.db, ctx)), ctx.lang, csp);
+        return renderFlow(reply, record, ctx, request.query.w!, request.query, csp);
+      } catch (error) {
+        return failureExit(request, reply, ctx, error, csp);
       }
-      if (!webviewMayAct(record)) return leave(reply, finalRedirect(record, await withWebviewState(store.db, ctx)), ctx.lang, csp);
-      return renderFlow(reply, record, ctx, request.query.w!, request.query, csp);
-    } catch (error) {
-      return failureExit(request, reply, ctx, error, csp);
-    }
-  });
+    },
+  );
 
-  app.post('/auth/webview/:lang/flow', { config: { access: 'public' }, schema: { hide: true, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }), body: Type.Record(Type.String(), Type.String({ maxLength: 2048 })) } }, async (request, reply) => {
-    const lang = pickLang(request.params.lang, request.headers['accept-language']);
-    const form = request.body;
-    const ctx = decodeContext(secret, form.w, clock.now());
-    if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
-    const csp = framedPageCsp(await clientRedirectUris(store.db, { clientId: ctx.clientId }));
-    // A forged form is not the payer's: refused, and nothing changes.
-    if (!checkCsrf(secret, ctx, form.csrf)) return errorPage(reply, ctx.lang, 403, messages(ctx.lang).errorForm, csp);
-    const flow = `${flowPath(ctx.lang)}?w=${form.w!}`;
-    const env = app.payrail.actions(request);
-    const t = messages(ctx.lang);
-    const go = (url: string) => navigate(reply, url, new URL(env.baseUrl).origin, ctx.lang, { title: t.leaving, link: t.leavingLink }, csp);
-    const fieldValues = Object.fromEntries(Object.entries(form).filter(([k]) => k.startsWith('field_')).map(([k, v]) => [k.slice(6), v]).filter(([, v]) => v !== ''));
-    try {
-      switch (form.op) {
-        case 'choose': {
-          const connector = form.connector_uuid ? await app.payrail.connectors.byUuid(form.connector_uuid) : undefined;
-          if (!connector) return reply.redirect(`${flow}&error=input`, 303);
-          return reply.redirect(`${flow}&connector=${connector.descriptor.uuid}`, 303);
+  app.post(
+    '/auth/webview/:lang/flow',
+    {
+      config: { access: 'public' },
+      schema: { hide: true, params: Type.Object({ lang: Type.String({ maxLength: 10 }) }), body: Type.Record(Type.String(), Type.String({ maxLength: 2048 })) },
+    },
+    async (request, reply) => {
+      const lang = pickLang(request.params.lang, request.headers['accept-language']);
+      const form = request.body;
+      const ctx = decodeContext(secret, form.w, clock.now());
+      if (!ctx) return errorPage(reply, lang, 400, messages(lang).errorSession);
+      const csp = framedPageCsp(await clientRedirectUris(store.db, { clientId: ctx.clientId }));
+      // A forged form is not the payer's: refused, and nothing changes.
+      if (!checkCsrf(secret, ctx, form.csrf)) return errorPage(reply, ctx.lang, 403, messages(ctx.lang).errorForm, csp);
+      const flow = `${flowPath(ctx.lang)}?w=${form.w!}`;
+      const env = app.payrail.actions(request);
+      const t = messages(ctx.lang);
+      const go = (url: string) => navigate(reply, url, new URL(env.baseUrl).origin, ctx.lang, { title: t.leaving, link: t.leavingLink }, csp);
+      const fieldValues = Object.fromEntries(
+        Object.entries(form)
+          .filter(([k]) => k.startsWith('field_'))
+          .map(([k, v]) => [k.slice(6), v])
+          .filter(([, v]) => v !== ''),
+      );
+      try {
+        switch (form.op) {
+          case 'choose': {
+            const connector = form.connector_uuid ? await app.payrail.connectors.byUuid(form.connector_uuid) : undefined;
+            if (!connector) return reply.redirect(`${flow}&error=input`, 303);
+            return reply.redirect(`${flow}&connector=${connector.descriptor.uuid}`, 303);
+          }
+          case 'validate': {
+            const payment = await validatePayment(
+              env,
+              ctx.domainId,
+              ctx.paymentId,
+              {
+                connector_uuid: form.connector_uuid ?? null,
+                webview_url: `${env.baseUrl}${flow}`,
+                validate_mechanism: 'webauth',
+                fields: fieldValues,
+                ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
+              },
+              [],
+              request.ip,
+            );
+            return go(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow);
+          }
+          case 'resume':
+            await resumePayment(env, ctx.domainId, ctx.paymentId);
+            return reply.redirect(flow, 303);
+          case 'fields':
+            await submitFields(env, ctx.domainId, ctx.paymentId, fieldValues);
+            return reply.redirect(flow, 303);
+          case 'psu':
+            await psuValidate(env, ctx.domainId, ctx.paymentId, form.answer === 'yes');
+            return reply.redirect(flow, 303);
+          case 'cancel': {
+            const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
+            return leave(
+              reply,
+              exitTo(ctx.redirectUri, {
+                state: (await withWebviewState(store.db, ctx)).state ?? payment.client_state,
+                id_payment: payment.id,
+                error: 'cancelled',
+                error_code: payment.error_code,
+              }),
+              ctx.lang,
+              csp,
+            );
+          }
+          default:
+            return reply.redirect(`${flow}&error=input`, 303);
         }
-        case 'validate': {
-          const payment = await validatePayment(env, ctx.domainId, ctx.paymentId, {
-            connector_uuid: form.connector_uuid ?? null,
-            webview_url: `${env.baseUrl}${flow}`,
-            validate_mechanism: 'webauth',
-            fields: fieldValues,
-            ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
-          }, [], request.ip);
-          return go(payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow);
+      } catch (error) {
+        // The payment moved on (a replayed or late form): the flow page shows where it stands, or exits.
+        if (error instanceof ApiError && error.code === 'invalidState') return reply.redirect(flow, 303);
+        // What the payer typed is wrong: the same step again, with a message.
+        if (error instanceof ApiError && (error.code === 'invalidValue' || error.code === 'missingParameter')) {
+          const connector = form.op === 'validate' && form.connector_uuid ? `&connector=${encodeURIComponent(form.connector_uuid)}` : '';
+          return reply.redirect(`${flow}${connector}&error=input`, 303);
         }
-        case 'resume':
-          await resumePayment(env, ctx.domainId, ctx.paymentId);
-          return reply.redirect(flow, 303);
-        case 'fields':
-          await submitFields(env, ctx.domainId, ctx.paymentId, fieldValues);
-          return reply.redirect(flow, 303);
-        case 'psu':
-          await psuValidate(env, ctx.domainId, ctx.paymentId, form.answer === 'yes');
-          return reply.redirect(flow, 303);
-        case 'cancel': {
-          const payment = await cancelByPayer(env, ctx.domainId, ctx.paymentId);
-          return leave(reply, exitTo(ctx.redirectUri, {
-            state: (await withWebviewState(store.db, ctx)).state ?? payment.client_state, id_payment: payment.id, error: 'cancelled', error_code: payment.error_code,
-          }), ctx.lang, csp);
-        }
-        default:
-          return reply.redirect(`${flow}&error=input`, 303);
+        return failureExit(request, reply, ctx, error, csp);
       }
-    } catch (error) {
-      // The payment moved on (a replayed or late form): the flow page shows where it stands, or exits.
-      if (error instanceof ApiError && error.code === 'invalidState') return reply.redirect(flow, 303);
-      // What the payer typed is wrong: the same step again, with a message.
-      if (error instanceof ApiError && (error.code === 'invalidValue' || error.code === 'missingParameter')) {
-        const connector = form.op === 'validate' && form.connector_uuid ? `&connector=${encodeURIComponent(form.connector_uuid)}` : '';
-        return reply.redirect(`${flow}${connector}&error=input`, 303);
-      }
-      return failureExit(request, reply, ctx, error, csp);
-    }
-  });
+    },
+  );
 
   app.get('/assets/webview.js', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(WEBVIEW_JS),

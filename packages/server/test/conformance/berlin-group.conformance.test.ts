@@ -36,13 +36,22 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
   if (prism) proxies.push(prism);
   if (prism) {
     // Prism compiles its validators on the first request: warm it up so the first case keeps the bank's deadline.
-    await fetch(`${prism.url}/v1/payments/sepa-credit-transfers/warm-up/status`, { headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/json' } });
+    await fetch(`${prism.url}/v1/payments/sepa-credit-transfers/warm-up/status`, {
+      headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/json' },
+    });
   }
   let mark = prism?.mark() ?? 0;
-  const bank = await addBank({ db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES }, {
-    name: `Simulated ${sca} bank ${simulators.length}`, standard: 'berlin-group', base_url: prism?.url ?? sim.url, country: 'DE', sca_approach: sca,
-    profile: { deferred: true, timeout_ms: prism ? 3_000 : 1_000, poll_initial_ms: 1_000, poll_max_ms: POLL_MAX_MS },
-  });
+  const bank = await addBank(
+    { db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES },
+    {
+      name: `Simulated ${sca} bank ${simulators.length}`,
+      standard: 'berlin-group',
+      base_url: prism?.url ?? sim.url,
+      country: 'DE',
+      sca_approach: sca,
+      profile: { deferred: true, timeout_ms: prism ? 3_000 : 1_000, poll_initial_ms: 1_000, poll_max_ms: POLL_MAX_MS },
+    },
+  );
   t.app.payrail.connectors.invalidate();
   const bankPaymentId = async (id: number) =>
     (await t.store.db.selectFrom('payments').select('bank_payment_id').where('id', '=', id).executeTakeFirstOrThrow()).bank_payment_id!;
@@ -56,7 +65,9 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
     // The payer's IBAN: 1.3.12 needs debtorAccount (the webview asks for it when a payment has none).
     paymentBody: (kind) => guideBody(kind === 'cancellable' ? 'deferred' : 'first_open_day', { payer: { scheme_name: 'iban', identification: PAYER } }),
     validateBody: () => ({
-      connector_uuid: bank.uuid, webview_url: 'https://merchant.example/own-webview', validate_mechanism: 'webauth',
+      connector_uuid: bank.uuid,
+      webview_url: 'https://merchant.example/own-webview',
+      validate_mechanism: 'webauth',
       fields: sca === 'decoupled' ? { psu_id: 'jdoe' } : {},
     }),
     async payerAtBank(validateUri, decision) {
@@ -64,7 +75,10 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
       if (!page.includes('Approve') || !page.includes('Refuse')) throw new Error(`not the SCA page:\n${page}`);
       const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
       const answer = await fetch(validateUri, {
-        method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, decision }),
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, decision }),
       });
       const back = answer.headers.get('location');
       if (answer.status !== 303 || !back) throw new Error(`the bank did not send the payer back: ${answer.status}`);

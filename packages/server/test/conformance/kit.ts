@@ -84,171 +84,198 @@ export function conformanceSuite(
   farSide: (t: TestContext) => Promise<FarSide>,
   options: ConformanceOptions = {},
 ): void {
-  describeEachDb(`conformance: ${name}`, (ctx) => {
-    let far: FarSide | undefined;
-    const side = async () => (far ??= await farSide(ctx()));
-    const maxRounds = options.maxRounds ?? 12;
+  describeEachDb(
+    `conformance: ${name}`,
+    (ctx) => {
+      let far: FarSide | undefined;
+      const side = async () => (far ??= await farSide(ctx()));
+      const maxRounds = options.maxRounds ?? 12;
 
-    let adminToken: { token: string; at: number } | null = null;
-    const admin = async () => {
-      if (!adminToken || ctx().clock.now() - adminToken.at > 10 * 60_000) adminToken = { token: await ctx().token('payments:admin'), at: ctx().clock.now() };
-      return adminToken.token;
-    };
-    const read = async (id: number) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(await admin()) })).json();
-    const validate = async (id: number) => {
-      const token = await ctx().scopedToken(id);
-      return ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: (await side()).validateBody() });
-    };
-    const sync = () => syncDuePayments(jobEnvironment(ctx()));
-    /** The recorded outcomes of a payment's bank calls of one operation. */
-    const attempts = async (id: number, operation: string) =>
-      (await ctx().store.db.selectFrom('payment_attempts').select('outcome').where('payment_id', '=', id).where('operation', '=', operation).orderBy('started_at').execute()).map((a) => a.outcome);
-    const FINAL = ['done', 'accepted', 'rejected', 'partial', 'expired'];
-    /** A case, followed by the far side's own checks. */
-    const check = (title: string, body: () => Promise<void>) => it(title, async () => {
-      await body();
-      await (await side()).afterCase?.();
-    });
-
-    /** Settles and syncs until the payment is final (bounded). */
-    async function untilFinal(id: number) {
-      for (let round = 0; round < maxRounds; round++) {
-        const payment = await read(id);
-        if (FINAL.includes(payment.state)) return payment;
-        await (await side()).settle();
-        await sync();
-      }
-      return read(id);
-    }
-
-    /** Validates and gets the payer through the bank's SCA. */
-    async function approveNew(decision: Decision = 'approve', kind: 'settles' | 'cancellable' = 'settles') {
-      const f = await side();
-      const id = await ctx().createPayment(f.paymentBody(kind));
-      return approve(id, decision);
-    }
-
-    async function approve(id: number, decision: Decision) {
-      const f = await side();
-      const response = await validate(id);
-      expect(response.statusCode, response.body).toBe(200);
-      const validating = response.json();
-      expect(validating.state).toBe('validating');
-      expect(validating.action).toBe(f.flow);
-      if (f.flow === 'redirect') {
-        expect(validating.validate_uri).toMatch(/^https?:\/\//);
-        await f.payerAtBank(validating.validate_uri, decision);
-      } else {
-        await f.payerInApp!(id, decision);
+      let adminToken: { token: string; at: number } | null = null;
+      const admin = async () => {
+        if (!adminToken || ctx().clock.now() - adminToken.at > 10 * 60_000) adminToken = { token: await ctx().token('payments:admin'), at: ctx().clock.now() };
+        return adminToken.token;
+      };
+      const read = async (id: number) => (await ctx().app.inject({ url: `/2.0/payments/${id}`, headers: bearer(await admin()) })).json();
+      const validate = async (id: number) => {
         const token = await ctx().scopedToken(id);
-        const resumed = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { resume: true } });
-        expect(resumed.statusCode, resumed.body).toBe(200);
-      }
-      return id;
-    }
+        return ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: (await side()).validateBody() });
+      };
+      const sync = () => syncDuePayments(jobEnvironment(ctx()));
+      /** The recorded outcomes of a payment's bank calls of one operation. */
+      const attempts = async (id: number, operation: string) =>
+        (
+          await ctx()
+            .store.db.selectFrom('payment_attempts')
+            .select('outcome')
+            .where('payment_id', '=', id)
+            .where('operation', '=', operation)
+            .orderBy('started_at')
+            .execute()
+        ).map((a) => a.outcome);
+      const FINAL = ['done', 'accepted', 'rejected', 'partial', 'expired'];
+      /** A case, followed by the far side's own checks. */
+      const check = (title: string, body: () => Promise<void>) =>
+        it(title, async () => {
+          await body();
+          await (await side()).afterCase?.();
+        });
 
-    check('flow: initiate → redirect or decoupled → return → sync → done', async () => {
-      const before = await (await side()).initiations();
-      const id = await approveNew('approve');
-      const back = await read(id);
-      expect(['pending', 'done', 'accepted']).toContain(back.state);
-      const final = await untilFinal(id);
-      expect(final).toMatchObject({ state: 'done', error_code: null });
-      expect(final.validate_date).not.toBeNull();
-      expect(await (await side()).initiations()).toBe(before + 1);
-    });
-
-    check('refused: the payer refuses at the bank → rejected with the mapped error code', async () => {
-      const id = await approveNew('refuse');
-      const final = await untilFinal(id);
-      expect(final).toMatchObject({ state: 'rejected', error_code: (await side()).refusedErrorCode });
-      expect(final.error_description).toEqual(expect.any(String));
-    });
-
-    check('cancel: a pending payment cancelled through the API is cancelled at the bank', async () => {
-      const f = await side();
-      const id = await approveNew('approve', 'cancellable');
-      expect((await read(id)).state).toBe('pending');
-      const token = await ctx().scopedToken(id, ['payments:cancel']);
-      const response = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { cancel: true, client_redirect_uri: REDIRECT_URI } });
-      expect(response.statusCode, response.body).toBe(200);
-      if (f.cancellation === 'approval') {
-        expect(response.json()).toMatchObject({ state: 'pending', state_detail: 'cancelling', validate_uri: expect.stringMatching(/^https?:\/\//) });
-        await f.payerAtBank(response.json().validate_uri, 'approve');
-      }
-      const final = await untilFinal(id);
-      expect(final).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient' });
-      // Settling further changes nothing: the bank does not execute a cancelled payment.
-      await f.settle();
-      await sync();
-      expect((await read(id)).state).toBe('rejected');
-    });
-
-    check('retry: the same Idempotency-Key and replayed or concurrent validations never double the payment at the bank', async () => {
-      const f = await side();
-      const key = `conformance-${ctx().dialect}-${Date.now()}`;
-      const create = async () => ctx().app.inject({
-        method: 'POST', url: '/2.0/payments', headers: { ...bearer(await admin()), 'idempotency-key': key }, payload: f.paymentBody('settles'),
-      });
-      const first = await create();
-      const second = await create();
-      expect(first.statusCode, first.body).toBe(200);
-      expect(second.json().id).toBe(first.json().id);
-      const id = first.json().id as number;
-      const before = await f.initiations();
-      const answers = await Promise.all([validate(id), validate(id), validate(id)]);
-      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
-      for (const a of answers.filter((x) => x.statusCode !== 200)) expect(a.statusCode).toBeLessThan(500);
-      const replay = await validate(id);
-      expect(replay.statusCode).toBe(409);
-      expect(replay.json().code).toBe('invalidState');
-      expect(await f.initiations()).toBe(before + 1);
-    });
-
-    if (capabilities.faults) {
-      check('unknown: a status answer lost on the way back leaves the payment unfinished, and the next sync resolves it', async () => {
-        const f = await side();
-        const id = await approveNew('approve');
-        await f.loseAnswers!('status');
-        await f.settle();
-        await sync();
-        const during = await read(id);
-        expect(['validating', 'pending']).toContain(during.state);
-        expect(await attempts(id, 'status')).toContain('unknown');
-        await f.restoreAnswers!();
-        const final = await untilFinal(id);
-        expect(final).toMatchObject({ state: 'done' });
-      });
-
-      check('unknown: an initiation whose answer is lost is never sent again; on a redirect bank the payer\'s fresh attempt pays once', async () => {
-        const f = await side();
-        const before = { initiations: await f.initiations(), executed: await f.executed!() };
-        const id = await ctx().createPayment(f.paymentBody('settles'));
-        await f.loseAnswers!('initiate');
-        const response = await validate(id);
-        expect(response.statusCode, response.body).toBe(200);
-        expect(response.json()).toMatchObject({ state: 'validating', action: null, state_detail: 'initiation_unknown', error_description: expect.any(String) });
-        expect(await f.initiations()).toBe(before.initiations + 1);
-        expect(await attempts(id, 'initiate')).toEqual(['unknown']);
-        // Status sync never re-sends it.
-        for (let round = 0; round < 3; round++) {
-          await f.settle();
+      /** Settles and syncs until the payment is final (bounded). */
+      async function untilFinal(id: number) {
+        for (let round = 0; round < maxRounds; round++) {
+          const payment = await read(id);
+          if (FINAL.includes(payment.state)) return payment;
+          await (await side()).settle();
           await sync();
         }
-        expect(await f.initiations()).toBe(before.initiations + 1);
-        expect((await read(id)).state).toBe('validating');
+        return read(id);
+      }
+
+      /** Validates and gets the payer through the bank's SCA. */
+      async function approveNew(decision: Decision = 'approve', kind: 'settles' | 'cancellable' = 'settles') {
+        const f = await side();
+        const id = await ctx().createPayment(f.paymentBody(kind));
+        return approve(id, decision);
+      }
+
+      async function approve(id: number, decision: Decision) {
+        const f = await side();
+        const response = await validate(id);
+        expect(response.statusCode, response.body).toBe(200);
+        const validating = response.json();
+        expect(validating.state).toBe('validating');
+        expect(validating.action).toBe(f.flow);
         if (f.flow === 'redirect') {
-          // Nothing executes without the payer's SCA: the payer may start afresh, and pays once.
-          await approve(id, 'approve');
-          expect(await untilFinal(id)).toMatchObject({ state: 'done' });
-          expect(await f.initiations()).toBe(before.initiations + 2);
-          expect(await f.executed!()).toBe(before.executed + 1);
+          expect(validating.validate_uri).toMatch(/^https?:\/\//);
+          await f.payerAtBank(validating.validate_uri, decision);
         } else {
-          const again = await validate(id);
-          expect(again.statusCode).toBe(409);
-          expect(await f.initiations()).toBe(before.initiations + 1);
+          await f.payerInApp!(id, decision);
+          const token = await ctx().scopedToken(id);
+          const resumed = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { resume: true } });
+          expect(resumed.statusCode, resumed.body).toBe(200);
         }
+        return id;
+      }
+
+      check('flow: initiate → redirect or decoupled → return → sync → done', async () => {
+        const before = await (await side()).initiations();
+        const id = await approveNew('approve');
+        const back = await read(id);
+        expect(['pending', 'done', 'accepted']).toContain(back.state);
+        const final = await untilFinal(id);
+        expect(final).toMatchObject({ state: 'done', error_code: null });
+        expect(final.validate_date).not.toBeNull();
+        expect(await (await side()).initiations()).toBe(before + 1);
       });
-    }
-  }, options.appOptions ?? {});
+
+      check('refused: the payer refuses at the bank → rejected with the mapped error code', async () => {
+        const id = await approveNew('refuse');
+        const final = await untilFinal(id);
+        expect(final).toMatchObject({ state: 'rejected', error_code: (await side()).refusedErrorCode });
+        expect(final.error_description).toEqual(expect.any(String));
+      });
+
+      check('cancel: a pending payment cancelled through the API is cancelled at the bank', async () => {
+        const f = await side();
+        const id = await approveNew('approve', 'cancellable');
+        expect((await read(id)).state).toBe('pending');
+        const token = await ctx().scopedToken(id, ['payments:cancel']);
+        const response = await ctx().app.inject({
+          method: 'POST',
+          url: `/2.0/payments/${id}`,
+          headers: bearer(token),
+          payload: { cancel: true, client_redirect_uri: REDIRECT_URI },
+        });
+        expect(response.statusCode, response.body).toBe(200);
+        if (f.cancellation === 'approval') {
+          expect(response.json()).toMatchObject({ state: 'pending', state_detail: 'cancelling', validate_uri: expect.stringMatching(/^https?:\/\//) });
+          await f.payerAtBank(response.json().validate_uri, 'approve');
+        }
+        const final = await untilFinal(id);
+        expect(final).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient' });
+        // Settling further changes nothing: the bank does not execute a cancelled payment.
+        await f.settle();
+        await sync();
+        expect((await read(id)).state).toBe('rejected');
+      });
+
+      check('retry: the same Idempotency-Key and replayed or concurrent validations never double the payment at the bank', async () => {
+        const f = await side();
+        const key = `conformance-${ctx().dialect}-${Date.now()}`;
+        const create = async () =>
+          ctx().app.inject({
+            method: 'POST',
+            url: '/2.0/payments',
+            headers: { ...bearer(await admin()), 'idempotency-key': key },
+            payload: f.paymentBody('settles'),
+          });
+        const first = await create();
+        const second = await create();
+        expect(first.statusCode, first.body).toBe(200);
+        expect(second.json().id).toBe(first.json().id);
+        const id = first.json().id as number;
+        const before = await f.initiations();
+        const answers = await Promise.all([validate(id), validate(id), validate(id)]);
+        expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
+        for (const a of answers.filter((x) => x.statusCode !== 200)) expect(a.statusCode).toBeLessThan(500);
+        const replay = await validate(id);
+        expect(replay.statusCode).toBe(409);
+        expect(replay.json().code).toBe('invalidState');
+        expect(await f.initiations()).toBe(before + 1);
+      });
+
+      if (capabilities.faults) {
+        check('unknown: a status answer lost on the way back leaves the payment unfinished, and the next sync resolves it', async () => {
+          const f = await side();
+          const id = await approveNew('approve');
+          await f.loseAnswers!('status');
+          await f.settle();
+          await sync();
+          const during = await read(id);
+          expect(['validating', 'pending']).toContain(during.state);
+          expect(await attempts(id, 'status')).toContain('unknown');
+          await f.restoreAnswers!();
+          const final = await untilFinal(id);
+          expect(final).toMatchObject({ state: 'done' });
+        });
+
+        check("unknown: an initiation whose answer is lost is never sent again; on a redirect bank the payer's fresh attempt pays once", async () => {
+          const f = await side();
+          const before = { initiations: await f.initiations(), executed: await f.executed!() };
+          const id = await ctx().createPayment(f.paymentBody('settles'));
+          await f.loseAnswers!('initiate');
+          const response = await validate(id);
+          expect(response.statusCode, response.body).toBe(200);
+          expect(response.json()).toMatchObject({
+            state: 'validating',
+            action: null,
+            state_detail: 'initiation_unknown',
+            error_description: expect.any(String),
+          });
+          expect(await f.initiations()).toBe(before.initiations + 1);
+          expect(await attempts(id, 'initiate')).toEqual(['unknown']);
+          // Status sync never re-sends it.
+          for (let round = 0; round < 3; round++) {
+            await f.settle();
+            await sync();
+          }
+          expect(await f.initiations()).toBe(before.initiations + 1);
+          expect((await read(id)).state).toBe('validating');
+          if (f.flow === 'redirect') {
+            // Nothing executes without the payer's SCA: the payer may start afresh, and pays once.
+            await approve(id, 'approve');
+            expect(await untilFinal(id)).toMatchObject({ state: 'done' });
+            expect(await f.initiations()).toBe(before.initiations + 2);
+            expect(await f.executed!()).toBe(before.executed + 1);
+          } else {
+            const again = await validate(id);
+            expect(again.statusCode).toBe(409);
+            expect(await f.initiations()).toBe(before.initiations + 1);
+          }
+        });
+      }
+    },
+    options.appOptions ?? {},
+  );
 }

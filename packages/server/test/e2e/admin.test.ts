@@ -36,7 +36,14 @@ async function check(page: Page, name: string): Promise<void> {
 /** What the job runner does: passes until nothing is due (one announcement per payment and endpoint at a time). */
 async function deliver(): Promise<number> {
   let total = 0;
-  for (let sent = 1; sent > 0; total += sent) sent = await deliverDueWebhooks({ db: stack.store.db, dialect: stack.store.dialect, clock: stack.clock, keyring: stack.app.payrail.keyring, allowPrivateWebhooks: true });
+  for (let sent = 1; sent > 0; total += sent)
+    sent = await deliverDueWebhooks({
+      db: stack.store.db,
+      dialect: stack.store.dialect,
+      clock: stack.clock,
+      keyring: stack.app.payrail.keyring,
+      allowPrivateWebhooks: true,
+    });
   return total;
 }
 
@@ -47,7 +54,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const db = stack.store.db;
   const domain = await ensureDomain(db, 'default', stack.clock.now());
-  await createEndpoint(db, stack.clock, domain, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/payrail` }, { keyring: stack.app.payrail.keyring, allowPrivate: true });
+  await createEndpoint(
+    db,
+    stack.clock,
+    domain,
+    { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/payrail` },
+    { keyring: stack.app.payrail.keyring, allowPrivate: true },
+  );
   await setConfig(db, domain, { 'payment.state_updated_webhook.systematic': '1' });
   // Paid through the test bank: validated with the test connector, approved at its bank page.
   const principal = await triggerPrincipal(db, stack.clock, domain, stack.client.client_id);
@@ -89,10 +102,16 @@ describe('admin dashboard in a browser', () => {
     expect(transitions).toEqual(['created → validating', 'validating → done']);
     const deliveries = page.getByRole('region', { name: 'Webhook deliveries' }).locator('tbody tr');
     await expect.poll(() => deliveries.count()).toBe(2);
-    expect(await deliveries.locator('li.attempt').allTextContents()).toEqual([expect.stringMatching(/^200 · \d+ ms · /), expect.stringMatching(/^200 · \d+ ms · /)]);
+    expect(await deliveries.locator('li.attempt').allTextContents()).toEqual([
+      expect.stringMatching(/^200 · \d+ ms · /),
+      expect.stringMatching(/^200 · \d+ ms · /),
+    ]);
     await check(page, 'timeline');
 
-    await deliveries.last().getByRole('button', { name: /Replay/ }).click();
+    await deliveries
+      .last()
+      .getByRole('button', { name: /Replay/ })
+      .click();
     await page.waitForURL(/replayed=\d+/);
     const replayed = Number(new URL(page.url()).searchParams.get('replayed'));
     await expect.poll(() => page.getByRole('status').textContent()).toBe(`Delivery queued again as #${replayed}.`);
@@ -107,11 +126,15 @@ describe('admin dashboard in a browser', () => {
     await check(page, 'timeline-replayed');
 
     for (const section of ['webhooks', 'banks', 'clients', 'config']) {
-      await page.getByRole('navigation').getByRole('link', { name: section === 'config' ? 'Configuration' : section[0]!.toUpperCase() + section.slice(1) }).click();
+      await page
+        .getByRole('navigation')
+        .getByRole('link', { name: section === 'config' ? 'Configuration' : section[0]!.toUpperCase() + section.slice(1) })
+        .click();
       await page.waitForURL(new RegExp(`/admin/${section}$`));
       await check(page, section);
       // The webhook latency picture.
-      if (section === 'webhooks') expect(await page.locator('svg[role="img"]').getAttribute('aria-label')).toMatch(/^Webhook latency per day .*average webhook latency \d+ ms$/);
+      if (section === 'webhooks')
+        expect(await page.locator('svg[role="img"]').getAttribute('aria-label')).toMatch(/^Webhook latency per day .*average webhook latency \d+ ms$/);
     }
 
     // French, then a phone screen, page by page.

@@ -20,9 +20,17 @@ let sim: BerlinGroupSimulator;
 beforeAll(async () => {
   stack = await startStack();
   sim = await startBerlinGroupSimulator({ clock: stack.clock, settleAfterMs: 4_000 });
-  await addBank({ db: stack.store.db, clock: stack.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES }, {
-    name: 'Simulated Sparkasse', standard: 'berlin-group', base_url: sim.url, country: 'DE', sca_approach: 'redirect', profile: { poll_max_ms: 10_000 },
-  });
+  await addBank(
+    { db: stack.store.db, clock: stack.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES },
+    {
+      name: 'Simulated Sparkasse',
+      standard: 'berlin-group',
+      base_url: sim.url,
+      country: 'DE',
+      sca_approach: 'redirect',
+      profile: { poll_max_ms: 10_000 },
+    },
+  );
   stack.app.payrail.connectors.invalidate();
 });
 afterAll(async () => {
@@ -30,7 +38,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-it('webview → IBAN asked → the bank\'s SCA page → Approve → back at the merchant → done by status sync', async () => {
+it("webview → IBAN asked → the bank's SCA page → Approve → back at the merchant → done by status sync", async () => {
   const { id, adminToken, url } = await merchantCreatesPayment(stack);
   const context = await stack.browser.newContext({ viewport: { width: 375, height: 740 } });
   const page = await context.newPage();

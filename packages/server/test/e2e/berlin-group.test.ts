@@ -10,7 +10,13 @@ import { processDatabases, type ProcessDatabase } from '../process-databases.ts'
 import { waitFor } from '../processes.ts';
 import { BANK_NAME, CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
-const PROFILE = JSON.stringify({ deferred: true, execution_date_types: ['first_open_day', 'instant', 'deferred'], timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000 });
+const PROFILE = JSON.stringify({
+  deferred: true,
+  execution_date_types: ['first_open_day', 'instant', 'deferred'],
+  timeout_ms: 8000,
+  poll_initial_ms: 500,
+  poll_max_ms: 2000,
+});
 
 describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }) => {
   let db: ProcessDatabase;
@@ -38,7 +44,11 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
   }
 
   async function received() {
-    return (await stack.control('GET', '/received')) as { byOperation: Record<string, number>; initiations: { requestId: string; paymentId: string | null }[]; duplicates: { requestIds: string[]; bodyHashes: string[] } };
+    return (await stack.control('GET', '/received')) as {
+      byOperation: Record<string, number>;
+      initiations: { requestId: string; paymentId: string | null }[];
+      duplicates: { requestIds: string[]; bodyHashes: string[] };
+    };
   }
 
   /** The payer opens the webview, picks the bank and lands on the simulator's SCA page. */
@@ -200,13 +210,20 @@ describe.each(processDatabases().filter((d) => d.name === 'postgres'))('two Payr
   it('never send the same initiation twice, even when both are asked to validate every payment at once', async () => {
     const mark = stack.prism.mark();
     const { PayrailClient } = await import('../../../client/src/index.ts');
-    const clients = [stack.base, second.base].map((baseUrl) => new PayrailClient({ baseUrl, clientId: stack.client.client_id, clientSecret: stack.client.client_secret }));
+    const clients = [stack.base, second.base].map(
+      (baseUrl) => new PayrailClient({ baseUrl, clientId: stack.client.client_id, clientSecret: stack.client.client_secret }),
+    );
     const before = ((await stack.control('GET', '/received')) as { initiations: unknown[] }).initiations.length;
     const ids: number[] = [];
     for (let i = 0; i < 20; i += 1) ids.push((await merchantPayment(stack, { label: `Order ${i}` })).id);
-    const results = await Promise.allSettled(ids.flatMap((id) => clients.map((c) => c.updatePayment(id, { connector_uuid: stack.bank.uuid, webview_url: `${stack.merchant}/own` } as never))));
+    const results = await Promise.allSettled(
+      ids.flatMap((id) => clients.map((c) => c.updatePayment(id, { connector_uuid: stack.bank.uuid, webview_url: `${stack.merchant}/own` } as never))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(ids.length);
-    const after = (await stack.control('GET', '/received')) as { initiations: { requestId: string; bodyHash: string }[]; duplicates: { requestIds: string[]; bodyHashes: string[] } };
+    const after = (await stack.control('GET', '/received')) as {
+      initiations: { requestId: string; bodyHash: string }[];
+      duplicates: { requestIds: string[]; bodyHashes: string[] };
+    };
     expect(after.initiations.length - before).toBe(ids.length);
     expect(after.duplicates).toEqual({ requestIds: [], bodyHashes: [] });
     expect(stack.prism.problems(mark)).toEqual([]);

@@ -17,7 +17,11 @@ export const DEBTOR_IBAN = 'DE02100100109307118603';
 export const CREDITOR_IBAN = 'FR7630006000011234567890189';
 export const BANK_NAME = 'Sandbox Bank';
 
-export interface Webhook { state: string; body: Record<string, any>; verified: boolean }
+export interface Webhook {
+  state: string;
+  body: Record<string, any>;
+  verified: boolean;
+}
 
 export interface BgStack {
   sim: { url: string; proc: ChildProcess; output(): string };
@@ -47,10 +51,14 @@ export async function startSimulatorProcess(args: string[] = []): Promise<BgStac
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const url = await waitFor('the simulator to listen', () => {
-    if (proc.exitCode !== null) throw new Error(`payrail bank simulate exited: ${output}`);
-    return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  }, 30_000);
+  const url = await waitFor(
+    'the simulator to listen',
+    () => {
+      if (proc.exitCode !== null) throw new Error(`payrail bank simulate exited: ${output}`);
+      return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+    },
+    30_000,
+  );
   return { url, proc, output: () => output };
 }
 
@@ -73,7 +81,14 @@ export async function startBgStack(db: ProcessDatabase, options: { settleSeconds
     let body = '';
     request.on('data', (c) => (body += c));
     request.on('end', () => {
-      const verified = verifyWebhookSignature(secret, 'POST', request.url ?? '', String(request.headers['bi-signature-date']), body, String(request.headers['bi-signature']));
+      const verified = verifyWebhookSignature(
+        secret,
+        'POST',
+        request.url ?? '',
+        String(request.headers['bi-signature-date']),
+        body,
+        String(request.headers['bi-signature']),
+      );
       const parsed = JSON.parse(body);
       webhooks.push({ state: parsed.state, body: parsed, verified });
       response.writeHead(204).end();
@@ -83,18 +98,44 @@ export async function startBgStack(db: ProcessDatabase, options: { settleSeconds
 
   const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2)]);
   const prism = await startPrismProxy(sim.url);
-  const bank = JSON.parse(cli(['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json']));
-  const client = JSON.parse(cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']));
+  const bank = JSON.parse(
+    cli(['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json']),
+  );
+  const client = JSON.parse(
+    cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
+  );
   secret = JSON.parse(cli(['webhook', 'add', '--url', `${hooks}/payrail/hook`, '--event', 'PAYMENT_STATE_UPDATED', '--json'])).secret_key;
   const { proc: serve, base } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
   const browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
-    sim, prism, bank, base, serve, merchant, landings, webhooks, client, browser, cli,
+    sim,
+    prism,
+    bank,
+    base,
+    serve,
+    merchant,
+    landings,
+    webhooks,
+    client,
+    browser,
+    cli,
     async control(method, path, body) {
-      const response = await fetch(`${sim.url}/_simulator${path}`, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const response = await fetch(`${sim.url}/_simulator${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return response.status === 204 ? null : response.json();
     },
     sdk: () => new PayrailClient({ baseUrl: base, clientId: client.client_id, clientSecret: client.client_secret }),
@@ -118,21 +159,37 @@ export async function merchantPayment(stack: BgStack, instruction: Record<string
     client_redirect_uri: `${stack.merchant}/return`,
     client_state: 'order-0042',
     payer: { scheme_name: 'iban', identification: DEBTOR_IBAN, label: 'Germaine Michu' },
-    instructions: [{
-      label: 'Order 0042', amount: 50.9, currency: 'EUR', execution_date_type: 'instant',
-      beneficiary: { scheme_name: 'iban', identification: CREDITOR_IBAN, label: 'ACME Corp.' },
-      ...instruction,
-    }],
+    instructions: [
+      {
+        label: 'Order 0042',
+        amount: 50.9,
+        currency: 'EUR',
+        execution_date_type: 'instant',
+        beneficiary: { scheme_name: 'iban', identification: CREDITOR_IBAN, label: 'ACME Corp.' },
+        ...instruction,
+      },
+    ],
   } as Parameters<PayrailClient['createPayment']>[0]);
   const scoped = await merchant.createScopedToken(payment.id);
-  const url = merchant.webviewUrl({ paymentId: payment.id, code: scoped.token, redirectUri: `${stack.merchant}/cancelled`, state: 'webview-state-42', lang: 'en', domain: '127.0.0.1' });
+  const url = merchant.webviewUrl({
+    paymentId: payment.id,
+    code: scoped.token,
+    redirectUri: `${stack.merchant}/cancelled`,
+    state: 'webview-state-42',
+    lang: 'en',
+    domain: '127.0.0.1',
+  });
   return { id: payment.id, url, merchant };
 }
 
 export async function waitForState(stack: BgStack, id: number, states: string[], timeoutMs = 60_000): Promise<Record<string, any>> {
   const merchant = stack.sdk();
-  return waitFor(`payment ${id} to be ${states.join(' or ')}`, async () => {
-    const payment = (await merchant.getPayment(id)) as Record<string, any>;
-    return states.includes(payment.state) ? payment : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `payment ${id} to be ${states.join(' or ')}`,
+    async () => {
+      const payment = (await merchant.getPayment(id)) as Record<string, any>;
+      return states.includes(payment.state) ? payment : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -67,11 +67,25 @@ for (const database of databases()) {
     async function libraryUrl(client: CreatedClient, redirect: string, options: { lang?: string | null; state?: string } = {}) {
       const merchant = new PayrailClient({ baseUrl: stack.base, clientId: client.client_id, clientSecret: client.client_secret });
       const payment = await merchant.createPayment({
-        client_redirect_uri: redirect, client_state: 'order-7',
-        instructions: [{ label: 'Order 7', amount: 12.5, currency: 'EUR', execution_date_type: 'instant', beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' } }],
+        client_redirect_uri: redirect,
+        client_state: 'order-7',
+        instructions: [
+          {
+            label: 'Order 7',
+            amount: 12.5,
+            currency: 'EUR',
+            execution_date_type: 'instant',
+            beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
+          },
+        ],
       });
       const scoped = await merchant.createScopedToken(payment.id);
-      const query = new URLSearchParams({ client_id: client.client_id, code: scoped.token, payment_id: String(payment.id), state: options.state ?? 'embed-42' });
+      const query = new URLSearchParams({
+        client_id: client.client_id,
+        code: scoped.token,
+        payment_id: String(payment.id),
+        state: options.state ?? 'embed-42',
+      });
       const lang = options.lang === null ? '' : `/${options.lang ?? 'en'}`;
       return { id: payment.id, url: `${stack.base}/2.0/auth/webview${lang}/payment?${query}`, merchant };
     }
@@ -118,7 +132,10 @@ for (const database of databases()) {
       await page.frameLocator('#powens-webview-frame').getByRole('button', { name: 'Cancel the payment' }).click();
       await page.waitForFunction(() => (globalThis as any).terminations.length > 0, undefined, { timeout: 20_000 });
       expect((await page.evaluate(() => (globalThis as any).terminations))[0].data).toEqual({
-        state: 'embed-cancel', id_payment: cancelled.id, error: 'cancelled', error_code: 'CancelledByUser',
+        state: 'embed-cancel',
+        id_payment: cancelled.id,
+        error: 'cancelled',
+        error_code: 'CancelledByUser',
       });
 
       // The 127.0.0.1 merchant's client did not register the localhost origin: its payment's webview refuses that frame.
@@ -140,7 +157,12 @@ for (const database of databases()) {
       await page.goto(url);
       await page.getByRole('button', { name: 'Cancel the payment' }).click();
       await page.waitForURL(`${stack.merchant}/return?**`);
-      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ state: 'embed-42', id_payment: String(id), error: 'cancelled', error_code: 'CancelledByUser' });
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+        state: 'embed-42',
+        id_payment: String(id),
+        error: 'cancelled',
+        error_code: 'CancelledByUser',
+      });
       await context.close();
     });
 
@@ -160,7 +182,11 @@ for (const database of databases()) {
       const page = await context.newPage();
       await page.goto(url.replace(/code=[^&]+/, 'code=not-a-token'));
       await page.waitForURL(`${stack.merchant}/return?**`);
-      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ state: 'embed-42', error: 'invalid_request', error_description: 'The payment link is invalid.' });
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+        state: 'embed-42',
+        error: 'invalid_request',
+        error_description: 'The payment link is invalid.',
+      });
       await context.close();
     });
   });

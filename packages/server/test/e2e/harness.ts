@@ -56,10 +56,25 @@ export async function startStack(database: { dialect: Dialect; url: string | nul
 
   const browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
-    base, merchant, landings, clock, client, browser, app, store,
+    base,
+    merchant,
+    landings,
+    clock,
+    client,
+    browser,
+    app,
+    store,
     async stop() {
       await browser.close();
       await new Promise((resolve) => merchantServer.close(resolve));
@@ -76,14 +91,26 @@ export async function merchantCreatesPayment(stack: Stack, instruction: Record<s
   const payment = await merchant.createPayment({
     client_redirect_uri: `${stack.merchant}/return`,
     client_state: 'order-0042',
-    instructions: [{
-      label: 'Order 0042', amount: 50.9, currency: 'EUR', execution_date_type: 'instant',
-      beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
-      ...instruction,
-    }],
+    instructions: [
+      {
+        label: 'Order 0042',
+        amount: 50.9,
+        currency: 'EUR',
+        execution_date_type: 'instant',
+        beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.' },
+        ...instruction,
+      },
+    ],
   });
   const scoped = await merchant.createScopedToken(payment.id);
-  const url = merchant.webviewUrl({ paymentId: payment.id, code: scoped.token, redirectUri: `${stack.merchant}/cancelled`, state: 'webview-state-42', lang, domain: '127.0.0.1' });
+  const url = merchant.webviewUrl({
+    paymentId: payment.id,
+    code: scoped.token,
+    redirectUri: `${stack.merchant}/cancelled`,
+    state: 'webview-state-42',
+    lang,
+    domain: '127.0.0.1',
+  });
   return { id: payment.id, adminToken: await merchant.token(), scopedToken: scoped.token, url, merchant };
 }
 
@@ -101,7 +128,10 @@ export async function checkPage(page: Page, name: string, options: { javaScriptD
   let target = page;
   let scripted: BrowserContext | null = null;
   if (options.javaScriptDisabled) {
-    scripted = await page.context().browser()!.newContext({ viewport: page.viewportSize() ?? undefined });
+    scripted = await page
+      .context()
+      .browser()!
+      .newContext({ viewport: page.viewportSize() ?? undefined });
     target = await scripted.newPage();
     await target.goto(page.url());
   }

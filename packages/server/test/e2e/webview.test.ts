@@ -60,8 +60,12 @@ describe('hosted webview in Chromium', () => {
     await chooseTestBank(page, 'legacy', 'refuse');
     await page.getByRole('button', { name: 'Refuse' }).click();
     await page.waitForURL(`${stack.merchant}/return?**`);
-    expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({ id_payment: String(id), payment_state: 'rejected', error_code: 'CancelledByUser' });
-    expect((await readPayment(stack, id, adminToken))).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser' });
+    expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({
+      id_payment: String(id),
+      payment_state: 'rejected',
+      error_code: 'CancelledByUser',
+    });
+    expect(await readPayment(stack, id, adminToken)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser' });
     await context.close();
   });
 
@@ -71,7 +75,12 @@ describe('hosted webview in Chromium', () => {
     await page.goto(url);
     await page.getByRole('button', { name: 'Cancel the payment' }).click();
     await page.waitForURL(`${stack.merchant}/cancelled?**`);
-    expect(Object.fromEntries(landing(page.url()).searchParams)).toEqual({ state: 'webview-state-42', id_payment: String(id), error: 'cancelled', error_code: 'CancelledByUser' });
+    expect(Object.fromEntries(landing(page.url()).searchParams)).toEqual({
+      state: 'webview-state-42',
+      id_payment: String(id),
+      error: 'cancelled',
+      error_code: 'CancelledByUser',
+    });
     expect(await readPayment(stack, id, adminToken)).toMatchObject({ state: 'rejected', error_code: 'CancelledByUser' });
     await context.close();
   });
@@ -160,7 +169,15 @@ describe('hosted webview in Chromium', () => {
   });
 
   it('speaks the seven languages', async () => {
-    const titles: Record<string, string> = { en: 'Pay by bank transfer', fr: 'Payer par virement', de: 'Per Überweisung bezahlen', es: 'Pagar por transferencia', it: 'Paga con bonifico', nl: 'Betalen per overschrijving', pt: 'Pagar por transferência' };
+    const titles: Record<string, string> = {
+      en: 'Pay by bank transfer',
+      fr: 'Payer par virement',
+      de: 'Per Überweisung bezahlen',
+      es: 'Pagar por transferencia',
+      it: 'Paga con bonifico',
+      nl: 'Betalen per overschrijving',
+      pt: 'Pagar por transferência',
+    };
     const { context, page } = await newPage();
     for (const [lang, title] of Object.entries(titles)) {
       const { url } = await merchantCreatesPayment(stack, {}, lang);
@@ -195,7 +212,11 @@ describe('hosted webview in Chromium', () => {
     for (const [name, url] of unusable) {
       await page.goto(url);
       await page.waitForURL(`${stack.merchant}/cancelled?**`);
-      expect(Object.fromEntries(landing(page.url()).searchParams), name).toEqual({ state: 'webview-state-42', error: 'invalid_request', error_description: 'The payment link is invalid.' });
+      expect(Object.fromEntries(landing(page.url()).searchParams), name).toEqual({
+        state: 'webview-state-42',
+        error: 'invalid_request',
+        error_description: 'The payment link is invalid.',
+      });
     }
     a11y.push(...(await checkPage(page, 'error-page')));
     // A forged form (no valid CSRF token) is refused.
@@ -228,7 +249,11 @@ describe('hosted webview in Chromium', () => {
     expect(replay.headers().location).toBe(`/2.0/auth/webview/en/flow?w=${w}`);
     await page.goto(url);
     await page.waitForURL(`${stack.merchant}/return?**`);
-    expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({ id_payment: String(id), payment_state: 'rejected', error_code: 'CancelledByUser' });
+    expect(Object.fromEntries(landing(page.url()).searchParams)).toMatchObject({
+      id_payment: String(id),
+      payment_state: 'rejected',
+      error_code: 'CancelledByUser',
+    });
     await context.close();
   });
 

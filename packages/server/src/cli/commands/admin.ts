@@ -12,12 +12,16 @@ export function registerAdmin(program: Command): void {
   examples(admin, 'payrail admin create --email ops@example.com', 'payrail admin login --email ops@example.com --public-url https://pay.example.com');
 
   const create = jsonOption(storeOptions(admin.command('create').description('create an operator; prints a generated password once')))
-    .option('--email <EMAIL>', 'the operator\'s email, used to sign in (required)')
+    .option('--email <EMAIL>', "the operator's email, used to sign in (required)")
     .action(async (options: { email?: string }, cmd: Command) => {
       if (!options.email) throw new UsageError('--email is required');
       const email = options.email;
       const operator = await withStore(cmd, (store) => createOperator(store.db, systemClock, email));
-      printData(cmd, { email: operator.email, password: operator.password }, (o) => `email:    ${o.email}\npassword: ${o.password}\n(the password is shown only once; sign in at /admin/login)`);
+      printData(
+        cmd,
+        { email: operator.email, password: operator.password },
+        (o) => `email:    ${o.email}\npassword: ${o.password}\n(the password is shown only once; sign in at /admin/login)`,
+      );
     });
   examples(create, 'payrail admin create --email ops@example.com', 'payrail admin create --email ops@example.com --json');
 

@@ -28,21 +28,27 @@ function seconds(raw: string): number {
 }
 
 export function registerBankSimulate(program: Command): void {
-  const command = jsonOption(bankGroup(program).command('simulate')
-    .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
-    .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group']).makeOptionMandatory())
-    .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
-    .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
-    .option('--settle-seconds <S>', 'time from the payer\'s approval to settled (ACSC)', seconds, 4)
-    .addOption(new Option('--sca-approach <APPROACH>', 'SCA approach when the TPP states no preference').choices(['redirect', 'decoupled']).default('redirect'))
-    .option('--explicit-start', 'answer initiations with startAuthorisation instead of scaRedirect')
-    .option('--cancellation-sca', 'cancelling an approved, not yet executed payment needs the payer\'s SCA (202)')
-    .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address'))
-    .action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
-  examples(command,
+  const command = jsonOption(
+    bankGroup(program)
+      .command('simulate')
+      .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
+      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group']).makeOptionMandatory())
+      .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
+      .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
+      .option('--settle-seconds <S>', "time from the payer's approval to settled (ACSC)", seconds, 4)
+      .addOption(
+        new Option('--sca-approach <APPROACH>', 'SCA approach when the TPP states no preference').choices(['redirect', 'decoupled']).default('redirect'),
+      )
+      .option('--explicit-start', 'answer initiations with startAuthorisation instead of scaRedirect')
+      .option('--cancellation-sca', "cancelling an approved, not yet executed payment needs the payer's SCA (202)")
+      .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address'),
+  ).action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
+  examples(
+    command,
     'payrail bank simulate --standard berlin-group --port 4020',
     'payrail bank simulate --standard berlin-group --port 0 --sca-approach decoupled --settle-seconds 10 --json',
-    'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'');
+    'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'',
+  );
 }
 
 interface SimulateOptions {
@@ -58,12 +64,17 @@ interface SimulateOptions {
 }
 
 async function simulate(options: SimulateOptions, command: Command): Promise<void> {
-  if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, ''))) throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
+  if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, '')))
+    throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
   if (options.port !== 0) await assertPortFree(options.host, options.port);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
   const sim = await startBerlinGroupSimulator({
-    host: options.host, port: options.port, settleAfterMs: Math.round(options.settleSeconds * 1000), scaApproach: options.scaApproach,
-    explicitStart: Boolean(options.explicitStart), cancellationSca: Boolean(options.cancellationSca),
+    host: options.host,
+    port: options.port,
+    settleAfterMs: Math.round(options.settleSeconds * 1000),
+    scaApproach: options.scaApproach,
+    explicitStart: Boolean(options.explicitStart),
+    cancellationSca: Boolean(options.cancellationSca),
     ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/$/, '') } : {}),
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
@@ -74,7 +85,9 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ standard: options.standard, url: sim.url, base_url: sim.url, control_url: `${sim.url}/_simulator` })}\n`);
   } else {
-    process.stdout.write(`Berlin Group simulator listening on ${sim.url} (base URL for payrail bank add: ${sim.url})\n` +
-      `Control endpoint (faults, decoupled approval): ${sim.url}/_simulator\n`);
+    process.stdout.write(
+      `Berlin Group simulator listening on ${sim.url} (base URL for payrail bank add: ${sim.url})\n` +
+        `Control endpoint (faults, decoupled approval): ${sim.url}/_simulator\n`,
+    );
   }
 }

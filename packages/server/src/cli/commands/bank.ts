@@ -30,8 +30,18 @@ function parseProfile(text: string | undefined): unknown {
 }
 
 interface AddOptions {
-  standard?: string; name?: string; baseUrl?: string; country?: string; bic?: string; scaApproach?: string; profile?: string;
-  clientCert?: string; clientKey?: string; ca?: string; signingKey?: string; signingCert?: string;
+  standard?: string;
+  name?: string;
+  baseUrl?: string;
+  country?: string;
+  bic?: string;
+  scaApproach?: string;
+  profile?: string;
+  clientCert?: string;
+  clientKey?: string;
+  ca?: string;
+  signingKey?: string;
+  signingCert?: string;
 }
 
 async function keyringOf(config: { keyEncryptionKeys: string[]; dataDir: string }) {
@@ -40,8 +50,15 @@ async function keyringOf(config: { keyEncryptionKeys: string[]; dataDir: string 
 }
 
 export function registerBank(program: Command): Command {
-  const bank = (program.commands.find((c) => c.name() === 'bank') ?? program.command('bank')).description('configured banks (one connector each), the bank exchange log and a simulated bank');
-  examples(bank, 'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010', 'payrail bank list', 'payrail bank exchanges --payment 42');
+  const bank = (program.commands.find((c) => c.name() === 'bank') ?? program.command('bank')).description(
+    'configured banks (one connector each), the bank exchange log and a simulated bank',
+  );
+  examples(
+    bank,
+    'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010',
+    'payrail bank list',
+    'payrail bank exchanges --payment 42',
+  );
 
   const add = jsonOption(storeOptions(bank.command('add').description('add a bank; prints it (uuid, id, name…), never its keys')))
     .option('--standard <STANDARD>', 'the bank interface standard (berlin-group)')
@@ -61,27 +78,54 @@ export function registerBank(program: Command): Command {
       if (!options.name) throw new UsageError('--name is required');
       if (!options.baseUrl) throw new UsageError('--base-url is required');
       const input = {
-        name: options.name, standard: options.standard, base_url: options.baseUrl, country: options.country ?? null, bic: options.bic ?? null,
-        sca_approach: options.scaApproach ?? 'redirect', profile: parseProfile(options.profile),
-        client_cert: readPem('--client-cert', options.clientCert), client_key: readPem('--client-key', options.clientKey), ca: readPem('--ca', options.ca),
-        signing_key: readPem('--signing-key', options.signingKey), signing_cert: readPem('--signing-cert', options.signingCert),
+        name: options.name,
+        standard: options.standard,
+        base_url: options.baseUrl,
+        country: options.country ?? null,
+        bic: options.bic ?? null,
+        sca_approach: options.scaApproach ?? 'redirect',
+        profile: parseProfile(options.profile),
+        client_cert: readPem('--client-cert', options.clientCert),
+        client_key: readPem('--client-key', options.clientKey),
+        ca: readPem('--ca', options.ca),
+        signing_key: readPem('--signing-key', options.signingKey),
+        signing_cert: readPem('--signing-cert', options.signingCert),
       };
       const { addBank } = await import('../../services/banks.ts');
       const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
-      const added = await withStore(cmd, async (store, config) => addBank({ db: store.db, keyring: await keyringOf(config), clock: systemClock, modules: CONNECTOR_MODULES }, input));
+      const added = await withStore(cmd, async (store, config) =>
+        addBank({ db: store.db, keyring: await keyringOf(config), clock: systemClock, modules: CONNECTOR_MODULES }, input),
+      );
       printData(cmd, added, (b) => `added bank "${b.name}": connector id ${b.id}, uuid ${b.uuid} (${b.standard}, ${b.base_url})`);
     });
-  examples(add,
+  examples(
+    add,
     'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010 --country DE --json',
-    'payrail bank add --standard berlin-group --name "Real Bank" --base-url https://api.bank.example/psd2 --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem');
+    'payrail bank add --standard berlin-group --name "Real Bank" --base-url https://api.bank.example/psd2 --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem',
+  );
 
   const list = jsonOption(storeOptions(bank.command('list').description('list the configured banks')))
     .option('--all', 'include removed banks')
     .action(async (options: { all?: boolean }, cmd: Command) => {
       const { listBanks } = await import('../../services/banks.ts');
       const banks = await withStore(cmd, (store) => listBanks(store.db, { includeRemoved: Boolean(options.all) }));
-      printData(cmd, { banks }, ({ banks: rows }) => rows.length === 0 ? 'no bank configured (the test bank is built in)'
-        : table(['ID', 'UUID', 'NAME', 'STANDARD', 'SCA', 'BASE URL', 'MTLS', 'SIGNING'], rows.map((b) => [b.id, b.uuid, b.name, b.standard, b.sca_approach, b.base_url, b.has_client_key ? 'yes' : 'no', b.has_signing_key ? 'yes' : 'no'])));
+      printData(cmd, { banks }, ({ banks: rows }) =>
+        rows.length === 0
+          ? 'no bank configured (the test bank is built in)'
+          : table(
+              ['ID', 'UUID', 'NAME', 'STANDARD', 'SCA', 'BASE URL', 'MTLS', 'SIGNING'],
+              rows.map((b) => [
+                b.id,
+                b.uuid,
+                b.name,
+                b.standard,
+                b.sca_approach,
+                b.base_url,
+                b.has_client_key ? 'yes' : 'no',
+                b.has_signing_key ? 'yes' : 'no',
+              ]),
+            ),
+      );
     });
   examples(list, 'payrail bank list', 'payrail bank list --all --json');
 
@@ -101,8 +145,14 @@ export function registerBank(program: Command): Command {
       const paymentId = options.payment;
       const { paymentExchanges } = await import('../../http/routes/exchanges.ts');
       const log = await withStore(cmd, (store) => paymentExchanges(store.db, paymentId));
-      printData(cmd, log, (l) => l.exchanges.length === 0 ? `no bank exchange for payment ${l.id_payment}`
-        : table(['TIME', 'OPERATION', 'OUTCOME', 'METHOD', 'PATH', 'STATUS', 'MS', 'REQUEST ID'], l.exchanges.map((e) => [e.created_at, e.operation, e.outcome, e.method, e.path, e.status ?? e.error, e.duration_ms, e.request_id])));
+      printData(cmd, log, (l) =>
+        l.exchanges.length === 0
+          ? `no bank exchange for payment ${l.id_payment}`
+          : table(
+              ['TIME', 'OPERATION', 'OUTCOME', 'METHOD', 'PATH', 'STATUS', 'MS', 'REQUEST ID'],
+              l.exchanges.map((e) => [e.created_at, e.operation, e.outcome, e.method, e.path, e.status ?? e.error, e.duration_ms, e.request_id]),
+            ),
+      );
     });
   examples(exchanges, 'payrail bank exchanges --payment 42', 'payrail bank exchanges --payment 42 --json');
   return bank;

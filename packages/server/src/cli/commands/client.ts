@@ -12,7 +12,10 @@ export function registerClient(program: Command): void {
 
   const create = jsonOption(storeOptions(client.command('create').description('create a client application; prints its secret once')))
     .option('--name <NAME>', 'the application name (required)')
-    .option('--redirect-uri <URL>', 'a redirect URI the client may use (repeat for several; at least one)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--redirect-uri <URL>', 'a redirect URI the client may use (repeat for several; at least one)', (value: string, previous: string[] = []) => [
+      ...previous,
+      value,
+    ])
     .option('--domain <NAME>', 'the domain the client belongs to (default "default")')
     .action(async (options: { name?: string; redirectUri?: string[]; domain?: string }, cmd: Command) => {
       if (!options.name) throw new UsageError('--name is required');
@@ -22,7 +25,15 @@ export function registerClient(program: Command): void {
         createClient(store.db, { name: options.name!, redirectUris, now: systemClock.now(), ...(options.domain ? { domain: options.domain } : {}) }),
       );
       const result = { client_id: created.client_id, client_secret: created.client_secret, redirect_uris: created.redirect_uris };
-      printData(cmd, result, (r) => `client_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\nredirect_uris: ${r.redirect_uris.join(' ')}\n(the secret is shown only once)`);
+      printData(
+        cmd,
+        result,
+        (r) => `client_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\nredirect_uris: ${r.redirect_uris.join(' ')}\n(the secret is shown only once)`,
+      );
     });
-  examples(create, 'payrail client create --name "My shop" --redirect-uri https://shop.example/return --redirect-uri http://localhost:8080/return', 'payrail client create --name Shop --redirect-uri https://shop.example/return --json');
+  examples(
+    create,
+    'payrail client create --name "My shop" --redirect-uri https://shop.example/return --redirect-uri http://localhost:8080/return',
+    'payrail client create --name Shop --redirect-uri https://shop.example/return --json',
+  );
 }

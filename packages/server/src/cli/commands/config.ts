@@ -9,10 +9,11 @@ export function registerConfig(program: Command): void {
   const config = program.command('config').description(`the domain configuration (keys: ${Object.keys(CONFIG_KEYS).join(', ')})`);
   examples(config, 'payrail config get', 'payrail config set payment.manual_expire_time_days 3');
 
-  const get = jsonOption(domainOption(storeOptions(config.command('get').description('print the domain configuration'))))
-    .action(async (_options, cmd: Command) => {
+  const get = jsonOption(domainOption(storeOptions(config.command('get').description('print the domain configuration')))).action(
+    async (_options, cmd: Command) => {
       printData(cmd, await withStore(cmd, async (store) => getConfig(store.db, await domainIdOf(cmd, store))));
-    });
+    },
+  );
   examples(get, 'payrail config get --json', 'payrail config get --domain eu');
 
   const set = jsonOption(domainOption(storeOptions(config.command('set').description('set one configuration key; prints the whole configuration'))))

@@ -38,7 +38,10 @@ export function registerListen(program: Command): void {
         let cursor = options.fromStart ? 0 : await lastEventId(store.db);
         const stop = stopSignal();
         if (options.json) process.stdout.write(`${JSON.stringify({ listening: true, forward_to: target?.href ?? null, secret })}\n`);
-        else process.stdout.write(`Ready. ${target ? `Forwarding state changes to ${target.href}` : 'Printing state changes'}; Ctrl-C to stop.\nWebhook signing secret: ${secret}\n`);
+        else
+          process.stdout.write(
+            `Ready. ${target ? `Forwarding state changes to ${target.href}` : 'Printing state changes'}; Ctrl-C to stop.\nWebhook signing secret: ${secret}\n`,
+          );
         while (!stop.stopped) {
           const events = await stateChangesAfter(store.db, cursor, domainId === undefined ? {} : { domainId });
           for (const event of events) {
@@ -50,7 +53,11 @@ export function registerListen(program: Command): void {
         }
       });
     });
-  examples(listen, 'payrail listen --forward-to http://localhost:8080/webhooks/payrail', 'payrail listen --forward-to http://127.0.0.1:4242/hook --secret my-dev-secret --json');
+  examples(
+    listen,
+    'payrail listen --forward-to http://localhost:8080/webhooks/payrail',
+    'payrail listen --forward-to http://127.0.0.1:4242/hook --secret my-dev-secret --json',
+  );
 }
 
 function checkTarget(value: string): URL {
@@ -88,13 +95,24 @@ async function forward(target: URL, secret: string, event: FeedEvent): Promise<F
     await response.body?.cancel();
     return { status: response.status, duration_ms: Math.round(performance.now() - started), error: null };
   } catch (error) {
-    return { status: null, duration_ms: Math.round(performance.now() - started), error: (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message };
+    return {
+      status: null,
+      duration_ms: Math.round(performance.now() - started),
+      error: (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message,
+    };
   }
 }
 
 function report(event: FeedEvent, result: ForwardResult | null, json: boolean): void {
   if (json) {
-    const line = { event_id: event.id, payment_id: event.payment_id, from_state: event.from_state, to_state: event.to_state, created_at: event.created_at, ...(result ? { forwarded: result } : {}) };
+    const line = {
+      event_id: event.id,
+      payment_id: event.payment_id,
+      from_state: event.from_state,
+      to_state: event.to_state,
+      created_at: event.created_at,
+      ...(result ? { forwarded: result } : {}),
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     return;
   }

@@ -6,8 +6,8 @@ import { examples } from '../runtime.ts';
 import { configOf, openConfiguredStore, storeOptions } from '../store-options.ts';
 
 export function registerMigrate(program: Command): void {
-  const command = jsonOption(storeOptions(program.command('migrate').description('bring the database schema up to date')))
-    .action(async (_options, cmd: Command) => {
+  const command = jsonOption(storeOptions(program.command('migrate').description('bring the database schema up to date'))).action(
+    async (_options, cmd: Command) => {
       const store = await openConfiguredStore(configOf(cmd));
       try {
         const applied = await migrate(store);
@@ -15,6 +15,7 @@ export function registerMigrate(program: Command): void {
       } finally {
         await store.close();
       }
-    });
+    },
+  );
   examples(command, 'payrail migrate', 'payrail migrate --database-url postgres://payrail@db/payrail --json');
 }

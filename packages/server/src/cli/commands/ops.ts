@@ -13,31 +13,50 @@ import { parseId, storeOptions, withStore } from '../store-options.ts';
 
 export function registerOps(program: Command): void {
   const sync = program.command('sync').description('status sync with the banks: payments whose sync failed');
-  const failed = jsonOption(storeOptions(sync.command('failed').description('list payments whose last status syncs failed (still retried, at most hourly)')))
-    .action(async (_options, cmd: Command) => withStore(cmd, async (store) => {
+  const failed = jsonOption(
+    storeOptions(sync.command('failed').description('list payments whose last status syncs failed (still retried, at most hourly)')),
+  ).action(async (_options, cmd: Command) =>
+    withStore(cmd, async (store) => {
       const payments = await listFailedSyncs(store.db);
-      printData(cmd, { payments }, () => (payments.length
-        ? payments.map((p) => `${p.id}\t${p.state}\t${p.sync_failures} failures\tnext ${p.next_sync_at ? new Date(p.next_sync_at).toISOString() : '-'}\t${p.sync_error ?? ''}`).join('\n')
-        : 'no payment has a failed status sync'));
-    }));
+      printData(cmd, { payments }, () =>
+        payments.length
+          ? payments
+              .map(
+                (p) =>
+                  `${p.id}\t${p.state}\t${p.sync_failures} failures\tnext ${p.next_sync_at ? new Date(p.next_sync_at).toISOString() : '-'}\t${p.sync_error ?? ''}`,
+              )
+              .join('\n')
+          : 'no payment has a failed status sync',
+      );
+    }),
+  );
   examples(failed, 'payrail sync failed', 'payrail sync failed --json --database-url postgres://payrail@db/payrail');
-  const retry = jsonOption(storeOptions(sync.command('retry').description('ask the bank about one payment again at once').argument('<PAYMENT_ID>', 'the payment', parseId('PAYMENT_ID'))))
-    .action(async (id: number, _options, cmd: Command) => withStore(cmd, async (store) => {
+  const retry = jsonOption(
+    storeOptions(
+      sync.command('retry').description('ask the bank about one payment again at once').argument('<PAYMENT_ID>', 'the payment', parseId('PAYMENT_ID')),
+    ),
+  ).action(async (id: number, _options, cmd: Command) =>
+    withStore(cmd, async (store) => {
       await retrySync(store.db, systemClock, id);
       printData(cmd, { id, retried: true }, () => `payment ${id}: status sync scheduled now`);
-    }));
+    }),
+  );
   examples(retry, 'payrail sync retry 42');
 
-  const backup = jsonOption(storeOptions(program.command('backup').description('copy the embedded SQLite database while Payrail runs (VACUUM INTO); PostgreSQL: use pg_dump'))
-    .requiredOption('--output <FILE>', 'the file to write (must not exist)'))
-    .action(async (options: { output: string }, cmd: Command) => withStore(cmd, async (store) => {
+  const backup = jsonOption(
+    storeOptions(
+      program.command('backup').description('copy the embedded SQLite database while Payrail runs (VACUUM INTO); PostgreSQL: use pg_dump'),
+    ).requiredOption('--output <FILE>', 'the file to write (must not exist)'),
+  ).action(async (options: { output: string }, cmd: Command) =>
+    withStore(cmd, async (store) => {
       if (store.dialect !== 'sqlite') throw new UsageError('backup copies the embedded SQLite database; for PostgreSQL use pg_dump (see docs/operations.md)');
       if (existsSync(options.output)) throw new UsageError(`--output ${options.output} already exists`);
       // One consistent snapshot, taken inside a read transaction: writers go on meanwhile (WAL).
       await sql`vacuum into ${options.output}`.execute(store.db);
       chmodSync(options.output, 0o600); // it holds what the database holds
-      
+
       printData(cmd, { output: options.output }, () => `backup written to ${options.output}`);
-    }));
+    }),
+  );
   examples(backup, 'payrail backup --output /var/backups/payrail-$(date +%F).sqlite');
 }

@@ -12,12 +12,32 @@ import { domainIdOf, domainOption, parseId, storeOptions, withStore } from '../s
 
 /** The filters of `GET /2.0/payments`, as --flags (same names with dashes, same values). */
 const LIST_FILTERS: (keyof ListQuery)[] = [
-  'limit', 'offset', 'reverse', 'filter', 'min_date', 'max_date', 'state', 'connector_uuid', 'id_connector', 'id_connector_source', 'error_code',
-  'bank_payment_id', 'website', 'payer_identification', 'beneficiary_identification', 'reference_id', 'execution_date_type', 'order_by', 'country',
+  'limit',
+  'offset',
+  'reverse',
+  'filter',
+  'min_date',
+  'max_date',
+  'state',
+  'connector_uuid',
+  'id_connector',
+  'id_connector_source',
+  'error_code',
+  'bank_payment_id',
+  'website',
+  'payer_identification',
+  'beneficiary_identification',
+  'reference_id',
+  'execution_date_type',
+  'order_by',
+  'country',
 ];
 
 function sub(parent: Command, name: string, description: string): Command {
-  return jsonOption(domainOption(storeOptions(parent.command(name).description(description)))).option('--show-sensitive', 'include payer and beneficiary identities');
+  return jsonOption(domainOption(storeOptions(parent.command(name).description(description)))).option(
+    '--show-sensitive',
+    'include payer and beneficiary identities',
+  );
 }
 
 type View = Record<string, unknown>;
@@ -46,9 +66,18 @@ export function registerPayments(program: Command): void {
     }
     const result = await withStore(cmd, async (store) => listPayments(store.db, await domainIdOf(cmd, store), query));
     const views = result.records.map((r) => paymentView(r.payment, r.instructions, Boolean(options.showSensitive)));
-    printData(cmd, { payments: views, total: result.total }, (data) => `${summaryRows(data.payments, result.records)}${data.payments.length} of ${data.total} payments\n`);
+    printData(
+      cmd,
+      { payments: views, total: result.total },
+      (data) => `${summaryRows(data.payments, result.records)}${data.payments.length} of ${data.total} payments\n`,
+    );
   });
-  examples(list, 'payrail payments list', 'payrail payments list --state done,rejected --order-by amount --reverse true --limit 20', 'payrail payments list --min-date 2026-12-01 --json | jq ".payments[].id"');
+  examples(
+    list,
+    'payrail payments list',
+    'payrail payments list --state done,rejected --order-by amount --reverse true --limit 20',
+    'payrail payments list --min-date 2026-12-01 --json | jq ".payments[].id"',
+  );
 
   const get = sub(payments, 'get', 'show one payment (the API view)')
     .argument('<ID>', 'the payment id', parseId('ID'))
@@ -58,7 +87,11 @@ export function registerPayments(program: Command): void {
     });
   examples(get, 'payrail payments get 42', 'payrail payments get 42 --json | jq .state');
 
-  const cancel = sub(payments, 'cancel', 'cancel a payment as the client would: created or validating → rejected (CancelledByClient); pending → at its bank, where the bank allows it')
+  const cancel = sub(
+    payments,
+    'cancel',
+    'cancel a payment as the client would: created or validating → rejected (CancelledByClient); pending → at its bank, where the bank allows it',
+  )
     .argument('<ID>', 'the payment id', parseId('ID'))
     .action(async (id: number, options: { showSensitive?: boolean }, cmd: Command) => {
       const view = await withStore(cmd, async (store, config) => {

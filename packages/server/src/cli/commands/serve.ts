@@ -27,11 +27,21 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.trustProxy, 'ADDRESSES'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
     .option('--demo', `${SERVER_OPTIONS.demo.description} [env ${SERVER_OPTIONS.demo.env}]`)
-    .option('--sandbox-clock', 'sandbox only: serve POST /2.0/sandbox/clock (admin token) to move this process\'s clock forward, e.g. to see a year of a standing order in seconds')
+    .option(
+      '--sandbox-clock',
+      "sandbox only: serve POST /2.0/sandbox/clock (admin token) to move this process's clock forward, e.g. to see a year of a standing order in seconds",
+    )
     .action(async (_options, command: Command) => serveAction(command));
   privateWebhooksOption(serve);
   opsOptions(serve);
-  examples(serve, 'payrail serve', 'payrail serve --mode production --public-url https://pay.example.com --key-encryption-key $(cat /run/secrets/payrail-kek)', 'payrail serve --port 8080 --trust-proxy 10.0.0.0/8 --public-url https://pay.example.com', 'payrail serve --sandbox-clock', 'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs');
+  examples(
+    serve,
+    'payrail serve',
+    'payrail serve --mode production --public-url https://pay.example.com --key-encryption-key $(cat /run/secrets/payrail-kek)',
+    'payrail serve --port 8080 --trust-proxy 10.0.0.0/8 --public-url https://pay.example.com',
+    'payrail serve --sandbox-clock',
+    'PAYRAIL_DATABASE_URL=postgres://payrail@db/payrail payrail serve --no-jobs',
+  );
 
   const worker = storeOptions(program.command('worker').description('run only the background jobs (pair with `serve --no-jobs` on one PostgreSQL)'))
     .addOption(configOption(SERVER_OPTIONS.logLevel, 'LEVEL'))
@@ -48,10 +58,16 @@ export function registerServe(program: Command): void {
 /** Database bounds, probes, metrics, shutdown, retention and webhook concurrency (docs/operations.md). */
 function opsOptions(command: Command): void {
   const specs = [
-    [SERVER_OPTIONS.databaseConnectTimeoutSeconds, 'N'], [SERVER_OPTIONS.databaseStatementTimeoutSeconds, 'N'],
-    [SERVER_OPTIONS.readyMaxBacklog, 'N'], [SERVER_OPTIONS.metrics, 'MODE'], [SERVER_OPTIONS.metricsToken, 'TOKEN'],
-    [SERVER_OPTIONS.shutdownTimeoutSeconds, 'N'], [SERVER_OPTIONS.retentionDays, 'N'], [SERVER_OPTIONS.purgeIntervalMinutes, 'N'],
-    [SERVER_OPTIONS.webhookConcurrency, 'N'], [SERVER_OPTIONS.webhookEndpointConcurrency, 'N'],
+    [SERVER_OPTIONS.databaseConnectTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.databaseStatementTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.readyMaxBacklog, 'N'],
+    [SERVER_OPTIONS.metrics, 'MODE'],
+    [SERVER_OPTIONS.metricsToken, 'TOKEN'],
+    [SERVER_OPTIONS.shutdownTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.retentionDays, 'N'],
+    [SERVER_OPTIONS.purgeIntervalMinutes, 'N'],
+    [SERVER_OPTIONS.webhookConcurrency, 'N'],
+    [SERVER_OPTIONS.webhookEndpointConcurrency, 'N'],
   ] as const;
   for (const [spec, name] of specs) command.addOption(configOption(spec, name));
 }
@@ -84,7 +100,9 @@ async function serveAction(command: Command): Promise<void> {
     runtimeOf(command).keepRunning = true;
     const log = app.log;
     drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => log[level](data ?? {}, message) });
-    process.stdout.write(`Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\nAPI reference: ${address}/2.0/docs\n`);
+    process.stdout.write(
+      `Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\nAPI reference: ${address}/2.0/docs\n`,
+    );
   } catch (error) {
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -99,7 +117,9 @@ async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig
     const { applyBanksFile } = await import('../../services/banks.ts');
     const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
     const result = await applyBanksFile({ db: store.db, keyring, clock: systemClock, modules: CONNECTOR_MODULES }, config.banksFile);
-    process.stdout.write(`Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`);
+    process.stdout.write(
+      `Banks file ${config.banksFile}: ${result.added.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged\n`,
+    );
   }
 }
 
@@ -128,7 +148,13 @@ async function workerAction(command: Command): Promise<void> {
   const app = await configuredApp(store, config);
   const jobs = startJobs(jobEnvironment(app, store, config), runnerOptions(config));
   runtimeOf(command).keepRunning = true;
-  drainOnSignals({ app: null, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => app.log[level](data ?? {}, message) });
+  drainOnSignals({
+    app: null,
+    jobs,
+    store,
+    timeoutMs: config.shutdownTimeoutSeconds * 1000,
+    log: (level, message, data) => app.log[level](data ?? {}, message),
+  });
   process.stdout.write(`Payrail ${PAYRAIL_VERSION} worker running (database: ${store.dialect} ${store.location})\n`);
 }
 
@@ -145,8 +171,16 @@ async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandb
   const { setDatabaseErrorReporter } = await import('../store-options.ts');
   const app = await buildApp({
     probes: { readyMaxBacklog: config.readyMaxBacklog, metrics: config.metrics, metricsToken: config.metricsToken },
-    store, logger: { level: config.logLevel }, publicUrl: config.publicUrl, testConnectorStepMs: config.testConnectorStepSeconds * 1000,
-    keyring, allowedHosts: config.allowedHosts, trustProxy: config.trustProxy, allowPrivateWebhooks: config.allowPrivateWebhooks, testBank: config.testBank, ...sandbox,
+    store,
+    logger: { level: config.logLevel },
+    publicUrl: config.publicUrl,
+    testConnectorStepMs: config.testConnectorStepSeconds * 1000,
+    keyring,
+    allowedHosts: config.allowedHosts,
+    trustProxy: config.trustProxy,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
+    testBank: config.testBank,
+    ...sandbox,
   });
   setDatabaseErrorReporter((error) => app.log.warn({ error: error.message }, 'database connection lost'));
   return app;
@@ -154,11 +188,12 @@ async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandb
 
 function runnerOptions(config: Readonly<ServerConfig>): RunnerOptions {
   return {
-    retentionDays: config.retentionDays, purgeEveryMs: config.purgeIntervalMinutes * 60_000,
-    webhookConcurrency: config.webhookConcurrency, webhookEndpointConcurrency: config.webhookEndpointConcurrency,
+    retentionDays: config.retentionDays,
+    purgeEveryMs: config.purgeIntervalMinutes * 60_000,
+    webhookConcurrency: config.webhookConcurrency,
+    webhookEndpointConcurrency: config.webhookEndpointConcurrency,
   };
 }
-
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
 function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock) {

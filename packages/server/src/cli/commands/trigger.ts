@@ -29,12 +29,22 @@ export function registerTrigger(program: Command): void {
         const principal = await triggerPrincipal(store.db, systemClock, domainId, options.client);
         const env = await cliActionEnvironment(store, config, { publicUrl: options.publicUrl, testStepMs: TRIGGER_STEP_MS });
         return triggerScenario(env, principal, {
-          scenario: name, amount: options.amount, currency: options.currency, timeoutMs: timeoutSeconds * 1000,
-          onChange: (p) => { if (!json) process.stderr.write(`payment ${p.id}: ${p.state}${p.action ? ` (${p.action})` : ''}\n`); },
+          scenario: name,
+          amount: options.amount,
+          currency: options.currency,
+          timeoutMs: timeoutSeconds * 1000,
+          onChange: (p) => {
+            if (!json) process.stderr.write(`payment ${p.id}: ${p.state}${p.action ? ` (${p.action})` : ''}\n`);
+          },
         });
       });
       printData(cmd, result, (r) => `payment ${r.id} ${r.state}${r.error_code ? ` (${r.error_code})` : ''}: ${r.states.join(' → ')}`);
     });
-  trigger.addHelpText('after', `\nScenarios:\n${Object.entries(SCENARIOS).map(([k, s]) => `  ${k.padEnd(20)} ${s.description}`).join('\n')}\n`);
+  trigger.addHelpText(
+    'after',
+    `\nScenarios:\n${Object.entries(SCENARIOS)
+      .map(([k, s]) => `  ${k.padEnd(20)} ${s.description}`)
+      .join('\n')}\n`,
+  );
   examples(trigger, 'payrail trigger done', 'payrail trigger rejected --json', 'payrail trigger partial --amount 25.50 --client a82969b57c565772e96b3735');
 }

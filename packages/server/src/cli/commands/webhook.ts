@@ -21,8 +21,19 @@ export function registerWebhook(program: Command): void {
       if (!options.url) throw new UsageError('--url is required');
       const url = options.url;
       const endpoint = await withStore(cmd, async (store, config) =>
-        createEndpoint(store.db, systemClock, await domainIdOf(cmd, store), { url, event: options.event }, { keyring: keyringOf(config), allowPrivate: config.allowPrivateWebhooks }));
-      printData(cmd, endpoint, (e) => `id:         ${e.id}\nurl:        ${e.url}\nevent:      ${e.event}\nsecret_key: ${e.secret_key}\n(the secret is shown only once)`);
+        createEndpoint(
+          store.db,
+          systemClock,
+          await domainIdOf(cmd, store),
+          { url, event: options.event },
+          { keyring: keyringOf(config), allowPrivate: config.allowPrivateWebhooks },
+        ),
+      );
+      printData(
+        cmd,
+        endpoint,
+        (e) => `id:         ${e.id}\nurl:        ${e.url}\nevent:      ${e.event}\nsecret_key: ${e.secret_key}\n(the secret is shown only once)`,
+      );
     });
   examples(add, 'payrail webhook add --url https://shop.example/hooks/payrail', 'payrail webhook add --url https://shop.example/hooks/payrail --json');
 

@@ -4,7 +4,17 @@
  * goes through the core's `ctx.http` (attempt record, X-Request-ID, deadline, mTLS, signing, log).
  * A call whose answer is lost is `unknown` and is never sent again from here (berlin-group.md §10).
  */
-import { bankDescriptor, type BankResponse, type ConfiguredBank, type Connector, type ConnectorContext, type ConnectorOutcome, type ConnectorPayment, type PaymentField, type PaymentSettings } from '../kit/index.ts';
+import {
+  bankDescriptor,
+  type BankResponse,
+  type ConfiguredBank,
+  type Connector,
+  type ConnectorContext,
+  type ConnectorOutcome,
+  type ConnectorPayment,
+  type PaymentField,
+  type PaymentSettings,
+} from '../kit/index.ts';
 import { mapBankError, readTppMessages } from './error-table.ts';
 import { authorisationHeaders, initiationHeaders } from './headers.ts';
 import { buildInitiation, type PaymentProduct, type PaymentService } from './initiation.ts';
@@ -36,7 +46,15 @@ const ACCEPT = { Accept: 'application/json' };
 const DECOUPLED_TEXT = 'Please confirm the payment in your banking app.';
 
 export function psuIdField(): PaymentField {
-  return { name: 'psu_id', type: 'text', label: 'Your online banking user ID', required: true, regex: '^.{1,140}$', default: null, auth_mechanisms: ['webauth'] };
+  return {
+    name: 'psu_id',
+    type: 'text',
+    label: 'Your online banking user ID',
+    required: true,
+    regex: '^.{1,140}$',
+    default: null,
+    auth_mechanisms: ['webauth'],
+  };
 }
 
 function dataOf(payment: ConnectorPayment): BgData {
@@ -66,7 +84,7 @@ function unknownReason(response: BankResponse): string {
 function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
   if (code === 'CANC') {
     return data.cancel_requested_at
-      ? { error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.' }
+      ? { error_code: 'CancelledByClient', error_description: "The payment was cancelled at the bank at the client's request." }
       : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
   }
   const messages = readTppMessages(body).filter((m) => m.category !== 'WARNING');
@@ -77,7 +95,8 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
   if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
   // Back on the Nok URI the payer chose to stop; a failed SCA found by status sync is an authentication failure.
   if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
-  if (scaStatus && SCA_FAILED.has(scaStatus)) return { error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.' };
+  if (scaStatus && SCA_FAILED.has(scaStatus))
+    return { error_code: 'authenticationFailed', error_description: "The payer's authentication at the bank failed." };
   if (scaStatus === 'received') return { error_code: 'noAnswerFromCustomer', error_description: 'The payer did not authorise the payment at the bank.' };
   return { error_code: 'noSpecifiedReason', error_description: 'The bank rejected the payment.' };
 }
@@ -97,7 +116,10 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
 
   const headerInput = (payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null) => ({
-    profile, payerIp: payment.psu_ip_address, returnUrls: ctx.returnUrls, psuId,
+    profile,
+    payerIp: payment.psu_ip_address,
+    returnUrls: ctx.returnUrls,
+    psuId,
   });
 
   /** The state a status answer gives; `null` when the answer changes nothing. */
@@ -109,24 +131,47 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const next: BgData = { ...data, last_status: code, sca_done: scaDone || (mapped !== null && mapped !== 'validating' && mapped !== 'rejected') };
     if (mapped === null || mapped === 'validating') return null;
     const count = payment.instructions.length;
-    const all = <T,>(state: T): T[] => Array.from({ length: count }, () => state);
+    const all = <T>(state: T): T[] => Array.from({ length: count }, () => state);
     if (mapped === 'rejected') {
       const { error_code, error_description } = rejection(code.toUpperCase(), body, data, scaStatus);
-      return { kind: 'state', state: 'rejected', error_code, error_description, bank_status: code, data: next, ...(count > 1 ? { instructions: all('rejected' as const) } : {}) };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code,
+        error_description,
+        bank_status: code,
+        data: next,
+        ...(count > 1 ? { instructions: all('rejected' as const) } : {}),
+      };
     }
     // PART: some instructions rejected, the bank does not say which: the payment is partial, every instruction accepted (powens-pay-api §11).
     const state = mapped === 'partial' ? 'accepted' : mapped;
-    return { kind: 'state', state, bank_status: code, data: next, ...(mapped === 'partial' ? { partial: true } : {}), ...(count > 1 ? { instructions: all(state) } : {}) };
+    return {
+      kind: 'state',
+      state,
+      bank_status: code,
+      data: next,
+      ...(mapped === 'partial' ? { partial: true } : {}),
+      ...(count > 1 ? { instructions: all(state) } : {}),
+    };
   }
 
-  async function readStatus(ctx: ConnectorContext, ref: PaymentRef): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {
+  async function readStatus(
+    ctx: ConnectorContext,
+    ref: PaymentRef,
+  ): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {
     const response = await send(ctx, 'status', 'GET', paths.status(ref), ACCEPT);
-    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return { ok: false, outcome: 'unknown', reason: unknownReason(response), body: null, status: 0 };
+    if (response.kind === 'unknown' || isUnknownStatus(response.status))
+      return { ok: false, outcome: 'unknown', reason: unknownReason(response), body: null, status: 0 };
     if (response.status >= 400) return { ok: false, outcome: 'refused', reason: `HTTP ${response.status}`, body: response.body, status: response.status };
     return { ok: true, body: object(response.body) };
   }
 
-  async function readScaStatus(ctx: ConnectorContext, ref: PaymentRef, authorisationId: string | null | undefined): Promise<{ scaStatus: string | null; psuMessage: string | null }> {
+  async function readScaStatus(
+    ctx: ConnectorContext,
+    ref: PaymentRef,
+    authorisationId: string | null | undefined,
+  ): Promise<{ scaStatus: string | null; psuMessage: string | null }> {
     if (!authorisationId) return { scaStatus: null, psuMessage: null };
     const response = await send(ctx, 'sca-status', 'GET', paths.authorisation(ref, authorisationId), ACCEPT);
     if (response.kind === 'unknown' || response.status >= 300) return { scaStatus: null, psuMessage: null };
@@ -135,11 +180,20 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   }
 
   /** After the initiation: where the payer goes next (redirect, decoupled, or an explicit authorisation first). */
-  async function nextStep(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, body: Json, approach: string | null, psuId: string | null, mayStart = true): Promise<ConnectorOutcome> {
+  async function nextStep(
+    payment: ConnectorPayment,
+    ctx: ConnectorContext,
+    data: BgData,
+    body: Json,
+    approach: string | null,
+    psuId: string | null,
+    mayStart = true,
+  ): Promise<ConnectorOutcome> {
     const ref = refOf(payment, data)!;
     const redirect = browserUrl(link(body, 'scaRedirect'));
     const authorisation_id = authorisationIdFromLink(link(body, 'scaStatus')) ?? str(body.authorisationId, 200) ?? data.authorisation_id ?? null;
-    if (redirect) return { kind: 'redirect', validate_uri: redirect, bank_reference: ref.paymentId, data: { ...data, sca_redirect: redirect, authorisation_id } };
+    if (redirect)
+      return { kind: 'redirect', validate_uri: redirect, bank_reference: ref.paymentId, data: { ...data, sca_redirect: redirect, authorisation_id } };
     const decoupled = approach === 'DECOUPLED' || (profile.sca_approach === 'decoupled' && approach !== 'REDIRECT');
     const startLink = ['startAuthorisation', 'startAuthorisationWithPsuIdentification'].find((name) => hasLink(body, name));
     if (startLink && mayStart) {
@@ -159,14 +213,27 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     }
     // scaOAuth and embedded-only answers need flows Payrail does not drive yet (berlin-group.md §5).
     const what = hasLink(body, 'scaOAuth') ? 'OAuth2 SCA' : 'this SCA approach';
-    return { kind: 'refused', error_code: 'bug', error_description: `The bank asks for ${what}, which Payrail does not support yet.`, bank_reference: ref.paymentId, data };
+    return {
+      kind: 'refused',
+      error_code: 'bug',
+      error_description: `The bank asks for ${what}, which Payrail does not support yet.`,
+      bank_reference: ref.paymentId,
+      data,
+    };
   }
 
   async function initiate(payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null, base: BgData): Promise<ConnectorOutcome> {
     const request = buildInitiation(payment, profile);
     if (!request.ok) return { kind: 'refused', error_code: request.error_code, error_description: request.description, data: base };
     const data: BgData = { ...base, service: request.service, product: request.product, initiated_at: ctx.now, awaiting_psu_id: false };
-    const response = await send(ctx, 'initiate', 'POST', paths.initiate(request.service, request.product), initiationHeaders(headerInput(payment, ctx, psuId)), request.body);
+    const response = await send(
+      ctx,
+      'initiate',
+      'POST',
+      paths.initiate(request.service, request.product),
+      initiationHeaders(headerInput(payment, ctx, psuId)),
+      request.body,
+    );
     if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
     if (response.status >= 300) {
       const error = mapBankError(response.status, response.body);
@@ -197,7 +264,14 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const beforeSca = mapTransactionStatus(code, { scaDone: data.sca_done === true, untracked: false });
     if ((beforeSca === 'validating' || code === 'RJCT') && !data.sca_done) sca = await readScaStatus(ctx, ref, data.authorisation_id);
     if (sca.scaStatus && SCA_FAILED.has(sca.scaStatus) && beforeSca === 'validating') {
-      return { kind: 'state', state: 'rejected', error_code: 'authenticationFailed', error_description: 'The payer\'s authentication at the bank failed.', bank_status: code, data: { ...data, last_status: code } };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'authenticationFailed',
+        error_description: "The payer's authentication at the bank failed.",
+        bank_status: code,
+        data: { ...data, last_status: code },
+      };
     }
     const outcome = fromStatus(payment, data, status.body, sca.scaStatus);
     if (outcome) return outcome;
@@ -266,13 +340,25 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
       if (response.status >= 400) {
         const error = mapBankError(response.status, response.body);
-        return { kind: 'refused', error_code: 'notSupported', error_description: `The bank refused the cancellation: ${error.description}`, data: dataOf(payment) };
+        return {
+          kind: 'refused',
+          error_code: 'notSupported',
+          error_description: `The bank refused the cancellation: ${error.description}`,
+          data: dataOf(payment),
+        };
       }
       if (response.status === 202) return cancellationAuthorisation(payment, ctx, data, ref, object(response.body));
       const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
       if (outcome && outcome.kind !== 'unknown') return outcome;
       // 204 is the bank's word that the payment is cancelled, even when the status read is lost.
-      return { kind: 'state', state: 'rejected', error_code: 'CancelledByClient', error_description: 'The payment was cancelled at the bank at the client\'s request.', bank_status: 'CANC', data };
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'CancelledByClient',
+        error_description: "The payment was cancelled at the bank at the client's request.",
+        bank_status: 'CANC',
+        data,
+      };
     },
 
     /** A few seconds right after the payer's return, backing off to the bank's longest interval. */
@@ -284,15 +370,39 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     },
   };
 
-  async function cancellationAuthorisation(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, ref: PaymentRef, body: Json): Promise<ConnectorOutcome> {
-    const response = await send(ctx, 'cancel-authorise', 'POST', paths.cancellationAuthorisations(ref), authorisationHeaders(headerInput(payment, ctx, null)), {});
+  async function cancellationAuthorisation(
+    payment: ConnectorPayment,
+    ctx: ConnectorContext,
+    data: BgData,
+    ref: PaymentRef,
+    body: Json,
+  ): Promise<ConnectorOutcome> {
+    const response = await send(
+      ctx,
+      'cancel-authorise',
+      'POST',
+      paths.cancellationAuthorisations(ref),
+      authorisationHeaders(headerInput(payment, ctx, null)),
+      {},
+    );
     if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
     const started = object(response.body);
     const redirect = response.status < 300 ? browserUrl(link(started, 'scaRedirect')) : null;
     if (!redirect) {
       const why = response.status >= 400 ? mapBankError(response.status, response.body).description : 'the bank gave no page for the payer';
-      return { kind: 'refused', error_code: 'notSupported', error_description: `The cancellation needs the payer's approval at the bank, which could not start: ${why}`, bank_status: transactionStatus(body), data: dataOf(payment) };
+      return {
+        kind: 'refused',
+        error_code: 'notSupported',
+        error_description: `The cancellation needs the payer's approval at the bank, which could not start: ${why}`,
+        bank_status: transactionStatus(body),
+        data: dataOf(payment),
+      };
     }
-    return { kind: 'cancelling', validate_uri: redirect, bank_status: transactionStatus(body), data: { ...data, cancel_authorisation_id: str(started.authorisationId, 200) } };
+    return {
+      kind: 'cancelling',
+      validate_uri: redirect,
+      bank_status: transactionStatus(body),
+      data: { ...data, cancel_authorisation_id: str(started.authorisationId, 200) },
+    };
   }
 }

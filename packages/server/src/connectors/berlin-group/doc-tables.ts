@@ -7,7 +7,8 @@ import { FREQUENCY_TABLE } from './initiation.ts';
 import { PROFILE_KEYS } from './profile.ts';
 import { TRANSACTION_STATUS_TABLE } from './status-table.ts';
 
-export const DOC_START = '<!-- berlin-group-tables:start (generated from src/connectors/berlin-group; UPDATE_DOCS=1 npx vitest run test/berlin-group-docs.test.ts) -->';
+export const DOC_START =
+  '<!-- berlin-group-tables:start (generated from src/connectors/berlin-group; UPDATE_DOCS=1 npx vitest run test/berlin-group-docs.test.ts) -->';
 export const DOC_END = '<!-- berlin-group-tables:end -->';
 
 const code = (s: string) => `\`${s}\``;
@@ -18,27 +19,57 @@ function table(head: string[], rows: string[][]): string {
 
 export function berlinGroupDocTables(): string {
   const status = table(
-    ['`transactionStatus`', 'Meaning', 'Before the payer\'s SCA is known done', 'After', 'Where the bank reports no more (`partial_status_tracking`)'],
+    ['`transactionStatus`', 'Meaning', "Before the payer's SCA is known done", 'After', 'Where the bank reports no more (`partial_status_tracking`)'],
     TRANSACTION_STATUS_TABLE.map((r) => [code(r.code), r.meaning, code(r.beforeSca), code(r.afterSca), r.untracked ? code(r.untracked) : '—']),
   );
   const errors = table(
     ['NextGenPSD2 code', 'HTTP', 'Powens `error_code`', 'Rule'],
     ERROR_TABLE.map((r) => [r.codes.map(code).join(', '), r.http, r.powens === 'by path' ? 'by `path`' : code(r.powens), r.rule ?? '']),
   );
-  const byPath = table(['`path` contains', 'Powens `error_code`'], PATH_TABLE.map((r) => [r.within ? `${code(r.field)} of ${code(r.within)}` : code(r.field), code(r.powens)]));
-  const fallback = table(['HTTP', 'Powens `error_code` when no code is known'], Object.entries(FALLBACK_BY_HTTP).map(([k, v]) => [k, code(v)]));
-  const frequencies = table(['Powens `frequency`', '`frequencyCode`'], Object.entries(FREQUENCY_TABLE).map(([k, v]) => [code(k), v ? code(v) : '`MonthlyVariable` + `monthsOfExecution` where `monthly_variable` is set, else refused']));
-  const options = table(['Profile option', 'Meaning'], Object.entries(PROFILE_KEYS).map(([k, v]) => [code(k), v]));
+  const byPath = table(
+    ['`path` contains', 'Powens `error_code`'],
+    PATH_TABLE.map((r) => [r.within ? `${code(r.field)} of ${code(r.within)}` : code(r.field), code(r.powens)]),
+  );
+  const fallback = table(
+    ['HTTP', 'Powens `error_code` when no code is known'],
+    Object.entries(FALLBACK_BY_HTTP).map(([k, v]) => [k, code(v)]),
+  );
+  const frequencies = table(
+    ['Powens `frequency`', '`frequencyCode`'],
+    Object.entries(FREQUENCY_TABLE).map(([k, v]) => [
+      code(k),
+      v ? code(v) : '`MonthlyVariable` + `monthsOfExecution` where `monthly_variable` is set, else refused',
+    ]),
+  );
+  const options = table(
+    ['Profile option', 'Meaning'],
+    Object.entries(PROFILE_KEYS).map(([k, v]) => [code(k), v]),
+  );
   return [
     DOC_START,
-    '#### Bank profile options (`berlin-group`)', '', options, '',
-    '#### `transactionStatus` → payment state', '',
-    'The raw code is kept as `bank_status`. A code outside this table (PRES, RCVC, … are not in 1.3.12) changes nothing: the payment keeps its state and status sync keeps asking. `rejected` takes its `error_code` from the answer\'s messages, else `insufficientFunds` (`fundsAvailable: false`), `CancelledByUser` (the payer came back on the Nok URI), `authenticationFailed` (scaStatus failed), `noAnswerFromCustomer` (SCA never started), else `noSpecifiedReason`; `CANC` is `CancelledByClient` after our `DELETE`, else `CancelledByUser`. `partial` (`PART`, no per-instruction detail) sets every instruction `accepted`.', '',
-    status, '',
-    '#### Error codes → Powens `error_code`', '',
-    'Read from `tppMessages`, the status answer\'s `tppMessage`, and RFC 7807 `code` / `additionalErrors`; the first message that maps wins; `WARNING`s are ignored. 5xx, 429, timeouts and resets are not refusals: the call\'s outcome is unknown.', '',
-    errors, '', byPath, '', fallback, '',
-    '#### Standing orders', '', frequencies,
+    '#### Bank profile options (`berlin-group`)',
+    '',
+    options,
+    '',
+    '#### `transactionStatus` → payment state',
+    '',
+    "The raw code is kept as `bank_status`. A code outside this table (PRES, RCVC, … are not in 1.3.12) changes nothing: the payment keeps its state and status sync keeps asking. `rejected` takes its `error_code` from the answer's messages, else `insufficientFunds` (`fundsAvailable: false`), `CancelledByUser` (the payer came back on the Nok URI), `authenticationFailed` (scaStatus failed), `noAnswerFromCustomer` (SCA never started), else `noSpecifiedReason`; `CANC` is `CancelledByClient` after our `DELETE`, else `CancelledByUser`. `partial` (`PART`, no per-instruction detail) sets every instruction `accepted`.",
+    '',
+    status,
+    '',
+    '#### Error codes → Powens `error_code`',
+    '',
+    "Read from `tppMessages`, the status answer's `tppMessage`, and RFC 7807 `code` / `additionalErrors`; the first message that maps wins; `WARNING`s are ignored. 5xx, 429, timeouts and resets are not refusals: the call's outcome is unknown.",
+    '',
+    errors,
+    '',
+    byPath,
+    '',
+    fallback,
+    '',
+    '#### Standing orders',
+    '',
+    frequencies,
     DOC_END,
   ].join('\n');
 }

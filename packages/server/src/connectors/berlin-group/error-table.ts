@@ -23,7 +23,12 @@ export interface ErrorRow {
 const BY_PATH = 'by path';
 
 export const ERROR_TABLE: readonly ErrorRow[] = [
-  { codes: ['FORMAT_ERROR', 'PARAMETER_NOT_CONSISTENT', 'PARAMETER_NOT_SUPPORTED'], http: '400', powens: BY_PATH, rule: 'the field named in `path` (table below); `invalidValue` when none matches' },
+  {
+    codes: ['FORMAT_ERROR', 'PARAMETER_NOT_CONSISTENT', 'PARAMETER_NOT_SUPPORTED'],
+    http: '400',
+    powens: BY_PATH,
+    rule: 'the field named in `path` (table below); `invalidValue` when none matches',
+  },
   { codes: ['EXECUTION_DATE_INVALID', 'PERIOD_INVALID'], http: '400', powens: 'invalidDate' },
   { codes: ['PAYMENT_FAILED'], http: '400', powens: 'bankMessage', rule: '`bankMessage` when the bank gives a `text`, else `noSpecifiedReason`' },
   { codes: ['PSU_CREDENTIALS_INVALID', 'CORPORATE_ID_INVALID', 'SCA_INVALID', 'SCA_METHOD_UNKNOWN'], http: '400, 401', powens: 'authenticationFailed' },
@@ -31,12 +36,33 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   { codes: ['FUNDS_NOT_AVAILABLE'], http: '200 (status)', powens: 'insufficientFunds' },
   { codes: ['RESOURCE_EXPIRED'], http: '400, 403', powens: 'noAnswerFromCustomer' },
   { codes: ['RESOURCE_BLOCKED'], http: '400', powens: 'noSpecifiedReason' },
-  { codes: ['STATUS_INVALID', 'CANCELLATION_INVALID'], http: '405, 409', powens: 'noSpecifiedReason', rule: 'a cancellation answered so is `notSupported` and leaves the payment unchanged' },
+  {
+    codes: ['STATUS_INVALID', 'CANCELLATION_INVALID'],
+    http: '405, 409',
+    powens: 'noSpecifiedReason',
+    rule: 'a cancellation answered so is `notSupported` and leaves the payment unchanged',
+  },
   {
     codes: [
-      'CERTIFICATE_INVALID', 'CERTIFICATE_EXPIRED', 'CERTIFICATE_BLOCKED', 'CERTIFICATE_REVOKE', 'CERTIFICATE_MISSING',
-      'SIGNATURE_INVALID', 'SIGNATURE_MISSING', 'ROLE_INVALID', 'TOKEN_UNKNOWN', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'KID_MISSING',
-      'RESOURCE_UNKNOWN', 'PRODUCT_UNKNOWN', 'SERVICE_INVALID', 'TIMESTAMP_INVALID', 'CONSENT_UNKNOWN', 'CONSENT_INVALID', 'CONSENT_EXPIRED',
+      'CERTIFICATE_INVALID',
+      'CERTIFICATE_EXPIRED',
+      'CERTIFICATE_BLOCKED',
+      'CERTIFICATE_REVOKE',
+      'CERTIFICATE_MISSING',
+      'SIGNATURE_INVALID',
+      'SIGNATURE_MISSING',
+      'ROLE_INVALID',
+      'TOKEN_UNKNOWN',
+      'TOKEN_INVALID',
+      'TOKEN_EXPIRED',
+      'KID_MISSING',
+      'RESOURCE_UNKNOWN',
+      'PRODUCT_UNKNOWN',
+      'SERVICE_INVALID',
+      'TIMESTAMP_INVALID',
+      'CONSENT_UNKNOWN',
+      'CONSENT_INVALID',
+      'CONSENT_EXPIRED',
     ],
     http: '400, 401, 403, 404, 405',
     powens: 'bug',
@@ -144,11 +170,22 @@ export function readTppMessages(body: unknown): TppMessage[] {
   const b = body as Record<string, unknown>;
   const out: TppMessage[] = [];
   for (const list of [b.tppMessages, b.tppMessage]) {
-    if (Array.isArray(list)) for (const raw of list) { const m = message(raw); if (m) out.push(m); }
-    else { const m = message(list); if (m) out.push(m); }
+    if (Array.isArray(list))
+      for (const raw of list) {
+        const m = message(raw);
+        if (m) out.push(m);
+      }
+    else {
+      const m = message(list);
+      if (m) out.push(m);
+    }
   }
   const problem = message(b);
   if (problem) out.push(problem);
-  if (Array.isArray(b.additionalErrors)) for (const raw of b.additionalErrors) { const m = message(raw); if (m) out.push(m); }
+  if (Array.isArray(b.additionalErrors))
+    for (const raw of b.additionalErrors) {
+      const m = message(raw);
+      if (m) out.push(m);
+    }
   return out;
 }

@@ -49,7 +49,11 @@ export function psuIdHeaders(psuId: string | null, profile: BerlinGroupProfile):
 
 /** Headers for `startPaymentAuthorisation` and its cancellation twin (body `{}`). */
 export function authorisationHeaders(input: InitiationHeaderInput): Record<string, string> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json', 'PSU-IP-Address': psuIpAddress(input.payerIp, input.profile) };
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json',
+    'PSU-IP-Address': psuIpAddress(input.payerIp, input.profile),
+  };
   if (input.profile.sca_approach === 'redirect') {
     headers['TPP-Redirect-Preferred'] = 'true';
     headers['TPP-Redirect-URI'] = input.returnUrls.ok;

@@ -101,7 +101,8 @@ export function buildInitiation(payment: InitiationPayment, profile: BerlinGroup
   const { instructions } = payment;
   const type = payment.execution_date_type;
   if (instructions.length === 0) return refuse('invalidValue', 'the payment has no instruction');
-  if (payment.currency !== 'EUR' || instructions.some((i) => i.currency !== 'EUR')) return refuse('invalidCurrency', 'this bank takes SEPA credit transfers in EUR only');
+  if (payment.currency !== 'EUR' || instructions.some((i) => i.currency !== 'EUR'))
+    return refuse('invalidCurrency', 'this bank takes SEPA credit transfers in EUR only');
   if (instructions.some((i) => i.beneficiary.scheme_name !== 'iban')) return refuse('invalidBeneficiary', 'this bank pays IBAN accounts only');
   if (payment.payer && payment.payer.scheme_name !== 'iban') return refuse('invalidEmitter', 'this bank debits IBAN accounts only');
   if (!payment.payer && profile.providing_payer_account === 'mandatory') return refuse('invalidEmitter', "this bank needs the payer's IBAN");

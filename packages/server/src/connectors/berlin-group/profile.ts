@@ -59,11 +59,11 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   partial_status_tracking: 'execution types the bank never reports past ACSP (default none)',
   psu_id_required: 'ask the payer for the PSU-ID (default: true for decoupled, false for redirect)',
   psu_id_type: 'PSU-ID-Type header sent with PSU-ID (default none)',
-  tpp_ip_address: 'this Payrail\'s public IPv4 address, sent as PSU-IP-Address when the payer\'s is unknown (default 127.0.0.1)',
+  tpp_ip_address: "this Payrail's public IPv4 address, sent as PSU-IP-Address when the payer's is unknown (default 127.0.0.1)",
   timeout_ms: 'deadline of one bank call in ms (default 10000)',
-  poll_initial_ms: 'first status read after the payer\'s return, ms (default 2000)',
+  poll_initial_ms: "first status read after the payer's return, ms (default 2000)",
   poll_max_ms: 'longest interval between status reads, ms (default 900000)',
-  signing: 'sign requests with the bank\'s signing key (default: on when a signing key is given)',
+  signing: "sign requests with the bank's signing key (default: on when a signing key is given)",
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
 };
 
@@ -109,7 +109,8 @@ function bool(raw: Raw, key: keyof BerlinGroupOptions, fallback: boolean): boole
 function int(raw: Raw, key: keyof BerlinGroupOptions, fallback: number, min: number, max: number): number {
   const value = raw[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new ProfileError(key, `must be an integer from ${min} to ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new ProfileError(key, `must be an integer from ${min} to ${max}`);
   return value;
 }
 

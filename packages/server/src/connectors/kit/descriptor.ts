@@ -21,9 +21,10 @@ export function bankPaymentSettings(settings: PaymentSettings, profile: BankProf
   if (profile.deferred === false) types = types.filter((t) => t !== 'deferred');
   const bulk = profile.bulk ?? settings.maximum_number_of_instructions > 1;
   const order = { not_used: 0, optional: 1, mandatory: 2 } as const;
-  const payerAccount = profile.providing_payer_account && order[profile.providing_payer_account] >= order[settings.providing_payer_account]
-    ? profile.providing_payer_account
-    : settings.providing_payer_account;
+  const payerAccount =
+    profile.providing_payer_account && order[profile.providing_payer_account] >= order[settings.providing_payer_account]
+      ? profile.providing_payer_account
+      : settings.providing_payer_account;
   return {
     ...settings,
     execution_date_types: types,
@@ -40,7 +41,12 @@ export function bankDescriptor(bank: ConfiguredBank, settings: PaymentSettings, 
     id: bankConnectorId(bank.id),
     uuid: bank.uuid,
     name: bank.name,
-    slug: bank.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 64) || `bank-${bank.id}`,
+    slug:
+      bank.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '')
+        .slice(0, 64) || `bank-${bank.id}`,
     hidden: false,
     beta: false,
     color: '0b6bcb',

@@ -65,8 +65,17 @@ export interface AttemptRecorder {
   begin(row: { id: string; payment_id: number; bank_id: number | null; operation: string; started_at: number }): Promise<void>;
   /** The exchange's facts (time, status), written as soon as it ends; the outcome comes with the state change. */
   end(row: {
-    attempt_id: string; payment_id: number; bank_id: number | null; method: string; path: string; status: number | null;
-    duration_ms: number; finished_at: number; request_body: string | null; response_body: string | null; error: string | null;
+    attempt_id: string;
+    payment_id: number;
+    bank_id: number | null;
+    method: string;
+    path: string;
+    status: number | null;
+    duration_ms: number;
+    finished_at: number;
+    request_body: string | null;
+    response_body: string | null;
+    error: string | null;
   }): Promise<void>;
 }
 
@@ -86,7 +95,8 @@ function failureReason(error: unknown): 'timeout' | 'reset' | 'network' {
 }
 
 function joinUrl(base: string, path: string): string {
-  if (!path.startsWith('/') || path.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(path)) throw new Error(`bank request path must be relative to the bank's base URL and start with "/": ${path}`);
+  if (!path.startsWith('/') || path.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(path))
+    throw new Error(`bank request path must be relative to the bank's base URL and start with "/": ${path}`);
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
@@ -164,8 +174,17 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
       const duration = Math.round(performance.now() - t0);
       calls.push({ attemptId, operation: req.operation, outcome: status === null ? 'unknown' : classifyStatus(status), httpStatus: status, error });
       await recorder.end({
-        attempt_id: attemptId, payment_id: paymentId, bank_id: bankId, method: req.method, path: req.path, status, duration_ms: duration,
-        finished_at: clock.now(), request_body: redactBody(req.body), response_body: result.kind === 'response' ? redactBody(result.body) : null, error,
+        attempt_id: attemptId,
+        payment_id: paymentId,
+        bank_id: bankId,
+        method: req.method,
+        path: req.path,
+        status,
+        duration_ms: duration,
+        finished_at: clock.now(),
+        request_body: redactBody(req.body),
+        response_body: result.kind === 'response' ? redactBody(result.body) : null,
+        error,
       });
       return result;
     },

@@ -4,7 +4,8 @@
  * string, so an IBAN inside free text or an unexpected field is caught as well.
  */
 
-const NAME_KEYS = /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress)$/i;
+const NAME_KEYS =
+  /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress)$/i;
 const ACCOUNT_KEYS = /^(iban|bban|pan|maskedPan|msisdn|identification|accountNumber)$/i;
 /** An IBAN in electronic or grouped form (2 letters, 2 digits, 11-30 alphanumerics). */
 const IBAN_TEXT = /\b([A-Z]{2})(\d{2})((?:\s?[A-Z0-9]){11,30})\b/g;

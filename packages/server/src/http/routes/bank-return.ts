@@ -19,12 +19,19 @@ import { PAGE_CSP } from '../app.ts';
 /** After a cancellation approved (or not) at the bank, the payer goes to the cancellation's redirect URI (spec §12). */
 export function afterCancellationUrl(payment: PaymentRow): string {
   return callbackUrl(payment.client_redirect_uri, {
-    state: payment.client_state, id_payment: payment.id, payment_state: payment.state, error_code: payment.error_code, bank_message: null,
+    state: payment.client_state,
+    id_payment: payment.id,
+    payment_state: payment.state,
+    error_code: payment.error_code,
+    bank_message: null,
   });
 }
 
 function problem(reply: FastifyReply, status: number, message: string) {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP)
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_CSP)
     .send(page({ lang: 'en', title: 'Payrail', body: html`<h1>Payrail</h1><p class="error" role="alert">${message}</p>` }));
 }
 
@@ -34,12 +41,17 @@ export const bankReturnRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/bank-return/:result',
     {
       config: { access: 'public' },
-      schema: { hide: true, params: Type.Object({ result: Type.Union([Type.Literal('ok'), Type.Literal('nok')]) }), querystring: Type.Record(Type.String(), Type.String({ maxLength: 2048 })) },
+      schema: {
+        hide: true,
+        params: Type.Object({ result: Type.Union([Type.Literal('ok'), Type.Literal('nok')]) }),
+        querystring: Type.Record(Type.String(), Type.String({ maxLength: 2048 })),
+      },
     },
     async (request, reply) => {
       const { state, ...rest } = request.query as Record<string, string>;
       const [id, signature] = (state ?? '').split('.');
-      if (!id || !signature || !/^\d{1,15}$/.test(id) || !verifySignature(secret, `bank-return.${id}`, signature)) return problem(reply, 400, 'This link is not valid.');
+      if (!id || !signature || !/^\d{1,15}$/.test(id) || !verifySignature(secret, `bank-return.${id}`, signature))
+        return problem(reply, 400, 'This link is not valid.');
       const env = app.payrail.actions(request);
       let payment = await store.db.selectFrom('payments').selectAll().where('id', '=', Number(id)).executeTakeFirst();
       if (!payment) return problem(reply, 404, 'This payment does not exist.');

@@ -21,11 +21,25 @@ const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 export function connectorView(connector: Connector, expand: readonly string[]): Record<string, unknown> {
   const d = connector.descriptor;
   const view: Record<string, unknown> = {
-    id: d.id, uuid: d.uuid, name: d.name, hidden: d.hidden, charged: false, code: null, beta: d.beta, color: d.color, slug: d.slug,
-    restricted: false, capabilities: d.capabilities, products: d.products, auth_mechanism: 'webauth', transfer_mechanism: 'webauth',
-    available_auth_mechanisms: ['webauth'], payment_settings: settingsView(d.payment_settings),
+    id: d.id,
+    uuid: d.uuid,
+    name: d.name,
+    hidden: d.hidden,
+    charged: false,
+    code: null,
+    beta: d.beta,
+    color: d.color,
+    slug: d.slug,
+    restricted: false,
+    capabilities: d.capabilities,
+    products: d.products,
+    auth_mechanism: 'webauth',
+    transfer_mechanism: 'webauth',
+    available_auth_mechanisms: ['webauth'],
+    payment_settings: settingsView(d.payment_settings),
   };
-  if (expand.includes('payment_fields')) view.payment_fields = d.payment_fields.map((f) => ({ ...f, auth_mechanisms: f.auth_mechanisms ?? ['webauth'], connector_sources: [] }));
+  if (expand.includes('payment_fields'))
+    view.payment_fields = d.payment_fields.map((f) => ({ ...f, auth_mechanisms: f.auth_mechanisms ?? ['webauth'], connector_sources: [] }));
   if (expand.includes('countries')) view.countries = d.countries.map((id) => ({ id, name: regionNames.of(id) ?? id }));
   if (expand.includes('fields')) view.fields = [];
   if (expand.includes('sources')) view.sources = sourcesOf(connector);
@@ -46,10 +60,19 @@ function settingsView(settings: PaymentSettings): Record<string, unknown> {
  */
 export function sourcesOf(connector: Connector): Record<string, unknown>[] {
   const d = connector.descriptor;
-  return [{
-    id: d.id, id_connector: d.id, name: 'openapi', priority: 1, auth_mechanism: 'webauth', available_auth_mechanisms: ['webauth'],
-    disabled: null, capabilities: d.capabilities, products: d.products,
-  }];
+  return [
+    {
+      id: d.id,
+      id_connector: d.id,
+      name: 'openapi',
+      priority: 1,
+      auth_mechanism: 'webauth',
+      available_auth_mechanisms: ['webauth'],
+      disabled: null,
+      capabilities: d.capabilities,
+      products: d.products,
+    },
+  ];
 }
 
 async function findConnector(registry: ConnectorRegistry, uuid: string): Promise<Connector> {
@@ -60,7 +83,10 @@ async function findConnector(registry: ConnectorRegistry, uuid: string): Promise
 
 function parseExpand(value: string | undefined): string[] {
   if (!value) return [];
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) if (!(EXPANDS as readonly string[]).includes(item)) throw invalid('expand', `must be among ${EXPANDS.join(', ')}`);
   return items;
 }
@@ -85,14 +111,21 @@ export const connectorRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List banks',
         description: 'Pay connectors, filtered by country and by compatibility with a payment (id_payment). No authentication.',
         querystring: Query,
-        response: { 200: Type.Object({ connectors: Type.Array(Type.Record(Type.String(), Type.Unknown())), total: Type.Integer() }), ...errorResponses(400, 404) },
+        response: {
+          200: Type.Object({ connectors: Type.Array(Type.Record(Type.String(), Type.Unknown())), total: Type.Integer() }),
+          ...errorResponses(400, 404),
+        },
       },
     },
     async (request) => {
       const expand = parseExpand(request.query.expand);
       let connectors = (await registry.list()).filter((c) => !c.descriptor.hidden);
       if (request.query.country_codes) {
-        const codes = request.query.country_codes.toUpperCase().split(',').map((s) => s.trim()).filter(Boolean);
+        const codes = request.query.country_codes
+          .toUpperCase()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         connectors = connectors.filter((c) => c.descriptor.countries.some((country) => codes.includes(country)));
       }
       if (request.query.id_payment) {

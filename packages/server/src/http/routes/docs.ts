@@ -22,7 +22,9 @@ ul.schema { list-style: none; padding-left: 1rem; border-left: 2px solid var(--l
 
 function resolve(doc: Schema, schema: Schema): Schema {
   if (schema?.$ref) {
-    const name = String(schema.$ref).replace(/^#\/components\/schemas\//, '').replace(/#$/, '');
+    const name = String(schema.$ref)
+      .replace(/^#\/components\/schemas\//, '')
+      .replace(/#$/, '');
     return doc.components?.schemas?.[name] ?? schema;
   }
   return schema ?? {};
@@ -43,9 +45,10 @@ function renderSchema(doc: Schema, schema: Schema, depth = 0): SafeHtml | string
   if (!object.properties || depth > 4) return '';
   const required = new Set<string>(object.required ?? []);
   return html`<ul class="schema">${Object.entries(object.properties as Record<string, Schema>).map(
-    ([name, prop]) => html`<li><code>${name}</code> <span class="muted">${typeOf(doc, prop)}</span>${required.has(name) ? html` <span class="req">required</span>` : ''}${
-      resolve(doc, prop).description ? html` — ${resolve(doc, prop).description}` : ''
-    }${renderSchema(doc, prop, depth + 1)}</li>`,
+    ([name, prop]) =>
+      html`<li><code>${name}</code> <span class="muted">${typeOf(doc, prop)}</span>${required.has(name) ? html` <span class="req">required</span>` : ''}${
+        resolve(doc, prop).description ? html` — ${resolve(doc, prop).description}` : ''
+      }${renderSchema(doc, prop, depth + 1)}</li>`,
   )}</ul>`;
 }
 
@@ -61,15 +64,24 @@ export function renderReference(doc: Schema): string {
 <body><header><h1>${doc.info.title} <span class="muted">${doc.info.version}</span></h1><p>${doc.info.description}</p>
 <p>Machine-readable: <a href="/2.0/openapi.json">/2.0/openapi.json</a> (OpenAPI ${doc.openapi}).</p></header>
 <nav aria-label="Endpoints"><ul>${operations.map(({ method, path, op }) => html`<li><a href="#${anchor(method, path)}"><span class="method ${method}">${method}</span><code>${path}</code></a> ${op.summary ?? ''}</li>`)}</ul></nav>
-<main>${operations.map(({ method, path, op }) => html`<section class="op" id="${anchor(method, path)}" aria-labelledby="h-${anchor(method, path)}">
+<main>${operations.map(
+    ({ method, path, op }) => html`<section class="op" id="${anchor(method, path)}" aria-labelledby="h-${anchor(method, path)}">
 <h2 id="h-${anchor(method, path)}"><span class="method ${method}">${method}</span><code>${path}</code></h2>
 <p><strong>${op.summary ?? ''}</strong></p><p>${op.description ?? ''}</p>
-${op.parameters?.length ? html`<h3>Parameters</h3><table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Description</th></tr></thead><tbody>${(op.parameters as Schema[]).map(
-  (p) => html`<tr><td><code>${p.name}</code>${p.required ? html` <span class="req">required</span>` : ''}</td><td>${p.in}</td><td>${typeOf(doc, p.schema)}</td><td>${p.description ?? p.schema?.description ?? ''}</td></tr>`,
-)}</tbody></table>` : ''}
+${
+  op.parameters?.length
+    ? html`<h3>Parameters</h3><table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Description</th></tr></thead><tbody>${(
+        op.parameters as Schema[]
+      ).map(
+        (p) =>
+          html`<tr><td><code>${p.name}</code>${p.required ? html` <span class="req">required</span>` : ''}</td><td>${p.in}</td><td>${typeOf(doc, p.schema)}</td><td>${p.description ?? p.schema?.description ?? ''}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
 ${op.requestBody ? html`<h3>Request body</h3>${Object.entries(op.requestBody.content ?? {}).map(([type, c]) => html`<p class="muted">${type}</p>${renderSchema(doc, (c as Schema).schema)}`)}` : ''}
 <h3>Responses</h3><ul>${Object.entries(op.responses ?? {}).map(([status, r]) => html`<li><strong>${status}</strong> ${typeOf(doc, (r as Schema).content?.['application/json']?.schema ?? {})}${status === '200' ? renderSchema(doc, (r as Schema).content?.['application/json']?.schema ?? {}) : ''}</li>`)}</ul>
-</section>`)}</main></body></html>`;
+</section>`,
+  )}</main></body></html>`;
   return page.value;
 }
 

@@ -49,8 +49,12 @@ export async function probeRoutes(app: FastifyInstance, options: ProbeOptions) {
     const t0 = performance.now();
     try {
       const applied = await withTimeout(
-        store.db.selectFrom('payrail_migrations' as never).select('name' as never).execute() as Promise<{ name: string }[]>,
-        READY_DATABASE_TIMEOUT_MS, 'database',
+        store.db
+          .selectFrom('payrail_migrations' as never)
+          .select('name' as never)
+          .execute() as Promise<{ name: string }[]>,
+        READY_DATABASE_TIMEOUT_MS,
+        'database',
       );
       checks.database = { ok: true, latency_ms: Math.round(performance.now() - t0) };
       const names = new Set(applied.map((r) => r.name));
@@ -58,7 +62,13 @@ export async function probeRoutes(app: FastifyInstance, options: ProbeOptions) {
       checks.migrations = { ok: missing.length === 0, applied: names.size, missing };
       const backlog = await withTimeout(readBacklog(store.db, clock.now()), READY_DATABASE_TIMEOUT_MS, 'database');
       const due = backlog.due.webhook_delivery + backlog.due.status_sync;
-      checks.backlog = { ok: due <= options.readyMaxBacklog, due, threshold: options.readyMaxBacklog, ...backlog.due, oldest_age_seconds: Math.round(Math.max(...Object.values(backlog.oldestAgeSeconds))) };
+      checks.backlog = {
+        ok: due <= options.readyMaxBacklog,
+        due,
+        threshold: options.readyMaxBacklog,
+        ...backlog.due,
+        oldest_age_seconds: Math.round(Math.max(...Object.values(backlog.oldestAgeSeconds))),
+      };
     } catch (error) {
       checks.database = { ok: false, error: (error as Error).message.slice(0, 200) };
     }

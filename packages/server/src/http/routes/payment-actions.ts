@@ -9,7 +9,13 @@ import { isAdmin } from '../../domain/scopes.ts';
 import { checkRedirectUri } from '../../domain/payment-request.ts';
 import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
 import {
-  compatibilityOf, confirmPayment, psuValidate, resumePayment, submitFields, validatePayment, type ValidateBody,
+  compatibilityOf,
+  confirmPayment,
+  psuValidate,
+  resumePayment,
+  submitFields,
+  validatePayment,
+  type ValidateBody,
 } from '../../services/payment-actions.ts';
 import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
@@ -28,10 +34,14 @@ const ActionBody = Type.Object(
   {
     validate_mechanism: Type.Optional(Type.String({ maxLength: 64 })),
     validation_mechanism: Type.Optional(Type.String({ maxLength: 64, description: 'Accepted alias of validate_mechanism.' })),
-    webview_url: Type.Optional(Type.String({ maxLength: 2048, description: "Where the bank sends the payer back; on Payrail's origin or a registered redirect URI's origin." })),
+    webview_url: Type.Optional(
+      Type.String({ maxLength: 2048, description: "Where the bank sends the payer back; on Payrail's origin or a registered redirect URI's origin." }),
+    ),
     connector_uuid: Type.Optional(Type.String({ maxLength: 64 })),
     id_connector: Type.Optional(Type.Integer()),
-    fields: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 1024 }), { description: 'Connector fields (validate) or answers to additionalInformationNeeded.' })),
+    fields: Type.Optional(
+      Type.Record(Type.String(), Type.String({ maxLength: 1024 }), { description: 'Connector fields (validate) or answers to additionalInformationNeeded.' }),
+    ),
     website: Type.Optional(Type.String({ maxLength: 255 })),
     payer: Type.Optional(AccountRequest),
     validated: Type.Optional(Type.Boolean()),
@@ -125,16 +135,28 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['validation'],
         summary: 'Connectors that cannot (or may not) make this payment',
         description:
-          'One entry per connector with at least one reason, with Powens\' reason codes (maxAmount, minAmount, maxBulk, maxDateDelta, minDateDelta, ' +
+          "One entry per connector with at least one reason, with Powens' reason codes (maxAmount, minAmount, maxBulk, maxDateDelta, minDateDelta, " +
           'nspDateType, nspFrequency, nspBulk, nspBenefScheme, nspPayer, nspExecDate, nspCurrency, trustBenef). Payrail adds connector_uuid and id_connector.',
         security: [{ bearer: [] }],
         params: PaymentIdParams,
         querystring: Type.Object({ all: Type.Optional(Type.String({ description: 'true to include hidden connectors.' })) }),
         response: {
-          200: Type.Array(Type.Object({
-            connector_uuid: Type.String(), id_connector: Type.Integer(), type: Type.String(),
-            reasons: Type.Array(Type.Object({ code: Type.String(), type: Type.String(), description: Type.String(), value_connector: Type.Unknown(), value_payment: Type.Unknown() })),
-          })),
+          200: Type.Array(
+            Type.Object({
+              connector_uuid: Type.String(),
+              id_connector: Type.Integer(),
+              type: Type.String(),
+              reasons: Type.Array(
+                Type.Object({
+                  code: Type.String(),
+                  type: Type.String(),
+                  description: Type.String(),
+                  value_connector: Type.Unknown(),
+                  value_payment: Type.Unknown(),
+                }),
+              ),
+            }),
+          ),
           ...errorResponses(400, 401, 403, 404),
         },
       },

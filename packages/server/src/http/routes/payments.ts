@@ -5,13 +5,29 @@ import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
 import { cachedConfig } from '../../services/config.ts';
 import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-request.ts';
 import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
-import { createPayment, findPayment, getPayment, IdempotencyKeyTaken, type ListQuery, listPayments, parseBoolean, paymentView } from '../../services/payments.ts';
+import {
+  createPayment,
+  findPayment,
+  getPayment,
+  IdempotencyKeyTaken,
+  type ListQuery,
+  listPayments,
+  parseBoolean,
+  paymentView,
+} from '../../services/payments.ts';
 import { issueScopedToken, type Principal } from '../../services/tokens.ts';
 import { canSeeSensitive, principalOf, type AccessRule } from '../access.ts';
 import { errorBody } from '../errors.ts';
 import {
-  errorResponses, IdempotencyHeaders, ListPaymentsQuery, PaymentIdParams, PaymentInitRequest, PaymentListResponse,
-  ScopedTokenRequest, ScopedTokenResponse, ShowSensitiveQuery,
+  errorResponses,
+  IdempotencyHeaders,
+  ListPaymentsQuery,
+  PaymentIdParams,
+  PaymentInitRequest,
+  PaymentListResponse,
+  ScopedTokenRequest,
+  ScopedTokenResponse,
+  ShowSensitiveQuery,
 } from '../schemas.ts';
 
 /** The authorization matrix of spec §2.2, one rule per route. */
@@ -28,7 +44,9 @@ export const ACCESS = {
 export function showSensitive(principal: Principal, value: string | undefined): boolean {
   const wanted = parseBoolean(value, 'show_sensitive');
   if (wanted && !canSeeSensitive(principal)) {
-    throw new ApiError('forbidden', 'show_sensitive needs the scope payments:admin, payments:validate or payments:allow-sensitive', { field: 'show_sensitive' });
+    throw new ApiError('forbidden', 'show_sensitive needs the scope payments:admin, payments:validate or payments:allow-sensitive', {
+      field: 'show_sensitive',
+    });
   }
   return wanted;
 }
@@ -62,19 +80,35 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
       const hash = key === undefined ? '' : requestHash('POST', request.url, request.rawBody ?? '');
       const replay = (claim: { status: number; body: string }) =>
-        reply.code(claim.status as 200).header('idempotent-replayed', 'true').type('application/json').serializer((b: unknown) => b as string).send(claim.body);
+        reply
+          .code(claim.status as 200)
+          .header('idempotent-replayed', 'true')
+          .type('application/json')
+          .serializer((b: unknown) => b as string)
+          .send(claim.body);
       // The stored answer for this key, if any; else the key is stored with the payment, in its transaction.
       const lookup = async () => (key === undefined ? null : await lookupIdempotencyKey(store.db, clock, principal.clientRef, key, hash));
       const first = await lookup();
       if (first?.kind === 'replay') return replay(first);
       try {
-        const input = validatePaymentRequest(request.body as PaymentInput, { nowMs: clock.now(), redirectUris: principal.redirectUris, connectors: await app.payrail.connectors.descriptors() });
+        const input = validatePaymentRequest(request.body as PaymentInput, {
+          nowMs: clock.now(),
+          redirectUris: principal.redirectUris,
+          connectors: await app.payrail.connectors.descriptors(),
+        });
         const maxAmount = (await cachedConfig(store.db, principal.domainId))['payment.max_amount'];
         if (maxAmount !== '' && exceedsAmountCap(input.total_minor, input.currency, maxAmount)) {
-          throw new ApiError('invalidValue', `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`, { field: 'instructions' });
+          throw new ApiError(
+            'invalidValue',
+            `instructions: the total ${formatMinorUnits(input.total_minor, input.currency)} ${input.currency} is above payment.max_amount (${maxAmount})`,
+            { field: 'instructions' },
+          );
         }
         const { body } = await createPayment(store.db, clock, principal, input, { showSensitive: sensitive, ...(key ? { idempotency: { key, hash } } : {}) });
-        return reply.type('application/json').serializer((b: unknown) => b as string).send(body);
+        return reply
+          .type('application/json')
+          .serializer((b: unknown) => b as string)
+          .send(body);
       } catch (error) {
         if (error instanceof IdempotencyKeyTaken) {
           // A concurrent request with this key committed first: answer as it was answered.
@@ -143,7 +177,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get a payment-scoped token',
         description:
           'Mints a token bound to this payment, valid 7 days, to hand to the webview (`code`) or a custom validation page. ' +
-          'payments:admin is never granted this way. Callable with payments:admin, or with this payment\'s own payments:validate token.',
+          "payments:admin is never granted this way. Callable with payments:admin, or with this payment's own payments:validate token.",
         security,
         params: PaymentIdParams,
         body: ScopedTokenRequest,

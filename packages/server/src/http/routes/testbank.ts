@@ -48,7 +48,9 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!payment) return problemPage(reply, 400, 'This link is not valid.');
     const csp = await cspFor(payment);
     const cancellation = request.query.purpose === 'cancel';
-    if (cancellation ? !(payment.state === 'pending' && payment.state_detail === 'cancelling') : payment.state !== 'validating' || payment.action !== 'redirect') {
+    if (
+      cancellation ? !(payment.state === 'pending' && payment.state_detail === 'cancelling') : payment.state !== 'validating' || payment.action !== 'redirect'
+    ) {
       return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);
     }
     const instructions = await store.db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
@@ -77,10 +79,17 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
    */
   app.get(
     '/webauth/callback',
-    { config: { access: 'public' }, schema: { hide: true, querystring: Type.Object({ state: Type.String({ maxLength: 200 }), authFactorValue: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+    {
+      config: { access: 'public' },
+      schema: {
+        hide: true,
+        querystring: Type.Object({ state: Type.String({ maxLength: 200 }), authFactorValue: Type.Optional(Type.String({ maxLength: 64 })) }),
+      },
+    },
     async (request, reply) => {
       const [id, signature] = request.query.state.split('.');
-      if (!id || !signature || !/^\d{1,15}$/.test(id) || !verifySignature(secret, `webauth.${id}`, signature)) return problemPage(reply, 400, 'This link is not valid.');
+      if (!id || !signature || !/^\d{1,15}$/.test(id) || !verifySignature(secret, `webauth.${id}`, signature))
+        return problemPage(reply, 400, 'This link is not valid.');
       const decision = request.query.authFactorValue === 'AUTHENTICATION_VALIDATED' ? 'approve' : 'refuse';
       const env = app.payrail.actions(request);
       let payment = await store.db.selectFrom('payments').selectAll().where('id', '=', Number(id)).executeTakeFirst();
@@ -108,7 +117,7 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         const updated = await bankReturn(app.payrail.actions(request), payment.id, { decision: request.body.decision, purpose: request.body.purpose });
         const self = new URL(app.payrail.actions(request).baseUrl).origin;
-        const next = request.body.purpose === 'cancel' ? afterCancellationUrl(updated) : updated.webview_url ?? '/';
+        const next = request.body.purpose === 'cancel' ? afterCancellationUrl(updated) : (updated.webview_url ?? '/');
         return navigate(reply, next, self, 'en', { title: 'Returning from the bank…', link: 'Continue' }, csp);
       } catch (error) {
         if (error instanceof ApiError && error.status < 500) return problemPage(reply, 409, 'This payment is no longer waiting for your approval.', csp);

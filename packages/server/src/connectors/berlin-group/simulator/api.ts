@@ -75,12 +75,17 @@ export function route(method: string, segments: string[]): Route | Reply {
   const shape = `${method} ${segments.length}${sub ? ` ${sub}` : ''}`;
   const operation = OPERATIONS_BY_SHAPE[shape];
   const known = Object.keys(OPERATIONS_BY_SHAPE).some((k) => k.split(' ').slice(1).join(' ') === shape.split(' ').slice(1).join(' '));
-  if (!operation) return known ? errorReply(405, 'SERVICE_INVALID', `${method} is not offered on this resource.`) : errorReply(404, 'RESOURCE_UNKNOWN', 'No such resource.');
+  if (!operation)
+    return known ? errorReply(405, 'SERVICE_INVALID', `${method} is not offered on this resource.`) : errorReply(404, 'RESOURCE_UNKNOWN', 'No such resource.');
   if (!PAYMENT_SERVICES.includes(service as PaymentService)) return errorReply(404, 'RESOURCE_UNKNOWN', `Unknown payment service ${service}.`);
-  if (!PAYMENT_PRODUCTS.includes(product as PaymentProduct)) return errorReply(404, 'PRODUCT_UNKNOWN', `Payment product ${product} is not offered (JSON products only).`);
+  if (!PAYMENT_PRODUCTS.includes(product as PaymentProduct))
+    return errorReply(404, 'PRODUCT_UNKNOWN', `Payment product ${product} is not offered (JSON products only).`);
   return {
-    operation, service: service as PaymentService, product: product as PaymentProduct,
-    ...(paymentId ? { paymentId } : {}), ...(authorisationId ? { authorisationId } : {}),
+    operation,
+    service: service as PaymentService,
+    product: product as PaymentProduct,
+    ...(paymentId ? { paymentId } : {}),
+    ...(authorisationId ? { authorisationId } : {}),
   };
 }
 
@@ -96,7 +101,9 @@ function httpUrl(request: ApiRequest, name: string): string | null {
   try {
     const url = new URL(value);
     if (url.protocol === 'https:' || url.protocol === 'http:') return value;
-  } catch { /* refused below */ }
+  } catch {
+    /* refused below */
+  }
   throw new Refusal(400, 'FORMAT_ERROR', `${name} must be an absolute http(s) URI.`, name);
 }
 
@@ -105,7 +112,8 @@ export function handle(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
     if (r.operation === 'initiatePayment') return initiate(ctx, r, request);
     if (r.operation === 'updatePsuData') return errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered: use the redirect or decoupled approach.');
     const payment = ctx.ledger.payments.get(r.paymentId!);
-    if (!payment || payment.service !== r.service || payment.product !== r.product) return errorReply(404, 'RESOURCE_UNKNOWN', 'No such payment under this service and product.');
+    if (!payment || payment.service !== r.service || payment.product !== r.product)
+      return errorReply(404, 'RESOURCE_UNKNOWN', 'No such payment under this service and product.');
     return HANDLERS[r.operation](ctx, payment, r, request);
   } catch (error) {
     if (error instanceof Refusal) return { status: error.status, json: { tppMessages: [error.tppMessage] } };
@@ -132,10 +140,17 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   const redirectUri = httpUrl(request, 'TPP-Redirect-URI');
   const nokRedirectUri = httpUrl(request, 'TPP-Nok-Redirect-URI');
   const explicit = ctx.options.explicitStart || yes(request, 'TPP-Explicit-Authorisation-Preferred');
-  if (approach === 'REDIRECT' && !explicit && !redirectUri) throw new Refusal(400, 'FORMAT_ERROR', 'TPP-Redirect-URI is needed for the redirect approach.', 'TPP-Redirect-URI');
+  if (approach === 'REDIRECT' && !explicit && !redirectUri)
+    throw new Refusal(400, 'FORMAT_ERROR', 'TPP-Redirect-URI is needed for the redirect approach.', 'TPP-Redirect-URI');
   const payment = ctx.ledger.create({
-    service: r.service, product: r.product, body: request.body as Record<string, unknown>, requestId: header(request, 'X-Request-ID')!,
-    psuId: header(request, 'PSU-ID') ?? null, approach, redirectUri, nokRedirectUri,
+    service: r.service,
+    product: r.product,
+    body: request.body as Record<string, unknown>,
+    requestId: header(request, 'X-Request-ID')!,
+    psuId: header(request, 'PSU-ID') ?? null,
+    approach,
+    redirectUri,
+    nokRedirectUri,
   });
   const links: Record<string, { href: string }> = { self: { href: base(payment) }, status: { href: `${base(payment)}/status` } };
   let psuMessage: string | undefined;
@@ -153,7 +168,8 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
     links.scaStatus = { href: `${base(payment)}/authorisations/${authorisation.authorisationId}` };
   }
   return {
-    status: 201, headers: { 'ASPSP-SCA-Approach': approach },
+    status: 201,
+    headers: { 'ASPSP-SCA-Approach': approach },
     json: { transactionStatus: 'RCVD', paymentId: payment.paymentId, _links: links, ...(psuMessage ? { psuMessage } : {}) },
   };
 }
@@ -169,7 +185,8 @@ const HANDLERS: Record<Exclude<Route['operation'], 'initiatePayment' | 'updatePs
   getPaymentInitiationStatus: (ctx, payment) => {
     const transactionStatus = ctx.ledger.status(payment);
     const funds = payment.fundsAvailable === null ? {} : { fundsAvailable: payment.fundsAvailable };
-    const message = payment.fundsAvailable === false && transactionStatus === 'RJCT' ? { tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] } : {};
+    const message =
+      payment.fundsAvailable === false && transactionStatus === 'RJCT' ? { tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] } : {};
     return { status: 200, json: { transactionStatus, ...funds, ...message } };
   },
   cancelPayment: cancel,
@@ -200,7 +217,12 @@ function cancel(ctx: ApiContext, payment: SimulatedPayment): Reply {
 
 function startAuthorisation(ctx: ApiContext, payment: SimulatedPayment, request: ApiRequest, kind: 'payment' | 'cancellation'): Reply {
   const open = kind === 'payment' ? ctx.ledger.status(payment) === 'RCVD' : payment.cancellationPending;
-  if (!open) return errorReply(409, 'STATUS_INVALID', kind === 'payment' ? 'The payment needs no further authorisation.' : 'No cancellation of this payment waits for authorisation.');
+  if (!open)
+    return errorReply(
+      409,
+      'STATUS_INVALID',
+      kind === 'payment' ? 'The payment needs no further authorisation.' : 'No cancellation of this payment waits for authorisation.',
+    );
   if (request.body !== undefined && (typeof request.body !== 'object' || request.body === null || Object.keys(request.body).length > 0)) {
     return errorReply(400, 'FORMAT_ERROR', 'Only an empty body {} is accepted: embedded SCA is not offered.');
   }
@@ -208,15 +230,22 @@ function startAuthorisation(ctx: ApiContext, payment: SimulatedPayment, request:
   payment.nokRedirectUri = httpUrl(request, 'TPP-Nok-Redirect-URI') ?? payment.nokRedirectUri;
   payment.psuId = header(request, 'PSU-ID') ?? payment.psuId;
   const approach = payment.approach;
-  if (approach === 'REDIRECT' && !payment.redirectUri) throw new Refusal(400, 'FORMAT_ERROR', 'TPP-Redirect-URI is needed for the redirect approach.', 'TPP-Redirect-URI');
+  if (approach === 'REDIRECT' && !payment.redirectUri)
+    throw new Refusal(400, 'FORMAT_ERROR', 'TPP-Redirect-URI is needed for the redirect approach.', 'TPP-Redirect-URI');
   const authorisation = ctx.ledger.addAuthorisation(payment, kind, approach);
   const path = `${base(payment)}/${kind === 'payment' ? 'authorisations' : 'cancellation-authorisations'}/${authorisation.authorisationId}`;
   const links: Record<string, { href: string }> = { scaStatus: { href: path } };
   if (approach === 'REDIRECT') links.scaRedirect = { href: ctx.scaPageUrl(authorisation.authorisationId) };
   else decoupledStarted(ctx, authorisation.authorisationId);
   return {
-    status: 201, headers: { 'ASPSP-SCA-Approach': approach },
-    json: { scaStatus: authorisation.scaStatus, authorisationId: authorisation.authorisationId, _links: links, ...(approach === 'DECOUPLED' ? { psuMessage: DECOUPLED_MESSAGE } : {}) },
+    status: 201,
+    headers: { 'ASPSP-SCA-Approach': approach },
+    json: {
+      scaStatus: authorisation.scaStatus,
+      authorisationId: authorisation.authorisationId,
+      _links: links,
+      ...(approach === 'DECOUPLED' ? { psuMessage: DECOUPLED_MESSAGE } : {}),
+    },
   };
 }
 

@@ -33,9 +33,16 @@ export interface ControlReply {
 }
 
 const ENDPOINTS = [
-  'GET /_simulator/faults', 'POST /_simulator/faults', 'DELETE /_simulator/faults', 'GET /_simulator/payments',
-  'GET /_simulator/payments/{paymentId}', 'POST /_simulator/payments/{paymentId}/approve', 'POST /_simulator/payments/{paymentId}/refuse',
-  'POST /_simulator/payments/{paymentId}/status', 'GET /_simulator/received', 'POST /_simulator/reset',
+  'GET /_simulator/faults',
+  'POST /_simulator/faults',
+  'DELETE /_simulator/faults',
+  'GET /_simulator/payments',
+  'GET /_simulator/payments/{paymentId}',
+  'POST /_simulator/payments/{paymentId}/approve',
+  'POST /_simulator/payments/{paymentId}/refuse',
+  'POST /_simulator/payments/{paymentId}/status',
+  'GET /_simulator/received',
+  'POST /_simulator/reset',
 ];
 
 const problem = (status: number, error: string): ControlReply => ({ status, json: { error } });
@@ -44,8 +51,10 @@ export function control(ctx: ControlContext, method: string, segments: string[],
   const [resource, id, action] = segments;
   const key = `${method} ${resource ?? ''}${id ? ' id' : ''}${action ? ` ${action}` : ''}`;
   switch (key) {
-    case 'GET ': return { status: 200, json: { simulator: 'Berlin Group NextGenPSD2 1.3.12', endpoints: ENDPOINTS } };
-    case 'GET faults': return { status: 200, json: ctx.faults.list() };
+    case 'GET ':
+      return { status: 200, json: { simulator: 'Berlin Group NextGenPSD2 1.3.12', endpoints: ENDPOINTS } };
+    case 'GET faults':
+      return { status: 200, json: ctx.faults.list() };
     case 'POST faults':
       try {
         return { status: 201, json: ctx.faults.add(body as FaultSpec | FaultSpec[]) };
@@ -53,10 +62,16 @@ export function control(ctx: ControlContext, method: string, segments: string[],
         if (error instanceof FaultError) return problem(400, error.message);
         throw error;
       }
-    case 'DELETE faults': ctx.faults.clear(); return { status: 204 };
-    case 'GET payments': return { status: 200, json: [...ctx.ledger.payments.values()].map((p) => ctx.ledger.view(p)) };
-    case 'GET received': return { status: 200, json: ctx.received.summary() };
-    case 'POST reset': ctx.reset(); return { status: 204 };
+    case 'DELETE faults':
+      ctx.faults.clear();
+      return { status: 204 };
+    case 'GET payments':
+      return { status: 200, json: [...ctx.ledger.payments.values()].map((p) => ctx.ledger.view(p)) };
+    case 'GET received':
+      return { status: 200, json: ctx.received.summary() };
+    case 'POST reset':
+      ctx.reset();
+      return { status: 204 };
   }
   const payment = id ? ctx.ledger.payments.get(id) : undefined;
   if (resource !== 'payments' || !payment) return problem(404, 'no such control resource or payment');
@@ -67,7 +82,8 @@ export function control(ctx: ControlContext, method: string, segments: string[],
   }
   if (key === 'POST payments id status') {
     const { transactionStatus, fundsAvailable } = (body ?? {}) as { transactionStatus?: unknown; fundsAvailable?: unknown };
-    if (!TRANSACTION_STATUSES.includes(transactionStatus as TransactionStatus)) return problem(400, `transactionStatus must be one of ${TRANSACTION_STATUSES.join(', ')}`);
+    if (!TRANSACTION_STATUSES.includes(transactionStatus as TransactionStatus))
+      return problem(400, `transactionStatus must be one of ${TRANSACTION_STATUSES.join(', ')}`);
     if (fundsAvailable !== undefined && typeof fundsAvailable !== 'boolean') return problem(400, 'fundsAvailable must be a boolean');
     ctx.ledger.force(payment, transactionStatus as TransactionStatus, fundsAvailable as boolean | undefined);
     return { status: 200, json: ctx.ledger.view(payment) };

@@ -7,9 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { statusForCode } from './codes.ts';
 
 export const OPERATIONS = [
-  'initiatePayment', 'getPaymentInformation', 'getPaymentInitiationStatus', 'cancelPayment',
-  'startPaymentAuthorisation', 'getPaymentInitiationAuthorisation', 'getPaymentInitiationScaStatus',
-  'startPaymentInitiationCancellationAuthorisation', 'getPaymentInitiationCancellationAuthorisationInformation',
+  'initiatePayment',
+  'getPaymentInformation',
+  'getPaymentInitiationStatus',
+  'cancelPayment',
+  'startPaymentAuthorisation',
+  'getPaymentInitiationAuthorisation',
+  'getPaymentInitiationScaStatus',
+  'startPaymentInitiationCancellationAuthorisation',
+  'getPaymentInitiationCancellationAuthorisationInformation',
   'getPaymentCancellationScaStatus',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -61,9 +67,17 @@ function checkSpec(spec: FaultSpec): Fault {
   if (spec.operation !== undefined && !OPERATIONS.includes(spec.operation)) throw new FaultError(`operation must be one of ${OPERATIONS.join(', ')}`);
   const times = spec.times ?? 1;
   if (!Number.isInteger(times) || times < 0 || times > 1_000_000) throw new FaultError('times must be an integer from 0 (until cleared) to 1000000');
-  const fault: Fault = { id: randomUUID(), kind: spec.kind, operation: spec.operation ?? null, remaining: times === 0 ? null : times, hits: 0, afterProcessing: spec.afterProcessing ?? spec.kind === 'hang' };
+  const fault: Fault = {
+    id: randomUUID(),
+    kind: spec.kind,
+    operation: spec.operation ?? null,
+    remaining: times === 0 ? null : times,
+    hits: 0,
+    afterProcessing: spec.afterProcessing ?? spec.kind === 'hang',
+  };
   if (spec.kind === 'latency') {
-    if (!Number.isInteger(spec.latencyMs) || spec.latencyMs! < 0 || spec.latencyMs! > 600_000) throw new FaultError('latencyMs must be an integer from 0 to 600000');
+    if (!Number.isInteger(spec.latencyMs) || spec.latencyMs! < 0 || spec.latencyMs! > 600_000)
+      throw new FaultError('latencyMs must be an integer from 0 to 600000');
     fault.latencyMs = spec.latencyMs!;
   }
   if (spec.kind === 'error') {
@@ -73,7 +87,8 @@ function checkSpec(spec: FaultSpec): Fault {
   if (spec.kind === 'reject') {
     if (typeof spec.code !== 'string') throw new FaultError('a reject fault needs a code');
     const status = statusForCode(spec.code, spec.status, spec.operation);
-    if (status === undefined) throw new FaultError(`${spec.code} is not a NextGenPSD2 1.3.12 payment error code${spec.status ? ` for HTTP ${spec.status}` : ''}`);
+    if (status === undefined)
+      throw new FaultError(`${spec.code} is not a NextGenPSD2 1.3.12 payment error code${spec.status ? ` for HTTP ${spec.status}` : ''}`);
     Object.assign(fault, { code: spec.code, status, ...(spec.text ? { text: String(spec.text).slice(0, 500) } : {}) });
   }
   if (spec.afterProcessing !== undefined && typeof spec.afterProcessing !== 'boolean') throw new FaultError('afterProcessing must be a boolean');

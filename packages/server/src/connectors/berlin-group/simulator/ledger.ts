@@ -57,10 +57,18 @@ export class Ledger {
     this.options = options;
   }
 
-  create(fields: Omit<SimulatedPayment, 'paymentId' | 'createdAt' | 'approvedAt' | 'fixedStatus' | 'fundsAvailable' | 'cancellationPending' | 'authorisations'>): SimulatedPayment {
+  create(
+    fields: Omit<SimulatedPayment, 'paymentId' | 'createdAt' | 'approvedAt' | 'fixedStatus' | 'fundsAvailable' | 'cancellationPending' | 'authorisations'>,
+  ): SimulatedPayment {
     const payment: SimulatedPayment = {
-      ...fields, paymentId: randomUUID(), createdAt: this.options.clock.now(), approvedAt: null, fixedStatus: null,
-      fundsAvailable: null, cancellationPending: false, authorisations: [],
+      ...fields,
+      paymentId: randomUUID(),
+      createdAt: this.options.clock.now(),
+      approvedAt: null,
+      fixedStatus: null,
+      fundsAvailable: null,
+      cancellationPending: false,
+      authorisations: [],
     };
     this.payments.set(payment.paymentId, payment);
     return payment;
@@ -68,8 +76,12 @@ export class Ledger {
 
   addAuthorisation(payment: SimulatedPayment, kind: Authorisation['kind'], approach: Approach): Authorisation {
     const authorisation: Authorisation = {
-      authorisationId: randomUUID(), kind, approach, scaStatus: approach === 'DECOUPLED' ? 'started' : 'received',
-      formToken: randomBytes(24).toString('base64url'), createdAt: this.options.clock.now(),
+      authorisationId: randomUUID(),
+      kind,
+      approach,
+      scaStatus: approach === 'DECOUPLED' ? 'started' : 'received',
+      formToken: randomBytes(24).toString('base64url'),
+      createdAt: this.options.clock.now(),
     };
     payment.authorisations.push(authorisation);
     return authorisation;
@@ -154,10 +166,17 @@ export class Ledger {
   /** What the control endpoint shows of a payment (its body as received, its status now). */
   view(payment: SimulatedPayment) {
     return {
-      paymentId: payment.paymentId, service: payment.service, product: payment.product, requestId: payment.requestId,
-      transactionStatus: this.status(payment), approach: payment.approach, createdAt: new Date(payment.createdAt).toISOString(),
-      approvedAt: payment.approvedAt === null ? null : new Date(payment.approvedAt).toISOString(), fundsAvailable: payment.fundsAvailable,
-      cancellationPending: payment.cancellationPending, body: payment.body,
+      paymentId: payment.paymentId,
+      service: payment.service,
+      product: payment.product,
+      requestId: payment.requestId,
+      transactionStatus: this.status(payment),
+      approach: payment.approach,
+      createdAt: new Date(payment.createdAt).toISOString(),
+      approvedAt: payment.approvedAt === null ? null : new Date(payment.approvedAt).toISOString(),
+      fundsAvailable: payment.fundsAvailable,
+      cancellationPending: payment.cancellationPending,
+      body: payment.body,
       authorisations: payment.authorisations.map(({ formToken: _, ...a }) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
     };
   }

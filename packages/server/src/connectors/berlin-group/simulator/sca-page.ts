@@ -15,7 +15,17 @@ export interface Page {
 /** `form-action` also governs the redirect after the POST: the TPP's return URIs must be allowed. */
 function page(title: string, content: SafeHtml, formTargets: string[] = []): Page {
   const nonce = randomBytes(16).toString('base64');
-  const origins = [...new Set(formTargets.flatMap((u) => { try { return [new URL(u).origin]; } catch { return []; } }))];
+  const origins = [
+    ...new Set(
+      formTargets.flatMap((u) => {
+        try {
+          return [new URL(u).origin];
+        } catch {
+          return [];
+        }
+      }),
+    ),
+  ];
   const body = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} — Payrail sandbox bank</title>
@@ -29,10 +39,22 @@ button[value=approve]{background:#0b5d1e;color:#fff;border-color:#0b5d1e} button
 .note{color:#44505c;font-size:.9rem}
 </style></head>
 <body><main><p class="note">Payrail sandbox bank (Berlin Group NextGenPSD2 simulator)</p>${content}</main></body></html>`;
-  const csp = [`default-src 'none'`, `style-src 'nonce-${nonce}'`, `form-action 'self' ${origins.join(' ')}`.trim(), `frame-ancestors 'none'`, `base-uri 'none'`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `style-src 'nonce-${nonce}'`,
+    `form-action 'self' ${origins.join(' ')}`.trim(),
+    `frame-ancestors 'none'`,
+    `base-uri 'none'`,
+  ].join('; ');
   return {
     body: body.value,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' },
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+    },
   };
 }
 
@@ -49,12 +71,14 @@ const grouped = (iban: string | undefined) => iban?.replace(/(.{4})(?=.)/g, '$1 
 function describe(payment: SimulatedPayment): SafeHtml {
   const body = payment.body as Transfer & { payments?: Transfer[]; debtorAccount?: { iban?: string }; frequency?: string; startDate?: string };
   const transfers = Array.isArray(body.payments) ? body.payments : [body];
-  const rows = transfers.map((t, i) => html`
+  const rows = transfers.map(
+    (t, i) => html`
     ${transfers.length > 1 ? html`<dt>Payment ${i + 1}</dt><dd></dd>` : ''}
     <dt>Amount</dt><dd>${t.instructedAmount?.amount} ${t.instructedAmount?.currency}</dd>
     <dt>To</dt><dd>${t.creditorName}</dd>
     <dt>Account</dt><dd>${grouped(t.creditorAccount?.iban)}</dd>
-    ${t.remittanceInformationUnstructured ? html`<dt>Reference</dt><dd>${t.remittanceInformationUnstructured}</dd>` : ''}`);
+    ${t.remittanceInformationUnstructured ? html`<dt>Reference</dt><dd>${t.remittanceInformationUnstructured}</dd>` : ''}`,
+  );
   return html`<dl>${rows}
     ${body.frequency ? html`<dt>Every</dt><dd>${body.frequency} from ${body.startDate}</dd>` : ''}
     ${body.debtorAccount?.iban ? html`<dt>From</dt><dd>${grouped(body.debtorAccount.iban)}</dd>` : ''}</dl>`;
@@ -64,12 +88,16 @@ export function scaPage(payment: SimulatedPayment, authorisation: Authorisation,
   const cancelling = authorisation.kind === 'cancellation';
   const title = cancelling ? 'Cancel this payment?' : 'Confirm this payment';
   const targets = [payment.redirectUri, payment.nokRedirectUri].filter((u): u is string => !!u);
-  return page(title, html`<h1>${title}</h1>${describe(payment)}
+  return page(
+    title,
+    html`<h1>${title}</h1>${describe(payment)}
     <form method="post" action="${action}">
       <input type="hidden" name="token" value="${authorisation.formToken}">
       <div class="actions"><button type="submit" name="decision" value="approve">Approve</button>
       <button type="submit" name="decision" value="refuse">Refuse</button></div>
-    </form>`, targets);
+    </form>`,
+    targets,
+  );
 }
 
 /** Shown when nothing is left to decide, or after a decision on a decoupled authorisation. */

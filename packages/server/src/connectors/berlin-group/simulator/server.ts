@@ -89,15 +89,19 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
   const received = new Received();
   const hanging = new Set<Socket>();
   const apiOptions: ApiOptions = {
-    scaApproach: options.scaApproach ?? 'redirect', explicitStart: options.explicitStart ?? false,
-    requireDebtorAccount: options.requireDebtorAccount ?? true, cancellationSca: options.cancellationSca ?? false,
+    scaApproach: options.scaApproach ?? 'redirect',
+    explicitStart: options.explicitStart ?? false,
+    requireDebtorAccount: options.requireDebtorAccount ?? true,
+    cancellationSca: options.cancellationSca ?? false,
   };
   let selfUrl = '';
   const api: ApiContext = { ledger, clock, options: apiOptions, log, scaPageUrl: (id) => `${options.publicUrl ?? selfUrl}/sca/${id}` };
 
   const decide = (payment: SimulatedPayment, decision: 'approve' | 'refuse', only?: Authorisation): boolean => {
     const open = only ? [only] : [...payment.authorisations].reverse();
-    const authorisation = open.find((a) => !['finalised', 'failed', 'exempted'].includes(a.scaStatus) && (a.kind === 'cancellation' || ledger.status(payment) === 'RCVD'));
+    const authorisation = open.find(
+      (a) => !['finalised', 'failed', 'exempted'].includes(a.scaStatus) && (a.kind === 'cancellation' || ledger.status(payment) === 'RCVD'),
+    );
     if (!authorisation) return false;
     if (decision === 'approve') ledger.approve(payment, authorisation);
     else ledger.refuse(payment, authorisation);
@@ -105,8 +109,15 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     return true;
   };
   const controlContext: ControlContext = {
-    ledger, faults, received, decide,
-    reset: () => { ledger.payments.clear(); faults.clear(); received.clear(); },
+    ledger,
+    faults,
+    received,
+    decide,
+    reset: () => {
+      ledger.payments.clear();
+      faults.clear();
+      received.clear();
+    },
   };
 
   const server: Server = createServer((request, response) => {
@@ -162,9 +173,10 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     const routed = route(method, segments);
     const operation = 'operation' in routed && routed.operation !== 'updatePsuData' ? routed.operation : null;
     received.recordCall({ operation, method, path: `/v1/${segments.join('/')}`, requestId: typeof given === 'string' ? given : null, at: clock.now() });
-    const initiation = operation === 'initiatePayment'
-      ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
-      : null;
+    const initiation =
+      operation === 'initiatePayment'
+        ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
+        : null;
     if (!operation) return send(response, requestId, 'status' in routed ? routed : errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered.'));
     const { latencyMs, fault } = faults.take(operation);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
@@ -194,10 +206,15 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
       return;
     }
     const { payment, authorisation } = found;
-    const back = authorisation.approach === 'REDIRECT' ? payment.nokRedirectUri ?? payment.redirectUri : null;
-    const open = !['finalised', 'failed', 'exempted'].includes(authorisation.scaStatus) && (authorisation.kind === 'cancellation' || ledger.status(payment) === 'RCVD');
+    const back = authorisation.approach === 'REDIRECT' ? (payment.nokRedirectUri ?? payment.redirectUri) : null;
+    const open =
+      !['finalised', 'failed', 'exempted'].includes(authorisation.scaStatus) && (authorisation.kind === 'cancellation' || ledger.status(payment) === 'RCVD');
     if (!open) {
-      servePage(response, 200, resultPage('Nothing left to confirm', `This authorisation is ${authorisation.scaStatus}; the payment is ${ledger.status(payment)}.`, back));
+      servePage(
+        response,
+        200,
+        resultPage('Nothing left to confirm', `This authorisation is ${authorisation.scaStatus}; the payment is ${ledger.status(payment)}.`, back),
+      );
       return;
     }
     if (method === 'GET') {
@@ -217,7 +234,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
       return;
     }
     decide(payment, decision, authorisation);
-    const target = decision === 'approve' ? payment.redirectUri : payment.nokRedirectUri ?? payment.redirectUri;
+    const target = decision === 'approve' ? payment.redirectUri : (payment.nokRedirectUri ?? payment.redirectUri);
     if (authorisation.approach === 'REDIRECT' && target) {
       response.writeHead(303, { Location: target, 'Cache-Control': 'no-store' });
       return void response.end();
@@ -236,7 +253,12 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
   selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
-    url: selfUrl, faults, payments: ledger.payments, ledger, received, settings: apiOptions,
+    url: selfUrl,
+    faults,
+    payments: ledger.payments,
+    ledger,
+    received,
+    settings: apiOptions,
     approve(paymentId) {
       const payment = ledger.payments.get(paymentId);
       if (!payment || !decide(payment, 'approve')) throw new Error(`no open authorisation for payment ${paymentId}`);

@@ -69,7 +69,8 @@ function validateBulk(product: PaymentProduct, body: Json, options: ValidationOp
     if (!isObject(element)) throw format(`payments[${i}]`, 'Each payment must be an object.');
     transfer(product, element, `payments[${i}].`);
   });
-  if (body.batchBookingPreferred !== undefined && typeof body.batchBookingPreferred !== 'boolean') throw format('batchBookingPreferred', 'batchBookingPreferred must be a boolean.');
+  if (body.batchBookingPreferred !== undefined && typeof body.batchBookingPreferred !== 'boolean')
+    throw format('batchBookingPreferred', 'batchBookingPreferred must be a boolean.');
   executionDate(product, body.requestedExecutionDate, options);
 }
 
@@ -150,7 +151,8 @@ function validatePeriodic(body: Json, options: ValidationOptions): void {
   }
   const months = body.monthsOfExecution;
   if (months !== undefined) {
-    if (body.frequency !== 'MonthlyVariable') throw new Refusal(400, 'PARAMETER_NOT_CONSISTENT', 'monthsOfExecution goes with frequency MonthlyVariable only.', 'monthsOfExecution');
+    if (body.frequency !== 'MonthlyVariable')
+      throw new Refusal(400, 'PARAMETER_NOT_CONSISTENT', 'monthsOfExecution goes with frequency MonthlyVariable only.', 'monthsOfExecution');
     if (!Array.isArray(months) || months.length === 0 || months.length > 11 || months.some((m) => typeof m !== 'string' || !/^([1-9]|1[0-2])$/.test(m))) {
       throw format('monthsOfExecution', 'monthsOfExecution must list months "1" to "12".');
     }
