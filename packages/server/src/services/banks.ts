@@ -233,6 +233,23 @@ export interface BankDeps {
   modules: readonly ConnectorModule[];
 }
 
+/** The stored columns of a checked bank, keys sealed: one mapping for adding and for updating from the banks file. */
+function bankColumns(bank: CheckedBank, keyring: Keyring) {
+  return {
+    standard: bank.standard,
+    base_url: bank.base_url,
+    country: bank.country,
+    bic: bank.bic,
+    sca_approach: bank.sca_approach,
+    profile: JSON.stringify(bank.profile),
+    client_cert: bank.client_cert,
+    client_key_sealed: bank.client_key ? sealSecret(keyring, bank.client_key) : null,
+    ca_cert: bank.ca,
+    signing_key_sealed: bank.signing_key ? sealSecret(keyring, bank.signing_key) : null,
+    signing_cert: bank.signing_cert,
+  };
+}
+
 async function liveByName(db: Kysely<Database>, name: string): Promise<BankRow | undefined> {
   return db.selectFrom('banks').selectAll().where('name', '=', name).where('removed_at', 'is', null).executeTakeFirst();
 }
@@ -245,17 +262,7 @@ export async function addBank(deps: BankDeps, input: BankInput): Promise<BankVie
     .values({
       uuid: randomUUID(),
       name: bank.name,
-      standard: bank.standard,
-      base_url: bank.base_url,
-      country: bank.country,
-      bic: bank.bic,
-      sca_approach: bank.sca_approach,
-      profile: JSON.stringify(bank.profile),
-      client_cert: bank.client_cert,
-      client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null,
-      ca_cert: bank.ca,
-      signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null,
-      signing_cert: bank.signing_cert,
+      ...bankColumns(bank, deps.keyring),
       created_at: deps.clock.now(),
       removed_at: null,
     })
@@ -385,23 +392,7 @@ export async function applyBanksFile(deps: BankDeps, file: string): Promise<{ ad
     } else if (sameBank(existing, bank, deps.keyring)) {
       result.unchanged.push(bank.name);
     } else {
-      await deps.db
-        .updateTable('banks')
-        .set({
-          standard: bank.standard,
-          base_url: bank.base_url,
-          country: bank.country,
-          bic: bank.bic,
-          sca_approach: bank.sca_approach,
-          profile: JSON.stringify(bank.profile),
-          client_cert: bank.client_cert,
-          client_key_sealed: bank.client_key ? sealSecret(deps.keyring, bank.client_key) : null,
-          ca_cert: bank.ca,
-          signing_key_sealed: bank.signing_key ? sealSecret(deps.keyring, bank.signing_key) : null,
-          signing_cert: bank.signing_cert,
-        })
-        .where('id', '=', existing.id)
-        .execute();
+      await deps.db.updateTable('banks').set(bankColumns(bank, deps.keyring)).where('id', '=', existing.id).execute();
       result.updated.push(bank.name);
     }
   }
