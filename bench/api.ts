@@ -16,6 +16,7 @@
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 npm run bench
  *   BENCH_MEMORY_SECONDS=60 npm run bench               # plus a 60 s create run for peak RSS
  *   BENCH_DIALECTS=sqlite BENCH_ROUTES=create,get npm run bench
+ *   BENCH_PAYRAIL_ARGS="--log-level warn --no-jobs" npm run bench   # extra `payrail serve` options (experiments)
  *   BENCH_PAYRAIL_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # then bench/top-frames.ts
  *   BENCH_BEFORE_BIN=/tmp/old/packages/server/bin/payrail.js npm run bench  # adds another Payrail build (e.g. an
  *                                                   # earlier commit, from `git archive`) to every route
@@ -137,7 +138,10 @@ async function startPayrail(storeArgs: string[], logFile: string, bin = BIN): Pr
   const offset = statSync(logFile).size;
   const startMs = performance.now();
   const nodeArgs = (process.env.BENCH_PAYRAIL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', '0', '--host', '127.0.0.1', ...storeArgs], { stdio: ['ignore', out, 'inherit'] });
+  const serveArgs = (process.env.BENCH_PAYRAIL_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', '0', '--host', '127.0.0.1', ...serveArgs, ...storeArgs], {
+    stdio: ['ignore', out, 'inherit'],
+  });
   closeSync(out);
   let base: string | undefined;
   const until = Date.now() + 30_000;

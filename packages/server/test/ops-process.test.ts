@@ -182,7 +182,8 @@ describe('logs', () => {
     expect(await server.exit).toBe(0);
     const logs = server.out.text.slice(banner.indexOf('listening on'));
     expect(logs).toMatch(/"reqId":"?\d+/);
-    expect(logs).toContain('incoming request');
+    // One access line per request, with its status and time.
+    expect(logs).toMatch(/"reqId":"\d+","method":"GET","path":"\/2\.0\/payments\/\d+","statusCode":200,"responseTime":[\d.]+,"msg":"request completed"/);
     const secrets = [
       client.client_secret,
       token,

@@ -6,6 +6,7 @@ import type { Database } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
 import { openPostgres } from './postgres.ts';
+import { setDirectRunner } from './precompiled.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -62,7 +63,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: createSqliteDialect(sqlite) });
+  const { dialect, direct } = createSqliteDialect(sqlite);
+  const db = new Kysely<Database>({ dialect });
+  setDirectRunner(db, direct);
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 

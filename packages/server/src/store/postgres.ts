@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { DATABASE_DEFAULTS, redactUrl, type Store, type StoreOptions } from './db.ts';
+import { preparedName, setDirectRunner } from './precompiled.ts';
 
 /** How long to wait before reconnecting a lost LISTEN connection, then doubling up to the maximum. */
 const RELISTEN_FIRST_MS = 250;
@@ -35,14 +36,39 @@ export async function openPostgres(url: string, options: StoreOptions): Promise<
   pool.on('error', report);
   // Checked-out clients have no pool listener: without this one, a terminated connection is an
   // unhandled 'error' event. The query in progress fails, and the pool drops the client on release.
-  pool.on('connect', (client) => client.on('error', report));
+  pool.on('connect', (client) => {
+    client.on('error', report);
+    usePreparedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Precompiled queries outside a transaction go to the pool directly, without Kysely's executor.
+  setDirectRunner(db, (sql, parameters) =>
+    pool.query(sql, parameters as unknown[]).then(({ command, rowCount, rows }) => ({
+      rows: rows ?? [],
+      numAffectedRows: command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? BigInt(rowCount ?? 0) : undefined,
+    })),
+  );
   return {
     db,
     dialect: 'postgres',
     location: redactUrl(url),
     close: () => db.destroy(),
     listen: (channel, onNotify) => listen(config, channel, onNotify, report),
+  };
+}
+
+/**
+ * A precompiled query (store/precompiled.ts) is sent as a named prepared statement: PostgreSQL parses
+ * and plans it once per connection, and later calls send only its values (the bare pg baseline does
+ * the same). Any other query is sent as before. A statement whose result shape changed under it (a
+ * newer process added a column: "cached plan must not change result type", 0A000) fails once, and pg
+ * prepares it again on the next call (test/store-direct.test.ts).
+ */
+function usePreparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof text === 'string' && Array.isArray(values) ? preparedName(text) : undefined;
+    return name === undefined ? query(text, values, callback) : query({ name, text, values }, callback);
   };
 }
 

@@ -10,6 +10,27 @@ import type { Database } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Runs a compiled query straight on the store's driver, outside Kysely's executor, or answers null
+ * when it cannot right now (SQLite: a transaction is open on the one connection; the caller then takes
+ * Kysely's path, which waits for it). Registered per database by the store (store/db.ts,
+ * store/postgres.ts); transactions always take Kysely's path.
+ */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>> | null;
+const directRunners = new WeakMap<object, DirectRunner>();
+
+export function setDirectRunner(db: Kysely<Database>, run: DirectRunner): void {
+  directRunners.set(db, run);
+}
+
+/** PostgreSQL: precompiled queries are named prepared statements (parsed and planned once per connection). */
+const statementNames = new Map<string, string>();
+
+/** The prepared statement name of a precompiled query's SQL text, or undefined for any other query. */
+export function preparedName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 /** A stand-in for one parameter while the query is compiled; found again in the compiled parameters by identity. */
 class Slot {
   readonly name: string;
@@ -62,6 +83,7 @@ export function precompile<P extends Record<string, unknown>, R, S extends strin
         const query = build(db as Kysely<Database>, slots, shape).compile();
         compiled = { sql: query.sql, parameters: query.parameters };
         byShape.set(shape, compiled);
+        if (!statementNames.has(query.sql)) statementNames.set(query.sql, `payrail_${statementNames.size + 1}`);
       }
       // Constants written into the query stay as they were compiled; slots take this call's values.
       const parameters = compiled.parameters.map((p) => {
@@ -70,6 +92,8 @@ export function precompile<P extends Record<string, unknown>, R, S extends strin
         if (value === undefined) throw new Error(`precompiled query: no value for ${p.name}`);
         return value;
       });
+      const direct = directRunners.get(db)?.(compiled.sql, parameters);
+      if (direct) return direct as Promise<QueryResult<R>>;
       return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters)) as Promise<QueryResult<R>>;
     },
   };
