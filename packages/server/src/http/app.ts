@@ -160,7 +160,10 @@ class AccessLog extends LogController {
       request.log.debug({ req: request }, 'incoming request');
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) return super.requestCompleted(error, request, reply);
+    if (error) {
+      super.requestCompleted(error, request, reply);
+      return;
+    }
     const server = request.server.log;
     let plain = this.#plain.get(server);
     if (!plain) {
