@@ -186,11 +186,14 @@ export function parseIdentity(input: Record<string, unknown>, field: string, now
   return identity;
 }
 
+const SENSITIVE: ReadonlySet<string> = new Set(SENSITIVE_IDENTITY_FIELDS);
+
 /** The identity as a response shows it: sensitive fields only when allowed. */
 export function identityView(identity: Identity | null, showSensitive: boolean): Record<string, unknown> | null {
   if (!identity) return null;
   if (showSensitive) return { ...identity };
-  const view: Record<string, unknown> = { ...identity };
-  for (const name of SENSITIVE_IDENTITY_FIELDS) delete view[name];
+  const view: Record<string, unknown> = {};
+  // (A stored identity never has a __proto__ key: input refuses it; skipped all the same.)
+  for (const name in identity) if (!SENSITIVE.has(name) && name !== '__proto__') view[name] = (identity as Record<string, unknown>)[name];
   return view;
 }

@@ -44,6 +44,14 @@ export function instructionView(row: InstructionRow, showSensitive: boolean): Re
   };
 }
 
+/** The instructions by position: as read (the queries order them), else sorted. */
+function inPositionOrder(instructions: readonly InstructionRow[]): readonly InstructionRow[] {
+  for (let i = 1; i < instructions.length; i++) {
+    if (instructions[i - 1]!.position > instructions[i]!.position) return [...instructions].sort((a, b) => a.position - b.position);
+  }
+  return instructions;
+}
+
 export function paymentView(payment: PaymentRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
   return {
     id: payment.id,
@@ -68,6 +76,6 @@ export function paymentView(payment: PaymentRow, instructions: readonly Instruct
     payer: accountView(parseJson<Account>(payment.payer), payment.id),
     payer_identity: identityView(parseJson<Identity>(payment.payer_identity), showSensitive),
     operator_identity: identityView(parseJson<Identity>(payment.operator_identity), showSensitive),
-    instructions: [...instructions].sort((a, b) => a.position - b.position).map((i) => instructionView(i, showSensitive)),
+    instructions: inPositionOrder(instructions).map((i) => instructionView(i, showSensitive)),
   };
 }

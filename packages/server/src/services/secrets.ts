@@ -1,12 +1,12 @@
 /** Tokens are random and stored as SHA-256 hashes; client secrets with scrypt. Comparisons are constant-time. */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
