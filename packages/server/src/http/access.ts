@@ -2,13 +2,13 @@
  * Who may call what (spec §2.2). Every /2.0 route declares an `access` rule in its config, and one
  * onRequest hook enforces it, so a route cannot forget its scope check (test/routes.test.ts checks).
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { isAdmin } from '../domain/scopes.ts';
 import type { Database } from '../store/schema.ts';
-import { authenticate, type Principal } from '../services/tokens.ts';
+import { authenticate, cachedPrincipal, type Principal } from '../services/tokens.ts';
 
 export interface AccessRule {
   /** Scopes that grant the route to a service token (admin always does). */
@@ -63,15 +63,46 @@ export function canSeeSensitive(principal: Principal): boolean {
 }
 
 export function makeAccessHook(db: Kysely<Database>, clock: Clock) {
-  return async function accessHook(request: FastifyRequest): Promise<void> {
+  // Callback style: a token whose principal is cached (nearly every request) is checked without a promise.
+  return function accessHook(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
     const access = request.routeOptions.config.access;
-    if (access === undefined || access === PUBLIC || access === OPERATOR) return;
+    if (access === undefined || access === PUBLIC || access === OPERATOR) {
+      done();
+      return;
+    }
     const token = bearerToken(request);
-    if (!token) throw new ApiError('unauthorized', "You don't have the required authorization parameter to access this endpoint.");
-    const principal = await authenticate(db, clock, token);
-    if (!principal) throw new ApiError('unauthorized', 'The token is invalid or has expired.');
-    checkAccess(principal, access, (request.params as Record<string, string> | undefined)?.id);
-    request.principal = principal;
+    if (!token) {
+      done(new ApiError('unauthorized', "You don't have the required authorization parameter to access this endpoint."));
+      return;
+    }
+    const admit = (principal: Principal | null): void => {
+      if (!principal) throw new ApiError('unauthorized', 'The token is invalid or has expired.');
+      checkAccess(principal, access, (request.params as Record<string, string> | undefined)?.id);
+      request.principal = principal;
+    };
+    const cached = cachedPrincipal(db, clock, token);
+    if (cached !== undefined) {
+      try {
+        admit(cached);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
+      return;
+    }
+    authenticate(db, clock, token).then(
+      (principal) => {
+        try {
+          admit(principal);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done();
+      },
+      (error: Error) => done(error),
+    );
   };
 }
 

@@ -17,11 +17,17 @@ export function hostName(host: string): string {
 
 export function makeHostCheck(allowed: readonly string[]) {
   const names = new Set(allowed.map((a) => hostName(a)));
-  return async function hostCheck(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  // Callback style and no promise: it runs on every request.
+  return function hostCheck(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
     const name = hostName(request.host ?? '');
-    if (names.has(name)) return;
-    throw new ApiError('invalidValue', `Host "${name.slice(0, 100)}" is not an allowed host: set --public-url, or add it to --allowed-hosts`, {
-      field: 'host',
-    });
+    if (names.has(name)) {
+      done();
+      return;
+    }
+    done(
+      new ApiError('invalidValue', `Host "${name.slice(0, 100)}" is not an allowed host: set --public-url, or add it to --allowed-hosts`, {
+        field: 'host',
+      }),
+    );
   };
 }

@@ -20,21 +20,32 @@ function wantsSignature(request: FastifyRequest): boolean {
 }
 
 export function registerResponseSigning(app: FastifyInstance): void {
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!wantsSignature(request) || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
-    const { store, keyring, clock, publicUrl } = app.payrail;
-    const base = publicUrl ?? `${request.protocol}://${request.host}`;
-    const { id, key } = await currentSigningKey(store.db, keyring, clock);
-    const body = JSON.stringify({
-      request_url: `${base}${request.url}`,
-      response_timestamp: formatDateTime(clock.now()),
-      response_payload: JSON.parse(payload),
-    });
-    reply.header('content-type', 'application/jose');
-    return new CompactSign(new TextEncoder().encode(body))
-      .setProtectedHeader({ alg: SIGN_ALG, typ: 'JOSE', kid: String(id), key_url: `${base}/2.0/sign-keys/${id}` })
-      .sign(key);
+  // Callback style: an answer that is not to be signed (nearly all) passes through without a promise.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
+    if (!wantsSignature(request) || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) {
+      done(null, payload);
+      return;
+    }
+    signedAnswer(app, request, reply, payload).then(
+      (jws) => done(null, jws),
+      (error: Error) => done(error),
+    );
   });
+}
+
+async function signedAnswer(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, payload: string): Promise<string> {
+  const { store, keyring, clock, publicUrl } = app.payrail;
+  const base = publicUrl ?? `${request.protocol}://${request.host}`;
+  const { id, key } = await currentSigningKey(store.db, keyring, clock);
+  const body = JSON.stringify({
+    request_url: `${base}${request.url}`,
+    response_timestamp: formatDateTime(clock.now()),
+    response_payload: JSON.parse(payload),
+  });
+  reply.header('content-type', 'application/jose');
+  return new CompactSign(new TextEncoder().encode(body))
+    .setProtectedHeader({ alg: SIGN_ALG, typ: 'JOSE', kid: String(id), key_url: `${base}/2.0/sign-keys/${id}` })
+    .sign(key);
 }
 
 async function decryptValue(app: FastifyInstance, field: string, value: string): Promise<string> {

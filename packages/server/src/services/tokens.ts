@@ -88,15 +88,27 @@ const PRINCIPAL_CACHE_MS = 5_000;
 const PRINCIPAL_CACHE_MAX = 10_000;
 const principalCaches = new WeakMap<object, Map<string, { principal: Principal; until: number }>>();
 
-export async function authenticate(db: Kysely<Database>, clock: Clock, token: string): Promise<Principal | null> {
-  if (token.length === 0 || token.length > 512) return null;
-  const hash = tokenHash(token);
-  const now = clock.now();
+function principalCache(db: Kysely<Database>): Map<string, { principal: Principal; until: number }> {
   let cache = principalCaches.get(db);
   if (!cache) {
     cache = new Map();
     principalCaches.set(db, cache);
   }
+  return cache;
+}
+
+/** The cached principal of a token (without a database read), or undefined when not cached (or stale). */
+export function cachedPrincipal(db: Kysely<Database>, clock: Clock, token: string): Principal | undefined {
+  if (token.length === 0 || token.length > 512) return undefined;
+  const cached = principalCache(db).get(tokenHash(token));
+  return cached && cached.until > clock.now() ? cached.principal : undefined;
+}
+
+export async function authenticate(db: Kysely<Database>, clock: Clock, token: string): Promise<Principal | null> {
+  if (token.length === 0 || token.length > 512) return null;
+  const hash = tokenHash(token);
+  const now = clock.now();
+  const cache = principalCache(db);
   const cached = cache.get(hash);
   if (cached && cached.until > now) return cached.principal;
   if (cached) cache.delete(hash);
