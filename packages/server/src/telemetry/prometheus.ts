@@ -2,6 +2,7 @@
  * Prometheus metrics (prom-client), one registry per process. Counters and histograms are fed
  * where things happen; gauges over the database (payments by state, job backlog) are read when
  * /metrics is scraped. Labels have bounded values only: route patterns, never raw URLs or ids.
+ * Loaded on first use through telemetry/metrics.ts, which the rest of the code imports.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
@@ -81,7 +82,7 @@ export function statusSyncFailureObserved(): void {
 }
 
 /** Reads the database gauges, then renders every metric in the Prometheus text format. */
-export async function renderMetrics(db: Kysely<Database>, now: number): Promise<string> {
+export async function renderMetrics(db: Kysely<Database>, now: number): Promise<{ contentType: string; text: string }> {
   const byState = await db
     .selectFrom('payments')
     .select(['state', sql<number>`count(*)`.as('n')])
@@ -95,7 +96,5 @@ export async function renderMetrics(db: Kysely<Database>, now: number): Promise<
     jobOldestAge.set({ kind }, backlog.oldestAgeSeconds[kind]);
   }
   syncFailed.set(backlog.syncFailed);
-  return registry.metrics();
+  return { contentType: registry.contentType, text: await registry.metrics() };
 }
-
-export const metricsContentType = registry.contentType;
