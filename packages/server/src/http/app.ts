@@ -14,6 +14,7 @@ import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
 import { sendError } from './errors.ts';
 import { parseJsonBody } from './json.ts';
+import { LAZY_SCHEMA_CONTROLLER } from './lazy-validation.ts';
 import { ErrorBody, PaymentResponse } from './schemas.ts';
 import { authTokenRoutes } from './routes/auth-token.ts';
 import { paymentRoutes } from './routes/payments.ts';
@@ -162,6 +163,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // No type coercion: a body with [[1]] as an amount or 123 as a label is refused, not reinterpreted.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
+    // Validators compiled on a route's first request, not all at start-up (see lazy-validation.ts).
+    schemaController: LAZY_SCHEMA_CONTROLLER,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = options.clock ?? systemClock;
