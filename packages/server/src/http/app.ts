@@ -6,7 +6,7 @@ import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
 import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits, registerRateLimits } from './rate-limits.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
-import swagger from '@fastify/swagger';
+import swagger from './openapi-plugin.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
 import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
