@@ -64,10 +64,12 @@ export interface Identity {
   [field: string]: string | number | boolean | null;
 }
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+// Made on first use: ICU's display names cost start-up time and memory (docs/performance.md).
+let regionNames: Intl.DisplayNames | null = null;
 
 function isCountryCode(code: string): boolean {
   if (!/^[A-Z]{2}$/.test(code)) return false;
+  regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
   const name = regionNames.of(code);
   return name !== undefined && name !== code && name !== 'Unknown Region';
 }

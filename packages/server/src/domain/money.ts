@@ -43,7 +43,8 @@ export interface CurrencyObject {
 }
 
 const currencyObjects = new Map<string, CurrencyObject>();
-const displayNames = new Intl.DisplayNames(['en'], { type: 'currency' });
+// Made on first use: ICU's display names cost start-up time and memory (docs/performance.md).
+let displayNames: Intl.DisplayNames | null = null;
 
 export function isCurrency(code: string): boolean {
   return EXPONENTS.has(code);
@@ -58,6 +59,7 @@ export function currencyExponent(code: string): number {
 export function currencyObject(code: string): CurrencyObject {
   let object = currencyObjects.get(code);
   if (!object) {
+    displayNames ??= new Intl.DisplayNames(['en'], { type: 'currency' });
     const symbol =
       new Intl.NumberFormat('en', { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' })
         .formatToParts(0)

@@ -6,7 +6,7 @@ import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
 import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits, registerRateLimits } from './rate-limits.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
-import swagger from '@fastify/swagger';
+import swagger from './openapi-plugin.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../domain/errors.ts';
 import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
@@ -14,6 +14,7 @@ import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
 import { sendError } from './errors.ts';
 import { parseJsonBody } from './json.ts';
+import { LAZY_SCHEMA_CONTROLLER } from './lazy-validation.ts';
 import { ErrorBody, PaymentResponse } from './schemas.ts';
 import { authTokenRoutes } from './routes/auth-token.ts';
 import { paymentRoutes } from './routes/payments.ts';
@@ -263,6 +264,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // No type coercion: a body with [[1]] as an amount or 123 as a label is refused, not reinterpreted.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
+    // Validators compiled on a route's first request, not all at start-up (see lazy-validation.ts).
+    schemaController: LAZY_SCHEMA_CONTROLLER,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = options.clock ?? systemClock;
@@ -349,19 +352,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const bad = findBadText(request.query, '') ?? findBadText(request.body, '');
     done(bad === null ? undefined : new ApiError('invalidValue', `${bad.field || 'body'}: ${bad.reason}`, { field: bad.field || 'body' }));
   });
-  // Metric children cached per label set: prom-client would hash the labels on every observation.
-  const durations = new Map<string, { observe(seconds: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
     // The route's pattern, never the raw URL: label values stay few.
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    const key = `${request.method} ${status} ${route}`;
-    let histogram = durations.get(key);
-    if (!histogram) {
-      histogram = httpRequestDuration.labels({ method: request.method, route, status_code: String(status) });
-      durations.set(key, histogram);
-    }
-    histogram.observe(reply.elapsedTime / 1000);
+    httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
   registerResponseSigning(app as unknown as FastifyInstance);

@@ -8,7 +8,6 @@
  *   naming the field.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { compactDecrypt, CompactSign, decodeProtectedHeader } from 'jose';
 import { formatDateTime } from '../domain/dates.ts';
 import { invalid } from '../domain/errors.ts';
 import { currentSigningKey, decryptionKey, ENCRYPT_ALG, ENCRYPT_ENC, SIGN_ALG } from '../services/jose-keys.ts';
@@ -42,6 +41,8 @@ async function signedAnswer(app: FastifyInstance, request: FastifyRequest, reply
     response_timestamp: formatDateTime(clock.now()),
     response_payload: JSON.parse(payload),
   });
+  // jose is loaded on first use, not at start-up (docs/performance.md).
+  const { CompactSign } = await import('jose');
   reply.header('content-type', 'application/jose');
   return new CompactSign(new TextEncoder().encode(body))
     .setProtectedHeader({ alg: SIGN_ALG, typ: 'JOSE', kid: String(id), key_url: `${base}/2.0/sign-keys/${id}` })
@@ -49,6 +50,7 @@ async function signedAnswer(app: FastifyInstance, request: FastifyRequest, reply
 }
 
 async function decryptValue(app: FastifyInstance, field: string, value: string): Promise<string> {
+  const { compactDecrypt, decodeProtectedHeader } = await import('jose');
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(value);

@@ -14,9 +14,8 @@ import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from '../webhooks/failure-
 import { forgetToken, loadAuthProvider, oauthToken } from '../webhooks/delivery-auth.ts';
 import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
 import { isIP } from 'node:net';
-import { fetch } from 'undici';
 import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
-import { bareHost, isPublicAddress, isRefusal, REFUSED_ADDRESS, RefusedAddressError, webhookDispatcher } from '../webhooks/address-policy.ts';
+import { bareHost, isPublicAddress, isRefusal, loadUndici, REFUSED_ADDRESS, RefusedAddressError, webhookDispatcher } from '../webhooks/address-policy.ts';
 
 /** Endpoint keys are sealed; one stored before sealing existed is clear text until sealSecrets runs at start. */
 function openEndpointSecret(keyring: Keyring | undefined, stored: string): string {
@@ -157,7 +156,8 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
       const clientSecret = openEndpointSecret(env.keyring, provider.secret);
       headers.authorization = `Bearer ${await oauthToken(env.db, provider, { now: env.clock.now(), clientSecret, allowPrivate, timeoutMs: env.deliveryTimeoutMs })}`;
     }
-    const dispatcher = webhookDispatcher(allowPrivate);
+    const dispatcher = await webhookDispatcher(allowPrivate);
+    const { fetch } = await loadUndici();
     const response = await fetch(row.url, {
       method: 'POST',
       headers,

@@ -7,7 +7,6 @@ import { createPrivateKey, type KeyObject, randomUUID, X509Certificate } from 'n
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
-import { parse as parseYaml } from 'yaml';
 import { isValidBIC } from 'ibantools';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
@@ -328,7 +327,9 @@ const FILE_KEYS = [
 ];
 const PEM_KEYS = ['client_cert', 'client_key', 'ca', 'signing_key', 'signing_cert'] as const;
 
-export function parseBanksFile(text: string, file: string): BankFileEntry[] {
+export async function parseBanksFile(text: string, file: string): Promise<BankFileEntry[]> {
+  // yaml is loaded when a banks file is read, not at start-up (docs/performance.md).
+  const { parse: parseYaml } = await import('yaml');
   let doc: unknown;
   try {
     doc = parseYaml(text); // YAML 1.2 is a superset of JSON: one parser for both forms
@@ -370,7 +371,7 @@ function sameBank(row: BankRow, bank: CheckedBank, keyring: Keyring): boolean {
  * (remove them with `payrail bank remove`). Running it twice changes nothing the second time.
  */
 export async function applyBanksFile(deps: BankDeps, file: string): Promise<{ added: string[]; updated: string[]; unchanged: string[] }> {
-  const entries = parseBanksFile(readFileSync(file, 'utf8'), file);
+  const entries = await parseBanksFile(readFileSync(file, 'utf8'), file);
   const base = dirname(resolve(file));
   const result = { added: [] as string[], updated: [] as string[], unchanged: [] as string[] };
   for (const [i, entry] of entries.entries()) {

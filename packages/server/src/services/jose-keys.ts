@@ -5,7 +5,7 @@
  * stored sealed under the key-encryption keyring. Rotating the signing key deprecates the old one,
  * which stays listed so that signatures it made still verify.
  */
-import { type CryptoKey, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import type { Database, JoseKeysTable } from '../store/schema.ts';
@@ -53,6 +53,7 @@ async function currentRow(db: Kysely<Database>, kind: KeyKind): Promise<KeyRow |
 /** A new key pair's row; `kid` is the row id, so it is set once the row exists. */
 async function insertKey(db: Kysely<Database>, keyring: Keyring, clock: Clock, kind: KeyKind): Promise<void> {
   const alg = kind === 'sign' ? SIGN_ALG : ENCRYPT_ALG;
+  const { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } = await import('jose');
   const { publicKey, privateKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true });
   const jwk = await exportJWK(publicKey);
   const row = await db
@@ -94,6 +95,7 @@ async function privateKeyOf(keyring: Keyring, row: KeyRow): Promise<CryptoKey> {
   const cacheKey = `${row.kind}:${row.id}:${row.private_sealed}`;
   let key = privateKeys.get(cacheKey);
   if (!key) {
+    const { importPKCS8 } = await import('jose');
     key = await importPKCS8(openSecret(keyring, row.private_sealed), row.kind === 'sign' ? SIGN_ALG : ENCRYPT_ALG);
     privateKeys.set(cacheKey, key);
   }

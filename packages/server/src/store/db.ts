@@ -1,11 +1,9 @@
 /** Opens the store: embedded SQLite by default, PostgreSQL when a database URL is given. */
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
-import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
-import { openPostgres } from './postgres.ts';
 import { setDirectRunner } from './precompiled.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -39,13 +37,6 @@ export interface StoreOptions {
   onConnectionError?: (error: Error) => void;
 }
 
-// int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.
-pg.types.setTypeParser(20, (value: string) => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${value} is out of the safe integer range`);
-  return n;
-});
-
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -60,7 +51,11 @@ export function redactUrl(url: string): string {
 export const DATABASE_DEFAULTS = { connectTimeoutMs: 5_000, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  if (options.databaseUrl) {
+    // pg is loaded for a PostgreSQL store only (start-up: docs/performance.md).
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres(options.databaseUrl, options);
+  }
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
   const { dialect, direct } = createSqliteDialect(sqlite);

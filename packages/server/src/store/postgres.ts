@@ -9,6 +9,13 @@ import type { Database } from './schema.ts';
 import { DATABASE_DEFAULTS, redactUrl, type Store, type StoreOptions } from './db.ts';
 import { preparedName, setDirectRunner } from './precompiled.ts';
 
+// int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.
+pg.types.setTypeParser(20, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${value} is out of the safe integer range`);
+  return n;
+});
+
 /** How long to wait before reconnecting a lost LISTEN connection, then doubling up to the maximum. */
 const RELISTEN_FIRST_MS = 250;
 const RELISTEN_MAX_MS = 10_000;

@@ -12,7 +12,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 
 export const REFUSED_ADDRESS = 'refused: the host resolves to a non-public address';
 
@@ -71,10 +71,18 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   });
 };
 
+let undici: Promise<typeof import('undici')> | null = null;
+/** undici, loaded on the first delivery rather than at start-up (docs/performance.md). */
+export function loadUndici(): Promise<typeof import('undici')> {
+  undici ??= import('undici');
+  return undici;
+}
+
 let publicAgent: Agent | null = null;
 /** The HTTP dispatcher for deliveries: public addresses only, or the default one when private ones are allowed. */
-export function webhookDispatcher(allowPrivate: boolean): Agent | undefined {
+export async function webhookDispatcher(allowPrivate: boolean): Promise<Agent | undefined> {
   if (allowPrivate) return undefined;
+  const { Agent } = await loadUndici();
   publicAgent ??= new Agent({ connect: { lookup: publicOnlyLookup } });
   return publicAgent;
 }

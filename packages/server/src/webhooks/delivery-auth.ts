@@ -5,9 +5,8 @@
  */
 import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
-import { fetch } from 'undici';
 import type { Database } from '../store/schema.ts';
-import { bareHost, isPublicAddress, RefusedAddressError, webhookDispatcher } from './address-policy.ts';
+import { bareHost, isPublicAddress, loadUndici, RefusedAddressError, webhookDispatcher } from './address-policy.ts';
 
 export interface AuthProviderRow {
   id: number;
@@ -59,7 +58,8 @@ export async function oauthToken(db: Kysely<Database>, provider: AuthProviderRow
   const literal = bareHost(new URL(config.url).hostname);
   if (!request.allowPrivate && isIP(literal) && !isPublicAddress(literal)) throw new RefusedAddressError();
   const basic = Buffer.from(`${encodeURIComponent(config.client_id)}:${encodeURIComponent(request.clientSecret)}`).toString('base64');
-  const dispatcher = webhookDispatcher(request.allowPrivate);
+  const dispatcher = await webhookDispatcher(request.allowPrivate);
+  const { fetch } = await loadUndici();
   const response = await fetch(config.url, {
     method: 'POST',
     redirect: 'manual',

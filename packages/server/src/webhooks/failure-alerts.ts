@@ -4,7 +4,6 @@
  * endpoint. Every alert is written to `webhook_alerts`: `sent`, `failed` (the SMTP server refused
  * it), or `recorded` when no SMTP server is configured.
  */
-import nodemailer from 'nodemailer';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import type { Database } from '../store/schema.ts';
@@ -64,6 +63,8 @@ export async function alertFailingEndpoint(env: AlertEnvironment, failing: Faili
 }
 
 async function sendAlertMail(smtpUrl: string, recipient: string, failing: FailingEndpoint): Promise<void> {
+  // Loaded on the first alert, not at start-up (docs/performance.md).
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(smtpUrl, {
     connectionTimeout: SMTP_TIMEOUT_MS,
     greetingTimeout: SMTP_TIMEOUT_MS,

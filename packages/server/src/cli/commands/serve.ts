@@ -83,7 +83,6 @@ async function serveAction(command: Command): Promise<void> {
   // Loaded here, not at the top: `--help` and a busy port answer without loading the server.
   const { migrate } = await import('../../store/db.ts');
   const { openConfiguredStore } = await import('../store-options.ts');
-  const { startJobs } = await import('../../jobs/runner.ts');
   const store = await openConfiguredStore(config);
   let app: PayrailApp | null = null;
   let jobs: { stop(): Promise<void> } | null = null;
@@ -96,7 +95,11 @@ async function serveAction(command: Command): Promise<void> {
     const clock = sandboxClock ? new SandboxClock() : systemClock;
     app = await configuredApp(store, config, sandboxClock ? { clock, sandboxClock } : {});
     const address = await app.listen({ port: config.port, host: config.host });
-    if (command.opts().jobs !== false) jobs = startJobs(jobEnvironment(app, store, config, clock), runnerOptions(config));
+    if (command.opts().jobs !== false) {
+      // The jobs' code is loaded once the server listens (start-up: docs/performance.md).
+      const { startJobs } = await import('../../jobs/runner.ts');
+      jobs = startJobs(jobEnvironment(app, store, config, clock), runnerOptions(config));
+    }
     runtimeOf(command).keepRunning = true;
     const log = app.log;
     drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => log[level](data ?? {}, message) });

@@ -5,7 +5,7 @@
  * exchange-log row with redacted bodies. Network failures are answers (`kind: 'unknown'`), never throws.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
 import { redactBody } from './redact.ts';
 import { createBankSigner, type BankSigner } from './signing.ts';
@@ -26,7 +26,8 @@ export interface BankMaterial {
 /** Everything needed to reach one bank; built once per bank and reused by every call. */
 export interface BankTransport {
   bank: ConfiguredBank;
-  dispatcher: Dispatcher;
+  /** undici is loaded when a bank is first set up, not at start-up (docs/performance.md). */
+  dispatcher: Promise<Dispatcher>;
   signer: BankSigner | null;
   timeoutMs: number;
   close(): Promise<void>;
@@ -36,7 +37,8 @@ export function createBankTransport(bank: ConfiguredBank, material: BankMaterial
   const connect: Record<string, unknown> = {};
   if (material.clientCert && material.clientKey) Object.assign(connect, { cert: material.clientCert, key: material.clientKey });
   if (material.ca) connect.ca = material.ca;
-  const dispatcher = new Agent({ connect, keepAliveTimeout: 10_000, connections: 32 });
+  const dispatcher = import('undici').then(({ Agent }) => new Agent({ connect, keepAliveTimeout: 10_000, connections: 32 }));
+  dispatcher.catch(() => undefined); // a failure is reported by the call that awaits it
   const wantsSigning = bank.profile.signing ?? Boolean(material.signingKey);
   const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert) : null;
   return {
@@ -44,7 +46,7 @@ export function createBankTransport(bank: ConfiguredBank, material: BankMaterial
     dispatcher,
     signer,
     timeoutMs: typeof bank.profile.timeout_ms === 'number' && bank.profile.timeout_ms > 0 ? bank.profile.timeout_ms : DEFAULT_BANK_TIMEOUT_MS,
-    close: () => dispatcher.close(),
+    close: async () => (await dispatcher).close(),
   };
 }
 
@@ -147,6 +149,7 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
       let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': attemptId };
       if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
       if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
+      const [{ request }, dispatcher] = await Promise.all([import('undici'), transport.dispatcher]);
       // The record first: if it cannot be written, nothing is sent.
       const startedAt = clock.now();
       await recorder.begin({ id: attemptId, payment_id: paymentId, bank_id: bankId, operation: req.operation, started_at: startedAt });
@@ -155,11 +158,11 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
       let status: number | null = null;
       let error: string | null = null;
       try {
-        const response = await undiciRequest(url, {
+        const response = await request(url, {
           method: req.method,
           headers,
           body: req.body === undefined ? undefined : bodyText,
-          dispatcher: transport.dispatcher,
+          dispatcher,
           signal: AbortSignal.timeout(req.timeoutMs ?? transport.timeoutMs),
         });
         const responseHeaders = flatHeaders(response.headers);

@@ -6,7 +6,6 @@
  * implementation; this file only chooses what Berlin Group signs.
  */
 import { createHash, createPrivateKey, createSign, X509Certificate, type KeyObject } from 'node:crypto';
-import { cavage } from 'http-message-signatures';
 
 /** Headers Berlin Group signs when present, besides digest and x-request-id (always). */
 const OPTIONAL_SIGNED = ['psu-id', 'psu-corporate-id', 'tpp-redirect-uri', 'date'];
@@ -43,6 +42,8 @@ export function createBankSigner(signingKeyPem: string, signingCertPem: string):
       const headers: Record<string, string> = { ...request.headers, Digest: digestHeader(request.body), 'TPP-Signature-Certificate': certificate };
       const present = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
       const fields = ['digest', 'x-request-id', ...OPTIONAL_SIGNED.filter((h) => present.has(h))];
+      // Loaded on the first signed call, not at start-up (docs/performance.md).
+      const { cavage } = await import('http-message-signatures');
       const signed = await cavage.signMessage(
         {
           key: { sign: async (data: Buffer) => createSign('RSA-SHA256').update(data).sign(key) },

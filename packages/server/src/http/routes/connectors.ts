@@ -16,7 +16,8 @@ import { errorResponses } from '../schemas.ts';
 
 // payment_settings is always present on Pay connectors; the expand is accepted as Powens' clients send it.
 const EXPANDS = ['payment_fields', 'payment_settings', 'countries', 'fields', 'sources', 'urls'] as const;
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+// Made on first use: ICU's display names cost start-up time and memory (docs/performance.md).
+let regionNames: Intl.DisplayNames | null = null;
 
 export function connectorView(connector: Connector, expand: readonly string[]): Record<string, unknown> {
   const d = connector.descriptor;
@@ -40,7 +41,11 @@ export function connectorView(connector: Connector, expand: readonly string[]): 
   };
   if (expand.includes('payment_fields'))
     view.payment_fields = d.payment_fields.map((f) => ({ ...f, auth_mechanisms: f.auth_mechanisms ?? ['webauth'], connector_sources: [] }));
-  if (expand.includes('countries')) view.countries = d.countries.map((id) => ({ id, name: regionNames.of(id) ?? id }));
+  if (expand.includes('countries')) {
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+    const names = regionNames;
+    view.countries = d.countries.map((id) => ({ id, name: names.of(id) ?? id }));
+  }
   if (expand.includes('fields')) view.fields = [];
   if (expand.includes('sources')) view.sources = sourcesOf(connector);
   if (expand.includes('urls')) view.urls = [];

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.ts';
 import { readBacklog } from '../../jobs/backlog.ts';
 import { migrationNames } from '../../store/migrations.ts';
-import { metricsContentType, renderMetrics } from '../../telemetry/metrics.ts';
+import { renderMetrics } from '../../telemetry/metrics.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
 import { bearerToken } from '../access.ts';
 
@@ -83,7 +83,7 @@ export async function probeRoutes(app: FastifyInstance, options: ProbeOptions) {
       if (!options.metricsToken) throw new ApiError('unauthorized', 'metrics need a token: start Payrail with --metrics-token (or --metrics open)');
       if (!token || !sameToken(token, options.metricsToken)) throw new ApiError('unauthorized', 'send the metrics token as Authorization: Bearer <token>');
     }
-    const text = await renderMetrics(store.db, clock.now());
-    return reply.type(metricsContentType).send(text);
+    const { contentType, text } = await renderMetrics(store.db, clock.now());
+    return reply.type(contentType).send(text);
   });
 }
