@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { precompile } from '../src/store/precompiled.ts';
+import { MAX_SHAPES, precompile, preparedName } from '../src/store/precompiled.ts';
 import type { Store } from '../src/store/db.ts';
 import { databases } from './helpers.ts';
 import { openIsolatedStore } from './stores.ts';
@@ -19,6 +19,19 @@ const countLimits = precompile((db, $) =>
 );
 const insertLimit = precompile((db, $) => db.insertInto('rate_limits').values({ key: $('key'), count: 1, reset_at: $('resetAt') }));
 const selectLimits = precompile((db, $) => db.selectFrom('rate_limits').selectAll().where('key', '=', $('key')));
+// One shape per number of keys, as a list's `in (…)` filter has.
+const countAmong = precompile(
+  (db, $, count: number) =>
+    db
+      .selectFrom('rate_limits')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(
+        'key',
+        'in',
+        Array.from({ length: count }, (_, i) => $(`k${i}`)),
+      ),
+  (values: Record<string, unknown>) => Object.keys(values).length,
+);
 
 for (const { dialect, url } of databases()) {
   describe(`direct runs of precompiled queries [${dialect}]`, () => {
@@ -71,6 +84,22 @@ for (const { dialect, url } of databases()) {
         }),
       ).rejects.toThrow('boom');
       expect(Number((await countLimits.execute(store.db, { prefix: 'direct:rolled-back' })).rows[0]!.n)).toBe(0);
+    });
+
+    it('keeps at most MAX_SHAPES shapes of one query; the others are compiled for their call and still answer right', async () => {
+      await insertLimit.execute(store.db, { key: 'shape:k0', resetAt: 1 });
+      const among = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, `shape:k${i}`]));
+      const sqlOf = (count: number) => countAmong.execute(store.db, among(count)).then((r) => Number(r.rows[0]!.n));
+      for (let count = 1; count <= MAX_SHAPES + 5; count++) expect(await sqlOf(count)).toBe(1);
+      const inList = (count: number) => Array.from({ length: count }, (_, i) => (dialect === 'postgres' ? `$${i + 1}` : '?')).join(', ');
+      const text = (count: number) => `select count(*) as "n" from "rate_limits" where "key" in (${inList(count)})`;
+      // Kept shapes have a prepared statement name; those past the cap do not (PostgreSQL would keep one per connection).
+      expect(preparedName(text(1))).toMatch(/^payrail_\d+$/);
+      expect(preparedName(text(MAX_SHAPES))).toMatch(/^payrail_\d+$/);
+      expect(preparedName(text(MAX_SHAPES + 1))).toBeUndefined();
+      // A shape past the cap answers right again (compiled again, not from a stale cache entry).
+      await insertLimit.execute(store.db, { key: 'shape:k1', resetAt: 1 });
+      expect(await sqlOf(MAX_SHAPES + 3)).toBe(2);
     });
 
     if (dialect === 'postgres') {

@@ -7,7 +7,7 @@ import { EXECUTION_DATE_TYPES } from '../domain/payment-request.ts';
 import type { NewPayment } from '../domain/payment-request.ts';
 import { PAYMENT_STATES } from '../domain/states.ts';
 import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
-import { precompile } from '../store/precompiled.ts';
+import { precompile, type Slots } from '../store/precompiled.ts';
 import { recordIdempotentResponse } from './idempotency.ts';
 import { paymentView } from './payment-view.ts';
 import type { Principal } from './tokens.ts';
@@ -280,6 +280,68 @@ const selectPageInstructions = precompile(
   (values: Record<string, unknown>) => values.count as number,
 );
 
+/**
+ * One condition of a list query. Which conditions a query has (and how many values an `in` takes) is
+ * its shape; the values themselves are slots, so each shape is compiled once (store/precompiled.ts).
+ */
+type ListCondition =
+  | { column: 'register_date' | 'validate_date'; op: '>=' | '<'; slot: string }
+  | {
+      column: 'connector_uuid' | 'id_connector' | 'id_connector_source' | 'error_code' | 'bank_payment_id' | 'website' | 'payer_identification';
+      op: '=';
+      slot: string;
+    }
+  | { column: 'connector_uuid' | 'id_connector' | 'id_connector_source'; op: 'is null' }
+  | { column: 'state' | 'execution_date_type' | 'country'; op: 'in'; slots: string[] }
+  | { column: 'beneficiary_identification' | 'reference_id'; op: 'instruction'; slot: string };
+
+interface ListValues extends Record<string, unknown> {
+  domainId: number;
+  limit: number;
+  offset: number;
+  conditions: ListCondition[];
+  orderColumn: (typeof ORDER_BY)[keyof typeof ORDER_BY];
+  direction: 'asc' | 'desc';
+}
+
+function listShape(values: ListValues): string {
+  const parts = values.conditions.map((c) => `${c.column} ${c.op}${c.op === 'in' ? c.slots.length : ''}`);
+  return `${parts.join(',')}|${values.orderColumn} ${values.direction}`;
+}
+
+function filteredPayments(db: Kysely<Database>, $: Slots, conditions: readonly ListCondition[]) {
+  let q = db.selectFrom('payments').where('domain_id', '=', $('domainId'));
+  for (const c of conditions) {
+    if (c.op === 'is null') q = q.where(c.column, 'is', null);
+    else if (c.op === 'in')
+      q = q.where(
+        c.column,
+        'in',
+        c.slots.map((slot) => $(slot)),
+      );
+    else if (c.op === 'instruction')
+      q = q.where('id', 'in', (eb) => eb.selectFrom('payment_instructions').select('payment_id').where(c.column, '=', $(c.slot)));
+    else q = q.where(c.column, c.op, $(c.slot));
+  }
+  return q;
+}
+
+// The list's two queries, compiled once per shape (filters set, `in` sizes, order).
+const countPayments = precompile(
+  (db, $, _shape: string, values: ListValues) => filteredPayments(db, $, values.conditions).select((eb) => eb.fn.countAll<number>().as('n')),
+  listShape,
+);
+const pagePayments = precompile(
+  (db, $, _shape: string, values: ListValues) =>
+    filteredPayments(db, $, values.conditions)
+      .selectAll()
+      .orderBy(values.orderColumn, values.direction)
+      .orderBy('id', values.direction)
+      .limit($('limit'))
+      .offset($('offset')),
+  listShape,
+);
+
 export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
   const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
   const offset = query.offset === undefined || query.offset === '' ? 0 : parseInteger(query.offset, 'offset', 0);
@@ -290,48 +352,55 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   if (!Object.hasOwn(ORDER_BY, orderKey)) throw invalid('order_by', `must be one of ${Object.keys(ORDER_BY).join(', ')}`);
   const orderColumn = ORDER_BY[orderKey as keyof typeof ORDER_BY];
 
-  let q = db.selectFrom('payments').where('domain_id', '=', domainId);
+  const values: ListValues = { domainId, limit, offset, conditions: [], orderColumn, direction: reverse ? 'desc' : 'asc' };
+  const { conditions } = values;
+  const equal = (column: Extract<ListCondition, { op: '=' }>['column'], value: unknown) => {
+    conditions.push({ column, op: '=', slot: column });
+    values[column] = value;
+  };
+  const among = (column: Extract<ListCondition, { op: 'in' }>['column'], items: readonly string[]) => {
+    // Repeated values are dropped: they change nothing but the number of compiled shapes.
+    const slots = [...new Set(items)].map((item, i) => {
+      values[`${column}${i}`] = item;
+      return `${column}${i}`;
+    });
+    conditions.push({ column, op: 'in', slots });
+  };
   for (const bound of ['min_date', 'max_date'] as const) {
     const text = query[bound];
     if (text === undefined || text === '') continue;
     const at = parseDateOrDateTime(text);
     if (at === null) throw invalid(bound, 'must be a date YYYY-MM-DD or a date-time YYYY-MM-DD HH:MM:SS');
-    q = bound === 'min_date' ? q.where(dateColumn, '>=', at) : q.where(dateColumn, '<', at);
+    conditions.push({ column: dateColumn, op: bound === 'min_date' ? '>=' : '<', slot: bound });
+    values[bound] = at;
   }
   if (query.connector_uuid !== undefined && query.connector_uuid !== '') {
-    q = query.connector_uuid === 'null' ? q.where('connector_uuid', 'is', null) : q.where('connector_uuid', '=', query.connector_uuid.toLowerCase());
+    if (query.connector_uuid === 'null') conditions.push({ column: 'connector_uuid', op: 'is null' });
+    else equal('connector_uuid', query.connector_uuid.toLowerCase());
   }
-  for (const [param, column] of [
-    ['id_connector', 'id_connector'],
-    ['id_connector_source', 'id_connector_source'],
-  ] as const) {
+  for (const param of ['id_connector', 'id_connector_source'] as const) {
     const value = query[param];
     if (value === undefined || value === '') continue;
-    q = value === 'null' ? q.where(column, 'is', null) : q.where(column, '=', parseInteger(value, param, 0));
+    if (value === 'null') conditions.push({ column: param, op: 'is null' });
+    else equal(param, parseInteger(value, param, 0));
   }
-  if (query.state) q = q.where('state', 'in', list(query.state, 'state', PAYMENT_STATES));
-  if (query.execution_date_type) q = q.where('execution_date_type', 'in', list(query.execution_date_type, 'execution_date_type', EXECUTION_DATE_TYPES));
-  if (query.country) q = q.where('country', 'in', list(query.country.toUpperCase(), 'country'));
+  if (query.state) among('state', list(query.state, 'state', PAYMENT_STATES));
+  if (query.execution_date_type) among('execution_date_type', list(query.execution_date_type, 'execution_date_type', EXECUTION_DATE_TYPES));
+  if (query.country) among('country', list(query.country.toUpperCase(), 'country'));
   for (const param of ['error_code', 'bank_payment_id', 'website'] as const) {
     const value = query[param];
-    if (value !== undefined && value !== '') q = q.where(param, '=', value);
+    if (value !== undefined && value !== '') equal(param, value);
   }
-  if (query.payer_identification) q = q.where('payer_identification', '=', query.payer_identification.replace(/[\s-]/g, '').toUpperCase());
-  for (const [param, column] of [
-    ['beneficiary_identification', 'beneficiary_identification'],
-    ['reference_id', 'reference_id'],
-  ] as const) {
+  if (query.payer_identification) equal('payer_identification', query.payer_identification.replace(/[\s-]/g, '').toUpperCase());
+  for (const param of ['beneficiary_identification', 'reference_id'] as const) {
     const raw = query[param];
     if (raw === undefined || raw === '') continue;
-    const value = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;
-    q = q.where('id', 'in', (eb) => eb.selectFrom('payment_instructions').select('payment_id').where(column, '=', value));
+    conditions.push({ column: param, op: 'instruction', slot: param });
+    values[param] = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;
   }
 
-  const direction = reverse ? 'desc' : 'asc';
-  const [countRow, payments] = await Promise.all([
-    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    q.selectAll().orderBy(orderColumn, direction).orderBy('id', direction).limit(limit).offset(offset).execute(),
-  ]);
+  const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePayments.execute(db, values)]);
+  const payments = page.rows;
   let kept = 0;
   for (let used = 0; kept < payments.length; kept++) {
     used += payments[kept]!.instruction_count;
@@ -348,7 +417,12 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     bucket.push(instruction);
     byPayment.set(instruction.payment_id, bucket);
   }
-  return { total: Number(countRow.n), limit, offset, records: payments.map((payment) => ({ payment, instructions: byPayment.get(payment.id) ?? [] })) };
+  return {
+    total: Number(countRow.rows[0]!.n),
+    limit,
+    offset,
+    records: payments.map((payment) => ({ payment, instructions: byPayment.get(payment.id) ?? [] })),
+  };
 }
 
 export { paymentView };

@@ -58,13 +58,21 @@ const slots: Slots = Object.assign((name: string) => new Slot(name), {
 });
 
 /**
- * `build` receives the database, the slot maker and the shape: each value that changes from call to
- * call must be a slot (in `.values()`, on the right of `where`, in `set`, in `limit`), named after
- * its key in the values given to `execute`; other values are constants of the query. What the query's text depends on (a row count) is the shape, and each
- * shape is compiled once.
+ * Shapes kept per query and database. Beyond it a new shape is compiled for its one call and not kept
+ * (nor prepared by name on PostgreSQL), so that callers choosing shapes (a list's filters) cannot
+ * grow the caches without bound.
+ */
+export const MAX_SHAPES = 256;
+
+/**
+ * `build` receives the database, the slot maker, the shape and the first call's values: each value
+ * that changes from call to call must be a slot (in `.values()`, on the right of `where`, in `set`,
+ * in `limit`), named after its key in the values given to `execute`; other values are constants of
+ * the query. What the query's text depends on (a row count, which filters are set) is the shape, and
+ * each shape is compiled once; `build` may read the values only for what the shape determines.
  */
 export function precompile<P extends Record<string, unknown>, R, S extends string | number | undefined = undefined>(
-  build: (db: Kysely<Database>, $: Slots, shape: S) => Compilable<R>,
+  build: (db: Kysely<Database>, $: Slots, shape: S, values: P) => Compilable<R>,
   shapeOf?: (values: P) => S,
 ): Precompiled<P, R> {
   // Per dialect adapter (one per database; a transaction shares its database's), then per shape.
@@ -80,10 +88,12 @@ export function precompile<P extends Record<string, unknown>, R, S extends strin
       const shape = shapeOf?.(values) as S;
       let compiled = byShape.get(shape);
       if (!compiled) {
-        const query = build(db as Kysely<Database>, slots, shape).compile();
+        const query = build(db as Kysely<Database>, slots, shape, values).compile();
         compiled = { sql: query.sql, parameters: query.parameters };
-        byShape.set(shape, compiled);
-        if (!statementNames.has(query.sql)) statementNames.set(query.sql, `payrail_${statementNames.size + 1}`);
+        if (byShape.size < MAX_SHAPES) {
+          byShape.set(shape, compiled);
+          if (!statementNames.has(query.sql)) statementNames.set(query.sql, `payrail_${statementNames.size + 1}`);
+        }
       }
       // Constants written into the query stay as they were compiled; slots take this call's values.
       const parameters = compiled.parameters.map((p) => {
