@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,8 @@ function tempDir(): string {
 }
 
 /** Starts `payrail serve --port 0 …`, capturing everything it writes. */
-function start(args: string[]) {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.push(proc);
   const out = { text: '' };
   proc.stdout!.on('data', (c: Buffer) => (out.text += c.toString()));
@@ -105,6 +105,48 @@ async function serviceToken(base: string, client: { client_id: string; client_se
 function demoCredentials(text: string) {
   return JSON.parse(text.split('\n').find((line) => line.startsWith('{"client_id"'))!) as { client_id: string; client_secret: string };
 }
+
+describe('Node.js settings of `serve` (bin/payrail.js, docs/operations.md)', () => {
+  // What the running server was started with, read from /proc (the PID is the one spawned: execve keeps it).
+  const startedWith = (pid: number) => ({
+    argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'),
+    env: Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    ) as Record<string, string>,
+  });
+  const baseEnv = () => {
+    const env = { ...process.env };
+    for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'PAYRAIL_NODE_TUNING']) delete env[name];
+    return env;
+  };
+  const settings = async (env: NodeJS.ProcessEnv) => {
+    const server = start(['--data-dir', tempDir(), '--log-level', 'warn'], env);
+    const base = await server.base();
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const seen = startedWith(server.proc.pid!);
+    server.proc.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+    return seen;
+  };
+
+  it.runIf(process.platform === 'linux')('caps the heap and malloc arenas in the same process; what the operator set wins; off turns it off', async () => {
+    const tuned = await settings(baseEnv());
+    expect(tuned.argv).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=50']));
+    expect(tuned.env).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', PAYRAIL_NODE_TUNING: 'applied' });
+
+    const own = await settings({ ...baseEnv(), NODE_OPTIONS: '--max-semi-space-size=32', MALLOC_ARENA_MAX: '4' });
+    expect(own.argv).not.toContain('--max-semi-space-size=8');
+    expect(own.argv).toContain('--heap-growing-percent=50');
+    expect(own.env.MALLOC_ARENA_MAX).toBe('4');
+
+    const off = await settings({ ...baseEnv(), PAYRAIL_NODE_TUNING: 'off' });
+    expect(off.argv.filter((a) => a.startsWith('--max-semi') || a.startsWith('--heap-growing'))).toEqual([]);
+    expect(off.env.MALLOC_ARENA_MAX).toBeUndefined();
+  });
+});
 
 describe('SIGTERM', () => {
   it('lets an in-flight request finish, then exits 0', async () => {

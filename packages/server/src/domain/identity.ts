@@ -1,4 +1,5 @@
 /** Identities of payer, beneficiary and operator (spec §4.11). */
+import { REGION_CODES } from './cldr-tables.ts';
 import { parseDate } from './dates.ts';
 import { hasControlCharacters } from './accounts.ts';
 import { invalid, missing } from './errors.ts';
@@ -64,14 +65,9 @@ export interface Identity {
   [field: string]: string | number | boolean | null;
 }
 
-// Made on first use: ICU's display names cost start-up time and memory (docs/performance.md).
-let regionNames: Intl.DisplayNames | null = null;
-
+/** A two-letter code ICU names as a region (read from the generated cldr-tables.ts, not from Intl: docs/performance.md). */
 function isCountryCode(code: string): boolean {
-  if (!/^[A-Z]{2}$/.test(code)) return false;
-  regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
-  const name = regionNames.of(code);
-  return name !== undefined && name !== code && name !== 'Unknown Region';
+  return REGION_CODES.has(code);
 }
 
 /** SIREN: 9 digits with a Luhn check digit. */

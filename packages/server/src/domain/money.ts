@@ -2,6 +2,7 @@
  * Exact money: amounts are parsed from their decimal text into integer minor units of the
  * currency (ISO 4217 exponent) and printed back from those integers. No floating point.
  */
+import { CURRENCY_DISPLAY } from './cldr-tables.ts';
 import { invalid } from './errors.ts';
 
 // Active ISO 4217 codes (precious metals, test and "no currency" codes left out), grouped by exponent.
@@ -43,8 +44,9 @@ export interface CurrencyObject {
 }
 
 const currencyObjects = new Map<string, CurrencyObject>();
-// Made on first use: ICU's display names cost start-up time and memory (docs/performance.md).
-let displayNames: Intl.DisplayNames | null = null;
+
+/** Every currency code Payrail accepts. */
+export const CURRENCY_CODES: ReadonlySet<string> = new Set(EXPONENTS.keys());
 
 export function isCurrency(code: string): boolean {
   return EXPONENTS.has(code);
@@ -59,11 +61,8 @@ export function currencyExponent(code: string): number {
 export function currencyObject(code: string): CurrencyObject {
   let object = currencyObjects.get(code);
   if (!object) {
-    displayNames ??= new Intl.DisplayNames(['en'], { type: 'currency' });
-    const symbol =
-      new Intl.NumberFormat('en', { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' })
-        .formatToParts(0)
-        .find((part) => part.type === 'currency')?.value ?? code;
+    // Symbol and name as ICU gives them, read from the generated table (cldr-tables.ts), not from Intl.
+    const [symbol, name] = CURRENCY_DISPLAY[code] ?? [code, code];
     object = {
       id: code,
       symbol,
@@ -72,7 +71,7 @@ export function currencyObject(code: string): CurrencyObject {
       precision: currencyExponent(code),
       marketcap: null,
       datetime: null,
-      name: displayNames.of(code) ?? code,
+      name,
     };
     currencyObjects.set(code, Object.freeze(object));
   }
