@@ -102,6 +102,25 @@ for (const { dialect, url } of databases()) {
       expect(await sqlOf(MAX_SHAPES + 3)).toBe(2);
     });
 
+    if (dialect === 'sqlite') {
+      it('makes rows with every column name as written, a `__proto__` column included', async () => {
+        const { rows } = await sql<Record<string, unknown>>`select 1 as "we""ird\\name", 'x' as "a b", null as "n", 2 as "__proto__"`.execute(store.db);
+        // A `__proto__` column is an own property (node:sqlite's row object), not the row's prototype.
+        expect(Object.hasOwn(rows[0]!, '__proto__')).toBe(true);
+        expect(Object.entries(rows[0]!)).toEqual([
+          ['we"ird\\name', 1],
+          ['a b', 'x'],
+          ['n', null],
+          ['__proto__', 2],
+        ]);
+        const [row] = (await sql<Record<string, unknown>>`select 1 as "we""ird\\name", 'x' as "a b"`.execute(store.db)).rows;
+        expect(Object.entries(row!)).toEqual([
+          ['we"ird\\name', 1],
+          ['a b', 'x'],
+        ]);
+      });
+    }
+
     if (dialect === 'postgres') {
       it('sends precompiled queries as named prepared statements', async () => {
         await selectLimits.execute(store.db, { key: 'direct:a' });
