@@ -8,29 +8,13 @@ if (major < 24) {
   );
   process.exit(1);
 }
-// Memory (`serve` only): V8 reads its heap sizing only when it starts, and glibc its number of malloc
-// arenas, so the server starts Node again with them set: `process.execve` replaces this process (same
-// PID, nothing added), costing about 30 ms of start-up. Without them, a burst of list requests grew
-// the young generation to 2 × 64 MB, and the old generation grew to about 2.3 × its live data before
-// a full collection, both kept for the life of the process; with the young generation capped at
-// 2 × 8 MB and the old one collected at 1.5 × its live data, a 60 s create run stays about 50 MB lower
-// at no measurable CPU cost; glibc then takes blocks of 32 KB and more (sockets' 64 KB read buffers)
-// straight from the system and gives them back, instead of leaving its heap fragmented (about 15 MB
-// less). See docs/performance.md and docs/operations.md. Flags or variables the operator already set
-// (NODE_OPTIONS, node's own options, MALLOC_*) win; PAYRAIL_NODE_TUNING=off skips all this.
-if (process.argv[2] === 'serve' && typeof process.execve === 'function' && !process.env.PAYRAIL_NODE_TUNING) {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const flags = [
-    ['max-semi-space-size', '8'],
-    ['heap-growing-percent', '50'],
-  ]
-    .filter(([name]) => !given.some((f) => f.replaceAll('_', '-').startsWith(`--${name}`)))
-    .map(([name, value]) => `--${name}=${value}`);
-  const env = { ...process.env, PAYRAIL_NODE_TUNING: 'applied' };
-  env.MALLOC_ARENA_MAX ??= '2';
-  env.MALLOC_MMAP_THRESHOLD_ ??= '32768';
+// Memory (`serve` only): Node.js settings that can only be given when a process starts; the server
+// restarts itself once with them (bin/node-tuning.js, docs/operations.md).
+const tuning = process.argv[2] === 'serve' ? await import('./node-tuning.js') : null;
+const restart = tuning?.restartWith(process.execArgv, process.env, typeof process.execve === 'function');
+if (restart) {
   const { fileURLToPath } = await import('node:url');
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], env);
+  process.execve(process.execPath, [process.execPath, ...restart.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], restart.env);
 }
 // `serve` on a busy port must fail at once: checked here, before any TypeScript is loaded (on a busy
 // machine that alone takes seconds). src/cli/commands/serve.ts checks again with the full validation.
@@ -73,4 +57,5 @@ v8.setFlagsFromString('--semi-space-growth-factor=1');
 const { main } = await import(entry);
 const code = await main(process.argv.slice(2), process.env);
 v8.setFlagsFromString('--semi-space-growth-factor=2');
+for (const flag of tuning?.flagsAfterStart(process.execArgv, process.env) ?? []) v8.setFlagsFromString(flag);
 if (code >= 0) process.exitCode = code;
