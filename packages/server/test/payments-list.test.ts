@@ -124,3 +124,33 @@ describeEachDb('GET /2.0/payments', (ctx) => {
     expect([bad.statusCode, bad.json().field]).toEqual([400, 'id']);
   });
 });
+
+describeEachDb('GET /2.0/payments: a page of many instructions', (ctx) => {
+  it('stops a page before its instructions pass 5000 (the first payment always); each payment is as GET shows it', async () => {
+    const token = await ctx().token(['payments:read-only', 'payments:allow-sensitive']);
+    const body = guideBody('first_open_day');
+    const base = body.instructions[0]!;
+    body.instructions = Array.from({ length: 1000 }, (_, i) => ({ ...structuredClone(base), reference_id: `R-${i}`, amount: `${i + 1}.05` }));
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await ctx().createPayment(body));
+    const page = async (query: string) => {
+      const response = await ctx().app.inject({ url: `/2.0/payments${query}`, headers: bearer(token) });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json() as { total: number; payments: { id: number; instructions: { reference_id: string }[] }[] };
+    };
+    // 5 × 1000 instructions fit, the sixth payment would pass 5000: the page ends before it.
+    const first = await page('?limit=10');
+    expect(first.total).toBe(6);
+    expect(first.payments.map((p) => p.id)).toEqual(ids.slice(0, 5));
+    const next = await page('?limit=10&offset=5');
+    expect(next.payments.map((p) => p.id)).toEqual([ids[5]]);
+    // Newest first, from the end: the same cut.
+    expect((await page('?limit=10&reverse=true')).payments.map((p) => p.id)).toEqual([...ids].reverse().slice(0, 5));
+    // Every listed payment is exactly what GET answers for it, instructions in order.
+    for (const listed of [...first.payments, ...next.payments]) {
+      const one = await ctx().app.inject({ url: `/2.0/payments/${listed.id}`, headers: bearer(token) });
+      expect(listed).toEqual(one.json());
+      expect(listed.instructions.map((i) => i.reference_id)).toEqual(body.instructions.map((i) => i.reference_id));
+    }
+  }, 60_000);
+});

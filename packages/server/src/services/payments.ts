@@ -432,6 +432,31 @@ const pagePayments = precompile(
   listShape,
 );
 
+// PostgreSQL: the page with its instructions, in one statement (one round trip fewer, and one JSON
+// array per payment to parse instead of a row per instruction). Each payment carries its instructions
+// only while the page's running total of instructions stays within PAGE_INSTRUCTIONS_MAX (the first
+// payment always): the cut listPayments makes, so that no instruction past it is read.
+const pagePaymentsWithInstructions = precompile((db, $, _shape: string, values: ListValues) => {
+  const order = sql`order by p.${sql.ref(values.orderColumn)} ${sql.raw(values.direction)}, p.id ${sql.raw(values.direction)}`;
+  const instructions = sql<InstructionRow[] | null>`case when row_number() over (${order}) = 1
+      or sum(p.instruction_count) over (${order} rows between unbounded preceding and current row) <= ${PAGE_INSTRUCTIONS_MAX}
+      then (select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id) end`;
+  return db
+    .selectFrom(
+      filteredPayments(db, $, values.conditions)
+        .selectAll()
+        .orderBy(values.orderColumn, values.direction)
+        .orderBy('id', values.direction)
+        .limit($('limit'))
+        .offset($('offset'))
+        .as('p'),
+    )
+    .selectAll('p')
+    .select(instructions.as('instructions_json'))
+    .orderBy(`p.${values.orderColumn}`, values.direction)
+    .orderBy('p.id', values.direction);
+}, listShape);
+
 export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
   const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
   const offset = query.offset === undefined || query.offset === '' ? 0 : parseInteger(query.offset, 'offset', 0);
@@ -489,6 +514,17 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     values[param] = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;
   }
 
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePaymentsWithInstructions.execute(db, values)]);
+    const records: PaymentRecord[] = [];
+    let used = 0;
+    for (const { instructions_json, ...payment } of page.rows) {
+      used += payment.instruction_count;
+      if (records.length > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
+      records.push({ payment, instructions: instructions_json ?? [] });
+    }
+    return { total: Number(countRow.rows[0]!.n), limit, offset, records };
+  }
   const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePayments.execute(db, values)]);
   const payments = page.rows;
   let kept = 0;
