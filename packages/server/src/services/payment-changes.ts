@@ -3,11 +3,12 @@
  * machine, guarded by the payment's version (a concurrent change makes it fail, never doubles it),
  * and written with its event rows in one transaction.
  */
-import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
+import { isPostgres } from '../store/db.ts';
 import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { enqueueStateChange } from './webhooks.ts';
 import { cachedConfig } from './config.ts';
@@ -100,8 +101,4 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       jobSignals.emit('changed');
       return updated;
     });
-}
-
-function isPostgres(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

@@ -1,5 +1,5 @@
 /** Payment use cases: create (one transaction with its event row), read, list. */
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { parseDateOrDateTime } from '../domain/dates.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
@@ -7,8 +7,9 @@ import { EXECUTION_DATE_TYPES } from '../domain/payment-request.ts';
 import type { NewPayment } from '../domain/payment-request.ts';
 import { PAYMENT_STATES } from '../domain/states.ts';
 import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
+import { isPostgres } from '../store/db.ts';
 import { precompile, type Slots } from '../store/precompiled.ts';
-import { IDEMPOTENCY_TTL_MS, recordIdempotentResponse } from './idempotency.ts';
+import { doneKeyRow, doneKeyValues, recordIdempotentResponse } from './idempotency.ts';
 import { paymentView } from './payment-view.ts';
 import type { Principal } from './tokens.ts';
 
@@ -71,6 +72,19 @@ const INSTRUCTION_COLUMNS = [
   'state',
 ] as const satisfies readonly (keyof Omit<InstructionRow, 'id'>)[];
 
+/** The shape of a query written for a number of rows (instructions, a page's ids): `values.count`. */
+const byCount = (values: Record<string, unknown>) => values.count as number;
+
+/** A payment's `created` event, as slots: the payment's `id` and `now`. */
+const createdEventRow = ($: Slots) => ({
+  payment_id: $('id'),
+  type: 'created' as const,
+  from_state: null,
+  to_state: 'created' as const,
+  data: null,
+  created_at: $('now'),
+});
+
 const insertPayment = precompile((db, $) => db.insertInto('payments').values($.row(PAYMENT_COLUMNS)).returning('id'));
 // One statement for all instructions; their ids come back with their positions.
 const insertInstructions = precompile(
@@ -79,13 +93,9 @@ const insertInstructions = precompile(
       .insertInto('payment_instructions')
       .values(Array.from({ length: count }, (_, i) => $.row(INSTRUCTION_COLUMNS, `_${i}`)))
       .returning(['id', 'position']),
-  (values: Record<string, unknown>) => values.count as number,
+  byCount,
 );
-const insertCreatedEvent = precompile((db, $) =>
-  db
-    .insertInto('payment_events')
-    .values({ payment_id: $('paymentId'), type: 'created', from_state: null, to_state: 'created', data: null, created_at: $('now') }),
-);
+const insertCreatedEvent = precompile((db, $) => db.insertInto('payment_events').values(createdEventRow($)));
 
 /** A concurrent request with the same idempotency key committed first: this one rolls back and replays it. */
 export class IdempotencyKeyTaken extends Error {}
@@ -110,40 +120,14 @@ const PG_ROWS = (db: Kysely<Database>, $: Slots, count: number) =>
     .with('i', (q) =>
       q.insertInto('payment_instructions').values(Array.from({ length: count }, (_, i) => ({ id: $(`id_${i}`), ...$.row(INSTRUCTION_COLUMNS, `_${i}`) }))),
     );
-const insertAllRows = precompile(
-  (db, $, count: number) =>
-    PG_ROWS(db, $, count)
-      .insertInto('payment_events')
-      .values({
-        payment_id: $('id'),
-        type: 'created',
-        from_state: null,
-        to_state: 'created',
-        data: null,
-        created_at: $('now'),
-      }),
-  (values: Record<string, unknown>) => values.count as number,
-);
+const insertAllRows = precompile((db, $, count: number) => PG_ROWS(db, $, count).insertInto('payment_events').values(createdEventRow($)), byCount);
 const insertAllRowsKeyed = precompile(
   (db, $, count: number) =>
     PG_ROWS(db, $, count)
-      .with('e', (q) =>
-        q
-          .insertInto('payment_events')
-          .values({ payment_id: $('id'), type: 'created', from_state: null, to_state: 'created', data: null, created_at: $('now') }),
-      )
+      .with('e', (q) => q.insertInto('payment_events').values(createdEventRow($)))
       .insertInto('idempotency_keys')
-      .values({
-        client_ref: $('client_ref'),
-        key: $('key'),
-        request_hash: $('hash'),
-        status: 'done',
-        response_status: 200,
-        response_body: $('body'),
-        created_at: $('now'),
-        expires_at: $('expiresAt'),
-      }),
-  (values: Record<string, unknown>) => values.count as number,
+      .values(doneKeyRow($)),
+  byCount,
 );
 
 function isUniqueViolationOn(error: unknown, table: string): boolean {
@@ -221,7 +205,7 @@ export async function createPayment(
     frequency: i.frequency,
     state: null,
   }));
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(db)) {
     // Row 0 holds the payment's id, row n the id of the instruction at index n - 1.
     const reserved = new Map((await reserveIds.execute(db, { count: instructions.length })).rows.map((r) => [r.n, r.id]));
     const id = reserved.get(0)!;
@@ -240,7 +224,7 @@ export async function createPayment(
     const idempotency = options.idempotency;
     try {
       if (idempotency) {
-        Object.assign(values, { client_ref: principal.clientRef, key: idempotency.key, hash: idempotency.hash, body, expiresAt: now + IDEMPOTENCY_TTL_MS });
+        Object.assign(values, doneKeyValues(now, principal.clientRef, idempotency.key, idempotency.hash, 200, body));
         await insertAllRowsKeyed.execute(db, values);
       } else {
         await insertAllRows.execute(db, values);
@@ -259,7 +243,7 @@ export async function createPayment(
       for (const column of INSTRUCTION_COLUMNS) values[`${column}_${index}`] = row[column];
     });
     const ids = new Map((await insertInstructions.execute(trx, values)).rows.map((r) => [r.position, r.id]));
-    await insertCreatedEvent.execute(trx, { paymentId: id, now });
+    await insertCreatedEvent.execute(trx, { id, now });
     const record: PaymentRecord = {
       payment: { id, version: 0, ...payment },
       instructions: instructions.map((row) => ({ id: ids.get(row.position)!, ...row })),
@@ -367,7 +351,7 @@ const selectPageInstructions = precompile(
       )
       .orderBy('payment_id')
       .orderBy('position'),
-  (values: Record<string, unknown>) => values.count as number,
+  byCount,
 );
 
 /**
@@ -421,16 +405,15 @@ const countPayments = precompile(
   (db, $, _shape: string, values: ListValues) => filteredPayments(db, $, values.conditions).select((eb) => eb.fn.countAll<number>().as('n')),
   listShape,
 );
-const pagePayments = precompile(
-  (db, $, _shape: string, values: ListValues) =>
-    filteredPayments(db, $, values.conditions)
-      .selectAll()
-      .orderBy(values.orderColumn, values.direction)
-      .orderBy('id', values.direction)
-      .limit($('limit'))
-      .offset($('offset')),
-  listShape,
-);
+function pageOfPayments(db: Kysely<Database>, $: Slots, values: ListValues) {
+  return filteredPayments(db, $, values.conditions)
+    .selectAll()
+    .orderBy(values.orderColumn, values.direction)
+    .orderBy('id', values.direction)
+    .limit($('limit'))
+    .offset($('offset'));
+}
+const pagePayments = precompile((db, $, _shape: string, values: ListValues) => pageOfPayments(db, $, values), listShape);
 
 // PostgreSQL: the page with its instructions, in one statement (one round trip fewer, and one JSON
 // array per payment to parse instead of a row per instruction). Each payment carries its instructions
@@ -442,20 +425,22 @@ const pagePaymentsWithInstructions = precompile((db, $, _shape: string, values: 
       or sum(p.instruction_count) over (${order} rows between unbounded preceding and current row) <= ${PAGE_INSTRUCTIONS_MAX}
       then (select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id) end`;
   return db
-    .selectFrom(
-      filteredPayments(db, $, values.conditions)
-        .selectAll()
-        .orderBy(values.orderColumn, values.direction)
-        .orderBy('id', values.direction)
-        .limit($('limit'))
-        .offset($('offset'))
-        .as('p'),
-    )
+    .selectFrom(pageOfPayments(db, $, values).as('p'))
     .selectAll('p')
     .select(instructions.as('instructions_json'))
     .orderBy(`p.${values.orderColumn}`, values.direction)
     .orderBy('p.id', values.direction);
 }, listShape);
+
+/** How many payments of a page to keep: while their instructions stay within PAGE_INSTRUCTIONS_MAX, the first always. */
+function withinInstructionCap(payments: readonly { instruction_count: number }[]): number {
+  let kept = 0;
+  for (let used = 0; kept < payments.length; kept++) {
+    used += payments[kept]!.instruction_count;
+    if (kept > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
+  }
+  return kept;
+}
 
 export async function listPayments(db: Kysely<Database>, domainId: number, query: ListQuery) {
   const limit = query.limit === undefined || query.limit === '' ? LIST_LIMIT_MAX : parseInteger(query.limit, 'limit', 1, LIST_LIMIT_MAX);
@@ -514,25 +499,15 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
     values[param] = param === 'beneficiary_identification' ? raw.replace(/[\s-]/g, '').toUpperCase() : raw;
   }
 
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(db)) {
     const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePaymentsWithInstructions.execute(db, values)]);
-    const records: PaymentRecord[] = [];
-    let used = 0;
-    for (const { instructions_json, ...payment } of page.rows) {
-      used += payment.instruction_count;
-      if (records.length > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
-      records.push({ payment, instructions: instructions_json ?? [] });
-    }
+    const rows = page.rows.slice(0, withinInstructionCap(page.rows));
+    const records = rows.map(({ instructions_json, ...payment }) => ({ payment, instructions: instructions_json ?? [] }));
     return { total: Number(countRow.rows[0]!.n), limit, offset, records };
   }
   const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePayments.execute(db, values)]);
   const payments = page.rows;
-  let kept = 0;
-  for (let used = 0; kept < payments.length; kept++) {
-    used += payments[kept]!.instruction_count;
-    if (kept > 0 && used > PAGE_INSTRUCTIONS_MAX) break;
-  }
-  payments.length = kept;
+  payments.length = withinInstructionCap(payments);
   const ids = payments.map((p) => p.id);
   const instructions = ids.length
     ? (await selectPageInstructions.execute(db, { count: ids.length, ...Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) })).rows

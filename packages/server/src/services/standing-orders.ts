@@ -5,10 +5,11 @@
  * a signed webhook; the order ends (`done`) after the last occurrence on or before `end_date`, or
  * when it is cancelled (the payment leaves `pending`, so nothing more executes).
  */
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { onOrAfterBusinessDay } from '../domain/calendar.ts';
 import { utcDate } from '../domain/dates.ts';
 import type { ExecutionFrequency } from '../domain/payment-request.ts';
+import { isPostgres } from '../store/db.ts';
 import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
 import { jobSignals } from '../jobs/signals.ts';
 import type { ActionEnvironment } from './payment-actions.ts';
@@ -134,7 +135,7 @@ async function recordOccurrence(
         .execute();
       const view = { ...occurrence, state: 'done', executed_at: new Date(now).toISOString() };
       const queued = await enqueueStateChange(trx, payment, now, { occurrence: view });
-      if (queued > 0 && env.db.getExecutor().adapter instanceof PostgresAdapter) await sql`notify payrail_jobs`.execute(trx);
+      if (queued > 0 && isPostgres(env.db)) await sql`notify payrail_jobs`.execute(trx);
     });
   } catch (error) {
     // The unique (payment_id, sequence) key: another process executed it. Anything else is real.

@@ -1,12 +1,17 @@
 /** Opens the store: embedded SQLite by default, PostgreSQL when a database URL is given. */
 import { join } from 'node:path';
-import { Kysely } from 'kysely';
+import { Kysely, PostgresAdapter, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
 import { setDirectRunner } from './precompiled.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** Whether this database (or a transaction on it) is PostgreSQL, for the few statements written per dialect. */
+export function isPostgres(db: Kysely<Database> | Transaction<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 
 export interface Store {
   db: Kysely<Database>;

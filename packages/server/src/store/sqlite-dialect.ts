@@ -47,8 +47,7 @@ type Row = Record<string, unknown>;
  * statement's own column names, each quoted by JSON.stringify; a statement whose columns include
  * `__proto__` (which a literal would take as the prototype) keeps node:sqlite's objects.
  */
-function rowMaker(statement: StatementSync): ((values: unknown[]) => Row) | null {
-  const names = statement.columns().map((column) => column.name);
+function rowMaker(statement: StatementSync, names: readonly string[]): ((values: unknown[]) => Row) | null {
   if (names.length === 0 || names.includes('__proto__')) return null;
   statement.setReturnArrays(true);
   return new Function('v', `return { ${names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`).join(', ')} };`) as (values: unknown[]) => Row;
@@ -67,10 +66,11 @@ function statementCache(db: DatabaseSync) {
     let entry = cache.get(sql);
     if (!entry) {
       const statement = db.prepare(sql);
-      const toRow = rowMaker(statement);
+      const names = statement.columns().map((column) => column.name);
+      const toRow = rowMaker(statement, names);
       entry = {
         statement,
-        reader: statement.columns().length > 0,
+        reader: names.length > 0,
         all: toRow
           ? (parameters) => (statement.all(...toParams(parameters)) as unknown as unknown[][]).map(toRow)
           : (parameters) => statement.all(...toParams(parameters)) as Row[],
