@@ -1,6 +1,8 @@
 /**
  * Crash test: `payrail serve` is killed with SIGKILL during a burst of state changes; after a
- * restart, every change that committed is delivered to the receiver. No change is lost.
+ * restart, every change that committed is delivered to the receiver, and every creation and change
+ * the server answered is in the database (SQLite commits in groups: an answer leaves only once its
+ * group is durable). No change is lost.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -103,6 +105,8 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
         client_secret: client.client_secret,
         scope: 'payments:admin',
       }))!.token;
+      // What the server answered before it was killed: each payment's id and the last state it reported.
+      const answered = new Map<number, 'created' | 'validating'>();
       const onePayment = async () => {
         const payment = await call(
           'POST',
@@ -121,12 +125,14 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
           },
           token,
         );
+        if (payment) answered.set(payment.id as number, 'created');
         const validating = await call(
           'POST',
           `/2.0/payments/${payment!.id}`,
           { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own', fields: { use_case_pay: 'redirect' } },
           token,
         );
+        if (validating) answered.set(payment!.id as number, 'validating');
         const visit = new URL(validating!.validate_uri);
         await fetch(`${server.base}${visit.pathname}${visit.search}`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
       };
@@ -153,6 +159,22 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
       try {
         const committed = async () => (await store.db.selectFrom('webhook_data').select('id').execute()).map((r) => r.id);
         const changesBeforeRestart = (await committed()).length;
+        // Every answer the killed server gave stands: the payment exists, at least in the state it reported.
+        const answeredBeforeCrash = new Map(answered);
+        expect(answeredBeforeCrash.size).toBeGreaterThan(0);
+        const stored = new Map(
+          (
+            await store.db
+              .selectFrom('payments')
+              .select(['id', 'state'])
+              .where('id', 'in', [...answeredBeforeCrash.keys()])
+              .execute()
+          ).map((p) => [Number(p.id), p.state]),
+        );
+        for (const [id, state] of answeredBeforeCrash) {
+          expect(stored.has(id), `payment ${id} was answered before the crash`).toBe(true);
+          if (state === 'validating') expect(stored.get(id), `payment ${id} was answered validating`).not.toBe('created');
+        }
         expect(changesBeforeRestart).toBeGreaterThan(0);
         // Finish the burst so that it holds at least 500 changes in all.
         const remaining = Math.max(0, Math.ceil((500 - changesBeforeRestart) / 2)) + 20;
@@ -161,7 +183,7 @@ describe.each(targets)('crash during a burst [$name]', ({ setup }) => {
         expect(all.length).toBeGreaterThanOrEqual(500);
         await waitFor('every change delivered', () => (all.every((id) => received.has(id)) ? true : undefined));
         console.log(
-          `crash test: ${changesBeforeRestart} changes committed before SIGKILL (${deliveredBeforeCrash} delivered by then), ${all.length} in all, all delivered`,
+          `crash test: ${answeredBeforeCrash.size} payments answered and ${changesBeforeRestart} changes committed before SIGKILL (${deliveredBeforeCrash} delivered by then), ${all.length} in all, all delivered`,
         );
         // Deliveries the killed process had sent but not yet recorded are sent again once their lease ends (at least once).
         await waitFor('the log to show every delivery delivered', async () => {

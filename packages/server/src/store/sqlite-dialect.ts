@@ -5,7 +5,16 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
 import type { DirectRunner } from './precompiled.ts';
 
 type Param = null | number | bigint | string | NodeJS.ArrayBufferView;
@@ -53,9 +62,19 @@ function rowMaker(statement: StatementSync, names: readonly string[]): ((values:
   return new Function('v', `return { ${names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`).join(', ')} };`) as (values: unknown[]) => Row;
 }
 
+/** What a statement does, for the group commit: reads and row writes join a group; anything else runs alone. */
+type Kind = 'read' | 'write' | 'other';
+
+function kindOf(sql: string): Kind {
+  const word = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase();
+  if (word === 'select') return 'read';
+  return word === 'insert' || word === 'update' || word === 'delete' || word === 'replace' ? 'write' : 'other';
+}
+
 interface Prepared {
   statement: StatementSync;
   reader: boolean;
+  kind: Kind;
   all(parameters: ReadonlyArray<unknown>): Row[];
 }
 
@@ -71,6 +90,7 @@ function statementCache(db: DatabaseSync) {
       entry = {
         statement,
         reader: names.length > 0,
+        kind: kindOf(sql),
         all: toRow
           ? (parameters) => (statement.all(...toParams(parameters)) as unknown as unknown[][]).map(toRow)
           : (parameters) => statement.all(...toParams(parameters)) as Row[],
@@ -82,43 +102,321 @@ function statementCache(db: DatabaseSync) {
   };
 }
 
-export function createSqliteDialect(db: DatabaseSync): { dialect: SqliteDialect; direct: DirectRunner } {
+function execute(entry: Prepared, parameters: ReadonlyArray<unknown>): QueryResult<Row> {
+  if (entry.reader) return { rows: entry.all(parameters) };
+  const { changes, lastInsertRowid } = entry.statement.run(...toParams(parameters));
+  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+}
+
+/**
+ * One SQLite transaction that several of Payrail's transactions (and writes outside one) share, made
+ * durable by one COMMIT (one fsync). Each member learns of its outcome through `durable`.
+ */
+class Group {
+  readonly durable: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+  constructor() {
+    this.durable = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.durable.catch(() => undefined); // a group nobody waits for (only reads) must not be an unhandled rejection
+  }
+}
+
+/** A connection as Kysely sees it: one per acquisition, holding the group of its transaction while one is open. */
+class GroupConnection implements DatabaseConnection {
+  group: Group | null = null;
+  readonly #driver: GroupCommitDriver;
+  constructor(driver: GroupCommitDriver) {
+    this.#driver = driver;
+  }
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.#driver.run(this, query.sql, query.parameters) as Promise<QueryResult<R>>;
+  }
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(query);
+    for (const row of rows) yield { rows: [row] };
+  }
+}
+
+const SAVEPOINT = 'payrail_transaction';
+
+/**
+ * Group commit on the one `node:sqlite` connection (docs/performance.md, change 17). `node:sqlite`
+ * is synchronous: a COMMIT with `synchronous = FULL` blocks the process for its fsync, once per
+ * transaction. Here the transactions that run while a group is open share one SQLite transaction:
+ *
+ * - a transaction takes the connection's lock, joins the open group (or opens one with BEGIN
+ *   IMMEDIATE), and runs inside its own SAVEPOINT; on success it is RELEASEd into the group, on
+ *   failure rolled back to its savepoint, which leaves the other members as they were; either way the
+ *   lock passes on at once;
+ * - the group is committed once the event loop has run what was ready (setImmediate), by one COMMIT;
+ * - a transaction's commit resolves only when its group's COMMIT has returned, so an answer never
+ *   leaves before what it reports is durable (a crash before the COMMIT loses the whole group, and
+ *   none of its members has answered);
+ * - a statement outside a transaction runs under the lock too: a row write joins the group (or opens
+ *   one) and a read runs inside the open group, and both resolve only once that group is durable, so
+ *   nothing not yet durable is ever reported; any other statement (VACUUM INTO, DDL) commits the
+ *   open group first and runs alone;
+ * - if SQLite rolls back the whole transaction itself (disk full, I/O error), every member of the
+ *   group fails with that error; none of them had answered.
+ *
+ * Kysely's own lock for single-connection dialects is replaced by this one (the adapter says it
+ * supports several connections), which a transaction releases at its RELEASE instead of after its
+ * commit.
+ */
+export class GroupCommitDriver implements Driver {
+  readonly #db: DatabaseSync;
+  readonly #prepared: (sql: string) => Prepared;
+  #group: Group | null = null;
+  #locked = false;
+  readonly #waiting: (() => void)[] = [];
+  #flushScheduled = false;
+  /** COMMITs and the transactions and writes they carried (tests, docs/performance.md). */
+  readonly stats = { commits: 0, members: 0 };
+
+  constructor(db: DatabaseSync, prepared: (sql: string) => Prepared) {
+    this.#db = db;
+    this.#prepared = prepared;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new GroupConnection(this);
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async beginTransaction(connection: GroupConnection): Promise<void> {
+    await this.#lock();
+    try {
+      const group = this.#join();
+      this.#db.exec(`savepoint ${SAVEPOINT}`);
+      connection.group = group;
+    } catch (error) {
+      this.#failed(error);
+      this.#unlock();
+      throw error;
+    }
+  }
+
+  async commitTransaction(connection: GroupConnection): Promise<void> {
+    const group = connection.group;
+    if (!group) throw new Error('no transaction open on this connection');
+    connection.group = null;
+    try {
+      if (group !== this.#group) throw groupLost();
+      this.#db.exec(`release ${SAVEPOINT}`);
+      this.stats.members++;
+    } catch (error) {
+      this.#failed(error);
+      throw error;
+    } finally {
+      this.#unlock();
+      this.#scheduleFlush();
+    }
+    await group.durable;
+  }
+
+  async rollbackTransaction(connection: GroupConnection): Promise<void> {
+    const group = connection.group;
+    // No group: the commit was attempted (its group failed, or it did), nothing is left to undo.
+    if (!group) return;
+    connection.group = null;
+    try {
+      // A group that SQLite already rolled back has nothing of this transaction left either.
+      if (group === this.#group) {
+        this.#db.exec(`rollback to ${SAVEPOINT}`);
+        this.#db.exec(`release ${SAVEPOINT}`);
+      }
+    } catch (error) {
+      this.#failed(error);
+      throw error;
+    } finally {
+      this.#unlock();
+      this.#scheduleFlush();
+    }
+  }
+
+  async savepoint(connection: GroupConnection, name: string): Promise<void> {
+    await this.run(connection, `savepoint ${quoteName(name)}`, []);
+  }
+
+  async rollbackToSavepoint(connection: GroupConnection, name: string): Promise<void> {
+    await this.run(connection, `rollback to ${quoteName(name)}`, []);
+  }
+
+  async releaseSavepoint(connection: GroupConnection, name: string): Promise<void> {
+    await this.run(connection, `release ${quoteName(name)}`, []);
+  }
+
+  /** Commits what is pending, then closes the database (what comes later fails: the database is not open). */
+  async destroy(): Promise<void> {
+    await this.#lock();
+    try {
+      this.#commitGroup();
+    } finally {
+      this.#db.close();
+      this.#unlock();
+    }
+  }
+
+  /** One statement: inside its transaction (which holds the lock), or alone under the lock (see the class). */
+  async run(connection: GroupConnection, sql: string, parameters: ReadonlyArray<unknown>): Promise<QueryResult<Row>> {
+    const entry = this.#prepared(sql);
+    if (connection.group) {
+      if (connection.group !== this.#group) throw groupLost();
+      let result: QueryResult<Row>;
+      try {
+        result = execute(entry, parameters);
+      } catch (error) {
+        this.#failed(error);
+        throw error;
+      }
+      // A statement that ended the SQLite transaction itself (a raw ROLLBACK) took the whole group with it.
+      if (!this.#db.isTransaction) {
+        const error = groupLost();
+        this.#failed(error);
+        throw error;
+      }
+      return result;
+    }
+    await this.#lock();
+    let group: Group | null;
+    let result: QueryResult<Row>;
+    try {
+      if (entry.kind === 'other') this.#commitGroup();
+      else if (entry.kind === 'write') this.#join();
+      group = this.#group;
+      result = execute(entry, parameters);
+      if (group && entry.kind === 'write') this.stats.members++;
+    } catch (error) {
+      this.#failed(error);
+      throw error;
+    } finally {
+      this.#unlock();
+    }
+    if (group) {
+      this.#scheduleFlush();
+      await group.durable;
+    }
+    return result;
+  }
+
+  /** The lock on the connection: at once when it is free, else in turn. */
+  #lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Hands the lock to the next in line, or frees it. */
+  #unlock(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#locked = false;
+  }
+
+  /** The open group, opened if there is none (the caller holds the lock). */
+  #join(): Group {
+    if (!this.#group) {
+      this.#db.exec('begin immediate');
+      this.#group = new Group();
+    }
+    return this.#group;
+  }
+
+  /** After a failed statement: if SQLite rolled back the whole transaction, the group and all its members failed. */
+  #failed(error: unknown): void {
+    const group = this.#group;
+    if (group && !this.#db.isTransaction) {
+      this.#group = null;
+      group.reject(error);
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || !this.#group) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#lock().then(() => {
+        try {
+          this.#commitGroup();
+        } finally {
+          this.#unlock();
+        }
+      });
+    });
+  }
+
+  /** COMMITs the open group, if any (the caller holds the lock); its members learn the outcome. */
+  #commitGroup(): void {
+    const group = this.#group;
+    if (!group) return;
+    this.#group = null;
+    try {
+      this.#db.exec('commit');
+      this.stats.commits++;
+      group.resolve();
+    } catch (error) {
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec('rollback');
+        } catch {
+          // the rollback's own failure changes nothing for the members: they fail with the COMMIT's error
+        }
+      }
+      group.reject(error);
+    }
+  }
+}
+
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function groupLost(): Error {
+  return new Error('SQLite rolled back the transaction (see the error of the statement that failed in it)');
+}
+
+/** The adapter of Kysely's SQLite dialect, without Kysely's single-connection lock (GroupCommitDriver has its own). */
+class GroupCommitAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+}
+
+export function createSqliteDialect(db: DatabaseSync): { dialect: Dialect; direct: DirectRunner; driver: GroupCommitDriver } {
   const prepared = statementCache(db);
-  const adapter: SqliteDatabase = {
-    close: () => db.close(),
-    prepare(sql: string): SqliteStatement {
-      const entry = prepared(sql);
-      const { statement, reader } = entry;
-      return {
-        reader,
-        all: (parameters) => entry.all(parameters),
-        run: (parameters) => {
-          const result = statement.run(...toParams(parameters));
-          return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
-        },
-        // Kysely streams only on request (never on a hot path): the rows, as `all` makes them.
-        iterate: (parameters) => entry.all(parameters)[Symbol.iterator](),
-      };
-    },
+  const driver = new GroupCommitDriver(db, prepared);
+  const dialect: Dialect = {
+    createDriver: () => driver,
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createAdapter: () => new GroupCommitAdapter(),
+    createIntrospector: (kysely) => new SqliteIntrospector(kysely),
   };
   /**
-   * A precompiled query on the database (not in a transaction) runs here, without Kysely's executor:
-   * the one connection is synchronous, so a statement run while no transaction is open on it is
-   * exactly what Kysely would run, minus its connection bookkeeping (about a tenth of a GET's CPU).
-   * While a transaction is open (between its BEGIN and COMMIT, across awaits), Kysely's path is taken,
-   * which waits for the connection: a read never sees another request's uncommitted rows.
+   * A precompiled read on the database (not in a transaction) runs here, without Kysely's executor:
+   * the one connection is synchronous, so a read run while no transaction is open on it is exactly
+   * what Kysely would run, minus its connection bookkeeping (about a tenth of a GET's CPU). While a
+   * group is open (between its BEGIN and COMMIT), and for every write (which joins a group), the
+   * driver's path is taken, which waits for the lock and for the group to be durable.
    */
   const direct: DirectRunner = (sql, parameters) => {
     if (db.isTransaction) return null;
     try {
       const entry = prepared(sql);
-      const { statement, reader } = entry;
-      if (reader) return Promise.resolve({ rows: entry.all(parameters) });
-      const { changes, lastInsertRowid } = statement.run(...toParams(parameters));
-      return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) });
+      if (entry.kind !== 'read') return null;
+      return Promise.resolve(execute(entry, parameters));
     } catch (error) {
       return Promise.reject(error);
     }
   };
-  return { dialect: new SqliteDialect({ database: adapter }), direct };
+  return { dialect, direct, driver };
 }

@@ -1,0 +1,162 @@
+/**
+ * Group commit on SQLite (store/sqlite-dialect.ts, GroupCommitDriver): transactions that run together
+ * share one COMMIT, and none of them, nor any read or write outside a transaction, answers before
+ * what it did or saw is durable. Checked against a second connection on the same file, which sees
+ * only what SQLite committed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Kysely, sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteDialect, type GroupCommitDriver, openSqlite } from '../src/store/sqlite-dialect.ts';
+
+/** A one-table schema of the test's own. */
+type Db = Kysely<any>;
+
+describe('SQLite group commit', () => {
+  let dir: string;
+  let file: string;
+  let db: Db;
+  let driver: GroupCommitDriver;
+  let observer: DatabaseSync;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payrail-group-'));
+    file = join(dir, 'group.sqlite');
+    const sqlite = openSqlite(file);
+    const created = createSqliteDialect(sqlite);
+    driver = created.driver;
+    db = new Kysely({ dialect: created.dialect });
+    await sql`create table t (id integer primary key, v text not null unique, pad text)`.execute(db);
+    observer = new DatabaseSync(file, { readOnly: true });
+  });
+  afterEach(async () => {
+    observer.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** What another process would find in the file right now. */
+  const durable = (v: string) => observer.prepare('select count(*) as n from t where v = ?').get(v)!.n === 1;
+  const insert = (target: Db, v: string, pad: string | null = null) => target.insertInto('t').values({ v, pad }).execute();
+
+  it('transactions running together share one COMMIT, and each resolves only once its row is durable', async () => {
+    const before = { ...driver.stats };
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db
+          .transaction()
+          .execute(async (trx) => {
+            await insert(trx, `tx${i}`);
+            await insert(trx, `tx${i}b`);
+          })
+          .then(() => durable(`tx${i}`) && durable(`tx${i}b`)),
+      ),
+    );
+    expect(seen).toEqual(Array(20).fill(true));
+    expect(driver.stats.members - before.members).toBe(20);
+    expect(driver.stats.commits - before.commits).toBeLessThanOrEqual(2);
+  });
+
+  it('a transaction that fails is rolled back alone; the others of its group commit', async () => {
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        db.transaction().execute(async (trx) => {
+          await insert(trx, `keep${i}`);
+          if (i === 5) throw new Error('refused');
+          // A constraint violation inside a transaction that the transaction survives.
+          await insert(trx, `keep${i}`).catch(() => undefined);
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+    expect((outcomes[5] as PromiseRejectedResult).reason.message).toBe('refused');
+    for (let i = 0; i < 10; i++) expect(durable(`keep${i}`)).toBe(i !== 5);
+  });
+
+  it('reads and writes outside a transaction answer only once what they saw or wrote is durable', async () => {
+    let inserted!: () => void;
+    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+    const open = db.transaction().execute(async (trx) => {
+      await insert(trx, 'pending');
+      inserted();
+    });
+    await insertedYet;
+    // The transaction's row is in the open group, not yet committed.
+    const rows = await db.selectFrom('t').select('v').where('v', '=', 'pending').execute();
+    expect(rows).toEqual([{ v: 'pending' }]);
+    expect(durable('pending')).toBe(true);
+    await open;
+
+    const before = { ...driver.stats };
+    const writes = await Promise.all(Array.from({ length: 10 }, (_, i) => insert(db, `w${i}`).then(() => durable(`w${i}`))));
+    expect(writes).toEqual(Array(10).fill(true));
+    expect(driver.stats.commits - before.commits).toBeLessThanOrEqual(2);
+  });
+
+  it('a statement that ends the SQLite transaction fails every member of its group, and no later one', async () => {
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        db.transaction().execute(async (trx) => {
+          await insert(trx, `g${i}`);
+          if (i === 3) {
+            await sql`rollback`.execute(trx);
+            await insert(trx, 'after-rollback'); // must not run outside a transaction
+          }
+        }),
+      ),
+    );
+    // 0–2 were released into the group that the ROLLBACK ended; 4 and 5 form the next one.
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    for (let i = 0; i < 6; i++) expect(durable(`g${i}`)).toBe(i > 3);
+    expect(durable('after-rollback')).toBe(false);
+    await insert(db, 'later');
+    expect(durable('later')).toBe(true);
+  });
+
+  it('on a full disk each member either committed or failed with nothing written, and the store goes on', async () => {
+    const pages = Number((await sql<{ page_count: number }>`pragma page_count`.execute(db)).rows[0]!.page_count);
+    await sql.raw(`pragma max_page_count = ${pages + 8}`).execute(db);
+    const pad = 'x'.repeat(3000);
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => db.transaction().execute(async (trx) => insert(trx, `full${i}`, pad))));
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((o) => /full/i.test(String((o as PromiseRejectedResult).reason)))).toBe(true);
+    expect(failed.length).toBeLessThan(outcomes.length);
+    for (const [i, o] of outcomes.entries()) expect(durable(`full${i}`)).toBe(o.status === 'fulfilled');
+    await sql.raw('pragma max_page_count = 1073741823').execute(db);
+    await db.transaction().execute(async (trx) => insert(trx, 'after-full', pad));
+    expect(durable('after-full')).toBe(true);
+  });
+
+  it('VACUUM INTO and closing the database commit the open group first', async () => {
+    let inserted!: () => void;
+    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+    const open = db.transaction().execute(async (trx) => {
+      await insert(trx, 'in-backup');
+      inserted();
+    });
+    await insertedYet;
+    const copy = join(dir, 'copy.sqlite');
+    await sql`vacuum into ${copy}`.execute(db);
+    await open;
+    const backup = new DatabaseSync(copy, { readOnly: true });
+    expect(backup.prepare("select count(*) as n from t where v = 'in-backup'").get()!.n).toBe(1);
+    backup.close();
+
+    let lastInserted!: () => void;
+    const lastInsertedYet = new Promise<void>((resolve) => (lastInserted = resolve));
+    const last = db.transaction().execute(async (trx) => {
+      await insert(trx, 'at-close');
+      lastInserted();
+    });
+    await lastInsertedYet;
+    await db.destroy();
+    await last;
+    expect(durable('at-close')).toBe(true);
+    await expect(insert(db, 'after-close')).rejects.toThrow();
+    db = new Kysely({ dialect: createSqliteDialect(openSqlite(file)).dialect }); // for afterEach
+  });
+});
