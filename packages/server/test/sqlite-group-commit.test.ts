@@ -96,6 +96,68 @@ describe('SQLite group commit', () => {
     expect(driver.stats.commits - before.commits).toBeLessThanOrEqual(2);
   });
 
+  it("a failure that may report another member's row is answered only once that row is durable", async () => {
+    const afterBody = () => {
+      let done!: () => void;
+      return { promise: new Promise<void>((resolve) => (done = resolve)), done: () => done() };
+    };
+    const bodyA = afterBody();
+    const a = db.transaction().execute(async (trx) => {
+      await insert(trx, 'taken');
+      bodyA.done();
+    });
+    await bodyA.promise;
+    // B joins A's group, reads A's row and refuses: a conflict answered while A's row is not durable would report a row a crash could undo.
+    const b = await db
+      .transaction()
+      .execute(async (trx) => {
+        if ((await trx.selectFrom('t').select('v').where('v', '=', 'taken').execute()).length) throw new Error('conflict');
+      })
+      .catch((error: Error) => ({ message: error.message, durableAtAnswer: durable('taken') }));
+    expect(b).toEqual({ message: 'conflict', durableAtAnswer: true });
+    await a;
+
+    const bodyC = afterBody();
+    const c = db.transaction().execute(async (trx) => {
+      await insert(trx, 'taken2');
+      bodyC.done();
+    });
+    await bodyC.promise;
+    // A write outside a transaction refused by a unique key another member of the open group holds.
+    const refused = await insert(db, 'taken2').catch((error: Error) => ({ message: error.message, durableAtAnswer: durable('taken2') }));
+    expect(refused).toMatchObject({ message: expect.stringMatching(/unique/i), durableAtAnswer: true });
+    await c;
+  });
+
+  it('a refused write outside a transaction leaves no transaction open on the file', async () => {
+    await insert(db, 'once');
+    await expect(insert(db, 'once')).rejects.toThrow(/unique/i);
+    // Another process can write at once (busy_timeout 0): the failed write's group was closed.
+    const other = new DatabaseSync(file, { timeout: 0 });
+    try {
+      other.exec('begin immediate');
+      other.exec('rollback');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a statement a transaction sends after its commit began is refused, never run on its own', async () => {
+    let late: Promise<string> = Promise.resolve('not sent');
+    await db.transaction().execute(async (trx) => {
+      await insert(trx, 'main');
+      // Sent without being awaited: it arrives after the transaction's RELEASE, while its commit waits for the group.
+      late = (async () => {
+        for (let i = 0; i < 6; i++) await null;
+        await insert(trx, 'late');
+        return 'ran';
+      })().catch((error: Error) => `refused: ${error.message}`);
+    });
+    expect(await late).toMatch(/^refused/);
+    expect(durable('main')).toBe(true);
+    expect(durable('late')).toBe(false);
+  });
+
   it('a statement that ends the SQLite transaction fails every member of its group, and no later one', async () => {
     const outcomes = await Promise.allSettled(
       Array.from({ length: 6 }, (_, i) =>

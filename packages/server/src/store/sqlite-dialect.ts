@@ -128,6 +128,8 @@ class Group {
 /** A connection as Kysely sees it: one per acquisition, holding the group of its transaction while one is open. */
 class GroupConnection implements DatabaseConnection {
   group: Group | null = null;
+  /** Its transaction was released or rolled back and waits for its group: no statement may run in it now. */
+  closing = false;
   readonly #driver: GroupCommitDriver;
   constructor(driver: GroupCommitDriver) {
     this.#driver = driver;
@@ -160,8 +162,11 @@ const SAVEPOINT = 'payrail_transaction';
  *   one) and a read runs inside the open group, and both resolve only once that group is durable, so
  *   nothing not yet durable is ever reported; any other statement (VACUUM INTO, DDL) commits the
  *   open group first and runs alone;
- * - if SQLite rolls back the whole transaction itself (disk full, I/O error), every member of the
- *   group fails with that error; none of them had answered.
+ * - a failure (a transaction rolled back, a statement refused) is answered only once the open group
+ *   is durable or gone too: it may report what it read of the other members' rows (a conflict);
+ * - a statement a transaction sends after its commit or rollback began is refused, never run alone;
+ * - if SQLite rolls back the whole transaction itself (disk full, I/O error), or a member's RELEASE or
+ *   ROLLBACK TO fails, every member of the group fails with that error; none of them had answered.
  *
  * Kysely's own lock for single-connection dialects is replaced by this one (the adapter says it
  * supports several connections), which a transaction releases at its RELEASE instead of after its
@@ -194,7 +199,12 @@ export class GroupCommitDriver implements Driver {
     await this.#lock();
     try {
       const group = this.#join();
-      this.#db.exec(`savepoint ${SAVEPOINT}`);
+      try {
+        this.#db.exec(`savepoint ${SAVEPOINT}`);
+      } catch (error) {
+        this.#abortGroup(error);
+        throw error;
+      }
       connection.group = group;
     } catch (error) {
       this.#failed(error);
@@ -207,18 +217,24 @@ export class GroupCommitDriver implements Driver {
     const group = connection.group;
     if (!group) throw new Error('no transaction open on this connection');
     connection.group = null;
+    connection.closing = true;
     try {
-      if (group !== this.#group) throw groupLost();
-      this.#db.exec(`release ${SAVEPOINT}`);
-      this.stats.members++;
-    } catch (error) {
-      this.#failed(error);
-      throw error;
+      try {
+        if (group !== this.#group) throw groupLost();
+        this.#db.exec(`release ${SAVEPOINT}`);
+        this.stats.members++;
+      } catch (error) {
+        // Whatever SQLite kept of this member cannot be told apart from the others': none of them commits.
+        this.#abortGroup(error);
+        throw error;
+      } finally {
+        this.#unlock();
+        this.#scheduleFlush();
+      }
+      await group.durable;
     } finally {
-      this.#unlock();
-      this.#scheduleFlush();
+      connection.closing = false;
     }
-    await group.durable;
   }
 
   async rollbackTransaction(connection: GroupConnection): Promise<void> {
@@ -226,18 +242,26 @@ export class GroupCommitDriver implements Driver {
     // No group: the commit was attempted (its group failed, or it did), nothing is left to undo.
     if (!group) return;
     connection.group = null;
+    connection.closing = true;
     try {
-      // A group that SQLite already rolled back has nothing of this transaction left either.
-      if (group === this.#group) {
-        this.#db.exec(`rollback to ${SAVEPOINT}`);
-        this.#db.exec(`release ${SAVEPOINT}`);
+      try {
+        // A group that SQLite already rolled back has nothing of this transaction left either.
+        if (group === this.#group) {
+          this.#db.exec(`rollback to ${SAVEPOINT}`);
+          this.#db.exec(`release ${SAVEPOINT}`);
+        }
+      } catch (error) {
+        this.#abortGroup(error);
+        throw error;
+      } finally {
+        this.#unlock();
+        this.#scheduleFlush();
       }
-    } catch (error) {
-      this.#failed(error);
-      throw error;
+      // The failure may report what this transaction read of the other members' rows (a conflict):
+      // it is answered only once those are durable, or gone with their group.
+      await group.durable.catch(() => undefined);
     } finally {
-      this.#unlock();
-      this.#scheduleFlush();
+      connection.closing = false;
     }
   }
 
@@ -266,6 +290,8 @@ export class GroupCommitDriver implements Driver {
 
   /** One statement: inside its transaction (which holds the lock), or alone under the lock (see the class). */
   async run(connection: GroupConnection, sql: string, parameters: ReadonlyArray<unknown>): Promise<QueryResult<Row>> {
+    // A statement sent after its transaction's commit or rollback began (not awaited) must not run alone.
+    if (connection.closing) throw new Error('the transaction is already committing or rolling back: no statement may run in it');
     const entry = this.#prepared(sql);
     if (connection.group) {
       if (connection.group !== this.#group) throw groupLost();
@@ -285,8 +311,9 @@ export class GroupCommitDriver implements Driver {
       return result;
     }
     await this.#lock();
-    let group: Group | null;
-    let result: QueryResult<Row>;
+    let group: Group | null = null;
+    let result: QueryResult<Row> | undefined;
+    let failure: { error: unknown } | null = null;
     try {
       if (entry.kind === 'other') this.#commitGroup();
       else if (entry.kind === 'write') this.#join();
@@ -295,15 +322,19 @@ export class GroupCommitDriver implements Driver {
       if (group && entry.kind === 'write') this.stats.members++;
     } catch (error) {
       this.#failed(error);
-      throw error;
+      failure = { error };
     } finally {
       this.#unlock();
-    }
-    if (group) {
       this.#scheduleFlush();
-      await group.durable;
     }
-    return result;
+    if (failure) {
+      // A failure may report what the group holds (a unique key another member wrote): answered once
+      // that is durable, or gone with its group.
+      await group?.durable.catch(() => undefined);
+      throw failure.error;
+    }
+    await group?.durable;
+    return result as QueryResult<Row>;
   }
 
   /** The lock on the connection: at once when it is free, else in turn. */
@@ -325,6 +356,8 @@ export class GroupCommitDriver implements Driver {
   /** The open group, opened if there is none (the caller holds the lock). */
   #join(): Group {
     if (!this.#group) {
+      // A transaction left open by a COMMIT and a ROLLBACK that both failed holds nothing anyone waits for.
+      if (this.#db.isTransaction) this.#db.exec('rollback');
       this.#db.exec('begin immediate');
       this.#group = new Group();
     }
@@ -338,6 +371,21 @@ export class GroupCommitDriver implements Driver {
       this.#group = null;
       group.reject(error);
     }
+  }
+
+  /** Ends the open group without committing it (the caller holds the lock): every member fails with this error. */
+  #abortGroup(error: unknown): void {
+    const group = this.#group;
+    if (!group) return;
+    this.#group = null;
+    if (this.#db.isTransaction) {
+      try {
+        this.#db.exec('rollback');
+      } catch {
+        // left open: #join rolls it back before the next group
+      }
+    }
+    group.reject(error);
   }
 
   #scheduleFlush(): void {
@@ -365,14 +413,8 @@ export class GroupCommitDriver implements Driver {
       this.stats.commits++;
       group.resolve();
     } catch (error) {
-      if (this.#db.isTransaction) {
-        try {
-          this.#db.exec('rollback');
-        } catch {
-          // the rollback's own failure changes nothing for the members: they fail with the COMMIT's error
-        }
-      }
-      group.reject(error);
+      this.#group = group;
+      this.#abortGroup(error);
     }
   }
 }
