@@ -3,7 +3,7 @@ import { parseAccount } from '../src/domain/accounts.ts';
 import { formatDateTime, parseDate, parseDateOrDateTime } from '../src/domain/dates.ts';
 import { ApiError } from '../src/domain/errors.ts';
 import { isValidSiren, parseIdentity } from '../src/domain/identity.ts';
-import { currencyObject, formatMinorUnits, parseAmount } from '../src/domain/money.ts';
+import { CURRENCY_CODES, currencyJson, currencyObject, formatMinorUnits, parseAmount } from '../src/domain/money.ts';
 import { parseScopeParam } from '../src/domain/scopes.ts';
 
 function errorOf(fn: () => unknown): ApiError {
@@ -73,6 +73,15 @@ describe('money', () => {
     });
     expect(currencyObject('GBP')).toMatchObject({ symbol: '£', prefix: true, precision: 2 });
     expect(currencyObject('JPY').precision).toBe(0);
+  });
+
+  it('writes the currency object of answers in ASCII JSON that parses to the same object', () => {
+    for (const code of CURRENCY_CODES) {
+      const text = JSON.stringify(currencyJson(code));
+      expect(text).not.toMatch(/[\u0080-\uffff]/);
+      expect(JSON.parse(text)).toEqual(currencyObject(code));
+    }
+    expect(JSON.stringify(currencyJson('PLN'))).toContain('"symbol":"z\\u0142"');
   });
 });
 

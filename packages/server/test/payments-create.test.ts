@@ -253,6 +253,9 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     const [instruction] = payment.instructions;
     expect(instruction.execution_date_type).toBe(body.instructions[0].execution_date_type);
     expect(instruction.currency).toMatchObject({ id: 'EUR', symbol: '€', precision: 2 });
+    // The symbol is written as a JSON escape, so that an answer of ASCII data stays ASCII (a one-byte string).
+    expect(response.body).toContain('"symbol":"\\u20ac"');
+    expect(response.body).not.toMatch(/[\u0080-\uffff]/);
     expect(instruction.reference_id).toMatch(/^[A-Za-z0-9]{25}-1$/);
     expect(instruction.beneficiary).toMatchObject({ scheme_name: 'iban', identification: VALID_IBAN, label: 'ACME Corp.' });
     // Amounts print exactly, with Powens' ten decimals.

@@ -2,7 +2,7 @@
 import type { Account } from '../domain/accounts.ts';
 import { formatDateTime } from '../domain/dates.ts';
 import { type Identity, identityView } from '../domain/identity.ts';
-import { amountJson, currencyObject } from '../domain/money.ts';
+import { amountJson, currencyJson } from '../domain/money.ts';
 import type { InstructionRow, PaymentRow } from '../store/schema.ts';
 
 function accountView(account: Account | null, id: number): Record<string, unknown> | null {
@@ -30,7 +30,7 @@ export function instructionView(row: InstructionRow, showSensitive: boolean): Re
     id: row.id,
     reference_id: row.reference_id,
     amount: amountJson(row.amount_minor, row.currency),
-    currency: currencyObject(row.currency),
+    currency: currencyJson(row.currency),
     label: row.label,
     execution_date_type: row.execution_date_type,
     execution_date: row.execution_date,
