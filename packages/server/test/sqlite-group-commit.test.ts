@@ -41,6 +41,16 @@ describe('SQLite group commit', () => {
   /** What another process would find in the file right now. */
   const durable = (v: string) => observer.prepare('select count(*) as n from t where v = ?').get(v)!.n === 1;
   const insert = (target: Db, v: string, pad: string | null = null) => target.insertInto('t').values({ v, pad }).execute();
+  /** A transaction that inserts `v` and then returns: `inserted` once its row is written (its commit not yet awaited). */
+  const inserting = (v: string) => {
+    let inserted!: () => void;
+    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+    const done = db.transaction().execute(async (trx) => {
+      await insert(trx, v);
+      inserted();
+    });
+    return { inserted: insertedYet, done };
+  };
 
   it('transactions running together share one COMMIT, and each resolves only once its row is durable', async () => {
     const before = { ...driver.stats };
@@ -77,18 +87,13 @@ describe('SQLite group commit', () => {
   });
 
   it('reads and writes outside a transaction answer only once what they saw or wrote is durable', async () => {
-    let inserted!: () => void;
-    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
-    const open = db.transaction().execute(async (trx) => {
-      await insert(trx, 'pending');
-      inserted();
-    });
-    await insertedYet;
+    const open = inserting('pending');
+    await open.inserted;
     // The transaction's row is in the open group, not yet committed.
     const rows = await db.selectFrom('t').select('v').where('v', '=', 'pending').execute();
     expect(rows).toEqual([{ v: 'pending' }]);
     expect(durable('pending')).toBe(true);
-    await open;
+    await open.done;
 
     const before = { ...driver.stats };
     const writes = await Promise.all(Array.from({ length: 10 }, (_, i) => insert(db, `w${i}`).then(() => durable(`w${i}`))));
@@ -97,16 +102,8 @@ describe('SQLite group commit', () => {
   });
 
   it("a failure that may report another member's row is answered only once that row is durable", async () => {
-    const afterBody = () => {
-      let done!: () => void;
-      return { promise: new Promise<void>((resolve) => (done = resolve)), done: () => done() };
-    };
-    const bodyA = afterBody();
-    const a = db.transaction().execute(async (trx) => {
-      await insert(trx, 'taken');
-      bodyA.done();
-    });
-    await bodyA.promise;
+    const a = inserting('taken');
+    await a.inserted;
     // B joins A's group, reads A's row and refuses: a conflict answered while A's row is not durable would report a row a crash could undo.
     const b = await db
       .transaction()
@@ -115,18 +112,14 @@ describe('SQLite group commit', () => {
       })
       .catch((error: Error) => ({ message: error.message, durableAtAnswer: durable('taken') }));
     expect(b).toEqual({ message: 'conflict', durableAtAnswer: true });
-    await a;
+    await a.done;
 
-    const bodyC = afterBody();
-    const c = db.transaction().execute(async (trx) => {
-      await insert(trx, 'taken2');
-      bodyC.done();
-    });
-    await bodyC.promise;
+    const c = inserting('taken2');
+    await c.inserted;
     // A write outside a transaction refused by a unique key another member of the open group holds.
     const refused = await insert(db, 'taken2').catch((error: Error) => ({ message: error.message, durableAtAnswer: durable('taken2') }));
     expect(refused).toMatchObject({ message: expect.stringMatching(/unique/i), durableAtAnswer: true });
-    await c;
+    await c.done;
   });
 
   it('a refused write outside a transaction leaves no transaction open on the file', async () => {
@@ -194,29 +187,19 @@ describe('SQLite group commit', () => {
   });
 
   it('VACUUM INTO and closing the database commit the open group first', async () => {
-    let inserted!: () => void;
-    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
-    const open = db.transaction().execute(async (trx) => {
-      await insert(trx, 'in-backup');
-      inserted();
-    });
-    await insertedYet;
+    const open = inserting('in-backup');
+    await open.inserted;
     const copy = join(dir, 'copy.sqlite');
     await sql`vacuum into ${copy}`.execute(db);
-    await open;
+    await open.done;
     const backup = new DatabaseSync(copy, { readOnly: true });
     expect(backup.prepare("select count(*) as n from t where v = 'in-backup'").get()!.n).toBe(1);
     backup.close();
 
-    let lastInserted!: () => void;
-    const lastInsertedYet = new Promise<void>((resolve) => (lastInserted = resolve));
-    const last = db.transaction().execute(async (trx) => {
-      await insert(trx, 'at-close');
-      lastInserted();
-    });
-    await lastInsertedYet;
+    const last = inserting('at-close');
+    await last.inserted;
     await db.destroy();
-    await last;
+    await last.done;
     expect(durable('at-close')).toBe(true);
     await expect(insert(db, 'after-close')).rejects.toThrow();
     db = new Kysely({ dialect: createSqliteDialect(openSqlite(file)).dialect }); // for afterEach

@@ -214,15 +214,35 @@ export class GroupCommitDriver implements Driver {
   }
 
   async commitTransaction(connection: GroupConnection): Promise<void> {
+    await this.#endTransaction(connection, true);
+  }
+
+  async rollbackTransaction(connection: GroupConnection): Promise<void> {
+    // No group: the commit was attempted (its group failed, or it did), nothing is left to undo.
+    if (connection.group) await this.#endTransaction(connection, false);
+  }
+
+  /**
+   * Ends the connection's transaction within its group: RELEASEd into it (commit) or rolled back to its
+   * savepoint. The lock passes on at once; the outcome is known once the group is durable, or gone.
+   */
+  async #endTransaction(connection: GroupConnection, commit: boolean): Promise<void> {
     const group = connection.group;
     if (!group) throw new Error('no transaction open on this connection');
     connection.group = null;
     connection.closing = true;
     try {
       try {
-        if (group !== this.#group) throw groupLost();
-        this.#db.exec(`release ${SAVEPOINT}`);
-        this.stats.members++;
+        if (group !== this.#group) {
+          // SQLite already rolled the group back: a commit has failed, a rollback has nothing left to undo.
+          if (commit) throw groupLost();
+        } else if (commit) {
+          this.#db.exec(`release ${SAVEPOINT}`);
+          this.stats.members++;
+        } else {
+          this.#db.exec(`rollback to ${SAVEPOINT}`);
+          this.#db.exec(`release ${SAVEPOINT}`);
+        }
       } catch (error) {
         // Whatever SQLite kept of this member cannot be told apart from the others': none of them commits.
         this.#abortGroup(error);
@@ -231,35 +251,9 @@ export class GroupCommitDriver implements Driver {
         this.#unlock();
         this.#scheduleFlush();
       }
-      await group.durable;
-    } finally {
-      connection.closing = false;
-    }
-  }
-
-  async rollbackTransaction(connection: GroupConnection): Promise<void> {
-    const group = connection.group;
-    // No group: the commit was attempted (its group failed, or it did), nothing is left to undo.
-    if (!group) return;
-    connection.group = null;
-    connection.closing = true;
-    try {
-      try {
-        // A group that SQLite already rolled back has nothing of this transaction left either.
-        if (group === this.#group) {
-          this.#db.exec(`rollback to ${SAVEPOINT}`);
-          this.#db.exec(`release ${SAVEPOINT}`);
-        }
-      } catch (error) {
-        this.#abortGroup(error);
-        throw error;
-      } finally {
-        this.#unlock();
-        this.#scheduleFlush();
-      }
-      // The failure may report what this transaction read of the other members' rows (a conflict):
-      // it is answered only once those are durable, or gone with their group.
-      await group.durable.catch(() => undefined);
+      // A rollback (a failure) may report what it read of the other members' rows (a conflict): it is
+      // answered only once those are durable, or gone with their group.
+      await (commit ? group.durable : group.durable.catch(() => undefined));
     } finally {
       connection.closing = false;
     }
