@@ -41,13 +41,18 @@ if (process.argv[2] === 'serve') {
     }
   }
 }
-// `serve` loads only its own command, so the rest of the CLI is not read before it listens.
-const entry = process.argv[2] === 'serve' ? '../src/cli/serve-main.ts' : '../src/cli/main.ts';
 // Start-up: Node keeps the compiled (and type-stripped) modules in its compile cache (in the system's
 // temporary folder, or NODE_COMPILE_CACHE), so that a restart neither strips TypeScript again nor
 // loads the stripper (about 0.6 s of CPU and 18 MB less; see docs/performance.md).
 const { enableCompileCache } = await import('node:module');
+const { pathToFileURL } = await import('node:url');
 enableCompileCache?.();
+// `serve` loads only its own command, so the rest of the CLI is not read before it listens, and from
+// a bundle of it (bin/bundle.js: built when missing or stale; the sources with PAYRAIL_BUNDLE=off).
+const entry =
+  process.argv[2] === 'serve'
+    ? await (await import('./bundle.js')).serveEntry(process.env).then((file) => (file ? pathToFileURL(file).href : '../src/cli/serve-main.ts'))
+    : '../src/cli/main.ts';
 // Memory: start-up garbage (module loading, schema compilation) would grow V8's young generation to
 // 2 × 16 MB, kept for the life of the process. It stays at its initial size until start-up is over
 // (`main` returns once a server listens), then may grow again with what the load needs (about 50 MB
