@@ -15,7 +15,6 @@
 //
 //   node bin/bundle.js      builds the bundle if it is missing or stale, and prints where it is
 
-import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
@@ -62,6 +61,7 @@ export function freshBundle({ outDir }) {
  */
 export async function buildBundle({ entry, outDir }) {
   const esbuild = await import('esbuild');
+  const { createHash, randomBytes } = await import('node:crypto'); // not loaded by a start that finds its bundle fresh
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   const tmp = join(outDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
