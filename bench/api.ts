@@ -117,7 +117,8 @@ async function call(base: string, method: string, path: string, token: string | 
 async function startBare(dialect: Dialect, target: string): Promise<Server> {
   const script = new URL(dialect === 'sqlite' ? './bare-sqlite.ts' : './bare-pg.ts', import.meta.url).pathname;
   const startMs = performance.now();
-  const proc = spawn(process.execPath, [script, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_BARE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, script, target], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`bare ${dialect} exited with ${code}`)));

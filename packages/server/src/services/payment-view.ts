@@ -52,7 +52,34 @@ function inPositionOrder(instructions: readonly InstructionRow[]): readonly Inst
   return instructions;
 }
 
-export function paymentView(payment: PaymentRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
+/** The payment columns an answer shows: what the read paths (GET one, a list page) select, not the whole row. */
+export const PAYMENT_VIEW_COLUMNS = [
+  'id',
+  'state',
+  'state_detail',
+  'action',
+  'error_code',
+  'error_description',
+  'fields',
+  'validate_uri',
+  'connector_uuid',
+  'id_connector',
+  'id_connector_source',
+  'validate_mechanism',
+  'register_date',
+  'validate_date',
+  'bank_payment_id',
+  'website',
+  'country',
+  'client_redirect_uri',
+  'client_state',
+  'payer',
+  'payer_identity',
+  'operator_identity',
+] as const satisfies readonly (keyof PaymentRow)[];
+export type PaymentViewRow = Pick<PaymentRow, (typeof PAYMENT_VIEW_COLUMNS)[number]>;
+
+export function paymentView(payment: PaymentViewRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
   return {
     id: payment.id,
     state: payment.state,

@@ -10,7 +10,7 @@ import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
 import { isPostgres } from '../store/db.ts';
 import { precompile, type Slots } from '../store/precompiled.ts';
 import { doneKeyRow, doneKeyValues, recordIdempotentResponse } from './idempotency.ts';
-import { paymentView } from './payment-view.ts';
+import { PAYMENT_VIEW_COLUMNS, type PaymentViewRow, paymentView } from './payment-view.ts';
 import type { Principal } from './tokens.ts';
 
 export interface PaymentRecord {
@@ -267,6 +267,22 @@ export async function findPayment(db: Kysely<Database>, domainId: number, id: nu
   return payment;
 }
 
+const selectPaymentView = precompile((db, $) =>
+  db.selectFrom('payments').select(PAYMENT_VIEW_COLUMNS).where('id', '=', $('id')).where('domain_id', '=', $('domainId')),
+);
+
+/** What `GET /2.0/payments/{id}` shows of a payment of the caller's domain (the view's columns only), or notFound. */
+export async function readPaymentView(
+  db: Kysely<Database>,
+  domainId: number,
+  id: number,
+): Promise<{ payment: PaymentViewRow; instructions: InstructionRow[] }> {
+  const [payments, instructions] = await Promise.all([selectPaymentView.execute(db, { id, domainId }), selectInstructions.execute(db, { id })]);
+  const payment = payments.rows[0];
+  if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
+  return { payment, instructions: instructions.rows };
+}
+
 /** A payment of the caller's domain, or notFound. Both reads are sent at once (one round trip on PostgreSQL's pool). */
 export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
   const [payment, instructions] = await Promise.all([findPayment(db, domainId, id), selectInstructions.execute(db, { id })]);
@@ -405,9 +421,15 @@ const countPayments = precompile(
   (db, $, _shape: string, values: ListValues) => filteredPayments(db, $, values.conditions).select((eb) => eb.fn.countAll<number>().as('n')),
   listShape,
 );
+/**
+ * A list page's columns, not the whole row: what its answer shows, what the instruction cap counts,
+ * what a page may be ordered by, and the total the CLI's summary prints (total_minor, currency).
+ */
+const PAGE_COLUMNS = [...PAYMENT_VIEW_COLUMNS, 'instruction_count', 'total_minor', 'currency', 'execution_date_type'] as const;
+
 function pageOfPayments(db: Kysely<Database>, $: Slots, values: ListValues) {
   return filteredPayments(db, $, values.conditions)
-    .selectAll()
+    .select(PAGE_COLUMNS)
     .orderBy(values.orderColumn, values.direction)
     .orderBy('id', values.direction)
     .limit($('limit'))
@@ -502,7 +524,7 @@ export async function listPayments(db: Kysely<Database>, domainId: number, query
   if (isPostgres(db)) {
     const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePaymentsWithInstructions.execute(db, values)]);
     const rows = page.rows.slice(0, withinInstructionCap(page.rows));
-    const records = rows.map(({ instructions_json, ...payment }) => ({ payment, instructions: instructions_json ?? [] }));
+    const records = rows.map((payment) => ({ payment, instructions: payment.instructions_json ?? [] }));
     return { total: Number(countRow.rows[0]!.n), limit, offset, records };
   }
   const [countRow, page] = await Promise.all([countPayments.execute(db, values), pagePayments.execute(db, values)]);

@@ -8,7 +8,7 @@ import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, re
 import {
   createPayment,
   findPayment,
-  getPayment,
+  readPaymentView,
   IdempotencyKeyTaken,
   type ListQuery,
   listPayments,
@@ -163,7 +163,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const sensitive = showSensitive(principal, request.query.show_sensitive);
-      const { payment, instructions } = await getPayment(store.db, principal.domainId, Number(request.params.id));
+      const { payment, instructions } = await readPaymentView(store.db, principal.domainId, Number(request.params.id));
       return paymentView(payment, instructions, sensitive);
     },
   );
