@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PAYMENT_VIEW_COLUMNS } from '../packages/server/src/services/payment-view.ts';
 
 export interface BareDb {
   createPayment(body: PaymentBody, idempotencyKey: string | null, now: number): Promise<string> | string;
@@ -64,6 +65,12 @@ export const INSTRUCTION_COLUMNS = [
   'beneficiary_identification',
   'beneficiary_identity',
 ] as const;
+
+/**
+ * The payment columns a read selects, for both baselines: those the answer shows (the same list as
+ * Payrail's reads), not `*`, so that a baseline does not read more than a careful server would.
+ */
+export const PAYMENT_READ = PAYMENT_VIEW_COLUMNS.join(', ');
 
 export function paymentValues(body: PaymentBody, now: number): (string | number | null)[] {
   const first = body.instructions[0]!;

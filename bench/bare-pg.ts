@@ -8,7 +8,17 @@
 import pg from 'pg';
 import { createClient } from '../packages/server/src/services/clients.ts';
 import { migrate, openStore } from '../packages/server/src/store/db.ts';
-import { INSTRUCTION_COLUMNS, instructionValues, newScopedToken, PAYMENT_COLUMNS, paymentJson, paymentValues, serveBare, type BareDb } from './bare-common.ts';
+import {
+  INSTRUCTION_COLUMNS,
+  instructionValues,
+  newScopedToken,
+  PAYMENT_COLUMNS,
+  PAYMENT_READ,
+  paymentJson,
+  paymentValues,
+  serveBare,
+  type BareDb,
+} from './bare-common.ts';
 
 const url = process.argv[2]!;
 const setup = await openStore({ databaseUrl: url, poolSize: 1 });
@@ -33,10 +43,11 @@ const insertKey = q(
   'insert_key',
   `insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, $1, $2, 'done', 200, $3, $4, $5)`,
 );
-const selectPayment = q('select_payment', 'select * from payments where id = $1 and domain_id = 1');
+const selectPayment = q('select_payment', `select ${PAYMENT_READ} from payments where id = $1 and domain_id = 1`);
+const paymentExists = q('payment_exists', 'select id from payments where id = $1 and domain_id = 1');
 const selectInstructions = q('select_instructions', 'select * from payment_instructions where payment_id = $1 order by position');
 const countPayments = q('count_payments', 'select count(*) as n from payments where domain_id = 1');
-const pagePayments = q('page_payments', 'select * from payments where domain_id = 1 order by register_date, id limit $1 offset $2');
+const pagePayments = q('page_payments', `select ${PAYMENT_READ} from payments where domain_id = 1 order by register_date, id limit $1 offset $2`);
 const pageInstructions = q('page_instructions', 'select * from payment_instructions where payment_id = any($1::bigint[]) order by payment_id, position');
 const insertToken = q(
   'insert_token',
@@ -81,7 +92,7 @@ const bare: BareDb = {
     return JSON.stringify({ payments: page.rows.map((p) => paymentJson(p, byPayment.get(p.id) ?? [])), total: Number(count.rows[0].n) });
   },
   async mintToken(paymentId, now) {
-    if ((await pool.query(selectPayment([paymentId]))).rows.length === 0) return null;
+    if ((await pool.query(paymentExists([paymentId]))).rows.length === 0) return null;
     const { token, hash } = newScopedToken();
     await pool.query(insertToken([hash, paymentId, now + 604_800_000, now]));
     return JSON.stringify({ token, scope: 'payments:validate', id_payment: paymentId, expires_in: 604800 });

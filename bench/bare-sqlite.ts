@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createClient } from '../packages/server/src/services/clients.ts';
 import { migrate, openStore } from '../packages/server/src/store/db.ts';
-import { INSTRUCTION_COLUMNS, instructionValues, newScopedToken, PAYMENT_COLUMNS, paymentJson, paymentValues, serveBare, type BareDb } from './bare-common.ts';
+import {
+  INSTRUCTION_COLUMNS,
+  instructionValues,
+  newScopedToken,
+  PAYMENT_COLUMNS,
+  PAYMENT_READ,
+  paymentJson,
+  paymentValues,
+  serveBare,
+  type BareDb,
+} from './bare-common.ts';
 
 const dir = process.argv[2]!;
 // The same schema as Payrail's (tables and indexes), created once with its migrations.
@@ -35,10 +45,11 @@ const insertEvent = db.prepare(
 const insertKey = db.prepare(
   `insert into idempotency_keys (client_ref, key, request_hash, status, response_status, response_body, created_at, expires_at) values (1, ?, ?, 'done', 200, ?, ?, ?)`,
 );
-const selectPayment = db.prepare('select * from payments where id = ? and domain_id = 1');
+const selectPayment = db.prepare(`select ${PAYMENT_READ} from payments where id = ? and domain_id = 1`);
+const paymentExists = db.prepare('select id from payments where id = ? and domain_id = 1');
 const selectInstructions = db.prepare('select * from payment_instructions where payment_id = ? order by position');
 const countPayments = db.prepare('select count(*) as n from payments where domain_id = 1');
-const pagePayments = db.prepare('select * from payments where domain_id = 1 order by register_date, id limit ? offset ?');
+const pagePayments = db.prepare(`select ${PAYMENT_READ} from payments where domain_id = 1 order by register_date, id limit ? offset ?`);
 const insertToken = db.prepare(
   `insert into tokens (token_hash, client_ref, domain_id, scopes, payment_id, expires_at, created_at) values (?, 1, 1, 'payments:validate', ?, ?, ?)`,
 );
@@ -88,7 +99,7 @@ const bare: BareDb = {
     return JSON.stringify({ payments: payments.map((p) => paymentJson(p, instructions.get(p.id) ?? [])), total: n });
   },
   mintToken(paymentId, now) {
-    if (!selectPayment.get(paymentId)) return null;
+    if (!paymentExists.get(paymentId)) return null;
     const { token, hash } = newScopedToken();
     insertToken.run(hash, paymentId, now + 604_800_000, now);
     return JSON.stringify({ token, scope: 'payments:validate', id_payment: paymentId, expires_in: 604800 });

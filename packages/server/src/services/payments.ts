@@ -260,11 +260,23 @@ export async function createPayment(
 const selectPayment = precompile((db, $) => db.selectFrom('payments').selectAll().where('id', '=', $('id')).where('domain_id', '=', $('domainId')));
 const selectInstructions = precompile((db, $) => db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', $('id')).orderBy('position'));
 
+function found<T>(row: T | undefined, id: number): T {
+  if (!row) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
+  return row;
+}
+
 /** A payment row (without its instructions) of the caller's domain, or notFound. */
 export async function findPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRow> {
-  const payment = (await selectPayment.execute(db, { id, domainId })).rows[0];
-  if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
-  return payment;
+  return found((await selectPayment.execute(db, { id, domainId })).rows[0], id);
+}
+
+const selectPaymentState = precompile((db, $) =>
+  db.selectFrom('payments').select(['id', 'state']).where('id', '=', $('id')).where('domain_id', '=', $('domainId')),
+);
+
+/** The id and state of a payment of the caller's domain (what minting a token for it checks), or notFound. */
+export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<{ id: number; state: string }> {
+  return found((await selectPaymentState.execute(db, { id, domainId })).rows[0], id);
 }
 
 const selectPaymentView = precompile((db, $) =>
@@ -278,9 +290,7 @@ export async function readPaymentView(
   id: number,
 ): Promise<{ payment: PaymentViewRow; instructions: InstructionRow[] }> {
   const [payments, instructions] = await Promise.all([selectPaymentView.execute(db, { id, domainId }), selectInstructions.execute(db, { id })]);
-  const payment = payments.rows[0];
-  if (!payment) throw new ApiError('notFound', `payment ${id} does not exist`, { field: 'id' });
-  return { payment, instructions: instructions.rows };
+  return { payment: found(payments.rows[0], id), instructions: instructions.rows };
 }
 
 /** A payment of the caller's domain, or notFound. Both reads are sent at once (one round trip on PostgreSQL's pool). */

@@ -7,7 +7,7 @@ import { type PaymentInput, validatePaymentRequest } from '../../domain/payment-
 import { checkIdempotencyKey, lookupIdempotencyKey, recordIdempotentResponse, requestHash } from '../../services/idempotency.ts';
 import {
   createPayment,
-  findPayment,
+  findPaymentState,
   readPaymentView,
   IdempotencyKeyTaken,
   type ListQuery,
@@ -186,7 +186,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const payment = await findPayment(store.db, principal.domainId, Number(request.params.id));
+      const payment = await findPaymentState(store.db, principal.domainId, Number(request.params.id));
       return issueScopedToken(store.db, clock, principal, payment, request.body.scope);
     },
   );
