@@ -342,6 +342,29 @@ describeEachDb('POST /2.0/payments', (ctx) => {
     expect(ukResponse.json().country).toBe('GB');
   });
 
+  it('answers GET /2.0/payments/{id} with exactly the text the creation answered (bulk, periodic, deferred, GBP, JPY, identities)', async () => {
+    const bulk = guideBody();
+    bulk.instructions.push({ ...structuredClone(bulk.instructions[0]!), amount: 12.34, reference_id: 'ORDER-43' });
+    const periodic = guideBody();
+    Object.assign(periodic.instructions[0]!, { execution_date_type: 'periodic', start_date: '2026-02-01', end_date: '2026-12-01', frequency: 'monthly' });
+    const gbp = guideBody('first_open_day');
+    Object.assign(gbp.instructions[0]!, {
+      currency: 'GBP',
+      beneficiary: { scheme_name: 'sort_code_account_number', identification: '40-05-15 12345678', label: 'Shop Ltd' },
+    });
+    const jpy = guideBody('instant');
+    Object.assign(jpy.instructions[0]!, { currency: 'JPY', amount: 1234 });
+    for (const body of [bulk, periodic, gbp, jpy, example('one-time-deferred.json'), example('one-time-first-open-day.json')]) {
+      for (const query of ['', '?show_sensitive=true']) {
+        const created = await create(body, query);
+        expect(created.statusCode).toBe(200);
+        const read = await ctx().app.inject({ url: `/2.0/payments/${created.json().id}${query}`, headers: bearer(admin) });
+        expect(read.statusCode).toBe(200);
+        expect(read.body).toBe(created.body);
+      }
+    }
+  });
+
   it('accepts the test connector by uuid or id, and ignores unknown top-level fields', async () => {
     const response = await create(guideBody('instant', { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', use_case_pay: 'redirect', uuid: 'x' }));
     expect(response.statusCode).toBe(200);

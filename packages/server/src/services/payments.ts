@@ -283,12 +283,29 @@ const selectPaymentView = precompile((db, $) =>
   db.selectFrom('payments').select(PAYMENT_VIEW_COLUMNS).where('id', '=', $('id')).where('domain_id', '=', $('domainId')),
 );
 
+// PostgreSQL: the payment with its instructions in one statement, as a list page reads them: one round
+// trip and one pooled connection per read instead of two.
+const selectPaymentViewWithInstructions = precompile((db, $) =>
+  db
+    .selectFrom('payments as p')
+    .select(PAYMENT_VIEW_COLUMNS.map((column) => `p.${column}` as const))
+    .select(
+      sql<InstructionRow[] | null>`(select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id)`.as('instructions_json'),
+    )
+    .where('p.id', '=', $('id'))
+    .where('p.domain_id', '=', $('domainId')),
+);
+
 /** What `GET /2.0/payments/{id}` shows of a payment of the caller's domain (the view's columns only), or notFound. */
 export async function readPaymentView(
   db: Kysely<Database>,
   domainId: number,
   id: number,
 ): Promise<{ payment: PaymentViewRow; instructions: InstructionRow[] }> {
+  if (isPostgres(db)) {
+    const payment = found((await selectPaymentViewWithInstructions.execute(db, { id, domainId })).rows[0], id);
+    return { payment, instructions: payment.instructions_json ?? [] };
+  }
   const [payments, instructions] = await Promise.all([selectPaymentView.execute(db, { id, domainId }), selectInstructions.execute(db, { id })]);
   return { payment: found(payments.rows[0], id), instructions: instructions.rows };
 }
