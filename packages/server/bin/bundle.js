@@ -1,8 +1,8 @@
 // Start-up: `payrail serve` runs from a bundle of its code and dependencies (a few files built by
 // esbuild in dist/serve/), not from the ~1,000 modules it would otherwise load one by one. Node's
 // module loader (resolve, read, link each module) was most of the start-up CPU: with the bundle, cold
-// start takes about a third less time and the idle server about 15 MB less memory (docs/performance.md,
-// "Start-up").
+// start takes about a third less time and the idle server about 10 MB less memory (docs/performance.md,
+// change 19).
 //
 // The bundle is never stale: dist/serve/manifest.json lists every file that went into it (TypeScript
 // sources and node_modules files) with its size and modification time, and the server uses the bundle
@@ -15,7 +15,7 @@
 //
 //   node bin/bundle.js      builds the bundle if it is missing or stale, and prints where it is
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,7 @@ function readManifest(outDir) {
   }
 }
 
-/** The entry file of the bundle in `outDir` when every input is unchanged since it was built; null otherwise. */
+/** The entry file of the bundle in `outDir` when it is there and every input is unchanged since it was built; null otherwise. */
 export function freshBundle({ outDir }) {
   const manifest = readManifest(outDir);
   if (!manifest || typeof manifest.id !== 'string' || typeof manifest.inputs !== 'object') return null;
@@ -50,7 +50,8 @@ export function freshBundle({ outDir }) {
   } catch {
     return null; // an input was removed
   }
-  return join(outDir, manifest.id, manifest.main);
+  const file = join(outDir, manifest.id, String(manifest.main));
+  return existsSync(file) ? file : null;
 }
 
 /**
@@ -82,7 +83,7 @@ export async function buildBundle({ entry, outDir }) {
       banner: { js: "import { createRequire as __payrailCreateRequire } from 'node:module'; const require = __payrailCreateRequire(import.meta.url);" },
       // Not keepNames: it costs about 6 MB and 10% of start-up. esbuild renames a top-level function or
       // class only when two modules declare the same name; test/bundle.test.ts checks that none of
-      // Payrail's own classes and functions is renamed.
+      // Payrail's own classes is renamed (their names appear in logs).
       sourcemap: 'linked', // stack traces in the sources with NODE_OPTIONS=--enable-source-maps
       metafile: true,
       logLevel: 'silent',
@@ -162,6 +163,6 @@ export async function serveEntry(env, bundle = SERVE_BUNDLE) {
 
 if (import.meta.main) {
   // `npm install` (the root package's prepare): never fails the install, since serve can run from the sources.
-  const entry = await serveEntry({});
+  const entry = await serveEntry(process.env);
   process.stdout.write(entry ? `payrail: serve bundle ${relative(process.cwd(), entry)}\n` : 'payrail: no serve bundle; serve runs from the sources\n');
 }

@@ -147,9 +147,13 @@ describe('the bundle of a project', () => {
     expect(code).not.toMatch(/require_undici|node_modules\/undici/);
   });
 
-  it('is not used when its manifest is damaged', async () => {
+  it('is not used when its manifest is damaged or its build was removed, and is built again', async () => {
     const p = project();
-    await buildBundle(p);
+    const file = (await buildBundle(p))!;
+    rmSync(join(file, '..'), { recursive: true });
+    expect(freshBundle(p)).toBeNull();
+    expect(await serveEntry({}, p)).toBe(file);
+    expect(existsSync(file)).toBe(true);
     writeFileSync(join(p.outDir, 'manifest.json'), '{"id": ');
     expect(freshBundle(p)).toBeNull();
   });
