@@ -6,7 +6,7 @@
  *   STARTUP_ARGS="--database-url postgres://…" node bench/startup.ts
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,9 +49,13 @@ async function once(bin: string) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-for (const bin of bins) await once(bin); // first start: creates the database, fills the compile cache
 const results = new Map<string, Awaited<ReturnType<typeof once>>[]>(bins.map((b) => [b, []]));
-for (let i = 0; i < runs; i++) for (const bin of bins) results.get(bin)!.push(await once(bin));
+try {
+  for (const bin of bins) await once(bin); // first start: creates the database, fills the compile cache
+  for (let i = 0; i < runs; i++) for (const bin of bins) results.get(bin)!.push(await once(bin));
+} finally {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
 for (const [bin, rs] of results) {
   const f = (k: keyof (typeof rs)[0], d = 0) => `${median(rs.map((r) => r[k])).toFixed(d)} (${rs.map((r) => r[k].toFixed(d)).join(', ')})`;
   console.log(`${bin}\n  wall ms ${f('wall')}\n  cpu ms  ${f('cpu')}\n  rss MB after listen ${f('rss')}\n  rss MB idle 2 s ${f('idle')}`);
