@@ -17,7 +17,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('..', import.meta.url));
@@ -100,7 +100,7 @@ export async function buildBundle({ entry, outDir }) {
       inputs[relative(outDir, path)] = fingerprint(path);
     }
     const id = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
-    const main = `${entryName(entry)}.js`;
+    const main = `${basename(entry, extname(entry))}.js`;
     try {
       renameSync(tmp, join(outDir, id));
     } catch (error) {
@@ -127,10 +127,6 @@ const lazyPackagesOutside = {
     build.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
   },
 };
-
-function entryName(entry) {
-  return entry.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
-}
 
 /** Removes all builds but the current one and the KEEP newest others; and temporary folders of builds that died. */
 function prune(outDir, current) {

@@ -257,7 +257,13 @@ export async function createPayment(
   });
 }
 
-const selectPayment = precompile((db, $) => db.selectFrom('payments').selectAll().where('id', '=', $('id')).where('domain_id', '=', $('domainId')));
+/** The caller's payment by id (as `p`): what every single-payment read below selects from. */
+const paymentOfDomain = (db: Kysely<Database>, $: Slots) => db.selectFrom('payments as p').where('p.id', '=', $('id')).where('p.domain_id', '=', $('domainId'));
+
+/** A payment's instructions in position order as one JSON array (PostgreSQL), so that one statement reads a payment with them. */
+const INSTRUCTIONS_JSON = sql<InstructionRow[] | null>`(select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id)`;
+
+const selectPayment = precompile((db, $) => paymentOfDomain(db, $).selectAll());
 const selectInstructions = precompile((db, $) => db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', $('id')).orderBy('position'));
 
 function found<T>(row: T | undefined, id: number): T {
@@ -270,30 +276,19 @@ export async function findPayment(db: Kysely<Database>, domainId: number, id: nu
   return found((await selectPayment.execute(db, { id, domainId })).rows[0], id);
 }
 
-const selectPaymentState = precompile((db, $) =>
-  db.selectFrom('payments').select(['id', 'state']).where('id', '=', $('id')).where('domain_id', '=', $('domainId')),
-);
+const selectPaymentState = precompile((db, $) => paymentOfDomain(db, $).select(['p.id', 'p.state']));
 
 /** The id and state of a payment of the caller's domain (what minting a token for it checks), or notFound. */
 export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<{ id: number; state: string }> {
   return found((await selectPaymentState.execute(db, { id, domainId })).rows[0], id);
 }
 
-const selectPaymentView = precompile((db, $) =>
-  db.selectFrom('payments').select(PAYMENT_VIEW_COLUMNS).where('id', '=', $('id')).where('domain_id', '=', $('domainId')),
-);
+const selectPaymentView = precompile((db, $) => paymentOfDomain(db, $).select(PAYMENT_VIEW_COLUMNS));
 
 // PostgreSQL: the payment with its instructions in one statement, as a list page reads them: one round
 // trip and one pooled connection per read instead of two.
 const selectPaymentViewWithInstructions = precompile((db, $) =>
-  db
-    .selectFrom('payments as p')
-    .select(PAYMENT_VIEW_COLUMNS.map((column) => `p.${column}` as const))
-    .select(
-      sql<InstructionRow[] | null>`(select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id)`.as('instructions_json'),
-    )
-    .where('p.id', '=', $('id'))
-    .where('p.domain_id', '=', $('domainId')),
+  paymentOfDomain(db, $).select(PAYMENT_VIEW_COLUMNS).select(INSTRUCTIONS_JSON.as('instructions_json')),
 );
 
 /** What `GET /2.0/payments/{id}` shows of a payment of the caller's domain (the view's columns only), or notFound. */
@@ -472,7 +467,7 @@ const pagePaymentsWithInstructions = precompile((db, $, _shape: string, values: 
   const order = sql`order by p.${sql.ref(values.orderColumn)} ${sql.raw(values.direction)}, p.id ${sql.raw(values.direction)}`;
   const instructions = sql<InstructionRow[] | null>`case when row_number() over (${order}) = 1
       or sum(p.instruction_count) over (${order} rows between unbounded preceding and current row) <= ${PAGE_INSTRUCTIONS_MAX}
-      then (select json_agg(i order by i.position) from payment_instructions i where i.payment_id = p.id) end`;
+      then ${INSTRUCTIONS_JSON} end`;
   return db
     .selectFrom(pageOfPayments(db, $, values).as('p'))
     .selectAll('p')
