@@ -6,8 +6,8 @@ import { buildApp } from '../src/http/app.ts';
 import { purgeExpired } from '../src/jobs/purge-expired.ts';
 import { bankCallObserved } from '../src/telemetry/metrics.ts';
 import type { ManualClock } from '../src/domain/clock.ts';
-import { bearer, databases, describeEachDb, expectErrorBody } from './helpers.ts';
-import { openIsolatedStore } from './stores.ts';
+import { bearer, databases, describeEachDb, expectErrorBody } from './support/helpers.ts';
+import { openIsolatedStore } from './support/stores.ts';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const DAY = 24 * 3600 * 1000;
@@ -124,7 +124,7 @@ describeEachDb('retention', (ctx) => {
       method: 'POST',
       url: '/2.0/payments',
       headers: { ...bearer(admin), 'idempotency-key': 'retention-1' },
-      payload: (await import('./helpers.ts')).guideBody(),
+      payload: (await import('./support/helpers.ts')).guideBody(),
     });
     const { id: domainId } = await c.store.db.selectFrom('domains').select('id').executeTakeFirstOrThrow();
     const { id: endpointId } = await c.store.db
