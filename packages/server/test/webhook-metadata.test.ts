@@ -16,8 +16,8 @@ import { deliverDueWebhooks } from '../src/jobs/deliver-webhooks.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { enqueueStateChange } from '../src/services/webhooks.ts';
 import { classifyAddress, guardedLookup, isRefusal, REFUSED_ADDRESS, refusedWebhookHost } from '../src/webhooks/address-policy.ts';
-import { bearer, describeEachDb, expectErrorBody } from './helpers.ts';
-import { BIN } from './processes.ts';
+import { bearer, describeEachDb, expectErrorBody } from './support/helpers.ts';
+import { BIN } from './support/processes.ts';
 
 /** Every spelling of a metadata service we know of. */
 const METADATA_URLS = [
