@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import type { Database, WebhookAuthConfig } from '../store/schema.ts';
-import { refusedWebhookHost } from '../webhooks/address-policy.ts';
+import { refusedUrlMessage, refusedWebhookHost } from '../webhooks/address-policy.ts';
 import { checkEndpointUrl, type EndpointPolicy } from './webhooks.ts';
 import { sealSecret } from './secret-box.ts';
 import { readJson } from '../store/rows.ts';
@@ -24,10 +24,8 @@ function text(value: unknown, field: string, max: number): string {
 
 async function checkOauthConfig(config: Record<string, unknown>, policy: EndpointPolicy): Promise<{ shown: WebhookAuthConfig; secret: string }> {
   const url = checkEndpointUrl(config.url, 'config.url');
-  if (!policy.allowPrivate) {
-    const refused = await refusedWebhookHost(new URL(url));
-    if (refused) throw invalid('config.url', `${refused}; token URLs must be public addresses (--allow-private-webhooks allows others in development)`);
-  }
+  const refused = await refusedWebhookHost(new URL(url), policy.allowPrivate);
+  if (refused) throw invalid('config.url', refusedUrlMessage(refused, policy.allowPrivate));
   const grant = config.grant_type ?? 'client_credentials';
   if (grant !== 'client_credentials') throw invalid('config.grant_type', 'must be "client_credentials"');
   const clientId = text(config.client_id, 'config.client_id', 256);

@@ -7,7 +7,7 @@ import { parseHttpUrl } from '../domain/urls.ts';
 import { type Database, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
 import { type Keyring, sealSecret } from './secret-box.ts';
-import { refusedWebhookHost } from '../webhooks/address-policy.ts';
+import { refusedUrlMessage, refusedWebhookHost } from '../webhooks/address-policy.ts';
 import { checkAuthProvider } from './webhook-auth.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
@@ -41,10 +41,8 @@ export async function createEndpoint(
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event))
     throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
-  if (!policy.allowPrivate) {
-    const refused = await refusedWebhookHost(new URL(url));
-    if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
-  }
+  const refused = await refusedWebhookHost(new URL(url), policy.allowPrivate);
+  if (refused) throw invalid('url', refusedUrlMessage(refused, policy.allowPrivate));
   const authId = await checkAuthProvider(db, domainId, input.id_auth);
   const enabled = await db
     .selectFrom('webhook_endpoints')
