@@ -26,7 +26,7 @@ import { createClient } from '../packages/server/src/services/clients.ts';
 import { createPayment } from '../packages/server/src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../packages/server/src/services/tokens.ts';
 import type { Store } from '../packages/server/src/store/db.ts';
-import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
+import { openIsolatedStore, reachablePostgres } from '../packages/server/test/support/stores.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);

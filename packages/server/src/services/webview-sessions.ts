@@ -4,11 +4,12 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { readJson } from '../store/rows.ts';
 
 export async function clientRedirectUris(db: Kysely<Database>, where: { clientId: string } | { clientRef: number }): Promise<string[]> {
   const query = db.selectFrom('clients').select('redirect_uris');
   const row = await ('clientId' in where ? query.where('client_id', '=', where.clientId) : query.where('id', '=', where.clientRef)).executeTakeFirst();
-  return row ? (JSON.parse(row.redirect_uris) as string[]) : [];
+  return row ? readJson(row.redirect_uris) : [];
 }
 
 /** The payment's `client_redirect_uri`, when the payment belongs to this client; null otherwise. */

@@ -23,6 +23,7 @@ import type { PaymentRecord } from '../services/payments.ts';
 import type { WebviewExit } from './layout.ts';
 import type { Lang } from './i18n.ts';
 import type { WebviewContext } from './context.ts';
+import { readJson } from '../store/rows.ts';
 
 export function flowPath(lang: Lang): string {
   return `/2.0/auth/webview/${lang}/flow`;
@@ -122,7 +123,7 @@ export async function currentStep(record: PaymentRecord, connectors: ConnectorRe
   if (p.action === 'redirect' && p.validate_uri) return { kind: 'redirect', uri: p.validate_uri };
   if (p.action === 'decoupled') return { kind: 'decoupled', description: p.error_description };
   if (p.action === 'additionalInformationNeeded') {
-    return { kind: 'fields', fields: JSON.parse(p.fields ?? '[]') as PaymentField[], description: p.error_description };
+    return { kind: 'fields', fields: readJson(p.fields) ?? [], description: p.error_description };
   }
   return { kind: 'psu' };
 }

@@ -7,6 +7,7 @@ import type { Connector, PaymentField } from '../connectors/kit/types.ts';
 import type { PaymentRecord } from '../services/payments.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { page } from './layout.ts';
+import { readJson } from '../store/rows.ts';
 import type { Lang, Messages } from './i18n.ts';
 import { messages } from './i18n.ts';
 import { flowPath, type Step } from './flow.ts';
@@ -36,7 +37,7 @@ function hidden(keys: FormKeys): SafeHtml {
 function summary(record: PaymentRecord, t: Messages): SafeHtml {
   const p = record.payment;
   const first = record.instructions[0]!;
-  const beneficiary = JSON.parse(first.beneficiary) as { label: string | null; identification: string };
+  const beneficiary = readJson(first.beneficiary);
   return html`<section class="card" aria-labelledby="summary-title"><h2 id="summary-title" class="visually-hidden">${t.amount}</h2>
 <p class="amount">${formatMinorUnits(p.total_minor, p.currency)} ${p.currency}</p>
 <dl><dt>${t.beneficiary}</dt><dd>${beneficiary.label ?? beneficiary.identification}</dd>
