@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
-import { reachablePostgres } from '../packages/server/test/stores.ts';
+import { reachablePostgres } from '../packages/server/test/support/stores.ts';
 
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 1500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);

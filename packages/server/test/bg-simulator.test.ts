@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CANCELLATION_405_CODES, PIS_ERROR_CODES, SCA_STATUSES, TRANSACTION_STATUSES } from '../src/connectors/berlin-group/simulator/codes.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { bg, BULK, decideOnPage, SINGLE, TPP } from './bg-requests.ts';
-import { BG_SPEC } from './prism.ts';
+import { bg, BULK, decideOnPage, SINGLE, TPP } from './support/bg-requests.ts';
+import { BG_SPEC } from './support/prism.ts';
 
 const SCT = '/v1/payments/sepa-credit-transfers';
 let sim: BerlinGroupSimulator;
