@@ -4,7 +4,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
 import { parseHttpUrl } from '../domain/urls.ts';
-import type { Database, PaymentRow } from '../store/schema.ts';
+import { type Database, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
 import { paymentView } from './payment-view.ts';
 import { type Keyring, sealSecret } from './secret-box.ts';
 import { refusedUrlMessage, refusedWebhookHost } from '../webhooks/address-policy.ts';
@@ -142,7 +142,10 @@ export async function listDeliveries(db: Kysely<Database>, domainId: number, fil
     ])
     .where('e.domain_id', '=', domainId);
   if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
-  if (filter.status) q = q.where('d.status', '=', filter.status);
+  if (filter.status) {
+    if (!isDeliveryStatus(filter.status)) return []; // no delivery has it
+    q = q.where('d.status', '=', filter.status);
+  }
   const deliveries = await q
     .orderBy('d.id', 'desc')
     .limit(Math.min(filter.limit ?? 100, DELIVERIES_PAGE_MAX))

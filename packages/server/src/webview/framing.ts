@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { PAGE_CSP } from '../http/app.ts';
 import type { Database } from '../store/schema.ts';
+import { readJson } from '../store/rows.ts';
 
 /** The distinct origins of these URIs, as a CSP source list; `'none'` when there is none. */
 export function frameAncestors(redirectUris: readonly string[]): string {
@@ -30,5 +31,5 @@ export function framedPageCsp(redirectUris: readonly string[]): string {
 export async function clientRedirectUris(db: Kysely<Database>, where: { clientId: string } | { clientRef: number }): Promise<string[]> {
   const query = db.selectFrom('clients').select('redirect_uris');
   const row = await ('clientId' in where ? query.where('client_id', '=', where.clientId) : query.where('id', '=', where.clientRef)).executeTakeFirst();
-  return row ? (JSON.parse(row.redirect_uris) as string[]) : [];
+  return row ? readJson(row.redirect_uris) : [];
 }

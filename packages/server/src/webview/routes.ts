@@ -24,6 +24,7 @@ import { exitPage, navigate, page, PAGE_CSS, WEBVIEW_JS, type WebviewExit } from
 import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
 import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, saveWebviewState, type WebviewContext, withWebviewState } from './context.ts';
 import { clientRedirectUris, framedPageCsp } from './framing.ts';
+import { readJson } from '../store/rows.ts';
 
 const EntryQuery = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 200 })),
@@ -95,7 +96,7 @@ function webviewMayAct(record: PaymentRecord): boolean {
 function summary(record: PaymentRecord, t: Messages): SafeHtml {
   const p = record.payment;
   const first = record.instructions[0]!;
-  const beneficiary = JSON.parse(first.beneficiary) as { label: string | null; identification: string };
+  const beneficiary = readJson(first.beneficiary);
   return html`<section class="card" aria-labelledby="summary-title"><h2 id="summary-title" class="visually-hidden">${t.amount}</h2>
 <p class="amount">${formatMinorUnits(p.total_minor, p.currency)} ${p.currency}</p>
 <dl><dt>${t.beneficiary}</dt><dd>${beneficiary.label ?? beneficiary.identification}</dd>
@@ -268,7 +269,7 @@ ${retry ? html`<form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, 
       body = html`${head}<h2>${t.waitTitle}</h2><p role="status">${p.error_description ?? ''}</p><p class="muted">${t.waitText}</p>
 <form method="post" action="${flowPath(ctx.lang)}" data-autoresume>${hidden(ctx, w)}<input type="hidden" name="op" value="resume"><div class="actions"><button type="submit">${t.checkNow}</button></div></form>${cancelForm(ctx, w)}`;
     } else if (p.action === 'additionalInformationNeeded') {
-      const fields = JSON.parse(p.fields ?? '[]') as PaymentField[];
+      const fields = readJson(p.fields) ?? [];
       body = html`${head}<h2>${t.fieldsTitle}</h2>${p.error_description ? html`<p>${p.error_description}</p>` : ''}
 <form method="post" action="${flowPath(ctx.lang)}">${hidden(ctx, w)}<input type="hidden" name="op" value="fields">${fields.map((f) => fieldInput(f, t))}
 <div class="actions"><button type="submit">${t.continue}</button></div></form>${cancelForm(ctx, w)}`;
