@@ -13,6 +13,7 @@ import { createBankTransport, type BankTransport } from './kit/http.ts';
 import type { Connector, ConnectorDescriptor, ConnectorModule } from './kit/types.ts';
 import { CONNECTOR_MODULES } from './modules.ts';
 import { testConnector } from './test-connector.ts';
+import { SANDBOX_CONNECTORS, sandboxBank } from './sandbox/banks.ts';
 
 export interface RegistryOptions {
   db: Kysely<Database>;
@@ -31,12 +32,15 @@ interface Entry {
   row: BankRow | null;
   transport: BankTransport | null;
   live: boolean;
+  /** A sandbox bank (connectors/sandbox): offered in the webview, not in the API's lists. */
+  sandbox?: boolean;
 }
 
 export class ConnectorRegistry {
   readonly modules: readonly ConnectorModule[];
   readonly testBank: boolean;
   private entries: Entry[] = [];
+  private readonly selfTransports = new Map<string, BankTransport>();
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
 
@@ -48,8 +52,18 @@ export class ConnectorRegistry {
     this.testBank = options.testBank ?? true;
   }
 
-  /** Connectors offered for new payments, the test bank first. */
+  /** Connectors listed to merchants (`GET /2.0/connectors`, `/incompatibilities`), the test bank first. */
   async list(): Promise<Connector[]> {
+    await this.fresh();
+    return this.entries.filter((e) => e.live && !e.sandbox).map((e) => e.connector);
+  }
+
+  /**
+   * Connectors the payer may choose in the webview: the listed ones, then the sandbox banks (one
+   * per consent flow, only where the test bank is on), which the API's lists leave out so that
+   * Powens' clients see the connector list Powens documents.
+   */
+  async offered(): Promise<Connector[]> {
     await this.fresh();
     return this.entries.filter((e) => e.live).map((e) => e.connector);
   }
@@ -60,8 +74,9 @@ export class ConnectorRegistry {
     return this.entries.map((e) => e.connector);
   }
 
+  /** Every connector a payment may name (`connector_uuid` at creation), the sandbox banks included. */
   async descriptors(): Promise<ConnectorDescriptor[]> {
-    return (await this.list()).map((c) => c.descriptor);
+    return (await this.offered()).map((c) => c.descriptor);
   }
 
   /** Offered connectors by uuid; with `{ any: true }` also removed banks' (their payments still sync). */
@@ -76,9 +91,25 @@ export class ConnectorRegistry {
     return this.entries.find((e) => e.live && e.connector.descriptor.id === id)?.connector;
   }
 
-  /** The HTTP transport of a bank's connector; null for the test bank. */
-  transportOf(connector: Connector): BankTransport | null {
-    return this.entries.find((e) => e.connector === connector)?.transport ?? null;
+  /**
+   * The HTTP transport of a bank's connector; for a sandbox bank whose endpoints Payrail serves
+   * (`selfHosted`), one to Payrail's own public URL; null for the test bank.
+   */
+  transportOf(connector: Connector, baseUrl?: string): BankTransport | null {
+    const transport = this.entries.find((e) => e.connector === connector)?.transport ?? null;
+    if (transport || !connector.selfHosted || !baseUrl) return transport;
+    let self = this.selfTransports.get(baseUrl);
+    if (!self) {
+      self = { ...createBankTransport(sandboxBank(baseUrl), {}), selfHosted: true };
+      if (this.selfTransports.size >= 8) this.closeSelfTransports();
+      this.selfTransports.set(baseUrl, self);
+    }
+    return self;
+  }
+
+  private closeSelfTransports(): void {
+    for (const t of this.selfTransports.values()) void t.close().catch(() => undefined);
+    this.selfTransports.clear();
   }
 
   /** Forgets the cache: the next lookup reads the banks again. */
@@ -87,6 +118,7 @@ export class ConnectorRegistry {
   }
 
   async close(): Promise<void> {
+    this.closeSelfTransports();
     await Promise.all(this.entries.map((e) => e.transport?.close().catch(() => undefined)));
     this.entries = [];
   }
@@ -103,7 +135,10 @@ export class ConnectorRegistry {
     const rows = await this.options.db.selectFrom('banks').selectAll().orderBy('id').execute();
     const previous = new Map(this.entries.filter((e) => e.row).map((e) => [e.row!.id, e]));
     const next: Entry[] = [];
-    if (this.testBank) next.push({ connector: testConnector, row: null, transport: null, live: true });
+    if (this.testBank) {
+      next.push({ connector: testConnector, row: null, transport: null, live: true });
+      for (const connector of SANDBOX_CONNECTORS) next.push({ connector, row: null, transport: null, live: true, sandbox: true });
+    }
     for (const row of rows) {
       const old = previous.get(row.id);
       if (old && sameRow(old.row!, row)) {

@@ -25,7 +25,7 @@ export const DECOUPLED_DELAY_MS = 10_000;
 export const DECOUPLED_EXPIRY_MS = 20_000;
 export const OTP_CODE = '1234';
 
-const settings: PaymentSettings = {
+export const TEST_SETTINGS: PaymentSettings = {
   available_validate_mechanisms: ['webauth'],
   beneficiary_types: ['iban', 'sort_code_account_number'],
   execution_date_types: ['first_open_day', 'instant', 'deferred', 'periodic'],
@@ -141,7 +141,7 @@ function stepMs(payment: ConnectorPayment, ctx: ConnectorContext): number {
   return payment.execution_date_type === 'instant' ? Math.max(1, Math.round(ctx.testStepMs / 60)) : ctx.testStepMs;
 }
 
-function bankPageUri(payment: ConnectorPayment, ctx: ConnectorContext, purpose: string): string {
+export function bankPageUri(payment: ConnectorPayment, ctx: ConnectorContext, purpose: string): string {
   const value = `${payment.id}.${purpose}`;
   return `${ctx.baseUrl}/2.0/testbank/authorize?payment=${payment.id}&purpose=${purpose}&sig=${ctx.sign(value)}`;
 }
@@ -211,7 +211,7 @@ const baseConnector: Connector = {
     countries: ['FR', 'BE', 'DE', 'ES', 'IT', 'NL', 'PT', 'GB'],
     products: ['pay'],
     capabilities: ['transfer', 'onetimepayment'],
-    payment_settings: settings,
+    payment_settings: TEST_SETTINGS,
     payment_fields: [useCaseField],
   },
 

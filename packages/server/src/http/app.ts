@@ -29,6 +29,8 @@ import { standingOrderRoutes } from './routes/standing-orders.ts';
 import { joseRoutes } from './routes/jose.ts';
 import { registerResponseSigning } from './jose-hooks.ts';
 import { webviewRoutes } from '../webview/routes.ts';
+import { consentReturnRoutes } from './routes/consent-return.ts';
+import { sandboxOAuthRoutes } from './routes/sandbox-oauth.ts';
 import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
 import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
@@ -423,6 +425,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes, { prefix: '/2.0' });
   await app.register(testbankRoutes, { prefix: '/2.0' });
   await app.register(bankReturnRoutes, { prefix: '/2.0' });
+  await app.register(consentReturnRoutes, { prefix: '/2.0' });
+  await app.register(sandboxOAuthRoutes, { prefix: '/2.0' });
   await app.register(exchangeRoutes, { prefix: '/2.0' });
   await app.register(adminRoutes, { prefix: '/2.0' });
   const adjustable = options.sandboxClock && typeof (clock as Partial<AdjustableClock>).advance === 'function' ? (clock as AdjustableClock) : null;

@@ -88,3 +88,16 @@ export function decryptJweInputs(app: FastifyInstance, objects: readonly string[
     }
   };
 }
+
+/**
+ * The hosted webview's form values (`field_NAME`, answers the payer typed) that arrive as compact
+ * JWE, decrypted: a page that encrypts them for GET /2.0/publickey (as the API's `fields` allow)
+ * may post them so. Throws `invalidValue` naming `fields.NAME` when one does not decrypt.
+ */
+export async function decryptJweFormFields(app: FastifyInstance, form: Record<string, string>, prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = { ...form };
+  for (const [key, value] of Object.entries(form)) {
+    if (key.startsWith(prefix) && value.length > 40 && COMPACT_JWE.test(value)) out[key] = await decryptValue(app, `fields.${key.slice(prefix.length)}`, value);
+  }
+  return out;
+}

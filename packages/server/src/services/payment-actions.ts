@@ -34,6 +34,7 @@ import {
 } from './payment-checks.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
 import { cachedConfig } from './config.ts';
+import { consentVault } from './consent-vault.ts';
 
 export { compatibilityOf } from './payment-checks.ts';
 
@@ -87,6 +88,7 @@ export function connectorContext(
     sign: (value) => sign(env.secret, value),
     http,
     returnUrls: bankReturnUrls(env, paymentId),
+    vault: consentVault(env.secret),
   };
 }
 
@@ -148,7 +150,7 @@ export async function attempt(
   snapshot: ConnectorPayment,
   run: (ctx: ConnectorContext) => Promise<ConnectorOutcome | null>,
 ): Promise<Attempted> {
-  const transport = env.connectors.transportOf(connector);
+  const transport = env.connectors.transportOf(connector, env.baseUrl);
   const http = transport
     ? createBankHttp({ transport, recorder: attemptRecorder(env.db, (m, d) => env.log?.('error', m, d)), clock: env.clock, paymentId: snapshot.id })
     : Object.assign({ calls: [] as CallRecord[] }, NO_HTTP);

@@ -45,3 +45,8 @@ export async function webviewState(db: Kysely<Database>, paymentId: number): Pro
   const row = await db.selectFrom('webview_states').select('state').where('payment_id', '=', paymentId).executeTakeFirst();
   return row?.state ?? null;
 }
+
+/** The payment a bank's return names (by id; the connector proves the return belongs to it). */
+export async function paymentForReturn(db: Kysely<Database>, paymentId: number) {
+  return (await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst()) ?? null;
+}

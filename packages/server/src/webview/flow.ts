@@ -76,7 +76,7 @@ export async function bankGroups(
   clock: Clock,
   search: string,
 ): Promise<{ matching: number; home: Connector[]; others: Connector[] }> {
-  const compatible = (await connectors.list()).filter((c) => !c.descriptor.hidden && isCompatible(compatibilityOf(record, c, clock.now())));
+  const compatible = (await connectors.offered()).filter((c) => !c.descriptor.hidden && isCompatible(compatibilityOf(record, c, clock.now())));
   const needle = search.trim().toLowerCase();
   const matching = compatible.filter((c) => !needle || c.descriptor.name.toLowerCase().includes(needle) || c.descriptor.slug.includes(needle));
   const home = record.payment.country;

@@ -48,7 +48,9 @@ export function page(options: {
  * - the decoupled wait re-submits its resume form every 5 s (without JavaScript the payer presses
  *   the same button);
  * - an exit page inside a frame posts Powens' `powensWebviewTermination` message to the parent,
- *   only to the origin it would have sent the payer to; outside a frame it goes there at once.
+ *   only to the origin it would have sent the payer to; outside a frame it goes there at once;
+ * - the consent return (`/2.0/consent/return`) posts the URL fragment's values (an OpenID Connect
+ *   hybrid answer, which never reaches a server) to the server, and clears them from the address bar.
  */
 export const WEBVIEW_JS = `"use strict";
 const form = document.querySelector("form[data-autoresume]");
@@ -58,6 +60,18 @@ if (exit) {
   const message = { type: "powensWebviewTermination", data: JSON.parse(exit.dataset.message) };
   if (window.parent !== window) window.parent.postMessage(message, exit.dataset.origin);
   else window.location.replace(exit.href);
+}
+const fragment = document.querySelector("form[data-fragment]");
+if (fragment && window.location.hash.length > 1) {
+  for (const [name, value] of new URLSearchParams(window.location.hash.slice(1))) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    fragment.append(input);
+  }
+  history.replaceState(null, "", window.location.pathname);
+  fragment.submit();
 }
 `;
 

@@ -4,6 +4,7 @@
  */
 import { formatMinorUnits } from '../domain/money.ts';
 import type { Connector, PaymentField } from '../connectors/kit/types.ts';
+import { EMBEDDED_FIELDS } from '../connectors/kit/consent.ts';
 import type { PaymentRecord } from '../services/payments.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { page } from './layout.ts';
@@ -74,6 +75,10 @@ function fieldInput(field: PaymentField, t: Messages): SafeHtml {
   const label = html`<label for="${id}">${field.label}${field.required ? html` <span class="muted">(${t.required})</span>` : ''}</label>`;
   if (field.type === 'list') {
     return html`${label}<select id="${id}" name="field_${field.name}"${field.required ? html` required` : ''}>${field.required ? '' : html`<option value=""></option>`}${(field.values ?? []).map((v) => html`<option value="${v.value}">${v.label}</option>`)}</select>`;
+  }
+  if (field.name === EMBEDDED_FIELDS.code) {
+    // An embedded step's one-time code: the browser may offer the code it received.
+    return html`${label}<input id="${id}" name="field_${field.name}" type="text" inputmode="numeric" autocomplete="one-time-code"${field.required ? html` required` : ''}>`;
   }
   return html`${label}<input id="${id}" name="field_${field.name}" type="${field.type === 'password' ? 'password' : 'text'}" autocomplete="off"${field.required ? html` required` : ''}${field.type === 'text' && field.name.includes('sms') ? html` inputmode="numeric" autocomplete="one-time-code"` : ''}>`;
 }

@@ -8,7 +8,7 @@
  */
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError } from '../domain/errors.ts';
 import { resumePayment } from '../services/payment-actions.ts';
@@ -16,6 +16,7 @@ import { getPayment, type PaymentRecord } from '../services/payments.ts';
 import { authenticate, tokenExpired } from '../services/tokens.ts';
 import { paymentRedirectUri } from '../services/webview-sessions.ts';
 import { PAGE_CSP } from '../http/app.ts';
+import { decryptJweFormFields } from '../http/jose-hooks.ts';
 import { exitPage, navigate, PAGE_CSS, WEBVIEW_JS, type WebviewExit } from './layout.ts';
 import { LANGS, type Lang, messages, pickLang } from './i18n.ts';
 import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, saveWebviewState, type WebviewContext, withWebviewState } from './context.ts';
@@ -187,7 +188,15 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!checkCsrf(secret, ctx, form.csrf)) return errorPage(reply, ctx.lang, 403, messages(ctx.lang).errorForm, csp);
       const env = app.payrail.actions(request);
       const t = messages(ctx.lang);
-      const result = await perform(env, ctx, form, request.ip, (c) => withWebviewState(store.db, c));
+      // What the payer typed may come end-to-end encrypted (JWE for GET /2.0/publickey), as the API's `fields`.
+      let values: Record<string, string>;
+      try {
+        values = await decryptJweFormFields(app as unknown as FastifyInstance, form, 'field_');
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) return reply.redirect(`${flowPath(ctx.lang)}?w=${form.w!}&error=input`, 303);
+        throw error;
+      }
+      const result = await perform(env, ctx, values, request.ip, (c) => withWebviewState(store.db, c));
       switch (result.kind) {
         case 'see':
           return reply.redirect(result.url, 303);

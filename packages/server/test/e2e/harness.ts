@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { buildApp, type PayrailApp } from '../../src/http/app.ts';
+import { type AppOptions, buildApp, type PayrailApp } from '../../src/http/app.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
 import { type Dialect, migrate, openStore, type Store } from '../../src/store/db.ts';
 import { openIsolatedStore } from '../support/stores.ts';
@@ -29,7 +29,10 @@ export interface Stack {
 }
 
 /** A whole stack; on the given database (a fresh PostgreSQL schema, or in-memory SQLite by default). */
-export async function startStack(database: { dialect: Dialect; url: string | null } = { dialect: 'sqlite', url: null }): Promise<Stack> {
+export async function startStack(
+  database: { dialect: Dialect; url: string | null } = { dialect: 'sqlite', url: null },
+  appOptions: Partial<AppOptions> = {},
+): Promise<Stack> {
   mkdirSync(ARTIFACTS, { recursive: true });
   let drop: (() => Promise<void>) | null = null;
   let store: Store;
@@ -40,7 +43,7 @@ export async function startStack(database: { dialect: Dialect; url: string | nul
     ({ store, drop } = await openIsolatedStore(database.dialect, database.url));
   }
   const clock = new ManualClock(Date.now());
-  const app = await buildApp({ store, clock });
+  const app = await buildApp({ store, clock, ...appOptions });
   const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
 
   const landings: URL[] = [];

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
-import { redactBody } from './redact.ts';
+import { redactBody, redactForm } from './redact.ts';
 import { createBankSigner, type BankSigner } from './signing.ts';
 import type { BankHttp, BankRequest, BankResponse, ConfiguredBank } from './types.ts';
 
@@ -30,6 +30,8 @@ export interface BankTransport {
   dispatcher: Promise<Dispatcher>;
   signer: BankSigner | null;
   timeoutMs: number;
+  /** Payrail's own sandbox endpoints (no `banks` row): attempts are recorded without a bank id. */
+  selfHosted?: boolean;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,12 @@ function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+function absoluteUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`bank request URL must be http(s): ${url}`);
+  return parsed.toString();
+}
+
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
@@ -139,15 +147,23 @@ export interface BankHttpScope {
 export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRecord[] } {
   const calls: CallRecord[] = [];
   const { transport, recorder, clock, paymentId } = scope;
-  const bankId = transport.bank.id;
+  const bankId = transport.selfHosted ? null : transport.bank.id;
   return {
     calls,
     async send(req: BankRequest): Promise<BankResponse> {
-      const url = joinUrl(transport.bank.base_url, req.path);
+      const url = req.url ? absoluteUrl(req.url) : joinUrl(transport.bank.base_url, req.path);
       const attemptId = randomUUID();
-      const bodyText = req.body === undefined ? '' : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      const payload = req.form ?? req.body;
+      const bodyText = req.form
+        ? new URLSearchParams(req.form).toString()
+        : req.body === undefined
+          ? ''
+          : typeof req.body === 'string'
+            ? req.body
+            : JSON.stringify(req.body);
       let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': attemptId };
-      if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
+      if (req.form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      else if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
       if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
       const [{ request }, dispatcher] = await Promise.all([import('undici'), transport.dispatcher]);
       // The record first: if it cannot be written, nothing is sent.
@@ -161,7 +177,7 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
         const response = await request(url, {
           method: req.method,
           headers,
-          body: req.body === undefined ? undefined : bodyText,
+          body: payload === undefined ? undefined : bodyText,
           dispatcher,
           signal: AbortSignal.timeout(req.timeoutMs ?? transport.timeoutMs),
         });
@@ -181,11 +197,11 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
         payment_id: paymentId,
         bank_id: bankId,
         method: req.method,
-        path: req.path,
+        path: req.url ? new URL(req.url).pathname : req.path,
         status,
         duration_ms: duration,
         finished_at: clock.now(),
-        request_body: redactBody(req.body),
+        request_body: redactBody(req.form ? redactForm(req.form) : req.body),
         response_body: result.kind === 'response' ? redactBody(result.body) : null,
         error,
       });

@@ -6,6 +6,11 @@
 
 const NAME_KEYS =
   /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress)$/i;
+/** Credentials and tokens: the payer's password and codes, OAuth codes, verifiers, secrets, assertions and tokens. */
+const SECRET_KEYS =
+  /^(password|psu_password|pin|otp|sca_code|scaAuthenticationData|authenticationData|psuAuthenticationFactor|code_verifier|client_secret|client_assertion|access_token|refresh_token|id_token)$/i;
+/** In a form body (a token request) the authorization code and a request object are secrets too. */
+const FORM_SECRET_KEYS = /^(code|request)$/i;
 const ACCOUNT_KEYS = /^(iban|bban|pan|maskedPan|msisdn|identification|accountNumber)$/i;
 /** An IBAN in electronic or grouped form (2 letters, 2 digits, 11-30 alphanumerics). */
 const IBAN_TEXT = /\b([A-Z]{2})(\d{2})((?:\s?[A-Z0-9]){11,30})\b/g;
@@ -25,13 +30,13 @@ export function redactText(text: string): string {
 export function redactValue(value: unknown, key = '', depth = 0): unknown {
   if (depth > 32) return REDACTED;
   if (typeof value === 'string') {
-    if (NAME_KEYS.test(key)) return REDACTED;
+    if (NAME_KEYS.test(key) || SECRET_KEYS.test(key)) return REDACTED;
     if (ACCOUNT_KEYS.test(key)) return maskAccount(value);
     return redactText(value);
   }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, key, depth + 1));
   if (value !== null && typeof value === 'object') {
-    if (NAME_KEYS.test(key)) return REDACTED; // e.g. an address object
+    if (NAME_KEYS.test(key) || SECRET_KEYS.test(key)) return REDACTED; // e.g. an address object, psuData
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k, depth + 1)]));
   }
   return value;
@@ -42,6 +47,11 @@ export function redactBody(body: unknown, max = 16_384): string | null {
   if (body === undefined || body === null || body === '') return null;
   const text = typeof body === 'string' ? redactText(body) : JSON.stringify(redactValue(body));
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A form body (`application/x-www-form-urlencoded`) as logged: every secret blanked. */
+export function redactForm(form: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(form).map(([k, v]) => [k, FORM_SECRET_KEYS.test(k) ? REDACTED : redactValue(v, k)]));
 }
 
 /** Header values to log: PSU identifiers redacted. */

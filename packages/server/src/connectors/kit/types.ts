@@ -10,6 +10,7 @@
 import type { ExecutionDateType, ExecutionFrequency } from '../../domain/payment-request.ts';
 import type { AccountScheme } from '../../domain/accounts.ts';
 import type { Clock } from '../../domain/clock.ts';
+import type { ConsentFlow } from './consent.ts';
 
 export type ProvidingPayerAccount = 'not_used' | 'optional' | 'mandatory';
 
@@ -170,6 +171,13 @@ export interface BankRequest {
   headers?: Record<string, string>;
   /** JSON-serialised when not a string. */
   body?: unknown;
+  /** A form body (`application/x-www-form-urlencoded`), e.g. to a token endpoint; redacted by key in the log. */
+  form?: Record<string, string>;
+  /**
+   * An absolute URL instead of `path`, for an endpoint the bank's configuration names outside its
+   * API base (its authorization server's token endpoint, its JWKS); never a URL from a bank's answer.
+   */
+  url?: string;
   /** Overrides the bank's deadline for this call. */
   timeoutMs?: number;
 }
@@ -204,6 +212,13 @@ export interface ConnectorContext {
    * carrying an unguessable value bound to this payment. The payer's return proves nothing: read the status.
    */
   returnUrls: { ok: string; nok: string };
+  /**
+   * Seals what must be kept between two steps of the payer's consent but is a secret (a PKCE
+   * verifier, the payer's token): put the sealed text in the outcome's `data`, open it next time.
+   * AES-256-GCM under a key derived from the installation secret. Always given by the core;
+   * optional only so that contexts built before it existed still type-check.
+   */
+  vault?: { seal(plaintext: string): string; open(sealed: string): string };
 }
 
 export type InstructionState = 'pending' | 'done' | 'accepted' | 'rejected';
@@ -253,6 +268,13 @@ export interface Connector {
   descriptor: ConnectorDescriptor;
   /** The configured bank behind this connector; null for the built-in test bank. */
   bank: ConfiguredBank | null;
+  /** The payer's consent flows this connector uses for this bank (kit/consent.ts); redirect when absent. */
+  consentFlows?: readonly ConsentFlow[];
+  /**
+   * A sandbox bank whose endpoints Payrail serves itself (the test bank's authorization server):
+   * its calls go through the bank HTTP client to Payrail's own public URL.
+   */
+  selfHosted?: boolean;
   /** Starts the payment at the bank after the payer chose this connector. */
   start(payment: ConnectorPayment, input: StartInput, ctx: ConnectorContext): Promise<ConnectorOutcome>;
   /** The payer came back from the bank's page (`redirect`), with what the bank put in the URL or form (`result`: `ok`/`nok` on a return URL). */
