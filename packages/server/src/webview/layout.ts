@@ -114,3 +114,13 @@ export function navigate(reply: FastifyReply, url: string, selfOrigin: string, l
     .header('cache-control', 'no-store')
     .send(page({ lang, title: text.title, body, redirectTo: url }));
 }
+
+/** A page with one message (a link that is not valid, a payment no longer waiting), under the given CSP. */
+export function messagePage(reply: FastifyReply, status: number, text: { title: string; message: string }, csp: string) {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', csp)
+    .header('cache-control', 'no-store')
+    .send(page({ lang: 'en', title: text.title, body: html`<h1>${text.title}</h1><p class="error" role="alert">${text.message}</p>` }));
+}

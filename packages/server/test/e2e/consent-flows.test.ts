@@ -9,6 +9,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { SANDBOX_CODES, SANDBOX_PASSWORD } from '../../src/connectors/sandbox/banks.ts';
 import { databases } from '../support/helpers.ts';
 import { merchantCreatesPayment, readPayment, startStack, type Stack } from './harness.ts';
@@ -81,6 +82,14 @@ for (const database of databases()) {
       expect(no.back).toMatchObject({ payment_state: 'rejected', error_code: 'CancelledByUser' });
     });
 
+    /** A value encrypted for the installation's key (GET /2.0/publickey), as a page may post it. */
+    async function jwe(value: string): Promise<string> {
+      const key = (await (await fetch(`${stack.base}/2.0/publickey`)).json()) as JWK;
+      return new CompactEncrypt(new TextEncoder().encode(value))
+        .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: key.kid! })
+        .encrypt(await importJWK(key, 'RSA-OAEP-256'));
+    }
+
     async function embeddedSteps(page: Page, answers: { password: string; method: 'sms' | 'app'; code: string }) {
       await page.getByLabel(/Sandbox user id/).fill(USER_ID);
       await page.getByLabel(/Sandbox password/).fill(answers.password);
@@ -100,6 +109,26 @@ for (const database of databases()) {
         expect(ok.back).toMatchObject({ payment_state: 'done' });
         expect(ok.payment.state).toBe('done');
       }
+    });
+
+    it('embedded: the password and the code may be posted JWE-encrypted; a JWE that does not decrypt asks again', async () => {
+      const ok = await pay('Sandbox bank (embedded)', async (page) => {
+        await page.getByLabel(/Sandbox user id/).fill(USER_ID);
+        // Tampered: the step comes back with a message, nothing sent to the connector.
+        const tampered = `${(await jwe(SANDBOX_PASSWORD)).slice(0, -4)}AAAA`;
+        await page.getByLabel(/Sandbox password/).fill(tampered);
+        await page.getByRole('button', { name: 'Continue', exact: true }).click();
+        await page.getByRole('alert').waitFor();
+        expect(page.url()).toContain('error=input');
+        await page.getByLabel(/Sandbox user id/).fill(USER_ID);
+        await page.getByLabel(/Sandbox password/).fill(await jwe(SANDBOX_PASSWORD));
+        await page.getByRole('button', { name: 'Continue', exact: true }).click();
+        await page.getByLabel(/How do you want to confirm/).selectOption('sms');
+        await page.getByRole('button', { name: 'Continue', exact: true }).click();
+        await page.getByLabel(/One-time code/).fill(await jwe(SANDBOX_CODES.sms!));
+        await page.getByRole('button', { name: 'Continue', exact: true }).click();
+      });
+      expect(ok.payment.state).toBe('done');
     });
 
     it('embedded: a wrong password, or the code of the other method, is refused with authenticationFailed', async () => {

@@ -296,13 +296,17 @@ export function sealPending(ctx: Pick<ConnectorContext, 'vault'>, pending: Pendi
   return vaultOf(ctx).seal(JSON.stringify(pending));
 }
 
-export function openPending(ctx: Pick<ConnectorContext, 'vault'>, sealed: unknown): PendingAuthorization | null {
+function openSealed<T>(ctx: Pick<ConnectorContext, 'vault'>, sealed: unknown): T | null {
   if (typeof sealed !== 'string') return null;
   try {
-    return JSON.parse(vaultOf(ctx).open(sealed)) as PendingAuthorization;
+    return JSON.parse(vaultOf(ctx).open(sealed)) as T;
   } catch {
     return null;
   }
+}
+
+export function openPending(ctx: Pick<ConnectorContext, 'vault'>, sealed: unknown): PendingAuthorization | null {
+  return openSealed<PendingAuthorization>(ctx, sealed);
 }
 
 /** The payer's token, sealed for the attempt's data; `openToken` gives it back for a call that needs it. */
@@ -311,10 +315,5 @@ export function sealToken(ctx: Pick<ConnectorContext, 'vault'>, token: TokenSet)
 }
 
 export function openToken(ctx: Pick<ConnectorContext, 'vault'>, sealed: unknown): TokenSet | null {
-  if (typeof sealed !== 'string') return null;
-  try {
-    return JSON.parse(vaultOf(ctx).open(sealed)) as TokenSet;
-  } catch {
-    return null;
-  }
+  return openSealed<TokenSet>(ctx, sealed);
 }

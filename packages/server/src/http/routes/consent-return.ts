@@ -15,7 +15,7 @@ import { ApiError } from '../../domain/errors.ts';
 import { paymentIdOfState } from '../../connectors/kit/oauth.ts';
 import { bankReturn } from '../../services/payment-actions.ts';
 import { paymentForReturn } from '../../services/webview-sessions.ts';
-import { navigate, page } from '../../webview/layout.ts';
+import { messagePage, navigate, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
 
@@ -33,12 +33,7 @@ const ReturnValues = Type.Object({
 type Values = { state?: string; code?: string; id_token?: string; error?: string; error_description?: string; iss?: string };
 
 function problem(reply: FastifyReply, status: number, message: string) {
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('content-security-policy', PAGE_CSP)
-    .header('cache-control', 'no-store')
-    .send(page({ lang: 'en', title: 'Payrail', body: html`<h1>Payrail</h1><p class="error" role="alert">${message}</p>` }));
+  return messagePage(reply, status, { title: 'Payrail', message }, PAGE_CSP);
 }
 
 export const consentReturnRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -25,7 +25,7 @@ import {
 } from '../../connectors/sandbox/authority.ts';
 import { sign, verifySignature } from '../../services/payment-actions.ts';
 import { paymentForReturn } from '../../services/webview-sessions.ts';
-import { page } from '../../webview/layout.ts';
+import { messagePage, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
 import { PAGE_CSP } from '../app.ts';
 
@@ -39,12 +39,7 @@ interface AuthorizationRequest {
 }
 
 function problemPage(reply: FastifyReply, status: number, message: string) {
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('content-security-policy', PAGE_CSP)
-    .header('cache-control', 'no-store')
-    .send(page({ lang: 'en', title: 'Sandbox bank', body: html`<h1>Sandbox bank</h1><p class="error" role="alert">${message}</p>` }));
+  return messagePage(reply, status, { title: 'Sandbox bank', message }, PAGE_CSP);
 }
 
 function sameText(a: string, b: string): boolean {
