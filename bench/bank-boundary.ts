@@ -5,7 +5,7 @@
  * - direct: bare initiation requests (undici, keep-alive, the connector's headers and body shape);
  * - boundary: the Berlin Group connector's `start` through the core's outbound client
  *   (`createBankHttp`: attempt row written before each call, its id as X-Request-ID, deadline,
- *   redacted exchange-log row after it) and the outcome recorded (`settleAttempts`), on SQLite
+ *   redacted exchange-log row after it) and the outcome recorded (`settleCalls`), on SQLite
  *   and on PostgreSQL, each payment a real row created beforehand.
  *
  * Afterwards it checks with the simulator that no initiation was received twice.
@@ -21,7 +21,7 @@ import type { ConfiguredBank, ConnectorContext, ConnectorPayment } from '../pack
 import { systemClock } from '../packages/server/src/domain/clock.ts';
 import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
-import { attemptRecorder, settleAttempts } from '../packages/server/src/services/attempts.ts';
+import { attemptRecorder, settleCalls } from '../packages/server/src/services/attempts.ts';
 import { createClient } from '../packages/server/src/services/clients.ts';
 import { createPayment } from '../packages/server/src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../packages/server/src/services/tokens.ts';
@@ -225,7 +225,7 @@ async function boundary(simUrl: string, dialect: 'sqlite' | 'postgres', pgUrl: s
         returnUrls: RETURN,
       };
       const outcome = await connector.start(snapshot(paymentId), { fields: {}, validate_mechanism: 'webauth' }, ctx);
-      await settleAttempts(store.db, http.calls, outcome);
+      await settleCalls(store.db, http.calls, outcome);
       return outcome.kind === 'redirect';
     });
     if (next > ids.length) console.warn(`boundary (${dialect}): ran out of the ${PAYMENTS} payments made beforehand; raise BENCH_PAYMENTS`);

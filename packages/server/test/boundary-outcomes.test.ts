@@ -18,9 +18,9 @@ import type {
 } from '../src/connectors/kit/types.ts';
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import { addBank } from '../src/services/banks.ts';
-import { listAttempts } from '../src/services/attempts.ts';
+import { listCalls } from '../src/services/attempts.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';
@@ -150,7 +150,7 @@ describeEachDb(
       return c.app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { connector_uuid: uuid, webview_url: WEBVIEW_URL } });
     }
     async function attempts(c: TestContext, id: number) {
-      return (await listAttempts(c.store.db, id)).map((a) => ({
+      return (await listCalls(c.store.db, id)).map((a) => ({
         id: a.id,
         operation: a.operation,
         outcome: a.outcome,
@@ -160,7 +160,7 @@ describeEachDb(
     }
     /** Other tests' payments are left out of status sync, so each test counts only its own bank calls. */
     async function onlyDue(c: TestContext, ids: number[]) {
-      await c.store.db.updateTable('payments').set({ next_sync_at: null }).where('id', 'not in', ids).execute();
+      await setPaymentSync(c.store.db, { notIn: ids }, { next_sync_at: null });
     }
     const initiations = () => hits.filter((h) => h.method === 'POST').length;
     const env = (c: TestContext) => ({
@@ -195,7 +195,7 @@ describeEachDb(
       expect(answer.json()).toMatchObject({ state: 'validating', action: 'redirect', validate_uri: 'https://bank.example/sca', state_detail: null });
       const rows = await attempts(c, id);
       expect(rows).toEqual([{ id: hits.at(-1)!.requestId, operation: 'initiate', outcome: 'ok', http_status: 201, bank_reference: `bank-${hits.length}` }]);
-      const row = await c.store.db.selectFrom('payments').select(['bank_payment_id', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await paymentWithAttempt(c.store.db, id);
       expect(row.bank_payment_id).toBe(`bank-${hits.length}`);
       expect(row.next_sync_at).toBe(c.clock.now() + 1000); // the connector's schedule
     });
@@ -273,14 +273,14 @@ describeEachDb(
       behave = (_req, res) => json(res, 503, {});
       c.clock.advance(1000);
       expect(await syncDuePayments(env(c))).toBe(0);
-      const after = await c.store.db.selectFrom('payments').select(['state', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const after = await paymentWithAttempt(c.store.db, id);
       expect(after.state).toBe('validating');
       expect(after.next_sync_at).toBeLessThanOrEqual(c.clock.now() + 5000);
       behave = (_req, res) => json(res, 200, { transactionStatus: 'ACSC' });
       c.clock.advance(5000);
       expect(await syncDuePayments(env(c))).toBe(1);
-      const done = await c.store.db.selectFrom('payments').select(['state', 'bank_status']).where('id', '=', id).executeTakeFirstOrThrow();
-      expect(done).toEqual({ state: 'done', bank_status: 'ACSC' });
+      const done = await paymentWithAttempt(c.store.db, id);
+      expect(done).toMatchObject({ state: 'done', bank_status: 'ACSC' });
       expect((await attempts(c, id)).map((a) => `${a.operation}:${a.outcome}`)).toEqual(['initiate:ok', 'status:unknown', 'status:ok']);
     });
 

@@ -113,10 +113,25 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
 /** Every call to the payment's bank (the bank boundary's log; bodies already redacted there). */
 function bankExchangesOf(db: Kysely<Database>, paymentId: number) {
   return db
-    .selectFrom('bank_exchanges')
-    .select(['id', 'attempt_id', 'method', 'path', 'status', 'duration_ms', 'request_id', 'request_body', 'response_body', 'error', 'created_at'])
-    .where('payment_id', '=', paymentId)
-    .orderBy('id')
+    .selectFrom('bank_exchanges as e')
+    .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
+    .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
+    .select([
+      'e.id',
+      'e.call_id',
+      'e.method',
+      'e.path',
+      'e.status',
+      'e.duration_ms',
+      'e.request_id',
+      'e.request_body',
+      'e.response_body',
+      'e.error',
+      'e.created_at',
+      'a.number as attempt',
+    ])
+    .where('e.payment_id', '=', paymentId)
+    .orderBy('e.id')
     .execute();
 }
 
@@ -221,7 +236,7 @@ export async function configuredBanks(db: Kysely<Database>, now: number) {
     .orderBy('name')
     .execute();
   const outcomes = await db
-    .selectFrom('payment_attempts')
+    .selectFrom('bank_calls')
     .select(['bank_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
     .where('started_at', '>=', now - DAY_MS)
     .groupBy(['bank_id', 'outcome'])
