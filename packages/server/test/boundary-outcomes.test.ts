@@ -19,6 +19,7 @@ import type {
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import { addBank } from '../src/services/banks.ts';
 import { listCalls } from '../src/services/attempts.ts';
+import { createOperator } from '../src/services/operators.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './helpers.ts';
 
@@ -236,6 +237,52 @@ describeEachDb(
       // A third validation is refused: the payment is no longer created nor unknown.
       expect((await validate(c, id, uuid)).json()).toMatchObject({ code: 'invalidState' });
       expect(initiations() - before).toBe(2);
+      // The payer pays through the fresh attempt.
+      const bankId = hits.length; // accept() named the fresh initiation bank-<hits>
+      behave = (_req, res) => json(res, 200, { transactionStatus: 'ACSC' });
+      await onlyDue(c, [id]);
+      c.clock.advance(1000);
+      expect(await syncDuePayments(env(c))).toBe(1);
+      const paid = await c.app.inject({ method: 'GET', url: `/2.0/payments/${id}`, headers: bearer(await c.token('payments:admin')) });
+      expect(paid.json()).toMatchObject({ state: 'done', bank_payment_id: `bank-${bankId}` });
+
+      // Both attempts stay, each with its own bank payment id and its own exchanges (history is never overwritten).
+      const log = (await c.app.inject({ method: 'GET', url: `/2.0/payments/${id}/exchanges`, headers: bearer(await c.token('payments:admin')) })).json();
+      const [first, second] = log.payment_attempts;
+      expect(log.payment_attempts).toHaveLength(2);
+      expect(first).toMatchObject({ number: 1, current: false, outcome: 'unknown', bank_payment_id: null, bank_status: null, next_sync_at: null });
+      expect(first.superseded_at).not.toBeNull();
+      expect(second).toMatchObject({ number: 2, current: true, outcome: 'ok', bank_payment_id: `bank-${bankId}`, bank_status: 'ACSC', superseded_at: null });
+      expect(first.bank_id).toBe(second.bank_id);
+      expect(first.calls).toEqual([hits.at(-3)!.requestId]);
+      expect(second.calls).toEqual([hits.at(-2)!.requestId, hits.at(-1)!.requestId]);
+      expect(log.exchanges.map((e: { operation: string; attempt: number; request_id: string }) => `${e.attempt} ${e.operation} ${e.request_id}`)).toEqual([
+        `1 initiate ${first.calls[0]}`,
+        `2 initiate ${second.calls[0]}`,
+        `2 status ${second.calls[1]}`,
+      ]);
+      expect(log.attempts.map((a: { attempt: number; outcome: string }) => `${a.attempt}:${a.outcome}`)).toEqual(['1:unknown', '2:ok', '2:ok']);
+
+      // The dashboard's timeline shows both attempts, and which exchanges are whose.
+      const operator = await createOperator(c.store.db, c.clock, `ops-${id}@example.com`);
+      const form = await c.app.inject({ url: '/admin/login' });
+      const nonce = /payrail_admin_login=([^;]+)/.exec(String(form.headers['set-cookie']))![1]!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)![1]!;
+      const login = await c.app.inject({
+        method: 'POST',
+        url: '/admin/login',
+        headers: { cookie: `payrail_admin_login=${nonce}` },
+        payload: { csrf, email: operator.email, password: operator.password },
+      });
+      const session = /payrail_admin=([^;]+)/.exec(String(login.headers['set-cookie']))![1]!;
+      const page = await c.app.inject({ url: `/admin/payments/${id}`, headers: { cookie: `payrail_admin=${session}` } });
+      expect(page.statusCode).toBe(200);
+      const rows = [
+        ...page.body.matchAll(/<tr><td class="num">(\d)( <span class="muted">\(current\)<\/span>)?<\/td><td>[^<]*<\/td>\s*<td class="mono">([^<]*)<\/td>/g),
+      ].map((m) => `${m[1]}${m[2] ? ' current' : ''} ${m[3]}`);
+      expect(page.body).toContain('Attempts at the bank');
+      expect(rows).toEqual(['1 —', `2 current bank-${bankId}`]);
+      for (const requestId of [...first.calls, ...second.calls]) expect(page.body).toContain(requestId);
     });
 
     it('unknown initiation on a decoupled bank: no fresh attempt, ever', async () => {

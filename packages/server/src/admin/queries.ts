@@ -4,6 +4,7 @@ import { parseDateOrDateTime } from '../domain/dates.ts';
 import { invalid } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
 import { PAYMENT_STATES } from '../domain/states.ts';
+import { listAttempts } from '../services/attempts.ts';
 import type { Database } from '../store/schema.ts';
 
 export const PAGE_SIZE = 50;
@@ -72,7 +73,7 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
     .where('p.id', '=', id)
     .executeTakeFirst();
   if (!payment) return null;
-  const [instructions, events, exchanges, deliveries] = await Promise.all([
+  const [instructions, events, exchanges, deliveries, bankAttempts] = await Promise.all([
     db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute(),
     db.selectFrom('payment_events').selectAll().where('payment_id', '=', id).orderBy('id').execute(),
     bankExchangesOf(db, id),
@@ -83,6 +84,7 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
       .where('w.payment_id', '=', id)
       .orderBy('w.id')
       .execute(),
+    listAttempts(db, id),
   ]);
   const ids = deliveries.map((d) => d.id);
   const attempts = ids.length ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('id').execute() : [];
@@ -102,6 +104,12 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
     instructions,
     events,
     exchanges,
+    /** Every initiation at a bank, with how many of the exchanges are its own. */
+    attempts: bankAttempts.map((a) => ({
+      ...a,
+      current: payment.current_attempt_id !== null && Number(payment.current_attempt_id) === Number(a.id),
+      calls: exchanges.filter((x) => x.attempt !== null && Number(x.attempt) === Number(a.number)).length,
+    })),
     deliveries: deliveries.map((d) => ({
       ...d,
       announced: (JSON.parse(bodies.find((b) => b.id === d.data_id)?.body ?? '{}') as { state?: string }).state ?? null,

@@ -117,7 +117,7 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
 /**
  * Claims the payment for one initiation and opens its new attempt, in one transaction: a guarded
  * update (same version) marks it `initiating` and points it at the attempt; the attempt it
- * followed before (an unknown one) is kept as it was, marked superseded (status sync follows the current one). Of two processes that
+ * followed before (an unknown one) keeps its facts, marked superseded and no longer synced. Of two processes that
  * read the same version, one claims it and the other gets VersionConflict, so the bank never
  * receives the same initiation twice from Payrail.
  */
@@ -129,16 +129,23 @@ export async function claimInitiation(
 ): Promise<{ payment: PaymentRow; attempt: AttemptRow }> {
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
+    // The guarded update first: it locks the row, so a second claimant fails here, before opening an attempt.
+    const won = await trx
+      .updateTable('payments')
+      .set({ state_detail: DETAIL.initiating, updated_at: now, version: payment.version + 1 })
+      .where('id', '=', payment.id)
+      .where('version', '=', payment.version)
+      .executeTakeFirst();
+    if (Number(won.numUpdatedRows) === 0) throw new VersionConflict(payment.id);
     const attempt = await openAttempt(trx, payment.id, { ...at, now });
     const claimed = await trx
       .updateTable('payments')
-      .set({ state_detail: DETAIL.initiating, updated_at: now, version: payment.version + 1, current_attempt_id: attempt.id })
+      .set({ current_attempt_id: attempt.id })
       .where('id', '=', payment.id)
-      .where('version', '=', payment.version)
       .returningAll()
-      .executeTakeFirst();
-    if (!claimed) throw new VersionConflict(payment.id);
-    if (payment.current_attempt_id !== null) await updateAttempt(trx, payment.current_attempt_id, { superseded_at: now });
+      .executeTakeFirstOrThrow();
+    if (payment.current_attempt_id !== null)
+      await updateAttempt(trx, payment.current_attempt_id, { superseded_at: now, next_sync_at: null, sync_locked_until: null });
     return { payment: claimed, attempt };
   });
 }
@@ -154,6 +161,7 @@ export async function releaseInitiation(db: Kysely<Database>, before: PaymentRow
       .executeTakeFirst();
     if (Number(released.numUpdatedRows) === 0) return;
     await trx.deleteFrom('payment_attempts').where('id', '=', attempt.id).execute();
-    if (before.current_attempt_id !== null) await updateAttempt(trx, before.current_attempt_id, { superseded_at: null });
+    // Current again, and asked about at once (its schedule was cleared by the claim).
+    if (before.current_attempt_id !== null) await updateAttempt(trx, before.current_attempt_id, { superseded_at: null, next_sync_at: claimed.updated_at });
   });
 }

@@ -69,6 +69,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 
-export async function migrate(store: Store): Promise<string[]> {
-  return migrateToLatest(store.db, store.dialect);
+export async function migrate(store: Store, upTo?: string): Promise<string[]> {
+  return migrateToLatest(store.db, store.dialect, upTo);
 }

@@ -266,7 +266,7 @@ export function migrationNames(dialect: Dialect): string[] {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema.
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   // Kysely looks for its tables in every schema unless told which one: name ours, so that a database
   // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
@@ -278,7 +278,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     migrationLockTableName: 'payrail_migrations_lock',
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // `upTo`: stop after that migration (tests of a migration fill the schema before it).
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r: { status: string }) => r.status === 'Success').map((r: { migrationName: string }) => r.migrationName);
 }
