@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { currentAttempt, listAttempts, listCalls, listExchanges, openConsent, sealConsent } from '../src/services/attempts.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { migrate } from '../src/store/db.ts';
-import { databases } from './helpers.ts';
-import { openIsolatedStore } from './stores.ts';
+import { databases } from './support/helpers.ts';
+import { openIsolatedStore } from './support/stores.ts';
 
 for (const { dialect, url } of databases()) {
   describe(`payment attempts [${dialect}]`, () => {

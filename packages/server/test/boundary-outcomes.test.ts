@@ -21,7 +21,7 @@ import { addBank } from '../src/services/banks.ts';
 import { listCalls } from '../src/services/attempts.ts';
 import { createOperator } from '../src/services/operators.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './support/helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';

@@ -24,8 +24,8 @@ import { authenticate, issueServiceToken } from '../src/services/tokens.ts';
 import { createEndpoint } from '../src/services/webhooks.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { openStore } from '../src/store/db.ts';
-import { guideBody, openTestStore } from './helpers.ts';
-import { BIN, exited, startServe, waitFor } from './processes.ts';
+import { guideBody, openTestStore } from './support/helpers.ts';
+import { BIN, exited, startServe, waitFor } from './support/processes.ts';
 
 const PAYMENTS = 300; // two state changes each: 600 in the burst
 const TEST_CONNECTOR = '338178e6-3d01-564f-9a7b-52ca442459bf';

@@ -10,7 +10,7 @@ import { deliverDueWebhooks } from '../src/jobs/deliver-webhooks.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { enqueueStateChange } from '../src/services/webhooks.ts';
 import { isPublicAddress, isRefusal, publicOnlyLookup, REFUSED_ADDRESS } from '../src/webhooks/address-policy.ts';
-import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './support/helpers.ts';
 
 function receiver() {
   const hits: string[] = [];

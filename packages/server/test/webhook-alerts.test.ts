@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
-import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 
 interface Mail {
   from: string;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 
 interface Seen {
   url: string;

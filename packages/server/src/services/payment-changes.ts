@@ -30,9 +30,9 @@ export interface PaymentChange {
    */
   source?: 'interactive' | 'background';
   /** New per-instruction states, by position, written in the same transaction. */
-  instructionStates?: readonly string[];
+  instructionStates?: readonly PaymentState[];
   /** One state for every instruction (a bank that answers for the whole payment). */
-  allInstructionsState?: string;
+  allInstructionsState?: PaymentState;
   /** The attempt's new facts (its data, bank status, sync schedule), written with the change. */
   attempt?: { id: number; patch: AttemptUpdate };
   /** More writes that must commit with the change (the bank calls' outcomes). */

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { Kysely, PostgresAdapter, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
-import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
+import { createSqliteDialect } from './sqlite/dialect.ts';
+import { openSqlite } from './sqlite/open.ts';
 import { migrateToLatest } from './migrations.ts';
 import { setDirectRunner } from './precompiled.ts';
 

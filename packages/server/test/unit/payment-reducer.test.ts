@@ -5,9 +5,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConnectorOutcome } from '../src/connectors/kit/types.ts';
-import { type OutcomeContext, reduceOutcome, UNKNOWN_INITIATION_TEXT } from '../src/services/payment-reducer.ts';
-import type { AttemptRow, PaymentRow } from '../src/store/schema.ts';
+import type { ConnectorOutcome } from '../../src/connectors/kit/types.ts';
+import { type OutcomeContext, reduceOutcome, UNKNOWN_INITIATION_TEXT } from '../../src/services/payment-reducer.ts';
+import type { AttemptRow, PaymentRow } from '../../src/store/schema.ts';
 
 const payment = (over: Partial<PaymentRow> = {}): PaymentRow =>
   ({
@@ -124,7 +124,7 @@ describe('payment reducer', () => {
 
 describe('one writer', () => {
   it('no module but services/payment-changes.ts updates the payments table (the schema migrations aside)', () => {
-    const root = join(import.meta.dirname, '../src');
+    const root = join(import.meta.dirname, '../../src');
     const files: string[] = [];
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {

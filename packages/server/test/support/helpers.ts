@@ -1,11 +1,11 @@
 /** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Kysely } from 'kysely';
-import type { Database } from '../src/store/schema.ts';
-import { ManualClock } from '../src/domain/clock.ts';
-import { type AppOptions, buildApp, type PayrailApp } from '../src/http/app.ts';
-import { createClient, type CreatedClient } from '../src/services/clients.ts';
-import type { Dialect, Store } from '../src/store/db.ts';
+import type { Database } from '../../src/store/schema.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { type AppOptions, buildApp, type PayrailApp } from '../../src/http/app.ts';
+import { createClient, type CreatedClient } from '../../src/services/clients.ts';
+import type { Dialect, Store } from '../../src/store/db.ts';
 import { openIsolatedStore } from './stores.ts';
 
 export const REDIRECT_URI = 'https://merchant.example/payment/return';
