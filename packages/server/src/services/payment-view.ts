@@ -3,7 +3,8 @@ import type { Account } from '../domain/accounts.ts';
 import { formatDateTime } from '../domain/dates.ts';
 import { identityView } from '../domain/identity.ts';
 import { amountJson, currencyJson } from '../domain/money.ts';
-import type { InstructionRow, PaymentRow } from '../store/schema.ts';
+import type { PaymentViewRow } from '../store/repositories/payments.ts';
+import type { InstructionRow } from '../store/schema.ts';
 import { readJson } from '../store/rows.ts';
 
 function accountView(account: Account | null, id: number): Record<string, unknown> | null {
@@ -48,33 +49,6 @@ function inPositionOrder(instructions: readonly InstructionRow[]): readonly Inst
   }
   return instructions;
 }
-
-/** The payment columns an answer shows: what the read paths (GET one, a list page) select, not the whole row. */
-export const PAYMENT_VIEW_COLUMNS = [
-  'id',
-  'state',
-  'state_detail',
-  'action',
-  'error_code',
-  'error_description',
-  'fields',
-  'validate_uri',
-  'connector_uuid',
-  'id_connector',
-  'id_connector_source',
-  'validate_mechanism',
-  'register_date',
-  'validate_date',
-  'bank_payment_id',
-  'website',
-  'country',
-  'client_redirect_uri',
-  'client_state',
-  'payer',
-  'payer_identity',
-  'operator_identity',
-] as const satisfies readonly (keyof PaymentRow)[];
-export type PaymentViewRow = Pick<PaymentRow, (typeof PAYMENT_VIEW_COLUMNS)[number]>;
 
 export function paymentView(payment: PaymentViewRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
   return {
