@@ -337,6 +337,16 @@ describe('faults', () => {
     expect(() => sim.faults.add({ kind: 'reject', code: 'PRODUCT_INVALID', status: 400 })).toThrow();
   });
 
+  it('hits one matching call in `every`, the same ones in every run', async () => {
+    sim.faults.add({ kind: 'error', operation: 'initiatePayment', every: 3, times: 0 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i += 1) statuses.push((await initiate()).status);
+    expect(statuses).toEqual([201, 201, 503, 201, 201, 503, 201]);
+    expect(sim.faults.list()).toEqual([expect.objectContaining({ kind: 'error', every: 3, seen: 7, hits: 2 })]);
+    sim.faults.clear();
+    expect(() => sim.faults.add({ kind: 'drop', every: 0 })).toThrow(/every must be/);
+  });
+
   it('is driven through the control endpoint', async () => {
     const post = (body: unknown) =>
       fetch(`${sim.url}/_simulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

@@ -6,6 +6,7 @@ import { buildApp } from '../src/http/app.ts';
 import { purgeExpired } from '../src/jobs/purge-expired.ts';
 import { bankCallObserved } from '../src/telemetry/metrics.ts';
 import type { ManualClock } from '../src/domain/clock.ts';
+import type { DeliveryStatus } from '../src/store/schema.ts';
 import { bearer, databases, describeEachDb, expectErrorBody } from './support/helpers.ts';
 import { openIsolatedStore } from './support/stores.ts';
 
@@ -132,7 +133,7 @@ describeEachDb('retention', (ctx) => {
       .values({ domain_id: domainId, url: 'https://merchant.example/hook', event: 'PAYMENT_STATE_UPDATED', secret: 'x', enabled: 1, created_at: clock.now() })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const delivery = async (status: string, at: number) => {
+    const delivery = async (status: DeliveryStatus, at: number) => {
       const { id: dataId } = await c.store.db
         .insertInto('webhook_data')
         .values({ domain_id: domainId, payment_id: paymentId, event: 'PAYMENT_STATE_UPDATED', body: '{}', created_at: at })
