@@ -62,7 +62,7 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
 }
 
 /** Tests mint many tokens from one address on a clock that stands still: abuse limits are tested on their own (security.test.ts). */
-const GENEROUS_LIMITS = { tokenPerClient: Infinity, tokenPerAddress: Infinity, webviewPerAddress: Infinity };
+const GENEROUS_LIMITS = { tokenFailuresPerClient: Infinity, tokenFailuresPerAddress: Infinity, tokenMintsPerClient: Infinity, webviewPerAddress: Infinity };
 
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
 export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: Omit<AppOptions, 'store' | 'clock'> = {}): void {
