@@ -74,13 +74,8 @@ export async function createPayment(
     updated_at: now,
     webview_url: null,
     fields: null,
-    connector_data: null,
-    bank_status: null,
-    next_sync_at: null,
-    sync_locked_until: null,
     psu_ip_address: null,
-    sync_failures: 0,
-    sync_error: null,
+    current_attempt_id: null,
   };
   const instructions = input.instructions.map((i) => ({
     payment_id: 0,
@@ -119,7 +114,7 @@ export async function findPayment(db: Kysely<Database>, domainId: number, id: nu
 }
 
 /** The id and state of a payment of the caller's domain (what minting a token for it checks), or notFound. */
-export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<{ id: number; state: string }> {
+export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<Pick<PaymentRow, 'id' | 'state'>> {
   return found(await readPaymentState(db, domainId, id), id);
 }
 

@@ -147,10 +147,11 @@ for (const database of databases()) {
         await page.getByRole('button', { name: 'Approve' }).click();
       });
       expect(ok.payment.state).toBe('done');
-      const row = await stack.store.db.selectFrom('payments').select('connector_data').where('id', '=', ok.id).executeTakeFirstOrThrow();
-      const data = JSON.parse(row.connector_data ?? '{}') as Record<string, string>;
-      expect(data.token).toMatch(/^kek1\./);
-      expect(data.consent).toBeUndefined();
+      // The payer's token is sealed on the payment's attempt; its connector data holds no secret.
+      const attempt = await stack.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', ok.id).executeTakeFirstOrThrow();
+      expect(attempt.consent_sealed).toMatch(/^kek1\./);
+      expect(attempt.bank_payment_id).toBe(`SBX-${ok.id}`);
+      expect(Object.keys(JSON.parse(attempt.connector_data ?? '{}'))).toEqual(['approved_at']);
       const exchanges = await stack.store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', ok.id).execute();
       expect(exchanges.map((e) => [e.method, e.path, e.status])).toEqual([['POST', '/2.0/testbank/oauth/token', 200]]);
       expect(exchanges[0]!.request_body).toContain('"code_verifier":"[redacted]"');
@@ -207,7 +208,7 @@ for (const database of databases()) {
       const secrets = [SANDBOX_PASSWORD, SANDBOX_CODES.sms!, SANDBOX_CODES.app!, 'wrong-password-1'];
       const text = logs.join('\n');
       for (const secret of secrets) expect(text).not.toContain(secret);
-      for (const table of ['payments', 'payment_events', 'bank_exchanges', 'payment_attempts', 'webhook_deliveries'] as const) {
+      for (const table of ['payments', 'payment_events', 'bank_exchanges', 'bank_calls', 'payment_attempts', 'webhook_deliveries'] as const) {
         const rows = await stack.store.db.selectFrom(table).selectAll().execute();
         const dump = JSON.stringify(rows);
         for (const secret of secrets) expect(dump, `${table}`).not.toContain(secret);

@@ -104,10 +104,12 @@ export interface ConnectorPayment {
   payer: ConnectorAccount | null;
   /** The payer's IPv4 address as the webview saw it (Berlin Group `PSU-IP-Address`); null when unknown. */
   psu_ip_address: string | null;
-  /** The bank's id of this payment, from the last initiation that ended `ok`. */
+  /** The bank's id of this payment, from its current attempt (initiation). */
   bank_payment_id: string | null;
-  /** The opaque data this connector returned last time. */
+  /** The opaque data this connector returned last time for the current attempt. */
   data: Record<string, unknown> | null;
+  /** The current attempt's sealed consent (`ConnectorOutcome.consent`), opened with `ctx.vault`. */
+  consent?: string | null;
 }
 
 /**
@@ -229,6 +231,12 @@ interface OutcomeCommon {
   data: Record<string, unknown>;
   /** The bank's id of the payment (set once the bank has accepted an initiation). */
   bank_reference?: string | null;
+  /**
+   * Secret consent data of this attempt (a PKCE verifier, a nonce, the payer's token), sealed with
+   * `ctx.vault` (kit/oauth.ts: `sealPending`, `sealToken`): kept in the attempt's `consent_sealed`,
+   * never in `data`, never shown. Absent: unchanged; null: cleared.
+   */
+  consent?: string | null;
 }
 
 /**

@@ -232,11 +232,11 @@ function oauthBank(flow: OAuthFlow): Connector {
         // The intent rides in the signed request object where there is one (as UK Open Banking's), else in the query.
         ...(client.requestObject ? { claims: { id_token: { openbanking_intent_id: { value: intent, essential: true } } } } : { params: { intent_id: intent } }),
       });
-      return { kind: 'redirect', validate_uri: url, bank_reference: intent, data: { consent: sealPending(ctx, pending), authorize: url } };
+      return { kind: 'redirect', validate_uri: url, bank_reference: intent, data: { authorize: url }, consent: sealPending(ctx, pending) };
     },
     async bankReturn(payment, params, ctx) {
       const data = payment.data ?? {};
-      const pending = openPending(ctx, data.consent);
+      const pending = openPending(ctx, payment.consent);
       if (!pending) return rejected(data, 'bug', 'The consent of this payment was lost.');
       const client = sandboxClient(ctx, flow);
       const jwks = flow === 'oidc-hybrid' ? await fetchJwks(ctx.http, `${client.issuer}/jwks`) : null;
@@ -244,15 +244,18 @@ function oauthBank(flow: OAuthFlow): Connector {
       const checked = await checkReturn(client, pending, params, { now: ctx.now, jwks });
       // Not this payer's answer: nothing changes, the payment still waits at the bank.
       if (checked.foreign) return { kind: 'redirect', validate_uri: String(data.authorize), data };
-      const { consent: _spent, authorize: _used, ...rest } = data; // a state is good for one return
-      if (!checked.ok) return rejected(rest, checked.error_code, checked.error_description);
+      const { authorize: _used, ...rest } = data; // a state is good for one return: the sealed pending goes below
+      if (!checked.ok) return { ...rejected(rest, checked.error_code, checked.error_description), consent: null };
       if (checked.idToken && checked.idToken.openbanking_intent_id !== intentId(payment)) {
-        return rejected(rest, 'authenticationFailed', "The bank's id_token names another payment.");
+        return { ...rejected(rest, 'authenticationFailed', "The bank's id_token names another payment."), consent: null };
       }
       const exchange = await exchangeCode(ctx.http, client, { code: checked.code, verifier: pending.verifier, now: ctx.now });
       if (exchange.kind === 'unknown') return { kind: 'unknown', reason: `token exchange: ${exchange.reason}`, data: rest };
-      if (exchange.kind === 'refused') return rejected(rest, 'authenticationFailed', `The bank refused the authorization (${exchange.error}).`);
-      return approved({ ...rest, token: sealToken(ctx, exchange.token) }, ctx);
+      if (exchange.kind === 'refused') {
+        return { ...rejected(rest, 'authenticationFailed', `The bank refused the authorization (${exchange.error}).`), consent: null };
+      }
+      // The payer's token replaces the spent authorization, sealed on the attempt for the calls that need it.
+      return { ...approved(rest, ctx), consent: sealToken(ctx, exchange.token) };
     },
   });
 }

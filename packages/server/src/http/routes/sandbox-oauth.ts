@@ -23,7 +23,7 @@ import {
   sandboxIssuer,
   sandboxKeys,
 } from '../../connectors/sandbox/authority.ts';
-import { sign, verifySignature } from '../../services/payment-actions.ts';
+import { sign, verifySignature } from '../../services/signed-urls.ts';
 import { paymentForReturn } from '../../services/webview-sessions.ts';
 import { messagePage, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
