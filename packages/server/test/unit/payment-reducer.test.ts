@@ -33,6 +33,17 @@ const ctx = (over: Partial<OutcomeContext> = {}): OutcomeContext => ({
 });
 
 describe('payment reducer', () => {
+  it("keeps a connector's sealed consent on the attempt only when the outcome carries one (absent: unchanged; null: cleared)", () => {
+    const base: ConnectorOutcome = { kind: 'redirect', validate_uri: 'https://as.example/authorize', data: { authorize: 'x' } };
+    const attemptOf = (outcome: ConnectorOutcome) => {
+      const reduced = reduceOutcome(payment(), attempt(), outcome, ctx());
+      return reduced.kind === 'change' ? reduced.attempt : null;
+    };
+    expect(attemptOf({ ...base, consent: 'kek1.sealed' })).toMatchObject({ consent_sealed: 'kek1.sealed', connector_data: '{"authorize":"x"}' });
+    expect(attemptOf({ ...base, consent: null })).toMatchObject({ consent_sealed: null });
+    expect(attemptOf(base)).not.toHaveProperty('consent_sealed');
+  });
+
   it('a redirect answer to the initiation: validating + redirect, the bank id on payment and attempt, the attempt ok and polled', () => {
     const outcome: ConnectorOutcome = { kind: 'redirect', validate_uri: 'https://bank.example/sca', bank_reference: 'B-1', data: { id: 'B-1' } };
     expect(reduceOutcome(payment(), attempt(), outcome, ctx())).toEqual({
