@@ -48,7 +48,7 @@ function path(from: PaymentState, to: PaymentState): PaymentState[] {
 
 export async function changePayment(db: Kysely<Database>, clock: Clock, payment: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
   const now = clock.now();
-  const from = payment.state as PaymentState;
+  const from = payment.state;
   const steps = change.state ? path(from, change.state) : [];
   let current = from;
   for (const step of steps) {
