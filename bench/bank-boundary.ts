@@ -19,7 +19,7 @@ import { berlinGroupModule } from '../packages/server/src/connectors/berlin-grou
 import { createBankHttp, createBankTransport } from '../packages/server/src/connectors/kit/http.ts';
 import type { ConfiguredBank, ConnectorContext, ConnectorPayment } from '../packages/server/src/connectors/kit/index.ts';
 import { systemClock } from '../packages/server/src/domain/clock.ts';
-import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
+import { connectorRegistry } from '../packages/server/src/services/banks.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import { attemptRecorder, settleAttempts } from '../packages/server/src/services/attempts.ts';
 import { createClient } from '../packages/server/src/services/clients.ts';
@@ -152,7 +152,7 @@ async function makePayments(store: Store, count: number): Promise<number[]> {
     {
       nowMs: Date.now(),
       redirectUris: principal.redirectUris,
-      connectors: await new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: null }).descriptors(),
+      connectors: await connectorRegistry({ db: store.db, clock: systemClock, keyring: null }).descriptors(),
     },
   );
   const ids: number[] = [];

@@ -11,8 +11,9 @@ import { settleAttempts } from '../services/attempts.ts';
 import { ApiError } from '../domain/errors.ts';
 import { getPayment } from '../services/payments.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
-import { SYNC_FAILED_AFTER } from './backlog.ts';
-import { DEFAULT_LEASE_MS, retryDelayMs, type JobEnvironment } from './deliver-webhooks.ts';
+import { SYNC_FAILED_AFTER } from '../store/backlog.ts';
+import { claimWithLease, leaseFree, retryDelayMs } from '../store/lease.ts';
+import type { JobEnvironment } from './environment.ts';
 
 export type SyncEnvironment = JobEnvironment & { actions: ActionEnvironment };
 export interface ClaimedSync {
@@ -24,31 +25,17 @@ export interface ClaimedSync {
 const CONFLICT_RETRY_MS = 1_000;
 
 export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<ClaimedSync[]> {
-  const now = env.clock.now();
-  return env.db.transaction().execute(async (trx) => {
-    let q = trx
+  return claimWithLease(env, { table: 'payments', column: 'sync_locked_until' }, (trx, now) =>
+    trx
       .selectFrom('payments')
       .select(['id', 'domain_id'])
       .where('state', 'in', ['validating', 'pending'])
       .where('connector_uuid', 'is not', null)
       .where('next_sync_at', '<=', now)
-      .where((eb) => eb.or([eb('sync_locked_until', 'is', null), eb('sync_locked_until', '<=', now)]))
+      .where(leaseFree('sync_locked_until', now))
       .orderBy('next_sync_at')
-      .limit(limit);
-    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const rows = await q.execute();
-    if (rows.length)
-      await trx
-        .updateTable('payments')
-        .set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
-        .where(
-          'id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .execute();
-    return rows;
-  });
+      .limit(limit),
+  );
 }
 
 /** One pass (tests, benchmarks): claims up to `limit` due payments and syncs them, 8 at a time. Returns how many changed. */

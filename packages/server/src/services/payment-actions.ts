@@ -34,6 +34,7 @@ import {
 } from './payment-checks.ts';
 import { getPayment, type PaymentRecord } from './payments.ts';
 import { cachedConfig } from './config.ts';
+import type { WorkNotifier } from './work-notifier.ts';
 
 export { compatibilityOf } from './payment-checks.ts';
 
@@ -45,6 +46,8 @@ export interface ActionEnvironment {
   baseUrl: string;
   testStepMs: number;
   connectors: ConnectorRegistry;
+  /** Wakes the job loops when a change queues work (a webhook, a sync). */
+  notifier: WorkNotifier;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -210,7 +213,7 @@ export async function applyOutcome(
   if (outcome.bank_reference) extra.bank_payment_id = outcome.bank_reference;
   const cleared = { validate_uri: null, fields: null, error_code: null, error_description: null, state_detail: null };
   const settle = (trx: Parameters<typeof settleAttempts>[0]) => settleAttempts(trx, calls, outcome);
-  const change = (c: Parameters<typeof changePayment>[3]) => changePayment(env.db, env.clock, payment, { ...c, also: settle });
+  const change = (c: Parameters<typeof changePayment>[2]) => changePayment(env, payment, { ...c, also: settle });
   switch (outcome.kind) {
     case 'redirect':
       return change({ state: 'validating', patch: { ...extra, ...cleared, action: 'redirect', validate_uri: outcome.validate_uri, connector_data: data } });
@@ -358,7 +361,7 @@ export async function confirmPayment(env: ActionEnvironment, domainId: number, p
   requireAction(record.payment, 'confirm');
   const data = (record.payment.connector_data ? JSON.parse(record.payment.connector_data) : {}) as Record<string, unknown>;
   if (!confirmed) {
-    return changePayment(env.db, env.clock, record.payment, {
+    return changePayment(env, record.payment, {
       state: 'rejected',
       patch: { action: null, next_sync_at: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' },
     });
@@ -544,7 +547,7 @@ export async function cancelByPayer(env: ActionEnvironment, domainId: number, pa
   if (payment.state !== 'created' && payment.state !== 'validating') {
     throw new ApiError('invalidState', `the payment is ${payment.state}; the payer can no longer cancel it here`);
   }
-  return changePayment(env.db, env.clock, payment, {
+  return changePayment(env, payment, {
     state: 'rejected',
     patch: {
       action: null,
@@ -571,7 +574,7 @@ export async function cancelPayment(
 ): Promise<PaymentRow> {
   const { payment } = record;
   if (path === 'local') {
-    return changePayment(env.db, env.clock, payment, {
+    return changePayment(env, payment, {
       state: 'rejected',
       patch: {
         action: null,

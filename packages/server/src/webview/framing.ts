@@ -4,7 +4,7 @@
  * registered redirect URIs, and by nobody else (never `*`).
  */
 import type { Kysely } from 'kysely';
-import { PAGE_CSP } from '../http/app.ts';
+import { PAGE_CSP } from '../http/csp.ts';
 import type { Database } from '../store/schema.ts';
 
 /** The distinct origins of these URIs, as a CSP source list; `'none'` when there is none. */

@@ -19,7 +19,7 @@ import { cancelByPayer, compatibilityOf, psuValidate, resumePayment, submitField
 import { getPayment, type PaymentRecord } from '../services/payments.ts';
 import { authenticate, tokenExpired } from '../services/tokens.ts';
 import { html, type SafeHtml } from '../http/html.ts';
-import { PAGE_CSP } from '../http/app.ts';
+import { PAGE_CSP } from '../http/csp.ts';
 import { exitPage, navigate, page, PAGE_CSS, WEBVIEW_JS, type WebviewExit } from './layout.ts';
 import { LANGS, type Lang, messages, type Messages, pickLang } from './i18n.ts';
 import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, saveWebviewState, type WebviewContext, withWebviewState } from './context.ts';

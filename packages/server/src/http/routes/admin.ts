@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { invalid } from '../../domain/errors.ts';
 import { CONFIG_KEYS, getConfig, setConfig } from '../../services/config.ts';
-import { createAuthProvider, deleteAuthProvider, listAuthProviders } from '../../services/webhook-auth.ts';
-import { createEndpoint, disableEndpoint, listDeliveries, listEndpoints, replayDelivery, WEBHOOK_EVENTS } from '../../services/webhooks.ts';
+import { createAuthProvider, deleteAuthProvider, listAuthProviders } from '../../webhooks/auth-providers.ts';
+import { createEndpoint, disableEndpoint, listDeliveries, listEndpoints, replayDelivery, WEBHOOK_EVENTS } from '../../webhooks/endpoints.ts';
 import { principalOf, type AccessRule } from '../access.ts';
 import { errorResponses } from '../schemas.ts';
 

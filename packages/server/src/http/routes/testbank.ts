@@ -12,7 +12,7 @@ import { ApiError } from '../../domain/errors.ts';
 import { formatMinorUnits } from '../../domain/money.ts';
 import { bankReturn, verifySignature } from '../../services/payment-actions.ts';
 import { html } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 import { navigate, page } from '../../webview/layout.ts';
 import { afterCancellationUrl } from './bank-return.ts';
 import { clientRedirectUris, framedPageCsp } from '../../webview/framing.ts';

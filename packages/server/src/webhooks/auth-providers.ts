@@ -8,9 +8,9 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
-import { refusedWebhookHost } from '../webhooks/address-policy.ts';
-import { checkEndpointUrl, type EndpointPolicy } from './webhooks.ts';
-import { sealSecret } from './secret-box.ts';
+import { refusedWebhookHost } from './address-policy.ts';
+import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.ts';
+import { sealSecret } from '../services/secret-box.ts';
 
 export const AUTH_TYPES = ['hmac_signature', 'oauth'] as const;
 export const AUTH_PROVIDERS_MAX = 100;
