@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { reachablePostgres } from '../packages/server/test/stores.ts';
+import { reachablePostgres } from '../packages/server/test/support/stores.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);

@@ -1,44 +1,49 @@
 /**
- * Overhead of the bank boundary: Berlin Group payments initiated per second against the simulator
- * (`payrail bank simulate`, its own process, on 127.0.0.1), in the same run:
+ * Initiation throughput through the bank boundary, as a merchant sees it. In one run, against one
+ * `payrail bank simulate --standard berlin-group` process answering every call in BENCH_LATENCY_MS
+ * (50 ms by default, a latency fault on every call):
  *
- * - direct: bare initiation requests (undici, keep-alive, the connector's headers and body shape);
- * - boundary: the Berlin Group connector's `start` through the core's outbound client
- *   (`createBankHttp`: attempt row written before each call, its id as X-Request-ID, deadline,
- *   redacted exchange-log row after it) and the outcome recorded (`settleAttempts`), on SQLite
- *   and on PostgreSQL, each payment a real row created beforehand.
+ * - direct: BENCH_PAYMENTS bare initiation requests to the simulator (undici, keep-alive, the
+ *   connector's headers and body shape), BENCH_CONNECTIONS concurrent payers;
+ * - through Payrail: a real `payrail serve` process (SQLite in a temporary folder, then PostgreSQL
+ *   in a new database) with the simulator added as a bank; BENCH_PAYMENTS payments created
+ *   beforehand, then each validated with `POST /2.0/payments/{id}` by the same number of
+ *   concurrent payers (the merchant's keep-alive client, one token). Each answer must be the
+ *   payment `validating` with action `redirect`.
  *
- * Afterwards it checks with the simulator that no initiation was received twice.
+ * Afterwards it checks with the simulator that no initiation was received twice. BENCH_ROUNDS
+ * repeats the whole sequence (direct, SQLite, PostgreSQL) to show the noise of a shared machine.
+ * BENCH_CPU_PROF=DIR starts each `serve` with `node --cpu-prof --cpu-prof-dir DIR`.
  *
- *   npm run bench:banks          (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_PAYMENTS to change)
+ *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
+ *                            BENCH_DATABASE_URL, BENCH_SERVE_ARGS to change)
  */
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { Agent, request } from 'undici';
-import { berlinGroupModule } from '../packages/server/src/connectors/berlin-group/index.ts';
-import { createBankHttp, createBankTransport } from '../packages/server/src/connectors/kit/http.ts';
-import type { ConfiguredBank, ConnectorContext, ConnectorPayment } from '../packages/server/src/connectors/kit/index.ts';
-import { systemClock } from '../packages/server/src/domain/clock.ts';
-import { connectorRegistry } from '../packages/server/src/services/banks.ts';
-import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
-import { attemptRecorder, settleAttempts } from '../packages/server/src/services/attempts.ts';
-import { createClient } from '../packages/server/src/services/clients.ts';
-import { createPayment } from '../packages/server/src/services/payments.ts';
-import { authenticate, issueServiceToken } from '../packages/server/src/services/tokens.ts';
-import type { Store } from '../packages/server/src/store/db.ts';
-import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
+import { reachablePostgres } from '../packages/server/test/support/stores.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 2000);
+const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 1500);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const CPU_PROF = process.env.BENCH_CPU_PROF ?? null;
+const BANK_ARGS = (process.env.BENCH_BANK_ARGS ?? '').split(/\s+/).filter(Boolean);
+const ONLY = process.env.BENCH_ONLY ?? null;
+const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 const DEBTOR = 'DE02100100109307118603';
 const CREDITOR = 'FR7630006000011234567890189';
-const RETURN = { ok: 'http://127.0.0.1:3000/2.0/bank/return/ok', nok: 'http://127.0.0.1:3000/2.0/bank/return/nok' };
+const REDIRECT = 'https://merchant.example/payment/return';
 
 interface Run {
   label: string;
-  initiated: number;
+  ok: number;
+  failed: number;
   seconds: number;
   latencies: number[];
 }
@@ -48,47 +53,59 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function startSimulator(): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', '--json'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** Spawns `payrail …` and resolves with the first match of `pattern` in its output. */
+async function startProcess(args: string[], pattern: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: string; stop(): Promise<void> }> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (chunk: Buffer) => {
+  const match = await new Promise<string>((resolve, reject) => {
+    const look = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"url":"([^"]+)"/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${output}`)));
+      const m = pattern.exec(output);
+      if (m) resolve(m[1]!);
+    };
+    proc.stdout!.on('data', look);
+    proc.stderr!.on('data', look);
+    proc.once('exit', (code) => reject(new Error(`payrail ${args[0]} exited (${code}): ${output}`)));
+    setTimeout(() => reject(new Error(`payrail ${args[0]} did not start in 60 s: ${output}`)), 60_000).unref();
   });
   return {
-    url,
+    proc,
+    match,
     stop: () =>
       new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve();
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
       }),
   };
 }
 
-/** Runs `work` on CONNECTIONS concurrent loops for SECONDS (or until it says there is nothing left). */
-async function measure(label: string, work: () => Promise<boolean | null>): Promise<Run> {
+function cli(args: string[]): any {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** Runs `work(i)` for i in 0..count-1 on CONNECTIONS concurrent loops. */
+async function measure(label: string, count: number, work: (i: number) => Promise<boolean>): Promise<Run> {
   const latencies: number[] = [];
-  let initiated = 0;
+  let ok = 0;
+  let failed = 0;
+  let next = 0;
   const started = performance.now();
-  const deadline = started + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < deadline) {
+      while (next < count) {
+        const i = next++;
         const t0 = performance.now();
-        const ok = await work();
-        if (ok === null) return;
+        const good = await work(i).catch(() => false);
         latencies.push(performance.now() - t0);
-        if (ok) initiated += 1;
+        if (good) ok += 1;
+        else failed += 1;
       }
     }),
   );
-  return { label, initiated, seconds: (performance.now() - started) / 1000, latencies };
+  return { label, ok, failed, seconds: (performance.now() - started) / 1000, latencies };
 }
 
 async function direct(simUrl: string): Promise<Run> {
@@ -102,7 +119,7 @@ async function direct(simUrl: string): Promise<Run> {
     remittanceInformationUnstructured: 'Bench',
   });
   try {
-    return await measure('direct', async () => {
+    return await measure('direct', PAYMENTS, async () => {
       const response = await request(`${simUrl}/v1/payments/instant-sepa-credit-transfers`, {
         method: 'POST',
         dispatcher,
@@ -114,8 +131,8 @@ async function direct(simUrl: string): Promise<Run> {
           'X-Request-ID': randomUUID(),
           'PSU-IP-Address': '127.0.0.1',
           'TPP-Redirect-Preferred': 'true',
-          'TPP-Redirect-URI': RETURN.ok,
-          'TPP-Nok-Redirect-URI': RETURN.nok,
+          'TPP-Redirect-URI': 'http://127.0.0.1:3000/2.0/bank-return/ok',
+          'TPP-Nok-Redirect-URI': 'http://127.0.0.1:3000/2.0/bank-return/nok',
         },
       });
       await response.body.json();
@@ -126,19 +143,68 @@ async function direct(simUrl: string): Promise<Run> {
   }
 }
 
-async function makePayments(store: Store, count: number): Promise<number[]> {
-  const redirect = 'https://merchant.example/payment/return';
-  const client = await createClient(store.db, { name: 'bench', redirectUris: [redirect], now: Date.now() });
-  const { token } = await issueServiceToken(store.db, systemClock, {
-    grant_type: 'client_credentials',
-    client_id: client.client_id,
-    client_secret: client.client_secret,
-    scope: 'payments:admin',
-  });
-  const principal = (await authenticate(store.db, systemClock, token))!;
-  const input = validatePaymentRequest(
-    {
-      client_redirect_uri: redirect,
+interface Database {
+  label: string;
+  args: string[];
+  cleanup(): Promise<void>;
+}
+
+function sqliteDatabase(): Database {
+  const dir = mkdtempSync(join(tmpdir(), 'payrail-bench-banks-'));
+  return { label: 'SQLite', args: ['--data-dir', dir], cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function postgresDatabase(adminUrl: string): Promise<Database> {
+  const name = `payrail_bench_${randomBytes(4).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    label: 'PostgreSQL',
+    args: ['--database-url', url.toString()],
+    cleanup: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
+  };
+}
+
+/** A real `payrail serve` on `db` with the simulator as a bank: PAYMENTS payments made, then validated through the API. */
+async function throughPayrail(simUrl: string, db: Database, round: number): Promise<Run> {
+  const bank = cli(['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args]);
+  const client = cli(['client', 'create', '--name', 'Bench shop', '--redirect-uri', REDIRECT, ...db.args]);
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${db.label}-${round}-${Date.now()}.cpuprofile`] : [];
+  const serve = await startProcess(['serve', '--port', '0', '--log-level', 'error', ...SERVE_ARGS, ...db.args], /listening on (http:\/\/\S+)/, nodeArgs);
+  const base = serve.match;
+  const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });
+  const call = async (method: string, path: string, body: unknown, token?: string) => {
+    const response = await request(`${base}${path}`, {
+      method: method as 'POST',
+      dispatcher,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    });
+    return { status: response.statusCode, json: (await response.body.json()) as Record<string, any> };
+  };
+  try {
+    const minted = await call('POST', '/2.0/auth/token', {
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+      scope: 'payments:admin',
+    });
+    const token = minted.json.token as string;
+    const ids: number[] = [];
+    const payment = {
+      client_redirect_uri: REDIRECT,
       instructions: [
         {
           label: 'Bench',
@@ -148,116 +214,80 @@ async function makePayments(store: Store, count: number): Promise<number[]> {
           beneficiary: { scheme_name: 'iban', identification: CREDITOR, label: 'ACME' },
         },
       ],
-    },
-    {
-      nowMs: Date.now(),
-      redirectUris: principal.redirectUris,
-      connectors: await connectorRegistry({ db: store.db, clock: systemClock, keyring: null }).descriptors(),
-    },
-  );
-  const ids: number[] = [];
-  for (let i = 0; i < count; i++) ids.push((await createPayment(store.db, systemClock, principal, input, { showSensitive: false })).record.payment.id);
-  return ids;
-}
-
-function snapshot(id: number): ConnectorPayment {
-  return {
-    id,
-    state: 'created',
-    action: null,
-    state_detail: null,
-    execution_date_type: 'instant',
-    currency: 'EUR',
-    psu_ip_address: '127.0.0.1',
-    bank_payment_id: null,
-    data: null,
-    payer: { scheme_name: 'iban', identification: DEBTOR, label: null, bic: null },
-    instructions: [
-      {
-        amount_minor: 1000,
-        currency: 'EUR',
-        label: 'Bench',
-        execution_date: null,
-        reference_id: `bench-${id}`,
-        start_date: null,
-        end_date: null,
-        frequency: null,
-        beneficiary: { scheme_name: 'iban', identification: CREDITOR, label: 'ACME', bic: null },
-      },
-    ],
-  };
-}
-
-async function boundary(simUrl: string, dialect: 'sqlite' | 'postgres', pgUrl: string | null): Promise<Run> {
-  const { store, drop } = await openIsolatedStore(dialect, pgUrl, { sqliteOnDisk: true, poolSize: 10 });
-  const draft = {
-    id: 1,
-    uuid: randomUUID(),
-    name: 'Simulator',
-    standard: 'berlin-group',
-    base_url: simUrl,
-    country: 'DE',
-    bic: null,
-    sca_approach: 'redirect' as const,
-    has_client_cert: false,
-    has_ca: false,
-    has_signing_key: false,
-    created_at: Date.now(),
-  };
-  const bank: ConfiguredBank = { ...draft, profile: berlinGroupModule.validateConfig({}, draft) };
-  const connector = berlinGroupModule.create(bank, { clock: systemClock });
-  const transport = createBankTransport(bank, {});
-  const recorder = attemptRecorder(store.db);
-  try {
-    const ids = await makePayments(store, PAYMENTS);
-    let next = 0;
-    const run = await measure(`boundary (${dialect})`, async () => {
-      const paymentId = ids[next++];
-      if (paymentId === undefined) return null;
-      const http = createBankHttp({ transport, recorder, clock: systemClock, paymentId });
-      const ctx: ConnectorContext = {
-        now: Date.now(),
-        clock: systemClock,
-        baseUrl: 'http://127.0.0.1:3000',
-        testStepMs: 0,
-        sign: (v) => v,
-        http,
-        returnUrls: RETURN,
-      };
-      const outcome = await connector.start(snapshot(paymentId), { fields: {}, validate_mechanism: 'webauth' }, ctx);
-      await settleAttempts(store.db, http.calls, outcome);
-      return outcome.kind === 'redirect';
+    };
+    // The payments exist before the measure starts (their creation is bench:api's subject).
+    let made = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (made < PAYMENTS) {
+          made++;
+          const created = await call('POST', '/2.0/payments', payment, token);
+          if (created.status !== 200) throw new Error(`payment creation answered ${created.status}: ${JSON.stringify(created.json)}`);
+          ids.push(created.json.id);
+        }
+      }),
+    );
+    const validate = { connector_uuid: bank.uuid, webview_url: 'https://merchant.example/own', payer: { scheme_name: 'iban', identification: DEBTOR } };
+    const statuses = new Map<number, number>();
+    const run = await measure(`Payrail (${db.label})`, ids.length, async (i) => {
+      const answer = await call('POST', `/2.0/payments/${ids[i]}`, validate, token);
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      if (answer.status !== 200 && statuses.get(answer.status) === 1) console.warn(JSON.stringify(answer.json));
+      return answer.status === 200 && answer.json.state === 'validating' && answer.json.action === 'redirect';
     });
-    if (next > ids.length) console.warn(`boundary (${dialect}): ran out of the ${PAYMENTS} payments made beforehand; raise BENCH_PAYMENTS`);
+    if (run.failed > 0) console.warn(`${run.label}: ${run.failed} validations failed; answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
     return run;
   } finally {
-    await transport.close();
-    await drop();
+    await dispatcher.close();
+    await serve.stop();
   }
 }
 
-const sim = await startSimulator();
-const runs: Run[] = [];
+const sim = await startProcess(
+  ['bank', 'simulate', '--standard', 'berlin-group', '--port', '0', '--settle-seconds', '600'],
+  /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+);
+const simUrl = sim.match;
+const control = (method: string, path: string, body?: unknown) =>
+  fetch(`${simUrl}/_simulator${path}`, { method, headers: { 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+const runs: Run[][] = [];
 try {
+  if (LATENCY_MS > 0) await control('POST', '/faults', { kind: 'latency', latencyMs: LATENCY_MS, times: 0 });
   const pgUrl = await reachablePostgres([process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres']);
-  runs.push(await direct(sim.url));
-  runs.push(await boundary(sim.url, 'sqlite', null));
-  if (pgUrl) runs.push(await boundary(sim.url, 'postgres', pgUrl));
-  const received = (await (await fetch(`${sim.url}/_simulator/received`)).json()) as { initiations: unknown[]; duplicates: { requestIds: string[] } };
-  const sent = runs.reduce((n, r) => n + r.latencies.length, 0);
+  if (!pgUrl) console.warn('no PostgreSQL reachable (BENCH_DATABASE_URL): SQLite only');
+  for (let round = 1; round <= ROUNDS; round++) {
+    const row: Run[] = [await direct(simUrl)];
+    for (const make of [
+      ...(ONLY !== 'postgres' ? [async () => sqliteDatabase()] : []),
+      ...(pgUrl && ONLY !== 'sqlite' ? [() => postgresDatabase(pgUrl)] : []),
+    ]) {
+      const db = await make();
+      try {
+        row.push(await throughPayrail(simUrl, db, round));
+      } finally {
+        await db.cleanup();
+      }
+    }
+    runs.push(row);
+  }
+  const received = (await (await control('GET', '/received')).json()) as { initiations: unknown[]; duplicates: { requestIds: string[] } };
+  const sent = runs.flat().reduce((n, r) => n + r.ok + r.failed, 0);
   if (received.duplicates.requestIds.length > 0) throw new Error(`the simulator received ${received.duplicates.requestIds.length} X-Request-IDs twice`);
   console.log(
-    `\nBerlin Group initiations against the simulator on 127.0.0.1, ${CONNECTIONS} concurrent, ${SECONDS} s each (${new Date().toISOString().slice(0, 10)}, node ${process.version}); ` +
+    `\nBerlin Group initiations against the simulator on 127.0.0.1 answering in ${LATENCY_MS} ms, ${PAYMENTS} per path, ${CONNECTIONS} concurrent payers ` +
+      `(${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); ` +
       `the simulator received ${received.initiations.length} initiations for ${sent} sent, no X-Request-ID twice\n`,
   );
-  console.log('| Path | Initiated/s | p50 | p99 | vs direct |');
-  console.log('|---|---|---|---|---|');
-  const base = runs[0]!.initiated / runs[0]!.seconds;
-  for (const r of runs) {
-    const rate = r.initiated / r.seconds;
-    console.log(
-      `| ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${((rate / base) * 100).toFixed(0)}% |`,
-    );
+  console.log('| Round | Path | Initiated/s | p50 | p99 | failed | vs direct |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [i, row] of runs.entries()) {
+    const base = row[0]!.ok / row[0]!.seconds;
+    for (const r of row) {
+      const rate = r.ok / r.seconds;
+      console.log(
+        `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} |`,
+      );
+    }
   }
 } finally {
   await sim.stop();

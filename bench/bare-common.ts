@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PAYMENT_VIEW_COLUMNS } from '../packages/server/src/services/payment-view.ts';
+import { PAYMENT_VIEW_COLUMNS } from '../packages/server/src/store/repositories/payments.ts';
 
 export interface BareDb {
   createPayment(body: PaymentBody, idempotencyKey: string | null, now: number): Promise<string> | string;

@@ -21,7 +21,7 @@ import { authenticate, issueServiceToken } from '../packages/server/src/services
 import { createEndpoint } from '../packages/server/src/webhooks/endpoints.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import type { Store } from '../packages/server/src/store/db.ts';
-import { openIsolatedStore, reachablePostgres } from '../packages/server/test/stores.ts';
+import { openIsolatedStore, reachablePostgres } from '../packages/server/test/support/stores.ts';
 import { connectorRegistry } from '../packages/server/src/services/banks.ts';
 import { testConnector } from '../packages/server/src/connectors/test-connector.ts';
 import { randomBytes } from 'node:crypto';

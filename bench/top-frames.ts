@@ -29,7 +29,7 @@ const label = (n: Node) => {
 const AREAS: [string, RegExp][] = [
   ['kysely: building and compiling queries', /kysely\/dist\/(query-compiler|operation-node|query-builder|parser|expression|query-creator|dynamic|util)/],
   ['kysely: executor, driver, transactions', /kysely\/dist\/(query-executor|driver|dialect|kysely\.js)/],
-  ['sqlite-dialect / node:sqlite', /sqlite-dialect|node:sqlite/],
+  ['store/sqlite / node:sqlite', /store\/sqlite\/|node:sqlite/],
   ['pg', /node_modules\/pg/],
   ['fastify / find-my-way / avvio', /fastify|find-my-way|light-my-request|avvio/],
   ['ajv (validation)', /ajv/],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, exited, startServe } from '../../../packages/server/test/processes.ts';
+import { BIN, exited, startServe } from '../../../packages/server/test/support/processes.ts';
 import { createShop } from '../shop.ts';
 
 const ARTIFACTS = new URL('../../../test-artifacts/merchant/', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, exited, startServe } from '../../server/test/processes.ts';
+import { BIN, exited, startServe } from '../../server/test/support/processes.ts';
 export const REDIRECT_URI = 'https://merchant.example/payment/return';
 
 export interface RunningServer {

@@ -7,7 +7,7 @@ import { OPERATOR } from '../src/http/access.ts';
 import { createOperator, signInLinkToken } from '../src/services/operators.ts';
 import { tokenHash } from '../src/services/secrets.ts';
 import { triggerPrincipal, triggerScenario } from '../src/services/trigger-scenario.ts';
-import { describeEachDb } from './helpers.ts';
+import { describeEachDb } from './support/helpers.ts';
 
 function cookieOf(setCookie: string | string[] | undefined, name: string): string | null {
   for (const line of [setCookie ?? []].flat()) {

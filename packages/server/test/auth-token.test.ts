@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { bearer, describeEachDb, expectErrorBody } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody } from './support/helpers.ts';
 
 describeEachDb('POST /2.0/auth/token', (ctx) => {
   const post = (payload: unknown, headers: Record<string, string> = {}) =>

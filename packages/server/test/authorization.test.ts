@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { bearer, describeEachDb, guideBody } from './helpers.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
 
 type TokenKind =
   | 'none'

@@ -17,8 +17,8 @@ import { addBank, type BankInput, connectorRegistry } from '../src/services/bank
 import { createClient } from '../src/services/clients.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import type { Store } from '../src/store/db.ts';
-import { makePki, type TestPki } from './certs.ts';
-import { databases, openTestStore } from './helpers.ts';
+import { makePki, type TestPki } from './support/certs.ts';
+import { databases, openTestStore } from './support/helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 7)]);
 const IBAN = 'DE89370400440532013000';

@@ -5,7 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { bearer, describeEachDb, guideBody, REDIRECT_URI, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, guideBody, REDIRECT_URI, type TestContext } from './support/helpers.ts';
 
 const NOT_SUPPORTED = 'Bad request, please check your request parameters.';
 

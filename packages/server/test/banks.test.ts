@@ -12,9 +12,9 @@ import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
 import { addBank, applyBanksFile, listBanks, removeBank } from '../src/services/banks.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { makePki, type TestPki } from './certs.ts';
-import { bearer, describeEachDb, guideBody, REDIRECT_URI } from './helpers.ts';
-import { BIN } from './processes.ts';
+import { makePki, type TestPki } from './support/certs.ts';
+import { bearer, describeEachDb, guideBody, REDIRECT_URI } from './support/helpers.ts';
+import { BIN } from './support/processes.ts';
 
 const KEK = 'ab'.repeat(32);
 const keyring = keyringFromKeys([Buffer.from(KEK, 'hex')]);

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { addBank } from '../src/services/banks.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { describeEachDb, type TestContext } from './helpers.ts';
+import { describeEachDb, type TestContext } from './support/helpers.ts';
 
 describeEachDb('a Berlin Group bank in GET /2.0/connectors', (ctx) => {
   const add = (t: TestContext, name: string, sca: 'redirect' | 'decoupled', profile: Record<string, unknown>) =>

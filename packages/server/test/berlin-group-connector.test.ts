@@ -14,7 +14,7 @@ import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, Con
 import { attemptRecorder } from '../src/services/attempts.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
 import { getPayment } from '../src/services/payments.ts';
-import { describeEachDb, guideBody } from './helpers.ts';
+import { describeEachDb, guideBody } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const RETURN = { ok: 'https://payrail.example/2.0/bank-return/ok?state=7.sig', nok: 'https://payrail.example/2.0/bank-return/nok?state=7.sig' };

@@ -2,8 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { bg, decideOnPage, SINGLE, TPP } from './bg-requests.ts';
-import { BIN, exited, waitFor } from './processes.ts';
+import { bg, decideOnPage, SINGLE, TPP } from './support/bg-requests.ts';
+import { BIN, exited, waitFor } from './support/processes.ts';
 
 describe('payrail bank simulate', () => {
   it('prints its base URL, serves the standard until SIGTERM, then exits 0', async () => {

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { bg, BULK, decideOnPage, SINGLE, TPP } from './bg-requests.ts';
-import { startPrismMock, startPrismProxy, type Prism } from './prism.ts';
+import { bg, BULK, decideOnPage, SINGLE, TPP } from './support/bg-requests.ts';
+import { startPrismMock, startPrismProxy, type Prism } from './support/prism.ts';
 
 const SCT = '/v1/payments/sepa-credit-transfers';
 const clock = new ManualClock(Date.UTC(2026, 5, 10, 9, 0, 0));

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CANCELLATION_405_CODES, PIS_ERROR_CODES, SCA_STATUSES, TRANSACTION_STATUSES } from '../src/connectors/berlin-group/simulator/codes.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { bg, BULK, decideOnPage, SINGLE, TPP } from './bg-requests.ts';
-import { BG_SPEC } from './prism.ts';
+import { bg, BULK, decideOnPage, SINGLE, TPP } from './support/bg-requests.ts';
+import { BG_SPEC } from './support/prism.ts';
 
 const SCT = '/v1/payments/sepa-credit-transfers';
 let sim: BerlinGroupSimulator;
@@ -335,6 +335,16 @@ describe('faults', () => {
     expect((await initiate()).status).toBe(201);
     expect(() => sim.faults.add({ kind: 'reject', code: 'NOT_A_CODE' })).toThrow(/not a NextGenPSD2/);
     expect(() => sim.faults.add({ kind: 'reject', code: 'PRODUCT_INVALID', status: 400 })).toThrow();
+  });
+
+  it('hits one matching call in `every`, the same ones in every run', async () => {
+    sim.faults.add({ kind: 'error', operation: 'initiatePayment', every: 3, times: 0 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i += 1) statuses.push((await initiate()).status);
+    expect(statuses).toEqual([201, 201, 503, 201, 201, 503, 201]);
+    expect(sim.faults.list()).toEqual([expect.objectContaining({ kind: 'error', every: 3, seen: 7, hits: 2 })]);
+    sim.faults.clear();
+    expect(() => sim.faults.add({ kind: 'drop', every: 0 })).toThrow(/every must be/);
   });
 
   it('is driven through the control endpoint', async () => {

@@ -20,7 +20,7 @@ import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import { addBank } from '../src/services/banks.ts';
 import { listAttempts } from '../src/services/attempts.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from './support/helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';

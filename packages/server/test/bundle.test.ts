@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, waitFor } from './processes.ts';
+import { BIN, waitFor } from './support/processes.ts';
 
 interface Bundle {
   entry: string;

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/db.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { processDatabases } from './process-databases.ts';
-import { BIN, exited, startServe, waitFor } from './processes.ts';
+import { processDatabases } from './support/process-databases.ts';
+import { BIN, exited, startServe, waitFor } from './support/processes.ts';
 
 const children: ChildProcess[] = [];
 afterAll(async () => {

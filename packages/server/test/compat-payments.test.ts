@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { bearer, describeEachDb, expectErrorBody, guideBody, VALID_IBAN } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, guideBody, VALID_IBAN } from './support/helpers.ts';
 
 const WEBVIEW_URL = 'https://merchant.example/own-webview';
 

@@ -25,8 +25,8 @@ import { createEndpoint } from '../src/webhooks/endpoints.ts';
 import { createWorkNotifier } from '../src/services/work-notifier.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { openStore } from '../src/store/db.ts';
-import { guideBody, openTestStore } from './helpers.ts';
-import { BIN, exited, startServe, waitFor } from './processes.ts';
+import { guideBody, openTestStore } from './support/helpers.ts';
+import { BIN, exited, startServe, waitFor } from './support/processes.ts';
 
 const PAYMENTS = 300; // two state changes each: 600 in the burst
 const TEST_CONNECTOR = '338178e6-3d01-564f-9a7b-52ca442459bf';

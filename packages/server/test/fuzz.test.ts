@@ -3,7 +3,7 @@
  * across every route. Every answer must be a 4xx with the Powens error body; nothing may be written.
  */
 import { expect, it } from 'vitest';
-import { bearer, describeEachDb, expectErrorBody, guideBody } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, guideBody } from './support/helpers.ts';
 
 const REQUESTS = Number(process.env.PAYRAIL_FUZZ_REQUESTS ?? 10_000);
 

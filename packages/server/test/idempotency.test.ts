@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { IDEMPOTENCY_TTL_MS } from '../src/services/idempotency.ts';
-import { bearer, describeEachDb, guideBody } from './helpers.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
 
 describeEachDb('Idempotency-Key on POST /2.0/payments', (ctx) => {
   let admin = '';

@@ -11,8 +11,8 @@ import { readBacklog, SYNC_FAILED_AFTER } from '../src/store/backlog.ts';
 import { startJobs } from '../src/jobs/runner.ts';
 import { syncDuePayments, type SyncEnvironment } from '../src/jobs/sync-payments.ts';
 import { listFailedSyncs, retrySync } from '../src/services/sync-status.ts';
-import { bearer, describeEachDb, guideBody } from './helpers.ts';
-import { waitFor } from './processes.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
+import { waitFor } from './support/processes.ts';
 
 const STEP_MS = 1000;
 

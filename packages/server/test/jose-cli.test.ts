@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { processDatabases } from './process-databases.ts';
-import { BIN, exited, startServe } from './processes.ts';
+import { processDatabases } from './support/process-databases.ts';
+import { BIN, exited, startServe } from './support/processes.ts';
 
 function cliJson(args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', timeout: 90_000 });

@@ -7,7 +7,7 @@ import { CompactEncrypt, compactVerify, createLocalJWKSet, decodeProtectedHeader
 import { expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
 import { rotateSigningKey } from '../src/services/jose-keys.ts';
-import { bearer, describeEachDb, expectErrorBody, VALID_IBAN } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, VALID_IBAN } from './support/helpers.ts';
 
 async function encryptFor(jwk: JWK, text: string): Promise<string> {
   const key = await importJWK(jwk, 'RSA-OAEP-256');

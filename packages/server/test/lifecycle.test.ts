@@ -14,7 +14,7 @@ import { expireDuePayments } from '../src/jobs/expire-payments.ts';
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import type { ActionEnvironment } from '../src/services/payment-actions.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { bearer, describeEachDb, guideBody, type TestContext } from './helpers.ts';
+import { bearer, describeEachDb, guideBody, type TestContext } from './support/helpers.ts';
 
 interface Received {
   path: string;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { BIN, exited, waitFor } from './processes.ts';
-import { guideBody, VALID_IBAN } from './helpers.ts';
+import { BIN, exited, waitFor } from './support/processes.ts';
+import { guideBody, VALID_IBAN } from './support/helpers.ts';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI, VALID_IBAN, VALID_SIREN } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI, VALID_IBAN, VALID_SIREN } from './support/helpers.ts';
 
 const EXAMPLES = new URL('./fixtures/powens-guide/', import.meta.url);
 

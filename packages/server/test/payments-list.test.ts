@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { bearer, describeEachDb, guideBody, VALID_IBAN } from './helpers.ts';
+import { bearer, describeEachDb, guideBody, VALID_IBAN } from './support/helpers.ts';
 
 const DE_IBAN = 'DE89370400440532013000';
 

@@ -16,9 +16,9 @@ import { startJobs } from '../src/jobs/runner.ts';
 import { createClient, type CreatedClient } from '../src/services/clients.ts';
 import { createEndpoint } from '../src/webhooks/endpoints.ts';
 import type { Store } from '../src/store/db.ts';
-import { bearer, databases, expectErrorBody, guideBody } from './helpers.ts';
-import { openIsolatedStore } from './stores.ts';
-import { waitFor } from './processes.ts';
+import { bearer, databases, expectErrorBody, guideBody } from './support/helpers.ts';
+import { openIsolatedStore } from './support/stores.ts';
+import { waitFor } from './support/processes.ts';
 
 const postgres = databases().filter((d) => d.dialect === 'postgres');
 

@@ -6,8 +6,9 @@ import { buildApp } from '../src/http/app.ts';
 import { purgeExpired } from '../src/jobs/purge-expired.ts';
 import { bankCallObserved } from '../src/telemetry/metrics.ts';
 import type { ManualClock } from '../src/domain/clock.ts';
-import { bearer, databases, describeEachDb, expectErrorBody } from './helpers.ts';
-import { openIsolatedStore } from './stores.ts';
+import type { DeliveryStatus } from '../src/store/schema.ts';
+import { bearer, databases, describeEachDb, expectErrorBody } from './support/helpers.ts';
+import { openIsolatedStore } from './support/stores.ts';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const DAY = 24 * 3600 * 1000;
@@ -124,7 +125,7 @@ describeEachDb('retention', (ctx) => {
       method: 'POST',
       url: '/2.0/payments',
       headers: { ...bearer(admin), 'idempotency-key': 'retention-1' },
-      payload: (await import('./helpers.ts')).guideBody(),
+      payload: (await import('./support/helpers.ts')).guideBody(),
     });
     const { id: domainId } = await c.store.db.selectFrom('domains').select('id').executeTakeFirstOrThrow();
     const { id: endpointId } = await c.store.db
@@ -132,7 +133,7 @@ describeEachDb('retention', (ctx) => {
       .values({ domain_id: domainId, url: 'https://merchant.example/hook', event: 'PAYMENT_STATE_UPDATED', secret: 'x', enabled: 1, created_at: clock.now() })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const delivery = async (status: string, at: number) => {
+    const delivery = async (status: DeliveryStatus, at: number) => {
       const { id: dataId } = await c.store.db
         .insertInto('webhook_data')
         .values({ domain_id: domainId, payment_id: paymentId, event: 'PAYMENT_STATE_UPDATED', body: '{}', created_at: at })

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import type { Store } from '../src/store/db.ts';
-import { openIsolatedStore } from './stores.ts';
+import { openIsolatedStore } from './support/stores.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

@@ -17,8 +17,8 @@ import { sealStoredSecrets } from '../src/services/sealed-secrets.ts';
 import { keyringFromKeys, openSecret } from '../src/services/secret-box.ts';
 import { createEndpoint } from '../src/webhooks/endpoints.ts';
 import { migrate, openStore } from '../src/store/db.ts';
-import { databases, openTestStore } from './helpers.ts';
-import { BIN } from './processes.ts';
+import { databases, openTestStore } from './support/helpers.ts';
+import { BIN } from './support/processes.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {

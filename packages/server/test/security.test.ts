@@ -10,7 +10,7 @@ import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { enqueueStateChange } from '../src/webhooks/endpoints.ts';
 import { isPublicAddress, isRefusal, publicOnlyLookup, REFUSED_ADDRESS } from '../src/webhooks/address-policy.ts';
-import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './support/helpers.ts';
 
 function receiver() {
   const hits: string[] = [];
@@ -228,7 +228,7 @@ describeEachDb(
     it('answers a token brute force with 429, Retry-After and the Powens body, per client and per address', async () => {
       // Counts live in the shared rate_limits table: start a fresh window, with a client of its own.
       ctx().clock.advance(61_000);
-      const app = await appWith({ rateLimits: { tokenPerClient: 5, tokenPerAddress: 1000, windowMs: 60_000 } });
+      const app = await appWith({ rateLimits: { tokenFailuresPerClient: 5, tokenFailuresPerAddress: 1000, windowMs: 60_000 } });
       const client = await ctx().newClient();
       const attempt = (secret: string, id = client.client_id) =>
         app.inject({
@@ -248,7 +248,7 @@ describeEachDb(
       expect((await attempt('wrong', 'another-client')).statusCode).toBe(401);
       ctx().clock.advance(61_000);
       expect((await attempt(client.client_secret)).statusCode).toBe(200);
-      const perAddress = await appWith({ rateLimits: { tokenPerClient: 1000, tokenPerAddress: 3, windowMs: 60_000 } });
+      const perAddress = await appWith({ rateLimits: { tokenFailuresPerClient: 1000, tokenFailuresPerAddress: 3, windowMs: 60_000 } });
       ctx().clock.advance(61_000);
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PayrailClient } from '../../client/src/index.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { BIN, exited, startServe, waitFor } from './processes.ts';
+import { BIN, exited, startServe, waitFor } from './support/processes.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'payrail-serve-'));
 const children: ChildProcess[] = [];

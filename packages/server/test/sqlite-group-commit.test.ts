@@ -1,5 +1,5 @@
 /**
- * Group commit on SQLite (store/sqlite-dialect.ts, GroupCommitDriver): transactions that run together
+ * Group commit on SQLite (store/sqlite/group-commit.ts, GroupCommitDriver): transactions that run together
  * share one COMMIT, and none of them, nor any read or write outside a transaction, answers before
  * what it did or saw is durable. Checked against a second connection on the same file, which sees
  * only what SQLite committed.
@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSqliteDialect, type GroupCommitDriver, openSqlite } from '../src/store/sqlite-dialect.ts';
+import { createSqliteDialect } from '../src/store/sqlite/dialect.ts';
+import type { GroupCommitDriver } from '../src/store/sqlite/group-commit.ts';
+import { openSqlite } from '../src/store/sqlite/open.ts';
 
 /** A one-table schema of the test's own. */
 type Db = Kysely<any>;

@@ -12,7 +12,7 @@ import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { changePayment } from '../src/services/payment-changes.ts';
 import { scheduledDate } from '../src/services/standing-orders.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { bearer, describeEachDb, guideBody } from './helpers.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
 
 interface Received {
   headers: IncomingMessage['headers'];

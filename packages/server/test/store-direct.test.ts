@@ -8,8 +8,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SHAPES, precompile, preparedName } from '../src/store/precompiled.ts';
 import type { Store } from '../src/store/db.ts';
-import { databases } from './helpers.ts';
-import { openIsolatedStore } from './stores.ts';
+import { databases } from './support/helpers.ts';
+import { openIsolatedStore } from './support/stores.ts';
 
 const countLimits = precompile((db, $) =>
   db

@@ -1,7 +1,7 @@
 /** Every scenario of the test connector, through the own-webview protocol (POST /2.0/payments/{id}). */
 import { describe, expect, it } from 'vitest';
 import { legacyScenario, testConnector, TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { bearer, describeEachDb, guideBody } from './helpers.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
 import { systemClock } from '../src/domain/clock.ts';
 
 const WEBVIEW_URL = 'https://merchant.example/own-webview?step=back';

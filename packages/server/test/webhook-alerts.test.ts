@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobEnvironment } from '../src/jobs/environment.ts';
 import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
-import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 
 interface Mail {
   from: string;

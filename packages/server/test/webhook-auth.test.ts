@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobEnvironment } from '../src/jobs/environment.ts';
 import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
-import { bearer, describeEachDb, REDIRECT_URI } from './helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 
 interface Seen {
   url: string;

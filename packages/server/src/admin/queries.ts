@@ -3,8 +3,9 @@ import { type Kysely, sql } from 'kysely';
 import { parseDateOrDateTime } from '../domain/dates.ts';
 import { invalid } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
-import { PAYMENT_STATES } from '../domain/states.ts';
+import { isPaymentState, PAYMENT_STATES } from '../domain/states.ts';
 import type { Database } from '../store/schema.ts';
+import { readJson } from '../store/rows.ts';
 
 export const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
@@ -29,7 +30,7 @@ export async function searchPayments(db: Kysely<Database>, filters: PaymentFilte
     q = q.where('p.id', '=', Number(filters.id));
   }
   if (filters.state) {
-    if (!(PAYMENT_STATES as readonly string[]).includes(filters.state)) throw invalid('state', `must be one of ${PAYMENT_STATES.join(', ')}`);
+    if (!isPaymentState(filters.state)) throw invalid('state', `must be one of ${PAYMENT_STATES.join(', ')}`);
     q = q.where('p.state', '=', filters.state);
   }
   if (filters.client_state) q = q.where('p.client_state', '=', filters.client_state);
@@ -102,11 +103,14 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
     instructions,
     events,
     exchanges,
-    deliveries: deliveries.map((d) => ({
-      ...d,
-      announced: (JSON.parse(bodies.find((b) => b.id === d.data_id)?.body ?? '{}') as { state?: string }).state ?? null,
-      attempts: attempts.filter((a) => a.delivery_id === d.id),
-    })),
+    deliveries: deliveries.map((d) => {
+      const body = bodies.find((b) => b.id === d.data_id)?.body;
+      return {
+        ...d,
+        announced: (body === undefined ? null : readJson(body).state) ?? null,
+        attempts: attempts.filter((a) => a.delivery_id === d.id),
+      };
+    }),
   };
 }
 
@@ -209,7 +213,7 @@ export async function clientsWithRedirects(db: Kysely<Database>) {
     .select(['c.client_id', 'c.name', 'c.redirect_uris', 'c.created_at', 'd.name as domain'])
     .orderBy('c.id')
     .execute();
-  return rows.map((r) => ({ ...r, redirect_uris: JSON.parse(r.redirect_uris) as string[] }));
+  return rows.map((r) => ({ ...r, redirect_uris: readJson(r.redirect_uris) }));
 }
 
 /** Configured banks (never their key material) with their calls of the last 24 hours by outcome. */

@@ -39,7 +39,7 @@ export interface ServerConfig {
   /** Webhook sends in flight at once, in all, and per endpoint. */
   webhookConcurrency: number;
   webhookEndpointConcurrency: number;
-  /** Create the demo client if none was ever created (always on the embedded database's first start). */
+  /** Create the demo client if none was ever created (always on the embedded database's first start); development only. */
   demo: boolean;
   /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
   mode: 'production' | 'development';
@@ -150,7 +150,7 @@ export const SERVER_OPTIONS = {
     description: 'webhook sends in flight at once to one endpoint, per process',
     default: '2',
   },
-  demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; 1 or true' },
+  demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; development only; 1 or true' },
   mode: {
     flag: 'mode',
     env: 'PAYRAIL_MODE',
@@ -222,6 +222,11 @@ export function checkProductionConfig(config: ServerConfig): void {
   }
   if (config.keyEncryptionKeys.length === 0) {
     missing.push('--key-encryption-key (or PAYRAIL_KEY_ENCRYPTION_KEY): 64 hex digits kept outside the database; generate one with `openssl rand -hex 32`');
+  }
+  if (config.demo) {
+    throw new ConfigError(
+      'production mode (--mode production / PAYRAIL_MODE=production) creates no demo client: drop --demo (or PAYRAIL_DEMO) and create clients with `payrail client create --name NAME --redirect-uri URL`',
+    );
   }
   if (missing.length) {
     throw new ConfigError(

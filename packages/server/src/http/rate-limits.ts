@@ -1,28 +1,46 @@
 /**
- * Abuse limits (issue 12): `POST /auth/token` per client_id and per address (each attempt costs an
- * scrypt hash, ~120 ms of CPU), and the webview's form posts per address. Counted with
- * @fastify/rate-limit's limiters over a store on our own `rate_limits` table, so every process on one
- * PostgreSQL shares the counts (SQLite: the one process's table). Over the limit: 429, `Retry-After`
- * and the Powens error body.
+ * Abuse limits (issue 12, reshaped in issue 24): `POST /auth/token` limits what an attack looks like —
+ * failed authentications (401), per client_id and per address — and leaves successful mints free up
+ * to a generous ceiling per client (integrations that fetch a token per call are never throttled).
+ * The webview's form posts are limited per address. Counted with @fastify/rate-limit's limiters over
+ * a store on our own `rate_limits` table, so every process on one PostgreSQL shares the counts
+ * (SQLite: the one process's table). Over a limit: 429, `Retry-After` and the Powens error body.
+ *
+ * Token requests are checked before any work by peeking at the counters (`{ increment: false }`);
+ * the answer then counts: a 401 as a failure for its client and its address, a 200 as a mint for its
+ * client. A refused (429) request counts for nothing, so a failure burst against one client stops at
+ * that client's limit and never reaches its address's: another client on the same address goes on.
  */
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface RateLimits {
-  /** Token requests per client_id per window. */
-  tokenPerClient: number;
-  /** Token requests per address per window. */
-  tokenPerAddress: number;
+  /** Failed token requests (401) per client_id per window, from any address. */
+  tokenFailuresPerClient: number;
+  /** Failed token requests (401) per address per window, whatever the client_id. */
+  tokenFailuresPerAddress: number;
+  /** Successful token mints per client_id per window: a ceiling far above any integration's use. */
+  tokenMintsPerClient: number;
   /** Webview form posts per address per window. */
   webviewPerAddress: number;
   windowMs: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = { tokenPerClient: 30, tokenPerAddress: 120, webviewPerAddress: 120, windowMs: 60_000 };
+/**
+ * A failure burst against one client reaches at most tokenFailuresPerClient on its address, below
+ * tokenFailuresPerAddress. 1,200 mints a minute is 20 a second, twice a token per payment at 10 payments a second.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  tokenFailuresPerClient: 20,
+  tokenFailuresPerAddress: 100,
+  tokenMintsPerClient: 1200,
+  webviewPerAddress: 120,
+  windowMs: 60_000,
+};
 
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
@@ -68,6 +86,19 @@ export function tableStore(db: Kysely<Database>, clock: Clock) {
           (error: Error) => callback(error),
         );
     }
+    /** The count without counting (the plugin's `{ increment: false }`). */
+    read(key: string, callback: IncrCallback): void {
+      const now = clock.now();
+      db.selectFrom('rate_limits')
+        .select(['count', 'reset_at'])
+        .where('key', '=', key)
+        .executeTakeFirst()
+        .then(
+          (row) =>
+            callback(null, !row || Number(row.reset_at) <= now ? { current: 0, ttl: 0 } : { current: Number(row.count), ttl: Number(row.reset_at) - now }),
+          (error: Error) => callback(error),
+        );
+    }
     child(_routeOptions: unknown) {
       return this;
     }
@@ -84,35 +115,66 @@ function clientIdOf(request: FastifyRequest): string {
   return '';
 }
 
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+function tooMany(reply: FastifyReply, ttlInSeconds: number): ApiError {
+  const seconds = Math.max(1, ttlInSeconds);
+  reply.header('retry-after', String(seconds));
+  return new ApiError('tooManyRequests', `too many requests: retry in ${seconds} seconds`);
+}
+
+/** Adds hooks to a route (after any it has). */
+function addHooks(route: { preValidation?: unknown; onSend?: unknown }, name: 'preValidation' | 'onSend', hook: unknown): void {
+  const existing = route[name];
+  route[name] = existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+}
+
 /** Registers the plugin and attaches the limits to their routes (call before the routes are registered). */
 export async function registerRateLimits(app: FastifyInstance, db: Kysely<Database>, clock: Clock, limits: RateLimits): Promise<void> {
   await app.register(fastifyRateLimit, { global: false, store: tableStore(db, clock) as never, skipOnError: false });
-  const limiter = (prefix: string, max: number, key: (request: FastifyRequest) => string) =>
-    app.createRateLimit({ max, timeWindow: limits.windowMs, keyGenerator: (request) => `${prefix}:${key(request)}` });
-  const byAddress = (prefix: string, max: number) => limiter(prefix, max, (request) => request.ip);
   // An infinite limit (tests that mint many tokens) costs nothing: no counter is kept for it.
-  const token = [
-    ...(Number.isFinite(limits.tokenPerAddress) ? [byAddress('token-ip', limits.tokenPerAddress)] : []),
-    ...(Number.isFinite(limits.tokenPerClient) ? [limiter('token-client', limits.tokenPerClient, clientIdOf)] : []),
+  const limiter = (prefix: string, max: number, key: (request: FastifyRequest) => string): Limiter[] =>
+    Number.isFinite(max) ? [app.createRateLimit({ max, timeWindow: limits.windowMs, keyGenerator: (request) => `${prefix}:${key(request)}` })] : [];
+  const address = (request: FastifyRequest) => request.ip;
+  const failures = [
+    ...limiter('token-fail-client', limits.tokenFailuresPerClient, clientIdOf),
+    ...limiter('token-fail-ip', limits.tokenFailuresPerAddress, address),
   ];
-  const webview = Number.isFinite(limits.webviewPerAddress) ? [byAddress('webview-ip', limits.webviewPerAddress)] : [];
+  const mints = limiter('token-mint-client', limits.tokenMintsPerClient, clientIdOf);
+  const webview = limiter('webview-ip', limits.webviewPerAddress, address);
+  const counted = new WeakSet<FastifyRequest>();
+
+  // Before validation: a malformed attempt is refused as early as a well-formed one. Peeks only.
+  const checkToken: Hook = async (request, reply) => {
+    for (const check of [...failures, ...mints]) {
+      const result = await check(request, { increment: false });
+      if (!result.isAllowed && result.remaining === 0) throw tooMany(reply, result.ttlInSeconds);
+    }
+    counted.add(request);
+  };
+  // The answer counts, before it is sent (the next attempt sees it): 401 a failure, 200 a mint.
+  const countToken = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (counted.has(request)) {
+      counted.delete(request);
+      const checks = reply.statusCode === 401 ? failures : reply.statusCode === 200 ? mints : [];
+      for (const check of checks) await check(request);
+    }
+    return payload;
+  };
+  const checkWebview: Hook = async (request, reply) => {
+    for (const check of webview) {
+      const result = await check(request);
+      if (!result.isAllowed && result.isExceeded) throw tooMany(reply, result.ttlInSeconds);
+    }
+  };
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.includes('POST')) return;
-    const checks = route.url === '/2.0/auth/token' ? token : route.url === '/2.0/auth/webview/:lang/flow' ? webview : null;
-    if (!checks?.length) return;
-    const hook = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
-      for (const check of checks) {
-        const result = await check(request);
-        if (!result.isAllowed && result.isExceeded) {
-          reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)));
-          throw new ApiError('tooManyRequests', `too many requests: retry in ${Math.max(1, result.ttlInSeconds)} seconds`);
-        }
-      }
-    };
-    // Before validation: a malformed attempt counts as much as a well-formed one.
-    const existing = route.preValidation;
-    route.preValidation = existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+    if (route.url === '/2.0/auth/token' && failures.length + mints.length > 0) {
+      addHooks(route, 'preValidation', checkToken);
+      addHooks(route, 'onSend', countToken);
+    } else if (route.url === '/2.0/auth/webview/:lang/flow' && webview.length > 0) addHooks(route, 'preValidation', checkWebview);
   });
 }

@@ -16,6 +16,7 @@ import { BankConfigError, type BankProfile, type ConfiguredBank, type ConnectorM
 import type { BankRow, Database } from '../store/schema.ts';
 import { type BankEntry, type BankSource, ConnectorRegistry, type RegistryOptions } from '../connectors/registry.ts';
 import { openSecret, sealSecret, type Keyring } from './secret-box.ts';
+import { readJson } from '../store/rows.ts';
 
 /** A bank to add: PEM texts, not file names (the CLI and the file loader read the files). */
 export interface BankInput {
@@ -88,7 +89,7 @@ export function bankView(row: BankRow): BankView {
     country: row.country,
     bic: row.bic,
     sca_approach: row.sca_approach,
-    profile: JSON.parse(row.profile) as BankProfile,
+    profile: readJson(row.profile),
     client_certificate: certificateView(row.client_cert),
     ca_certificate: certificateView(row.ca_cert),
     signing_certificate: certificateView(row.signing_cert),
@@ -109,7 +110,7 @@ export function configuredBank(row: BankRow): ConfiguredBank {
     country: row.country,
     bic: row.bic,
     sca_approach: row.sca_approach === 'decoupled' ? 'decoupled' : 'redirect',
-    profile: JSON.parse(row.profile) as BankProfile,
+    profile: readJson(row.profile),
     has_client_cert: row.client_cert !== null,
     has_ca: row.ca_cert !== null,
     has_signing_key: row.signing_key_sealed !== null,

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { precompile, type Slots } from '../store/precompiled.ts';
+import { precompile } from '../store/precompiled.ts';
+import { type DoneKey, insertDoneKey } from '../store/repositories/idempotency-keys.ts';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
@@ -72,31 +73,10 @@ export async function claimIdempotencyKey(db: Kysely<Database>, clock: Clock, cl
 }
 
 const findKey = precompile((db, $) => db.selectFrom('idempotency_keys').selectAll().where('client_ref', '=', $('clientRef')).where('key', '=', $('key')));
-/** The row of a stored answer, as slots of a precompiled insert; its values come from doneKeyValues. */
-export function doneKeyRow($: Slots) {
-  return {
-    client_ref: $('clientRef'),
-    key: $('key'),
-    request_hash: $('hash'),
-    status: 'done' as const,
-    response_status: $('status'),
-    response_body: $('body'),
-    created_at: $('now'),
-    expires_at: $('expiresAt'),
-  };
-}
-
-/** The values of doneKeyRow's slots: the answer kept IDEMPOTENCY_TTL_MS from now. */
-export function doneKeyValues(now: number, clientRef: number, key: string, hash: string, status: number, body: string) {
+/** A stored answer (store/repositories/idempotency-keys.ts), kept IDEMPOTENCY_TTL_MS from now. */
+export function doneKeyValues(now: number, clientRef: number, key: string, hash: string, status: number, body: string): DoneKey {
   return { clientRef, key, hash, status, body, now, expiresAt: now + IDEMPOTENCY_TTL_MS };
 }
-
-const insertDone = precompile((db, $) =>
-  db
-    .insertInto('idempotency_keys')
-    .values(doneKeyRow($))
-    .onConflict((oc) => oc.columns(['client_ref', 'key']).doNothing()),
-);
 
 /**
  * The one-transaction form used by payment creation: no row is written before the work. Looks the
@@ -146,8 +126,7 @@ export async function recordIdempotentResponse(
   body: string,
 ): Promise<boolean> {
   const now = clock.now();
-  const result = await insertDone.execute(db, doneKeyValues(now, clientRef, key, hash, status, body));
-  return Number(result.numAffectedRows ?? 0) === 1;
+  return insertDoneKey(db, doneKeyValues(now, clientRef, key, hash, status, body));
 }
 
 /** Stores the response; called inside the transaction that made the change, so both commit together. */

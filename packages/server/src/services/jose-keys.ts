@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import type { Database, JoseKeysTable } from '../store/schema.ts';
 import { type Keyring, openSecret, sealSecret } from './secret-box.ts';
+import { readJson } from '../store/rows.ts';
 
 export type KeyKind = JoseKeysTable['kind'];
 export const SIGN_ALG = 'RS256';
@@ -40,7 +41,7 @@ function toStored(row: KeyRow): StoredKey {
     id: Number(row.id),
     kind: row.kind,
     publicPem: row.public_pem,
-    publicJwk: JSON.parse(row.public_jwk) as JWK,
+    publicJwk: readJson(row.public_jwk),
     createdAt: Number(row.created_at),
     deprecatedAt: row.deprecated_at === null ? null : Number(row.deprecated_at),
   };

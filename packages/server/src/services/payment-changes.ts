@@ -26,11 +26,11 @@ export interface PaymentChange {
    */
   source?: 'interactive' | 'background';
   /** New per-instruction states, by position, written in the same transaction. */
-  instructionStates?: readonly string[];
+  instructionStates?: readonly PaymentState[];
   /** More writes that must commit with the change (the bank attempts' outcomes). */
   also?: (trx: Transaction<Database>) => Promise<void>;
   /** One state for every instruction (a bank that answers for the whole payment). */
-  allInstructionsState?: string;
+  allInstructionsState?: PaymentState;
 }
 
 /** created → done is not a transition; the payment goes through validating first. */

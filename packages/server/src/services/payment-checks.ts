@@ -7,19 +7,15 @@ import { isIPv4 } from 'node:net';
 import { parseAccount, type Account, type AccountInput } from '../domain/accounts.ts';
 import { incompatibilities, isCompatible } from '../domain/compatibility.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
+import { STATE_DETAIL } from '../domain/states.ts';
 import { parseHttpUrl } from '../domain/urls.ts';
 import type { Connector, PaymentField } from '../connectors/kit/types.ts';
 import type { PaymentRow } from '../store/schema.ts';
 import type { PaymentRecord } from './payments.ts';
+import { readJson } from '../store/rows.ts';
 
-/** state_detail values Payrail sets besides Powens' `cancelling`. */
-export const DETAIL = {
-  /** An initiation is being sent to the bank (the payment is claimed: nobody else may send it). */
-  initiating: 'initiating',
-  /** The bank's answer to the initiation was lost (timeout, reset, 5xx): nothing is re-sent. */
-  initiationUnknown: 'initiation_unknown',
-  cancelling: 'cancelling',
-} as const;
+/** state_detail values (domain/states.ts). */
+export const DETAIL = STATE_DETAIL;
 
 /** A claim older than this was left by a crashed process: a redirect bank may be asked afresh. */
 export const STALE_CLAIM_MS = 60_000;
@@ -35,7 +31,7 @@ export function compatibilityOf(record: PaymentRecord, connector: Pick<Connector
         execution_date: i.execution_date,
         start_date: i.start_date,
         frequency: i.frequency,
-        beneficiary_scheme: (JSON.parse(i.beneficiary) as { scheme_name: string }).scheme_name,
+        beneficiary_scheme: readJson(i.beneficiary).scheme_name,
       })),
     },
     connector.descriptor.payment_settings,

@@ -1,9 +1,11 @@
 /** The Payment resource exactly as Powens returns it (spec §4.12), built from stored rows. */
 import type { Account } from '../domain/accounts.ts';
 import { formatDateTime } from '../domain/dates.ts';
-import { type Identity, identityView } from '../domain/identity.ts';
+import { identityView } from '../domain/identity.ts';
 import { amountJson, currencyJson } from '../domain/money.ts';
-import type { InstructionRow, PaymentRow } from '../store/schema.ts';
+import type { PaymentViewRow } from '../store/repositories/payments.ts';
+import type { InstructionRow } from '../store/schema.ts';
+import { readJson } from '../store/rows.ts';
 
 function accountView(account: Account | null, id: number): Record<string, unknown> | null {
   if (!account) return null;
@@ -21,10 +23,6 @@ function accountView(account: Account | null, id: number): Record<string, unknow
   };
 }
 
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
 export function instructionView(row: InstructionRow, showSensitive: boolean): Record<string, unknown> {
   return {
     id: row.id,
@@ -38,8 +36,8 @@ export function instructionView(row: InstructionRow, showSensitive: boolean): Re
     start_date: row.start_date,
     end_date: row.end_date,
     frequency: row.frequency,
-    beneficiary: accountView(parseJson<Account>(row.beneficiary), row.id),
-    beneficiary_identity: identityView(parseJson<Identity>(row.beneficiary_identity), showSensitive),
+    beneficiary: accountView(readJson(row.beneficiary), row.id),
+    beneficiary_identity: identityView(readJson(row.beneficiary_identity), showSensitive),
     state: row.state,
   };
 }
@@ -52,33 +50,6 @@ function inPositionOrder(instructions: readonly InstructionRow[]): readonly Inst
   return instructions;
 }
 
-/** The payment columns an answer shows: what the read paths (GET one, a list page) select, not the whole row. */
-export const PAYMENT_VIEW_COLUMNS = [
-  'id',
-  'state',
-  'state_detail',
-  'action',
-  'error_code',
-  'error_description',
-  'fields',
-  'validate_uri',
-  'connector_uuid',
-  'id_connector',
-  'id_connector_source',
-  'validate_mechanism',
-  'register_date',
-  'validate_date',
-  'bank_payment_id',
-  'website',
-  'country',
-  'client_redirect_uri',
-  'client_state',
-  'payer',
-  'payer_identity',
-  'operator_identity',
-] as const satisfies readonly (keyof PaymentRow)[];
-export type PaymentViewRow = Pick<PaymentRow, (typeof PAYMENT_VIEW_COLUMNS)[number]>;
-
 export function paymentView(payment: PaymentViewRow, instructions: readonly InstructionRow[], showSensitive: boolean): Record<string, unknown> {
   return {
     id: payment.id,
@@ -87,7 +58,7 @@ export function paymentView(payment: PaymentViewRow, instructions: readonly Inst
     action: payment.action,
     error_code: payment.error_code,
     error_description: payment.error_description,
-    fields: payment.fields === null ? [] : JSON.parse(payment.fields),
+    fields: payment.fields === null ? [] : readJson(payment.fields),
     validate_uri: payment.validate_uri,
     connector_uuid: payment.connector_uuid,
     id_connector: payment.id_connector,
@@ -100,9 +71,9 @@ export function paymentView(payment: PaymentViewRow, instructions: readonly Inst
     country: payment.country,
     client_redirect_uri: payment.client_redirect_uri,
     client_state: payment.client_state,
-    payer: accountView(parseJson<Account>(payment.payer), payment.id),
-    payer_identity: identityView(parseJson<Identity>(payment.payer_identity), showSensitive),
-    operator_identity: identityView(parseJson<Identity>(payment.operator_identity), showSensitive),
+    payer: accountView(readJson(payment.payer), payment.id),
+    payer_identity: identityView(readJson(payment.payer_identity), showSensitive),
+    operator_identity: identityView(readJson(payment.operator_identity), showSensitive),
     instructions: inPositionOrder(instructions).map((i) => instructionView(i, showSensitive)),
   };
 }

@@ -8,6 +8,7 @@ import type { Database } from '../store/schema.ts';
 import { precompile } from '../store/precompiled.ts';
 import { findClient } from './clients.ts';
 import { newToken, tokenHash, verifySecret } from './secrets.ts';
+import { readJson } from '../store/rows.ts';
 
 export const SERVICE_TOKEN_TTL_SECONDS = 30 * 60;
 export const SCOPED_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -154,7 +155,7 @@ async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number):
     domainId: row.domainId,
     scopes: row.scopes.split(' '),
     paymentId: row.paymentId,
-    redirectUris: JSON.parse(row.redirectUris) as string[],
+    redirectUris: readJson(row.redirectUris),
     expiresAt: row.expiresAt,
   });
 }

@@ -25,6 +25,7 @@ import {
 } from './payment-actions.ts';
 import { createPayment, getPayment } from './payments.ts';
 import type { Principal } from './tokens.ts';
+import { readJson } from '../store/rows.ts';
 
 interface Scenario {
   description: string;
@@ -204,7 +205,7 @@ export async function triggerPrincipal(db: Kysely<Database>, clock: Clock, domai
       clientId ? `no client ${clientId} in this domain` : 'this domain has no client yet: create one with `payrail client create`',
       { field: 'client' },
     );
-  const redirectUris = JSON.parse(client.redirect_uris) as string[];
+  const redirectUris = readJson(client.redirect_uris);
   return {
     tokenId: 0,
     clientRef: client.id,

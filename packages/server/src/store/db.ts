@@ -2,10 +2,13 @@
 import { join } from 'node:path';
 import { Kysely, PostgresAdapter, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
-import { createSqliteDialect, openSqlite } from './sqlite-dialect.ts';
+import { createSqliteDialect } from './sqlite/dialect.ts';
+import { openSqlite } from './sqlite/open.ts';
 import { migrateToLatest } from './migrations.ts';
 import { setDirectRunner } from './precompiled.ts';
 import type { Store, StoreOptions } from './contract.ts';
+import { setPaymentRepository } from './repositories/payments.ts';
+import { sqlitePayments } from './repositories/payments-sqlite.ts';
 
 // What a store is, its options and defaults (in contract.ts, which the PostgreSQL store and the migrations import too).
 export { DATABASE_DEFAULTS, type Dialect, redactUrl, type Store, type StoreOptions } from './contract.ts';
@@ -18,14 +21,17 @@ export function isPostgres(db: Kysely<Database> | Transaction<Database>): boolea
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     // pg is loaded for a PostgreSQL store only (start-up: docs/performance.md).
-    const { openPostgres } = await import('./postgres.ts');
-    return openPostgres(options.databaseUrl, options);
+    const [{ openPostgres }, { postgresPayments }] = await Promise.all([import('./postgres.ts'), import('./repositories/payments-postgres.ts')]);
+    const store = await openPostgres(options.databaseUrl, options);
+    setPaymentRepository(store.db, postgresPayments);
+    return store;
   }
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
   const { dialect, direct } = createSqliteDialect(sqlite);
   const db = new Kysely<Database>({ dialect });
   setDirectRunner(db, direct);
+  setPaymentRepository(db, sqlitePayments);
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 

@@ -1,5 +1,48 @@
-/** Table types. Timestamps are epoch milliseconds (UTC); amounts are integer minor units; JSON is text. */
+/**
+ * Table types. Timestamps are epoch milliseconds (UTC); amounts are integer minor units; JSON is
+ * text, typed `Json<T>` with the value it holds (read with `readJson`, store/rows.ts). Enumerations
+ * are unions, derived from the domain's constants where the domain has them.
+ */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Account } from '../domain/accounts.ts';
+import type { Identity } from '../domain/identity.ts';
+import type { ExecutionDateType, ExecutionFrequency } from '../domain/payment-request.ts';
+import type { PaymentAction } from '../domain/state-machine.ts';
+import type { PaymentState, StateDetail } from '../domain/states.ts';
+import type { BankProfile, PaymentField } from '../connectors/kit/types.ts';
+import type { JWK } from 'jose';
+
+declare const json: unique symbol;
+/**
+ * A JSON text column holding a `T`. Any string may be written (the brand is optional); a read
+ * parses it with `readJson` (store/rows.ts), which gives back a `T` without a cast.
+ */
+export type Json<T> = string & { readonly [json]?: T };
+
+/** A bank's SCA approach (`banks.sca_approach`). */
+export type ScaApproach = 'redirect' | 'decoupled';
+/** What became of a bank call (`payment_attempts.outcome`): `pending` until it ends. */
+export type AttemptOutcome = 'pending' | 'ok' | 'refused' | 'unknown';
+/** A payment event's kind (`payment_events.type`). */
+export type PaymentEventType = 'created' | 'state_changed' | 'updated';
+/** An idempotency key's progress (`idempotency_keys.status`). */
+export type IdempotencyStatus = 'running' | 'done';
+/** A webhook delivery's progress (`webhook_deliveries.status`). */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export function isDeliveryStatus(value: string): value is DeliveryStatus {
+  return (DELIVERY_STATUSES as readonly string[]).includes(value);
+}
+/** A failure alert's fate (`webhook_alerts.status`): sent, recorded (no SMTP configured) or failed. */
+export type AlertStatus = 'sent' | 'recorded' | 'failed';
+/** What a webhook authentication provider's settings show again (never a secret): an OAuth token URL, client id and grant. */
+export interface WebhookAuthConfig {
+  url?: string;
+  client_id?: string;
+  grant_type?: string;
+}
+/** An operator token's use (`operator_tokens.kind`). */
+export type OperatorTokenKind = 'session' | 'link';
 
 export interface DomainsTable {
   id: Generated<number>;
@@ -13,7 +56,7 @@ export interface ClientsTable {
   client_id: string;
   secret_hash: string;
   name: string;
-  redirect_uris: string; // JSON array of strings
+  redirect_uris: Json<string[]>;
   created_at: number;
 }
 
@@ -32,9 +75,9 @@ export interface PaymentsTable {
   id: Generated<number>;
   domain_id: number;
   client_ref: number;
-  state: string;
-  state_detail: string | null;
-  action: string | null;
+  state: PaymentState;
+  state_detail: StateDetail | null;
+  action: PaymentAction | null;
   error_code: string | null;
   error_description: string | null;
   connector_uuid: string | null;
@@ -46,11 +89,11 @@ export interface PaymentsTable {
   website: string | null;
   client_redirect_uri: string;
   client_state: string | null;
-  payer: string | null; // JSON
+  payer: Json<Account> | null;
   payer_identification: string | null;
-  payer_identity: string | null; // JSON
-  operator_identity: string | null; // JSON
-  execution_date_type: string;
+  payer_identity: Json<Identity> | null;
+  operator_identity: Json<Identity> | null;
+  execution_date_type: ExecutionDateType;
   currency: string;
   total_minor: number;
   instruction_count: number;
@@ -60,8 +103,8 @@ export interface PaymentsTable {
   updated_at: number;
   version: Generated<number>;
   webview_url: string | null;
-  fields: string | null;
-  connector_data: string | null;
+  fields: Json<PaymentField[]> | null;
+  connector_data: Json<Record<string, unknown>> | null;
   bank_status: string | null;
   next_sync_at: number | null;
   sync_locked_until: number | null;
@@ -79,8 +122,8 @@ export interface BanksTable {
   base_url: string;
   country: string | null;
   bic: string | null;
-  sca_approach: string; // redirect | decoupled
-  profile: string; // JSON BankProfile
+  sca_approach: ScaApproach;
+  profile: Json<BankProfile>;
   client_cert: string | null; // PEM (public)
   client_key_sealed: string | null; // sealSecret(PEM)
   ca_cert: string | null; // PEM (public)
@@ -97,7 +140,7 @@ export interface PaymentAttemptsTable {
   operation: string;
   started_at: number;
   finished_at: number | null;
-  outcome: string; // pending | ok | refused | unknown
+  outcome: AttemptOutcome;
   http_status: number | null;
   bank_reference: string | null;
   raw_status: string | null;
@@ -128,24 +171,25 @@ export interface InstructionsTable {
   amount_minor: number;
   currency: string;
   label: string;
-  execution_date_type: string;
+  execution_date_type: ExecutionDateType;
   execution_date: string | null;
-  beneficiary: string; // JSON
+  beneficiary: Json<Account>;
   beneficiary_identification: string;
-  beneficiary_identity: string | null; // JSON
+  beneficiary_identity: Json<Identity> | null;
   start_date: string | null;
   end_date: string | null;
-  frequency: string | null;
-  state: string | null;
+  frequency: ExecutionFrequency | null;
+  /** Its own outcome, or the payment's state when the bank answered for the whole payment (`partial` too). */
+  state: PaymentState | null;
 }
 
 export interface PaymentEventsTable {
   id: Generated<number>;
   payment_id: number;
-  type: string;
-  from_state: string | null;
-  to_state: string | null;
-  data: string | null; // JSON
+  type: PaymentEventType;
+  from_state: PaymentState | null;
+  to_state: PaymentState | null;
+  data: Json<Record<string, unknown>> | null;
   created_at: number;
 }
 
@@ -153,7 +197,7 @@ export interface IdempotencyKeysTable {
   client_ref: number;
   key: string;
   request_hash: string;
-  status: string; // 'running' | 'done'
+  status: IdempotencyStatus;
   response_status: number | null;
   response_body: string | null;
   created_at: number;
@@ -188,7 +232,7 @@ export interface WebhookAuthProvidersTable {
   domain_id: number;
   name: string;
   type: string;
-  config: string;
+  config: Json<WebhookAuthConfig>;
   secret: string;
   created_at: number;
 }
@@ -198,8 +242,7 @@ export interface WebhookAlertsTable {
   domain_id: number;
   endpoint_id: number;
   recipient: string;
-  /** sent, recorded (no SMTP configured) or failed. */
-  status: string;
+  status: AlertStatus;
   error: string | null;
   created_at: number;
 }
@@ -209,7 +252,8 @@ export interface WebhookDataTable {
   domain_id: number;
   payment_id: number;
   event: string;
-  body: string;
+  /** The webhook's body: the payment as the API shows it. */
+  body: Json<{ state?: PaymentState } & Record<string, unknown>>;
   created_at: number;
 }
 
@@ -218,7 +262,7 @@ export interface WebhookDeliveriesTable {
   data_id: number;
   endpoint_id: number;
   payment_id: number;
-  status: string; // pending | delivered | failed
+  status: DeliveryStatus;
   attempts: number;
   next_attempt_at: number;
   locked_until: number | null;
@@ -273,7 +317,7 @@ export interface OperatorsTable {
 export interface OperatorTokensTable {
   token_hash: string;
   operator_id: number;
-  kind: string; // session | link
+  kind: OperatorTokenKind;
   expires_at: number;
   created_at: number;
 }
@@ -282,7 +326,7 @@ export interface JoseKeysTable {
   id: Generated<number>;
   kind: 'sign' | 'encrypt';
   public_pem: string;
-  public_jwk: string; // JSON
+  public_jwk: Json<JWK>; // public
   private_sealed: string; // sealSecret(PKCS#8 PEM)
   created_at: number;
   deprecated_at: number | null;

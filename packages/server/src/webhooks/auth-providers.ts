@@ -7,20 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
-import type { Database } from '../store/schema.ts';
-import { refusedWebhookHost } from './address-policy.ts';
+import type { Database, WebhookAuthConfig } from '../store/schema.ts';
+import { refusedUrlMessage, refusedWebhookHost } from './address-policy.ts';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.ts';
 import { sealSecret } from '../services/secret-box.ts';
+import { readJson } from '../store/rows.ts';
 
 export const AUTH_TYPES = ['hmac_signature', 'oauth'] as const;
 export const AUTH_PROVIDERS_MAX = 100;
-
-/** What may be shown again: the OAuth token URL, client id and grant; never a secret. */
-interface PublicConfig {
-  url?: string;
-  client_id?: string;
-  grant_type?: string;
-}
 
 function text(value: unknown, field: string, max: number): string {
   if (value === undefined || value === null || value === '') throw missing(field);
@@ -28,12 +22,10 @@ function text(value: unknown, field: string, max: number): string {
   return value;
 }
 
-async function checkOauthConfig(config: Record<string, unknown>, policy: EndpointPolicy): Promise<{ shown: PublicConfig; secret: string }> {
+async function checkOauthConfig(config: Record<string, unknown>, policy: EndpointPolicy): Promise<{ shown: WebhookAuthConfig; secret: string }> {
   const url = checkEndpointUrl(config.url, 'config.url');
-  if (!policy.allowPrivate) {
-    const refused = await refusedWebhookHost(new URL(url));
-    if (refused) throw invalid('config.url', `${refused}; token URLs must be public addresses (--allow-private-webhooks allows others in development)`);
-  }
+  const refused = await refusedWebhookHost(new URL(url), policy.allowPrivate);
+  if (refused) throw invalid('config.url', refusedUrlMessage(refused, policy.allowPrivate));
   const grant = config.grant_type ?? 'client_credentials';
   if (grant !== 'client_credentials') throw invalid('config.grant_type', 'must be "client_credentials"');
   const clientId = text(config.client_id, 'config.client_id', 256);
@@ -60,7 +52,7 @@ export async function createAuthProvider(
     .executeTakeFirstOrThrow();
   if (Number(count.n) >= AUTH_PROVIDERS_MAX)
     throw invalid('type', `a domain has at most ${AUTH_PROVIDERS_MAX} webhook authentication providers; delete one first`);
-  let shown: PublicConfig = {};
+  let shown: WebhookAuthConfig = {};
   let secret: string;
   if (type === 'oauth') ({ shown, secret } = await checkOauthConfig(config, policy));
   else secret = randomBytes(32).toString('base64url');
@@ -82,7 +74,7 @@ export async function listAuthProviders(db: Kysely<Database>, domainId: number) 
     .orderBy('id')
     .limit(AUTH_PROVIDERS_MAX)
     .execute();
-  return rows.map((r) => ({ ...r, config: JSON.parse(r.config) as PublicConfig }));
+  return rows.map((r) => ({ ...r, config: readJson(r.config) }));
 }
 
 /** Checks that a provider belongs to the domain (linking an endpoint to it). */

@@ -3,10 +3,9 @@
  * provider's key signs instead of the endpoint's own; an OAuth provider adds `Authorization: Bearer`
  * with a client-credentials token fetched from the merchant's token URL and cached until it expires.
  */
-import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { bareHost, isPublicAddress, loadUndici, RefusedAddressError, webhookDispatcher } from './address-policy.ts';
+import { loadUndici, RefusedAddressError, refusedHost, webhookDispatcher } from './address-policy.ts';
 
 export interface AuthProviderRow {
   id: number;
@@ -55,8 +54,7 @@ export async function oauthToken(db: Kysely<Database>, provider: AuthProviderRow
   const hit = cache.get(provider.id);
   if (hit && hit.until > request.now) return hit.token;
   const config = JSON.parse(provider.config) as { url: string; client_id: string };
-  const literal = bareHost(new URL(config.url).hostname);
-  if (!request.allowPrivate && isIP(literal) && !isPublicAddress(literal)) throw new RefusedAddressError();
+  if (refusedHost(new URL(config.url), request.allowPrivate)) throw new RefusedAddressError();
   const basic = Buffer.from(`${encodeURIComponent(config.client_id)}:${encodeURIComponent(request.clientSecret)}`).toString('base64');
   const dispatcher = await webhookDispatcher(request.allowPrivate);
   const { fetch } = await loadUndici();
@@ -66,7 +64,7 @@ export async function oauthToken(db: Kysely<Database>, provider: AuthProviderRow
     signal: AbortSignal.timeout(request.timeoutMs ?? TOKEN_TIMEOUT_MS),
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-    ...(dispatcher ? { dispatcher } : {}),
+    dispatcher,
   });
   if (response.status !== 200) {
     await response.body?.cancel();

@@ -12,10 +12,9 @@ import { signatureDate, webhookSignature } from './signature.ts';
 import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from './failure-alerts.ts';
 import { forgetToken, loadAuthProvider, oauthToken } from './delivery-auth.ts';
 import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
-import { isIP } from 'node:net';
 import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
 import { claimWithLease, type LeaseEnvironment, leaseFree, retryDelayMs } from '../store/lease.ts';
-import { bareHost, isPublicAddress, isRefusal, loadUndici, REFUSED_ADDRESS, RefusedAddressError, webhookDispatcher } from './address-policy.ts';
+import { isRefusal, loadUndici, REFUSED_ADDRESS, RefusedAddressError, refusedHost, webhookDispatcher } from './address-policy.ts';
 
 /** Endpoint keys are sealed; one stored before sealing existed is clear text until sealSecrets runs at start. */
 function openEndpointSecret(keyring: Keyring | undefined, stored: string): string {
@@ -134,8 +133,7 @@ export async function deliverOne(env: DeliveryEnvironment, id: number): Promise<
   const allowPrivate = env.allowPrivateWebhooks ?? false;
   try {
     // An address literal is never looked up: check it here; names are checked by the connection's own lookup.
-    const literal = bareHost(url.hostname);
-    if (!allowPrivate && isIP(literal) && !isPublicAddress(literal)) throw new RefusedAddressError();
+    if (refusedHost(url, allowPrivate)) throw new RefusedAddressError();
     if (provider?.type === 'oauth') {
       const clientSecret = openEndpointSecret(env.keyring, provider.secret);
       headers.authorization = `Bearer ${await oauthToken(env.db, provider, { now: env.clock.now(), clientSecret, allowPrivate, timeoutMs: env.deliveryTimeoutMs })}`;
@@ -148,7 +146,7 @@ export async function deliverOne(env: DeliveryEnvironment, id: number): Promise<
       body: payload,
       redirect: 'manual',
       signal: AbortSignal.timeout(env.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS),
-      ...(dispatcher ? { dispatcher } : {}),
+      dispatcher,
     });
     statusCode = response.status;
     await response.body?.cancel();

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
-import type { Database, PaymentRow } from '../store/schema.ts';
+import { type Database, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
 import { paymentView } from '../services/payment-view.ts';
 import { sealSecret } from '../services/secret-box.ts';
-import { refusedWebhookHost } from './address-policy.ts';
+import { refusedUrlMessage, refusedWebhookHost } from './address-policy.ts';
 import { checkAuthProvider } from './auth-providers.ts';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.ts';
 
@@ -27,10 +27,8 @@ export async function createEndpoint(
   const event = input.event ?? 'PAYMENT_STATE_UPDATED';
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event))
     throw invalid('event', `must be one of ${WEBHOOK_EVENTS.join(', ')}`);
-  if (!policy.allowPrivate) {
-    const refused = await refusedWebhookHost(new URL(url));
-    if (refused) throw invalid('url', `${refused}; webhooks go to public addresses only (--allow-private-webhooks allows others in development)`);
-  }
+  const refused = await refusedWebhookHost(new URL(url), policy.allowPrivate);
+  if (refused) throw invalid('url', refusedUrlMessage(refused, policy.allowPrivate));
   const authId = await checkAuthProvider(db, domainId, input.id_auth);
   const enabled = await db
     .selectFrom('webhook_endpoints')
@@ -130,7 +128,10 @@ export async function listDeliveries(db: Kysely<Database>, domainId: number, fil
     ])
     .where('e.domain_id', '=', domainId);
   if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
-  if (filter.status) q = q.where('d.status', '=', filter.status);
+  if (filter.status) {
+    if (!isDeliveryStatus(filter.status)) return []; // no delivery has it
+    q = q.where('d.status', '=', filter.status);
+  }
   const deliveries = await q
     .orderBy('d.id', 'desc')
     .limit(Math.min(filter.limit ?? 100, DELIVERIES_PAGE_MAX))

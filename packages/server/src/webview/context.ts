@@ -12,6 +12,7 @@ import { sign, verifySignature } from '../services/payment-actions.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { Lang } from './i18n.ts';
+import { saveWebviewState, webviewState } from '../services/webview-sessions.ts';
 
 export interface WebviewContext {
   paymentId: number;
@@ -57,26 +58,10 @@ export function checkCsrf(secret: string, ctx: WebviewContext, token: unknown): 
   return typeof token === 'string' && token.length > 0 && verifySignature(secret, `csrf.${ctx.codeTag}.${ctx.paymentId}`, token);
 }
 
-/**
- * The entry URL's `state` (up to 2,000 characters, any Unicode) is stored per payment instead of
- * riding in `w`: in `w` it made every URL and form field several kilobytes long, past what the
- * forms accepted. The latest entry's state wins; an entry without one clears it.
- */
-export async function saveWebviewState(db: Kysely<Database>, paymentId: number, state: string | null): Promise<void> {
-  if (state === null || state === '') {
-    await db.deleteFrom('webview_states').where('payment_id', '=', paymentId).execute();
-    return;
-  }
-  await db
-    .insertInto('webview_states')
-    .values({ payment_id: paymentId, state })
-    .onConflict((oc) => oc.column('payment_id').doUpdateSet({ state }))
-    .execute();
-}
-
-/** The context with the stored state filled in (the flow's `w` carries none). */
+/** The context with the stored entry `state` filled in (the flow's `w` carries none). */
 export async function withWebviewState(db: Kysely<Database>, ctx: WebviewContext): Promise<WebviewContext> {
   if (ctx.state !== null) return ctx;
-  const row = await db.selectFrom('webview_states').select('state').where('payment_id', '=', ctx.paymentId).executeTakeFirst();
-  return { ...ctx, state: row?.state ?? null };
+  return { ...ctx, state: await webviewState(db, ctx.paymentId) };
 }
+
+export { saveWebviewState };

@@ -3,9 +3,7 @@
  * merchant's page, so the webview and the test bank allow framing by the origins of the client's
  * registered redirect URIs, and by nobody else (never `*`).
  */
-import type { Kysely } from 'kysely';
 import { PAGE_CSP } from '../http/csp.ts';
-import type { Database } from '../store/schema.ts';
 
 /** The distinct origins of these URIs, as a CSP source list; `'none'` when there is none. */
 export function frameAncestors(redirectUris: readonly string[]): string {
@@ -27,8 +25,5 @@ export function framedPageCsp(redirectUris: readonly string[]): string {
   return PAGE_CSP.replace("frame-ancestors 'none'", `frame-ancestors ${frameAncestors(redirectUris)}`);
 }
 
-export async function clientRedirectUris(db: Kysely<Database>, where: { clientId: string } | { clientRef: number }): Promise<string[]> {
-  const query = db.selectFrom('clients').select('redirect_uris');
-  const row = await ('clientId' in where ? query.where('client_id', '=', where.clientId) : query.where('id', '=', where.clientRef)).executeTakeFirst();
-  return row ? (JSON.parse(row.redirect_uris) as string[]) : [];
-}
+/** Moved to services/webview-sessions.ts (no SQL in the webview); re-exported for the test bank's pages. */
+export { clientRedirectUris } from '../services/webview-sessions.ts';

@@ -10,8 +10,8 @@ import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
 import { addBank } from '../../src/services/banks.ts';
 import { keyringFromKeys } from '../../src/services/secret-box.ts';
 import { randomBytes } from 'node:crypto';
-import { guideBody, type TestContext } from '../helpers.ts';
-import { startPrismProxy, type Prism } from '../prism.ts';
+import { guideBody, type TestContext } from '../support/helpers.ts';
+import { startPrismProxy, type Prism } from '../support/prism.ts';
 import { conformanceSuite, type FarSide } from './kit.ts';
 
 const PAYER = 'DE02100100109307118603';

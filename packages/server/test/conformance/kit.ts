@@ -15,7 +15,7 @@ import type { FastifyRequest } from 'fastify';
 import { expect, it } from 'vitest';
 import { syncDuePayments } from '../../src/jobs/sync-payments.ts';
 import type { ActionEnvironment } from '../../src/services/payment-actions.ts';
-import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from '../helpers.ts';
+import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from '../support/helpers.ts';
 
 export type Decision = 'approve' | 'refuse';
 export type CaseName = 'flow' | 'refused' | 'unknown-status' | 'unknown-initiation' | 'cancel' | 'retry';

@@ -1,6 +1,6 @@
 /** The conformance kit against the built-in test connector, its bank page served by Payrail. */
 import { TEST_CONNECTOR_UUID } from '../../src/connectors/test-connector.ts';
-import { guideBody, type TestContext } from '../helpers.ts';
+import { guideBody, type TestContext } from '../support/helpers.ts';
 import { conformanceSuite, type FarSide } from './kit.ts';
 
 const STEP_MS = 1000;

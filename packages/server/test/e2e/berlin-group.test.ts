@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { processDatabases, type ProcessDatabase } from '../process-databases.ts';
-import { waitFor } from '../processes.ts';
+import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
+import { waitFor } from '../support/processes.ts';
 import { BANK_NAME, CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const PROFILE = JSON.stringify({
@@ -195,13 +195,13 @@ describe.each(processDatabases().filter((d) => d.name === 'postgres'))('two Payr
   beforeAll(async () => {
     db = await create();
     stack = await startBgStack(db, { settleSeconds: 1, bankArgs: ['--profile', PROFILE] });
-    const { startServe } = await import('../processes.ts');
+    const { startServe } = await import('../support/processes.ts');
     second = await startServe([...db.args, '--log-level', 'warn']);
   }, 300_000);
   afterAll(async () => {
     if (second) {
       second.proc.kill('SIGTERM');
-      await (await import('../processes.ts')).exited(second.proc);
+      await (await import('../support/processes.ts')).exited(second.proc);
     }
     await stack?.stop();
     await db?.cleanup();

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
-import { startPrismProxy, type Prism } from '../prism.ts';
-import type { ProcessDatabase } from '../process-databases.ts';
-import { BIN, exited, startServe, waitFor } from '../processes.ts';
+import { startPrismProxy, type Prism } from '../support/prism.ts';
+import type { ProcessDatabase } from '../support/process-databases.ts';
+import { BIN, exited, startServe, waitFor } from '../support/processes.ts';
 
 export const DEBTOR_IBAN = 'DE02100100109307118603';
 export const CREDITOR_IBAN = 'FR7630006000011234567890189';

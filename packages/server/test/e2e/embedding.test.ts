@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
-import { databases } from '../helpers.ts';
+import { databases } from '../support/helpers.ts';
 import { startStack, type Stack } from './harness.ts';
 
 interface Parent {

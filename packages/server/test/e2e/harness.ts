@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import { buildApp, type PayrailApp } from '../../src/http/app.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
 import { type Dialect, migrate, openStore, type Store } from '../../src/store/db.ts';
-import { openIsolatedStore } from '../stores.ts';
+import { openIsolatedStore } from '../support/stores.ts';
 
 export const ARTIFACTS = new URL('../../../../test-artifacts/webview/', import.meta.url).pathname;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -127,16 +127,20 @@ async function applyBanksFileAtStart(store: Store, config: Readonly<ServerConfig
 }
 
 /**
- * The demo client only when asked (--demo), or on the embedded database's first start; printed
- * once on stdout, never logged. Several processes starting together create one at most.
+ * The demo client only when asked (--demo), or on the embedded database's first start in
+ * development; printed once on stdout, never logged. Several processes starting together create one
+ * at most. Production never creates one, whatever the database (--demo is refused there, see
+ * checkProductionConfig).
  */
 async function createDemoClient(store: Store, config: Readonly<ServerConfig>): Promise<void> {
   const { countClients } = await import('../../services/clients.ts');
   const { demoBanner, ensureDemoClient } = await import('../../services/demo-client.ts');
-  const demo = config.demo || store.dialect === 'sqlite' ? await ensureDemoClient(store.db, systemClock.now(), { evenIfClients: config.demo }) : null;
+  const wanted = config.mode === 'development' && (config.demo || store.dialect === 'sqlite');
+  const demo = wanted ? await ensureDemoClient(store.db, systemClock.now(), { evenIfClients: config.demo }) : null;
   if (demo) process.stdout.write(`First start: ${demoBanner(demo)}`);
-  else if (store.dialect === 'postgres' && (await countClients(store.db)) === 0) {
-    process.stdout.write('No client yet: create one with `payrail client create --name NAME --redirect-uri URL` (or start once with --demo).\n');
+  else if ((store.dialect === 'postgres' || config.mode === 'production') && (await countClients(store.db)) === 0) {
+    const orDemo = config.mode === 'production' ? '' : ' (or start once with --demo)';
+    process.stdout.write(`No client yet: create one with \`payrail client create --name NAME --redirect-uri URL\`${orDemo}.\n`);
   }
 }
 

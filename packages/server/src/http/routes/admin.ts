@@ -7,6 +7,7 @@ import { createAuthProvider, deleteAuthProvider, listAuthProviders } from '../..
 import { createEndpoint, disableEndpoint, listDeliveries, listEndpoints, replayDelivery, WEBHOOK_EVENTS } from '../../webhooks/endpoints.ts';
 import { principalOf, type AccessRule } from '../access.ts';
 import { errorResponses } from '../schemas.ts';
+import { isDeliveryStatus } from '../../store/schema.ts';
 
 export const ADMIN_ONLY: AccessRule = { service: [], paymentScoped: [] };
 const security = [{ bearer: [] }];
@@ -145,7 +146,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { payment_id, status, limit } = request.query;
-      if (status && !['pending', 'delivered', 'failed'].includes(status)) throw invalid('status', 'must be pending, delivered or failed');
+      if (status && !isDeliveryStatus(status)) throw invalid('status', 'must be pending, delivered or failed');
       return {
         deliveries: await listDeliveries(store.db, principalOf(request).domainId, {
           ...(payment_id ? { paymentId: Number(payment_id) } : {}),

@@ -17,7 +17,7 @@ import {
   validatePayment,
   type ValidateBody,
 } from '../../services/payment-actions.ts';
-import { getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
+import { findPayment, getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
 import { principalOf, type AccessRule } from '../access.ts';
 import { decryptJweInputs } from '../jose-hooks.ts';
@@ -111,7 +111,8 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         } else if (body.psu_validate !== undefined) {
           await psuValidate(env, domain, id, body.psu_validate);
         } else {
-          const { payment } = await getPayment(store.db, domain, id);
+          // The row alone decides which action this is (the action reads the payment with its instructions).
+          const payment = await findPayment(store.db, domain, id);
           if (payment.state === 'validating' && body.fields !== undefined && body.webview_url === undefined) {
             await submitFields(env, domain, id, body.fields);
           } else {

@@ -16,6 +16,7 @@ import { PAGE_CSP } from '../csp.ts';
 import { navigate, page } from '../../webview/layout.ts';
 import { afterCancellationUrl } from './bank-return.ts';
 import { clientRedirectUris, framedPageCsp } from '../../webview/framing.ts';
+import { readJson } from '../../store/rows.ts';
 
 const Params = Type.Object({
   payment: Type.String({ pattern: '^[0-9]{1,15}$' }),
@@ -61,7 +62,7 @@ export const testbankRoutes: FastifyPluginAsyncTypebox = async (app) => {
 <section class="card" aria-labelledby="summary"><h2 id="summary">Transfer</h2>
 <p class="amount">${total} ${payment.currency}</p>
 <dl>${instructions.map((i) => {
-      const beneficiary = JSON.parse(i.beneficiary) as { label: string | null; identification: string };
+      const beneficiary = readJson(i.beneficiary);
       const account = friendlyFormatIBAN(beneficiary.identification) ?? beneficiary.identification;
       return html`<dt>To</dt><dd>${beneficiary.label ?? ''}<br><span class="muted">${account}</span></dd><dt>Reference</dt><dd>${i.label}</dd>`;
     })}</dl></section>

@@ -29,6 +29,8 @@ export type Operation = (typeof OPERATIONS)[number];
  * - `reject`: answer a 4xx `tppMessages` error with `code` (its status from the standard's lists).
  * `afterProcessing`: the bank does the work (creates the payment, records the cancellation) and
  * only then fails to answer: the "did the bank get it?" case. Default true for `hang`, false else.
+ * `every`: the fault hits one matching call in `every` (the every-th, the 2·every-th…), the others
+ * pass it by: a share of calls failing, reproducibly (soak tests). `times` counts the hits.
  */
 export type FaultKind = 'latency' | 'error' | 'drop' | 'hang' | 'reject';
 export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'error', 'drop', 'hang', 'reject'];
@@ -43,6 +45,7 @@ export interface FaultSpec {
   code?: string;
   text?: string;
   afterProcessing?: boolean;
+  every?: number;
 }
 
 export interface Fault {
@@ -57,6 +60,9 @@ export interface Fault {
   code?: string;
   text?: string;
   afterProcessing: boolean;
+  /** One matching call in `every` is hit; `seen` counts the matching calls. */
+  every: number;
+  seen: number;
 }
 
 export class FaultError extends Error {}
@@ -74,7 +80,10 @@ function checkSpec(spec: FaultSpec): Fault {
     remaining: times === 0 ? null : times,
     hits: 0,
     afterProcessing: spec.afterProcessing ?? spec.kind === 'hang',
+    every: spec.every ?? 1,
+    seen: 0,
   };
+  if (!Number.isInteger(fault.every) || fault.every < 1 || fault.every > 1_000_000) throw new FaultError('every must be an integer from 1 to 1000000');
   if (spec.kind === 'latency') {
     if (!Number.isInteger(spec.latencyMs) || spec.latencyMs! < 0 || spec.latencyMs! > 600_000)
       throw new FaultError('latencyMs must be an integer from 0 to 600000');
@@ -115,9 +124,15 @@ export class Faults {
 
   /** The latency and the outcome fault for one call, each consumed once. */
   take(operation: Operation): { latencyMs: number; fault: Fault | null } {
-    const matches = (f: Fault) => f.operation === null || f.operation === operation;
-    const latency = this.faults.find((f) => f.kind === 'latency' && matches(f));
-    const fault = this.faults.find((f) => f.kind !== 'latency' && matches(f)) ?? null;
+    // Every matching fault sees the call; those whose turn it is (every `every`-th call) may hit it.
+    const due = new Set<Fault>();
+    for (const f of this.faults) {
+      if (f.operation !== null && f.operation !== operation) continue;
+      f.seen += 1;
+      if (f.seen % f.every === 0) due.add(f);
+    }
+    const latency = this.faults.find((f) => f.kind === 'latency' && due.has(f));
+    const fault = this.faults.find((f) => f.kind !== 'latency' && due.has(f)) ?? null;
     for (const used of [latency, fault]) {
       if (!used) continue;
       used.hits += 1;

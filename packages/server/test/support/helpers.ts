@@ -1,9 +1,9 @@
 /** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
 import { afterAll, beforeAll, describe, inject } from 'vitest';
-import { ManualClock } from '../src/domain/clock.ts';
-import { type AppOptions, buildApp, type PayrailApp } from '../src/http/app.ts';
-import { createClient, type CreatedClient } from '../src/services/clients.ts';
-import type { Dialect, Store } from '../src/store/db.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { type AppOptions, buildApp, type PayrailApp } from '../../src/http/app.ts';
+import { createClient, type CreatedClient } from '../../src/services/clients.ts';
+import type { Dialect, Store } from '../../src/store/db.ts';
 import { openIsolatedStore } from './stores.ts';
 
 export const REDIRECT_URI = 'https://merchant.example/payment/return';
@@ -62,7 +62,7 @@ export function guideBody(type: 'first_open_day' | 'instant' | 'deferred' = 'fir
 }
 
 /** Tests mint many tokens from one address on a clock that stands still: abuse limits are tested on their own (security.test.ts). */
-const GENEROUS_LIMITS = { tokenPerClient: Infinity, tokenPerAddress: Infinity, webviewPerAddress: Infinity };
+const GENEROUS_LIMITS = { tokenFailuresPerClient: Infinity, tokenFailuresPerAddress: Infinity, tokenMintsPerClient: Infinity, webviewPerAddress: Infinity };
 
 /** Runs `fn` once per database, each with its own app, store, clock and client. */
 export function describeEachDb(name: string, fn: (ctx: () => TestContext) => void, appOptions: Omit<AppOptions, 'store' | 'clock'> = {}): void {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 type Env = Record<string, string | undefined>;
-const tuning = (await import('../bin/node-tuning.js' as string)) as {
+const tuning = (await import('../../bin/node-tuning.js' as string)) as {
   restartWith(execArgv: string[], env: Env, canExecve?: boolean): { execArgv: string[]; env: Env } | null;
   flagsAfterStart(execArgv: string[], env: Env): string[];
 };

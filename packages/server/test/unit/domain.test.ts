@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseAccount } from '../src/domain/accounts.ts';
-import { formatDateTime, parseDate, parseDateOrDateTime } from '../src/domain/dates.ts';
-import { ApiError } from '../src/domain/errors.ts';
-import { isValidSiren, parseIdentity } from '../src/domain/identity.ts';
-import { CURRENCY_CODES, currencyJson, currencyObject, formatMinorUnits, parseAmount } from '../src/domain/money.ts';
-import { parseScopeParam } from '../src/domain/scopes.ts';
+import { parseAccount } from '../../src/domain/accounts.ts';
+import { formatDateTime, parseDate, parseDateOrDateTime } from '../../src/domain/dates.ts';
+import { ApiError } from '../../src/domain/errors.ts';
+import { isValidSiren, parseIdentity } from '../../src/domain/identity.ts';
+import { CURRENCY_CODES, currencyJson, currencyObject, formatMinorUnits, parseAmount } from '../../src/domain/money.ts';
+import { parseScopeParam } from '../../src/domain/scopes.ts';
 
 function errorOf(fn: () => unknown): ApiError {
   try {

@@ -1,7 +1,7 @@
 /** Helpers for tests that run `payrail` as real processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export const BIN = new URL('../bin/payrail.js', import.meta.url).pathname;
+export const BIN = new URL('../../bin/payrail.js', import.meta.url).pathname;
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const until = Date.now() + timeoutMs;

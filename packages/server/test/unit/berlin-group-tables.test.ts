@@ -1,11 +1,11 @@
 /** Berlin Group status and error tables, checked against the enums of the official 1.3.12 file. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_TABLE, errorCodeFor, mapBankError, readTppMessages } from '../src/connectors/berlin-group/error-table.ts';
-import { mapTransactionStatus, TRANSACTION_STATUS_TABLE } from '../src/connectors/berlin-group/status-table.ts';
-import { POWENS_ERROR_CODES } from './berlin-group-powens-codes.ts';
+import { ERROR_TABLE, errorCodeFor, mapBankError, readTppMessages } from '../../src/connectors/berlin-group/error-table.ts';
+import { mapTransactionStatus, TRANSACTION_STATUS_TABLE } from '../../src/connectors/berlin-group/status-table.ts';
+import { POWENS_ERROR_CODES } from '../support/berlin-group-powens-codes.ts';
 
-const SPEC = JSON.parse(readFileSync(new URL('../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
+const SPEC = JSON.parse(readFileSync(new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
 const schemas = SPEC.components.schemas as Record<string, { enum?: string[] }>;
 
 describe('transactionStatus table', () => {

@@ -14,7 +14,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   // The tests that start `payrail serve` run it from its bundle: built once here if a source changed.
-  await ((await import('../bin/bundle.js' as string)) as { serveEntry(env: object): Promise<string | null> }).serveEntry({});
+  await ((await import('../../bin/bundle.js' as string)) as { serveEntry(env: object): Promise<string | null> }).serveEntry({});
   const configured = process.env.TEST_DATABASE_URL;
   if (configured) {
     if (!(await reachablePostgres([configured]))) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer there`);

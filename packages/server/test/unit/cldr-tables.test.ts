@@ -4,9 +4,9 @@
  * answer. When Node.js's ICU changes, this fails until `node scripts/cldr-tables.ts` is run again.
  */
 import { describe, expect, it } from 'vitest';
-import { cldrCurrency, cldrRegionCodes } from '../src/domain/cldr-source.ts';
-import { CURRENCY_DISPLAY, REGION_CODES } from '../src/domain/cldr-tables.ts';
-import { CURRENCY_CODES, currencyObject } from '../src/domain/money.ts';
+import { cldrCurrency, cldrRegionCodes } from '../../src/domain/cldr-source.ts';
+import { CURRENCY_DISPLAY, REGION_CODES } from '../../src/domain/cldr-tables.ts';
+import { CURRENCY_CODES, currencyObject } from '../../src/domain/money.ts';
 
 describe('generated CLDR tables', () => {
   it('has each accepted currency with the symbol and name Intl gives', () => {

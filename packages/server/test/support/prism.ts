@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
-export const BG_SPEC = new URL('../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
+export const BG_SPEC = new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
 const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
 
 /** What Prism writes when an exchange breaks the standard. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { paymentStateOf, trackedOutcome } from '../src/domain/state-machine.ts';
-import { easterSunday, expectedExecutionDate, isBusinessDay, nextBusinessDay, ukHolidays } from '../src/domain/calendar.ts';
+import { paymentStateOf, trackedOutcome } from '../../src/domain/state-machine.ts';
+import { easterSunday, expectedExecutionDate, isBusinessDay, nextBusinessDay, ukHolidays } from '../../src/domain/calendar.ts';
 
 describe('business days', () => {
   it('computes Easter', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { migrate, openStore, type Dialect, type Store } from '../src/store/db.ts';
+import { migrate, openStore, type Dialect, type Store } from '../../src/store/db.ts';
 
 export async function openIsolatedStore(
   dialect: Dialect,

@@ -1,9 +1,9 @@
 /** docs/banks.md shows the Berlin Group tables exactly as the code has them. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { berlinGroupDocTables, DOC_END, DOC_START } from '../src/connectors/berlin-group/doc-tables.ts';
+import { berlinGroupDocTables, DOC_END, DOC_START } from '../../src/connectors/berlin-group/doc-tables.ts';
 
-const DOC = new URL('../../../docs/banks.md', import.meta.url);
+const DOC = new URL('../../../../docs/banks.md', import.meta.url);
 
 it('docs/banks.md carries the status, error, frequency and profile tables generated from the code', () => {
   const text = readFileSync(DOC, 'utf8');

@@ -1,14 +1,14 @@
 /** Berlin Group connector, pure parts: initiation body, headers, paths, SEPA text, bank profile. */
 import { describe, expect, it } from 'vitest';
-import { buildInitiation, FREQUENCY_TABLE, type InitiationPayment } from '../src/connectors/berlin-group/initiation.ts';
-import { authorisationHeaders, initiationHeaders, psuIpAddress } from '../src/connectors/berlin-group/headers.ts';
-import { authorisationIdFromLink, paths } from '../src/connectors/berlin-group/paths.ts';
-import { checkOptions, defaultOptions, ProfileError, resolveProfile, type BerlinGroupProfile } from '../src/connectors/berlin-group/profile.ts';
-import { sepaText } from '../src/connectors/berlin-group/sepa-text.ts';
-import { EXECUTION_FREQUENCIES } from '../src/domain/payment-request.ts';
+import { buildInitiation, FREQUENCY_TABLE, type InitiationPayment } from '../../src/connectors/berlin-group/initiation.ts';
+import { authorisationHeaders, initiationHeaders, psuIpAddress } from '../../src/connectors/berlin-group/headers.ts';
+import { authorisationIdFromLink, paths } from '../../src/connectors/berlin-group/paths.ts';
+import { checkOptions, defaultOptions, ProfileError, resolveProfile, type BerlinGroupProfile } from '../../src/connectors/berlin-group/profile.ts';
+import { sepaText } from '../../src/connectors/berlin-group/sepa-text.ts';
+import { EXECUTION_FREQUENCIES } from '../../src/domain/payment-request.ts';
 import { readFileSync } from 'node:fs';
 
-const SPEC = JSON.parse(readFileSync(new URL('../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
+const SPEC = JSON.parse(readFileSync(new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
 const PAYER = 'DE89370400440532013000';
 const BENEF = 'FR7630006000011234567890189';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEV_KEK_FILE, isSealed, keyringFromKeys, loadKeyring, openSecret, resealSecret, sealSecret } from '../src/services/secret-box.ts';
+import { DEV_KEK_FILE, isSealed, keyringFromKeys, loadKeyring, openSecret, resealSecret, sealSecret } from '../../src/services/secret-box.ts';
 
 describe('secret box', () => {
   it('seals so that the clear text is not in the sealed form, and opens it again', () => {

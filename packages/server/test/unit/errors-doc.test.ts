@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOGUE, POWENS_ERROR_CODES } from '../src/domain/errors.ts';
+import { ERROR_CATALOGUE, POWENS_ERROR_CODES } from '../../src/domain/errors.ts';
 
 describe('docs/errors.md', () => {
-  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
   const rows = [...doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| (Powens|Payrail) \|/gm)];
 
   it('documents exactly the codes of the catalogue, with their HTTP statuses', () => {
