@@ -36,5 +36,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  return migrateToLatest(store.db, store.dialect);
+  const work = () => migrateToLatest(store.db, store.dialect);
+  return store.unhurried ? store.unhurried(work) : work();
 }
