@@ -36,32 +36,37 @@ export function leaseFree(column: string, now: number) {
   return (eb: ExpressionBuilder<any, any>) => eb.or([eb(column, 'is', null), eb(column, '<=', now)]);
 }
 
+/** What is leased: the table and its lease column; with a join, the alias to lock and the leased row's id in a result row. */
+export type LeaseTarget<R> = Leased & {
+  /** FOR UPDATE OF this alias only (the leased table's, when the candidates join others). */
+  alias?: string;
+  /** The leased row's id in a candidate row; `row.id` by default. */
+  idOf?: (row: R) => number;
+};
+
 /**
  * Claims rows: reads `candidates` (due rows whose lease is free, see leaseFree), lets `choose` keep
  * some of them (by default all), and leases those until now + leaseMs, in one transaction.
  */
-export async function claimWithLease<R extends { id: number }>(
+export async function claimWithLease<R>(
   env: LeaseEnvironment,
-  leased: Leased,
-  // biome-ignore lint/suspicious/noExplicitAny: any query over the database whose rows carry their id.
+  target: LeaseTarget<R>,
+  // biome-ignore lint/suspicious/noExplicitAny: any query over the database.
   candidates: (trx: Transaction<Database>, now: number) => SelectQueryBuilder<Database, any, R>,
   choose: (rows: R[]) => R[] = (rows) => rows,
 ): Promise<R[]> {
   const now = env.clock.now();
+  const idOf = target.idOf ?? ((row: R) => (row as { id: number }).id);
   return env.db.transaction().execute(async (trx) => {
     let query = candidates(trx, now);
-    if (env.dialect === 'postgres') query = query.forUpdate().skipLocked();
+    if (env.dialect === 'postgres') query = (target.alias ? query.forUpdate(target.alias) : query.forUpdate()).skipLocked();
     const chosen = choose(await query.execute());
     if (chosen.length)
       // Seen as "a table with an id and a lease column" (Leased guarantees both).
       await (trx as unknown as Transaction<Record<string, { id: number } & Record<string, number | null>>>)
-        .updateTable(leased.table)
-        .set({ [leased.column]: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
-        .where(
-          'id',
-          'in',
-          chosen.map((row) => row.id),
-        )
+        .updateTable(target.table)
+        .set({ [target.column]: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
+        .where('id', 'in', chosen.map(idOf))
         .execute();
     return chosen;
   });
