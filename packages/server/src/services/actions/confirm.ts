@@ -12,7 +12,7 @@ export async function confirmPayment(env: ActionEnvironment, domainId: number, p
   requireAction(record.payment, 'confirm');
   const data = attempt?.connector_data ? readJson(attempt.connector_data) : {};
   if (!confirmed) {
-    return changePayment(env.db, env.clock, record.payment, {
+    return changePayment(env, record.payment, {
       state: 'rejected',
       patch: { action: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' },
     });

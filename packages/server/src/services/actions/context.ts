@@ -12,6 +12,7 @@ import { type Attempted, callBank, currentAttempt, NO_HTTP } from '../attempts.t
 import { getPayment, type PaymentRecord } from '../payments.ts';
 import { bankReturnUrls, sign } from '../signed-urls.ts';
 import { readJson } from '../../store/rows.ts';
+import type { WorkNotifier } from '../work-notifier.ts';
 
 export interface ActionEnvironment {
   db: Kysely<Database>;
@@ -21,6 +22,8 @@ export interface ActionEnvironment {
   baseUrl: string;
   testStepMs: number;
   connectors: ConnectorRegistry;
+  /** Wakes the job loops when a change queues work (a webhook, a sync). */
+  notifier: WorkNotifier;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
 
