@@ -14,8 +14,7 @@
  */
 import type { ConnectorOutcome, PaymentField } from './types.ts';
 
-export const CONSENT_FLOWS = ['redirect', 'decoupled', 'embedded', 'oauth2', 'oidc-hybrid'] as const;
-export type ConsentFlow = (typeof CONSENT_FLOWS)[number];
+export { CONSENT_FLOWS, type ConsentFlow } from './types.ts';
 
 /**
  * Names of the embedded steps' fields. Their values are secrets of the payer: redact.ts blanks

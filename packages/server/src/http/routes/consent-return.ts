@@ -17,7 +17,7 @@ import { bankReturn } from '../../services/payment-actions.ts';
 import { paymentForReturn } from '../../services/webview-sessions.ts';
 import { messagePage, navigate, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 
 /** The values an authorization response may carry (RFC 6749 §4.1.2, OpenID Connect Core §3.3.2.5, RFC 9207 `iss`). */
 const ReturnValues = Type.Object({

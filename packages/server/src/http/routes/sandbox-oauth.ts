@@ -27,7 +27,7 @@ import { sign, verifySignature } from '../../services/signed-urls.ts';
 import { paymentForReturn } from '../../services/webview-sessions.ts';
 import { messagePage, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 
 interface AuthorizationRequest {
   response_type: 'code' | 'code id_token';
