@@ -206,9 +206,9 @@ function parseMaybe(text: string | null): unknown {
   }
 }
 
-/** The exchange log of one payment, oldest first, with each call's operation, outcome and attempt number. */
-export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
-  const rows = await db
+/** The stored exchange log of one payment, oldest first, bodies as stored (redacted JSON text), with each call's operation, outcome and attempt number. */
+export function exchangeRows(db: Kysely<Database>, paymentId: number) {
+  return db
     .selectFrom('bank_exchanges as e')
     .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
     .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
@@ -232,6 +232,11 @@ export async function listExchanges(db: Kysely<Database>, paymentId: number): Pr
     .where('e.payment_id', '=', paymentId)
     .orderBy('e.id')
     .execute();
+}
+
+/** The exchange log of one payment, oldest first, bodies parsed: what the exchange log's answer shows. */
+export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
+  const rows = await exchangeRows(db, paymentId);
   return rows.map((r) => ({
     id: r.id,
     attempt_id: r.call_id,
