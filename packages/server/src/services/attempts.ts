@@ -1,5 +1,5 @@
 /**
- * Attempts at the bank (design §6). A payment is the merchant's intent; every initiation of it at a
+ * Attempts at the bank (docs/banks.md, "The boundary"). A payment is the merchant's intent; every initiation of it at a
  * bank is one attempt row (`payment_attempts`): the bank, the bank's payment id, the connector's
  * data and sealed consent, the bank's raw status and the status-sync schedule. A fresh initiation
  * opens a new attempt and the old one stays as it was; the payment points at its current one.
