@@ -16,7 +16,7 @@
  * BENCH_CPU_PROF=DIR starts each `serve` with `node --cpu-prof --cpu-prof-dir DIR`.
  *
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
- *                            BENCH_DATABASE_URL, BENCH_SERVE_ARGS to change)
+ *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -32,6 +32,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const CPU_PROF = process.env.BENCH_CPU_PROF ?? null;
+/** PostgreSQL: connections each serve keeps (`--database-pool-size`): the 16 payers, status sync and webhooks without waiting for one. */
+const PG_POOL = process.env.BENCH_PG_POOL_SIZE ?? '24';
 const BANK_ARGS = (process.env.BENCH_BANK_ARGS ?? '').split(/\s+/).filter(Boolean);
 const ONLY = process.env.BENCH_ONLY ?? null;
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -146,6 +148,7 @@ async function direct(simUrl: string): Promise<Run> {
 interface Database {
   label: string;
   args: string[];
+  serveArgs?: string[];
   cleanup(): Promise<void>;
 }
 
@@ -172,6 +175,7 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
   return {
     label: 'PostgreSQL',
     args: ['--database-url', url.toString()],
+    serveArgs: ['--database-pool-size', PG_POOL],
     cleanup: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
   };
 }
@@ -181,7 +185,11 @@ async function throughPayrail(simUrl: string, db: Database, round: number): Prom
   const bank = cli(['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args]);
   const client = cli(['client', 'create', '--name', 'Bench shop', '--redirect-uri', REDIRECT, ...db.args]);
   const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${db.label}-${round}-${Date.now()}.cpuprofile`] : [];
-  const serve = await startProcess(['serve', '--port', '0', '--log-level', 'error', ...SERVE_ARGS, ...db.args], /listening on (http:\/\/\S+)/, nodeArgs);
+  const serve = await startProcess(
+    ['serve', '--port', '0', '--log-level', 'error', ...(db.serveArgs ?? []), ...SERVE_ARGS, ...db.args],
+    /listening on (http:\/\/\S+)/,
+    nodeArgs,
+  );
   const base = serve.match;
   const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });
   const call = async (method: string, path: string, body: unknown, token?: string) => {

@@ -329,4 +329,22 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(at(40_000)).toBe(10_000);
     expect(at(3_600_000)).toBe(60_000);
   });
+
+  it('pollIntervalMs: while the payer is at the bank page and not back yet, the first read comes poll_payer_ms after the initiation', async () => {
+    const { connector } = bank('redirect', { poll_initial_ms: 2000, poll_payer_ms: 20_000, poll_max_ms: 60_000 });
+    const atBank = {
+      ...(await payment()),
+      state: 'validating' as const,
+      data: { initiated_at: ctx().clock.now(), sca_redirect: 'https://bank.example/sca/1' } as Record<string, unknown>,
+    };
+    const at = (p: typeof atBank, ms: number) => connector.pollIntervalMs(p, { ...context(p, transports[0]!), now: ctx().clock.now() + ms });
+    expect(at(atBank, 0)).toBe(20_000);
+    expect(at(atBank, 200_000)).toBe(50_000);
+    // Back from the bank, or decoupled: poll_initial_ms.
+    expect(at({ ...atBank, data: { ...atBank.data, returned_at: ctx().clock.now() } }, 0)).toBe(2000);
+    expect(at({ ...atBank, data: { ...atBank.data, decoupled: true } }, 0)).toBe(2000);
+    // Never beyond poll_max_ms.
+    const { connector: short } = bank('redirect', { poll_initial_ms: 100, poll_payer_ms: 20_000, poll_max_ms: 1000 });
+    expect(short.pollIntervalMs(atBank, { ...context(atBank, transports[0]!), now: ctx().clock.now() })).toBe(1000);
+  });
 });

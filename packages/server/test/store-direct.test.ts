@@ -7,6 +7,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SHAPES, precompile, preparedName } from '../src/store/precompiled.ts';
+import { paymentRepository } from '../src/store/repositories/payments.ts';
+import { postgresPayments } from '../src/store/repositories/payments-postgres.ts';
+import { sqlitePayments } from '../src/store/repositories/payments-sqlite.ts';
 import type { Store } from '../src/store/db.ts';
 import { databases } from './support/helpers.ts';
 import { openIsolatedStore } from './support/stores.ts';
@@ -41,6 +44,14 @@ for (const { dialect, url } of databases()) {
       ({ store, drop } = await openIsolatedStore(dialect, url, { sqliteOnDisk: true, poolSize: 1 }));
     });
     afterAll(async () => drop());
+
+    it("the store chose its database's payment statements when it opened, and a transaction uses them too", async () => {
+      const chosen = dialect === 'postgres' ? postgresPayments : sqlitePayments;
+      expect(paymentRepository(store.db)).toBe(chosen);
+      await store.db.transaction().execute(async (trx) => {
+        expect(paymentRepository(trx)).toBe(chosen);
+      });
+    });
 
     it('reads and writes outside a transaction give what Kysely gives', async () => {
       const inserted = await insertLimit.execute(store.db, { key: 'direct:a', resetAt: 1 });

@@ -13,11 +13,12 @@ export function configOption(spec: OptionSpec, valueName = 'VALUE'): Option {
   return new Option(`--${spec.flag} <${valueName}>`, text);
 }
 
-/** --data-dir, --database-url, --key-encryption-key and --mode. */
+/** --data-dir, --database-url, --database-pooler, --key-encryption-key and --mode. */
 export function storeOptions(command: Command): Command {
   return command
     .addOption(configOption(SERVER_OPTIONS.dataDir, 'DIR'))
     .addOption(configOption(SERVER_OPTIONS.databaseUrl, 'URL'))
+    .addOption(configOption(SERVER_OPTIONS.databasePooler, 'none|transaction'))
     .addOption(configOption(SERVER_OPTIONS.keyEncryptionKeys, 'HEX'))
     .addOption(configOption(SERVER_OPTIONS.mode, 'MODE'));
 }

@@ -26,6 +26,10 @@ export async function openConfiguredStore(config: Readonly<ServerConfig>): Promi
     connectTimeoutMs: config.databaseConnectTimeoutSeconds * 1000,
     statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     idleInTransactionTimeoutMs: config.databaseStatementTimeoutSeconds * 2000,
+    queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
+    poolSize: config.databasePoolSize,
+    pooler: config.databasePooler,
+    listenUrl: config.databaseListenUrl,
     onConnectionError: (error) => reportDatabaseError(error),
   });
 }

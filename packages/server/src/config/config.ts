@@ -25,6 +25,14 @@ export interface ServerConfig {
   databaseConnectTimeoutSeconds: number;
   /** PostgreSQL: statement_timeout (and, doubled, idle_in_transaction_session_timeout). */
   databaseStatementTimeoutSeconds: number;
+  /** PostgreSQL: the client gives up on a statement the server has not answered within this (the connection is destroyed). */
+  databaseQueryTimeoutSeconds: number;
+  /** PostgreSQL: connections this process keeps open at most. */
+  databasePoolSize: number;
+  /** PostgreSQL: `transaction` when a transaction-mode pooler (PgBouncer) is in front: statements unnamed, no session settings, no LISTEN through it. */
+  databasePooler: 'none' | 'transaction';
+  /** PostgreSQL: the URL of the LISTEN connection (straight to the server); null: the database URL, or polling behind a pooler. */
+  databaseListenUrl: string | null;
   /** `token`: /metrics needs `Authorization: Bearer <metricsToken>`; `open`: no token; `off`: 404. */
   metrics: 'token' | 'open' | 'off';
   metricsToken: string | null;
@@ -111,6 +119,31 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_DATABASE_STATEMENT_TIMEOUT_SECONDS',
     description: 'PostgreSQL: statement_timeout; a session idle in a transaction is ended after twice this',
     default: '30',
+  },
+  databaseQueryTimeoutSeconds: {
+    flag: 'database-query-timeout-seconds',
+    env: 'PAYRAIL_DATABASE_QUERY_TIMEOUT_SECONDS',
+    description:
+      'PostgreSQL: how long to wait for the answer to one statement before giving up on it (503) and destroying its connection; migrations wait up to the statement timeout',
+    default: '5',
+  },
+  databasePoolSize: {
+    flag: 'database-pool-size',
+    env: 'PAYRAIL_DATABASE_POOL_SIZE',
+    description: 'PostgreSQL: connections this process keeps open at most (plus one for LISTEN)',
+    default: '10',
+  },
+  databasePooler: {
+    flag: 'database-pooler',
+    env: 'PAYRAIL_DATABASE_POOLER',
+    description:
+      'none, or transaction when --database-url goes through a transaction-mode pooler (PgBouncer): statements unnamed, no session settings, LISTEN only on --database-listen-url',
+    default: 'none',
+  },
+  databaseListenUrl: {
+    flag: 'database-listen-url',
+    env: 'PAYRAIL_DATABASE_LISTEN_URL',
+    description: 'PostgreSQL URL straight to the server for LISTEN (behind a pooler); the database URL when absent, or polling behind a pooler',
   },
   metrics: { flag: 'metrics', env: 'PAYRAIL_METRICS', description: '/metrics access: token (needs --metrics-token), open (no token) or off', default: 'token' },
   metricsToken: { flag: 'metrics-token', env: 'PAYRAIL_METRICS_TOKEN', description: 'bearer token Prometheus sends to /metrics (at least 16 characters)' },
@@ -255,6 +288,13 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('--database-url must be a PostgreSQL URL (postgres://user@host:5432/db)');
   }
+  const databasePooler = pick(SERVER_OPTIONS.databasePooler, flags, env)!;
+  if (databasePooler !== 'none' && databasePooler !== 'transaction')
+    throw new ConfigError(`--database-pooler must be none or transaction, got "${databasePooler}"`);
+  const databaseListenUrl = pick(SERVER_OPTIONS.databaseListenUrl, flags, env) ?? null;
+  if (databaseListenUrl !== null && !/^postgres(ql)?:\/\//.test(databaseListenUrl)) {
+    throw new ConfigError('--database-listen-url must be a PostgreSQL URL (postgres://user@host:5432/db)');
+  }
   const logLevel = pick(SERVER_OPTIONS.logLevel, flags, env)!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const publicUrl = pick(SERVER_OPTIONS.publicUrl, flags, env) ?? null;
@@ -298,6 +338,8 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
   const ops = {
     databaseConnectTimeoutSeconds: wholeNumber(SERVER_OPTIONS.databaseConnectTimeoutSeconds, flags, env, 1, 600),
     databaseStatementTimeoutSeconds: wholeNumber(SERVER_OPTIONS.databaseStatementTimeoutSeconds, flags, env, 1, 3600),
+    databaseQueryTimeoutSeconds: wholeNumber(SERVER_OPTIONS.databaseQueryTimeoutSeconds, flags, env, 1, 3600),
+    databasePoolSize: wholeNumber(SERVER_OPTIONS.databasePoolSize, flags, env, 1, 1000),
     metrics: metrics as ServerConfig['metrics'],
     metricsToken,
     readyMaxBacklog: wholeNumber(SERVER_OPTIONS.readyMaxBacklog, flags, env, 1, 100_000_000),
@@ -338,6 +380,8 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
     host,
     dataDir: pick(SERVER_OPTIONS.dataDir, flags, env)!,
     databaseUrl,
+    databasePooler,
+    databaseListenUrl,
     logLevel,
     jobs: true,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,

@@ -119,7 +119,7 @@ export async function findPayment(db: Kysely<Database>, domainId: number, id: nu
 }
 
 /** The id and state of a payment of the caller's domain (what minting a token for it checks), or notFound. */
-export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<{ id: number; state: string }> {
+export async function findPaymentState(db: Kysely<Database>, domainId: number, id: number): Promise<Pick<PaymentRow, 'id' | 'state'>> {
   return found(await readPaymentState(db, domainId, id), id);
 }
 

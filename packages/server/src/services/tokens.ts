@@ -164,12 +164,18 @@ async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number):
  * Mints a token bound to one payment (spec §2.3). Admin tokens may grant any non-admin payment
  * scope; a payment's own validate token may only mint another validate token for it.
  */
-export async function issueScopedToken(db: Kysely<Database>, clock: Clock, principal: Principal, payment: { id: number; state: string }, scopeParam: unknown) {
+export async function issueScopedToken(
+  db: Kysely<Database>,
+  clock: Clock,
+  principal: Principal,
+  payment: { id: number; state: PaymentState },
+  scopeParam: unknown,
+) {
   const paymentId = payment.id;
   const scopes = parseScopeParam(scopeParam);
   const selfMinted = principal.paymentId !== null;
   // A payment's own token renews nothing: not once the payment is final, and never past its own expiry.
-  if (selfMinted && FINAL_STATES.has(payment.state as PaymentState)) {
+  if (selfMinted && FINAL_STATES.has(payment.state)) {
     throw new ApiError('forbidden', `payment ${paymentId} is ${payment.state}: its tokens cannot mint new ones`);
   }
   for (const scope of scopes) {

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { validatePaymentRequest } from '../domain/payment-request.ts';
-import { isFinal, type PaymentState } from '../domain/states.ts';
+import { isFinal } from '../domain/states.ts';
 import { OTP_CODE, TEST_CONNECTOR_UUID, testConnector } from '../connectors/test-connector.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
 import { cancelPaymentByClient } from './cancel-payment.ts';
@@ -177,7 +177,7 @@ async function driveToFinal(env: ActionEnvironment, domainId: number, id: number
   for (;;) {
     const record = await getPayment(env.db, domainId, id);
     const { payment } = record;
-    if (isFinal(payment.state as PaymentState)) return seen(payment);
+    if (isFinal(payment.state)) return seen(payment);
     if (performance.now() > until) throw new ApiError('invalidState', `payment ${id} is still ${payment.state} after ${Math.round(timeoutMs / 1000)} s`);
     try {
       if (payment.state === 'validating' && payment.action === 'confirm') seen(await confirmPayment(env, domainId, id, true));

@@ -27,6 +27,11 @@ export interface Store {
    * reconnects after a failure. Returns the function that stops listening.
    */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * PostgreSQL only: runs `work` with each statement allowed up to the statement timeout instead of
+   * the query timeout (migrations may rewrite a large table).
+   */
+  unhurried?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface StoreOptions {
@@ -34,6 +39,7 @@ export interface StoreOptions {
   databaseUrl?: string | null;
   /** PostgreSQL schema to use (tests isolate themselves in one). */
   pgSchema?: string;
+  /** PostgreSQL: connections kept open at most (DATABASE_DEFAULTS.poolSize). */
   poolSize?: number;
   /** PostgreSQL: how long to wait for a connection (new, or free in the pool). */
   connectTimeoutMs?: number;
@@ -41,6 +47,19 @@ export interface StoreOptions {
   statementTimeoutMs?: number;
   /** PostgreSQL: the server ends a session left idle inside a transaction for longer than this. */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * PostgreSQL: the client gives up on a statement not answered within this, whatever the server does
+   * (a frozen server enforces no statement_timeout); its connection is destroyed, never reused.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * PostgreSQL: `transaction` when `databaseUrl` goes through a transaction-mode pooler (PgBouncer):
+   * statements are sent unnamed, no session setting is sent at connection, and LISTEN happens only
+   * on `listenUrl` (without it, the jobs rely on polling).
+   */
+  pooler?: 'none' | 'transaction';
+  /** PostgreSQL: where the LISTEN connection goes (straight to the server); `databaseUrl` by default, unless behind a pooler. */
+  listenUrl?: string | null;
   /** Where to report connection failures (they are survived, not thrown). */
   onConnectionError?: (error: Error) => void;
 }
@@ -56,7 +75,13 @@ export function redactUrl(url: string): string {
 }
 
 /** Default bounds on every database wait (see StoreOptions). */
-export const DATABASE_DEFAULTS = { connectTimeoutMs: 5_000, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
+export const DATABASE_DEFAULTS = {
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 30_000,
+  idleInTransactionTimeoutMs: 60_000,
+  queryTimeoutMs: 5_000,
+  poolSize: 10,
+};
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
@@ -76,5 +101,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  return migrateToLatest(store.db, store.dialect);
+  const work = () => migrateToLatest(store.db, store.dialect);
+  return store.unhurried ? store.unhurried(work) : work();
 }

@@ -1,8 +1,12 @@
 /**
  * The PostgreSQL store: a pool whose every client has an error listener (a connection the server
- * terminates while checked out must fail its query, not crash the process), bounded waits
- * (connect, statement, idle in transaction), and a LISTEN connection that comes back by itself.
+ * terminates while checked out must fail its query, not crash the process), bounded waits on both
+ * sides (a client-side deadline on every statement and on acquiring a connection, the server's
+ * statement and idle-in-transaction timeouts), and a LISTEN connection that comes back by itself.
+ * Behind a transaction-mode pooler (PgBouncer), statements go unnamed and LISTEN goes straight to
+ * the server, or not at all.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
@@ -20,15 +24,31 @@ pg.types.setTypeParser(20, (value: string) => {
 const RELISTEN_FIRST_MS = 250;
 const RELISTEN_MAX_MS = 10_000;
 
-export function postgresClientConfig(url: string, options: StoreOptions): pg.ClientConfig {
+/** A statement the server did not answer within the client-side deadline; its connection was destroyed. */
+export class QueryDeadlineError extends Error {
+  /** Node's code for a timed-out socket operation: the request answers 503 (http/errors.ts). */
+  readonly code = 'ETIMEDOUT';
+  constructor(ms: number) {
+    super(`the database did not answer within ${ms} ms; the connection was closed`);
+  }
+}
+
+/**
+ * `session`: the connection is the server's own (not a pooler's), so session settings may be sent
+ * when it opens. A transaction-mode pooler refuses them (PgBouncer: "unsupported startup parameter").
+ */
+export function postgresClientConfig(url: string, options: StoreOptions, session = true): pg.ClientConfig {
   const statementTimeoutMs = options.statementTimeoutMs ?? DATABASE_DEFAULTS.statementTimeoutMs;
+  if (!session && options.pgSchema) throw new Error('a PostgreSQL schema (pgSchema) needs session settings: not behind a transaction-mode pooler');
   return {
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_DEFAULTS.connectTimeoutMs,
-    statement_timeout: statementTimeoutMs,
-    // A query the server never answers (network partition) still ends: a little after the server-side timeout.
-    query_timeout: statementTimeoutMs + 5_000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DATABASE_DEFAULTS.idleInTransactionTimeoutMs,
+    ...(session
+      ? {
+          statement_timeout: statementTimeoutMs,
+          idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DATABASE_DEFAULTS.idleInTransactionTimeoutMs,
+        }
+      : {}),
     keepAlive: true,
     application_name: options.pgSchema ? `payrail:${options.pgSchema}` : 'payrail',
     ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
@@ -36,16 +56,23 @@ export function postgresClientConfig(url: string, options: StoreOptions): pg.Cli
 }
 
 export async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
-  const config = postgresClientConfig(url, options);
+  const pooled = options.pooler === 'transaction';
+  const config = postgresClientConfig(url, options, !pooled);
   const report = (error: Error) => options.onConnectionError?.(error);
-  const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+  const queryTimeoutMs = options.queryTimeoutMs ?? DATABASE_DEFAULTS.queryTimeoutMs;
+  // Migrations may take up to the statement timeout (the server's bound), and a little more to hear it.
+  const unhurriedMs = (options.statementTimeoutMs ?? DATABASE_DEFAULTS.statementTimeoutMs) + 5_000;
+  const deadlines = new AsyncLocalStorage<number>();
+  const deadline = () => deadlines.getStore() ?? queryTimeoutMs;
+  // connectionTimeoutMillis also bounds the wait for a free connection when the pool is full.
+  const pool = new pg.Pool({ ...config, max: options.poolSize ?? DATABASE_DEFAULTS.poolSize });
   // Idle clients: the pool's own listener removes them; this one keeps the process alive.
   pool.on('error', report);
   // Checked-out clients have no pool listener: without this one, a terminated connection is an
   // unhandled 'error' event. The query in progress fails, and the pool drops the client on release.
   pool.on('connect', (client) => {
     client.on('error', report);
-    usePreparedStatements(client);
+    boundQueries(client, deadline, !pooled);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Precompiled queries outside a transaction go to the pool directly, without Kysely's executor.
@@ -55,27 +82,58 @@ export async function openPostgres(url: string, options: StoreOptions): Promise<
       numAffectedRows: command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? BigInt(rowCount ?? 0) : undefined,
     })),
   );
+  // LISTEN needs a session: straight to the server (a given URL, or the database URL unless pooled).
+  const listenUrl = options.listenUrl ?? (pooled ? null : url);
+  const listenConfig = listenUrl ? { ...postgresClientConfig(listenUrl, options), query_timeout: queryTimeoutMs } : null;
   return {
     db,
     dialect: 'postgres',
     location: redactUrl(url),
     close: () => db.destroy(),
-    listen: (channel, onNotify) => listen(config, channel, onNotify, report),
+    ...(listenConfig ? { listen: (channel: string, onNotify: () => void) => listen(listenConfig, channel, onNotify, report) } : {}),
+    unhurried: (work) => deadlines.run(unhurriedMs, work),
   };
 }
 
 /**
- * A precompiled query (store/precompiled.ts) is sent as a named prepared statement: PostgreSQL parses
- * and plans it once per connection, and later calls send only its values (the bare pg baseline does
- * the same). Any other query is sent as before. A statement whose result shape changed under it (a
- * newer process added a column: "cached plan must not change result type", 0A000) fails once, and pg
- * prepares it again on the next call (test/store-direct.test.ts).
+ * Every statement on a pool client gets a client-side deadline: a server that stops answering (frozen,
+ * partitioned away) enforces no statement_timeout. Past it, the connection's socket is destroyed: the
+ * statement (and any queued behind it) fails with QueryDeadlineError, a transaction in progress is
+ * rolled back by the server when it sees the connection gone (never committed later by a late
+ * answer), and the pool drops the client on release instead of lending it again.
+ *
+ * `named`: a precompiled query (store/precompiled.ts) is sent as a named prepared statement:
+ * PostgreSQL parses and plans it once per connection, and later calls send only its values (the bare
+ * pg baseline does the same). A statement whose result shape changed under it (a newer process added a
+ * column: "cached plan must not change result type", 0A000) fails once, and pg prepares it again on the
+ * next call (test/store-direct.test.ts). Behind a transaction-mode pooler every statement is unnamed:
+ * the next transaction may run on another server connection, where the name was never prepared.
  */
-function usePreparedStatements(client: pg.PoolClient): void {
+function boundQueries(client: pg.PoolClient, deadline: () => number, named: boolean): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const destroy = (ms: number) =>
+    (client as unknown as { connection: { stream: { destroy(error: Error): void } } }).connection.stream.destroy(new QueryDeadlineError(ms));
   (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
-    const name = typeof text === 'string' && Array.isArray(values) ? preparedName(text) : undefined;
-    return name === undefined ? query(text, values, callback) : query({ name, text, values }, callback);
+    // A submittable (a cursor) keeps its own pace: only plain statements are bounded.
+    if (typeof text !== 'string' && (text === null || typeof text !== 'object' || typeof (text as { submit?: unknown }).submit === 'function')) {
+      return query(text, values, callback);
+    }
+    const name = named && typeof text === 'string' && Array.isArray(values) ? preparedName(text) : undefined;
+    const ms = deadline();
+    const timer = setTimeout(() => destroy(ms), ms);
+    const done = () => clearTimeout(timer);
+    if (typeof values === 'function' || typeof callback === 'function') {
+      const cb = (typeof values === 'function' ? values : callback) as (error: Error | null, result?: unknown) => void;
+      const bounded = (error: Error | null, result?: unknown) => {
+        done();
+        cb(error, result);
+      };
+      if (typeof values === 'function') return query(text, bounded);
+      return name === undefined ? query(text, values, bounded) : query({ name, text, values }, bounded);
+    }
+    const result = (name === undefined ? query(text, values) : query({ name, text, values })) as Promise<unknown>;
+    result.then(done, done);
+    return result;
   };
 }
 

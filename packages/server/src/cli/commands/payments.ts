@@ -1,7 +1,7 @@
 /** `payrail payments list|get|cancel`: the payments of a domain, read straight from the database. */
 import type { Command } from 'commander';
 import { ApiError } from '../../domain/errors.ts';
-import { isFinal, type PaymentState } from '../../domain/states.ts';
+import { isFinal } from '../../domain/states.ts';
 import { formatMinorUnits } from '../../domain/money.ts';
 import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
 import { getPayment, type ListQuery, listPayments, paymentView } from '../../services/payments.ts';
@@ -97,7 +97,7 @@ export function registerPayments(program: Command): void {
       const view = await withStore(cmd, async (store, config) => {
         const domainId = await domainIdOf(cmd, store);
         const before = await getPayment(store.db, domainId, id);
-        if (isFinal(before.payment.state as PaymentState)) throw new ApiError('invalidState', `the payment is ${before.payment.state} and cannot be cancelled`);
+        if (isFinal(before.payment.state)) throw new ApiError('invalidState', `the payment is ${before.payment.state} and cannot be cancelled`);
         // Pending payments are cancelled at their bank; one that needs the payer's approval sends them back to the payment's own redirect URI.
         await cancelPaymentByClient(await cliActionEnvironment(store, config), before, { client_redirect_uri: before.payment.client_redirect_uri });
         const record = await getPayment(store.db, domainId, id);

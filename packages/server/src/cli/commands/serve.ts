@@ -60,6 +60,9 @@ function opsOptions(command: Command): void {
   const specs = [
     [SERVER_OPTIONS.databaseConnectTimeoutSeconds, 'N'],
     [SERVER_OPTIONS.databaseStatementTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.databaseQueryTimeoutSeconds, 'N'],
+    [SERVER_OPTIONS.databasePoolSize, 'N'],
+    [SERVER_OPTIONS.databaseListenUrl, 'URL'],
     [SERVER_OPTIONS.readyMaxBacklog, 'N'],
     [SERVER_OPTIONS.metrics, 'MODE'],
     [SERVER_OPTIONS.metricsToken, 'TOKEN'],

@@ -366,7 +366,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const data = dataOf(payment);
       const since = data.returned_at ?? data.initiated_at ?? ctx.now;
       const elapsed = Math.max(0, ctx.now - since);
-      return Math.min(profile.poll_max_ms, Math.max(profile.poll_initial_ms, Math.round(elapsed / 4)));
+      // The payer is at the bank's page and not back yet: the bank has nothing new before they could
+      // have approved (a read 2 s after each initiation only doubles the bank calls of a burst).
+      const atBankPage =
+        (payment.state === 'created' || payment.state === 'validating') && data.sca_redirect && data.returned_at === undefined && !data.decoupled;
+      const first = atBankPage ? profile.poll_payer_ms : profile.poll_initial_ms;
+      return Math.min(profile.poll_max_ms, Math.max(first, Math.round(elapsed / 4)));
     },
   };
 

@@ -37,6 +37,8 @@ export interface BerlinGroupOptions {
   /** Status sync: first interval after the payer's return, and the longest interval. */
   poll_initial_ms: number;
   poll_max_ms: number;
+  /** Status sync while the payer is at the bank's page (redirect, not back yet): the first read after the initiation. */
+  poll_payer_ms: number;
   /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. Absent: when a signing key is given. */
   signing?: boolean;
   currencies: string[];
@@ -63,6 +65,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   timeout_ms: 'deadline of one bank call in ms (default 10000)',
   poll_initial_ms: "first status read after the payer's return, ms (default 2000)",
   poll_max_ms: 'longest interval between status reads, ms (default 900000)',
+  poll_payer_ms:
+    "first status read after an initiation while the payer is at the bank's page (redirect, not back yet), ms (default 20000; at most poll_max_ms)",
   signing: "sign requests with the bank's signing key (default: on when a signing key is given)",
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
 };
@@ -84,6 +88,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     timeout_ms: 10_000,
     poll_initial_ms: 2_000,
     poll_max_ms: 15 * 60_000,
+    poll_payer_ms: 20_000,
     currencies: ['EUR'],
   };
 }
@@ -159,6 +164,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     timeout_ms: int(raw, 'timeout_ms', d.timeout_ms, 100, 300_000),
     poll_initial_ms: int(raw, 'poll_initial_ms', d.poll_initial_ms, 100, 3_600_000),
     poll_max_ms: int(raw, 'poll_max_ms', d.poll_max_ms, 100, 86_400_000),
+    poll_payer_ms: int(raw, 'poll_payer_ms', d.poll_payer_ms, 100, 3_600_000),
     ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };
