@@ -937,7 +937,7 @@ export interface paths {
         };
         /**
          * A payment's bank attempts and exchange log
-         * @description Every call Payrail made to the bank for this payment: the attempt (written before the call; its id is the X-Request-ID; outcome pending, ok, refused or unknown) and the exchange (method, path, status, duration, bodies with IBANs shortened to country and last four characters and names redacted). Payrail extension; needs payments:admin. See docs/banks.md.
+         * @description Every call Payrail made to the bank for this payment: the call (`attempts`: written before the call; its id is the X-Request-ID; outcome pending, ok, refused or unknown), the payment attempt it belongs to (`payment_attempts`: one per initiation at a bank, with its own bank payment id) and the exchange (method, path, status, duration, bodies with IBANs shortened to country and last four characters and names redacted). Payrail extension; needs payments:admin. See docs/banks.md.
          */
         get: {
             parameters: {
@@ -959,6 +959,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             attempts: {
+                                /** @description The number of the payment attempt (initiation) the call belongs to. */
+                                attempt: number | null;
                                 bank_reference: string | null;
                                 error: string | null;
                                 finished_at: string | null;
@@ -970,6 +972,8 @@ export interface paths {
                                 started_at: string;
                             }[];
                             exchanges: {
+                                /** @description The number of the payment attempt (initiation) the call belongs to. */
+                                attempt: number | null;
                                 attempt_id: string | null;
                                 bank_id: number | null;
                                 created_at: string;
@@ -986,6 +990,27 @@ export interface paths {
                                 status: number | null;
                             }[];
                             id_payment: number;
+                            payment_attempts: {
+                                /** @description The configured bank (as bank_id in the exchanges); null for the test bank. */
+                                bank_id: number | null;
+                                /** @description The bank's id of this initiation. */
+                                bank_payment_id: string | null;
+                                /** @description The bank's last raw status. */
+                                bank_status: string | null;
+                                /** @description The X-Request-IDs of the attempt's bank calls. */
+                                calls: string[];
+                                connector_uuid: string;
+                                created_at: string;
+                                /** @description The attempt the payment follows now. */
+                                current: boolean;
+                                next_sync_at: string | null;
+                                /** @description 1 for the first initiation at a bank, 2 for a fresh one after it… */
+                                number: number;
+                                /** @description How the initiation ended: pending, ok, refused or unknown. */
+                                outcome: string;
+                                superseded_at: string | null;
+                                sync_failures: number;
+                            }[];
                         };
                     };
                 };

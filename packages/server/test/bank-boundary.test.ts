@@ -50,7 +50,7 @@ for (const { dialect, url } of databases()) {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', async () => {
         // The attempt row must exist when the request arrives: look it up by the X-Request-ID.
-        const attemptRow = await store.db.selectFrom('payment_attempts').selectAll().where('id', '=', String(req.headers['x-request-id'])).executeTakeFirst();
+        const attemptRow = await store.db.selectFrom('bank_calls').selectAll().where('id', '=', String(req.headers['x-request-id'])).executeTakeFirst();
         seen.push({ headers: req.headers, body, attemptRow, path: req.url ?? '', method: req.method ?? '' });
         behave(req, res);
       });
@@ -107,10 +107,6 @@ for (const { dialect, url } of databases()) {
           updated_at: clock.now(),
           webview_url: null,
           fields: null,
-          connector_data: null,
-          bank_status: null,
-          next_sync_at: null,
-          sync_locked_until: null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -149,10 +145,10 @@ for (const { dialect, url } of databases()) {
       expect(request.headers['x-request-id']).toBe(answer.requestId);
       expect(request.attemptRow).toMatchObject({ id: answer.requestId, payment_id: paymentId, operation: 'initiate', outcome: 'pending', finished_at: null });
       expect(JSON.parse(request.body)).toEqual(body);
-      expect(http.calls).toEqual([{ attemptId: answer.requestId, operation: 'initiate', outcome: 'ok', httpStatus: 201, error: null }]);
-      const attempt = await store.db.selectFrom('payment_attempts').selectAll().where('id', '=', answer.requestId).executeTakeFirstOrThrow();
+      expect(http.calls).toEqual([{ callId: answer.requestId, operation: 'initiate', outcome: 'ok', httpStatus: 201, error: null }]);
+      const attempt = await store.db.selectFrom('bank_calls').selectAll().where('id', '=', answer.requestId).executeTakeFirstOrThrow();
       expect(attempt).toMatchObject({ http_status: 201, finished_at: clock.now() });
-      const exchange = await store.db.selectFrom('bank_exchanges').selectAll().where('attempt_id', '=', answer.requestId).executeTakeFirstOrThrow();
+      const exchange = await store.db.selectFrom('bank_exchanges').selectAll().where('call_id', '=', answer.requestId).executeTakeFirstOrThrow();
       expect(exchange).toMatchObject({
         method: 'POST',
         path: '/v1/payments/sepa-credit-transfers',
@@ -204,9 +200,9 @@ for (const { dialect, url } of databases()) {
         .selectFrom('bank_exchanges')
         .select(['status', 'error'])
         .where(
-          'attempt_id',
+          'call_id',
           'in',
-          http.calls.map((c) => c.attemptId),
+          http.calls.map((c) => c.callId),
         )
         .orderBy('id')
         .execute();

@@ -45,7 +45,12 @@ describeEachDb('cancellation through the connector', (ctx) => {
     const cancelled = await cancel(c, id);
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ state: 'rejected', error_code: 'CancelledByClient', state_detail: null });
-    const row = await c.store.db.selectFrom('payments').select(['bank_status', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await c.store.db
+      .selectFrom('payments as p')
+      .innerJoin('payment_attempts as a', 'a.id', 'p.current_attempt_id')
+      .select(['a.bank_status', 'a.next_sync_at'])
+      .where('p.id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ bank_status: 'CANC', next_sync_at: null });
   });
 

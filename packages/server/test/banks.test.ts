@@ -276,7 +276,7 @@ describe('payrail bank (real process)', () => {
         expect(removed.status, removed.stderr).toBe(0);
         expect(JSON.parse(run(['bank', 'list', '--json', ...store.args(dir)]).stdout).banks.map((b: { uuid: string }) => b.uuid)).not.toContain(bank.uuid);
         const exchanges = run(['bank', 'exchanges', '--payment', '1', '--json', ...store.args(dir)]);
-        expect(JSON.parse(exchanges.stdout)).toEqual({ id_payment: 1, attempts: [], exchanges: [] });
+        expect(JSON.parse(exchanges.stdout)).toEqual({ id_payment: 1, attempts: [], exchanges: [], payment_attempts: [] });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -108,8 +108,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   }
 
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
-  const attempts = (p: ConnectorPayment) =>
-    ctx().store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+  const attempts = (p: ConnectorPayment) => ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
 
   it('redirect, implicit start: initiation with the standard headers, payer approves, return, status until ACSC → done', async () => {
     const { connector, transport } = bank();

@@ -18,9 +18,10 @@ import type {
 } from '../src/connectors/kit/types.ts';
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import { addBank } from '../src/services/banks.ts';
-import { listAttempts } from '../src/services/attempts.ts';
+import { listCalls } from '../src/services/attempts.ts';
+import { createOperator } from '../src/services/operators.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from './support/helpers.ts';
+import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './support/helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';
@@ -150,7 +151,7 @@ describeEachDb(
       return c.app.inject({ method: 'POST', url: `/2.0/payments/${id}`, headers: bearer(token), payload: { connector_uuid: uuid, webview_url: WEBVIEW_URL } });
     }
     async function attempts(c: TestContext, id: number) {
-      return (await listAttempts(c.store.db, id)).map((a) => ({
+      return (await listCalls(c.store.db, id)).map((a) => ({
         id: a.id,
         operation: a.operation,
         outcome: a.outcome,
@@ -160,7 +161,7 @@ describeEachDb(
     }
     /** Other tests' payments are left out of status sync, so each test counts only its own bank calls. */
     async function onlyDue(c: TestContext, ids: number[]) {
-      await c.store.db.updateTable('payments').set({ next_sync_at: null }).where('id', 'not in', ids).execute();
+      await setPaymentSync(c.store.db, { notIn: ids }, { next_sync_at: null });
     }
     const initiations = () => hits.filter((h) => h.method === 'POST').length;
     const env = (c: TestContext) => ({
@@ -195,7 +196,7 @@ describeEachDb(
       expect(answer.json()).toMatchObject({ state: 'validating', action: 'redirect', validate_uri: 'https://bank.example/sca', state_detail: null });
       const rows = await attempts(c, id);
       expect(rows).toEqual([{ id: hits.at(-1)!.requestId, operation: 'initiate', outcome: 'ok', http_status: 201, bank_reference: `bank-${hits.length}` }]);
-      const row = await c.store.db.selectFrom('payments').select(['bank_payment_id', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await paymentWithAttempt(c.store.db, id);
       expect(row.bank_payment_id).toBe(`bank-${hits.length}`);
       expect(row.next_sync_at).toBe(c.clock.now() + 1000); // the connector's schedule
     });
@@ -236,6 +237,52 @@ describeEachDb(
       // A third validation is refused: the payment is no longer created nor unknown.
       expect((await validate(c, id, uuid)).json()).toMatchObject({ code: 'invalidState' });
       expect(initiations() - before).toBe(2);
+      // The payer pays through the fresh attempt.
+      const bankId = hits.length; // accept() named the fresh initiation bank-<hits>
+      behave = (_req, res) => json(res, 200, { transactionStatus: 'ACSC' });
+      await onlyDue(c, [id]);
+      c.clock.advance(1000);
+      expect(await syncDuePayments(env(c))).toBe(1);
+      const paid = await c.app.inject({ method: 'GET', url: `/2.0/payments/${id}`, headers: bearer(await c.token('payments:admin')) });
+      expect(paid.json()).toMatchObject({ state: 'done', bank_payment_id: `bank-${bankId}` });
+
+      // Both attempts stay, each with its own bank payment id and its own exchanges (history is never overwritten).
+      const log = (await c.app.inject({ method: 'GET', url: `/2.0/payments/${id}/exchanges`, headers: bearer(await c.token('payments:admin')) })).json();
+      const [first, second] = log.payment_attempts;
+      expect(log.payment_attempts).toHaveLength(2);
+      expect(first).toMatchObject({ number: 1, current: false, outcome: 'unknown', bank_payment_id: null, bank_status: null, next_sync_at: null });
+      expect(first.superseded_at).not.toBeNull();
+      expect(second).toMatchObject({ number: 2, current: true, outcome: 'ok', bank_payment_id: `bank-${bankId}`, bank_status: 'ACSC', superseded_at: null });
+      expect(first.bank_id).toBe(second.bank_id);
+      expect(first.calls).toEqual([hits.at(-3)!.requestId]);
+      expect(second.calls).toEqual([hits.at(-2)!.requestId, hits.at(-1)!.requestId]);
+      expect(log.exchanges.map((e: { operation: string; attempt: number; request_id: string }) => `${e.attempt} ${e.operation} ${e.request_id}`)).toEqual([
+        `1 initiate ${first.calls[0]}`,
+        `2 initiate ${second.calls[0]}`,
+        `2 status ${second.calls[1]}`,
+      ]);
+      expect(log.attempts.map((a: { attempt: number; outcome: string }) => `${a.attempt}:${a.outcome}`)).toEqual(['1:unknown', '2:ok', '2:ok']);
+
+      // The dashboard's timeline shows both attempts, and which exchanges are whose.
+      const operator = await createOperator(c.store.db, c.clock, `ops-${id}@example.com`);
+      const form = await c.app.inject({ url: '/admin/login' });
+      const nonce = /payrail_admin_login=([^;]+)/.exec(String(form.headers['set-cookie']))![1]!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)![1]!;
+      const login = await c.app.inject({
+        method: 'POST',
+        url: '/admin/login',
+        headers: { cookie: `payrail_admin_login=${nonce}` },
+        payload: { csrf, email: operator.email, password: operator.password },
+      });
+      const session = /payrail_admin=([^;]+)/.exec(String(login.headers['set-cookie']))![1]!;
+      const page = await c.app.inject({ url: `/admin/payments/${id}`, headers: { cookie: `payrail_admin=${session}` } });
+      expect(page.statusCode).toBe(200);
+      const rows = [
+        ...page.body.matchAll(/<tr><td class="num">(\d)( <span class="muted">\(current\)<\/span>)?<\/td><td>[^<]*<\/td>\s*<td class="mono">([^<]*)<\/td>/g),
+      ].map((m) => `${m[1]}${m[2] ? ' current' : ''} ${m[3]}`);
+      expect(page.body).toContain('Attempts at the bank');
+      expect(rows).toEqual(['1 —', `2 current bank-${bankId}`]);
+      for (const requestId of [...first.calls, ...second.calls]) expect(page.body).toContain(requestId);
     });
 
     it('unknown initiation on a decoupled bank: no fresh attempt, ever', async () => {
@@ -273,14 +320,14 @@ describeEachDb(
       behave = (_req, res) => json(res, 503, {});
       c.clock.advance(1000);
       expect(await syncDuePayments(env(c))).toBe(0);
-      const after = await c.store.db.selectFrom('payments').select(['state', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const after = await paymentWithAttempt(c.store.db, id);
       expect(after.state).toBe('validating');
       expect(after.next_sync_at).toBeLessThanOrEqual(c.clock.now() + 5000);
       behave = (_req, res) => json(res, 200, { transactionStatus: 'ACSC' });
       c.clock.advance(5000);
       expect(await syncDuePayments(env(c))).toBe(1);
-      const done = await c.store.db.selectFrom('payments').select(['state', 'bank_status']).where('id', '=', id).executeTakeFirstOrThrow();
-      expect(done).toEqual({ state: 'done', bank_status: 'ACSC' });
+      const done = await paymentWithAttempt(c.store.db, id);
+      expect(done).toMatchObject({ state: 'done', bank_status: 'ACSC' });
       expect((await attempts(c, id)).map((a) => `${a.operation}:${a.outcome}`)).toEqual(['initiate:ok', 'status:unknown', 'status:ok']);
     });
 

@@ -11,7 +11,7 @@ import { readBacklog, SYNC_FAILED_AFTER } from '../src/jobs/backlog.ts';
 import { startJobs } from '../src/jobs/runner.ts';
 import { syncDuePayments, type SyncEnvironment } from '../src/jobs/sync-payments.ts';
 import { listFailedSyncs, retrySync } from '../src/services/sync-status.ts';
-import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
+import { bearer, describeEachDb, guideBody, paymentWithAttempt } from './support/helpers.ts';
 import { waitFor } from './support/processes.ts';
 
 const STEP_MS = 1000;
@@ -145,14 +145,10 @@ describeEachDb(
       try {
         const gaps: number[] = [];
         for (let n = 1; n <= SYNC_FAILED_AFTER; n++) {
-          const row = await c.store.db.selectFrom('payments').select(['next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+          const row = await paymentWithAttempt(c.store.db, id);
           c.clock.set(row.next_sync_at!);
           await syncDuePayments(env);
-          const after = await c.store.db
-            .selectFrom('payments')
-            .select(['sync_failures', 'sync_error', 'next_sync_at', 'state'])
-            .where('id', '=', id)
-            .executeTakeFirstOrThrow();
+          const after = await paymentWithAttempt(c.store.db, id);
           expect(after).toMatchObject({ sync_failures: n, sync_error: 'bank API timed out', state: 'pending' });
           gaps.push(after.next_sync_at! - c.clock.now());
         }
@@ -174,8 +170,8 @@ describeEachDb(
         await retrySync(c.store.db, c.clock, id);
         c.clock.advance(STEP_MS);
         await syncDuePayments(env);
-        const healed = await c.store.db.selectFrom('payments').select(['state', 'sync_failures', 'sync_error']).where('id', '=', id).executeTakeFirstOrThrow();
-        expect(healed).toEqual({ state: 'done', sync_failures: 0, sync_error: null });
+        const healed = await paymentWithAttempt(c.store.db, id);
+        expect(healed).toMatchObject({ state: 'done', sync_failures: 0, sync_error: null });
         expect((await listFailedSyncs(c.store.db)).map((p) => p.id)).not.toContain(id);
       } finally {
         outage.mockRestore();

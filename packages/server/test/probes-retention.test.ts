@@ -7,7 +7,7 @@ import { purgeExpired } from '../src/jobs/purge-expired.ts';
 import { bankCallObserved } from '../src/telemetry/metrics.ts';
 import type { ManualClock } from '../src/domain/clock.ts';
 import type { DeliveryStatus } from '../src/store/schema.ts';
-import { bearer, databases, describeEachDb, expectErrorBody } from './support/helpers.ts';
+import { bearer, databases, describeEachDb, expectErrorBody, giveAttempt, setPaymentSync } from './support/helpers.ts';
 import { openIsolatedStore } from './support/stores.ts';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -32,24 +32,23 @@ describeEachDb('health, readiness and metrics', (ctx) => {
     try {
       const id = await c.createPayment();
       // Two payments waiting for status sync now: over a threshold of one.
-      await c.store.db
-        .updateTable('payments')
-        .set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() - 5_000 })
-        .where('id', '=', id)
-        .execute();
+      await c.store.db.updateTable('payments').set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf' }).where('id', '=', id).execute();
+      await giveAttempt(c.store.db, id, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() - 5_000 });
       const other = await c.createPayment();
       await c.store.db
         .updateTable('payments')
-        .set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() })
+        .set({ state: 'pending', connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf' })
         .where('id', '=', other)
         .execute();
+      await giveAttempt(c.store.db, other, { connector_uuid: '338178e6-3d01-564f-9a7b-52ca442459bf', next_sync_at: c.clock.now() });
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json()).toMatchObject({
         status: 'not_ready',
         checks: { database: { ok: true }, backlog: { ok: false, due: 2, status_sync: 2, threshold: 1, oldest_age_seconds: 5 } },
       });
-      await c.store.db.updateTable('payments').set({ state: 'done', next_sync_at: null }).where('id', 'in', [id, other]).execute();
+      await c.store.db.updateTable('payments').set({ state: 'done' }).where('id', 'in', [id, other]).execute();
+      await setPaymentSync(c.store.db, { in: [id, other] }, { next_sync_at: null });
     } finally {
       await app.close();
     }

@@ -90,11 +90,19 @@ export function timelinePage(
     (e) =>
       html`<li><span class="num">${when(e.created_at)}</span> — ${e.type === 'state_changed' ? html`${e.from_state ?? '∅'} → ${stateBadge(e.to_state ?? '')}` : e.type}${e.data ? html` <span class="muted mono">${e.data}</span>` : ''}</li>`,
   );
+  // A payment initiated more than once shows its attempts, and which attempt each exchange belongs to.
+  const several = data.attempts.length > 1;
   const exchanges = data.exchanges.map(
     (
       x,
-    ) => html`<tr><td class="num">${when(x.created_at)}</td><td class="mono">${x.method} ${x.path}</td><td class="num">${x.status ?? '—'}</td><td class="num">${x.duration_ms} ms</td>
+    ) => html`<tr>${several ? html`<td class="num">${x.attempt ?? '—'}</td>` : ''}<td class="num">${when(x.created_at)}</td><td class="mono">${x.method} ${x.path}</td><td class="num">${x.status ?? '—'}</td><td class="num">${x.duration_ms} ms</td>
 <td class="mono">${x.request_id}</td><td>${x.error ?? ''}${x.request_body || x.response_body ? html`<details><summary>${t.detail}</summary><pre>${x.request_body ?? ''}</pre><pre>${x.response_body ?? ''}</pre></details>` : ''}</td></tr>`,
+  );
+  const attempts = data.attempts.map(
+    (
+      a,
+    ) => html`<tr><td class="num">${a.number}${a.current ? html` <span class="muted">(${t.current})</span>` : ''}</td><td>${bankName(connectors, a.connector_uuid)}</td>
+<td class="mono">${a.bank_payment_id ?? '—'}</td><td class="mono">${a.bank_status ?? '—'}</td><td>${a.outcome}</td><td class="num">${when(a.created_at)}</td><td class="num">${a.calls}</td></tr>`,
   );
   const deliveries = data.deliveries.map(
     (d) => html`<tr><td class="num">#${d.id}</td><td class="mono">${d.url}</td><td>${d.announced ? stateBadge(d.announced) : ''}</td><td>${d.status}</td>
@@ -107,7 +115,12 @@ ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <dt>${t.clientState}</dt><dd class="mono">${p.client_state ?? ''}</dd><dt>${t.bank}</dt><dd>${p.connector_uuid ? bankName(connectors, p.connector_uuid) : '—'}</dd>
 <dt>${t.domain}</dt><dd>${p.domain}</dd><dt>${t.registered}</dt><dd>${when(p.register_date)}</dd>${p.error_code ? html`<dt>${t.error}</dt><dd>${p.error_code}: ${p.error_description ?? ''}</dd>` : ''}</dl></div>
 <h2 id="changes">${t.stateChanges}</h2><ol class="timeline" aria-labelledby="changes">${events}</ol>
-<h2>${t.bankExchanges}</h2>${exchanges.length ? dataTable(t.bankExchanges, [t.when, 'HTTP', t.status, t.duration, 'X-Request-ID', t.detail], exchanges) : html`<p class="muted">${t.noBankExchanges}</p>`}
+${
+  several
+    ? html`<h2>${t.bankAttempts}</h2>${dataTable(t.bankAttempts, [t.attempt, t.bank, t.bankPaymentId, t.bankStatus, t.outcome, t.started, t.calls], attempts)}
+`
+    : ''
+}<h2>${t.bankExchanges}</h2>${exchanges.length ? dataTable(t.bankExchanges, [...(several ? [t.attempt] : []), t.when, 'HTTP', t.status, t.duration, 'X-Request-ID', t.detail], exchanges) : html`<p class="muted">${t.noBankExchanges}</p>`}
 <h2>${t.deliveries}</h2>${deliveries.length ? dataTable(t.deliveries, ['#', t.endpoint, t.state, t.status, t.attempts, ''], deliveries) : html`<p class="muted">${t.noDeliveries}</p>`}`;
 }
 

@@ -4,6 +4,7 @@ import { parseDateOrDateTime } from '../domain/dates.ts';
 import { invalid } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
 import { isPaymentState, PAYMENT_STATES } from '../domain/states.ts';
+import { listAttempts } from '../services/attempts.ts';
 import type { Database } from '../store/schema.ts';
 import { readJson } from '../store/rows.ts';
 
@@ -73,7 +74,7 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
     .where('p.id', '=', id)
     .executeTakeFirst();
   if (!payment) return null;
-  const [instructions, events, exchanges, deliveries] = await Promise.all([
+  const [instructions, events, exchanges, deliveries, bankAttempts] = await Promise.all([
     db.selectFrom('payment_instructions').selectAll().where('payment_id', '=', id).orderBy('position').execute(),
     db.selectFrom('payment_events').selectAll().where('payment_id', '=', id).orderBy('id').execute(),
     bankExchangesOf(db, id),
@@ -84,6 +85,7 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
       .where('w.payment_id', '=', id)
       .orderBy('w.id')
       .execute(),
+    listAttempts(db, id),
   ]);
   const ids = deliveries.map((d) => d.id);
   const attempts = ids.length ? await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('id').execute() : [];
@@ -103,6 +105,12 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
     instructions,
     events,
     exchanges,
+    /** Every initiation at a bank, with how many of the exchanges are its own. */
+    attempts: bankAttempts.map((a) => ({
+      ...a,
+      current: payment.current_attempt_id !== null && Number(payment.current_attempt_id) === Number(a.id),
+      calls: exchanges.filter((x) => x.attempt !== null && Number(x.attempt) === Number(a.number)).length,
+    })),
     deliveries: deliveries.map((d) => {
       const body = bodies.find((b) => b.id === d.data_id)?.body;
       return {
@@ -117,10 +125,25 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
 /** Every call to the payment's bank (the bank boundary's log; bodies already redacted there). */
 function bankExchangesOf(db: Kysely<Database>, paymentId: number) {
   return db
-    .selectFrom('bank_exchanges')
-    .select(['id', 'attempt_id', 'method', 'path', 'status', 'duration_ms', 'request_id', 'request_body', 'response_body', 'error', 'created_at'])
-    .where('payment_id', '=', paymentId)
-    .orderBy('id')
+    .selectFrom('bank_exchanges as e')
+    .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
+    .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
+    .select([
+      'e.id',
+      'e.call_id',
+      'e.method',
+      'e.path',
+      'e.status',
+      'e.duration_ms',
+      'e.request_id',
+      'e.request_body',
+      'e.response_body',
+      'e.error',
+      'e.created_at',
+      'a.number as attempt',
+    ])
+    .where('e.payment_id', '=', paymentId)
+    .orderBy('e.id')
     .execute();
 }
 
@@ -225,7 +248,7 @@ export async function configuredBanks(db: Kysely<Database>, now: number) {
     .orderBy('name')
     .execute();
   const outcomes = await db
-    .selectFrom('payment_attempts')
+    .selectFrom('bank_calls')
     .select(['bank_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
     .where('started_at', '>=', now - DAY_MS)
     .groupBy(['bank_id', 'outcome'])

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../domain/errors.ts';
 import { OPERATOR } from '../http/access.ts';
 import { html } from '../http/html.ts';
-import { sign, verifySignature } from '../services/payment-actions.ts';
+import { sign, verifySignature } from '../services/signed-urls.ts';
 import { endSession, type Operator, redeemSignInLink, sessionOperator, SESSION_TTL_MS, startSession, verifyOperator } from '../services/operators.ts';
 import { replayDelivery } from '../services/webhooks.ts';
 import { readCookie } from '../http/cookies.ts';

@@ -74,6 +74,33 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Core errors of a payment change, told apart inside the core (status sync retries a conflict soon,
+ * and reports anything else as a failure); both are Powens' invalidState on the wire, rendered by
+ * http/errors.ts like every ApiError.
+ */
+/** The payment changed between read and write (its version moved): read it again and retry. */
+export class VersionConflict extends ApiError {
+  readonly paymentId: number;
+  constructor(paymentId: number) {
+    super('invalidState', 'the payment changed meanwhile; read it again and retry');
+    this.name = 'VersionConflict';
+    this.paymentId = paymentId;
+  }
+}
+
+/** The state machine forbids the change (a final state, or a step that does not exist). */
+export class ForbiddenStateChange extends ApiError {
+  readonly from: string;
+  readonly to: string;
+  constructor(from: string, to: string, description: string) {
+    super('invalidState', description);
+    this.name = 'ForbiddenStateChange';
+    this.from = from;
+    this.to = to;
+  }
+}
+
 const VERB = /^(is|are|must|has|have|does|do|cannot|can|should|was|were|only|needs?)\b/;
 
 /**

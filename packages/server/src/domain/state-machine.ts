@@ -1,5 +1,5 @@
 /** Payment state machine (spec §5.2): the one table of allowed transitions. Final states never change. */
-import { ApiError } from './errors.ts';
+import { ForbiddenStateChange } from './errors.ts';
 import { FINAL_STATES, type PaymentState } from './states.ts';
 
 export const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>> = {
@@ -19,7 +19,7 @@ export function canTransition(from: PaymentState, to: PaymentState): boolean {
 
 export function assertTransition(from: PaymentState, to: PaymentState): void {
   if (!canTransition(from, to)) {
-    throw new ApiError('invalidState', `a ${from} payment cannot become ${to}${FINAL_STATES.has(from) ? ' (final states never change)' : ''}`);
+    throw new ForbiddenStateChange(from, to, `a ${from} payment cannot become ${to}${FINAL_STATES.has(from) ? ' (final states never change)' : ''}`);
   }
 }
 

@@ -22,17 +22,18 @@ export async function readBacklog(db: Kysely<Database>, now: number): Promise<Ba
     .where('next_attempt_at', '<=', now)
     .executeTakeFirstOrThrow();
   const syncs = await db
-    .selectFrom('payments')
-    .select([sql<number>`count(*)`.as('n'), sql<number | null>`min(next_sync_at)`.as('oldest')])
-    .where('state', 'in', ['validating', 'pending'])
-    .where('connector_uuid', 'is not', null)
-    .where('next_sync_at', '<=', now)
+    .selectFrom('payment_attempts as a')
+    .innerJoin('payments as p', (j) => j.onRef('p.current_attempt_id', '=', 'a.id'))
+    .select([sql<number>`count(*)`.as('n'), sql<number | null>`min(a.next_sync_at)`.as('oldest')])
+    .where('p.state', 'in', ['validating', 'pending'])
+    .where('a.next_sync_at', '<=', now)
     .executeTakeFirstOrThrow();
   const failed = await db
-    .selectFrom('payments')
+    .selectFrom('payment_attempts as a')
+    .innerJoin('payments as p', (j) => j.onRef('p.current_attempt_id', '=', 'a.id'))
     .select(sql<number>`count(*)`.as('n'))
-    .where('sync_failures', '>=', SYNC_FAILED_AFTER)
-    .where('state', 'in', ['validating', 'pending'])
+    .where('a.sync_failures', '>=', SYNC_FAILED_AFTER)
+    .where('p.state', 'in', ['validating', 'pending'])
     .executeTakeFirstOrThrow();
   const age = (oldest: number | null) => (oldest === null ? 0 : Math.max(0, (now - Number(oldest)) / 1000));
   return {

@@ -56,7 +56,6 @@ export async function expireDuePayments(env: JobEnvironment, limit = 500): Promi
             action: null,
             validate_uri: null,
             fields: null,
-            next_sync_at: null,
             error_code: payment.state === 'created' ? 'noAnswerFromCustomer' : null,
             error_description: `No final status after ${days} days.`,
           },

@@ -68,7 +68,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
   const syncs = new WorkPool<ClaimedSync>({
     concurrency: options.syncConcurrency ?? 8,
     claim: (limit) => claimSyncs(env, limit),
-    run: async (p) => void (await syncOne(env, p.id, p.domain_id)),
+    run: async (p) => void (await syncOne(env, p.id, p.domain_id, p.attempt_id)),
     onError: failed('status sync'),
   });
   const wake = () => {

@@ -6,10 +6,9 @@
  * payment's sync is `failed` (listed by `payrail sync failed`), and still retried at the backoff's
  * ceiling so that it heals by itself when the bank comes back.
  */
-import { applyOutcome, attempt, connectorContext, connectorOf, connectorPayment, type ActionEnvironment } from '../services/payment-actions.ts';
-import { settleAttempts } from '../services/attempts.ts';
-import { ApiError } from '../domain/errors.ts';
-import { getPayment } from '../services/payments.ts';
+import { applyOutcome, atBank, connectorContext, connectorOf, connectorPayment, loadTarget, type ActionEnvironment } from '../services/payment-actions.ts';
+import { recordAttempt, updateAttempt } from '../services/attempts.ts';
+import { ApiError, VersionConflict } from '../domain/errors.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
 import { SYNC_FAILED_AFTER } from './backlog.ts';
 import { DEFAULT_LEASE_MS, retryDelayMs, type JobEnvironment } from './deliver-webhooks.ts';
@@ -18,33 +17,36 @@ export type SyncEnvironment = JobEnvironment & { actions: ActionEnvironment };
 export interface ClaimedSync {
   id: number;
   domain_id: number;
+  /** The attempt whose schedule was due (the payment's current one). */
+  attempt_id: number;
 }
 
 /** A payment that changed between claim and update is simply looked at again this soon. */
 const CONFLICT_RETRY_MS = 1_000;
 
+/** Claims the due attempts (each its payment's current one, the payment not final) with a lease. */
 export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<ClaimedSync[]> {
   const now = env.clock.now();
   return env.db.transaction().execute(async (trx) => {
     let q = trx
-      .selectFrom('payments')
-      .select(['id', 'domain_id'])
-      .where('state', 'in', ['validating', 'pending'])
-      .where('connector_uuid', 'is not', null)
-      .where('next_sync_at', '<=', now)
-      .where((eb) => eb.or([eb('sync_locked_until', 'is', null), eb('sync_locked_until', '<=', now)]))
-      .orderBy('next_sync_at')
+      .selectFrom('payment_attempts as a')
+      .innerJoin('payments as p', (j) => j.onRef('p.current_attempt_id', '=', 'a.id'))
+      .select(['p.id', 'p.domain_id', 'a.id as attempt_id'])
+      .where('p.state', 'in', ['validating', 'pending'])
+      .where('a.next_sync_at', '<=', now)
+      .where((eb) => eb.or([eb('a.sync_locked_until', 'is', null), eb('a.sync_locked_until', '<=', now)]))
+      .orderBy('a.next_sync_at')
       .limit(limit);
-    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    if (env.dialect === 'postgres') q = q.forUpdate('a').skipLocked();
     const rows = await q.execute();
     if (rows.length)
       await trx
-        .updateTable('payments')
+        .updateTable('payment_attempts')
         .set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
         .where(
           'id',
           'in',
-          rows.map((r) => r.id),
+          rows.map((r) => r.attempt_id),
         )
         .execute();
     return rows;
@@ -53,31 +55,37 @@ export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<C
 
 /** One pass (tests, benchmarks): claims up to `limit` due payments and syncs them, 8 at a time. Returns how many changed. */
 export async function syncDuePayments(env: SyncEnvironment, limit = 100): Promise<number> {
-  const ids = await claimSyncs(env, limit);
+  const claimed = await claimSyncs(env, limit);
   let changed = 0;
   let next = 0;
   const worker = async () => {
-    while (next < ids.length) {
-      const { id, domain_id } = ids[next++]!;
-      if (await syncOne(env, id, domain_id)) changed++;
+    while (next < claimed.length) {
+      const { id, domain_id, attempt_id } = claimed[next++]!;
+      if (await syncOne(env, id, domain_id, attempt_id)) changed++;
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return changed;
 }
 
-/** Asks the bank about one claimed payment and applies its answer. True when the payment changed. */
-export async function syncOne(env: SyncEnvironment, id: number, domainId: number): Promise<boolean> {
-  const record = await getPayment(env.db, domainId, id);
+/** Asks the bank about one claimed payment's attempt and applies its answer. True when the payment changed. */
+export async function syncOne(env: SyncEnvironment, id: number, domainId: number, attemptId?: number): Promise<boolean> {
+  const { record, attempt } = await loadTarget(env.db, domainId, id);
+  if (!attempt) return false;
+  if (attemptId !== undefined && attempt.id !== attemptId) {
+    // A fresh initiation replaced the claimed attempt meanwhile: the new one has its own schedule.
+    await updateAttempt(env.db, attemptId, { sync_locked_until: null });
+    return false;
+  }
   const connector = await connectorOf(env.actions, record.payment).catch(() => null);
   if (!connector) return false;
-  const snapshot = connectorPayment(record);
-  let attempted: Awaited<ReturnType<typeof attempt>>;
+  const snapshot = connectorPayment(record, attempt);
+  let attempted: Awaited<ReturnType<typeof atBank>>;
   try {
-    // Every bank call of the status read goes through the boundary: attempt row, deadline, log.
-    attempted = await attempt(env.actions, connector, snapshot, (ctx) => connector.status(snapshot, ctx));
+    // Every bank call of the status read goes through the boundary: call record, deadline, log.
+    attempted = await atBank(env.actions, connector, snapshot, attempt, (ctx) => connector.status(snapshot, ctx));
   } catch (error) {
-    await recordSyncFailure(env, id, record.payment.sync_failures, error as Error);
+    await recordSyncFailure(env, id, attempt.id, attempt.sync_failures, error as Error);
     return false;
   }
   const { outcome, calls } = attempted;
@@ -85,30 +93,26 @@ export async function syncOne(env: SyncEnvironment, id: number, domainId: number
   try {
     if (outcome) {
       // An unknown answer changes nothing and is asked again soon; a refused status call likewise.
-      await applyOutcome(env.actions, record.payment, outcome, healthy, 'background', calls, 'status');
+      await applyOutcome(env.actions, record.payment, attempt, outcome, { attempt: healthy, source: 'background', calls, operation: 'status' });
       return outcome.kind !== 'unknown' && outcome.kind !== 'refused';
     }
-    await settleAttempts(env.db, calls, null);
-    await env.db
-      .updateTable('payments')
-      .set({ ...healthy, next_sync_at: env.clock.now() + connector.pollIntervalMs(snapshot, connectorContext(env.actions, id)) })
-      .where('id', '=', id)
-      .where('version', '=', record.payment.version)
-      .execute();
+    const next_sync_at = env.clock.now() + connector.pollIntervalMs(snapshot, connectorContext(env.actions, id));
+    await recordAttempt(env.db, attempt.id, { ...healthy, next_sync_at }, calls, null);
     return false;
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
     // The payment changed meanwhile (the payer, another process): not the bank's fault; look again soon.
-    await env.db
-      .updateTable('payments')
-      .set({ sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS })
-      .where('id', '=', id)
-      .execute();
+    if (error instanceof VersionConflict) {
+      await updateAttempt(env.db, attempt.id, { sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS });
+      return false;
+    }
+    if (!(error instanceof ApiError)) throw error;
+    // Another refusal of the core (a change the state machine forbids) is a failure of this sync, with backoff.
+    await recordSyncFailure(env, id, attempt.id, attempt.sync_failures, error as Error);
     return false;
   }
 }
 
-async function recordSyncFailure(env: SyncEnvironment, id: number, failuresBefore: number, error: Error) {
+async function recordSyncFailure(env: SyncEnvironment, id: number, attemptId: number, failuresBefore: number, error: Error) {
   const failures = failuresBefore + 1;
   const reason = (error.message || error.name || 'bank error').slice(0, 200);
   statusSyncFailureObserved();
@@ -117,9 +121,10 @@ async function recordSyncFailure(env: SyncEnvironment, id: number, failuresBefor
     failures,
     error: reason,
   });
-  await env.db
-    .updateTable('payments')
-    .set({ sync_locked_until: null, sync_failures: failures, sync_error: reason, next_sync_at: env.clock.now() + retryDelayMs(failures) })
-    .where('id', '=', id)
-    .execute();
+  await updateAttempt(env.db, attemptId, {
+    sync_locked_until: null,
+    sync_failures: failures,
+    sync_error: reason,
+    next_sync_at: env.clock.now() + retryDelayMs(failures),
+  });
 }

@@ -1,19 +1,97 @@
 /**
- * Attempt records and the exchange log (design §6). An attempt row is written before every bank
- * call (outcome `pending`), its exchange facts when the call ends, and its outcome — ok, refused,
- * unknown — in the transaction of the state change it led to (`settleAttempts`). A `pending`
- * attempt older than its deadline is what a crash between call and record leaves: unknown.
+ * Attempts at the bank (design §6). A payment is the merchant's intent; every initiation of it at a
+ * bank is one attempt row (`payment_attempts`): the bank, the bank's payment id, the connector's
+ * data and sealed consent, the bank's raw status and the status-sync schedule. A fresh initiation
+ * opens a new attempt and the old one stays as it was; the payment points at its current one.
+ *
+ * Every bank call is a `bank_calls` row of its attempt, written before the call (outcome
+ * `pending`, its id is the X-Request-ID), its exchange-log row when it ends, and its outcome — ok,
+ * refused, unknown — in the transaction of the state change it led to (`settleCalls`). A `pending`
+ * call older than its deadline is what a crash between call and record leaves: unknown.
+ *
+ * The small API: `openAttempt` (inside the payment writer's claim), `currentAttempt`, `callBank`,
+ * `updateAttempt` / `recordAttempt`, `settleCalls`, `attemptRecorder`, `sealConsent` /
+ * `openConsent`, and the readers for the exchange log.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { AttemptRecorder, CallRecord } from '../connectors/kit/http.ts';
-import type { ConnectorOutcome } from '../connectors/kit/types.ts';
-import type { AttemptRow, Database } from '../store/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import { type AttemptRecorder, type CallRecord, createBankHttp } from '../connectors/kit/http.ts';
+import type { BankHttp, Connector, ConnectorContext, ConnectorOutcome } from '../connectors/kit/types.ts';
+import type { ConnectorRegistry } from '../connectors/registry.ts';
+import type { AttemptRow, AttemptUpdate, CallRow, Database, PaymentRow } from '../store/schema.ts';
+import { openSecret, sealSecret, type Keyring } from './secret-box.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Opens the next attempt of a payment (outcome `pending`); the caller points the payment at it in the same transaction. */
+export async function openAttempt(trx: Db, paymentId: number, at: { connector_uuid: string; bank_id: number | null; now: number }): Promise<AttemptRow> {
+  const last = await trx
+    .selectFrom('payment_attempts')
+    .select((eb) => eb.fn.max('number').as('n'))
+    .where('payment_id', '=', paymentId)
+    .executeTakeFirst();
+  return trx
+    .insertInto('payment_attempts')
+    .values({
+      payment_id: paymentId,
+      number: Number(last?.n ?? 0) + 1,
+      connector_uuid: at.connector_uuid,
+      bank_id: at.bank_id,
+      bank_payment_id: null,
+      connector_data: null,
+      consent_sealed: null,
+      bank_status: null,
+      outcome: 'pending',
+      next_sync_at: null,
+      sync_locked_until: null,
+      sync_error: null,
+      created_at: at.now,
+      superseded_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The attempt the payment follows now; null before its first initiation. */
+export async function currentAttempt(db: Db, payment: Pick<PaymentRow, 'current_attempt_id'>): Promise<AttemptRow | null> {
+  if (payment.current_attempt_id === null) return null;
+  return (await db.selectFrom('payment_attempts').selectAll().where('id', '=', payment.current_attempt_id).executeTakeFirst()) ?? null;
+}
+
+export async function updateAttempt(db: Db, id: number, patch: AttemptUpdate): Promise<void> {
+  if (Object.keys(patch).length === 0) return;
+  await db.updateTable('payment_attempts').set(patch).where('id', '=', id).execute();
+}
+
+/** An answer that changes nothing on the payment: the calls' outcomes and the attempt's new facts, together. */
+export async function recordAttempt(
+  db: Kysely<Database>,
+  attemptId: number | null,
+  patch: AttemptUpdate,
+  calls: readonly CallRecord[],
+  outcome: ConnectorOutcome | null,
+): Promise<void> {
+  if (calls.length === 0 && (attemptId === null || Object.keys(patch).length === 0)) return;
+  await db.transaction().execute(async (trx) => {
+    await settleCalls(trx, calls, outcome);
+    if (attemptId !== null) await updateAttempt(trx, attemptId, patch);
+  });
+}
+
+/** Seals secret consent data (a payer's token, a consent's key) on the attempt; never logged, never shown. */
+export async function sealConsent(db: Db, keyring: Keyring, attemptId: number, value: Record<string, unknown>): Promise<void> {
+  await updateAttempt(db, attemptId, { consent_sealed: sealSecret(keyring, JSON.stringify(value)) });
+}
+
+export function openConsent(keyring: Keyring, attempt: Pick<AttemptRow, 'consent_sealed'>): Record<string, unknown> | null {
+  return attempt.consent_sealed ? (JSON.parse(openSecret(keyring, attempt.consent_sealed)) as Record<string, unknown>) : null;
+}
 
 export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: Record<string, unknown>) => void): AttemptRecorder {
   return {
     async begin(row) {
       await db
-        .insertInto('payment_attempts')
+        .insertInto('bank_calls')
         .values({ ...row, outcome: 'pending', finished_at: null, http_status: null, bank_reference: null, raw_status: null, error: null })
         .execute();
     },
@@ -21,21 +99,21 @@ export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: 
       try {
         await db.transaction().execute(async (trx) => {
           await trx
-            .updateTable('payment_attempts')
+            .updateTable('bank_calls')
             .set({ finished_at: row.finished_at, http_status: row.status, error: row.error })
-            .where('id', '=', row.attempt_id)
+            .where('id', '=', row.call_id)
             .execute();
           await trx
             .insertInto('bank_exchanges')
             .values({
               payment_id: row.payment_id,
-              attempt_id: row.attempt_id,
+              call_id: row.call_id,
               bank_id: row.bank_id,
               method: row.method,
               path: row.path,
               status: row.status,
               duration_ms: row.duration_ms,
-              request_id: row.attempt_id,
+              request_id: row.call_id,
               request_body: row.request_body,
               response_body: row.response_body,
               error: row.error,
@@ -45,7 +123,7 @@ export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: 
         });
       } catch (error) {
         // The call is done; losing its log line must not turn its answer into a failure.
-        log?.('exchange log write failed', { attempt: row.attempt_id, error: (error as Error).message });
+        log?.('exchange log write failed', { call: row.call_id, error: (error as Error).message });
       }
     },
   };
@@ -56,11 +134,7 @@ export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: 
  * verdict (its refused/unknown outcome, the bank's reference and raw status); earlier calls keep
  * their HTTP classification.
  */
-export async function settleAttempts(
-  db: Kysely<Database> | Transaction<Database>,
-  calls: readonly CallRecord[],
-  outcome: ConnectorOutcome | null,
-): Promise<void> {
+export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome: ConnectorOutcome | null): Promise<void> {
   for (const [i, call] of calls.entries()) {
     const last = i === calls.length - 1;
     const verdict =
@@ -74,31 +148,38 @@ export async function settleAttempts(
               : call.outcome
         : call.outcome;
     await db
-      .updateTable('payment_attempts')
+      .updateTable('bank_calls')
       .set({
         outcome: verdict,
         bank_reference: last ? (outcome?.bank_reference ?? null) : null,
         raw_status: last && outcome && 'bank_status' in outcome ? (outcome.bank_status ?? null) : null,
       })
-      .where('id', '=', call.attemptId)
+      .where('id', '=', call.callId)
       .execute();
   }
 }
 
+/** The attempts of one payment, first first. */
 export async function listAttempts(db: Kysely<Database>, paymentId: number): Promise<AttemptRow[]> {
-  // Attempts started in the same millisecond keep the order of their exchange rows.
+  return db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('number').execute();
+}
+
+/** Every bank call of one payment, oldest first. */
+export async function listCalls(db: Kysely<Database>, paymentId: number): Promise<CallRow[]> {
+  // Calls started in the same millisecond keep the order of their exchange rows.
   return db
-    .selectFrom('payment_attempts as a')
-    .leftJoin('bank_exchanges as e', 'e.attempt_id', 'a.id')
-    .selectAll('a')
-    .where('a.payment_id', '=', paymentId)
-    .orderBy('a.started_at')
+    .selectFrom('bank_calls as c')
+    .leftJoin('bank_exchanges as e', 'e.call_id', 'c.id')
+    .selectAll('c')
+    .where('c.payment_id', '=', paymentId)
+    .orderBy('c.started_at')
     .orderBy('e.id')
     .execute();
 }
 
 export interface ExchangeView {
   id: number;
+  /** The bank call (its X-Request-ID); named attempt_id in the exchange log's answer since before attempts were per initiation. */
   attempt_id: string | null;
   operation: string | null;
   outcome: string | null;
@@ -112,6 +193,8 @@ export interface ExchangeView {
   response_body: unknown;
   error: string | null;
   created_at: string;
+  /** The number of the attempt (initiation) the call belongs to; null for a call outside one. */
+  attempt: number | null;
 }
 
 function parseMaybe(text: string | null): unknown {
@@ -123,16 +206,17 @@ function parseMaybe(text: string | null): unknown {
   }
 }
 
-/** The exchange log of one payment, oldest first, with each call's attempt operation and outcome. */
+/** The exchange log of one payment, oldest first, with each call's operation, outcome and attempt number. */
 export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
   const rows = await db
     .selectFrom('bank_exchanges as e')
-    .leftJoin('payment_attempts as a', 'a.id', 'e.attempt_id')
+    .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
+    .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
     .select([
       'e.id',
-      'e.attempt_id',
-      'a.operation',
-      'a.outcome',
+      'e.call_id',
+      'c.operation',
+      'c.outcome',
       'e.bank_id',
       'e.method',
       'e.path',
@@ -143,16 +227,79 @@ export async function listExchanges(db: Kysely<Database>, paymentId: number): Pr
       'e.response_body',
       'e.error',
       'e.created_at',
+      'a.number',
     ])
     .where('e.payment_id', '=', paymentId)
     .orderBy('e.id')
     .execute();
   return rows.map((r) => ({
-    ...r,
+    id: r.id,
+    attempt_id: r.call_id,
     operation: r.operation ?? null,
     outcome: r.outcome ?? null,
+    bank_id: r.bank_id,
+    method: r.method,
+    path: r.path,
+    status: r.status,
+    duration_ms: r.duration_ms,
+    request_id: r.request_id,
     request_body: parseMaybe(r.request_body),
     response_body: parseMaybe(r.response_body),
+    error: r.error,
     created_at: new Date(Number(r.created_at)).toISOString(),
+    attempt: r.number === null || r.number === undefined ? null : Number(r.number),
   }));
+}
+
+/** What a bank call needs of the environment. */
+export interface BankCallEnvironment {
+  db: Kysely<Database>;
+  clock: Clock;
+  connectors: Pick<ConnectorRegistry, 'transportOf'>;
+  log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+/** What one connector operation did: its answer, and the bank calls it made (their outcomes are recorded with the answer). */
+export interface Attempted {
+  outcome: ConnectorOutcome | null;
+  calls: CallRecord[];
+}
+
+/** The test bank has no HTTP: a connector without a transport that tries to call a bank is a bug. */
+export const NO_HTTP: BankHttp = {
+  async send() {
+    throw new Error('this connector has no bank HTTP client');
+  },
+};
+
+/**
+ * Runs one connector operation of an attempt with the bank boundary in its context: every bank
+ * call gets its record before it leaves, a deadline and an exchange-log row. A connector that
+ * throws after a call went out leaves an unknown outcome (the bank may have acted); before any
+ * call, the error.
+ */
+export async function callBank(
+  env: BankCallEnvironment,
+  connector: Connector,
+  target: { paymentId: number; attemptId: number | null; data: Record<string, unknown> | null },
+  context: (http: BankHttp) => ConnectorContext,
+  run: (ctx: ConnectorContext) => Promise<ConnectorOutcome | null>,
+): Promise<Attempted> {
+  const transport = env.connectors.transportOf(connector);
+  const http = transport
+    ? createBankHttp({
+        transport,
+        recorder: attemptRecorder(env.db, (m, d) => env.log?.('error', m, d)),
+        clock: env.clock,
+        paymentId: target.paymentId,
+        attemptId: target.attemptId,
+      })
+    : Object.assign({ calls: [] as CallRecord[] }, NO_HTTP);
+  try {
+    return { outcome: await run(context(http)), calls: http.calls };
+  } catch (error) {
+    if (http.calls.length === 0) throw error;
+    env.log?.('error', 'connector failed after calling the bank', { payment: target.paymentId, error: (error as Error).message });
+    return { outcome: { kind: 'unknown', reason: `connector error: ${(error as Error).message}`.slice(0, 300), data: target.data ?? {} }, calls: http.calls };
+  }
 }

@@ -1,18 +1,22 @@
 /**
- * The only code that changes a payment after creation. Every change is checked against the state
- * machine, guarded by the payment's version (a concurrent change makes it fail, never doubles it),
- * and written with its event rows in one transaction.
+ * The payment writer: the only module that changes a payment's row after creation (a test scans
+ * the sources for others). Every change is checked against the state machine, guarded by the
+ * payment's version (a concurrent change fails with VersionConflict, never doubles), and written
+ * with its event rows, its outbox rows and the facts of its attempt at the bank in one transaction.
+ * What the change should be is decided elsewhere (payment-reducer.ts, the actions).
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
-import { ApiError } from '../domain/errors.ts';
+import { VersionConflict } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
-import type { PaymentState } from '../domain/states.ts';
+import { isFinal, type PaymentState } from '../domain/states.ts';
 import { isPostgres } from '../store/db.ts';
-import type { Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
+import type { AttemptRow, AttemptUpdate, Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { enqueueStateChange } from './webhooks.ts';
 import { cachedConfig } from './config.ts';
 import { jobSignals } from '../jobs/signals.ts';
+import { openAttempt, updateAttempt } from './attempts.ts';
+import { DETAIL } from './payment-checks.ts';
 
 export interface PaymentChange {
   /** Target state; intermediate states the machine requires (created → validating → done) are passed through. */
@@ -27,10 +31,12 @@ export interface PaymentChange {
   source?: 'interactive' | 'background';
   /** New per-instruction states, by position, written in the same transaction. */
   instructionStates?: readonly PaymentState[];
-  /** More writes that must commit with the change (the bank attempts' outcomes). */
-  also?: (trx: Transaction<Database>) => Promise<void>;
   /** One state for every instruction (a bank that answers for the whole payment). */
   allInstructionsState?: PaymentState;
+  /** The attempt's new facts (its data, bank status, sync schedule), written with the change. */
+  attempt?: { id: number; patch: AttemptUpdate };
+  /** More writes that must commit with the change (the bank calls' outcomes). */
+  also?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 /** created → done is not a transition; the payment goes through validating first. */
@@ -54,6 +60,10 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
   if (from === 'validating' || steps.includes('validating')) {
     if (change.state && ['pending', 'done', 'accepted'].includes(change.state) && payment.validate_date === null) patch.validate_date = now;
   }
+  let attempt = change.attempt;
+  // A final payment is synced no more: its attempt's schedule is cleared with the change.
+  if (!attempt && change.state && isFinal(change.state) && payment.current_attempt_id !== null)
+    attempt = { id: payment.current_attempt_id, patch: { next_sync_at: null } };
   // Read before the transaction: on SQLite the transaction holds the only connection.
   const systematic = steps.length > 0 && (await cachedConfig(db, payment.domain_id))['payment.state_updated_webhook.systematic'] === '1';
   return db
@@ -66,7 +76,8 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
         .where('version', '=', payment.version)
         .returningAll()
         .executeTakeFirst();
-      if (!updated) throw new ApiError('invalidState', 'the payment changed meanwhile; read it again and retry');
+      if (!updated) throw new VersionConflict(payment.id);
+      if (attempt) await updateAttempt(trx, attempt.id, attempt.patch);
       if (change.allInstructionsState) {
         await trx.updateTable('payment_instructions').set({ state: change.allInstructionsState }).where('payment_id', '=', payment.id).execute();
       }
@@ -101,4 +112,56 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       jobSignals.emit('changed');
       return updated;
     });
+}
+
+/**
+ * Claims the payment for one initiation and opens its new attempt, in one transaction: a guarded
+ * update (same version) marks it `initiating` and points it at the attempt; the attempt it
+ * followed before (an unknown one) keeps its facts, marked superseded and no longer synced. Of two processes that
+ * read the same version, one claims it and the other gets VersionConflict, so the bank never
+ * receives the same initiation twice from Payrail.
+ */
+export async function claimInitiation(
+  db: Kysely<Database>,
+  clock: Clock,
+  payment: PaymentRow,
+  at: { connector_uuid: string; bank_id: number | null },
+): Promise<{ payment: PaymentRow; attempt: AttemptRow }> {
+  const now = clock.now();
+  return db.transaction().execute(async (trx) => {
+    // The guarded update first: it locks the row, so a second claimant fails here, before opening an attempt.
+    const won = await trx
+      .updateTable('payments')
+      .set({ state_detail: DETAIL.initiating, updated_at: now, version: payment.version + 1 })
+      .where('id', '=', payment.id)
+      .where('version', '=', payment.version)
+      .executeTakeFirst();
+    if (Number(won.numUpdatedRows) === 0) throw new VersionConflict(payment.id);
+    const attempt = await openAttempt(trx, payment.id, { ...at, now });
+    const claimed = await trx
+      .updateTable('payments')
+      .set({ current_attempt_id: attempt.id })
+      .where('id', '=', payment.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (payment.current_attempt_id !== null)
+      await updateAttempt(trx, payment.current_attempt_id, { superseded_at: now, next_sync_at: null, sync_locked_until: null });
+    return { payment: claimed, attempt };
+  });
+}
+
+/** Nothing reached the bank: the claim is released and the attempt it opened removed, the previous one current again. */
+export async function releaseInitiation(db: Kysely<Database>, before: PaymentRow, claimed: PaymentRow, attempt: AttemptRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const released = await trx
+      .updateTable('payments')
+      .set({ state_detail: before.state_detail, version: claimed.version + 1, current_attempt_id: before.current_attempt_id })
+      .where('id', '=', before.id)
+      .where('version', '=', claimed.version)
+      .executeTakeFirst();
+    if (Number(released.numUpdatedRows) === 0) return;
+    await trx.deleteFrom('payment_attempts').where('id', '=', attempt.id).execute();
+    // Current again, and asked about at once (its schedule was cleared by the claim).
+    if (before.current_attempt_id !== null) await updateAttempt(trx, before.current_attempt_id, { superseded_at: null, next_sync_at: claimed.updated_at });
+  });
 }

@@ -74,13 +74,8 @@ export async function createPayment(
     updated_at: now,
     webview_url: null,
     fields: null,
-    connector_data: null,
-    bank_status: null,
-    next_sync_at: null,
-    sync_locked_until: null,
     psu_ip_address: null,
-    sync_failures: 0,
-    sync_error: null,
+    current_attempt_id: null,
   };
   const instructions = input.instructions.map((i) => ({
     payment_id: 0,

@@ -107,7 +107,7 @@ async function catchUp(env: ActionEnvironment, payment: PaymentRow, maxOccurrenc
       // The schedule is over: the standing order is done (announced like every state change).
       await changePayment(env.db, env.clock, payment, {
         state: 'done',
-        patch: { next_sync_at: null },
+        patch: {},
         detail: { standing_order: 'ended', occurrences: sequence - 1 },
         source: 'background',
       });

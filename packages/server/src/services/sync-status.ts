@@ -1,4 +1,4 @@
-/** What operators see of status sync: payments whose sync is `failed`, and a way to retry one now. */
+/** What operators see of status sync: payments whose current attempt's sync is `failed`, and a way to retry one now. */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
@@ -17,12 +17,13 @@ export interface FailedSync {
 /** Non-final payments whose last SYNC_FAILED_AFTER or more status syncs failed, most failures first. */
 export async function listFailedSyncs(db: Kysely<Database>, limit = 100): Promise<FailedSync[]> {
   return db
-    .selectFrom('payments')
-    .select(['id', 'state', 'connector_uuid', 'sync_failures', 'sync_error', 'next_sync_at'])
-    .where('sync_failures', '>=', SYNC_FAILED_AFTER)
-    .where('state', 'in', ['validating', 'pending'])
-    .orderBy('sync_failures', 'desc')
-    .orderBy('id')
+    .selectFrom('payment_attempts as a')
+    .innerJoin('payments as p', (j) => j.onRef('p.current_attempt_id', '=', 'a.id'))
+    .select(['p.id', 'p.state', 'p.connector_uuid', 'a.sync_failures', 'a.sync_error', 'a.next_sync_at'])
+    .where('a.sync_failures', '>=', SYNC_FAILED_AFTER)
+    .where('p.state', 'in', ['validating', 'pending'])
+    .orderBy('a.sync_failures', 'desc')
+    .orderBy('p.id')
     .limit(limit)
     .execute();
 }
@@ -30,11 +31,16 @@ export async function listFailedSyncs(db: Kysely<Database>, limit = 100): Promis
 /** Asks the bank again at once (the backoff starts over if it fails again). */
 export async function retrySync(db: Kysely<Database>, clock: Clock, paymentId: number): Promise<void> {
   const result = await db
-    .updateTable('payments')
+    .updateTable('payment_attempts')
     .set({ next_sync_at: clock.now(), sync_locked_until: null, sync_failures: 0 })
-    .where('id', '=', paymentId)
-    .where('state', 'in', ['validating', 'pending'])
-    .where('connector_uuid', 'is not', null)
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('payments')
+        .select('current_attempt_id')
+        .where('id', '=', paymentId)
+        .where('state', 'in', ['validating', 'pending'])
+        .where('connector_uuid', 'is not', null),
+    )
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new ApiError('notFound', `no payment ${paymentId} waiting for status sync`, { field: 'id' });
 }

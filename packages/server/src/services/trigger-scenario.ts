@@ -11,19 +11,20 @@ import { validatePaymentRequest } from '../domain/payment-request.ts';
 import { isFinal } from '../domain/states.ts';
 import { OTP_CODE, TEST_CONNECTOR_UUID, testConnector } from '../connectors/test-connector.ts';
 import type { Database, PaymentRow } from '../store/schema.ts';
-import { cancelPaymentByClient } from './cancel-payment.ts';
 import {
   applyOutcome,
+  cancelPaymentByClient,
   bankReturn,
   confirmPayment,
   connectorContext,
   connectorPayment,
+  loadTarget,
   resumePayment,
   submitFields,
   validatePayment,
   type ActionEnvironment,
 } from './payment-actions.ts';
-import { createPayment, getPayment } from './payments.ts';
+import { createPayment } from './payments.ts';
 import type { Principal } from './tokens.ts';
 import { readJson } from '../store/rows.ts';
 
@@ -175,7 +176,7 @@ async function driveToFinal(env: ActionEnvironment, domainId: number, id: number
   // The wait is in real time whatever the payment clock says (a manual clock would never end it).
   const until = performance.now() + timeoutMs;
   for (;;) {
-    const record = await getPayment(env.db, domainId, id);
+    const { record, attempt } = await loadTarget(env.db, domainId, id);
     const { payment } = record;
     if (isFinal(payment.state)) return seen(payment);
     if (performance.now() > until) throw new ApiError('invalidState', `payment ${id} is still ${payment.state} after ${Math.round(timeoutMs / 1000)} s`);
@@ -183,8 +184,8 @@ async function driveToFinal(env: ActionEnvironment, domainId: number, id: number
       if (payment.state === 'validating' && payment.action === 'confirm') seen(await confirmPayment(env, domainId, id, true));
       else if (payment.state === 'validating' && payment.action === 'decoupled') seen(await resumePayment(env, domainId, id));
       else if (payment.state === 'pending') {
-        const outcome = await testConnector.status(connectorPayment(record), connectorContext(env));
-        if (outcome) seen(await applyOutcome(env, payment, outcome, { sync_locked_until: null }, 'background'));
+        const outcome = await testConnector.status(connectorPayment(record, attempt), connectorContext(env));
+        if (outcome) seen(await applyOutcome(env, payment, attempt, outcome, { attempt: { sync_locked_until: null }, source: 'background' }));
       }
     } catch (error) {
       // A status sync of the running server changed it first (version check): read it again.

@@ -100,7 +100,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 
-export async function migrate(store: Store): Promise<string[]> {
-  const work = () => migrateToLatest(store.db, store.dialect);
+export async function migrate(store: Store, upTo?: string): Promise<string[]> {
+  const work = () => migrateToLatest(store.db, store.dialect, upTo);
   return store.unhurried ? store.unhurried(work) : work();
 }

@@ -213,6 +213,50 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0020_attempts': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The per-call table keeps its rows under its own name: bank_calls (one row per bank call, X-Request-ID).
+          `drop index payment_attempts_payment`,
+          `alter table payment_attempts rename to bank_calls`,
+          `alter table bank_calls add column attempt_id ${big}`,
+          `create index bank_calls_payment on bank_calls (payment_id, started_at)`,
+          `create index bank_calls_attempt on bank_calls (attempt_id)`,
+          `alter table bank_exchanges rename column attempt_id to call_id`,
+          // One row per initiation at a bank (services/attempts.ts): what was on the payment row moves here.
+          `create table payment_attempts (
+             id ${id}, payment_id ${big} not null references payments(id), number integer not null,
+             connector_uuid text not null, bank_id ${big}, bank_payment_id text, connector_data text, consent_sealed text,
+             bank_status text, outcome text not null, next_sync_at ${big}, sync_locked_until ${big},
+             sync_failures integer not null default 0, sync_error text, created_at ${big} not null, superseded_at ${big})`,
+          `create unique index payment_attempts_number on payment_attempts (payment_id, number)`,
+          `create index payment_attempts_next_sync on payment_attempts (next_sync_at)`,
+          `create index payment_attempts_sync_failures on payment_attempts (sync_failures) where sync_failures > 0`,
+          // Every payment that reached a bank gets its attempt 1 (earlier initiations were overwritten in place).
+          `insert into payment_attempts (payment_id, number, connector_uuid, bank_id, bank_payment_id, connector_data,
+             bank_status, outcome, next_sync_at, sync_locked_until, sync_failures, sync_error, created_at)
+           select p.id, 1, p.connector_uuid, (select b.id from banks b where b.uuid = p.connector_uuid), p.bank_payment_id,
+             p.connector_data, p.bank_status,
+             coalesce((select c.outcome from bank_calls c where c.payment_id = p.id and c.operation = 'initiate' order by c.started_at desc limit 1),
+               case when p.state_detail = 'initiating' then 'pending' else 'ok' end),
+             p.next_sync_at, p.sync_locked_until, p.sync_failures, p.sync_error,
+             coalesce((select min(c.started_at) from bank_calls c where c.payment_id = p.id), p.updated_at)
+           from payments p
+           where p.connector_uuid is not null
+             and (p.connector_data is not null or p.bank_payment_id is not null or p.state_detail is not null
+               or exists (select 1 from bank_calls c where c.payment_id = p.id))`,
+          `alter table payments add column current_attempt_id ${big} references payment_attempts(id)`,
+          `update payments set current_attempt_id = (select a.id from payment_attempts a where a.payment_id = payments.id)`,
+          `update bank_calls set attempt_id = (select a.id from payment_attempts a where a.payment_id = bank_calls.payment_id)`,
+          `drop index payments_next_sync`,
+          `drop index payments_sync_failures`,
+          ...['connector_data', 'bank_status', 'next_sync_at', 'sync_locked_until', 'sync_failures', 'sync_error'].map(
+            (column) => `alter table payments drop column ${column}`,
+          ),
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 
@@ -222,7 +266,7 @@ export function migrationNames(dialect: Dialect): string[] {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator takes a database of any schema.
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   // Kysely looks for its tables in every schema unless told which one: name ours, so that a database
   // holding several Payrail schemas (tests, or tenants side by side) never sees another's lock table.
@@ -234,7 +278,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     migrationLockTableName: 'payrail_migrations_lock',
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // `upTo`: stop after that migration (tests of a migration fill the schema before it).
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r: { status: string }) => r.status === 'Success').map((r: { migrationName: string }) => r.migrationName);
 }

@@ -21,7 +21,7 @@ export type Json<T> = string & { readonly [json]?: T };
 
 /** A bank's SCA approach (`banks.sca_approach`). */
 export type ScaApproach = 'redirect' | 'decoupled';
-/** What became of a bank call (`payment_attempts.outcome`): `pending` until it ends. */
+/** What became of a bank call (`bank_calls.outcome`) or of an attempt's initiation (`payment_attempts.outcome`): `pending` until it ends. */
 export type AttemptOutcome = 'pending' | 'ok' | 'refused' | 'unknown';
 /** A payment event's kind (`payment_events.type`). */
 export type PaymentEventType = 'created' | 'state_changed' | 'updated';
@@ -104,14 +104,9 @@ export interface PaymentsTable {
   version: Generated<number>;
   webview_url: string | null;
   fields: Json<PaymentField[]> | null;
-  connector_data: Json<Record<string, unknown>> | null;
-  bank_status: string | null;
-  next_sync_at: number | null;
-  sync_locked_until: number | null;
-  /** Status sync failures in a row; SYNC_FAILED_AFTER or more is the `failed` sync state. */
-  sync_failures: Generated<number>;
-  sync_error: string | null;
   psu_ip_address: Generated<string | null>;
+  /** The attempt at the bank the payment follows now (payment_attempts.id); null before the first initiation. */
+  current_attempt_id: Generated<number | null>;
 }
 
 export interface BanksTable {
@@ -133,9 +128,44 @@ export interface BanksTable {
   removed_at: number | null;
 }
 
+/**
+ * One initiation of a payment at a bank (services/attempts.ts): what the bank knows of it and when
+ * to ask it again. A fresh initiation opens a new row; an old one is never overwritten.
+ */
 export interface PaymentAttemptsTable {
-  id: string; // uuid, sent as X-Request-ID
+  id: Generated<number>;
   payment_id: number;
+  /** 1, 2, … within the payment. */
+  number: number;
+  connector_uuid: string;
+  /** The configured bank (banks.id); null for the built-in test bank. */
+  bank_id: number | null;
+  /** The bank's id of this initiation. */
+  bank_payment_id: string | null;
+  /** The connector's opaque JSON (consent ids, SCA links…), not secret. */
+  connector_data: Json<Record<string, unknown>> | null;
+  /** Secret consent data (a payer's token…), sealSecret(JSON); read only through openConsent. */
+  consent_sealed: string | null;
+  /** The bank's own last status code. */
+  bank_status: string | null;
+  /** How the initiation ended: pending (being sent) | ok | refused | unknown. */
+  outcome: AttemptOutcome;
+  next_sync_at: number | null;
+  sync_locked_until: number | null;
+  /** Status sync failures in a row; SYNC_FAILED_AFTER or more is the `failed` sync state. */
+  sync_failures: Generated<number>;
+  sync_error: string | null;
+  created_at: number;
+  /** When a newer attempt replaced it (null while it is the payment's current one). */
+  superseded_at: number | null;
+}
+
+/** One call to a bank, written before the call leaves (its id is the X-Request-ID). */
+export interface BankCallsTable {
+  id: string;
+  payment_id: number;
+  /** The attempt the call belongs to; null for a call made outside one (tests of the transport). */
+  attempt_id: number | null;
   bank_id: number | null;
   operation: string;
   started_at: number;
@@ -150,7 +180,8 @@ export interface PaymentAttemptsTable {
 export interface BankExchangesTable {
   id: Generated<number>;
   payment_id: number | null;
-  attempt_id: string | null;
+  /** The bank call (bank_calls.id, = request_id). */
+  call_id: string | null;
   bank_id: number | null;
   method: string;
   path: string;
@@ -358,6 +389,7 @@ export interface Database {
   operator_tokens: OperatorTokensTable;
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
+  bank_calls: BankCallsTable;
   bank_exchanges: BankExchangesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;
@@ -383,3 +415,5 @@ export type NewPaymentRow = Insertable<PaymentsTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type BankRow = Selectable<BanksTable>;
 export type AttemptRow = Selectable<PaymentAttemptsTable>;
+export type AttemptUpdate = Partial<Omit<AttemptRow, 'id' | 'payment_id' | 'number' | 'created_at'>>;
+export type CallRow = Selectable<BankCallsTable>;

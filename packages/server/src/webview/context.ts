@@ -8,7 +8,7 @@
  * inside a cross-site iframe, where browsers withhold (third-party) cookies.
  */
 import { createHash } from 'node:crypto';
-import { sign, verifySignature } from '../services/payment-actions.ts';
+import { sign, verifySignature } from '../services/signed-urls.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { Lang } from './i18n.ts';

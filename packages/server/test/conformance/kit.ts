@@ -106,7 +106,7 @@ export function conformanceSuite(
       const attempts = async (id: number, operation: string) =>
         (
           await ctx()
-            .store.db.selectFrom('payment_attempts')
+            .store.db.selectFrom('bank_calls')
             .select('outcome')
             .where('payment_id', '=', id)
             .where('operation', '=', operation)

@@ -164,6 +164,16 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
     const atBank = (await stack.control('GET', '/payments')) as { paymentId: string; transactionStatus: string }[];
     const mine = after.initiations.slice(before).map((i) => atBank.find((p) => p.paymentId === i.paymentId)!.transactionStatus);
     expect(mine.sort()).toEqual(['ACSC', 'RCVD']); // the lost one never executes without the payer
+    // The exchange log keeps both attempts, each with its own bank payment id and calls.
+    const log = JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+    expect(log.payment_attempts.map((a: Record<string, unknown>) => [a.number, a.outcome, a.current, a.bank_payment_id])).toEqual([
+      [1, 'unknown', false, null],
+      [2, 'ok', true, after.initiations.at(-1)!.paymentId],
+    ]);
+    expect(log.payment_attempts[0].calls).toHaveLength(1);
+    expect(log.exchanges.filter((e: { attempt: number }) => e.attempt === 1).map((e: { operation: string }) => e.operation)).toEqual(['initiate']);
+    expect(log.exchanges.filter((e: { attempt: number }) => e.attempt === 2).map((e: { operation: string }) => e.operation)[0]).toBe('initiate');
+    expect(stack.cli(['bank', 'exchanges', '--payment', String(id)])).toMatch(/ATTEMPT +BANK +BANK PAYMENT ID/);
     await page.close();
     prismSilent();
   });

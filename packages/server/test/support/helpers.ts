@@ -1,5 +1,7 @@
 /** Test harness: the same tests on every database (SQLite and PostgreSQL), over in-process HTTP. */
 import { afterAll, beforeAll, describe, inject } from 'vitest';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/store/schema.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { type AppOptions, buildApp, type PayrailApp } from '../../src/http/app.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
@@ -143,4 +145,57 @@ export function expectErrorBody(body: Record<string, unknown>): void {
   if (typeof body.field === 'string' && ['missingParameter', 'invalidValue'].includes(body.code) && !body.message.includes(body.field))
     throw new Error(`message does not name the field: ${JSON.stringify(body)}`);
   if (body.description.startsWith(`${body.code}:`)) throw new Error(`description prefixed by the code: ${JSON.stringify(body)}`);
+}
+
+/** A payment's row with its current attempt's bank facts and sync schedule (what was one row before attempts). */
+export async function paymentWithAttempt(db: Kysely<Database>, id: number) {
+  return db
+    .selectFrom('payments as p')
+    .leftJoin('payment_attempts as a', 'a.id', 'p.current_attempt_id')
+    .selectAll('p')
+    .select(['a.connector_data', 'a.bank_status', 'a.next_sync_at', 'a.sync_locked_until', 'a.sync_failures', 'a.sync_error', 'a.number as attempt'])
+    .where('p.id', '=', id)
+    .executeTakeFirstOrThrow();
+}
+
+/** Changes the sync schedule of these payments' current attempts (tests that leave other payments out of status sync). */
+export async function setPaymentSync(
+  db: Kysely<Database>,
+  ids: { in?: number[]; notIn?: number[] },
+  patch: { next_sync_at?: number | null; sync_locked_until?: number | null; sync_failures?: number },
+): Promise<void> {
+  let q = db.selectFrom('payments').select('current_attempt_id');
+  if (ids.in) q = q.where('id', 'in', ids.in.length ? ids.in : [-1]);
+  if (ids.notIn?.length) q = q.where('id', 'not in', ids.notIn);
+  await db.updateTable('payment_attempts').set(patch).where('id', 'in', q).execute();
+}
+
+/** Gives a payment a current attempt at the bank with these facts (tests that set a payment's state by hand). */
+export async function giveAttempt(
+  db: Kysely<Database>,
+  paymentId: number,
+  facts: { connector_uuid: string; next_sync_at?: number | null; created_at?: number },
+): Promise<number> {
+  const row = await db
+    .insertInto('payment_attempts')
+    .values({
+      payment_id: paymentId,
+      number: 1,
+      connector_uuid: facts.connector_uuid,
+      bank_id: null,
+      bank_payment_id: null,
+      connector_data: null,
+      consent_sealed: null,
+      bank_status: null,
+      outcome: 'ok',
+      next_sync_at: facts.next_sync_at ?? null,
+      sync_locked_until: null,
+      sync_error: null,
+      created_at: facts.created_at ?? 0,
+      superseded_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db.updateTable('payments').set({ current_attempt_id: row.id }).where('id', '=', paymentId).execute();
+  return Number(row.id);
 }

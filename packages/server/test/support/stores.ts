@@ -9,12 +9,12 @@ import { migrate, openStore, type Dialect, type Store } from '../../src/store/db
 export async function openIsolatedStore(
   dialect: Dialect,
   url: string | null,
-  options: { sqliteOnDisk?: boolean; poolSize?: number } = {},
+  options: { sqliteOnDisk?: boolean; poolSize?: number; migrateUpTo?: string } = {},
 ): Promise<{ store: Store; drop: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = options.sqliteOnDisk ? mkdtempSync(join(tmpdir(), 'payrail-store-')) : null;
     const store = await openStore({ dataDir: dir ?? ':memory:' });
-    await migrate(store);
+    await migrate(store, options.migrateUpTo);
     return {
       store,
       drop: async () => {
@@ -29,7 +29,7 @@ export async function openIsolatedStore(
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const store = await openStore({ databaseUrl: url!, pgSchema: schema, poolSize: options.poolSize ?? 5 });
-  await migrate(store);
+  await migrate(store, options.migrateUpTo);
   return {
     store,
     drop: async () => {

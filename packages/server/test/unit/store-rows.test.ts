@@ -21,9 +21,10 @@ it('the payment column lists are the ones the reads and the creation were tuned 
   // GET reads the 22 columns of the answer; a list page 26: those and what it needs besides (docs/performance.md, change 20).
   expect(PAYMENT_VIEW_COLUMNS).toHaveLength(22);
   expect(PAGE_COLUMNS).toEqual([...PAYMENT_VIEW_COLUMNS, 'instruction_count', 'total_minor', 'currency', 'execution_date_type']);
-  // A creation writes every column but the generated id and version and the three left to their defaults.
-  expect(PAYMENT_COLUMNS).toHaveLength(34);
-  for (const column of ['id', 'version', 'sync_failures', 'sync_error', 'psu_ip_address']) expect(PAYMENT_COLUMNS).not.toContain(column);
+  // A creation writes every column but the generated id and version and the two left to their defaults
+  // (the bank facts and the sync schedule live on the payment's attempts: services/attempts.ts).
+  expect(PAYMENT_COLUMNS).toHaveLength(30);
+  for (const column of ['id', 'version', 'psu_ip_address', 'current_attempt_id']) expect(PAYMENT_COLUMNS).not.toContain(column);
   expect(INSTRUCTION_COLUMNS).not.toContain('id');
   expect(INSTRUCTION_COLUMNS).toHaveLength(15);
 });

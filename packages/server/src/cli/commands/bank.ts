@@ -148,10 +148,40 @@ export function registerBank(program: Command): Command {
       printData(cmd, log, (l) =>
         l.exchanges.length === 0
           ? `no bank exchange for payment ${l.id_payment}`
-          : table(
-              ['TIME', 'OPERATION', 'OUTCOME', 'METHOD', 'PATH', 'STATUS', 'MS', 'REQUEST ID'],
-              l.exchanges.map((e) => [e.created_at, e.operation, e.outcome, e.method, e.path, e.status ?? e.error, e.duration_ms, e.request_id]),
-            ),
+          : [
+              // One line per attempt (initiation at a bank) once there is more than one, then every exchange with its attempt's number.
+              ...(l.payment_attempts.length > 1
+                ? [
+                    table(
+                      ['ATTEMPT', 'BANK', 'BANK PAYMENT ID', 'BANK STATUS', 'OUTCOME', 'STARTED', 'CALLS'],
+                      l.payment_attempts.map((a) => [
+                        `${a.number}${a.current ? ' (current)' : ''}`,
+                        a.bank_id ?? a.connector_uuid,
+                        a.bank_payment_id ?? '-',
+                        a.bank_status ?? '-',
+                        a.outcome,
+                        a.created_at,
+                        a.calls.length,
+                      ]),
+                    ),
+                    '',
+                  ]
+                : []),
+              table(
+                ['TIME', 'OPERATION', 'OUTCOME', 'METHOD', 'PATH', 'STATUS', 'MS', 'REQUEST ID', ...(l.payment_attempts.length > 1 ? ['ATTEMPT'] : [])],
+                l.exchanges.map((e) => [
+                  e.created_at,
+                  e.operation,
+                  e.outcome,
+                  e.method,
+                  e.path,
+                  e.status ?? e.error,
+                  e.duration_ms,
+                  e.request_id,
+                  ...(l.payment_attempts.length > 1 ? [e.attempt ?? '-'] : []),
+                ]),
+              ),
+            ].join('\n'),
       );
     });
   examples(exchanges, 'payrail bank exchanges --payment 42', 'payrail bank exchanges --payment 42 --json');

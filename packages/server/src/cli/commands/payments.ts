@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ApiError } from '../../domain/errors.ts';
 import { isFinal } from '../../domain/states.ts';
 import { formatMinorUnits } from '../../domain/money.ts';
-import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
+import { cancelPaymentByClient } from '../../services/payment-actions.ts';
 import { getPayment, type ListQuery, listPayments, paymentView } from '../../services/payments.ts';
 import { cliActionEnvironment } from '../action-environment.ts';
 import { jsonOption, printData, table } from '../output.ts';

@@ -1,6 +1,6 @@
 /**
  * The core's one outbound HTTP client for banks (design §6). Per bank: an undici Agent holding
- * the mTLS client certificate and CA, the signer, and a deadline. Per call: an attempt row written
+ * the mTLS client certificate and CA, the signer, and a deadline. Per call: a call record written
  * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and an
  * exchange-log row with redacted bodies. Network failures are answers (`kind: 'unknown'`), never throws.
  */
@@ -54,7 +54,7 @@ export type CallOutcome = 'ok' | 'refused' | 'unknown';
 
 /** One finished call, as the core records its outcome. */
 export interface CallRecord {
-  attemptId: string;
+  callId: string;
   operation: string;
   outcome: CallOutcome;
   httpStatus: number | null;
@@ -63,11 +63,11 @@ export interface CallRecord {
 
 /** Where attempts and exchanges are written (services/attempts.ts implements it on the store). */
 export interface AttemptRecorder {
-  /** Must resolve before the request leaves: a call without its attempt row is never sent. */
-  begin(row: { id: string; payment_id: number; bank_id: number | null; operation: string; started_at: number }): Promise<void>;
+  /** Must resolve before the request leaves: a call without its record is never sent. `attempt_id`: the attempt (initiation) it belongs to. */
+  begin(row: { id: string; payment_id: number; attempt_id: number | null; bank_id: number | null; operation: string; started_at: number }): Promise<void>;
   /** The exchange's facts (time, status), written as soon as it ends; the outcome comes with the state change. */
   end(row: {
-    attempt_id: string;
+    call_id: string;
     payment_id: number;
     bank_id: number | null;
     method: string;
@@ -133,26 +133,29 @@ export interface BankHttpScope {
   recorder: AttemptRecorder;
   clock: Clock;
   paymentId: number;
+  /** The payment's attempt at the bank (services/attempts.ts) the calls belong to. */
+  attemptId?: number | null;
 }
 
 /** A BankHttp bound to one payment; `calls` lists what it sent, for the core to record outcomes. */
 export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRecord[] } {
   const calls: CallRecord[] = [];
   const { transport, recorder, clock, paymentId } = scope;
+  const attempt = scope.attemptId ?? null;
   const bankId = transport.bank.id;
   return {
     calls,
     async send(req: BankRequest): Promise<BankResponse> {
       const url = joinUrl(transport.bank.base_url, req.path);
-      const attemptId = randomUUID();
+      const callId = randomUUID();
       const bodyText = req.body === undefined ? '' : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-      let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': attemptId };
+      let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': callId };
       if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
       if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
       const [{ request }, dispatcher] = await Promise.all([import('undici'), transport.dispatcher]);
       // The record first: if it cannot be written, nothing is sent.
       const startedAt = clock.now();
-      await recorder.begin({ id: attemptId, payment_id: paymentId, bank_id: bankId, operation: req.operation, started_at: startedAt });
+      await recorder.begin({ id: callId, payment_id: paymentId, attempt_id: attempt, bank_id: bankId, operation: req.operation, started_at: startedAt });
       const t0 = performance.now();
       let result: BankResponse;
       let status: number | null = null;
@@ -168,16 +171,16 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
         const responseHeaders = flatHeaders(response.headers);
         const body = await readBody(response.body, responseHeaders['content-type'] ?? '');
         status = response.statusCode;
-        result = { kind: 'response', status, headers: responseHeaders, body, requestId: attemptId };
+        result = { kind: 'response', status, headers: responseHeaders, body, requestId: callId };
       } catch (failure) {
         const reason = failureReason(failure);
         error = `${reason}: ${(failure as Error).message}`.slice(0, 500);
-        result = { kind: 'unknown', reason, requestId: attemptId };
+        result = { kind: 'unknown', reason, requestId: callId };
       }
       const duration = Math.round(performance.now() - t0);
-      calls.push({ attemptId, operation: req.operation, outcome: status === null ? 'unknown' : classifyStatus(status), httpStatus: status, error });
+      calls.push({ callId, operation: req.operation, outcome: status === null ? 'unknown' : classifyStatus(status), httpStatus: status, error });
       await recorder.end({
-        attempt_id: attemptId,
+        call_id: callId,
         payment_id: paymentId,
         bank_id: bankId,
         method: req.method,

@@ -103,9 +103,9 @@ export interface ConnectorPayment {
   payer: ConnectorAccount | null;
   /** The payer's IPv4 address as the webview saw it (Berlin Group `PSU-IP-Address`); null when unknown. */
   psu_ip_address: string | null;
-  /** The bank's id of this payment, from the last initiation that ended `ok`. */
+  /** The bank's id of this payment, from its current attempt (initiation). */
   bank_payment_id: string | null;
-  /** The opaque data this connector returned last time. */
+  /** The opaque data this connector returned last time for the current attempt. */
   data: Record<string, unknown> | null;
 }
 

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { ApiError, invalid, missing } from '../../domain/errors.ts';
 import { isAdmin } from '../../domain/scopes.ts';
 import { checkRedirectUri } from '../../domain/payment-request.ts';
-import { cancelPaymentByClient } from '../../services/cancel-payment.ts';
+import { cancelPaymentByClient } from '../../services/payment-actions.ts';
 import {
   compatibilityOf,
   confirmPayment,

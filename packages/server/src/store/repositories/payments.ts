@@ -56,13 +56,8 @@ const PAYMENT_READS = {
   updated_at: false,
   version: false,
   webview_url: false,
-  connector_data: false,
-  bank_status: false,
-  next_sync_at: false,
-  sync_locked_until: false,
-  sync_failures: false,
-  sync_error: false,
   psu_ip_address: false,
+  current_attempt_id: false,
 } as const satisfies Record<keyof PaymentRow, 'view' | 'page' | false>;
 
 /** The payment columns an answer shows: what the read paths (GET one, a list page) select, not the whole row. */
@@ -109,13 +104,8 @@ const PAYMENT_WRITES = {
   updated_at: true,
   webview_url: true,
   fields: true,
-  connector_data: true,
-  bank_status: true,
-  next_sync_at: true,
-  sync_locked_until: true,
-  sync_failures: false,
-  sync_error: false,
   psu_ip_address: false,
+  current_attempt_id: false,
 } as const satisfies Record<keyof PaymentRow, boolean>;
 export const PAYMENT_COLUMNS = marked(PAYMENT_WRITES);
 

@@ -1,0 +1,83 @@
+/**
+ * APPLY, the bank boundary's last step (design §6): the reducer decides what a connector's answer
+ * does, this turns its sync plan into a time and hands the change to the writer, with the bank
+ * calls' outcomes recorded in the same transaction.
+ */
+import type { CallRecord } from '../../connectors/kit/http.ts';
+import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
+import { ApiError } from '../../domain/errors.ts';
+import type { AttemptRow, AttemptUpdate, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
+import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
+import { cachedConfig } from '../config.ts';
+import { changePayment } from '../payment-changes.ts';
+import { needsConfirmationSetting, type Operation, reduceOutcome, type SyncPlan } from '../payment-reducer.ts';
+import { type ActionEnvironment, connectorContext, connectorPayment } from './context.ts';
+
+/** After an unknown status or cancellation answer, ask the bank again soon. */
+const UNKNOWN_RETRY_MS = 5_000;
+
+export interface ApplyOptions {
+  source?: 'interactive' | 'background';
+  operation?: Operation;
+  calls?: readonly CallRecord[];
+  /** More of the payment's columns to write with a change (the payer's choices at validation). */
+  payment?: PaymentUpdate;
+  /** More of the attempt's columns to write with a change (status sync's health). */
+  attempt?: AttemptUpdate;
+}
+
+/** Turns a connector outcome into the payment's new state, action and fields, and the attempt's new facts. */
+export async function applyOutcome(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  attempt: AttemptRow | null,
+  outcome: ConnectorOutcome,
+  options: ApplyOptions = {},
+): Promise<PaymentRow> {
+  const source = options.source ?? 'interactive';
+  const operation = options.operation ?? 'return';
+  const calls = options.calls ?? [];
+  const uuid = options.payment?.connector_uuid ?? payment.connector_uuid;
+  const connector = uuid ? await env.connectors.byUuid(uuid, { any: true }) : undefined;
+  const manualConfirmation = needsConfirmationSetting(outcome, source) && (await cachedConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0';
+  const reduction = reduceOutcome(payment, attempt, outcome, {
+    operation,
+    source,
+    manualConfirmation,
+    partialStatusTracking: connector?.descriptor.payment_settings.partial_status_tracking ?? [],
+  });
+  const interval = () =>
+    connector ? connector.pollIntervalMs({ ...connectorPayment({ payment, instructions: [] }, attempt), data: outcome.data }, connectorContext(env)) : 60_000;
+  const schedule = (plan: SyncPlan): AttemptUpdate =>
+    plan === 'keep' ? {} : { next_sync_at: plan === 'none' ? null : env.clock.now() + (plan === 'soon' ? Math.min(interval(), UNKNOWN_RETRY_MS) : interval()) };
+  if (reduction.kind === 'record') {
+    await recordAttempt(env.db, attempt?.id ?? null, { ...reduction.attempt, ...schedule(reduction.sync) }, calls, outcome);
+    if (reduction.refused) throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
+    return payment;
+  }
+  const attemptPatch: AttemptUpdate = { ...options.attempt, ...reduction.attempt, ...schedule(reduction.sync) };
+  return changePayment(env.db, env.clock, payment, {
+    ...reduction.change,
+    patch: { ...options.payment, ...reduction.change.patch },
+    ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
+    also: (trx) => settleCalls(trx, calls, outcome),
+  });
+}
+
+/** Applies what an operation at the bank answered; if the state change fails (a concurrent change), the calls' outcomes are still recorded. */
+export async function applyAttempt(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  attempt: AttemptRow | null,
+  attempted: Attempted,
+  operation: Operation,
+  paymentPatch: PaymentUpdate = {},
+): Promise<PaymentRow> {
+  const outcome = attempted.outcome!;
+  try {
+    return await applyOutcome(env, payment, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 'notSupported')) await settleCalls(env.db, attempted.calls, outcome).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,26 @@
+/** The payer's answers to action `additionalInformationNeeded` (the fields the connector asked for). */
+import { missing } from '../../domain/errors.ts';
+import type { PaymentField } from '../../connectors/kit/types.ts';
+import type { PaymentRow } from '../../store/schema.ts';
+import { checkFieldValue, requireAction, stringFields } from '../payment-checks.ts';
+import { applyAttempt } from './apply.ts';
+import { type ActionEnvironment, atBank, connectorOf, connectorPayment, loadTarget } from './context.ts';
+
+export async function submitFields(env: ActionEnvironment, domainId: number, paymentId: number, values: Record<string, unknown>): Promise<PaymentRow> {
+  const { record, attempt } = await loadTarget(env.db, domainId, paymentId);
+  requireAction(record.payment, 'additionalInformationNeeded');
+  const asked = JSON.parse(record.payment.fields ?? '[]') as PaymentField[];
+  const fields = stringFields(values, 'fields');
+  for (const field of asked) {
+    const value = fields[field.name];
+    if (value === undefined || (field.required && value.trim() === '')) {
+      if (field.required) throw missing(`fields.${field.name}`);
+      continue;
+    }
+    checkFieldValue(field, value, 'fields');
+  }
+  const connector = await connectorOf(env, record.payment);
+  const snapshot = connectorPayment(record, attempt);
+  const attempted = await atBank(env, connector, snapshot, attempt, (ctx) => connector.submitFields(snapshot, fields, ctx));
+  return applyAttempt(env, record.payment, attempt, attempted, 'fields');
+}

@@ -1,0 +1,99 @@
+/**
+ * created → validating: the payer chose a bank (PaymentValidateRequest, spec §4.2). CHECK (pure,
+ * payment-checks.ts) → claim and open a new attempt (the writer) → ATTEMPT (the connector's bank
+ * calls) → APPLY. An initiation is claimed before it is sent, so two processes never send the same
+ * one; an unknown initiation is never re-sent (a fresh one, where the bank allows it, is a new attempt).
+ */
+import { invalid, missing } from '../../domain/errors.ts';
+import type { AccountInput } from '../../domain/accounts.ts';
+import type { Connector } from '../../connectors/kit/types.ts';
+import type { PaymentRow } from '../../store/schema.ts';
+import type { Attempted } from '../attempts.ts';
+import { claimInitiation, releaseInitiation } from '../payment-changes.ts';
+import { checkCanInitiate, checkCompatible, checkConnectorFields, checkMechanism, checkPayer, checkWebviewUrl, psuIpAddress } from '../payment-checks.ts';
+import { getPayment, type PaymentRecord } from '../payments.ts';
+import { applyAttempt } from './apply.ts';
+import { type ActionEnvironment, atBank, connectorPayment } from './context.ts';
+
+export interface ValidateBody {
+  validate_mechanism?: string | null;
+  validation_mechanism?: string | null;
+  webview_url?: string | null;
+  connector_uuid?: string | null;
+  id_connector?: number | null;
+  fields?: Record<string, unknown> | null;
+  website?: string | null;
+  payer?: AccountInput | null;
+  validated?: boolean | null;
+}
+
+async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body: ValidateBody): Promise<Connector> {
+  let connector: Connector | undefined;
+  if (body.connector_uuid) {
+    connector = await env.connectors.byUuid(body.connector_uuid);
+    if (!connector) throw invalid('connector_uuid', 'unknown connector');
+  } else if (body.id_connector !== undefined && body.id_connector !== null) {
+    connector = await env.connectors.byId(body.id_connector);
+    if (!connector) throw invalid('id_connector', 'unknown connector');
+  } else if (payment.connector_uuid) {
+    connector = await env.connectors.byUuid(payment.connector_uuid);
+  }
+  if (!connector) throw missing('connector_uuid');
+  if (payment.connector_uuid && payment.connector_uuid !== connector.descriptor.uuid)
+    throw invalid('connector_uuid', 'the payment was created for another connector');
+  return connector;
+}
+
+/** `psuIp`: the payer's address, from our webview only. */
+export async function validatePayment(
+  env: ActionEnvironment,
+  domainId: number,
+  paymentId: number,
+  body: ValidateBody,
+  redirectUris: readonly string[],
+  psuIp: string | null = null,
+): Promise<PaymentRow> {
+  const record = await getPayment(env.db, domainId, paymentId);
+  const { payment } = record;
+  // CHECK
+  const connector = await chosenConnector(env, payment, body).catch((error) => {
+    checkCanInitiate(payment, null, env.clock.now()); // the state error first, as before
+    throw error;
+  });
+  checkCanInitiate(payment, connector, env.clock.now());
+  const webview_url = checkWebviewUrl(body.webview_url, env.baseUrl, redirectUris);
+  const mechanism = body.validate_mechanism ?? body.validation_mechanism ?? 'webauth';
+  checkMechanism(connector, mechanism);
+  const payer = checkPayer(payment, body.payer, connector);
+  const payerJson = payer ? JSON.stringify(payer) : payment.payer;
+  const withPayer: PaymentRecord = { ...record, payment: { ...payment, payer: payerJson, psu_ip_address: psuIpAddress(psuIp) } };
+  checkCompatible(withPayer, connector, env.clock.now());
+  const fields = checkConnectorFields(connector, body.fields);
+
+  // ATTEMPT, after claiming the payment and opening its attempt
+  const claimed = await claimInitiation(env.db, env.clock, payment, {
+    connector_uuid: connector.descriptor.uuid,
+    bank_id: connector.bank?.id ?? null,
+  });
+  const snapshot = connectorPayment(withPayer, claimed.attempt);
+  snapshot.state_detail = null;
+  let attempted: Attempted;
+  try {
+    attempted = await atBank(env, connector, snapshot, claimed.attempt, (ctx) => connector.start(snapshot, { fields, validate_mechanism: mechanism }, ctx));
+  } catch (error) {
+    // Nothing reached the bank: release the claim.
+    await releaseInitiation(env.db, payment, claimed.payment, claimed.attempt);
+    throw error;
+  }
+  // APPLY
+  return applyAttempt(env, claimed.payment, claimed.attempt, attempted, 'initiate', {
+    connector_uuid: connector.descriptor.uuid,
+    id_connector: connector.descriptor.id,
+    validate_mechanism: mechanism,
+    webview_url,
+    payer: payerJson,
+    payer_identification: payer?.identification ?? payment.payer_identification,
+    website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
+    psu_ip_address: withPayer.payment.psu_ip_address,
+  });
+}

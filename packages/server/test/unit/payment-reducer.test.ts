@@ -1,0 +1,142 @@
+/**
+ * The state reducer alone (services/payment-reducer.ts): pure, no database, no clock, no
+ * connector. And the one-writer rule: no module but the writer updates the payments table.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ConnectorOutcome } from '../../src/connectors/kit/types.ts';
+import { type OutcomeContext, reduceOutcome, UNKNOWN_INITIATION_TEXT } from '../../src/services/payment-reducer.ts';
+import type { AttemptRow, PaymentRow } from '../../src/store/schema.ts';
+
+const payment = (over: Partial<PaymentRow> = {}): PaymentRow =>
+  ({
+    id: 7,
+    domain_id: 1,
+    client_ref: 1,
+    state: 'validating',
+    state_detail: 'initiating',
+    action: null,
+    execution_date_type: 'first_open_day',
+    validate_date: null,
+    version: 3,
+    current_attempt_id: 11,
+    ...over,
+  }) as PaymentRow;
+const attempt = (over: Partial<AttemptRow> = {}): AttemptRow => ({ id: 11, number: 1, bank_status: 'RCVD', connector_data: '{}', ...over }) as AttemptRow;
+const ctx = (over: Partial<OutcomeContext> = {}): OutcomeContext => ({
+  operation: 'initiate',
+  source: 'interactive',
+  manualConfirmation: false,
+  partialStatusTracking: [],
+  ...over,
+});
+
+describe('payment reducer', () => {
+  it('a redirect answer to the initiation: validating + redirect, the bank id on payment and attempt, the attempt ok and polled', () => {
+    const outcome: ConnectorOutcome = { kind: 'redirect', validate_uri: 'https://bank.example/sca', bank_reference: 'B-1', data: { id: 'B-1' } };
+    expect(reduceOutcome(payment(), attempt(), outcome, ctx())).toEqual({
+      kind: 'change',
+      change: {
+        state: 'validating',
+        patch: {
+          bank_payment_id: 'B-1',
+          validate_uri: 'https://bank.example/sca',
+          fields: null,
+          error_code: null,
+          error_description: null,
+          state_detail: null,
+          action: 'redirect',
+        },
+      },
+      attempt: { bank_payment_id: 'B-1', connector_data: '{"id":"B-1"}', outcome: 'ok' },
+      sync: 'poll',
+    });
+  });
+
+  it('an unknown initiation waits (initiation_unknown) and marks the attempt unknown; an unknown later answer changes nothing and asks soon', () => {
+    const lost: ConnectorOutcome = { kind: 'unknown', reason: 'timeout', data: {} };
+    const initiation = reduceOutcome(payment(), attempt(), lost, ctx());
+    expect(initiation).toMatchObject({
+      kind: 'change',
+      change: { state: 'validating', patch: { state_detail: 'initiation_unknown', error_description: UNKNOWN_INITIATION_TEXT, action: null } },
+      attempt: { outcome: 'unknown' },
+    });
+    expect(reduceOutcome(payment({ state: 'pending' }), attempt(), lost, ctx({ operation: 'status' }))).toEqual({
+      kind: 'record',
+      attempt: { connector_data: '{}', sync_locked_until: null },
+      sync: 'soon',
+    });
+  });
+
+  it('a refusal rejects the initiation, is nothing for a status read, and is notSupported for a cancellation', () => {
+    const refused: ConnectorOutcome = { kind: 'refused', error_code: 'invalidEmitter', error_description: 'no', bank_status: 'RJCT', data: {} };
+    expect(reduceOutcome(payment(), attempt(), refused, ctx())).toMatchObject({
+      kind: 'change',
+      change: { state: 'rejected', patch: { error_code: 'invalidEmitter' }, source: 'interactive' },
+      attempt: { bank_status: 'RJCT', outcome: 'refused' },
+      sync: 'none',
+    });
+    expect(reduceOutcome(payment({ state: 'pending' }), attempt(), refused, ctx({ operation: 'status' }))).toEqual({
+      kind: 'record',
+      attempt: { sync_locked_until: null },
+      sync: 'poll',
+    });
+    expect(reduceOutcome(payment({ state: 'pending' }), attempt(), refused, ctx({ operation: 'cancel' }))).toEqual({
+      kind: 'record',
+      attempt: {},
+      sync: 'keep',
+      refused: true,
+    });
+  });
+
+  it('a state answer: final stops the sync, keeps the bank status when the bank gave none, honours partial status tracking', () => {
+    const done: ConnectorOutcome = { kind: 'state', state: 'done', data: {} };
+    expect(reduceOutcome(payment({ state: 'pending' }), attempt(), done, ctx({ operation: 'status', source: 'background' }))).toMatchObject({
+      kind: 'change',
+      change: { state: 'done', allInstructionsState: 'done', source: 'background' },
+      attempt: { bank_status: 'RCVD' },
+      sync: 'none',
+    });
+    const accepted: ConnectorOutcome = { kind: 'state', state: 'done', bank_status: 'ACSC', data: {} };
+    const deferred = payment({ state: 'pending', execution_date_type: 'deferred' });
+    expect(reduceOutcome(deferred, attempt(), accepted, ctx({ operation: 'status', partialStatusTracking: ['deferred'] }))).toMatchObject({
+      kind: 'change',
+      change: { state: 'accepted' },
+      attempt: { bank_status: 'ACSC' },
+    });
+  });
+
+  it('with manual confirmation, a validated payment waits for action confirm, the bank answer kept on the attempt', () => {
+    const done: ConnectorOutcome = { kind: 'state', state: 'done', bank_status: 'ACSC', data: { x: 1 } };
+    const reduction = reduceOutcome(payment(), attempt(), done, ctx({ operation: 'return', manualConfirmation: true }));
+    expect(reduction).toMatchObject({ kind: 'change', change: { state: 'validating', patch: { action: 'confirm' } }, sync: 'none' });
+    expect(JSON.parse((reduction as { attempt: { connector_data: string } }).attempt.connector_data)).toEqual({
+      x: 1,
+      confirm_outcome: { state: 'done', instructions: null, bank_status: 'ACSC' },
+    });
+    // Status sync (background) never stops at confirm.
+    expect(reduceOutcome(payment(), attempt(), done, ctx({ operation: 'status', source: 'background', manualConfirmation: true }))).toMatchObject({
+      change: { state: 'done' },
+    });
+  });
+});
+
+describe('one writer', () => {
+  it('no module but services/payment-changes.ts updates the payments table (the schema migrations aside)', () => {
+    const root = join(import.meta.dirname, '../../src');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.ts')) files.push(path);
+      }
+    };
+    walk(root);
+    expect(files.length).toBeGreaterThan(50);
+    const writes = /updateTable\(\s*['"`]payments['"`]|update\s+payments\b/i;
+    const offenders = files.filter((f) => writes.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    expect(offenders).toEqual(['services/payment-changes.ts', 'store/migrations.ts']);
+  });
+});
