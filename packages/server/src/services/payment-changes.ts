@@ -56,7 +56,7 @@ export interface ChangeEnvironment {
 export async function changePayment(env: ChangeEnvironment, payment: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
   const { db, clock } = env;
   const now = clock.now();
-  const from = payment.state as PaymentState;
+  const from = payment.state;
   const steps = change.state ? path(from, change.state) : [];
   let current = from;
   for (const step of steps) {
