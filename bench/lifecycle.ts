@@ -18,14 +18,15 @@ import { createClient } from '../packages/server/src/services/clients.ts';
 import { changePayment } from '../packages/server/src/services/payment-changes.ts';
 import { createPayment } from '../packages/server/src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../packages/server/src/services/tokens.ts';
-import { createEndpoint } from '../packages/server/src/services/webhooks.ts';
+import { createEndpoint } from '../packages/server/src/webhooks/endpoints.ts';
 import { validatePaymentRequest } from '../packages/server/src/domain/payment-request.ts';
 import type { Store } from '../packages/server/src/store/db.ts';
 import { openIsolatedStore, reachablePostgres } from '../packages/server/test/support/stores.ts';
-import { ConnectorRegistry } from '../packages/server/src/connectors/registry.ts';
+import { connectorRegistry } from '../packages/server/src/services/banks.ts';
 import { testConnector } from '../packages/server/src/connectors/test-connector.ts';
 import { randomBytes } from 'node:crypto';
 import { keyringFromKeys } from '../packages/server/src/services/secret-box.ts';
+import { createWorkNotifier } from '../packages/server/src/services/work-notifier.ts';
 
 const BENCH_KEYRING = keyringFromKeys([randomBytes(32)]);
 
@@ -102,6 +103,8 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
   try {
     const { ids, principal } = await makePayments(store, count);
     await createEndpoint(store.db, systemClock, principal.domainId, { url: hook }, { keyring: BENCH_KEYRING, allowPrivate: true });
+    // The bench's changes wake its job runner as a server's requests wake `payrail serve`'s.
+    const notifier = createWorkNotifier();
     const jobs = startJobs(
       {
         db: store.db,
@@ -115,7 +118,8 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
           secret: 'x',
           baseUrl: 'http://127.0.0.1',
           testStepMs: 1000,
-          connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+          connectors: connectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+          notifier,
         },
       },
       { pollMs: 500, expiryEveryMs: 3_600_000 },
@@ -125,7 +129,7 @@ async function webhookBench(dialect: 'sqlite' | 'postgres', url: string | null) 
     await paced(count, RATE, async (i) => {
       const payment = rows[i]!;
       changedAt.set(payment.id, performance.now());
-      await changePayment(store.db, systemClock, payment, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });
+      await changePayment({ db: store.db, clock: systemClock, notifier }, payment, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });
     });
     const deadline = Date.now() + 60_000;
     while (arrived.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -210,7 +214,8 @@ async function syncBench(dialect: 'sqlite' | 'postgres', url: string | null) {
         secret: 'x',
         baseUrl: 'http://127.0.0.1',
         testStepMs: 1000,
-        connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+        connectors: connectorRegistry({ db: store.db, clock: systemClock, keyring: BENCH_KEYRING }),
+        notifier: createWorkNotifier(),
       },
     };
     let start = performance.now();

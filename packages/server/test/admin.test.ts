@@ -54,7 +54,15 @@ describeEachDb('admin dashboard access', (ctx) => {
   it('shows every page to the operator, with a strict CSP and no script', async () => {
     const { app, store, clock } = ctx();
     const principal = await triggerPrincipal(store.db, clock, 1, undefined);
-    const env = { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 60, connectors: app.payrail.connectors };
+    const env = {
+      db: store.db,
+      clock,
+      secret: app.payrail.secret,
+      baseUrl: 'http://127.0.0.1',
+      testStepMs: 60,
+      connectors: app.payrail.connectors,
+      notifier: app.payrail.notifier,
+    };
     paymentId = (await triggerScenario(env, principal, { scenario: 'redirect', amount: '12.34', currency: 'EUR', timeoutMs: 5_000 })).id;
     for (const url of [
       '/admin/payments',

@@ -10,11 +10,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBankHttp } from '../src/connectors/kit/http.ts';
-import { ConnectorRegistry } from '../src/connectors/registry.ts';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
-import { addBank, type BankInput } from '../src/services/banks.ts';
+import { addBank, type BankInput, connectorRegistry } from '../src/services/banks.ts';
 import { createClient } from '../src/services/clients.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import type { Store } from '../src/store/db.ts';
@@ -56,7 +55,7 @@ for (const { dialect, url } of databases()) {
       });
     });
     let base = '';
-    const registry = () => new ConnectorRegistry({ db: store.db, clock, keyring, testBank: false, refreshMs: 0 });
+    const registry = () => connectorRegistry({ db: store.db, clock, keyring, testBank: false, refreshMs: 0 });
 
     async function httpFor(input: Partial<BankInput>, reg = registry()) {
       const bank = await addBank(

@@ -175,6 +175,7 @@ describeEachDb(
         baseUrl: 'http://localhost:80',
         testStepMs: 1000,
         connectors: c.app.payrail.connectors,
+        notifier: c.app.payrail.notifier,
       },
     });
 

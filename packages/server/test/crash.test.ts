@@ -21,7 +21,8 @@ import { createClient } from '../src/services/clients.ts';
 import { changePayment } from '../src/services/payment-changes.ts';
 import { createPayment } from '../src/services/payments.ts';
 import { authenticate, issueServiceToken } from '../src/services/tokens.ts';
-import { createEndpoint } from '../src/services/webhooks.ts';
+import { createEndpoint } from '../src/webhooks/endpoints.ts';
+import { createWorkNotifier } from '../src/services/work-notifier.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { openStore } from '../src/store/db.ts';
 import { guideBody, openTestStore } from './support/helpers.ts';
@@ -360,7 +361,10 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('LISTEN/NOTIFY', () 
         ).rejects.toThrow('rolled back');
         await new Promise((r) => setTimeout(r, 300));
         expect(notified).toBe(0);
-        await changePayment(store.db, clock, record.payment, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });
+        await changePayment({ db: store.db, clock, notifier: createWorkNotifier() }, record.payment, {
+          state: 'rejected',
+          patch: { error_code: 'CancelledByClient' },
+        });
         await waitFor('the notification', () => (notified > 0 ? true : undefined), 5_000);
         expect(notified).toBe(1);
       } finally {

@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { TEST_CONNECTOR_UUID, testConnector } from '../src/connectors/test-connector.ts';
-import { readBacklog, SYNC_FAILED_AFTER } from '../src/jobs/backlog.ts';
+import { readBacklog, SYNC_FAILED_AFTER } from '../src/store/backlog.ts';
 import { startJobs } from '../src/jobs/runner.ts';
 import { syncDuePayments, type SyncEnvironment } from '../src/jobs/sync-payments.ts';
 import { listFailedSyncs, retrySync } from '../src/services/sync-status.ts';
@@ -54,6 +54,7 @@ describeEachDb(
           baseUrl: 'http://localhost',
           testStepMs: STEP_MS,
           connectors: c.app.payrail.connectors,
+          notifier: c.app.payrail.notifier,
         },
       };
       admin = await c.token('payments:admin');

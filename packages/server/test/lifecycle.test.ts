@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { deliverDueWebhooks, retryDelayMs, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
+import type { JobEnvironment } from '../src/jobs/environment.ts';
+import { retryDelayMs } from '../src/store/lease.ts';
+import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { expireDuePayments } from '../src/jobs/expire-payments.ts';
 import { syncDuePayments } from '../src/jobs/sync-payments.ts';
 import type { ActionEnvironment } from '../src/services/payment-actions.ts';
@@ -72,6 +74,7 @@ describeEachDb(
           baseUrl: 'http://localhost:80',
           testStepMs: STEP_MS,
           connectors: c.app.payrail.connectors,
+          notifier: c.app.payrail.notifier,
         },
       };
     });

@@ -14,7 +14,7 @@ import { ManualClock } from '../src/domain/clock.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
 import { startJobs } from '../src/jobs/runner.ts';
 import { createClient, type CreatedClient } from '../src/services/clients.ts';
-import { createEndpoint } from '../src/services/webhooks.ts';
+import { createEndpoint } from '../src/webhooks/endpoints.ts';
 import type { Store } from '../src/store/db.ts';
 import { bearer, databases, expectErrorBody, guideBody } from './support/helpers.ts';
 import { openIsolatedStore } from './support/stores.ts';
@@ -92,7 +92,15 @@ for (const { url } of postgres) {
           listen: store.listen!,
           keyring: app.payrail.keyring,
           allowPrivateWebhooks: true,
-          actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl: 'http://127.0.0.1', testStepMs: 1000, connectors: app.payrail.connectors },
+          actions: {
+            db: store.db,
+            clock,
+            secret: app.payrail.secret,
+            baseUrl: 'http://127.0.0.1',
+            testStepMs: 1000,
+            connectors: app.payrail.connectors,
+            notifier: app.payrail.notifier,
+          },
         },
         { pollMs: 60_000 },
       );

@@ -15,7 +15,7 @@ import { createClient, DEFAULT_DOMAIN, ensureDomain } from '../src/services/clie
 import { installationSecret } from '../src/services/installation.ts';
 import { sealStoredSecrets } from '../src/services/sealed-secrets.ts';
 import { keyringFromKeys, openSecret } from '../src/services/secret-box.ts';
-import { createEndpoint } from '../src/services/webhooks.ts';
+import { createEndpoint } from '../src/webhooks/endpoints.ts';
 import { migrate, openStore } from '../src/store/db.ts';
 import { databases, openTestStore } from './support/helpers.ts';
 import { BIN } from './support/processes.ts';

@@ -6,9 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverDueWebhooks } from '../src/jobs/deliver-webhooks.ts';
+import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { buildApp, type PayrailApp } from '../src/http/app.ts';
-import { enqueueStateChange } from '../src/services/webhooks.ts';
+import { enqueueStateChange } from '../src/webhooks/endpoints.ts';
 import { isPublicAddress, isRefusal, publicOnlyLookup, REFUSED_ADDRESS } from '../src/webhooks/address-policy.ts';
 import { bearer, describeEachDb, expectErrorBody, guideBody, REDIRECT_URI } from './support/helpers.ts';
 

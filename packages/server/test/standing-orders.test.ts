@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
+import type { JobEnvironment } from '../src/jobs/environment.ts';
+import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { changePayment } from '../src/services/payment-changes.ts';
 import { scheduledDate } from '../src/services/standing-orders.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
@@ -121,7 +122,10 @@ describeEachDb(
       // Cancelling a pending payment at the bank is issue 10 item 4 (another branch); whatever path
       // cancels it, the payment leaves `pending` through the state machine, as here.
       const row = await ctx().store.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      await changePayment(ctx().store.db, ctx().clock, row, { state: 'rejected', patch: { error_code: 'CancelledByClient' } });
+      await changePayment({ db: ctx().store.db, clock: ctx().clock, notifier: ctx().app.payrail.notifier }, row, {
+        state: 'rejected',
+        patch: { error_code: 'CancelledByClient' },
+      });
       await api('POST', '/sandbox/clock', { advance_days: 70 });
       expect((await api('GET', `/payments/${id}/occurrences`)).json().occurrences.filter((o: { state: string }) => o.state === 'done').length).toBe(count);
 

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
+import type { JobEnvironment } from '../src/jobs/environment.ts';
+import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 
 interface Mail {

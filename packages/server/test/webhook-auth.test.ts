@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deliverDueWebhooks, type JobEnvironment } from '../src/jobs/deliver-webhooks.ts';
+import type { JobEnvironment } from '../src/jobs/environment.ts';
+import { deliverDueWebhooks } from '../src/webhooks/delivery.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
 import { bearer, describeEachDb, REDIRECT_URI } from './support/helpers.ts';
 

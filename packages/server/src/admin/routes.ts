@@ -12,7 +12,7 @@ import { OPERATOR } from '../http/access.ts';
 import { html } from '../http/html.ts';
 import { sign, verifySignature } from '../services/signed-urls.ts';
 import { endSession, type Operator, redeemSignInLink, sessionOperator, SESSION_TTL_MS, startSession, verifyOperator } from '../services/operators.ts';
-import { replayDelivery } from '../services/webhooks.ts';
+import { replayDelivery } from '../webhooks/endpoints.ts';
 import { readCookie } from '../http/cookies.ts';
 import { type AdminLang, adminMessages, type AdminMessages, pickAdminLang } from './i18n.ts';
 import { ADMIN_CSP, ADMIN_CSS, adminPage, type Section } from './layout.ts';

@@ -1,5 +1,6 @@
 /** What the CLI needs to act on payments through the same services as the API (trigger, payments cancel). */
-import { ConnectorRegistry } from '../connectors/registry.ts';
+import { connectorRegistry } from '../services/banks.ts';
+import { createWorkNotifier } from '../services/work-notifier.ts';
 import { systemClock } from '../domain/clock.ts';
 import type { ServerConfig } from '../config/config.ts';
 import { installationSecret } from '../services/installation.ts';
@@ -19,6 +20,8 @@ export async function cliActionEnvironment(
     secret: await installationSecret(store.db, keyring, 'signing'),
     baseUrl: options.publicUrl ?? config.publicUrl ?? 'http://127.0.0.1:3000',
     testStepMs: options.testStepMs ?? config.testConnectorStepSeconds * 1000,
-    connectors: new ConnectorRegistry({ db: store.db, clock: systemClock, keyring, testBank: config.testBank }),
+    // A CLI process runs no job loop: other processes are woken by NOTIFY (PostgreSQL) or their next poll.
+    notifier: createWorkNotifier(),
+    connectors: connectorRegistry({ db: store.db, clock: systemClock, keyring, testBank: config.testBank }),
   };
 }

@@ -1,24 +1,39 @@
 /**
  * The connectors Payrail offers: the built-in test bank (unless switched off) and every configured
- * bank, each built by its standard's module. Banks are read from the database and re-read at most
- * every `refreshMs` (a bank added by the CLI appears in a running server within that time). Each
- * bank's HTTP transport (mTLS agent, signer) is built once and kept while the bank is unchanged.
+ * bank, each built by its standard's module. Banks are read from a BankSource (the database's, in
+ * services/banks.ts: `connectorRegistry`) and re-read at most every `refreshMs` (a bank added by
+ * the CLI appears in a running server within that time). Each bank's HTTP transport (mTLS agent,
+ * signer) is built once and kept while the bank is unchanged.
  */
-import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
-import type { BankRow, Database } from '../store/schema.ts';
-import { configuredBank, openBankMaterial } from '../services/banks.ts';
-import type { Keyring } from '../services/secret-box.ts';
-import { createBankTransport, type BankTransport } from './kit/http.ts';
-import type { Connector, ConnectorDescriptor, ConnectorModule } from './kit/types.ts';
+import { type BankMaterial, createBankTransport, type BankTransport } from './kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorDescriptor, ConnectorModule } from './kit/types.ts';
 import { CONNECTOR_MODULES } from './modules.ts';
 import { testConnector } from './test-connector.ts';
 
+/** One configured bank, as the registry needs it. */
+export interface BankEntry {
+  id: number;
+  name: string;
+  standard: string;
+  removed: boolean;
+  /** Equal for two reads of an unchanged bank (its connector and transport are kept then). */
+  revision: string;
+  /** The bank's configuration, for its standard's module. */
+  configured(): ConfiguredBank;
+  /** Its key material, opened for its HTTP transport; throws when it cannot be opened. */
+  material(): BankMaterial;
+}
+
+/** Where the registry reads the configured banks (services/banks.ts reads them from the database). */
+export interface BankSource {
+  /** Every configured bank, removed ones included, by id. */
+  banks(): Promise<BankEntry[]>;
+}
+
 export interface RegistryOptions {
-  db: Kysely<Database>;
+  banks: BankSource;
   clock: Clock;
-  /** Opens banks' sealed keys; without it, a bank with key material has no transport. */
-  keyring: Keyring | null;
   /** The built-in test bank ("Connecteur de test"); on by default. */
   testBank?: boolean;
   modules?: readonly ConnectorModule[];
@@ -28,7 +43,7 @@ export interface RegistryOptions {
 
 interface Entry {
   connector: Connector;
-  row: BankRow | null;
+  bank: BankEntry | null;
   transport: BankTransport | null;
   live: boolean;
 }
@@ -100,18 +115,18 @@ export class ConnectorRegistry {
   }
 
   private async load(): Promise<void> {
-    const rows = await this.options.db.selectFrom('banks').selectAll().orderBy('id').execute();
-    const previous = new Map(this.entries.filter((e) => e.row).map((e) => [e.row!.id, e]));
+    const banks = await this.options.banks.banks();
+    const previous = new Map(this.entries.filter((e) => e.bank).map((e) => [e.bank!.id, e]));
     const next: Entry[] = [];
-    if (this.testBank) next.push({ connector: testConnector, row: null, transport: null, live: true });
-    for (const row of rows) {
-      const old = previous.get(row.id);
-      if (old && sameRow(old.row!, row)) {
-        next.push({ ...old, live: row.removed_at === null });
-        previous.delete(row.id);
+    if (this.testBank) next.push({ connector: testConnector, bank: null, transport: null, live: true });
+    for (const bank of banks) {
+      const old = previous.get(bank.id);
+      if (old && old.bank!.revision === bank.revision) {
+        next.push({ ...old, live: !bank.removed });
+        previous.delete(bank.id);
         continue;
       }
-      const entry = this.build(row);
+      const entry = this.build(bank);
       if (entry) next.push(entry);
     }
     this.entries = next;
@@ -119,29 +134,22 @@ export class ConnectorRegistry {
     for (const stale of previous.values()) void stale.transport?.close().catch(() => undefined);
   }
 
-  private build(row: BankRow): Entry | null {
-    const module = this.modules.find((m) => m.standard === row.standard);
+  private build(entry: BankEntry): Entry | null {
+    const module = this.modules.find((m) => m.standard === entry.standard);
     if (!module) {
-      this.options.log?.('bank skipped: no module for its standard', { bank: row.name, standard: row.standard });
+      this.options.log?.('bank skipped: no module for its standard', { bank: entry.name, standard: entry.standard });
       return null;
     }
-    const bank = configuredBank(row);
+    const bank = entry.configured();
     try {
-      const needsKeys = row.client_key_sealed !== null || row.signing_key_sealed !== null;
-      if (needsKeys && !this.options.keyring) throw new Error('no key-encryption key to open its keys');
-      const material = this.options.keyring ? openBankMaterial(this.options.keyring, row) : { ca: row.ca_cert };
-      const transport = createBankTransport(bank, material);
-      return { connector: module.create(bank, { clock: this.options.clock }), row, transport, live: row.removed_at === null };
+      const transport = createBankTransport(bank, entry.material());
+      return { connector: module.create(bank, { clock: this.options.clock }), bank: entry, transport, live: !entry.removed };
     } catch (error) {
       // Never the key material: only which bank and why.
-      this.options.log?.('bank skipped: its configuration cannot be used', { bank: row.name, error: (error as Error).message });
+      this.options.log?.('bank skipped: its configuration cannot be used', { bank: entry.name, error: (error as Error).message });
       return null;
     }
   }
-}
-
-function sameRow(a: BankRow, b: BankRow): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function isPayConnector(connector: ConnectorDescriptor): boolean {

@@ -2,7 +2,7 @@
  * Is a payment compatible with a connector? Reasons use Powens' PaymentConnectorIncompatibility
  * codes (spec §4.13, §10.2). `incompatible` reasons block validation; `warning`s do not.
  */
-import type { PaymentSettings } from '../connectors/kit/types.ts';
+import type { PaymentSettings } from './connector-descriptor.ts';
 import { parseAmount } from './money.ts';
 
 export interface IncompatibilityReason {

@@ -9,23 +9,11 @@ import { ApiError, invalid, missing } from './errors.ts';
 import { type Identity, parseIdentity } from './identity.ts';
 import { isCurrency, parseAmount } from './money.ts';
 import { parseAbsoluteUrl } from './urls.ts';
-import type { ConnectorDescriptor } from '../connectors/kit/types.ts';
+import type { ConnectorDescriptor } from './connector-descriptor.ts';
+import { EXECUTION_DATE_TYPES, EXECUTION_FREQUENCIES, type ExecutionDateType, type ExecutionFrequency } from './execution.ts';
 
-export const EXECUTION_DATE_TYPES = ['first_open_day', 'instant', 'deferred', 'periodic'] as const;
-export type ExecutionDateType = (typeof EXECUTION_DATE_TYPES)[number];
-
-export const EXECUTION_FREQUENCIES = [
-  'daily',
-  'weekly',
-  'two-weekly',
-  'monthly',
-  'two-monthly',
-  'quarterly',
-  'four-monthly',
-  'semiannually',
-  'yearly',
-] as const;
-export type ExecutionFrequency = (typeof EXECUTION_FREQUENCIES)[number];
+// The execution kinds are their own module (connector descriptors use them too); re-exported here.
+export { EXECUTION_DATE_TYPES, EXECUTION_FREQUENCIES, type ExecutionDateType, type ExecutionFrequency } from './execution.ts';
 /** Undocumented spellings seen in a Powens connector example, accepted as synonyms. */
 const FREQUENCY_SYNONYMS: Record<string, ExecutionFrequency> = { biannual: 'semiannually', bimonthly: 'two-monthly' };
 

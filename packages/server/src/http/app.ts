@@ -12,6 +12,7 @@ import { ApiError } from '../domain/errors.ts';
 import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
 import type { Store } from '../store/db.ts';
 import { makeAccessHook } from './access.ts';
+import { API_CSP } from './csp.ts';
 import { sendError } from './errors.ts';
 import { parseJsonBody } from './json.ts';
 import { LAZY_SCHEMA_CONTROLLER } from './lazy-validation.ts';
@@ -33,7 +34,9 @@ import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './rou
 import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
 import { PAYRAIL_VERSION } from '../version.ts';
-import { ConnectorRegistry } from '../connectors/registry.ts';
+import type { ConnectorRegistry } from '../connectors/registry.ts';
+import { connectorRegistry } from '../services/banks.ts';
+import { createWorkNotifier, type WorkNotifier } from '../services/work-notifier.ts';
 import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export interface AppOptions {
@@ -63,6 +66,8 @@ export interface AppOptions {
   connectorModules?: readonly ConnectorModule[];
   /** /ready threshold and /metrics access (by default: token required, none configured). */
   probes?: Partial<ProbeOptions>;
+  /** Wakes the job loops when a request queues work; a new one per app by default (serve hands it to the runner). */
+  notifier?: WorkNotifier;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
   sandboxClock?: boolean;
 }
@@ -85,6 +90,8 @@ export interface AppContext {
   publicUrl: string | null;
   testStepMs: number;
   connectors: ConnectorRegistry;
+  /** Wakes the job loops subscribed to it (the runner `payrail serve` starts) when a request queues work. */
+  notifier: WorkNotifier;
   /** The environment the validation services need, for one request. */
   actions(request: FastifyRequest): ActionEnvironment;
 }
@@ -101,8 +108,6 @@ declare module 'fastify' {
 
 const BODY_LIMIT = 1024 * 1024;
 const SMALL_BODY_LIMIT = 64 * 1024;
-const API_CSP = "default-src 'none'; frame-ancestors 'none'";
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /**
  * Never logged, wherever they appear in a log line: credentials, tokens, secrets, account numbers
@@ -273,7 +278,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const secret = await installationSecret(options.store.db, keyring, 'signing');
   const connectors =
     options.connectors ??
-    new ConnectorRegistry({
+    connectorRegistry({
       db: options.store.db,
       clock,
       keyring,
@@ -291,6 +296,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: options.publicUrl ?? null,
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
     connectors,
+    notifier: options.notifier ?? createWorkNotifier(),
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
       return {
@@ -300,6 +306,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         baseUrl,
         testStepMs: this.testStepMs,
         connectors,
+        notifier: this.notifier,
         log: (level, message, data) => request.log[level](data ?? {}, message),
       };
     },

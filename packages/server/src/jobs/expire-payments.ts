@@ -5,12 +5,13 @@
 import { expectedExecutionDate } from '../domain/calendar.ts';
 import { utcDate } from '../domain/dates.ts';
 import { getConfig } from '../services/config.ts';
-import { changePayment } from '../services/payment-changes.ts';
-import type { JobEnvironment } from './deliver-webhooks.ts';
+import { type ChangeEnvironment, changePayment } from '../services/payment-changes.ts';
+import type { JobEnvironment } from './environment.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-export async function expireDuePayments(env: JobEnvironment, limit = 500): Promise<number> {
+/** `env.actions`: the services' environment (its notifier wakes the webhook delivery for each expiry). */
+export async function expireDuePayments(env: JobEnvironment & { actions: ChangeEnvironment }, limit = 500): Promise<number> {
   const now = env.clock.now();
   const domains = await env.db.selectFrom('domains').select('id').execute();
   let expired = 0;
@@ -50,7 +51,7 @@ export async function expireDuePayments(env: JobEnvironment, limit = 500): Promi
       );
       if (Date.parse(`${relevant}T00:00:00Z`) > cutoff) continue;
       try {
-        await changePayment(env.db, env.clock, payment, {
+        await changePayment(env.actions, payment, {
           state: 'expired',
           patch: {
             action: null,

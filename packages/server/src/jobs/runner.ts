@@ -6,10 +6,10 @@
  * `stop()` claims nothing more and waits for the jobs in flight, each bounded by its own deadline.
  */
 import type { ActionEnvironment } from '../services/payment-actions.ts';
-import { claimDeliveries, deliverOne, type ClaimedDelivery, type JobEnvironment } from './deliver-webhooks.ts';
+import { claimDeliveries, deliverOne, type ClaimedDelivery } from '../webhooks/delivery.ts';
+import type { JobEnvironment } from './environment.ts';
 import { expireDuePayments } from './expire-payments.ts';
 import { DEFAULT_RETENTION_DAYS, purgeExpired } from './purge-expired.ts';
-import { jobSignals } from './signals.ts';
 import { executeDueOccurrences } from '../services/standing-orders.ts';
 import { claimSyncs, syncOne, type ClaimedSync } from './sync-payments.ts';
 import { WorkPool } from './work-pool.ts';
@@ -76,7 +76,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
     void syncs.fill();
   };
   const poll = setInterval(wake, pollMs);
-  jobSignals.on('changed', wake);
+  const unsubscribe = env.actions.notifier.subscribe(wake);
   // Other processes' changes arrive by LISTEN/NOTIFY on PostgreSQL; polling stays as the safety net.
   const unlisten = env.listen
     ? env.listen('payrail_jobs', wake).catch((error) => {
@@ -98,7 +98,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
   return {
     async stop() {
       clearInterval(poll);
-      jobSignals.off('changed', wake);
+      unsubscribe();
       await (await unlisten)?.();
       await Promise.all([deliveries.stop(), syncs.stop(), occurrences.stop(), expiry.stop(), purge.stop()]);
     },

@@ -10,8 +10,9 @@ import { applyOutcome, atBank, connectorContext, connectorOf, connectorPayment, 
 import { recordAttempt, settleCalls, updateAttempt } from '../services/attempts.ts';
 import { ApiError, VersionConflict } from '../domain/errors.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
-import { SYNC_FAILED_AFTER } from './backlog.ts';
-import { DEFAULT_LEASE_MS, retryDelayMs, type JobEnvironment } from './deliver-webhooks.ts';
+import { SYNC_FAILED_AFTER } from '../store/backlog.ts';
+import { claimWithLease, leaseFree, retryDelayMs } from '../store/lease.ts';
+import type { JobEnvironment } from './environment.ts';
 
 export type SyncEnvironment = JobEnvironment & { actions: ActionEnvironment };
 export interface ClaimedSync {
@@ -26,31 +27,17 @@ const CONFLICT_RETRY_MS = 1_000;
 
 /** Claims the due attempts (each its payment's current one, the payment not final) with a lease. */
 export async function claimSyncs(env: SyncEnvironment, limit: number): Promise<ClaimedSync[]> {
-  const now = env.clock.now();
-  return env.db.transaction().execute(async (trx) => {
-    let q = trx
+  return claimWithLease(env, { table: 'payment_attempts', column: 'sync_locked_until', alias: 'a', idOf: (row) => row.attempt_id }, (trx, now) =>
+    trx
       .selectFrom('payment_attempts as a')
       .innerJoin('payments as p', (j) => j.onRef('p.current_attempt_id', '=', 'a.id'))
       .select(['p.id', 'p.domain_id', 'a.id as attempt_id'])
       .where('p.state', 'in', ['validating', 'pending'])
       .where('a.next_sync_at', '<=', now)
-      .where((eb) => eb.or([eb('a.sync_locked_until', 'is', null), eb('a.sync_locked_until', '<=', now)]))
+      .where(leaseFree('a.sync_locked_until', now))
       .orderBy('a.next_sync_at')
-      .limit(limit);
-    if (env.dialect === 'postgres') q = q.forUpdate('a').skipLocked();
-    const rows = await q.execute();
-    if (rows.length)
-      await trx
-        .updateTable('payment_attempts')
-        .set({ sync_locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
-        .where(
-          'id',
-          'in',
-          rows.map((r) => r.attempt_id),
-        )
-        .execute();
-    return rows;
-  });
+      .limit(limit),
+  );
 }
 
 /** One pass (tests, benchmarks): claims up to `limit` due payments and syncs them, 8 at a time. Returns how many changed. */

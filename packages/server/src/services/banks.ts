@@ -14,6 +14,7 @@ import { bankConnectorId } from '../connectors/kit/descriptor.ts';
 import type { BankMaterial } from '../connectors/kit/http.ts';
 import { BankConfigError, type BankProfile, type ConfiguredBank, type ConnectorModule } from '../connectors/kit/types.ts';
 import type { BankRow, Database } from '../store/schema.ts';
+import { type BankEntry, type BankSource, ConnectorRegistry, type RegistryOptions } from '../connectors/registry.ts';
 import { openSecret, sealSecret, type Keyring } from './secret-box.ts';
 import { readJson } from '../store/rows.ts';
 
@@ -115,6 +116,36 @@ export function configuredBank(row: BankRow): ConfiguredBank {
     has_signing_key: row.signing_key_sealed !== null,
     created_at: row.created_at,
   };
+}
+
+/** The banks stored in `db`, as the connector registry reads them; their keys opened with `keyring` (none without it). */
+export function bankSource(db: Kysely<Database>, keyring: Keyring | null): BankSource {
+  return {
+    async banks() {
+      const rows = await db.selectFrom('banks').selectAll().orderBy('id').execute();
+      return rows.map(
+        (row): BankEntry => ({
+          id: row.id,
+          name: row.name,
+          standard: row.standard,
+          removed: row.removed_at !== null,
+          revision: JSON.stringify(row),
+          configured: () => configuredBank(row),
+          material() {
+            const needsKeys = row.client_key_sealed !== null || row.signing_key_sealed !== null;
+            if (needsKeys && !keyring) throw new Error('no key-encryption key to open its keys');
+            return keyring ? openBankMaterial(keyring, row) : { ca: row.ca_cert };
+          },
+        }),
+      );
+    },
+  };
+}
+
+/** The connector registry over the banks stored in `db` (see RegistryOptions; `keyring` opens their sealed keys). */
+export function connectorRegistry(options: Omit<RegistryOptions, 'banks'> & { db: Kysely<Database>; keyring: Keyring | null }): ConnectorRegistry {
+  const { db, keyring, ...rest } = options;
+  return new ConnectorRegistry({ ...rest, banks: bankSource(db, keyring) });
 }
 
 /** Opens the bank's sealed keys, for its HTTP transport only. */

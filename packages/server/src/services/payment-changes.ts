@@ -12,9 +12,9 @@ import { assertTransition } from '../domain/state-machine.ts';
 import { isFinal, type PaymentState } from '../domain/states.ts';
 import { isPostgres } from '../store/db.ts';
 import type { AttemptRow, AttemptUpdate, Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
-import { enqueueStateChange } from './webhooks.ts';
+import { enqueueStateChange } from '../webhooks/endpoints.ts';
 import { cachedConfig } from './config.ts';
-import { jobSignals } from '../jobs/signals.ts';
+import type { WorkNotifier } from './work-notifier.ts';
 import { openAttempt, updateAttempt } from './attempts.ts';
 import { DETAIL } from './payment-checks.ts';
 
@@ -46,9 +46,17 @@ function path(from: PaymentState, to: PaymentState): PaymentState[] {
   return [to];
 }
 
-export async function changePayment(db: Kysely<Database>, clock: Clock, payment: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
+/** What changePayment needs: the database, the time, and whom to wake when a change queues work. */
+export interface ChangeEnvironment {
+  db: Kysely<Database>;
+  clock: Clock;
+  notifier: WorkNotifier;
+}
+
+export async function changePayment(env: ChangeEnvironment, payment: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
+  const { db, clock } = env;
   const now = clock.now();
-  const from = payment.state as PaymentState;
+  const from = payment.state;
   const steps = change.state ? path(from, change.state) : [];
   let current = from;
   for (const step of steps) {
@@ -109,7 +117,7 @@ export async function changePayment(db: Kysely<Database>, clock: Clock, payment:
       return updated;
     })
     .then((updated) => {
-      jobSignals.emit('changed');
+      env.notifier.workQueued();
       return updated;
     });
 }

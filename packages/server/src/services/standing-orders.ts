@@ -11,10 +11,9 @@ import { utcDate } from '../domain/dates.ts';
 import type { ExecutionFrequency } from '../domain/payment-request.ts';
 import { isPostgres } from '../store/db.ts';
 import type { Database, InstructionRow, PaymentRow } from '../store/schema.ts';
-import { jobSignals } from '../jobs/signals.ts';
 import type { ActionEnvironment } from './payment-actions.ts';
 import { changePayment } from './payment-changes.ts';
-import { enqueueStateChange } from './webhooks.ts';
+import { enqueueStateChange } from '../webhooks/endpoints.ts';
 
 const MONTHS: Partial<Record<ExecutionFrequency, number>> = {
   monthly: 1,
@@ -105,7 +104,7 @@ async function catchUp(env: ActionEnvironment, payment: PaymentRow, maxOccurrenc
     const next = occurrenceAt(instruction, sequence);
     if (!next) {
       // The schedule is over: the standing order is done (announced like every state change).
-      await changePayment(env.db, env.clock, payment, {
+      await changePayment(env, payment, {
         state: 'done',
         patch: {},
         detail: { standing_order: 'ended', occurrences: sequence - 1 },
@@ -142,6 +141,6 @@ async function recordOccurrence(
     if (/unique|duplicate/i.test((error as Error).message)) return false;
     throw error;
   }
-  jobSignals.emit('changed');
+  env.notifier.workQueued();
   return true;
 }

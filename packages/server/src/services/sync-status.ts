@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
-import { SYNC_FAILED_AFTER } from '../jobs/backlog.ts';
+import { SYNC_FAILED_AFTER } from '../store/backlog.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface FailedSync {

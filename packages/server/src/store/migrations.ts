@@ -1,7 +1,7 @@
 /** Schema migrations, one list for both databases; dialect differences are confined to `ids`. */
 import { type Kysely, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
-import type { Dialect } from './db.ts';
+import type { Dialect } from './contract.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   // An auto-incrementing primary key: SQLite's rowid alias, PostgreSQL's identity column.

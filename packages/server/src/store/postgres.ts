@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { DATABASE_DEFAULTS, redactUrl, type Store, type StoreOptions } from './db.ts';
+import { DATABASE_DEFAULTS, redactUrl, type Store, type StoreOptions } from './contract.ts';
 import { preparedName, setDirectRunner } from './precompiled.ts';
 
 // int8 (bigint) columns hold ids, epoch milliseconds and minor units: all within JS's safe integer range.

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { readBacklog } from '../jobs/backlog.ts';
+import { readBacklog } from '../store/backlog.ts';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'payrail_' });

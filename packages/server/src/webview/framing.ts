@@ -3,7 +3,7 @@
  * merchant's page, so the webview and the test bank allow framing by the origins of the client's
  * registered redirect URIs, and by nobody else (never `*`).
  */
-import { PAGE_CSP } from '../http/app.ts';
+import { PAGE_CSP } from '../http/csp.ts';
 
 /** The distinct origins of these URIs, as a CSP source list; `'none'` when there is none. */
 export function frameAncestors(redirectUris: readonly string[]): string {

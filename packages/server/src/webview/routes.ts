@@ -15,7 +15,7 @@ import { resumePayment } from '../services/payment-actions.ts';
 import { getPayment, type PaymentRecord } from '../services/payments.ts';
 import { authenticate, tokenExpired } from '../services/tokens.ts';
 import { paymentRedirectUri } from '../services/webview-sessions.ts';
-import { PAGE_CSP } from '../http/app.ts';
+import { PAGE_CSP } from '../http/csp.ts';
 import { exitPage, navigate, PAGE_CSS, WEBVIEW_JS, type WebviewExit } from './layout.ts';
 import { LANGS, type Lang, messages, pickLang } from './i18n.ts';
 import { checkCsrf, codeTag, csrfToken, decodeContext, encodeContext, saveWebviewState, type WebviewContext, withWebviewState } from './context.ts';

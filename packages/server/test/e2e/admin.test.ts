@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverDueWebhooks } from '../../src/jobs/deliver-webhooks.ts';
+import { deliverDueWebhooks } from '../../src/webhooks/delivery.ts';
 import { ensureDomain } from '../../src/services/clients.ts';
 import { setConfig } from '../../src/services/config.ts';
 import { createOperator } from '../../src/services/operators.ts';
 import { triggerPrincipal, triggerScenario } from '../../src/services/trigger-scenario.ts';
-import { createEndpoint } from '../../src/services/webhooks.ts';
+import { createEndpoint } from '../../src/webhooks/endpoints.ts';
 import { audit, startStack, type Stack } from './harness.ts';
 
 const ARTIFACTS = new URL('../../../../test-artifacts/admin/', import.meta.url).pathname;
@@ -64,7 +64,15 @@ beforeAll(async () => {
   await setConfig(db, domain, { 'payment.state_updated_webhook.systematic': '1' });
   // Paid through the test bank: validated with the test connector, approved at its bank page.
   const principal = await triggerPrincipal(db, stack.clock, domain, stack.client.client_id);
-  const env = { db, clock: stack.clock, secret: stack.app.payrail.secret, baseUrl: stack.base, testStepMs: 60, connectors: stack.app.payrail.connectors };
+  const env = {
+    db,
+    clock: stack.clock,
+    secret: stack.app.payrail.secret,
+    baseUrl: stack.base,
+    testStepMs: 60,
+    connectors: stack.app.payrail.connectors,
+    notifier: stack.app.payrail.notifier,
+  };
   const paid = await triggerScenario(env, principal, { scenario: 'redirect', amount: '50.90', currency: 'EUR', timeoutMs: 10_000 });
   paymentId = paid.id;
   clientState = (await db.selectFrom('payments').select('client_state').where('id', '=', paymentId).executeTakeFirstOrThrow()).client_state!;

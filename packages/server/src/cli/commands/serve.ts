@@ -217,7 +217,15 @@ function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerCo
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     smtpUrl: config.smtpUrl,
     ...(store.listen ? { listen: store.listen } : {}),
-    actions: { db: store.db, clock, secret: app.payrail.secret, baseUrl, testStepMs: app.payrail.testStepMs, connectors: app.payrail.connectors },
+    actions: {
+      db: store.db,
+      clock,
+      secret: app.payrail.secret,
+      baseUrl,
+      testStepMs: app.payrail.testStepMs,
+      connectors: app.payrail.connectors,
+      notifier: app.payrail.notifier,
+    },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };
 }

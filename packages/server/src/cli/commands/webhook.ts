@@ -1,7 +1,7 @@
 /** `payrail webhook add|list|deliveries|replay`: webhook endpoints and their delivery log. */
 import type { Command } from 'commander';
 import { systemClock } from '../../domain/clock.ts';
-import { createEndpoint, listDeliveries, listEndpoints, replayDelivery } from '../../services/webhooks.ts';
+import { createEndpoint, listDeliveries, listEndpoints, replayDelivery } from '../../webhooks/endpoints.ts';
 import { jsonOption, printData } from '../output.ts';
 import { examples, UsageError } from '../runtime.ts';
 import { domainIdOf, domainOption, keyringOf, parseId, privateWebhooksOption, storeOptions, withStore } from '../store-options.ts';

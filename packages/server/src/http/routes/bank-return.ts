@@ -15,7 +15,7 @@ import type { PaymentRow } from '../../store/schema.ts';
 import { callbackUrl } from '../../webview/routes.ts';
 import { navigate, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 
 /** After a cancellation approved (or not) at the bank, the payer goes to the cancellation's redirect URI (spec §12). */
 export function afterCancellationUrl(payment: PaymentRow): string {

@@ -1,7 +1,7 @@
 /** The OpenAPI document (`/2.0/openapi.json`) and a readable API reference page (`/2.0/docs`). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { html, type SafeHtml } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: walks arbitrary JSON Schema documents.
 type Schema = Record<string, any>;

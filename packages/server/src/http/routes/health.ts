@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.ts';
-import { readBacklog } from '../../jobs/backlog.ts';
+import { readBacklog } from '../../store/backlog.ts';
 import { migrationNames } from '../../store/migrations.ts';
 import { renderMetrics } from '../../telemetry/metrics.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';

@@ -13,7 +13,7 @@ import { formatMinorUnits } from '../../domain/money.ts';
 import { bankReturn } from '../../services/payment-actions.ts';
 import { verifySignature } from '../../services/signed-urls.ts';
 import { html } from '../html.ts';
-import { PAGE_CSP } from '../app.ts';
+import { PAGE_CSP } from '../csp.ts';
 import { navigate, page } from '../../webview/layout.ts';
 import { afterCancellationUrl } from './bank-return.ts';
 import { clientRedirectUris, framedPageCsp } from '../../webview/framing.ts';

@@ -56,7 +56,7 @@ export async function applyOutcome(
     return payment;
   }
   const attemptPatch: AttemptUpdate = { ...options.attempt, ...reduction.attempt, ...schedule(reduction.sync) };
-  return changePayment(env.db, env.clock, payment, {
+  return changePayment(env, payment, {
     ...reduction.change,
     patch: { ...options.payment, ...reduction.change.patch },
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),

@@ -23,7 +23,7 @@ export async function cancelByPayer(env: ActionEnvironment, domainId: number, pa
   if (payment.state !== 'created' && payment.state !== 'validating') {
     throw new ApiError('invalidState', `the payment is ${payment.state}; the payer can no longer cancel it here`);
   }
-  return changePayment(env.db, env.clock, payment, {
+  return changePayment(env, payment, {
     state: 'rejected',
     patch: { ...CANCELLED, error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment.' },
     detail: { by: 'payer' },
@@ -44,7 +44,7 @@ export async function cancelPaymentByClient(
     record.instructions.map((i) => i.execution_date_type),
   );
   if (path === 'local' || !connector) {
-    return changePayment(env.db, env.clock, payment, {
+    return changePayment(env, payment, {
       state: 'rejected',
       patch: { ...CANCELLED, error_code: 'CancelledByClient', error_description: 'The payment was cancelled through the API.' },
       detail: { by: 'client' },

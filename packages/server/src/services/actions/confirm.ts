@@ -5,13 +5,14 @@ import { requireAction } from '../payment-checks.ts';
 import type { PendingConfirmation } from '../payment-reducer.ts';
 import { applyOutcome } from './apply.ts';
 import { type ActionEnvironment, loadTarget } from './context.ts';
+import { readJson } from '../../store/rows.ts';
 
 export async function confirmPayment(env: ActionEnvironment, domainId: number, paymentId: number, confirmed: boolean): Promise<PaymentRow> {
   const { record, attempt } = await loadTarget(env.db, domainId, paymentId);
   requireAction(record.payment, 'confirm');
-  const data = (attempt?.connector_data ? JSON.parse(attempt.connector_data) : {}) as Record<string, unknown>;
+  const data = attempt?.connector_data ? readJson(attempt.connector_data) : {};
   if (!confirmed) {
-    return changePayment(env.db, env.clock, record.payment, {
+    return changePayment(env, record.payment, {
       state: 'rejected',
       patch: { action: null, error_code: 'confirmationRefused', error_description: 'The client refused the payment.' },
     });

@@ -5,13 +5,14 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../domain/clock.ts';
 import { ApiError } from '../../domain/errors.ts';
-import type { ExecutionDateType, ExecutionFrequency } from '../../domain/payment-request.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import type { BankHttp, Connector, ConnectorAccount, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../../connectors/kit/types.ts';
 import type { AttemptRow, Database, PaymentRow } from '../../store/schema.ts';
 import { type Attempted, callBank, currentAttempt, NO_HTTP } from '../attempts.ts';
 import { getPayment, type PaymentRecord } from '../payments.ts';
 import { bankReturnUrls, sign } from '../signed-urls.ts';
+import { readJson } from '../../store/rows.ts';
+import type { WorkNotifier } from '../work-notifier.ts';
 
 export interface ActionEnvironment {
   db: Kysely<Database>;
@@ -21,6 +22,8 @@ export interface ActionEnvironment {
   baseUrl: string;
   testStepMs: number;
   connectors: ConnectorRegistry;
+  /** Wakes the job loops when a change queues work (a webhook, a sync). */
+  notifier: WorkNotifier;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -54,7 +57,7 @@ export function connectorPayment(record: PaymentRecord, attempt: AttemptRow | nu
     state: payment.state,
     action: payment.action,
     state_detail: payment.state_detail,
-    execution_date_type: payment.execution_date_type as ExecutionDateType,
+    execution_date_type: payment.execution_date_type,
     currency: payment.currency,
     instructions: instructions.map((i) => ({
       amount_minor: i.amount_minor,
@@ -65,12 +68,12 @@ export function connectorPayment(record: PaymentRecord, attempt: AttemptRow | nu
       beneficiary: account(i.beneficiary)!,
       start_date: i.start_date,
       end_date: i.end_date,
-      frequency: i.frequency as ExecutionFrequency | null,
+      frequency: i.frequency,
     })),
     payer: account(payment.payer),
     psu_ip_address: payment.psu_ip_address ?? null,
     bank_payment_id: attempt ? attempt.bank_payment_id : payment.bank_payment_id,
-    data: attempt?.connector_data ? (JSON.parse(attempt.connector_data) as Record<string, unknown>) : null,
+    data: attempt?.connector_data ? readJson(attempt.connector_data) : null,
   };
 }
 

@@ -1,15 +1,15 @@
 /** The payer's answers to action `additionalInformationNeeded` (the fields the connector asked for). */
 import { missing } from '../../domain/errors.ts';
-import type { PaymentField } from '../../connectors/kit/types.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { checkFieldValue, requireAction, stringFields } from '../payment-checks.ts';
 import { applyAttempt } from './apply.ts';
 import { type ActionEnvironment, atBank, connectorOf, connectorPayment, loadTarget } from './context.ts';
+import { readJson } from '../../store/rows.ts';
 
 export async function submitFields(env: ActionEnvironment, domainId: number, paymentId: number, values: Record<string, unknown>): Promise<PaymentRow> {
   const { record, attempt } = await loadTarget(env.db, domainId, paymentId);
   requireAction(record.payment, 'additionalInformationNeeded');
-  const asked = JSON.parse(record.payment.fields ?? '[]') as PaymentField[];
+  const asked = readJson(record.payment.fields) ?? [];
   const fields = stringFields(values, 'fields');
   for (const field of asked) {
     const value = fields[field.name];

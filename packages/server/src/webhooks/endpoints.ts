@@ -3,32 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
-import { parseHttpUrl } from '../domain/urls.ts';
 import { type Database, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
-import { paymentView } from './payment-view.ts';
-import { type Keyring, sealSecret } from './secret-box.ts';
-import { refusedUrlMessage, refusedWebhookHost } from '../webhooks/address-policy.ts';
-import { checkAuthProvider } from './webhook-auth.ts';
+import { paymentView } from '../services/payment-view.ts';
+import { sealSecret } from '../services/secret-box.ts';
+import { refusedUrlMessage, refusedWebhookHost } from './address-policy.ts';
+import { checkAuthProvider } from './auth-providers.ts';
+import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.ts';
 
 export const WEBHOOK_EVENTS = ['PAYMENT_STATE_UPDATED'] as const;
 /** Bounds on every list and fan-out: endpoints per domain, deliveries per page, attempts shown per delivery. */
 export const ENDPOINTS_MAX = 100;
 export const DELIVERIES_PAGE_MAX = 1000;
 export const ATTEMPTS_SHOWN = 20;
-
-export function checkEndpointUrl(value: unknown, field = 'url'): string {
-  if (typeof value === 'string' && value.length > 2048) throw invalid(field, 'must be a URL of at most 2048 characters');
-  const { url, text } = parseHttpUrl(value, field);
-  if (url.username || url.password) throw invalid(field, 'must not carry credentials');
-  if (url.hash) throw invalid(field, 'must not contain a fragment');
-  return text;
-}
-
-export interface EndpointPolicy {
-  keyring: Keyring;
-  /** Loopback and private addresses accepted (development). */
-  allowPrivate: boolean;
-}
 
 export async function createEndpoint(
   db: Kysely<Database>,

@@ -1,40 +1,34 @@
 /**
  * Delivers webhooks from the outbox: at least once, in order per (endpoint, payment), signed as
  * Powens signs them, retried with exponential backoff and jitter for up to 72 hours. Several
- * processes may run it on one PostgreSQL: rows are claimed with a lease (FOR UPDATE SKIP LOCKED).
+ * processes may run it on one PostgreSQL: rows are claimed with a lease (store/lease.ts, shared with
+ * status sync). The job runner (jobs/runner.ts) drives it.
  */
 import { gzipSync } from 'node:zlib';
 import { type Kysely, sql } from 'kysely';
-import type { Clock } from '../domain/clock.ts';
-import type { Dialect } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { cachedConfig } from '../services/config.ts';
-import { signatureDate, webhookSignature } from '../webhooks/signature.ts';
-import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from '../webhooks/failure-alerts.ts';
-import { forgetToken, loadAuthProvider, oauthToken } from '../webhooks/delivery-auth.ts';
+import { signatureDate, webhookSignature } from './signature.ts';
+import { ALERT_AFTER_ATTEMPTS, alertFailingEndpoint } from './failure-alerts.ts';
+import { forgetToken, loadAuthProvider, oauthToken } from './delivery-auth.ts';
 import { webhookDeliveryObserved } from '../telemetry/metrics.ts';
 import { isSealed, type Keyring, openSecret } from '../services/secret-box.ts';
-import { isRefusal, loadUndici, REFUSED_ADDRESS, RefusedAddressError, refusedHost, webhookDispatcher } from '../webhooks/address-policy.ts';
+import { claimWithLease, type LeaseEnvironment, leaseFree, retryDelayMs } from '../store/lease.ts';
+import { isRefusal, loadUndici, REFUSED_ADDRESS, RefusedAddressError, refusedHost, webhookDispatcher } from './address-policy.ts';
 
 /** Endpoint keys are sealed; one stored before sealing existed is clear text until sealSecrets runs at start. */
 function openEndpointSecret(keyring: Keyring | undefined, stored: string): string {
   if (!isSealed(stored)) return stored;
-  if (!keyring) throw new Error('webhook delivery needs the keyring to open the endpoint keys (JobEnvironment.keyring)');
+  if (!keyring) throw new Error('webhook delivery needs the keyring to open the endpoint keys (DeliveryEnvironment.keyring)');
   return openSecret(keyring, stored);
 }
 
-/** A claimed row is retaken by another worker after this; it must outlast one send (DELIVERY_TIMEOUT_MS). */
-export const DEFAULT_LEASE_MS = 30_000;
 export const DELIVERY_TIMEOUT_MS = 10_000;
 export const DELIVERY_GIVE_UP_MS = 72 * 3600 * 1000;
 
-export interface JobEnvironment {
-  db: Kysely<Database>;
-  dialect: Dialect;
-  clock: Clock;
+/** What delivery needs (every job gets it: see jobs/environment.ts). `leaseMs`: how long a claimed delivery is reserved. */
+export interface DeliveryEnvironment extends LeaseEnvironment {
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
-  /** How long a claimed delivery or sync is reserved for the worker that claimed it. */
-  leaseMs?: number;
   /** How long one webhook send may wait for an answer (DELIVERY_TIMEOUT_MS by default). */
   deliveryTimeoutMs?: number;
   /** Opens the endpoints' sealed HMAC keys (required wherever webhooks are delivered). */
@@ -43,12 +37,6 @@ export interface JobEnvironment {
   allowPrivateWebhooks?: boolean;
   /** SMTP server for failure alerts (biapi.manager.email); null or absent: alerts are only recorded. */
   smtpUrl?: string | null;
-}
-
-/** Delay before attempt n+1: 5 s × 2^(n−1), at most one hour, ×0.5–1.5 jitter. */
-export function retryDelayMs(attempts: number, random = Math.random()): number {
-  const base = Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
-  return Math.round(base * (0.5 + random));
 }
 
 export interface ClaimedDelivery {
@@ -61,62 +49,58 @@ export interface ClaimedDelivery {
  * `capacity(endpoint)` for the others, so that one endpoint's backlog never fills every slot.
  */
 export async function claimDeliveries(
-  env: JobEnvironment,
+  env: DeliveryEnvironment,
   limit: number,
   fullEndpoints: readonly (string | number)[] = [],
   capacity: (endpoint: number) => number = () => Infinity,
 ): Promise<ClaimedDelivery[]> {
-  const now = env.clock.now();
-  return env.db.transaction().execute(async (trx) => {
-    let q = trx
-      .selectFrom('webhook_deliveries as d')
-      .select(['d.id', 'd.endpoint_id'])
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<=', now)]))
-      // In order per (endpoint, payment): an earlier undelivered announcement goes first.
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('webhook_deliveries as e')
-              .select('e.id')
-              .whereRef('e.endpoint_id', '=', 'd.endpoint_id')
-              .whereRef('e.payment_id', '=', 'd.payment_id')
-              .where('e.status', '=', 'pending')
-              .whereRef('e.id', '<', 'd.id'),
+  const taken = new Map<number, number>();
+  const claimed = await claimWithLease(
+    env,
+    { table: 'webhook_deliveries', column: 'locked_until' },
+    (trx, now) => {
+      let q = trx
+        .selectFrom('webhook_deliveries as d')
+        .select(['d.id', 'd.endpoint_id'])
+        .where('d.status', '=', 'pending')
+        .where('d.next_attempt_at', '<=', now)
+        .where(leaseFree('d.locked_until', now))
+        // In order per (endpoint, payment): an earlier undelivered announcement goes first.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('webhook_deliveries as e')
+                .select('e.id')
+                .whereRef('e.endpoint_id', '=', 'd.endpoint_id')
+                .whereRef('e.payment_id', '=', 'd.payment_id')
+                .where('e.status', '=', 'pending')
+                .whereRef('e.id', '<', 'd.id'),
+            ),
           ),
-        ),
-      )
-      .orderBy('d.id')
-      // A few more candidates than slots, to find other endpoints' work behind one endpoint's backlog.
-      .limit(Math.min(limit * 4, 200));
-    if (fullEndpoints.length) q = q.where('d.endpoint_id', 'not in', fullEndpoints.map(Number));
-    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const taken = new Map<number, number>();
-    const chosen: ClaimedDelivery[] = [];
-    for (const row of await q.execute()) {
-      if (chosen.length >= limit) break;
-      const n = taken.get(row.endpoint_id) ?? 0;
-      if (n >= capacity(row.endpoint_id)) continue;
-      taken.set(row.endpoint_id, n + 1);
-      chosen.push({ id: row.id, endpointId: row.endpoint_id });
-    }
-    if (chosen.length)
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({ locked_until: now + (env.leaseMs ?? DEFAULT_LEASE_MS) })
-        .where(
-          'id',
-          'in',
-          chosen.map((c) => c.id),
         )
-        .execute();
-    return chosen;
-  });
+        .orderBy('d.id')
+        // A few more candidates than slots, to find other endpoints' work behind one endpoint's backlog.
+        .limit(Math.min(limit * 4, 200));
+      if (fullEndpoints.length) q = q.where('d.endpoint_id', 'not in', fullEndpoints.map(Number));
+      return q;
+    },
+    (rows) => {
+      const chosen: typeof rows = [];
+      for (const row of rows) {
+        if (chosen.length >= limit) break;
+        const n = taken.get(row.endpoint_id) ?? 0;
+        if (n >= capacity(row.endpoint_id)) continue;
+        taken.set(row.endpoint_id, n + 1);
+        chosen.push(row);
+      }
+      return chosen;
+    },
+  );
+  return claimed.map((row) => ({ id: row.id, endpointId: row.endpoint_id }));
 }
 
 /** Sends one claimed delivery (with a deadline) and records the attempt. True when it was accepted. */
-export async function deliverOne(env: JobEnvironment, id: number): Promise<boolean> {
+export async function deliverOne(env: DeliveryEnvironment, id: number): Promise<boolean> {
   const row = await env.db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
@@ -209,7 +193,7 @@ export async function deliverOne(env: JobEnvironment, id: number): Promise<boole
 }
 
 /** One pass: claims due deliveries and sends them (different payments in parallel). Returns how many were sent successfully. */
-export async function deliverDueWebhooks(env: JobEnvironment, limit = 50): Promise<number> {
+export async function deliverDueWebhooks(env: DeliveryEnvironment, limit = 50): Promise<number> {
   const claimed = await claimDeliveries(env, limit);
   const results = await Promise.all(claimed.map(({ id }) => deliverOne(env, id)));
   return results.filter(Boolean).length;

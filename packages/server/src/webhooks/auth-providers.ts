@@ -8,9 +8,9 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid, missing } from '../domain/errors.ts';
 import type { Database, WebhookAuthConfig } from '../store/schema.ts';
-import { refusedUrlMessage, refusedWebhookHost } from '../webhooks/address-policy.ts';
-import { checkEndpointUrl, type EndpointPolicy } from './webhooks.ts';
-import { sealSecret } from './secret-box.ts';
+import { refusedUrlMessage, refusedWebhookHost } from './address-policy.ts';
+import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.ts';
+import { sealSecret } from '../services/secret-box.ts';
 import { readJson } from '../store/rows.ts';
 
 export const AUTH_TYPES = ['hmac_signature', 'oauth'] as const;

@@ -1,6 +1,6 @@
 /** How much background work is due and how late it is: read by /ready and /metrics. */
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Database } from './schema.ts';
 
 /** A payment whose status sync failed this many times in a row is in the `failed` sync state. */
 export const SYNC_FAILED_AFTER = 6;
