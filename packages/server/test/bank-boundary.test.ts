@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBankHttp } from '../src/connectors/kit/http.ts';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { attemptRecorder } from '../src/services/attempts.ts';
+import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
 import { addBank, type BankInput, connectorRegistry } from '../src/services/banks.ts';
 import { createClient } from '../src/services/clients.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
@@ -144,9 +144,18 @@ for (const { dialect, url } of databases()) {
       expect(request.headers['x-request-id']).toBe(answer.requestId);
       expect(request.attemptRow).toMatchObject({ id: answer.requestId, payment_id: paymentId, operation: 'initiate', outcome: 'pending', finished_at: null });
       expect(JSON.parse(request.body)).toEqual(body);
-      expect(http.calls).toEqual([{ callId: answer.requestId, operation: 'initiate', outcome: 'ok', httpStatus: 201, error: null }]);
+      expect(http.calls).toEqual([
+        expect.objectContaining({ callId: answer.requestId, paymentId, operation: 'initiate', outcome: 'ok', httpStatus: 201, error: null }),
+      ]);
+      // Nothing more is written until the core records the outcome, with the exchange, in the state change's transaction.
+      expect(await store.db.selectFrom('bank_calls').selectAll().where('id', '=', answer.requestId).executeTakeFirstOrThrow()).toMatchObject({
+        outcome: 'pending',
+        finished_at: null,
+      });
+      expect(await store.db.selectFrom('bank_exchanges').selectAll().where('call_id', '=', answer.requestId).execute()).toEqual([]);
+      await settleCalls(store.db, http.calls, { kind: 'redirect', validate_uri: 'https://bank.example/sca', bank_reference: 'p-1', data: {} });
       const attempt = await store.db.selectFrom('bank_calls').selectAll().where('id', '=', answer.requestId).executeTakeFirstOrThrow();
-      expect(attempt).toMatchObject({ http_status: 201, finished_at: clock.now() });
+      expect(attempt).toMatchObject({ http_status: 201, finished_at: clock.now(), outcome: 'ok', bank_reference: 'p-1' });
       const exchange = await store.db.selectFrom('bank_exchanges').selectAll().where('call_id', '=', answer.requestId).executeTakeFirstOrThrow();
       expect(exchange).toMatchObject({
         method: 'POST',
@@ -194,7 +203,8 @@ for (const { dialect, url } of databases()) {
         ['unknown', null],
         ['refused', 400],
       ]);
-      // Every call left its exchange row, the failures with their error.
+      // Every call leaves its exchange row when recorded, the failures with their error.
+      await settleCalls(store.db, http.calls, null);
       const rows = await store.db
         .selectFrom('bank_exchanges')
         .select(['status', 'error'])

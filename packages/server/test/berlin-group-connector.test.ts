@@ -9,9 +9,9 @@ import { createBerlinGroupConnector, type BgData } from '../src/connectors/berli
 import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
-import { createBankHttp, createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
 import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { attemptRecorder } from '../src/services/attempts.ts';
+import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
 import { getPayment } from '../src/services/payments.ts';
 import { describeEachDb, guideBody } from './support/helpers.ts';
@@ -76,8 +76,14 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       testStepMs: 1000,
       sign: (v) => `sig-${v}`,
       returnUrls: RETURN,
-      http: createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id }),
+      http: opened(createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id })),
     };
+  }
+  /** The clients made so far: their calls are recorded as the core would (settleCalls) before the calls are read. */
+  const clients: { calls: CallRecord[] }[] = [];
+  function opened<T extends { calls: CallRecord[] }>(http: T): T {
+    clients.push(http);
+    return http;
   }
 
   /** What the core does with an outcome, as far as the next snapshot is concerned. */
@@ -108,7 +114,10 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   }
 
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
-  const attempts = (p: ConnectorPayment) => ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+  const attempts = async (p: ConnectorPayment) => {
+    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+  };
 
   it('redirect, implicit start: initiation with the standard headers, payer approves, return, status until ACSC → done', async () => {
     const { connector, transport } = bank();

@@ -1,22 +1,26 @@
-/** The app factory: builds the Fastify instance (never listens), so tests drive it in-process. */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+/**
+ * The app factory: builds the Fastify instance (never listens), so tests drive it in-process. Each
+ * concern is a plugin of its own (plugins/: bodies, errors, access, text guard, metrics, security
+ * headers, OpenAPI), registered here in the order their hooks run; then the rate limits and routes.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomBytes, randomInt } from 'node:crypto';
 import { installationSecret } from '../services/installation.ts';
 import { type Keyring, keyringFromKeys } from '../services/secret-box.ts';
-import { DEFAULT_ALLOWED_HOSTS, makeHostCheck } from './hosts.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits, registerRateLimits } from './rate-limits.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
-import swagger from './openapi-plugin.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ApiError } from '../domain/errors.ts';
 import { type AdjustableClock, type Clock, systemClock } from '../domain/clock.ts';
 import type { Store } from '../store/db.ts';
-import { makeAccessHook } from './access.ts';
-import { API_CSP } from './csp.ts';
-import { sendError } from './errors.ts';
-import { parseJsonBody } from './json.ts';
 import { LAZY_SCHEMA_CONTROLLER } from './lazy-validation.ts';
-import { ErrorBody, PaymentResponse } from './schemas.ts';
+import { AccessLog, childLoggerFactory, loggerOptions } from './logging.ts';
+import access from './plugins/access.ts';
+import errors, { type RouteInfo } from './plugins/errors.ts';
+import jsonBodies, { BODY_LIMIT } from './plugins/json-bodies.ts';
+import openapi from './plugins/openapi.ts';
+import requestMetrics from './plugins/request-metrics.ts';
+import securityHeaders from './plugins/security-headers.ts';
+import textGuard from './plugins/text-guard.ts';
 import { authTokenRoutes } from './routes/auth-token.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -33,13 +37,13 @@ import { webviewRoutes } from '../webview/routes.ts';
 import { consentReturnRoutes } from './routes/consent-return.ts';
 import { sandboxOAuthRoutes } from './routes/sandbox-oauth.ts';
 import { DEFAULT_READY_MAX_BACKLOG, probeRoutes, type ProbeOptions } from './routes/health.ts';
-import { httpRequestDuration } from '../telemetry/metrics.ts';
 import { adminDashboard } from '../admin/routes.ts';
-import { PAYRAIL_VERSION } from '../version.ts';
 import type { ConnectorRegistry } from '../connectors/registry.ts';
 import { connectorRegistry } from '../services/banks.ts';
 import { createWorkNotifier, type WorkNotifier } from '../services/work-notifier.ts';
 import type { ConnectorModule } from '../connectors/kit/types.ts';
+
+export type { RouteInfo } from './plugins/errors.ts';
 
 export interface AppOptions {
   store: Store;
@@ -74,13 +78,6 @@ export interface AppOptions {
   sandboxClock?: boolean;
 }
 
-export interface RouteInfo {
-  method: string;
-  url: string;
-  pattern: RegExp;
-  access: unknown;
-}
-
 export interface AppContext {
   store: Store;
   clock: Clock;
@@ -102,147 +99,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     payrail: AppContext;
   }
-  interface FastifyRequest {
-    /** The JSON body's exact text (idempotency compares it). */
-    rawBody: string | null;
-  }
-}
-
-const BODY_LIMIT = 1024 * 1024;
-const SMALL_BODY_LIMIT = 64 * 1024;
-
-/**
- * Never logged, wherever they appear in a log line: credentials, tokens, secrets, account numbers
- * and identities (and what a database error may quote of a row). Checked by test/logs.test.ts.
- */
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'authorization',
-  ...[
-    'client_secret',
-    'secret',
-    'secret_key',
-    'token',
-    'password',
-    'iban',
-    'identification',
-    'payer',
-    'payer_identity',
-    'beneficiary',
-    'beneficiary_identity',
-    'operator_identity',
-    'body',
-    'detail',
-    'where',
-    'parameters',
-    'query',
-  ].flatMap((key) => [key, `*.${key}`]),
-];
-
-/** Logs carry the path, never the query string (it can hold IBANs) nor headers (tokens). */
-const serializers = {
-  req(request: { method: string; url: string; id: string }) {
-    return { method: request.method, path: pathOf(request.url), id: request.id };
-  },
-};
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-/**
- * One access line per request, when it completes, instead of Fastify's two ("incoming request" is
- * logged at debug only). The line carries the request id, method, path (never the query), status and
- * time: nothing the redaction list covers, so it is written by a child logger without redaction
- * (redacting every path of every line cost about a tenth of a GET's CPU). Every other line, including
- * "request errored", keeps the full redaction.
- */
-class AccessLog extends LogController {
-  #plain = new WeakMap<object, FastifyBaseLogger>();
-  override incomingRequest(request: FastifyRequest): void {
-    if ((request.log as unknown as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.('debug'))
-      request.log.debug({ req: request }, 'incoming request');
-  }
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) {
-      super.requestCompleted(error, request, reply);
-      return;
-    }
-    const server = request.server.log;
-    let plain = this.#plain.get(server);
-    if (!plain) {
-      plain = server.child({}, { redact: [] } as never);
-      this.#plain.set(server, plain);
-    }
-    plain.info(
-      { reqId: request.id, method: request.method, path: pathOf(request.url), statusCode: reply.statusCode, responseTime: reply.elapsedTime },
-      'request completed',
-    );
-  }
-}
-
-type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-
-/**
- * A request's logger (`request.log`, bound to its reqId), made into a pino child only when the
- * request writes a line of its own: most requests write none besides the access line, and a pino
- * child costs its bindings' serialisation and redaction (about 2% of a GET's CPU). Levels are
- * checked on the parent first, so a debug call at level info creates nothing.
- */
-class LazyChildLogger {
-  #parent: FastifyBaseLogger;
-  #bindings: Record<string, unknown>;
-  #options: object;
-  #child: FastifyBaseLogger | null = null;
-  constructor(parent: FastifyBaseLogger, bindings: Record<string, unknown>, options: object) {
-    this.#parent = parent;
-    this.#bindings = bindings;
-    this.#options = options;
-  }
-  #real(): FastifyBaseLogger {
-    this.#child ??= this.#parent.child(this.#bindings, this.#options);
-    return this.#child;
-  }
-  #write(method: LogMethod, args: unknown[]): void {
-    const enabled = (this.#parent as unknown as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.(method) ?? true;
-    if (enabled) (this.#real()[method] as (...a: unknown[]) => void)(...args);
-  }
-  get level(): string {
-    return (this.#child ?? this.#parent).level;
-  }
-  set level(level: string) {
-    this.#real().level = level;
-  }
-  isLevelEnabled(level: string): boolean {
-    const logger = (this.#child ?? this.#parent) as unknown as { isLevelEnabled?(l: string): boolean };
-    return logger.isLevelEnabled?.(level) ?? true;
-  }
-  child(bindings: Record<string, unknown>, options?: object): FastifyBaseLogger {
-    return this.#real().child(bindings, options);
-  }
-  fatal(...args: unknown[]): void {
-    this.#write('fatal', args);
-  }
-  error(...args: unknown[]): void {
-    this.#write('error', args);
-  }
-  warn(...args: unknown[]): void {
-    this.#write('warn', args);
-  }
-  info(...args: unknown[]): void {
-    this.#write('info', args);
-  }
-  debug(...args: unknown[]): void {
-    this.#write('debug', args);
-  }
-  trace(...args: unknown[]): void {
-    this.#write('trace', args);
-  }
-  silent(): void {}
 }
 
 let ephemeralKeyring: Keyring | null = null;
@@ -256,16 +112,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Request ids are integers (the Powens error body's request_id), unique per process run.
   let nextRequestId = randomInt(1, 2 ** 20) * 2 ** 30;
   const app = Fastify({
-    logger:
-      options.logger === false || options.logger === undefined
-        ? false
-        : { ...(options.logger === true ? {} : options.logger), serializers, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
+    logger: loggerOptions(options.logger),
     bodyLimit: BODY_LIMIT,
     logController: new AccessLog(),
-    childLoggerFactory: (logger, bindings, options) =>
-      (options as { level?: string }).level === undefined
-        ? (new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger)
-        : logger.child(bindings, options),
+    childLoggerFactory,
     genReqId: () => String(nextRequestId++),
     trustProxy: Array.isArray(options.trustProxy) ? (options.trustProxy.length ? options.trustProxy : false) : (options.trustProxy ?? false),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -316,113 +166,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('payrail', context);
   // Only a registry built here is closed here (its banks' HTTP agents).
   if (!options.connectors) app.addHook('onClose', async () => connectors.close());
-  app.decorateRequest('principal', null);
-  app.decorateRequest('rawBody', null);
 
-  // Bodies are JSON; amounts keep their exact decimal text (see json.ts). Forms only on /auth/token.
-  app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
-    request.rawBody = body as string;
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
-
-  // Responses are serialised with JSON.stringify so that amounts print exactly (JSON.rawJSON).
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-
-  // 405 for a known path with another method, 404 otherwise.
-  app.addHook('onRoute', (route) => {
-    // Bounded bodies: a payment (up to 1000 instructions) may take 1 MB, every other route 64 KB.
-    route.bodyLimit ??= route.url === '/2.0/payments' ? BODY_LIMIT : SMALL_BODY_LIMIT;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
-    for (const method of methods) context.routes.push({ method, url: route.url, pattern, access: route.config?.access });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    const allowed = [...new Set(context.routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-    if (allowed.length) {
-      reply.header('allow', allowed.join(', '));
-      return sendError(request, reply, new ApiError('methodNotAllowed', `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`));
-    }
-    return sendError(request, reply, new ApiError('notFound', `no endpoint ${request.method} ${path}`));
-  });
-
-  // Without a public URL, links take the request's origin: only from a Host on the allow-list.
-  if (!context.publicUrl) app.addHook('onRequest', makeHostCheck(options.allowedHosts ?? DEFAULT_ALLOWED_HOSTS));
-  app.addHook('onRequest', makeAccessHook(context.store.db, context.clock));
-  // No text column (SQLite or PostgreSQL) may hold a NUL byte, and no text can be stored as UTF-8 with a
-  // lone UTF-16 surrogate (it would be silently replaced by U+FFFD): refuse both up front, naming the field.
-  app.addHook('preValidation', (request, _reply, done) => {
-    const bad = findBadText(request.query, '') ?? findBadText(request.body, '');
-    done(bad === null ? undefined : new ApiError('invalidValue', `${bad.field || 'body'}: ${bad.reason}`, { field: bad.field || 'body' }));
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route's pattern, never the raw URL: label values stay few.
-    const route = request.routeOptions.url ?? 'unmatched';
-    httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    done();
-  });
+  // The hooks, in the order they run within each phase (one per concern; none added per route).
+  await app.register(jsonBodies);
+  await app.register(errors, { routes: context.routes });
+  await app.register(access, { db: context.store.db, clock: context.clock, publicUrl: context.publicUrl, allowedHosts: options.allowedHosts });
+  await app.register(textGuard);
+  await app.register(requestMetrics);
   registerResponseSigning(app as unknown as FastifyInstance);
-  const httpsOnly = context.publicUrl?.startsWith('https:') ?? false;
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    const csp = reply.getHeader('content-security-policy');
-    if (csp === undefined) {
-      reply.header('content-security-policy', API_CSP);
-      reply.header('x-frame-options', 'DENY');
-    } else if (String(csp).includes("frame-ancestors 'none'")) {
-      // Pages a client's origins may frame (the webview, the test bank) say so in their CSP; every other answer is never framed.
-      reply.header('x-frame-options', 'DENY');
-    }
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (httpsOnly) {
-      reply.header('strict-transport-security', 'max-age=31536000');
-      // Payers and operators reach us over https: every cookie, whoever set it, is Secure.
-      const cookies = reply.getHeader('set-cookie');
-      if (cookies !== undefined) {
-        reply.removeHeader('set-cookie');
-        reply.header(
-          'set-cookie',
-          [cookies].flat().map((c) => (/;\s*secure\b/i.test(String(c)) ? String(c) : `${String(c)}; Secure`)),
-        );
-      }
-    }
-    done(null, payload);
-  });
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Payrail API',
-        version: PAYRAIL_VERSION,
-        description:
-          'Pay-by-bank (PSD2 payment initiation) API, compatible with the Powens Pay API: same paths, fields, states and error codes. ' +
-          'Every error answers with the body {code, description, message, request_id}; see docs/errors.md.',
-      },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A service token from POST /2.0/auth/token, or a payment-scoped token.' } },
-      },
-      tags: [
-        { name: 'auth', description: 'Service and payment-scoped tokens' },
-        { name: 'payments', description: 'Payments' },
-        { name: 'validation', description: 'Payment validation: what a (custom) validation webview does' },
-        { name: 'connectors', description: 'Banks' },
-        { name: 'admin', description: 'Domain configuration and webhooks' },
-        { name: 'security', description: 'Response signatures, end-to-end encryption keys, terms of service' },
-      ],
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  app.addSchema(ErrorBody);
-  app.addSchema(PaymentResponse);
+  await app.register(securityHeaders, { httpsOnly: context.publicUrl?.startsWith('https:') ?? false });
+  await app.register(openapi);
 
   await registerRateLimits(app, options.store.db, clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
   await app.register(authTokenRoutes, { prefix: '/2.0' });
@@ -448,36 +201,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(adminDashboard, { prefix: '/admin' });
   return app;
-}
-
-function textProblem(text: string): string | null {
-  if (text.includes('\u0000')) return 'must not contain NUL bytes';
-  if (!text.isWellFormed()) return 'must not contain a lone UTF-16 surrogate (invalid Unicode)';
-  return null;
-}
-
-/** The first string (key or value) holding U+0000 or a lone surrogate: its path and what is wrong, or null. */
-export function findBadText(value: unknown, path: string, depth = 0): { field: string; reason: string } | null {
-  if (typeof value === 'string') {
-    const reason = textProblem(value);
-    return reason ? { field: path, reason } : null;
-  }
-  if (value === null || typeof value !== 'object' || depth > 64) return null;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findBadText(item, `${path}[${i}]`, depth + 1);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    const reason = textProblem(key);
-    if (reason) return { field: at, reason };
-    const found = findBadText(item, at, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 export type PayrailApp = Awaited<ReturnType<typeof buildApp>>;

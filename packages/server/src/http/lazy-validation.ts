@@ -7,7 +7,7 @@
  * schemas) the first time a request needs it, then calls it as Fastify would have: the same checks,
  * the same errors, only later. Ajv itself is loaded with the first compile.
  *
- * The serializer side is Payrail's own (JSON.stringify, see app.ts): given here too, so that Fastify
+ * The serializer side is Payrail's own (JSON.stringify, see http/plugins/json-bodies.ts): given here too, so that Fastify
  * does not load fast-json-stringify (and a second Ajv) at construction for nothing.
  */
 import { createRequire } from 'node:module';
@@ -89,7 +89,7 @@ export function compileAllValidators(): number {
   return count;
 }
 
-/** Fastify's `schemaController.compilersFactory.buildSerializer`: JSON.stringify for every response, as app.ts sets it. */
+/** Fastify's `schemaController.compilersFactory.buildSerializer`: JSON.stringify for every response, as http/plugins/json-bodies.ts sets it. */
 function buildJsonSerializer(): (route: unknown) => (data: unknown) => string {
   return () => (data) => JSON.stringify(data);
 }

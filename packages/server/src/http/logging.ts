@@ -7,7 +7,7 @@ import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogCont
 
 /**
  * Never logged, wherever they appear in a log line: credentials, tokens, secrets, account numbers
- * and identities (and what a database error may quote of a row). Checked by test/logs.test.ts.
+ * and identities (and what a database error may quote of a row). Checked by test/request-logs.test.ts.
  */
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',

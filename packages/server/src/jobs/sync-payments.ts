@@ -7,7 +7,7 @@
  * ceiling so that it heals by itself when the bank comes back.
  */
 import { applyOutcome, atBank, connectorContext, connectorOf, connectorPayment, loadTarget, type ActionEnvironment } from '../services/payment-actions.ts';
-import { recordAttempt, updateAttempt } from '../services/attempts.ts';
+import { recordAttempt, settleCalls, updateAttempt } from '../services/attempts.ts';
 import { ApiError, VersionConflict } from '../domain/errors.ts';
 import { statusSyncFailureObserved } from '../telemetry/metrics.ts';
 import { SYNC_FAILED_AFTER } from '../store/backlog.ts';
@@ -87,6 +87,8 @@ export async function syncOne(env: SyncEnvironment, id: number, domainId: number
     await recordAttempt(env.db, attempt.id, { ...healthy, next_sync_at }, calls, null);
     return false;
   } catch (error) {
+    // The change was not written: the calls' exchanges and outcomes are recorded on their own.
+    await settleCalls(env.db, calls, outcome).catch(() => undefined);
     // The payment changed meanwhile (the payer, another process): not the bank's fault; look again soon.
     if (error instanceof VersionConflict) {
       await updateAttempt(env.db, attempt.id, { sync_locked_until: null, next_sync_at: env.clock.now() + CONFLICT_RETRY_MS });

@@ -1,13 +1,14 @@
 /**
- * Attempts at the bank (design §6). A payment is the merchant's intent; every initiation of it at a
+ * Attempts at the bank (docs/banks.md, "The boundary"). A payment is the merchant's intent; every initiation of it at a
  * bank is one attempt row (`payment_attempts`): the bank, the bank's payment id, the connector's
  * data and sealed consent, the bank's raw status and the status-sync schedule. A fresh initiation
  * opens a new attempt and the old one stays as it was; the payment points at its current one.
  *
  * Every bank call is a `bank_calls` row of its attempt, written before the call (outcome
- * `pending`, its id is the X-Request-ID), its exchange-log row when it ends, and its outcome — ok,
- * refused, unknown — in the transaction of the state change it led to (`settleCalls`). A `pending`
- * call older than its deadline is what a crash between call and record leaves: unknown.
+ * `pending`, its id is the X-Request-ID); its exchange-log row and its outcome — ok, refused,
+ * unknown — are written in the transaction of the state change it led to (`settleCalls`): one
+ * commit before the call, none of its own after it. A `pending` call older than its deadline is
+ * what a crash between call and record leaves: unknown.
  *
  * The small API: `openAttempt` (inside the payment writer's claim), `currentAttempt`, `callBank`,
  * `updateAttempt` / `recordAttempt`, `settleCalls`, `attemptRecorder`, `sealConsent` /
@@ -87,7 +88,7 @@ export function openConsent(keyring: Keyring, attempt: Pick<AttemptRow, 'consent
   return attempt.consent_sealed ? (JSON.parse(openSecret(keyring, attempt.consent_sealed)) as Record<string, unknown>) : null;
 }
 
-export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: Record<string, unknown>) => void): AttemptRecorder {
+export function attemptRecorder(db: Kysely<Database>): AttemptRecorder {
   return {
     async begin(row) {
       await db
@@ -95,44 +96,15 @@ export function attemptRecorder(db: Kysely<Database>, log?: (msg: string, data: 
         .values({ ...row, outcome: 'pending', finished_at: null, http_status: null, bank_reference: null, raw_status: null, error: null })
         .execute();
     },
-    async end(row) {
-      try {
-        await db.transaction().execute(async (trx) => {
-          await trx
-            .updateTable('bank_calls')
-            .set({ finished_at: row.finished_at, http_status: row.status, error: row.error })
-            .where('id', '=', row.call_id)
-            .execute();
-          await trx
-            .insertInto('bank_exchanges')
-            .values({
-              payment_id: row.payment_id,
-              call_id: row.call_id,
-              bank_id: row.bank_id,
-              method: row.method,
-              path: row.path,
-              status: row.status,
-              duration_ms: row.duration_ms,
-              request_id: row.call_id,
-              request_body: row.request_body,
-              response_body: row.response_body,
-              error: row.error,
-              created_at: row.finished_at,
-            })
-            .execute();
-        });
-      } catch (error) {
-        // The call is done; losing its log line must not turn its answer into a failure.
-        log?.('exchange log write failed', { call: row.call_id, error: (error as Error).message });
-      }
-    },
   };
 }
 
 /**
- * Records the outcome of each call of one operation. The last call carries the connector's
- * verdict (its refused/unknown outcome, the bank's reference and raw status); earlier calls keep
- * their HTTP classification.
+ * Records each call of one operation: its exchange facts (time, status, redacted bodies: the
+ * exchange-log row) and its outcome, in the caller's transaction (the state change the calls led
+ * to). The last call carries the connector's verdict (its refused/unknown outcome, the bank's
+ * reference and raw status); earlier calls keep their HTTP classification. A crash before this
+ * leaves the call `pending` without `finished_at`: unknown, like a crash during the call.
  */
 export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome: ConnectorOutcome | null): Promise<void> {
   for (const [i, call] of calls.entries()) {
@@ -147,14 +119,35 @@ export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome:
               ? 'unknown'
               : call.outcome
         : call.outcome;
+    const { exchange } = call;
     await db
       .updateTable('bank_calls')
       .set({
+        finished_at: exchange.finished_at,
+        http_status: exchange.status,
+        error: exchange.error,
         outcome: verdict,
         bank_reference: last ? (outcome?.bank_reference ?? null) : null,
         raw_status: last && outcome && 'bank_status' in outcome ? (outcome.bank_status ?? null) : null,
       })
       .where('id', '=', call.callId)
+      .execute();
+    await db
+      .insertInto('bank_exchanges')
+      .values({
+        payment_id: call.paymentId,
+        call_id: call.callId,
+        bank_id: call.bankId,
+        method: exchange.method,
+        path: exchange.path,
+        status: exchange.status,
+        duration_ms: exchange.duration_ms,
+        request_id: call.callId,
+        request_body: exchange.request_body,
+        response_body: exchange.response_body,
+        error: exchange.error,
+        created_at: exchange.finished_at,
+      })
       .execute();
   }
 }
@@ -206,9 +199,9 @@ function parseMaybe(text: string | null): unknown {
   }
 }
 
-/** The exchange log of one payment, oldest first, with each call's operation, outcome and attempt number. */
-export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
-  const rows = await db
+/** The stored exchange log of one payment, oldest first, bodies as stored (redacted JSON text), with each call's operation, outcome and attempt number. */
+export function exchangeRows(db: Kysely<Database>, paymentId: number) {
+  return db
     .selectFrom('bank_exchanges as e')
     .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
     .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
@@ -232,6 +225,11 @@ export async function listExchanges(db: Kysely<Database>, paymentId: number): Pr
     .where('e.payment_id', '=', paymentId)
     .orderBy('e.id')
     .execute();
+}
+
+/** The exchange log of one payment, oldest first, bodies parsed: what the exchange log's answer shows. */
+export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
+  const rows = await exchangeRows(db, paymentId);
   return rows.map((r) => ({
     id: r.id,
     attempt_id: r.call_id,
@@ -291,7 +289,7 @@ export async function callBank(
   const http = transport
     ? createBankHttp({
         transport,
-        recorder: attemptRecorder(env.db, (m, d) => env.log?.('error', m, d)),
+        recorder: attemptRecorder(env.db),
         clock: env.clock,
         paymentId: target.paymentId,
         attemptId: target.attemptId,

@@ -14,13 +14,14 @@ export interface SealReport {
   resealed: number;
 }
 
-interface SecretColumn {
+export interface SecretColumn {
   table: 'webhook_endpoints' | 'webhook_auth_providers' | 'installation_secrets' | 'banks' | 'jose_keys';
   key: 'id' | 'name';
   column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'private_sealed';
 }
 
-const SECRET_COLUMNS: SecretColumn[] = [
+/** Every column holding a sealed secret (restore checks each opens). */
+export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'webhook_endpoints', key: 'id', column: 'secret' },
   { table: 'webhook_auth_providers', key: 'id', column: 'secret' },
   { table: 'installation_secrets', key: 'name', column: 'value' },

@@ -1,6 +1,7 @@
 /**
  * Operator commands: `payrail sync failed` / `sync retry ID` (payments whose status sync is in the
- * `failed` state) and `payrail backup --output FILE` (an online copy of the embedded database).
+ * `failed` state), `payrail backup --output FILE` (an online copy of the embedded database) and
+ * `payrail restore --from FILE` (that copy into a new data folder, checked first).
  */
 import { chmodSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -9,7 +10,7 @@ import { systemClock } from '../../domain/clock.ts';
 import { listFailedSyncs, retrySync } from '../../services/sync-status.ts';
 import { jsonOption, printData } from '../output.ts';
 import { examples, UsageError } from '../runtime.ts';
-import { parseId, storeOptions, withStore } from '../store-options.ts';
+import { configOf, parseId, storeOptions, withStore } from '../store-options.ts';
 
 export function registerOps(program: Command): void {
   const sync = program.command('sync').description('status sync with the banks: payments whose sync failed');
@@ -59,4 +60,38 @@ export function registerOps(program: Command): void {
     }),
   );
   examples(backup, 'payrail backup --output /var/backups/payrail-$(date +%F).sqlite');
+
+  const restore = jsonOption(
+    storeOptions(
+      program
+        .command('restore')
+        .description('restore a `payrail backup` file into a new data folder, after checking it and its keys; PostgreSQL: use pg_restore'),
+    )
+      .requiredOption('--from <FILE>', 'the backup file (payrail backup --output)')
+      .option('--key-file <FILE>', "development (no --key-encryption-key): the backed-up data folder's key-encryption.key, copied into the new one"),
+  ).action(async (options: { from: string; keyFile?: string }, cmd: Command) => {
+    const config = configOf(cmd);
+    if (config.databaseUrl) throw new UsageError('restore fills an embedded data folder; for PostgreSQL use pg_restore (see docs/operations.md)');
+    const { RestoreError, restoreBackup } = await import('../../services/restore.ts');
+    let report: ReturnType<typeof restoreBackup>;
+    try {
+      report = restoreBackup({ from: options.from, dataDir: config.dataDir, keys: config.keyEncryptionKeys, keyFile: options.keyFile });
+    } catch (error) {
+      if (error instanceof RestoreError || (error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError((error as Error).message);
+      throw error;
+    }
+    printData(
+      cmd,
+      report,
+      (r) =>
+        `restored ${options.from} into ${r.database}: ${r.counts.payments} payments, ${r.counts.clients} clients, ` +
+        `${r.counts.webhook_endpoints} webhook endpoints, ${r.counts.banks} banks; ${r.sealed_secrets} sealed secrets open ` +
+        `(key-encryption key ${r.key_ids.join(', ') || '-'}, from ${r.keys_from})\nstart it with: payrail serve --data-dir ${config.dataDir}`,
+    );
+  });
+  examples(
+    restore,
+    'payrail restore --from /var/backups/payrail-2026-01-15.sqlite --data-dir /srv/payrail-restored --key-file /srv/payrail/key-encryption.key',
+    'PAYRAIL_KEY_ENCRYPTION_KEY=… payrail restore --from payrail.sqlite --data-dir /srv/payrail --mode production',
+  );
 }

@@ -1,8 +1,8 @@
 /**
  * The core's one outbound HTTP client for banks (design §6). Per bank: an undici Agent holding
  * the mTLS client certificate and CA, the signer, and a deadline. Per call: a call record written
- * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and an
- * exchange-log row with redacted bodies. Network failures are answers (`kind: 'unknown'`), never throws.
+ * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and the
+ * exchange's facts with redacted bodies, handed to the core with the call's outcome. Network failures are answers (`kind: 'unknown'`), never throws.
  */
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -54,33 +54,38 @@ export function createBankTransport(bank: ConfiguredBank, material: BankMaterial
 
 export type CallOutcome = 'ok' | 'refused' | 'unknown';
 
-/** One finished call, as the core records its outcome. */
+/** What the exchange log keeps of one finished call (bodies redacted). */
+export interface ExchangeFacts {
+  method: string;
+  path: string;
+  status: number | null;
+  duration_ms: number;
+  finished_at: number;
+  request_body: string | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+/**
+ * One finished call, as the core records it: its outcome and its exchange facts are written
+ * together, in the transaction of the state change it led to (`settleCalls`), so a call costs one
+ * commit before it leaves and none of its own after it.
+ */
 export interface CallRecord {
   callId: string;
+  paymentId: number;
+  bankId: number | null;
   operation: string;
   outcome: CallOutcome;
   httpStatus: number | null;
   error: string | null;
+  exchange: ExchangeFacts;
 }
 
-/** Where attempts and exchanges are written (services/attempts.ts implements it on the store). */
+/** Where calls are recorded before they leave (services/attempts.ts implements it on the store). */
 export interface AttemptRecorder {
   /** Must resolve before the request leaves: a call without its record is never sent. `attempt_id`: the attempt (initiation) it belongs to. */
   begin(row: { id: string; payment_id: number; attempt_id: number | null; bank_id: number | null; operation: string; started_at: number }): Promise<void>;
-  /** The exchange's facts (time, status), written as soon as it ends; the outcome comes with the state change. */
-  end(row: {
-    call_id: string;
-    payment_id: number;
-    bank_id: number | null;
-    method: string;
-    path: string;
-    status: number | null;
-    duration_ms: number;
-    finished_at: number;
-    request_body: string | null;
-    response_body: string | null;
-    error: string | null;
-  }): Promise<void>;
 }
 
 /** ok: 1xx-3xx; refused: a clear 4xx; unknown: 5xx or no answer (the bank may have acted). */
@@ -194,19 +199,24 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
         result = { kind: 'unknown', reason, requestId: callId };
       }
       const duration = Math.round(performance.now() - t0);
-      calls.push({ callId, operation: req.operation, outcome: status === null ? 'unknown' : classifyStatus(status), httpStatus: status, error });
-      await recorder.end({
-        call_id: callId,
-        payment_id: paymentId,
-        bank_id: bankId,
-        method: req.method,
-        path: req.url ? new URL(req.url).pathname : req.path,
-        status,
-        duration_ms: duration,
-        finished_at: clock.now(),
-        request_body: redactBody(req.form ? redactForm(req.form) : req.body),
-        response_body: result.kind === 'response' ? redactBody(result.body) : null,
+      calls.push({
+        callId,
+        paymentId,
+        bankId,
+        operation: req.operation,
+        outcome: status === null ? 'unknown' : classifyStatus(status),
+        httpStatus: status,
         error,
+        exchange: {
+          method: req.method,
+          path: req.url ? new URL(req.url).pathname : req.path,
+          status,
+          duration_ms: duration,
+          finished_at: clock.now(),
+          request_body: redactBody(req.form ? redactForm(req.form) : req.body),
+          response_body: result.kind === 'response' ? redactBody(result.body) : null,
+          error,
+        },
       });
       return result;
     },
