@@ -178,6 +178,34 @@ describeEachDb(
         outage.mockRestore();
       }
     });
+
+    it('a change the state machine forbids is a sync failure with backoff, not a conflict retried at once', async () => {
+      const c = ctx();
+      const body = guideBody('first_open_day');
+      body.instructions[0]!.label = 'pdng/done - Order';
+      const id = await c.createPayment(body);
+      const u = new URL((await validate(id)).validate_uri);
+      await c.app.inject({
+        method: 'POST',
+        url: u.pathname,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ ...Object.fromEntries(u.searchParams), decision: 'approve' }).toString(),
+      });
+      // A confused bank answers a pending payment with a new SCA redirect: pending → validating is not a transition.
+      const confused = vi.spyOn(testConnector, 'status').mockResolvedValue({ kind: 'redirect', validate_uri: 'https://bank.example/sca', data: {} });
+      try {
+        const before = await paymentWithAttempt(c.store.db, id);
+        expect(before.state).toBe('pending');
+        c.clock.set(before.next_sync_at!);
+        await syncDuePayments(env);
+        const after = await paymentWithAttempt(c.store.db, id);
+        expect(after).toMatchObject({ state: 'pending', version: before.version, sync_failures: 1, sync_error: 'a pending payment cannot become validating' });
+        // Backoff (5 s × 0.5–1.5), where a version conflict would be looked at again after 1 s.
+        expect(after.next_sync_at! - c.clock.now()).toBeGreaterThanOrEqual(2_500);
+      } finally {
+        confused.mockRestore();
+      }
+    });
   },
   { testConnectorStepMs: STEP_MS, allowPrivateWebhooks: true },
 );

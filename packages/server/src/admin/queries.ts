@@ -4,7 +4,7 @@ import { parseDateOrDateTime } from '../domain/dates.ts';
 import { invalid } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
 import { isPaymentState, PAYMENT_STATES } from '../domain/states.ts';
-import { listAttempts } from '../services/attempts.ts';
+import { exchangeRows, listAttempts } from '../services/attempts.ts';
 import type { Database } from '../store/schema.ts';
 import { readJson } from '../store/rows.ts';
 
@@ -123,28 +123,8 @@ export async function paymentTimeline(db: Kysely<Database>, id: number) {
 }
 
 /** Every call to the payment's bank (the bank boundary's log; bodies already redacted there). */
-function bankExchangesOf(db: Kysely<Database>, paymentId: number) {
-  return db
-    .selectFrom('bank_exchanges as e')
-    .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
-    .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
-    .select([
-      'e.id',
-      'e.call_id',
-      'e.method',
-      'e.path',
-      'e.status',
-      'e.duration_ms',
-      'e.request_id',
-      'e.request_body',
-      'e.response_body',
-      'e.error',
-      'e.created_at',
-      'a.number as attempt',
-    ])
-    .where('e.payment_id', '=', paymentId)
-    .orderBy('e.id')
-    .execute();
+async function bankExchangesOf(db: Kysely<Database>, paymentId: number) {
+  return (await exchangeRows(db, paymentId)).map(({ number, ...row }) => ({ ...row, attempt: number ?? null }));
 }
 
 export interface DayPoint {

@@ -1,5 +1,5 @@
 /**
- * Attempts at the bank (design §6). A payment is the merchant's intent; every initiation of it at a
+ * Attempts at the bank (docs/banks.md, "The boundary"). A payment is the merchant's intent; every initiation of it at a
  * bank is one attempt row (`payment_attempts`): the bank, the bank's payment id, the connector's
  * data and sealed consent, the bank's raw status and the status-sync schedule. A fresh initiation
  * opens a new attempt and the old one stays as it was; the payment points at its current one.
@@ -199,9 +199,9 @@ function parseMaybe(text: string | null): unknown {
   }
 }
 
-/** The exchange log of one payment, oldest first, with each call's operation, outcome and attempt number. */
-export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
-  const rows = await db
+/** The stored exchange log of one payment, oldest first, bodies as stored (redacted JSON text), with each call's operation, outcome and attempt number. */
+export function exchangeRows(db: Kysely<Database>, paymentId: number) {
+  return db
     .selectFrom('bank_exchanges as e')
     .leftJoin('bank_calls as c', 'c.id', 'e.call_id')
     .leftJoin('payment_attempts as a', 'a.id', 'c.attempt_id')
@@ -225,6 +225,11 @@ export async function listExchanges(db: Kysely<Database>, paymentId: number): Pr
     .where('e.payment_id', '=', paymentId)
     .orderBy('e.id')
     .execute();
+}
+
+/** The exchange log of one payment, oldest first, bodies parsed: what the exchange log's answer shows. */
+export async function listExchanges(db: Kysely<Database>, paymentId: number): Promise<ExchangeView[]> {
+  const rows = await exchangeRows(db, paymentId);
   return rows.map((r) => ({
     id: r.id,
     attempt_id: r.call_id,

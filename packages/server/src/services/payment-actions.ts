@@ -1,7 +1,7 @@
 /**
  * The payer's and the client's actions on a payment (the validation protocol, spec §3.2, §4.2–4.7),
  * one file each under services/actions/: validate, resume (decoupled), fields, psu-validate,
- * bank-return, confirm, cancel. Each follows the bank boundary's three steps (design §6): CHECK
+ * bank-return, confirm, cancel. Each follows the bank boundary's three steps (docs/banks.md, "The boundary"): CHECK
  * (pure, payment-checks.ts) → ATTEMPT (the connector's bank calls, each recorded on the payment's
  * attempt before it leaves: services/attempts.ts) → APPLY (the reducer decides, the writer writes:
  * actions/apply.ts). This file is their index.

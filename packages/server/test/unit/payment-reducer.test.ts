@@ -6,6 +6,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConnectorOutcome } from '../../src/connectors/kit/types.ts';
+import { ApiError, ForbiddenStateChange, VersionConflict } from '../../src/domain/errors.ts';
+import { assertTransition } from '../../src/domain/state-machine.ts';
+import { errorBody, toApiError } from '../../src/http/errors.ts';
 import { type OutcomeContext, reduceOutcome, UNKNOWN_INITIATION_TEXT } from '../../src/services/payment-reducer.ts';
 import type { AttemptRow, PaymentRow } from '../../src/store/schema.ts';
 
@@ -138,5 +141,32 @@ describe('one writer', () => {
     const writes = /updateTable\(\s*['"`]payments['"`]|update\s+payments\b/i;
     const offenders = files.filter((f) => writes.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
     expect(offenders).toEqual(['services/payment-changes.ts', 'store/migrations.ts']);
+  });
+});
+
+describe('typed core errors', () => {
+  it('a version conflict and a forbidden state change are different types, both the Powens invalidState body on the wire', () => {
+    const conflict = new VersionConflict(7);
+    let forbidden: unknown;
+    try {
+      assertTransition('done', 'pending');
+    } catch (error) {
+      forbidden = error;
+    }
+    expect(forbidden).toBeInstanceOf(ForbiddenStateChange);
+    expect(forbidden).not.toBeInstanceOf(VersionConflict);
+    expect(conflict).not.toBeInstanceOf(ForbiddenStateChange);
+    expect(errorBody(toApiError(conflict)!, '1')).toEqual({
+      code: 'invalidState',
+      description: 'the payment changed meanwhile; read it again and retry',
+      message: expect.any(String),
+      request_id: 1,
+    });
+    expect(errorBody(toApiError(forbidden)!, '2')).toMatchObject({
+      code: 'invalidState',
+      description: 'a done payment cannot become pending (final states never change)',
+    });
+    expect(toApiError(conflict)).toBeInstanceOf(ApiError);
+    expect((toApiError(forbidden) as ApiError).status).toBe(409);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * APPLY, the bank boundary's last step (design §6): the reducer decides what a connector's answer
+ * APPLY, the bank boundary's last step (docs/banks.md, "The boundary"): the reducer decides what a connector's answer
  * does, this turns its sync plan into a time and hands the change to the writer, with the bank
  * calls' outcomes recorded in the same transaction.
  */
