@@ -52,26 +52,26 @@ for (const database of databases()) {
     }
 
     it('redirect: approved at the bank page → done; refused → rejected CancelledByUser', async () => {
-      const ok = await pay('Sandbox bank (redirect)', async (page) => {
+      const ok = await pay('Consent flow bank (redirect)', async (page) => {
         await page.getByRole('button', { name: 'Approve the transfer' }).click();
       });
       expect(ok.back).toMatchObject({ id_payment: String(ok.id), payment_state: 'done' });
       expect(ok.payment.state).toBe('done');
-      const no = await pay('Sandbox bank (redirect)', async (page) => {
+      const no = await pay('Consent flow bank (redirect)', async (page) => {
         await page.getByRole('button', { name: 'Refuse' }).click();
       });
       expect(no.back).toMatchObject({ payment_state: 'rejected', error_code: 'CancelledByUser' });
     });
 
     it('decoupled: the page waits for the app, then lands done; a refusal in the app → rejected', async () => {
-      const ok = await pay('Sandbox bank (decoupled)', async (page) => {
+      const ok = await pay('Consent flow bank (decoupled)', async (page) => {
         await page.getByRole('heading', { name: /Approve the payment in your banking app/ }).waitFor();
         stack.clock.advance(11_000);
         await page.getByRole('button', { name: /check now/ }).click();
       });
       expect(ok.payment.state).toBe('done');
       const no = await pay(
-        'Sandbox bank (decoupled)',
+        'Consent flow bank (decoupled)',
         async (page) => {
           await page.getByRole('button', { name: /check now/ }).waitFor();
           stack.clock.advance(11_000);
@@ -105,14 +105,16 @@ for (const database of databases()) {
 
     it('embedded: user id and password, then a choice among two SCA methods, then the code → done', async () => {
       for (const method of ['sms', 'app'] as const) {
-        const ok = await pay('Sandbox bank (embedded)', (page) => embeddedSteps(page, { password: SANDBOX_PASSWORD, method, code: SANDBOX_CODES[method]! }));
+        const ok = await pay('Consent flow bank (embedded)', (page) =>
+          embeddedSteps(page, { password: SANDBOX_PASSWORD, method, code: SANDBOX_CODES[method]! }),
+        );
         expect(ok.back).toMatchObject({ payment_state: 'done' });
         expect(ok.payment.state).toBe('done');
       }
     });
 
     it('embedded: the password and the code may be posted JWE-encrypted; a JWE that does not decrypt asks again', async () => {
-      const ok = await pay('Sandbox bank (embedded)', async (page) => {
+      const ok = await pay('Consent flow bank (embedded)', async (page) => {
         await page.getByLabel(/Sandbox user id/).fill(USER_ID);
         // Tampered: the step comes back with a message, nothing sent to the connector.
         const tampered = `${(await jwe(SANDBOX_PASSWORD)).slice(0, -4)}AAAA`;
@@ -132,14 +134,16 @@ for (const database of databases()) {
     });
 
     it('embedded: a wrong password, or the code of the other method, is refused with authenticationFailed', async () => {
-      const password = await pay('Sandbox bank (embedded)', (page) => embeddedSteps(page, { password: 'wrong-password-1', method: 'sms', code: '' }));
+      const password = await pay('Consent flow bank (embedded)', (page) => embeddedSteps(page, { password: 'wrong-password-1', method: 'sms', code: '' }));
       expect(password.back).toMatchObject({ payment_state: 'rejected', error_code: 'authenticationFailed' });
-      const code = await pay('Sandbox bank (embedded)', (page) => embeddedSteps(page, { password: SANDBOX_PASSWORD, method: 'sms', code: SANDBOX_CODES.app! }));
+      const code = await pay('Consent flow bank (embedded)', (page) =>
+        embeddedSteps(page, { password: SANDBOX_PASSWORD, method: 'sms', code: SANDBOX_CODES.app! }),
+      );
       expect(code.back).toMatchObject({ payment_state: 'rejected', error_code: 'authenticationFailed' });
     });
 
     it('OAuth2 with PKCE: the authorization server checks state and the verifier; the token is kept sealed', async () => {
-      const ok = await pay('Sandbox bank (OAuth2 + PKCE)', async (page) => {
+      const ok = await pay('Consent flow bank (OAuth2 + PKCE)', async (page) => {
         await page.getByRole('heading', { name: /authorize a payment/ }).waitFor();
         const authorize = new URL(page.url());
         expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
@@ -157,14 +161,14 @@ for (const database of databases()) {
       expect(exchanges[0]!.request_body).toContain('"code_verifier":"[redacted]"');
       expect(exchanges[0]!.response_body).toContain('"access_token":"[redacted]"');
 
-      const no = await pay('Sandbox bank (OAuth2 + PKCE)', async (page) => {
+      const no = await pay('Consent flow bank (OAuth2 + PKCE)', async (page) => {
         await page.getByRole('button', { name: 'Refuse' }).click();
       });
       expect(no.back).toMatchObject({ payment_state: 'rejected', error_code: 'CancelledByUser' });
     });
 
     it('OpenID hybrid: the answer in the fragment is forwarded by the return page, the id_token verified, the code exchanged', async () => {
-      const ok = await pay('Sandbox bank (OpenID hybrid)', async (page) => {
+      const ok = await pay('Consent flow bank (OpenID hybrid)', async (page) => {
         await page.getByRole('heading', { name: /authorize a payment/ }).waitFor();
         const authorize = new URL(page.url());
         expect(authorize.searchParams.get('response_type')).toBe('code id_token');
@@ -179,7 +183,7 @@ for (const database of databases()) {
       ]);
       expect(exchanges[1]!.request_body).toContain('"client_assertion":"[redacted]"');
 
-      const no = await pay('Sandbox bank (OpenID hybrid)', async (page) => {
+      const no = await pay('Consent flow bank (OpenID hybrid)', async (page) => {
         await page.getByRole('button', { name: 'Refuse' }).click();
       });
       expect(no.back).toMatchObject({ payment_state: 'rejected', error_code: 'CancelledByUser' });
@@ -190,7 +194,7 @@ for (const database of databases()) {
       const context = await stack.browser.newContext(PHONE);
       const page = await context.newPage();
       await page.goto(url);
-      await page.getByRole('button', { name: 'Sandbox bank (OAuth2 + PKCE)' }).click();
+      await page.getByRole('button', { name: 'Consent flow bank (OAuth2 + PKCE)' }).click();
       await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.getByRole('heading', { name: /authorize a payment/ }).waitFor();
       for (const query of [`state=${id}.forged-state&code=anything`, `state=${id}.forged-state&error=access_denied`]) {

@@ -57,11 +57,11 @@ export const SANDBOX_UUIDS: Record<ConsentFlow, string> = {
 };
 
 const NAMES: Record<ConsentFlow, string> = {
-  redirect: 'Sandbox bank (redirect)',
-  decoupled: 'Sandbox bank (decoupled)',
-  embedded: 'Sandbox bank (embedded)',
-  oauth2: 'Sandbox bank (OAuth2 + PKCE)',
-  'oidc-hybrid': 'Sandbox bank (OpenID hybrid)',
+  redirect: 'Consent flow bank (redirect)',
+  decoupled: 'Consent flow bank (decoupled)',
+  embedded: 'Consent flow bank (embedded)',
+  oauth2: 'Consent flow bank (OAuth2 + PKCE)',
+  'oidc-hybrid': 'Consent flow bank (OpenID hybrid)',
 };
 
 const IDS: Record<ConsentFlow, number> = { redirect: 41, decoupled: 42, embedded: 43, oauth2: 44, 'oidc-hybrid': 45 };

@@ -5,9 +5,11 @@
  */
 import type { CallRecord } from '../../connectors/kit/http.ts';
 import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
-import { ApiError } from '../../domain/errors.ts';
+import { ApiError, VersionConflict } from '../../domain/errors.ts';
+import { isFinal } from '../../domain/states.ts';
 import type { AttemptRow, AttemptUpdate, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
+import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
 import { changePayment } from '../payment-changes.ts';
 import { needsConfirmationSetting, type Operation, reduceOutcome, type SyncPlan } from '../payment-reducer.ts';
@@ -64,7 +66,18 @@ export async function applyOutcome(
   });
 }
 
-/** Applies what an operation at the bank answered; if the state change fails (a concurrent change), the calls' outcomes are still recorded. */
+/** How many times a bank's answer is applied again to a payment that changed meanwhile. */
+const REAPPLY_LIMIT = 3;
+
+/**
+ * Applies what an operation at the bank answered. The bank has answered, so a concurrent change of
+ * the payment (status sync reading the same news, the payer, another process) must not lose that
+ * answer: on a version conflict it is applied again to the payment as it is now, while the payment
+ * still follows the same attempt. A payment that became final meanwhile is answered as it stands
+ * (the bank's news reached it first), except a cancellation of a payment that did not end rejected.
+ * An initiation never comes here twice: its claim (payment-changes.ts) already decided who sends it.
+ * Whatever happens, the calls' outcomes are recorded.
+ */
 export async function applyAttempt(
   env: ActionEnvironment,
   payment: PaymentRow,
@@ -74,10 +87,26 @@ export async function applyAttempt(
   paymentPatch: PaymentUpdate = {},
 ): Promise<PaymentRow> {
   const outcome = attempted.outcome!;
-  try {
-    return await applyOutcome(env, payment, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch });
-  } catch (error) {
-    if (!(error instanceof ApiError && error.code === 'notSupported')) await settleCalls(env.db, attempted.calls, outcome).catch(() => undefined);
-    throw error;
+  let current = payment;
+  for (let applied = 1; ; applied++) {
+    try {
+      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch });
+    } catch (error) {
+      if (error instanceof VersionConflict && operation !== 'initiate' && applied < REAPPLY_LIMIT) {
+        const fresh = await readPaymentRow(env.db, payment.domain_id, payment.id);
+        if (fresh && fresh.current_attempt_id === (attempt?.id ?? null)) {
+          if (!isFinal(fresh.state)) {
+            current = fresh;
+            continue;
+          }
+          if (operation !== 'cancel' || fresh.state === 'rejected') {
+            await settleCalls(env.db, attempted.calls, outcome).catch(() => undefined);
+            return fresh;
+          }
+        }
+      }
+      if (!(error instanceof ApiError && error.code === 'notSupported')) await settleCalls(env.db, attempted.calls, outcome).catch(() => undefined);
+      throw error;
+    }
   }
 }
