@@ -209,7 +209,7 @@ export class PayrailClient {
   }
 
   /**
-   * The hosted webview URL for a payment (spec §7.1): hand `code` = a payment-scoped token. The payer
+   * The hosted webview URL for a payment (docs/reference/powens-pay-api.md §7.1): hand `code` = a payment-scoped token. The payer
    * comes back to the payment's client_redirect_uri (or to `redirectUri` if they cancel).
    */
   webviewUrl(options: { paymentId: number; code: string; redirectUri?: string; state?: string; lang?: string; domain?: string }): string {

@@ -1,5 +1,5 @@
 /**
- * The authorization matrix of spec §2.2, one cell per (endpoint, token) pair, on every database.
+ * The authorization matrix of docs/reference/powens-pay-api.md §2.2, one cell per (endpoint, token) pair, on every database.
  * A cell is the expected HTTP status: 2xx allowed, 401 no valid token, 403 not allowed.
  */
 import { expect, it } from 'vitest';
@@ -58,7 +58,7 @@ const ADMIN_ROW = {
   'scoped read-only, own payment': 403,
 } as const;
 
-/** Public endpoints (spec §10.1): every token, none or a bad one, gets the same 200. */
+/** Public endpoints (docs/reference/powens-pay-api.md §10.1): every token, none or a bad one, gets the same 200. */
 const PUBLIC_ROW = {
   none: 200,
   garbage: 200,

@@ -1,5 +1,5 @@
 /**
- * The core's bank HTTP client (design §6) against real loopback servers: the attempt row exists
+ * The core's bank HTTP client (ARCHITECTURE.md, "The bank boundary") against real loopback servers: the attempt row exists
  * when the request arrives, deadlines, 5xx/reset → unknown, 4xx → refused, redacted exchange log,
  * mTLS with the configured client certificate, and Berlin Group signature headers verifiable with
  * the signing certificate.

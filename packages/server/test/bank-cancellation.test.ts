@@ -1,5 +1,5 @@
 /**
- * Cancellation as documented (issue 10 item 4, spec §12) with the test bank: a pending payment is
+ * Cancellation as documented (issue 10 item 4, docs/reference/powens-pay-api.md §12) with the test bank: a pending payment is
  * cancelled through the connector, at once or after the payer approves the cancellation at the
  * bank (state_detail cancelling + validate_uri); final and instant payments are notSupported.
  */

@@ -1,5 +1,5 @@
 /**
- * Powens' test connector ("Connecteur de test", spec §8), with its UUID and every scenario:
+ * Powens' test connector ("Connecteur de test", docs/reference/powens-pay-api.md §8), with its UUID and every scenario:
  * `use_case_pay` values and the legacy label grammar (`pdng/done - My label`). Its simulated bank
  * page is served by Payrail (src/http/routes/testbank.ts). Times come from the context's clock.
  */
@@ -163,7 +163,7 @@ function afterApproval(useCase: UseCase, payment: ConnectorPayment, ctx: Connect
 
 /**
  * A periodic payment the bank accepted is a standing order: `pending` while active, not `done`
- * (spec §11). Its occurrences are executed by Payrail's schedule (services/standing-orders.ts).
+ * (docs/reference/powens-pay-api.md §11). Its occurrences are executed by Payrail's schedule (services/standing-orders.ts).
  */
 function standingOrder(payment: ConnectorPayment, outcome: ConnectorOutcome): ConnectorOutcome {
   if (payment.execution_date_type !== 'periodic' || outcome.kind !== 'state' || outcome.state !== 'done') return outcome;

@@ -1,4 +1,4 @@
-/** Payment accounts (payer and beneficiary, spec §4.10): IBAN and UK sort code + account number. */
+/** Payment accounts (payer and beneficiary, docs/reference/powens-pay-api.md §4.10): IBAN and UK sort code + account number. */
 import ibanToBicDirectory from 'iban-to-bic';
 import { electronicFormatIBAN, extractIBAN, isValidBIC, isValidIBAN } from 'ibantools';
 import { invalid, missing } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Business days for "first open day" execution (banking-rules.md): TARGET2 for EUR (closed on
+ * Business days for "first open day" execution (docs/reference/banking-rules.md): TARGET2 for EUR (closed on
  * weekends, 1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December) and the bank
  * holidays of England and Wales for GBP. Other currencies: weekends only. Dates are `YYYY-MM-DD`, UTC.
  */

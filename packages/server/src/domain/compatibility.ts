@@ -1,6 +1,6 @@
 /**
  * Is a payment compatible with a connector? Reasons use Powens' PaymentConnectorIncompatibility
- * codes (spec §4.13, §10.2). `incompatible` reasons block validation; `warning`s do not.
+ * codes (docs/reference/powens-pay-api.md §4.13, §10.2). `incompatible` reasons block validation; `warning`s do not.
  */
 import type { PaymentSettings } from './connector-descriptor.ts';
 import { parseAmount } from './money.ts';

@@ -1,5 +1,5 @@
 /**
- * A connector as the Powens API describes it (spec §10): its identity, its PaymentSettings and the
+ * A connector as the Powens API describes it (docs/reference/powens-pay-api.md §10): its identity, its PaymentSettings and the
  * fields the payer gives. The domain checks payments against these; connectors declare them (the
  * connector kit re-exports these types).
  */
@@ -8,7 +8,7 @@ import type { ExecutionDateType, ExecutionFrequency } from './execution.ts';
 
 export type ProvidingPayerAccount = 'not_used' | 'optional' | 'mandatory';
 
-/** Powens' PaymentSettings (spec §10.2). */
+/** Powens' PaymentSettings (docs/reference/powens-pay-api.md §10.2). */
 export interface PaymentSettings {
   available_validate_mechanisms: string[];
   beneficiary_types: AccountScheme[];

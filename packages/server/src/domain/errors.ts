@@ -32,7 +32,7 @@ export const ERROR_CATALOGUE = {
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 /**
- * Codes Powens documents (spec §14.1, its ServiceErrorCode enum and the codes observed in
+ * Codes Powens documents (docs/reference/powens-pay-api.md §14.1, its ServiceErrorCode enum and the codes observed in
  * practice). Every other code of the catalogue is a Payrail addition, listed in docs/errors.md.
  */
 export const POWENS_ERROR_CODES: readonly string[] = [

@@ -1,4 +1,4 @@
-/** Identities of payer, beneficiary and operator (spec §4.11). */
+/** Identities of payer, beneficiary and operator (docs/reference/powens-pay-api.md §4.11). */
 import { REGION_CODES } from './cldr-tables.ts';
 import { parseDate } from './dates.ts';
 import { hasControlCharacters } from './accounts.ts';
@@ -178,7 +178,7 @@ export function parseIdentity(input: Record<string, unknown>, field: string, now
     if (!identity.first_name) throw missing(`${field}.first_name`);
     if (!identity.last_name) throw missing(`${field}.last_name`);
   } else if (!identity.scheme_name) {
-    // Organisations must be identified; org_name & co. are only recommended (spec §4.11 doc conflict).
+    // Organisations must be identified; org_name & co. are only recommended (docs/reference/powens-pay-api.md §4.11 doc conflict).
     throw missing(`${field}.scheme_name`);
   }
   return identity;

@@ -1,5 +1,5 @@
 /**
- * Semantic validation of `POST /payments` (spec §4.1, §4.9, §6.1). The route schema has already
+ * Semantic validation of `POST /payments` (docs/reference/powens-pay-api.md §4.1, §4.9, §6.1). The route schema has already
  * checked the shape; this checks the rules and returns the payment as it will be stored.
  */
 import { randomBytes } from 'node:crypto';

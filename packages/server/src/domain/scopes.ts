@@ -1,4 +1,4 @@
-/** Token scopes (spec §2.2). */
+/** Token scopes (docs/reference/powens-pay-api.md §2.2). */
 import { invalid, missing } from './errors.ts';
 
 export const SCOPES = [

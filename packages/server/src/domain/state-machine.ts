@@ -1,4 +1,4 @@
-/** Payment state machine (spec §5.2): the one table of allowed transitions. Final states never change. */
+/** Payment state machine (docs/reference/powens-pay-api.md §5.2): the one table of allowed transitions. Final states never change. */
 import { ForbiddenStateChange } from './errors.ts';
 import { FINAL_STATES, type PaymentState } from './states.ts';
 
@@ -23,14 +23,14 @@ export function assertTransition(from: PaymentState, to: PaymentState): void {
   }
 }
 
-/** Actions a payment in `validating` may expose (spec §5.3). */
+/** Actions a payment in `validating` may expose (docs/reference/powens-pay-api.md §5.3). */
 export const PAYMENT_ACTIONS = ['redirect', 'decoupled', 'additionalInformationNeeded', 'psuValidation', 'confirm'] as const;
 export type PaymentAction = (typeof PAYMENT_ACTIONS)[number];
 
 export type InstructionState = 'pending' | 'done' | 'accepted' | 'rejected';
 
 /**
- * A bulk payment's state from its instructions' (spec §11): pending while any is pending; partial
+ * A bulk payment's state from its instructions' (docs/reference/powens-pay-api.md §11): pending while any is pending; partial
  * when some were rejected and others went through; otherwise their common outcome (done and
  * accepted together: accepted, the weaker one).
  */

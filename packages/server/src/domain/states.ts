@@ -1,4 +1,4 @@
-/** Payment states (spec §5.1). */
+/** Payment states (docs/reference/powens-pay-api.md §5.1). */
 export const PAYMENT_STATES = ['created', 'validating', 'pending', 'accepted', 'done', 'rejected', 'expired', 'partial'] as const;
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Who may call what (spec §2.2). Every /2.0 route declares an `access` rule in its config, and one
+ * Who may call what (docs/reference/powens-pay-api.md §2.2). Every /2.0 route declares an `access` rule in its config, and one
  * onRequest hook enforces it, so a route cannot forget its scope check (test/routes.test.ts checks).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';

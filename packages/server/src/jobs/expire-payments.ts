@@ -1,5 +1,5 @@
 /**
- * Expiry (spec §5.1, §6.2): a payment with no final state `payment.manual_expire_time_days` days
+ * Expiry (docs/reference/powens-pay-api.md §5.1, §6.2): a payment with no final state `payment.manual_expire_time_days` days
  * after its relevant date (its execution date when it has one, else its creation) becomes expired.
  */
 import { expectedExecutionDate } from '../domain/calendar.ts';

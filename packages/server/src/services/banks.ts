@@ -1,5 +1,5 @@
 /**
- * Configured banks (design §6): each is one connector of its standard's module, with a stable
+ * Configured banks (ARCHITECTURE.md, "The bank boundary"): each is one connector of its standard's module, with a stable
  * connector uuid and numeric id. Added by `payrail bank add` or a declarative file; private keys
  * are sealed (secret-box.ts) and never leave this file but through `openBankMaterial`.
  */

@@ -1,4 +1,4 @@
-/** Domain configuration keys (spec §6.2), string values as Powens takes them. */
+/** Domain configuration keys (docs/reference/powens-pay-api.md §6.2), string values as Powens takes them. */
 import type { Kysely } from 'kysely';
 import { invalid } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';

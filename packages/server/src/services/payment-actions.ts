@@ -1,5 +1,5 @@
 /**
- * The payer's and the client's actions on a payment (the validation protocol, spec §3.2, §4.2–4.7),
+ * The payer's and the client's actions on a payment (the validation protocol, docs/reference/powens-pay-api.md §3.2, §4.2–4.7),
  * one file each under services/actions/: validate, resume (decoupled), fields, psu-validate,
  * bank-return, confirm, cancel. Each follows the bank boundary's three steps (docs/banks.md, "The boundary"): CHECK
  * (pure, payment-checks.ts) → ATTEMPT (the connector's bank calls, each recorded on the payment's

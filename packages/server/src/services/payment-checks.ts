@@ -1,5 +1,5 @@
 /**
- * Pure checks of the validation protocol (design §6: check → attempt → apply). Nothing here reads
+ * Pure checks of the validation protocol (ARCHITECTURE.md ("The bank boundary"): check → attempt → apply). Nothing here reads
  * the database or calls a bank; each function decides from the payment, the connector's declared
  * settings and the request, and throws the Powens error naming the field.
  */
@@ -150,7 +150,7 @@ export function psuIpAddress(ip: string | null | undefined): string | null {
   return isIPv4(v4) ? v4 : null;
 }
 
-/** Cancellation by the client (spec §12): which path it takes, or the Powens refusal. */
+/** Cancellation by the client (docs/reference/powens-pay-api.md §12): which path it takes, or the Powens refusal. */
 export function checkCancel(payment: PaymentRow, connector: Connector | null, instructionTypes: readonly string[]): 'local' | 'bank' {
   if (payment.state === 'created') return 'local';
   if (payment.state === 'validating') return 'local';

@@ -17,7 +17,7 @@ export type Operation = 'initiate' | 'return' | 'resume' | 'fields' | 'psu' | 's
 export interface OutcomeContext {
   operation: Operation;
   source: 'interactive' | 'background';
-  /** The domain's `payment.auto_confirmation` is off: a validated payment waits for the client's confirm (spec §13). */
+  /** The domain's `payment.auto_confirmation` is off: a validated payment waits for the client's confirm (docs/reference/powens-pay-api.md §13). */
   manualConfirmation: boolean;
   /** The connector's partial_status_tracking: execution date types the bank gives no status for past acceptance. */
   partialStatusTracking: readonly string[];
@@ -134,7 +134,7 @@ export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, o
           ? paymentStateOf(instructionStates)
           : trackedOutcome(outcome.state, tracking, payment.execution_date_type);
       const bankStatus = outcome.bank_status !== undefined ? outcome.bank_status : previousStatus;
-      // Manual confirmation (spec §13): a payment the payer validated waits for the client's confirm.
+      // Manual confirmation (docs/reference/powens-pay-api.md §13): a payment the payer validated waits for the client's confirm.
       if (
         ctx.source === 'interactive' &&
         ctx.manualConfirmation &&

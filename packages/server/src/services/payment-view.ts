@@ -1,4 +1,4 @@
-/** The Payment resource exactly as Powens returns it (spec §4.12), built from stored rows. */
+/** The Payment resource exactly as Powens returns it (docs/reference/powens-pay-api.md §4.12), built from stored rows. */
 import type { Account } from '../domain/accounts.ts';
 import { formatDateTime } from '../domain/dates.ts';
 import { identityView } from '../domain/identity.ts';

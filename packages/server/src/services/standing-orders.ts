@@ -1,5 +1,5 @@
 /**
- * Standing orders (periodic payments, spec §11): once the payer approves, the payment stays
+ * Standing orders (periodic payments, docs/reference/powens-pay-api.md §11): once the payer approves, the payment stays
  * `pending` while the order is active; each occurrence executes on its date (moved to the next
  * business day of the currency's calendar), is recorded in `payment_occurrences` and announced by
  * a signed webhook; the order ends (`done`) after the last occurrence on or before `end_date`, or

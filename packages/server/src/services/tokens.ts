@@ -161,7 +161,7 @@ async function lookupPrincipal(db: Kysely<Database>, hash: string, now: number):
 }
 
 /**
- * Mints a token bound to one payment (spec §2.3). Admin tokens may grant any non-admin payment
+ * Mints a token bound to one payment (docs/reference/powens-pay-api.md §2.3). Admin tokens may grant any non-admin payment
  * scope; a payment's own validate token may only mint another validate token for it.
  */
 export async function issueScopedToken(

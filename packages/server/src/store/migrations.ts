@@ -99,7 +99,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_banks': {
       async up(db: Kysely<unknown>) {
         const statements = [
-          // Configured banks (design §6): one connector each. Key material is sealed (secret-box.ts).
+          // Configured banks (ARCHITECTURE.md, "The bank boundary"): one connector each. Key material is sealed (secret-box.ts).
           `create table banks (
              id ${id}, uuid text not null unique, name text not null, standard text not null, base_url text not null,
              country text, bic text, sca_approach text not null, profile text not null,

@@ -1,5 +1,5 @@
 /**
- * Webhook authentication providers (Powens' POST /webhooks/auth, spec §9.4): `hmac_signature` signs
+ * Webhook authentication providers (Powens' POST /webhooks/auth, docs/reference/powens-pay-api.md §9.4): `hmac_signature` signs
  * deliveries with a generated key (shown once), `oauth` makes Payrail fetch a bearer token from the
  * merchant's token URL with the client-credentials grant. Secrets are stored sealed, never listed.
  */

@@ -1,5 +1,5 @@
 /**
- * The authentication headers of one delivery, from the endpoint's provider (spec §9.4): an HMAC
+ * The authentication headers of one delivery, from the endpoint's provider (docs/reference/powens-pay-api.md §9.4): an HMAC
  * provider's key signs instead of the endpoint's own; an OAuth provider adds `Authorization: Bearer`
  * with a client-credentials token fetched from the merchant's token URL and cached until it expires.
  */

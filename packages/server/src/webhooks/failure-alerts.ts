@@ -1,5 +1,5 @@
 /**
- * Failure alerts (spec §9.3): when deliveries to an endpoint keep failing, the domain's
+ * Failure alerts (docs/reference/powens-pay-api.md §9.3): when deliveries to an endpoint keep failing, the domain's
  * `biapi.manager.email` gets an e-mail, at most once per `webhooks.alerts_frequency` days per
  * endpoint. Every alert is written to `webhook_alerts`: `sent`, `failed` (the SMTP server refused
  * it), or `recorded` when no SMTP server is configured.

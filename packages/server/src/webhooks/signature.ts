@@ -1,5 +1,5 @@
 /**
- * Powens' webhook HMAC signature (spec §9.4): BI-Signature = base64(HMAC-SHA256(secret,
+ * Powens' webhook HMAC signature (docs/reference/powens-pay-api.md §9.4): BI-Signature = base64(HMAC-SHA256(secret,
  * METHOD + "." + path + "." + date + "." + body)), BI-Signature-Date = the UTC ISO 8601 date
  * with microseconds. `path` is the receiver URL's path, without the query string.
  */

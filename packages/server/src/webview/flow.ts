@@ -1,5 +1,5 @@
 /**
- * The webview's step logic (spec §5.3, §7): which page the payer sees for the payment as it stands
+ * The webview's step logic (docs/reference/powens-pay-api.md §5.3, §7): which page the payer sees for the payment as it stands
  * (`currentStep`), what a posted form does (`perform`), and where the payer leaves to (`exitTo`,
  * `finalRedirect`). No HTML here (pages.ts) and no HTTP (routes.ts); the store only through services.
  */
@@ -29,7 +29,7 @@ export function flowPath(lang: Lang): string {
   return `/2.0/auth/webview/${lang}/flow`;
 }
 
-/** `client_redirect_uri` (or the error exit `redirect_uri`) with the callback parameters of spec §7.3. */
+/** `client_redirect_uri` (or the error exit `redirect_uri`) with the callback parameters of docs/reference/powens-pay-api.md §7.3. */
 export function callbackUrl(base: string, params: Record<string, string | number | null | undefined>): string {
   return exitTo(base, params).url;
 }
@@ -56,14 +56,14 @@ export function finalRedirect(record: PaymentRecord, ctx: WebviewContext): Webvi
   return exitTo(p.client_redirect_uri, {
     state: ctx.state ?? p.client_state,
     id_payment: p.id,
-    // A payment waiting for the merchant's confirmation is, for the payer, validated (spec §5.3).
+    // A payment waiting for the merchant's confirmation is, for the payer, validated (docs/reference/powens-pay-api.md §5.3).
     payment_state: p.state === 'validating' && p.action === 'confirm' ? 'pending' : p.state,
     error_code: p.state === 'rejected' ? p.error_code : null,
     bank_message: p.state === 'rejected' ? p.error_description : null,
   });
 }
 
-/** The entry rule of spec §5.3: act only on created, or validating with an action other than confirm. */
+/** The entry rule of docs/reference/powens-pay-api.md §5.3: act only on created, or validating with an action other than confirm. */
 export function webviewMayAct(record: PaymentRecord): boolean {
   const { state, action } = record.payment;
   return state === 'created' || (state === 'validating' && action !== 'confirm' && !FINAL_STATES.has(state as PaymentState));

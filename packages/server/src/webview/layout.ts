@@ -75,7 +75,7 @@ if (fragment && window.location.hash.length > 1) {
 }
 `;
 
-/** Where the payer leaves the webview, with the callback parameters of spec §7.3. */
+/** Where the payer leaves the webview, with the callback parameters of docs/reference/powens-pay-api.md §7.3. */
 export interface WebviewExit {
   url: string;
   /** The callback parameters, also the data of the termination message. */

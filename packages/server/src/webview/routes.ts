@@ -1,5 +1,5 @@
 /**
- * The hosted webview (spec §7): `/2.0/auth/webview[/{lang}]/payment?client_id&redirect_uri&code&payment_id&state`.
+ * The hosted webview (docs/reference/powens-pay-api.md §7): `/2.0/auth/webview[/{lang}]/payment?client_id&redirect_uri&code&payment_id&state`.
  * Server-rendered, works without JavaScript (one script from our origin only enhances it). It uses
  * the same validation services as `POST /payments/{id}`. It may be framed by the client's
  * registered origins (Powens' webview library), and then ends with a `powensWebviewTermination`

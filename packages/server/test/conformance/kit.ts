@@ -1,5 +1,5 @@
 /**
- * The conformance kit (design §6): one vitest suite every connector passes, parameterised by the
+ * The conformance kit (ARCHITECTURE.md, "The bank boundary"): one vitest suite every connector passes, parameterised by the
  * connector and a driver of its far side (the test bank's page, or a standard's simulator with its
  * Approve/Refuse buttons and injectable faults). It drives Payrail only through its public API, the
  * payer's return and the status-sync job, on every database, and checks:

@@ -1,4 +1,4 @@
-/** Powens PaymentErrorCode values (powens-pay-api.md §5.4), for checking connector tables. */
+/** Powens PaymentErrorCode values (docs/reference/powens-pay-api.md §5.4), for checking connector tables. */
 export const POWENS_ERROR_CODES = [
   'invalidEmitter',
   'insufficientFunds',

@@ -1,4 +1,4 @@
-/** A minimal, standard-conformant NextGenPSD2 client for the simulator tests (berlin-group.md §2-§3). */
+/** A minimal, standard-conformant NextGenPSD2 client for the simulator tests (docs/reference/berlin-group.md §2-§3). */
 import { randomUUID } from 'node:crypto';
 
 export const DEBTOR_IBAN = 'DE02100100109307118603';

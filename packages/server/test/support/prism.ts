@@ -1,5 +1,5 @@
 /**
- * Stoplight Prism as the independent judge of Berlin Group exchanges (berlin-group.md §13):
+ * Stoplight Prism as the independent judge of Berlin Group exchanges (docs/reference/berlin-group.md §13):
  * `prism proxy --errors` between a client and a bank validates both directions against the
  * official OpenAPI file; `prism mock` answers with the file's own examples. Prism runs as its own
  * process group on a free loopback port and is stopped by that group.

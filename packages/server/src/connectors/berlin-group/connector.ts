@@ -2,7 +2,7 @@
  * The Berlin Group NextGenPSD2 1.3.12 connector for one configured bank: payment initiation with
  * redirect SCA (implicit and explicit start) and decoupled SCA, status, cancellation. Every call
  * goes through the core's `ctx.http` (attempt record, X-Request-ID, deadline, mTLS, signing, log).
- * A call whose answer is lost is `unknown` and is never sent again from here (berlin-group.md §10).
+ * A call whose answer is lost is `unknown` and is never sent again from here (docs/reference/berlin-group.md §10).
  */
 import {
   bankDescriptor,
@@ -80,7 +80,7 @@ function unknownReason(response: BankResponse): string {
   return response.kind === 'unknown' ? response.reason : `HTTP ${response.status}`;
 }
 
-/** The error code of a payment the bank reports RJCT or CANC (berlin-group.md §7, §8). */
+/** The error code of a payment the bank reports RJCT or CANC (docs/reference/berlin-group.md §7, §8). */
 function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
   if (code === 'CANC') {
     return data.cancel_requested_at
@@ -211,7 +211,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const description = str(body.psuMessage) ?? DECOUPLED_TEXT;
       return { kind: 'decoupled', description, bank_reference: ref.paymentId, data: { ...data, decoupled: true, authorisation_id: authorisation_id || null } };
     }
-    // scaOAuth and embedded-only answers need flows Payrail does not drive yet (berlin-group.md §5).
+    // scaOAuth and embedded-only answers need flows Payrail does not drive yet (docs/reference/berlin-group.md §5).
     const what = hasLink(body, 'scaOAuth') ? 'OAuth2 SCA' : 'this SCA approach';
     return {
       kind: 'refused',

@@ -1,7 +1,7 @@
 /**
  * The one table from NextGenPSD2 1.3.12 error codes (`tppMessages[].code`, RFC 7807 `code` and
  * `additionalErrors[].code`, the status response's `tppMessage[].code`) to Powens `error_code`
- * values (berlin-group.md §8), and the reader that finds those codes in any of the three shapes.
+ * values (docs/reference/berlin-group.md §8), and the reader that finds those codes in any of the three shapes.
  */
 
 export interface TppMessage {

@@ -1,4 +1,4 @@
-/** Request headers of the initiation and authorisation calls (berlin-group.md §3). */
+/** Request headers of the initiation and authorisation calls (docs/reference/berlin-group.md §3). */
 import { isIPv4 } from 'node:net';
 import type { BerlinGroupProfile } from './profile.ts';
 

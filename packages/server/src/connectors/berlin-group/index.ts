@@ -1,4 +1,4 @@
-/** The `berlin-group` connector module: NextGenPSD2 1.3.12 payment initiation (berlin-group.md). */
+/** The `berlin-group` connector module: NextGenPSD2 1.3.12 payment initiation (docs/reference/berlin-group.md). */
 import { BankConfigError, type BankProfile, type ConnectorModule, type PaymentSettings } from '../kit/index.ts';
 import { EXECUTION_FREQUENCIES } from '../../domain/payment-request.ts';
 import { createBerlinGroupConnector } from './connector.ts';

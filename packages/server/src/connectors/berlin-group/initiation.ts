@@ -1,5 +1,5 @@
 /**
- * Payment → NextGenPSD2 initiation request (berlin-group.md §1, §2): which service and product,
+ * Payment → NextGenPSD2 initiation request (docs/reference/berlin-group.md §1, §2): which service and product,
  * and the JSON body. Pure: the same payment and profile always give the same request.
  */
 import { formatMinorUnits } from '../../domain/money.ts';

@@ -1,7 +1,7 @@
 /**
  * What one Berlin Group bank allows and how it wants to be called: the bank's stored profile (the
  * kit's generic keys plus this standard's own), checked with the standard's defaults. Each option
- * exists because real ASPSPs differ on it (berlin-group.md §11).
+ * exists because real ASPSPs differ on it (docs/reference/berlin-group.md §11).
  */
 import { isIPv4 } from 'node:net';
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';

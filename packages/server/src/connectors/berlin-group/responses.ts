@@ -1,6 +1,6 @@
 /**
  * Reading the bank's answers defensively: every field may be missing, of another type, or (for
- * links) a bare string instead of `{href}` (ING, berlin-group.md §11). Nothing here trusts a value
+ * links) a bare string instead of `{href}` (ING, docs/reference/berlin-group.md §11). Nothing here trusts a value
  * beyond its shape.
  */
 export type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * The one table from NextGenPSD2 1.3.12 `transactionStatus` (ISO 20022 group status codes) to Powens
- * states (berlin-group.md §7). The raw code is always kept beside our state as `bank_status`; a code
+ * states (docs/reference/berlin-group.md §7). The raw code is always kept beside our state as `bank_status`; a code
  * that is not in the table (PRES, RCVC, … are not in 1.3.12's enum) changes nothing: the payment
  * keeps its state and status sync keeps asking.
  */

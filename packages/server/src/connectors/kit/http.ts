@@ -1,5 +1,5 @@
 /**
- * The core's one outbound HTTP client for banks (design §6). Per bank: an undici Agent holding
+ * The core's one outbound HTTP client for banks (ARCHITECTURE.md, "The bank boundary"). Per bank: an undici Agent holding
  * the mTLS client certificate and CA, the signer, and a deadline. Per call: a call record written
  * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and the
  * exchange's facts with redacted bodies, handed to the core with the call's outcome. Network failures are answers (`kind: 'unknown'`), never throws.

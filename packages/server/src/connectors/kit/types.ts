@@ -1,5 +1,5 @@
 /**
- * The connector contract (design §6). A connector MODULE per standard (`test`, `berlin-group`, …)
+ * The connector contract (ARCHITECTURE.md, "The bank boundary"). A connector MODULE per standard (`test`, `berlin-group`, …)
  * validates a bank's configuration and builds one CONNECTOR per configured bank. Connectors are
  * stateless translators: they get a snapshot of the payment and a context, and return an outcome.
  * They never touch the database nor open sockets: every bank call goes through `ctx.http`, which
@@ -192,7 +192,7 @@ interface OutcomeCommon {
 }
 
 /**
- * Three outcomes of a bank call (design §6): ok (every kind below but `refused` and `unknown`),
+ * Three outcomes of a bank call (ARCHITECTURE.md, "The bank boundary"): ok (every kind below but `refused` and `unknown`),
  * `refused` (a clear 4xx: a Powens error code for payer and merchant) and `unknown` (timeout,
  * reset, 5xx: the bank may or may not have acted; never answered by re-sending an initiation).
  */

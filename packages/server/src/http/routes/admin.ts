@@ -1,4 +1,4 @@
-/** Domain configuration and webhooks (spec §6.2, §9): payments:admin only. */
+/** Domain configuration and webhooks (docs/reference/powens-pay-api.md §6.2, §9): payments:admin only. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { invalid } from '../../domain/errors.ts';

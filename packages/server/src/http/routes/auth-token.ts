@@ -1,4 +1,4 @@
-/** `POST /2.0/auth/token`: service tokens by client credentials (spec §2.1), JSON or form-encoded. */
+/** `POST /2.0/auth/token`: service tokens by client credentials (docs/reference/powens-pay-api.md §2.1), JSON or form-encoded. */
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiError } from '../../domain/errors.ts';

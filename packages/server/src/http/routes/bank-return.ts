@@ -17,7 +17,7 @@ import { navigate, page } from '../../webview/layout.ts';
 import { html } from '../html.ts';
 import { PAGE_CSP } from '../csp.ts';
 
-/** After a cancellation approved (or not) at the bank, the payer goes to the cancellation's redirect URI (spec §12). */
+/** After a cancellation approved (or not) at the bank, the payer goes to the cancellation's redirect URI (docs/reference/powens-pay-api.md §12). */
 export function afterCancellationUrl(payment: PaymentRow): string {
   return callbackUrl(payment.client_redirect_uri, {
     state: payment.client_state,

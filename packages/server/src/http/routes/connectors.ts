@@ -1,6 +1,6 @@
 /**
  * `GET /2.0/connectors`, `GET /2.0/connectors/{uuid}` and `GET /2.0/connectors/{uuid}/sources`
- * (spec §10): public, as Powens documents them. A bearer token, if sent, is ignored; `id_payment`
+ * (docs/reference/powens-pay-api.md §10): public, as Powens documents them. A bearer token, if sent, is ignored; `id_payment`
  * only filters the list (it reveals no field of the payment).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

@@ -1,5 +1,5 @@
 /**
- * `POST /2.0/payments/{id}`: one endpoint whose body decides the operation (spec §3.2) — validate,
+ * `POST /2.0/payments/{id}`: one endpoint whose body decides the operation (docs/reference/powens-pay-api.md §3.2) — validate,
  * resume, fields, psu_validate, confirm, cancel — and `GET /2.0/payments/{id}/incompatibilities`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -96,7 +96,7 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.cancel !== undefined) {
         requireScope(principal, 'payments:cancel', 'cancel');
         if (body.cancel !== true) throw invalid('cancel', 'must be true');
-        // PaymentCancelRequest (spec §4.7): client_redirect_uri is required, where the payer returns if the bank asks them to approve.
+        // PaymentCancelRequest (docs/reference/powens-pay-api.md §4.7): client_redirect_uri is required, where the payer returns if the bank asks them to approve.
         if (body.client_redirect_uri === undefined) throw missing('client_redirect_uri');
         const client_redirect_uri = checkRedirectUri(body.client_redirect_uri, 'client_redirect_uri', principal.redirectUris);
         await cancelPaymentByClient(env, await getPayment(store.db, domain, id), { client_redirect_uri, client_state: body.client_state });

@@ -1,4 +1,4 @@
-/** Payment endpoints (spec §3): create, list, read, payment-scoped tokens. */
+/** Payment endpoints (docs/reference/powens-pay-api.md §3): create, list, read, payment-scoped tokens. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../domain/errors.ts';
 import { exceedsAmountCap, formatMinorUnits } from '../../domain/money.ts';
@@ -30,7 +30,7 @@ import {
   ShowSensitiveQuery,
 } from '../schemas.ts';
 
-/** The authorization matrix of spec §2.2, one rule per route. */
+/** The authorization matrix of docs/reference/powens-pay-api.md §2.2, one rule per route. */
 export const ACCESS = {
   listPayments: { service: ['payments:read-only', 'payments:allow-sensitive'], paymentScoped: [] },
   createPayment: { service: [], paymentScoped: [] },

@@ -1,6 +1,6 @@
 /**
  * Cancellation, the one path: by the payer in the webview (created or validating → rejected,
- * CancelledByUser) and by the client (spec §12) through `POST /payments/{id}` with `cancel: true`,
+ * CancelledByUser) and by the client (docs/reference/powens-pay-api.md §12) through `POST /payments/{id}` with `cancel: true`,
  * `payrail payments cancel` and `payrail trigger cancelled`. A client's cancellation of a created
  * or validating payment is rejected here; a pending one is cancelled at the bank through its
  * connector (done, or `cancelling` while the payer approves at the bank); the bank's refusal is

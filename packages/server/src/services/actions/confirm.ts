@@ -1,4 +1,4 @@
-/** The client's answer to action `confirm` (spec §13): the outcome the bank gave when the payer validated, or confirmationRefused. */
+/** The client's answer to action `confirm` (docs/reference/powens-pay-api.md §13): the outcome the bank gave when the payer validated, or confirmationRefused. */
 import type { PaymentRow } from '../../store/schema.ts';
 import { changePayment } from '../payment-changes.ts';
 import { requireAction } from '../payment-checks.ts';

@@ -1,5 +1,5 @@
 /**
- * created → validating: the payer chose a bank (PaymentValidateRequest, spec §4.2). CHECK (pure,
+ * created → validating: the payer chose a bank (PaymentValidateRequest, docs/reference/powens-pay-api.md §4.2). CHECK (pure,
  * payment-checks.ts) → claim and open a new attempt (the writer) → ATTEMPT (the connector's bank
  * calls) → APPLY. An initiation is claimed before it is sent, so two processes never send the same
  * one; an unknown initiation is never re-sent (a fresh one, where the bank allows it, is a new attempt).

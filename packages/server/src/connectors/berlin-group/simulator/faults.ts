@@ -1,6 +1,6 @@
 /**
  * Injectable faults: how a real bank fails, so tests can reach every outcome of a bank call
- * (design §6: ok, refused, unknown). Each fault applies to the next `times` matching calls
+ * (ARCHITECTURE.md ("The bank boundary"): ok, refused, unknown). Each fault applies to the next `times` matching calls
  * (0: until cleared), to one operation or to every `/v1` call.
  */
 import { randomUUID } from 'node:crypto';

@@ -2,7 +2,7 @@
  * A stateful Berlin Group NextGenPSD2 1.3.12 bank on `node:http`: payment initiation, status,
  * cancellation, redirect and decoupled SCA, an SCA page, injectable faults and a control
  * endpoint. Shipped with Payrail (`payrail bank simulate`) as a sandbox bank and used by the tests
- * as the far side of the connector, behind `prism proxy --errors` (berlin-group.md §12).
+ * as the far side of the connector, behind `prism proxy --errors` (docs/reference/berlin-group.md §12).
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

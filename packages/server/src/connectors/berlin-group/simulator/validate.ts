@@ -1,6 +1,6 @@
 /**
  * The simulator's own checks of an initiation body: what a bank refuses and Prism does not check
- * (berlin-group.md §13: IBAN check digits, comma or over-precise amounts, whether the body fits
+ * (docs/reference/berlin-group.md §13: IBAN check digits, comma or over-precise amounts, whether the body fits
  * the path, dates). The first problem found is answered as one `tppMessages` entry naming the field.
  */
 import { isValidBIC, isValidIBAN } from 'ibantools';
