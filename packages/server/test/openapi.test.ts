@@ -88,6 +88,8 @@ describe('OpenAPI document and API reference', () => {
         ...gets('/2.0/connectors'),
         ...gets('/2.0/connectors/:uuid'),
         ...gets('/2.0/connectors/:uuid/sources'),
+        // The bank's return of an OAuth2 / OpenID Connect consent: bound to its payment by the signed `state`.
+        ...gets('/2.0/consent/return'),
         ...gets('/2.0/docs'),
         ...gets('/2.0/openapi.json'),
         ...gets('/2.0/publickey'),
@@ -95,13 +97,20 @@ describe('OpenAPI document and API reference', () => {
         ...gets('/2.0/sign-keys/:id'),
         ...gets('/2.0/terms'),
         ...gets('/2.0/testbank/authorize'),
+        // The sandbox banks' simulated authorization server (only where the test bank is on).
+        ...gets('/2.0/testbank/oauth/.well-known/openid-configuration'),
+        ...gets('/2.0/testbank/oauth/authorize'),
+        ...gets('/2.0/testbank/oauth/jwks'),
         ...gets('/2.0/webauth/callback'),
         ...gets('/health'),
         ...gets('/metrics'),
         ...gets('/ready'),
         'POST /2.0/auth/token',
         'POST /2.0/auth/webview/:lang/flow',
+        'POST /2.0/consent/return',
         'POST /2.0/testbank/authorize',
+        'POST /2.0/testbank/oauth/authorize',
+        'POST /2.0/testbank/oauth/token',
       ].sort(),
     );
   });

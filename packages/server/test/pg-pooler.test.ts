@@ -171,7 +171,7 @@ describe.runIf(pgUrl)('two `serve` processes through PgBouncer in transaction mo
       );
       expect(doubled).toEqual([]);
       const twice = await admin(
-        `select payment_id, operation from payment_attempts group by payment_id, operation having count(*) > 1 and operation like 'initiat%'`,
+        `select payment_id, operation from bank_calls where operation like 'initiat%' group by payment_id, operation having count(*) > 1`,
         [],
         direct,
       );

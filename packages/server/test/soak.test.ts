@@ -278,7 +278,7 @@ describe.runIf(pgUrl)('soak: banks that fail under load, two processes, one kill
         };
         const otherRows = (
           await db.query(
-            "select state, state_detail, action, sync_failures, count(*)::int as n from payments where state not in ('done','rejected','expired','accepted') group by 1,2,3,4",
+            "select p.state, p.state_detail, p.action, a.sync_failures, count(*)::int as n from payments p left join payment_attempts a on a.id = p.current_attempt_id where p.state not in ('done','rejected','expired','accepted') group by 1,2,3,4",
           )
         ).rows;
         for (const p of before.filter((p) => p.state_detail === STATE_DETAIL.initiationUnknown)) expect(p.error_description).toMatch(/did not confirm/);
