@@ -159,7 +159,7 @@ export function openBankMaterial(keyring: Keyring, row: BankRow): BankMaterial {
   };
 }
 
-function checkBaseUrl(value: string): string {
+function checkBaseUrl(value: string, apiPrefix: string | undefined): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -170,7 +170,8 @@ function checkBaseUrl(value: string): string {
     throw new BankError('base_url', 'must be an http(s) URL without query string, fragment or credentials');
   }
   const text = url.toString().replace(/\/+$/, '');
-  if (/\/v1$/i.test(text)) throw new BankError('base_url', 'is everything before /v1 (Payrail appends /v1/…): drop the trailing /v1');
+  if (apiPrefix && text.toLowerCase().endsWith(apiPrefix.toLowerCase()))
+    throw new BankError('base_url', `is everything before ${apiPrefix} (Payrail appends ${apiPrefix}/…): drop the trailing ${apiPrefix}`);
   return text;
 }
 
@@ -249,7 +250,7 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
   return {
     name,
     standard: module.standard,
-    base_url: checkBaseUrl(input.base_url),
+    base_url: checkBaseUrl(input.base_url, module.apiPrefix),
     country,
     bic,
     sca_approach: sca,

@@ -1,5 +1,5 @@
 /**
- * Stoplight Prism as the independent judge of a standard's exchanges (Berlin Group, UK Open Banking) (docs/reference/berlin-group.md §13):
+ * Stoplight Prism as the independent judge of Berlin Group exchanges (docs/reference/berlin-group.md §13):
  * `prism proxy --errors` between a client and a bank validates both directions against the
  * official OpenAPI file; `prism mock` answers with the file's own examples. Prism runs as its own
  * process group on a free loopback port and is stopped by that group.
@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
 export const BG_SPEC = new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
+export const STET_SPEC = new URL('../../spec/stet/stet-ais-pis-1.5.0.json', import.meta.url).pathname;
 /** The UK Open Banking payment initiation files, by `--api-version` (spec/obie/NOTICE.md). */
 export const OBIE_SPECS = {
   '4.0': new URL('../../spec/obie/v4.0.0/payment-initiation-openapi.yaml', import.meta.url).pathname,
@@ -105,12 +106,15 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
   return prism;
 }
 
-/** `prism proxy --errors`: a request or an upstream response that breaks the standard is refused and logged. */
-export function startPrismProxy(upstream: string, spec: string = BG_SPEC): Promise<Prism> {
+/**
+ * `prism proxy --errors`: a request or an upstream response that breaks the standard is refused
+ * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`).
+ */
+export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism> {
   return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM);
 }
 
-/** `prism mock`: the standard's examples as the bank. */
-export function startPrismMock(spec: string = BG_SPEC): Promise<Prism> {
-  return startPrism(['mock', spec], MOCK_PROBLEM);
+/** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
+export function startPrismMock(spec = BG_SPEC, options: { dynamic?: boolean } = {}): Promise<Prism> {
+  return startPrism(['mock', spec, ...(options.dynamic ? ['-d'] : [])], MOCK_PROBLEM);
 }

@@ -8,7 +8,7 @@ import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
 import { redactBody, redactForm } from './redact.ts';
-import { createBankSigner, type BankSigner } from './signing.ts';
+import { createBankSigner, type BankSigner, type SignatureScheme } from './signing.ts';
 import type { BankHttp, BankRequest, BankResponse, ConfiguredBank } from './types.ts';
 
 export const DEFAULT_BANK_TIMEOUT_MS = 10_000;
@@ -37,14 +37,15 @@ export interface BankTransport {
   close(): Promise<void>;
 }
 
-export function createBankTransport(bank: ConfiguredBank, material: BankMaterial): BankTransport {
+/** `scheme`: how this bank's standard signs (`ConnectorModule.signatureScheme`); Berlin Group's when absent. */
+export function createBankTransport(bank: ConfiguredBank, material: BankMaterial, scheme?: SignatureScheme): BankTransport {
   const connect: Record<string, unknown> = {};
   if (material.clientCert && material.clientKey) Object.assign(connect, { cert: material.clientCert, key: material.clientKey });
   if (material.ca) connect.ca = material.ca;
   const dispatcher = import('undici').then(({ Agent }) => new Agent({ connect, keepAliveTimeout: 10_000, connections: 32 }));
   dispatcher.catch(() => undefined); // a failure is reported by the call that awaits it
   const wantsSigning = bank.profile.signing ?? Boolean(material.signingKey);
-  const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert) : null;
+  const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert, scheme) : null;
   return {
     bank,
     dispatcher,

@@ -9,6 +9,7 @@
  */
 import type { ExecutionDateType, ExecutionFrequency } from '../../domain/payment-request.ts';
 import type { Clock } from '../../domain/clock.ts';
+import type { SignatureScheme } from './signing.ts';
 import type { ConnectorDescriptor, PaymentField, PaymentSettings, ProvidingPayerAccount } from '../../domain/connector-descriptor.ts';
 
 // The Powens connector resource is a domain type (the domain checks payments against it).
@@ -286,6 +287,13 @@ export interface ConnectorModule {
    * `kid` in the bank's directory: `optional`).
    */
   signingCertificate?: 'required' | 'optional';
+  /** How this standard signs a bank's requests (kit/signing.ts); Berlin Group's when absent. */
+  signatureScheme?(bank: ConfiguredBank): SignatureScheme;
+  /**
+   * A path the bank's base URL must not end with, because the connector appends it (Berlin Group:
+   * `/v1`); none when absent (a STET base URL is the whole API root, `/v1` included).
+   */
+  apiPrefix?: string;
   /** Builds the connector of one bank; its descriptor should come from `bankDescriptor(bank, module.settings)`. */
   create(bank: ConfiguredBank, deps: ConnectorDeps): Connector;
 }

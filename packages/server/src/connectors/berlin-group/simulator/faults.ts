@@ -1,9 +1,11 @@
 /**
- * Injectable faults: how a real bank fails, so tests can reach every outcome of a bank call
- * (kit/faults.ts) with this standard's operations and error codes.
+ * Injectable faults of the Berlin Group simulator: the kit's (kit/simulator/faults.ts) with
+ * NextGenPSD2 1.3.12's operations and error codes.
  */
-import { type Fault as KitFault, FaultBook, type FaultSpec as KitFaultSpec } from '../../kit/faults.ts';
+import { Faults as KitFaults, type Fault as KitFault, type FaultSpec as KitFaultSpec } from '../../kit/simulator/faults.ts';
 import { statusForCode } from './codes.ts';
+
+export { FAULT_KINDS, FaultError, type FaultKind } from '../../kit/simulator/faults.ts';
 
 export const OPERATIONS = [
   'initiatePayment',
@@ -18,14 +20,11 @@ export const OPERATIONS = [
   'getPaymentCancellationScaStatus',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
-
-export { FAULT_KINDS, FaultError, type FaultKind } from '../../kit/faults.ts';
-export type FaultSpec = KitFaultSpec<Operation>;
 export type Fault = KitFault<Operation>;
+export type FaultSpec = KitFaultSpec<Operation>;
 
-/** The fault book of the Berlin Group simulator: its operations, `reject` codes from `MessageCode4xx_PIS`. */
-export class Faults extends FaultBook<Operation> {
+export class Faults extends KitFaults<Operation> {
   constructor() {
-    super({ operations: OPERATIONS, rejectStatus: statusForCode, codeName: 'NextGenPSD2 1.3.12 payment error code' });
+    super({ standard: 'NextGenPSD2 1.3.12', operations: OPERATIONS, rejectStatus: statusForCode });
   }
 }

@@ -1,26 +1,35 @@
 /**
- * Injectable faults of a simulated bank, shared by every standard's simulator: how a real bank
- * fails, so tests can reach every outcome of a bank call (ARCHITECTURE.md, "The bank boundary":
- * ok, refused, unknown). Each fault applies to the next `times` matching calls (0: until cleared),
- * to one operation or to every API call. A standard gives its operation names and how a `reject`
- * code maps to an HTTP status (its own error lists).
+ * Injectable faults of a simulated bank, whatever its standard: how a real bank fails, so tests
+ * can reach every outcome of a bank call (ARCHITECTURE.md ("The bank boundary"): ok, refused,
+ * unknown). Each fault applies to the next `times` matching calls (0: until cleared), to one
+ * operation (the standard's operationIds) or to every API call. Each simulator builds its
+ * `Faults` with its operations and the error codes its standard allows (`FaultRules`).
  */
 import { randomUUID } from 'node:crypto';
 
 /**
  * - `latency`: wait `latencyMs`, then answer normally (combines with one other fault).
- * - `error`: answer `status` (503 by default; 500, 503, 408 or 429) with no body.
+ * - `error`: answer `status` (503 by default; 500, 503, 408 or 429: the statuses the standard
+ *   defines without a body) with no body.
  * - `drop`: close the connection without an answer.
  * - `hang`: never answer; the connection stays open until the client gives up.
- * - `reject`: answer a 4xx error of the standard with `code` (its status from the standard's lists).
- * `afterProcessing`: the bank does the work (creates the resource) and only then fails to answer:
- * the "did the bank get it?" case. Default true for `hang`, false else.
+ * - `reject`: answer a 4xx `tppMessages` error with `code` (its status from the standard's lists).
+ * `afterProcessing`: the bank does the work (creates the payment, records the cancellation) and
+ * only then fails to answer: the "did the bank get it?" case. Default true for `hang`, false else.
  * `every`: the fault hits one matching call in `every` (the every-th, the 2·every-th…), the others
  * pass it by: a share of calls failing, reproducibly (soak tests). `times` counts the hits.
  */
 export type FaultKind = 'latency' | 'error' | 'drop' | 'hang' | 'reject';
 export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'error', 'drop', 'hang', 'reject'];
 const ERROR_STATUSES = [500, 503, 408, 429];
+
+/** What one standard allows: its operations, and the HTTP status of a `reject` code (undefined: not one of its codes). */
+export interface FaultRules<Op extends string> {
+  /** The standard's name, for messages (`NextGenPSD2 1.3.12`, `STET 1.5`). */
+  standard: string;
+  operations: readonly Op[];
+  rejectStatus(code: string, status: number | undefined, operation: Op | undefined): number | undefined;
+}
 
 export interface FaultSpec<Op extends string = string> {
   kind: FaultKind;
@@ -53,16 +62,7 @@ export interface Fault<Op extends string = string> {
 
 export class FaultError extends Error {}
 
-/** What a standard tells the fault book. */
-export interface FaultRules<Op extends string> {
-  operations: readonly Op[];
-  /** The HTTP status a `reject` of this code answers (the wanted one if allowed), or undefined when the code is not the standard's. */
-  rejectStatus(code: string, status: number | undefined, operation: Op | undefined): number | undefined;
-  /** How the standard's error codes are called, for the error message (e.g. "NextGenPSD2 1.3.12 payment error code"). */
-  codeName: string;
-}
-
-function checkSpec<Op extends string>(rules: FaultRules<Op>, spec: FaultSpec<Op>): Fault<Op> {
+function checkSpec<Op extends string>(spec: FaultSpec<Op>, rules: FaultRules<Op>): Fault<Op> {
   if (typeof spec !== 'object' || spec === null) throw new FaultError('a fault is an object');
   if (!FAULT_KINDS.includes(spec.kind)) throw new FaultError(`kind must be one of ${FAULT_KINDS.join(', ')}`);
   if (spec.operation !== undefined && !rules.operations.includes(spec.operation))
@@ -92,14 +92,15 @@ function checkSpec<Op extends string>(rules: FaultRules<Op>, spec: FaultSpec<Op>
   if (spec.kind === 'reject') {
     if (typeof spec.code !== 'string') throw new FaultError('a reject fault needs a code');
     const status = rules.rejectStatus(spec.code, spec.status, spec.operation);
-    if (status === undefined) throw new FaultError(`${spec.code} is not a ${rules.codeName}${spec.status ? ` for HTTP ${spec.status}` : ''}`);
+    if (status === undefined)
+      throw new FaultError(`${spec.code} is not a ${rules.standard} payment error code${spec.status ? ` for HTTP ${spec.status}` : ''}`);
     Object.assign(fault, { code: spec.code, status, ...(spec.text ? { text: String(spec.text).slice(0, 500) } : {}) });
   }
   if (spec.afterProcessing !== undefined && typeof spec.afterProcessing !== 'boolean') throw new FaultError('afterProcessing must be a boolean');
   return fault;
 }
 
-export class FaultBook<Op extends string> {
+export class Faults<Op extends string = string> {
   private faults: Fault<Op>[] = [];
   private readonly rules: FaultRules<Op>;
 
@@ -109,7 +110,7 @@ export class FaultBook<Op extends string> {
 
   /** Adds faults (checked first: a wrong one throws a `FaultError` and none is added). */
   add(specs: FaultSpec<Op> | FaultSpec<Op>[]): Fault<Op>[] {
-    const added = (Array.isArray(specs) ? specs : [specs]).map((spec) => checkSpec(this.rules, spec));
+    const added = (Array.isArray(specs) ? specs : [specs]).map((spec) => checkSpec(spec, this.rules));
     this.faults.push(...added);
     return added;
   }
