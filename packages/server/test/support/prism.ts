@@ -12,6 +12,11 @@ import { waitFor } from './processes.ts';
 
 export const BG_SPEC = new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
 export const STET_SPEC = new URL('../../spec/stet/stet-ais-pis-1.5.0.json', import.meta.url).pathname;
+/** The UK Open Banking payment initiation files, by `--api-version` (spec/obie/NOTICE.md). */
+export const OBIE_SPECS = {
+  '4.0': new URL('../../spec/obie/v4.0.0/payment-initiation-openapi.yaml', import.meta.url).pathname,
+  '3.1.11': new URL('../../spec/obie/v3.1.11/payment-initiation-openapi.yaml', import.meta.url).pathname,
+} as const;
 const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
 
 /** What Prism writes when an exchange breaks the standard. */

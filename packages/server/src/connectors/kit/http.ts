@@ -4,7 +4,7 @@
  * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and the
  * exchange's facts with redacted bodies, handed to the core with the call's outcome. Network failures are answers (`kind: 'unknown'`), never throws.
  */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
 import { redactBody, redactForm } from './redact.ts';
@@ -29,6 +29,8 @@ export interface BankTransport {
   /** undici is loaded when a bank is first set up, not at start-up (docs/performance.md). */
   dispatcher: Promise<Dispatcher>;
   signer: BankSigner | null;
+  /** The bank's signing key, opened, for connectors that sign JOSE objects (BankHttp.signingKey). */
+  signingKey: KeyObject | null;
   timeoutMs: number;
   /** Payrail's own sandbox endpoints (no `banks` row): attempts are recorded without a bank id. */
   selfHosted?: boolean;
@@ -48,6 +50,7 @@ export function createBankTransport(bank: ConfiguredBank, material: BankMaterial
     bank,
     dispatcher,
     signer,
+    signingKey: material.signingKey ? createPrivateKey(material.signingKey) : null,
     timeoutMs: typeof bank.profile.timeout_ms === 'number' && bank.profile.timeout_ms > 0 ? bank.profile.timeout_ms : DEFAULT_BANK_TIMEOUT_MS,
     close: async () => (await dispatcher).close(),
   };
@@ -159,6 +162,7 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
   const bankId = transport.selfHosted ? null : transport.bank.id;
   return {
     calls,
+    signingKey: transport.signingKey,
     async send(req: BankRequest): Promise<BankResponse> {
       const url = req.url ? absoluteUrl(req.url) : joinUrl(transport.bank.base_url, req.path);
       const callId = randomUUID();
