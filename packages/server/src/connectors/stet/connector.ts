@@ -165,8 +165,7 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   function fromStatus(payment: ConnectorPayment, data: StetData, body: Json): ConnectorOutcome | null {
     const code = paymentStatus(body)?.toUpperCase() ?? null;
     if (!code) return null;
-    const untracked = payment.execution_date_type === 'instant';
-    const mapped = mapPaymentStatus(code, { consented: data.consented === true, untracked });
+    const mapped = mapPaymentStatus(code, { consented: data.consented === true });
     const next: StetData = {
       ...data,
       last_status: code,

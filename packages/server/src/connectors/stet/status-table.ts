@@ -14,8 +14,6 @@ export interface PaymentStatusRow {
   beforeConsent: MappedState;
   /** Our state once it is (the payer came back approving, the bank confirmed, or a later status proved it). */
   afterConsent: MappedState;
-  /** Our state where the bank reports nothing past this one for the execution type (instant payments at ACSP). */
-  untracked?: MappedState;
   /** True when the code itself proves the payer consented. */
   provesConsent: boolean;
   /** Listed in the 1.5.0.43 file's enum (PATC and ACCO are described or added later, not enumerated). */
@@ -49,7 +47,6 @@ export const PAYMENT_STATUS_TABLE: readonly PaymentStatusRow[] = [
     meaning: 'Accepted, settlement in process',
     beforeConsent: 'pending',
     afterConsent: 'pending',
-    untracked: 'accepted',
     provesConsent: true,
     inFile: true,
   },
@@ -103,10 +100,9 @@ export const REASON_TABLE: readonly ReasonRow[] = [
 const BY_CODE = new Map(PAYMENT_STATUS_TABLE.map((row) => [row.code, row]));
 const REASON_BY_CODE = new Map(REASON_TABLE.map((row) => [row.code, row]));
 
-export function mapPaymentStatus(code: string, facts: { consented: boolean; untracked: boolean }): MappedState | null {
+export function mapPaymentStatus(code: string, facts: { consented: boolean }): MappedState | null {
   const row = BY_CODE.get(code);
   if (!row) return null;
-  if (facts.untracked && row.untracked) return row.untracked;
   return facts.consented || row.provesConsent ? row.afterConsent : row.beforeConsent;
 }
 
