@@ -93,7 +93,11 @@ describe.each(processDatabases())('STET end to end [$name]', ({ create }) => {
     expect(operations.filter((o) => o !== 'status').slice(-3)).toEqual(['initiate', 'token', 'confirm']);
     expect(operations).toContain('status');
     const text = JSON.stringify(log);
-    for (const secret of [DEBTOR_IBAN, CREDITOR_IBAN, 'ACME Corp.', 'access_token']) expect(text).not.toContain(secret);
+    for (const secret of [DEBTOR_IBAN, CREDITOR_IBAN, 'ACME Corp.']) expect(text).not.toContain(secret);
+    // Tokens, the code and the PKCE verifier are redacted in the log.
+    expect(text).toContain('"access_token":"[redacted]"');
+    expect(text).toContain('"code_verifier":"[redacted]"');
+    expect(text).not.toMatch(/"(access_token|code|code_verifier)":"(?!\[redacted\])/);
     const sent = (await received()).initiations.filter((i) => log.exchanges.some((e) => e.request_id === i.requestId));
     expect(sent).toHaveLength(1);
     await page.close();
@@ -130,8 +134,14 @@ describe.each(processDatabases())('STET end to end [$name]', ({ create }) => {
     const cancelled = await waitForState(stack, id, ['rejected']);
     expect(cancelled.error_code).toBe('CancelledByClient');
     expect((await received()).byOperation.paymentRequestPut).toBe(before + 1);
-    const atBank = (await stack.control('GET', '/payments')) as { status: string; reason: string; body: { creditTransferTransaction: { requestedExecutionDate: string }[] } }[];
-    expect(atBank.filter((p) => p.body.creditTransferTransaction[0]!.requestedExecutionDate.startsWith(date)).map((p) => [p.status, p.reason])).toEqual([['CANC', 'DS02']]);
+    const atBank = (await stack.control('GET', '/payments')) as {
+      status: string;
+      reason: string;
+      body: { creditTransferTransaction: { requestedExecutionDate: string }[] };
+    }[];
+    expect(atBank.filter((p) => p.body.creditTransferTransaction[0]!.requestedExecutionDate.startsWith(date)).map((p) => [p.status, p.reason])).toEqual([
+      ['CANC', 'DS02'],
+    ]);
     await page.close();
     prismSilent();
   });

@@ -14,5 +14,6 @@ it('docs/banks.md carries the STET profile, status, reason, error and frequency 
   const expected = stetDocTables();
   if (current !== expected && process.env.UPDATE_DOCS === '1') writeFileSync(DOC, text.replace(current, expected));
   else expect(current).toBe(expected);
-  for (const code of ['RCVD', 'ACCO', 'PATC', 'ACSC', 'RJCT', 'AC01', 'NOAS', 'DUPL', 'TECH', 'TOWK', 'key_id_form', 'resource_id_from']) expect(current).toContain(code);
+  for (const code of ['RCVD', 'ACCO', 'PATC', 'ACSC', 'RJCT', 'AC01', 'NOAS', 'DUPL', 'TECH', 'TOWK', 'key_id_form', 'resource_id_from'])
+    expect(current).toContain(code);
 });

@@ -177,7 +177,7 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
       const why =
         data.nok && !reasonOf(body)
           ? { error_code: 'CancelledByUser', description: 'The payer cancelled the payment at the bank.' }
-          : mapReason(reasonOf(body), data.cancel_requested_at !== undefined);
+          : mapReason(reasonOf(body));
       return {
         kind: 'state',
         state: 'rejected',

@@ -53,7 +53,7 @@ export function stetDocTables(): string {
     '',
     '#### `paymentInformationStatus` → payment state',
     '',
-    "The raw code is kept as `bank_status`. A code outside this table changes nothing: the payment keeps its state and status sync keeps asking. `rejected` takes its `error_code` from `statusReasonInformation` (payment level, else the first instruction's), table below; `DS02` after Payrail's own cancellation is `CancelledByClient`; no reason after the payer's refusal is `CancelledByUser`; else `noSpecifiedReason`. A bulk payment's instructions take their own `transactionStatus` where the bank gives one.",
+    "The raw code is kept as `bank_status`. A code outside this table changes nothing: the payment keeps its state and status sync keeps asking. `rejected` takes its `error_code` from `statusReasonInformation` (payment level, else the first instruction's), table below (`DS02`, the reason Payrail's own cancellation sends, is `CancelledByClient`); no reason after the payer's refusal is `CancelledByUser`; else `noSpecifiedReason`. A bulk payment's instructions take their own `transactionStatus` where the bank gives one.",
     '',
     status,
     '',

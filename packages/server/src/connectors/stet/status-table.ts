@@ -74,7 +74,11 @@ export interface ReasonRow {
   inFile: boolean;
 }
 
-/** `statusReasonInformation` → Powens `error_code` (DS02 after our own cancellation is `CancelledByClient`). */
+/**
+ * `statusReasonInformation` → Powens `error_code`. DS02 is the reason Payrail's own cancellation
+ * sends (and the bank reports back), so it is `CancelledByClient` whoever reads it first (status
+ * sync may see CANC before the cancellation's answer is applied); the payer's refusal is CUST.
+ */
 export const REASON_TABLE: readonly ReasonRow[] = [
   { code: 'AC01', meaning: 'Incorrect account number', powens: 'invalidBeneficiary', inFile: true },
   { code: 'AC04', meaning: 'Closed account', powens: 'invalidEmitter', inFile: true },
@@ -83,7 +87,7 @@ export const REASON_TABLE: readonly ReasonRow[] = [
   { code: 'AM18', meaning: 'Too many transactions', powens: 'invalidValue', inFile: true },
   { code: 'CH03', meaning: 'Execution date too far in the future', powens: 'invalidDate', inFile: true },
   { code: 'CUST', meaning: 'Refused by the payer', powens: 'CancelledByUser', inFile: true },
-  { code: 'DS02', meaning: 'Order cancelled', powens: 'CancelledByUser', inFile: true },
+  { code: 'DS02', meaning: "Order cancelled (the reason a PISP's cancellation carries)", powens: 'CancelledByClient', inFile: true },
   { code: 'FF01', meaning: 'Invalid file format', powens: 'invalidValue', inFile: true },
   { code: 'FRAD', meaning: 'Fraudulent origin', powens: 'regulatoryReason', inFile: true },
   { code: 'MS03', meaning: 'Reason not specified', powens: 'noSpecifiedReason', inFile: true },
