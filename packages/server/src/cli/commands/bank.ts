@@ -42,6 +42,7 @@ interface AddOptions {
   ca?: string;
   signingKey?: string;
   signingCert?: string;
+  oauthClientSecretFile?: string;
 }
 
 async function keyringOf(config: { keyEncryptionKeys: string[]; dataDir: string }) {
@@ -72,6 +73,7 @@ export function registerBank(program: Command): Command {
     .option('--ca <PEM>', "CA certificate file the bank's server certificate must chain to (default: the system CAs)")
     .option('--signing-key <PEM>', 'HTTP signature private key file (eIDAS QSealC key; stored sealed)')
     .option('--signing-cert <PEM>', 'HTTP signature certificate file (sent as TPP-Signature-Certificate)')
+    .option('--oauth-client-secret-file <FILE>', "file whose first line is the bank's OAuth client secret (profile oauth; stored sealed)")
     .option('--profile <JSON>', 'bank profile, a JSON object (see docs/banks.md), e.g. \'{"bulk":true,"poll_initial_ms":2000}\'')
     .action(async (options: AddOptions, cmd: Command) => {
       if (!options.standard) throw new UsageError('--standard is required (berlin-group)');
@@ -90,6 +92,7 @@ export function registerBank(program: Command): Command {
         ca: readPem('--ca', options.ca),
         signing_key: readPem('--signing-key', options.signingKey),
         signing_cert: readPem('--signing-cert', options.signingCert),
+        oauth_client_secret: readPem('--oauth-client-secret-file', options.oauthClientSecretFile)?.split(/\r?\n/)[0]?.trim() ?? null,
       };
       const { addBank } = await import('../../services/banks.ts');
       const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');

@@ -28,7 +28,12 @@ export type ClientAuth =
   | { method: 'client_secret_basic' | 'client_secret_post'; secret: string }
   | { method: 'private_key_jwt'; key: SigningKey; kid: string; alg: string }
   /** RFC 8705: the client is the mTLS certificate of the bank's transport; only `client_id` in the body. */
-  | { method: 'tls_client_auth' };
+  | { method: 'tls_client_auth' }
+  /**
+   * The configured bank's own client authentication (client-token.ts), added by the core's HTTP
+   * client that holds its secrets (`BankRequest.clientAuth`): the connector never sees them.
+   */
+  | { method: 'bank' };
 
 export interface OAuthClient {
   clientId: string;
@@ -214,35 +219,45 @@ export type Exchange =
   | { kind: 'refused'; error: string; description: string; status: number }
   | { kind: 'unknown'; reason: string };
 
-async function clientAuthentication(client: OAuthClient, now: number): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
-  const auth = client.auth;
+/**
+ * The headers and form fields that authenticate client `clientId` at `audience` (the token
+ * endpoint: the `aud` of a client assertion). Empty for `bank`: the transport adds them.
+ */
+export async function clientAuthentication(
+  clientId: string,
+  audience: string,
+  auth: ClientAuth,
+  now: number,
+): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
   switch (auth.method) {
     case 'client_secret_basic': {
       // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
       const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
-      return { headers: { Authorization: `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(auth.secret)}`).toString('base64')}` }, form: {} };
+      return { headers: { Authorization: `Basic ${Buffer.from(`${encode(clientId)}:${encode(auth.secret)}`).toString('base64')}` }, form: {} };
     }
     case 'client_secret_post':
-      return { headers: {}, form: { client_id: client.clientId, client_secret: auth.secret } };
+      return { headers: {}, form: { client_id: clientId, client_secret: auth.secret } };
     case 'private_key_jwt': {
       const { SignJWT } = await import('jose');
       const seconds = Math.floor(now / 1000);
       const assertion = await new SignJWT({})
         .setProtectedHeader({ alg: auth.alg, kid: auth.kid })
-        .setIssuer(client.clientId)
-        .setSubject(client.clientId)
-        .setAudience(client.tokenEndpoint)
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(audience)
         .setIssuedAt(seconds)
         .setExpirationTime(seconds + 120)
         .setJti(randomUUID())
         .sign(auth.key);
       return {
         headers: {},
-        form: { client_id: client.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
+        form: { client_id: clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
       };
     }
     case 'tls_client_auth':
-      return { headers: {}, form: { client_id: client.clientId } };
+      return { headers: {}, form: { client_id: clientId } };
+    case 'bank':
+      return { headers: {}, form: {} };
   }
 }
 
@@ -251,13 +266,14 @@ async function clientAuthentication(client: OAuthClient, now: number): Promise<{
  * answer is `unknown`: the code is single-use, so it is never sent twice.
  */
 export async function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
-  const { headers, form } = await clientAuthentication(client, input.now);
+  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
   const response = await http.send({
     operation: 'token',
     method: 'POST',
     path: '/',
     url: client.tokenEndpoint,
     headers,
+    ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
     form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
   });
   if (response.kind === 'unknown') return { kind: 'unknown', reason: response.reason };
