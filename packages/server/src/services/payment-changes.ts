@@ -11,6 +11,7 @@ import { VersionConflict } from '../domain/errors.ts';
 import { assertTransition } from '../domain/state-machine.ts';
 import { isFinal, type PaymentState } from '../domain/states.ts';
 import { isPostgres } from '../store/db.ts';
+import { precompile } from '../store/precompiled.ts';
 import type { AttemptRow, AttemptUpdate, Database, PaymentRow, PaymentUpdate } from '../store/schema.ts';
 import { enqueueStateChange } from '../webhooks/endpoints.ts';
 import { cachedConfig } from './config.ts';
@@ -123,6 +124,33 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
 }
 
 /**
+ * The claim on PostgreSQL in one statement (one round trip and one commit instead of six round trips):
+ * the guarded update takes the attempt's id from its sequence and points the payment at it, the
+ * attempt is inserted with that id, and the previous attempt is superseded, each only if the guarded
+ * update won (a statement is one transaction: all or nothing). Two claimants of one version: the
+ * second waits for the first's row lock, finds the version changed and claims nothing.
+ */
+const claimOnPostgres = precompile((db, $) => {
+  const query = sql<PaymentRow & { attempt_json: AttemptRow }>`with won as (
+      update payments set state_detail = ${$('detail')}, updated_at = ${$('now')}, version = ${$('next')},
+        current_attempt_id = nextval(pg_get_serial_sequence('payment_attempts', 'id'))
+      where id = ${$('id')} and version = ${$('version')}
+      returning *
+    ), attempt as (
+      insert into payment_attempts (id, payment_id, number, connector_uuid, bank_id, outcome, created_at)
+      select won.current_attempt_id, won.id, coalesce((select max(a.number) from payment_attempts a where a.payment_id = won.id), 0) + 1,
+        ${$('connector_uuid')}, ${$('bank_id')}, 'pending', ${$('now')}
+      from won
+      returning *
+    ), superseded as (
+      update payment_attempts set superseded_at = ${$('now')}, next_sync_at = null, sync_locked_until = null
+      where id = ${$('previous')} and exists (select 1 from won)
+    )
+    select won.*, row_to_json(attempt.*) as attempt_json from won, attempt`;
+  return { compile: () => query.compile(db) };
+});
+
+/**
  * Claims the payment for one initiation and opens its new attempt, in one transaction: a guarded
  * update (same version) marks it `initiating` and points it at the attempt; the attempt it
  * followed before (an unknown one) keeps its facts, marked superseded and no longer synced. Of two processes that
@@ -136,6 +164,23 @@ export async function claimInitiation(
   at: { connector_uuid: string; bank_id: number | null },
 ): Promise<{ payment: PaymentRow; attempt: AttemptRow }> {
   const now = clock.now();
+  if (isPostgres(db)) {
+    const row = (
+      await claimOnPostgres.execute(db, {
+        id: payment.id,
+        version: payment.version,
+        next: payment.version + 1,
+        detail: DETAIL.initiating,
+        now,
+        connector_uuid: at.connector_uuid,
+        bank_id: at.bank_id,
+        previous: payment.current_attempt_id,
+      })
+    ).rows[0];
+    if (!row) throw new VersionConflict(payment.id);
+    const { attempt_json, ...claimed } = row;
+    return { payment: claimed, attempt: attempt_json };
+  }
   return db.transaction().execute(async (trx) => {
     // The guarded update first: it locks the row, so a second claimant fails here, before opening an attempt.
     const won = await trx
