@@ -91,14 +91,22 @@ export async function validatePayment(
     throw error;
   }
   // APPLY
-  return applyAttempt(env, claimed.payment, claimed.attempt, attempted, 'initiate', {
-    connector_uuid: connector.descriptor.uuid,
-    id_connector: connector.descriptor.id,
-    validate_mechanism: mechanism,
-    webview_url,
-    payer: payerJson,
-    payer_identification: payer?.identification ?? payment.payer_identification,
-    website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
-    psu_ip_address: withPayer.payment.psu_ip_address,
-  });
+  return applyAttempt(
+    env,
+    claimed.payment,
+    claimed.attempt,
+    attempted,
+    'initiate',
+    {
+      connector_uuid: connector.descriptor.uuid,
+      id_connector: connector.descriptor.id,
+      validate_mechanism: mechanism,
+      webview_url,
+      payer: payerJson,
+      payer_identification: payer?.identification ?? payment.payer_identification,
+      website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
+      psu_ip_address: withPayer.payment.psu_ip_address,
+    },
+    record.instructions,
+  );
 }
