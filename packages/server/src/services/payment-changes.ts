@@ -85,11 +85,16 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
   // Read before the transaction: on SQLite the transaction holds the only connection.
   const systematic = steps.length > 0 && (await cachedConfig(db, payment.domain_id))['payment.state_updated_webhook.systematic'] === '1';
   const announce = steps.length > 0 && (systematic || change.source === 'background');
+  // The job loops are woken when the change queued work for now: webhooks, or a sync due at once (a
+  // sync due later is found by their polling, without a query per change in the middle of a burst).
+  const nextSync = attempt?.patch.next_sync_at;
+  const syncDue = nextSync !== undefined && nextSync !== null && nextSync <= now;
   if (isPostgres(db) && !change.also && (!announce || change.instructions)) {
-    const updated = await changeOnPostgres(db, payment, change, { patch, attempt, steps, announce, now });
-    env.notifier.workQueued();
+    const { updated, queued } = await changeOnPostgres(db, payment, change, { patch, attempt, steps, announce, now });
+    if (queued > 0 || syncDue) env.notifier.workQueued();
     return updated;
   }
+  let queued = 0;
   return db
     .transaction()
     .execute(async (trx) => {
@@ -128,13 +133,14 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
         // The announcement is written with the change: a crash can lose neither.
         if (announce) {
           // On PostgreSQL, NOTIFY in the transaction wakes every process's job loop when it commits.
-          if ((await enqueueStateChange(trx, updated, now)) > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);
+          queued = await enqueueStateChange(trx, updated, now);
+          if (queued > 0 && isPostgres(db)) await sql`notify payrail_jobs`.execute(trx);
         }
       }
       return updated;
     })
     .then((updated) => {
-      env.notifier.workQueued();
+      if (queued > 0 || syncDue) env.notifier.workQueued();
       return updated;
     });
 }
@@ -223,7 +229,7 @@ async function changeOnPostgres(
   payment: PaymentRow,
   change: PaymentChange,
   plan: { patch: PaymentUpdate; attempt: PaymentChange['attempt']; steps: PaymentState[]; announce: boolean; now: number },
-): Promise<PaymentRow> {
+): Promise<{ updated: PaymentRow; queued: number }> {
   const { now } = plan;
   const defined = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && k !== 'version');
   const values: Record<string, unknown> = { id: payment.id, version: payment.version, next: payment.version + 1, now, domain_id: payment.domain_id };
@@ -270,8 +276,8 @@ async function changeOnPostgres(
   };
   const row = (await changeStatement.execute(db, { ...values, shape })).rows[0];
   if (!row) throw new VersionConflict(payment.id);
-  const { payrail_queued: _queued, payrail_notified: _notified, ...updated } = row;
-  return updated;
+  const { payrail_queued: queued, payrail_notified: _notified, ...updated } = row;
+  return { updated, queued: Number(queued ?? 0) };
 }
 
 function prefixed(o: Record<string, unknown>, prefix: string): Record<string, unknown> {
