@@ -32,7 +32,7 @@ export function registerBankSimulate(program: Command): void {
     bankGroup(program)
       .command('simulate')
       .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
-      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group']).makeOptionMandatory())
+      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'obie']).makeOptionMandatory())
       .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
       .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
       .option('--settle-seconds <S>', "time from the payer's approval to settled (ACSC)", seconds, 4)
@@ -41,18 +41,24 @@ export function registerBankSimulate(program: Command): void {
       )
       .option('--explicit-start', 'answer initiations with startAuthorisation instead of scaRedirect')
       .option('--cancellation-sca', "cancelling an approved, not yet executed payment needs the payer's SCA (202)")
-      .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address'),
+      .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address')
+      .addOption(new Option('--api-version <VERSION>', 'obie: the UK Open Banking version its payment API speaks').choices(['4.0', '3.1.11']).default('4.0'))
+      .option(
+        '--keys-dir <DIR>',
+        'obie: where the model bank keeps its key and the TPP client key it generated (default: a folder in the system temp directory)',
+      ),
   ).action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
   examples(
     command,
     'payrail bank simulate --standard berlin-group --port 4020',
     'payrail bank simulate --standard berlin-group --port 0 --sca-approach decoupled --settle-seconds 10 --json',
+    'payrail bank simulate --standard obie --api-version 3.1.11 --port 4030',
     'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'',
   );
 }
 
 interface SimulateOptions {
-  standard: 'berlin-group';
+  standard: 'berlin-group' | 'obie';
   port: number;
   host: string;
   settleSeconds: number;
@@ -60,6 +66,8 @@ interface SimulateOptions {
   explicitStart?: boolean;
   cancellationSca?: boolean;
   publicUrl?: string;
+  apiVersion: '4.0' | '3.1.11';
+  keysDir?: string;
   json?: boolean;
 }
 
@@ -67,6 +75,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, '')))
     throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
   if (options.port !== 0) await assertPortFree(options.host, options.port);
+  if (options.standard === 'obie') return (await import('./bank-simulate-obie.ts')).simulateObie(options, command);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
   const sim = await startBerlinGroupSimulator({
     host: options.host,

@@ -246,20 +246,8 @@ async function clientAuthentication(client: OAuthClient, now: number): Promise<{
   }
 }
 
-/**
- * The authorization code for the payer's token (RFC 6749 §4.1.3, with the PKCE verifier). A lost
- * answer is `unknown`: the code is single-use, so it is never sent twice.
- */
-export async function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
-  const { headers, form } = await clientAuthentication(client, input.now);
-  const response = await http.send({
-    operation: 'token',
-    method: 'POST',
-    path: '/',
-    url: client.tokenEndpoint,
-    headers,
-    form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
-  });
+/** A token endpoint's answer: a token, a refusal (4xx), or unknown (no answer, 5xx). */
+function tokenAnswer(response: Awaited<ReturnType<BankHttp['send']>>, now: number): Exchange {
   if (response.kind === 'unknown') return { kind: 'unknown', reason: response.reason };
   const body = (response.body ?? {}) as Record<string, unknown>;
   if (response.status >= 500) return { kind: 'unknown', reason: `token endpoint answered ${response.status}` };
@@ -277,11 +265,46 @@ export async function exchangeCode(http: BankHttp, client: OAuthClient, input: {
     token: {
       access_token: body.access_token,
       token_type: typeof body.token_type === 'string' ? body.token_type : 'Bearer',
-      expires_at: typeof body.expires_in === 'number' ? input.now + body.expires_in * 1000 : null,
+      expires_at: typeof body.expires_in === 'number' ? now + body.expires_in * 1000 : null,
       refresh_token: typeof body.refresh_token === 'string' ? body.refresh_token : null,
       scope: typeof body.scope === 'string' ? body.scope : null,
     },
   };
+}
+
+/**
+ * The authorization code for the payer's token (RFC 6749 §4.1.3, with the PKCE verifier). A lost
+ * answer is `unknown`: the code is single-use, so it is never sent twice.
+ */
+export async function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
+  const { headers, form } = await clientAuthentication(client, input.now);
+  const response = await http.send({
+    operation: 'token',
+    method: 'POST',
+    path: '/',
+    url: client.tokenEndpoint,
+    headers,
+    form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
+  });
+  return tokenAnswer(response, input.now);
+}
+
+/**
+ * A client-credentials token (RFC 6749 §4.4), for the calls a bank makes on the client's own
+ * behalf (UK Open Banking's consent creation and status reads): asked through the bank client
+ * with the client's authentication. Safe to ask again: it creates nothing at the bank.
+ */
+export async function clientCredentials(http: BankHttp, client: OAuthClient, input: { scope: string; now: number }): Promise<Exchange> {
+  const { headers, form } = await clientAuthentication(client, input.now);
+  const response = await http.send({
+    operation: 'token',
+    method: 'POST',
+    path: '/',
+    url: client.tokenEndpoint,
+    headers,
+    form: { grant_type: 'client_credentials', scope: input.scope, ...form },
+  });
+  return tokenAnswer(response, input.now);
 }
 
 // ---- what is kept between the steps: sealed, on the attempt ----
