@@ -42,6 +42,7 @@ interface AddOptions {
   ca?: string;
   signingKey?: string;
   signingCert?: string;
+  oauthClientSecretFile?: string;
   clientId?: string;
   tokenUrl?: string;
   authorizationUrl?: string;
@@ -108,6 +109,7 @@ export function registerBank(program: Command): Command {
     .option('--ca <PEM>', "CA certificate file the bank's server certificate must chain to (default: the system CAs)")
     .option('--signing-key <PEM>', 'HTTP signature private key file (eIDAS QSealC key; stored sealed)')
     .option('--signing-cert <PEM>', 'HTTP signature certificate file (sent as TPP-Signature-Certificate; obie: optional)')
+    .option('--oauth-client-secret-file <FILE>', "file whose first line is the bank's OAuth client secret (profile oauth; stored sealed)")
     .option('--client-id <ID>', 'OAuth2 client id at the bank (stet: the organisation identifier of your eIDAS certificate; obie: from the registration)')
     .option('--token-url <URL>', "the bank's OAuth2 token endpoint (stet)")
     .option('--authorization-url <URL>', "the bank's OAuth2 authorization endpoint for the payer's consent (stet)")
@@ -135,6 +137,7 @@ export function registerBank(program: Command): Command {
         ca: readPem('--ca', options.ca),
         signing_key: readPem('--signing-key', options.signingKey),
         signing_cert: readPem('--signing-cert', options.signingCert),
+        oauth_client_secret: readPem('--oauth-client-secret-file', options.oauthClientSecretFile)?.split(/\r?\n/)[0]?.trim() ?? null,
       };
       const { addBank } = await import('../../services/banks.ts');
       const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
