@@ -33,7 +33,7 @@ export function registerBankSimulate(program: Command): void {
     bankGroup(program)
       .command('simulate')
       .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
-      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'stet']).makeOptionMandatory())
+      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'stet', 'obie']).makeOptionMandatory())
       .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
       .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
       .option('--settle-seconds <S>', "time from the payer's approval to settled (ACSC)", seconds, 4)
@@ -60,7 +60,11 @@ export function registerBankSimulate(program: Command): void {
           .choices(['oauth2', 'redirect'])
           .default('oauth2'),
       )
-      .option('--keys-dir <DIR>', 'stet: where to write the TPP signing key and certificate it generates (default: a new temporary folder)'),
+      .addOption(new Option('--api-version <VERSION>', 'obie: the UK Open Banking version its payment API speaks').choices(['4.0', '3.1.11']).default('4.0'))
+      .option(
+        '--keys-dir <DIR>',
+        'stet: where to write the TPP signing key and certificate it generates (default: a new temporary folder); obie: where the model bank keeps its key and the TPP key it generated (default: a folder in the system temp directory)',
+      ),
   ).action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
   examples(
     command,
@@ -68,12 +72,13 @@ export function registerBankSimulate(program: Command): void {
     'payrail bank simulate --standard berlin-group --port 0 --sca-approach decoupled --settle-seconds 10 --json',
     'payrail bank simulate --standard berlin-group --oauth-client-id payrail --oauth-client-secret-file secret.txt --oauth-pre-step --sca-oauth',
     'payrail bank simulate --standard stet --port 4030',
+    'payrail bank simulate --standard obie --api-version 3.1.11 --port 4040',
     'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'',
   );
 }
 
 interface SimulateOptions {
-  standard: 'berlin-group' | 'stet';
+  standard: 'berlin-group' | 'stet' | 'obie';
   confirmation: boolean;
   redirectFlow: 'oauth2' | 'redirect';
   keysDir?: string;
@@ -84,6 +89,7 @@ interface SimulateOptions {
   explicitStart?: boolean;
   cancellationSca?: boolean;
   publicUrl?: string;
+  apiVersion: '4.0' | '3.1.11';
   oauthClientId?: string;
   oauthClientAuth: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth';
   oauthClientSecretFile?: string;
@@ -133,6 +139,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   const oauth = oauthOptions(options);
   if (options.port !== 0) await assertPortFree(options.host, options.port);
   if (options.standard === 'stet') return simulateStet(options, command);
+  if (options.standard === 'obie') return (await import('./bank-simulate-obie.ts')).simulateObie(options, command);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
   const sim = await startBerlinGroupSimulator({
     host: options.host,

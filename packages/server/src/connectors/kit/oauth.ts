@@ -19,7 +19,7 @@
  *    token is sealed (`sealToken`) and kept on the attempt for the calls that need it.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { BankHttp, ConnectorContext } from './types.ts';
+import type { BankHttp, BankResponse, ConnectorContext } from './types.ts';
 
 /** A private key as jose takes it: a JWK with `d`, or a KeyObject/CryptoKey. */
 export type SigningKey = import('jose').JWK | import('jose').CryptoKey | import('node:crypto').KeyObject;
@@ -276,6 +276,30 @@ export async function exchangeCode(http: BankHttp, client: OAuthClient, input: {
     ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
     form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
   });
+  return tokenAnswer(response, input.now);
+}
+
+/**
+ * A client-credentials token (RFC 6749 §4.4), for the calls a bank makes on the client's own
+ * behalf (UK Open Banking's consent creation and status reads): asked through the bank client
+ * with the client's authentication. Safe to ask again: it creates nothing at the bank.
+ */
+export async function clientCredentials(http: BankHttp, client: OAuthClient, input: { scope: string; now: number }): Promise<Exchange> {
+  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
+  const response = await http.send({
+    operation: 'token',
+    method: 'POST',
+    path: '/',
+    url: client.tokenEndpoint,
+    headers,
+    ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
+    form: { grant_type: 'client_credentials', scope: input.scope, ...form },
+  });
+  return tokenAnswer(response, input.now);
+}
+
+/** A token endpoint's answer: a token, a refusal (4xx), or unknown (no answer, 5xx). */
+function tokenAnswer(response: BankResponse, now: number): Exchange {
   if (response.kind === 'unknown') return { kind: 'unknown', reason: response.reason };
   const body = (response.body ?? {}) as Record<string, unknown>;
   if (response.status >= 500) return { kind: 'unknown', reason: `token endpoint answered ${response.status}` };
@@ -293,7 +317,7 @@ export async function exchangeCode(http: BankHttp, client: OAuthClient, input: {
     token: {
       access_token: body.access_token,
       token_type: typeof body.token_type === 'string' ? body.token_type : 'Bearer',
-      expires_at: typeof body.expires_in === 'number' ? input.now + body.expires_in * 1000 : null,
+      expires_at: typeof body.expires_in === 'number' ? now + body.expires_in * 1000 : null,
       refresh_token: typeof body.refresh_token === 'string' ? body.refresh_token : null,
       scope: typeof body.scope === 'string' ? body.scope : null,
     },
