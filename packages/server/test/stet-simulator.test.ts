@@ -121,7 +121,9 @@ describe('the STET simulator', () => {
       state: '7.abc',
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
-    }).forEach(([k, v]) => authorize.searchParams.set(k, v));
+    }).forEach(([k, v]) => {
+      authorize.searchParams.set(k, v);
+    });
     const page = await (await fetch(authorize)).text();
     expect(page).toContain('12.50 EUR');
     expect(page).toContain('>Approve</button>');

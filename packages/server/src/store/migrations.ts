@@ -257,6 +257,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
+    '0021_bank_oauth': {
+      async up(db: Kysely<unknown>) {
+        // A bank's OAuth 2.0 client secret (client_secret_basic / client_secret_post), sealed like its keys.
+        await sql.raw('alter table banks add column oauth_client_secret_sealed text').execute(db);
+      },
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export interface BgStack {
   bank: { uuid: string; id: number; name: string };
   base: string;
   serve: ChildProcess;
+  /** What `payrail serve` printed on stdout (its logs). */
+  serveOutput(): string;
   merchant: string;
   landings: URL[];
   webhooks: Webhook[];
@@ -71,7 +73,16 @@ export function commandWords(line: string): string[] {
 
 export async function startBgStack(
   db: ProcessDatabase,
-  options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[]; standard?: 'berlin-group' | 'stet'; simArgs?: string[] } = {},
+  options: {
+    settleSeconds?: number;
+    /** `bank add` arguments; a function gets the simulator's own URL (e.g. for its token endpoint, outside Prism). */
+    bankArgs?: string[] | ((simUrl: string) => string[]);
+    serveArgs?: string[];
+    /** More `bank simulate` options. */
+    simArgs?: string[];
+    /** The standard (default Berlin Group); for STET the bank is added with the line the simulator printed. */
+    standard?: 'berlin-group' | 'stet';
+  } = {},
 ): Promise<BgStack> {
   const standard = options.standard ?? 'berlin-group';
   const cli = (args: string[]) => {
@@ -116,12 +127,13 @@ export async function startBgStack(
     add[add.indexOf('--base-url') + 1] = prism.url;
     add[add.indexOf('--name') + 1] = BANK_NAME;
   }
-  const bank = JSON.parse(cli([...add, ...(options.bankArgs ?? []), '--json']));
+  const extra = typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? []);
+  const bank = JSON.parse(cli([...add, ...extra, '--json']));
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
   );
   secret = JSON.parse(cli(['webhook', 'add', '--url', `${hooks}/payrail/hook`, '--event', 'PAYMENT_STATE_UPDATED', '--json'])).secret_key;
-  const { proc: serve, base } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
+  const { proc: serve, base, output: serveOutput } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
   const browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -140,6 +152,7 @@ export async function startBgStack(
     bank,
     base,
     serve,
+    serveOutput,
     merchant,
     landings,
     webhooks,
