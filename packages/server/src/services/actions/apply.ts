@@ -7,7 +7,8 @@ import type { CallRecord } from '../../connectors/kit/http.ts';
 import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
 import { ApiError, VersionConflict } from '../../domain/errors.ts';
 import { isFinal } from '../../domain/states.ts';
-import type { AttemptRow, AttemptUpdate, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
+import type { Transaction } from 'kysely';
+import type { AttemptRow, AttemptUpdate, Database, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
@@ -26,6 +27,8 @@ export interface ApplyOptions {
   payment?: PaymentUpdate;
   /** More of the attempt's columns to write with a change (status sync's health). */
   attempt?: AttemptUpdate;
+  /** More writes that must commit with a change (the recovery pass's calls it found unanswered). */
+  also?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 /** Turns a connector outcome into the payment's new state, action and fields, and the attempt's new facts. */
@@ -62,7 +65,10 @@ export async function applyOutcome(
     ...reduction.change,
     patch: { ...options.payment, ...reduction.change.patch },
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
-    also: (trx) => settleCalls(trx, calls, outcome),
+    also: async (trx) => {
+      await settleCalls(trx, calls, outcome);
+      await options.also?.(trx);
+    },
   });
 }
 
