@@ -49,9 +49,11 @@ module.exports = {
     },
     {
       name: 'connector-kit-imports-only-domain',
-      comment: 'connectors/kit/ is the contract every bank standard builds on: domain types only, so a connector never reaches the core.',
+      comment:
+        'connectors/kit/ is the contract every bank standard builds on: domain types only, so a connector never reaches the core. ' +
+        "Its simulator/ folder is the simulators' shared toolbox and follows their rule below.",
       severity: 'error',
-      from: { path: layer('connectors/kit') },
+      from: { path: layer('connectors/kit'), pathNot: `${SRC}connectors/kit/simulator/` },
       to: { path: SRC, pathNot: layer('domain', 'connectors/kit') },
     },
     {
@@ -67,7 +69,7 @@ module.exports = {
       name: 'simulators-are-tools',
       comment:
         "A bank simulator is a bank's far side, run by `payrail bank simulate` and the tests: it may use connectors, domain and the HTML helper, " +
-        'and only the CLI starts one.',
+        'and only the CLI starts one. connectors/kit/simulator/ holds what every simulator shares (faults, pages, received calls).',
       severity: 'error',
       from: { path: `${SRC}connectors/[^/]+/simulator/` },
       to: { path: SRC, pathNot: [layer('domain', 'connectors'), `${SRC}http/html[.]ts$`] },

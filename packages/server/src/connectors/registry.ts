@@ -177,7 +177,7 @@ export class ConnectorRegistry {
     }
     const bank = entry.configured();
     try {
-      const transport = createBankTransport(bank, entry.material());
+      const transport = createBankTransport(bank, entry.material(), module.signatureScheme?.(bank));
       return { connector: module.create(bank, { clock: this.options.clock }), bank: entry, transport, live: !entry.removed };
     } catch (error) {
       // Never the key material: only which bank and why.

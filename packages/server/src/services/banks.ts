@@ -159,7 +159,7 @@ export function openBankMaterial(keyring: Keyring, row: BankRow): BankMaterial {
   };
 }
 
-function checkBaseUrl(value: string): string {
+function checkBaseUrl(value: string, apiPrefix: string | undefined): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -170,7 +170,8 @@ function checkBaseUrl(value: string): string {
     throw new BankError('base_url', 'must be an http(s) URL without query string, fragment or credentials');
   }
   const text = url.toString().replace(/\/+$/, '');
-  if (/\/v1$/i.test(text)) throw new BankError('base_url', 'is everything before /v1 (Payrail appends /v1/…): drop the trailing /v1');
+  if (apiPrefix && text.toLowerCase().endsWith(apiPrefix.toLowerCase()))
+    throw new BankError('base_url', `is everything before ${apiPrefix} (Payrail appends ${apiPrefix}/…): drop the trailing ${apiPrefix}`);
   return text;
 }
 
@@ -182,13 +183,16 @@ function checkCertificate(pem: string, field: string): X509Certificate {
   }
 }
 
-function checkKeyPair(keyPem: string, certPem: string, keyField: string, certField: string): void {
-  let key: KeyObject;
+function checkPrivateKey(keyPem: string, keyField: string): KeyObject {
   try {
-    key = createPrivateKey(keyPem);
+    return createPrivateKey(keyPem);
   } catch {
     throw new BankError(keyField, 'is not a PEM private key (an encrypted key must be decrypted first)');
   }
+}
+
+function checkKeyPair(keyPem: string, certPem: string, keyField: string, certField: string): void {
+  const key = checkPrivateKey(keyPem, keyField);
   if (!checkCertificate(certPem, certField).checkPrivateKey(key)) throw new BankError(keyField, `does not belong to the certificate in ${certField}`);
 }
 
@@ -230,9 +234,11 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
     throw new BankError(input.client_cert ? 'client_key' : 'client_cert', 'a client certificate needs its key and the key its certificate');
   if (input.client_cert && input.client_key) checkKeyPair(input.client_key, input.client_cert, 'client_key', 'client_cert');
   if (input.ca) checkCertificate(input.ca, 'ca');
-  if (Boolean(input.signing_key) !== Boolean(input.signing_cert))
+  const keyAlone = module.signingCertificate === 'optional' && input.signing_key && !input.signing_cert;
+  if (Boolean(input.signing_key) !== Boolean(input.signing_cert) && !keyAlone)
     throw new BankError(input.signing_key ? 'signing_cert' : 'signing_key', 'a signing key needs its certificate and the certificate its key');
   if (input.signing_key && input.signing_cert) checkKeyPair(input.signing_key, input.signing_cert, 'signing_key', 'signing_cert');
+  if (keyAlone) checkPrivateKey(input.signing_key!, 'signing_key');
   let profile: BankProfile;
   try {
     profile = module.validateConfig(input.profile ?? {}, { sca_approach: sca });
@@ -244,7 +250,7 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
   return {
     name,
     standard: module.standard,
-    base_url: checkBaseUrl(input.base_url),
+    base_url: checkBaseUrl(input.base_url, module.apiPrefix),
     country,
     bic,
     sca_approach: sca,

@@ -11,6 +11,12 @@ import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
 export const BG_SPEC = new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url).pathname;
+export const STET_SPEC = new URL('../../spec/stet/stet-ais-pis-1.5.0.json', import.meta.url).pathname;
+/** The UK Open Banking payment initiation files, by `--api-version` (spec/obie/NOTICE.md). */
+export const OBIE_SPECS = {
+  '4.0': new URL('../../spec/obie/v4.0.0/payment-initiation-openapi.yaml', import.meta.url).pathname,
+  '3.1.11': new URL('../../spec/obie/v3.1.11/payment-initiation-openapi.yaml', import.meta.url).pathname,
+} as const;
 const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
 
 /** What Prism writes when an exchange breaks the standard. */
@@ -100,12 +106,15 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
   return prism;
 }
 
-/** `prism proxy --errors`: a request or an upstream response that breaks the standard is refused and logged. */
-export function startPrismProxy(upstream: string): Promise<Prism> {
-  return startPrism(['proxy', BG_SPEC, upstream, '--errors'], PROXY_PROBLEM);
+/**
+ * `prism proxy --errors`: a request or an upstream response that breaks the standard is refused
+ * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`).
+ */
+export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism> {
+  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM);
 }
 
-/** `prism mock`: the standard's examples as the bank. */
-export function startPrismMock(): Promise<Prism> {
-  return startPrism(['mock', BG_SPEC], MOCK_PROBLEM);
+/** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
+export function startPrismMock(spec = BG_SPEC, options: { dynamic?: boolean } = {}): Promise<Prism> {
+  return startPrism(['mock', spec, ...(options.dynamic ? ['-d'] : [])], MOCK_PROBLEM);
 }

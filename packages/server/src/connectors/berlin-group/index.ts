@@ -33,6 +33,7 @@ export const berlinGroupModule: ConnectorModule = {
   standard: 'berlin-group',
   profileKeys: PROFILE_KEYS,
   settings: BERLIN_GROUP_SETTINGS,
+  apiPrefix: '/v1',
   validateConfig(raw, bank): BankProfile {
     try {
       return { ...checkOptions(raw, bank.sca_approach) };

@@ -4,11 +4,11 @@
  * BEFORE the request (its id is the `X-Request-ID`), the deadline (`AbortSignal.timeout`), and the
  * exchange's facts with redacted bodies, handed to the core with the call's outcome. Network failures are answers (`kind: 'unknown'`), never throws.
  */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
 import { redactBody, redactForm } from './redact.ts';
-import { createBankSigner, type BankSigner } from './signing.ts';
+import { createBankSigner, type BankSigner, type SignatureScheme } from './signing.ts';
 import type { BankHttp, BankRequest, BankResponse, ConfiguredBank } from './types.ts';
 
 export const DEFAULT_BANK_TIMEOUT_MS = 10_000;
@@ -29,24 +29,28 @@ export interface BankTransport {
   /** undici is loaded when a bank is first set up, not at start-up (docs/performance.md). */
   dispatcher: Promise<Dispatcher>;
   signer: BankSigner | null;
+  /** The bank's signing key, opened, for connectors that sign JOSE objects (BankHttp.signingKey). */
+  signingKey: KeyObject | null;
   timeoutMs: number;
   /** Payrail's own sandbox endpoints (no `banks` row): attempts are recorded without a bank id. */
   selfHosted?: boolean;
   close(): Promise<void>;
 }
 
-export function createBankTransport(bank: ConfiguredBank, material: BankMaterial): BankTransport {
+/** `scheme`: how this bank's standard signs (`ConnectorModule.signatureScheme`); Berlin Group's when absent. */
+export function createBankTransport(bank: ConfiguredBank, material: BankMaterial, scheme?: SignatureScheme): BankTransport {
   const connect: Record<string, unknown> = {};
   if (material.clientCert && material.clientKey) Object.assign(connect, { cert: material.clientCert, key: material.clientKey });
   if (material.ca) connect.ca = material.ca;
   const dispatcher = import('undici').then(({ Agent }) => new Agent({ connect, keepAliveTimeout: 10_000, connections: 32 }));
   dispatcher.catch(() => undefined); // a failure is reported by the call that awaits it
   const wantsSigning = bank.profile.signing ?? Boolean(material.signingKey);
-  const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert) : null;
+  const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert, scheme) : null;
   return {
     bank,
     dispatcher,
     signer,
+    signingKey: material.signingKey ? createPrivateKey(material.signingKey) : null,
     timeoutMs: typeof bank.profile.timeout_ms === 'number' && bank.profile.timeout_ms > 0 ? bank.profile.timeout_ms : DEFAULT_BANK_TIMEOUT_MS,
     close: async () => (await dispatcher).close(),
   };
@@ -158,6 +162,7 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
   const bankId = transport.selfHosted ? null : transport.bank.id;
   return {
     calls,
+    signingKey: transport.signingKey,
     async send(req: BankRequest): Promise<BankResponse> {
       const url = req.url ? absoluteUrl(req.url) : joinUrl(transport.bank.base_url, req.path);
       const callId = randomUUID();

@@ -9,6 +9,7 @@
  */
 import type { ExecutionDateType, ExecutionFrequency } from '../../domain/payment-request.ts';
 import type { Clock } from '../../domain/clock.ts';
+import type { SignatureScheme } from './signing.ts';
 import type { ConnectorDescriptor, PaymentField, PaymentSettings, ProvidingPayerAccount } from '../../domain/connector-descriptor.ts';
 
 // The Powens connector resource is a domain type (the domain checks payments against it).
@@ -147,6 +148,13 @@ export type BankResponse =
  */
 export interface BankHttp {
   send(request: BankRequest): Promise<BankResponse>;
+  /**
+   * The bank's signing key, opened from its sealed material, for standards that sign JOSE objects
+   * themselves (UK Open Banking: the detached `x-jws-signature`, request objects, client
+   * assertions). Absent when the bank has none. Only ever handed to a signing function: never
+   * put in an outcome's data, never logged.
+   */
+  signingKey?: import('node:crypto').KeyObject | null;
 }
 
 export interface ConnectorContext {
@@ -273,6 +281,19 @@ export interface ConnectorModule {
   validateConfig(raw: unknown, bank: { sca_approach: 'redirect' | 'decoupled' }): BankProfile;
   /** What the standard allows at most; a bank's settings are this intersected with its profile (`bankDescriptor`). */
   settings: PaymentSettings;
+  /**
+   * Whether a signing key must come with its certificate (Berlin Group sends the certificate with
+   * each signature: `required`, the default) or may come alone (UK Open Banking names its key by
+   * `kid` in the bank's directory: `optional`).
+   */
+  signingCertificate?: 'required' | 'optional';
+  /** How this standard signs a bank's requests (kit/signing.ts); Berlin Group's when absent. */
+  signatureScheme?(bank: ConfiguredBank): SignatureScheme;
+  /**
+   * A path the bank's base URL must not end with, because the connector appends it (Berlin Group:
+   * `/v1`); none when absent (a STET base URL is the whole API root, `/v1` included).
+   */
+  apiPrefix?: string;
   /** Builds the connector of one bank; its descriptor should come from `bankDescriptor(bank, module.settings)`. */
   create(bank: ConfiguredBank, deps: ConnectorDeps): Connector;
 }

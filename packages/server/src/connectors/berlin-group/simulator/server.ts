@@ -13,6 +13,7 @@ import { control, type ControlContext } from './control.ts';
 import { Faults, type Fault } from './faults.ts';
 import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
 import { hashBody, Received } from './received.ts';
+import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { resultPage, scaPage, type Page } from './sca-page.ts';
 
 export interface BerlinGroupSimulatorOptions {
@@ -50,35 +51,6 @@ export interface BerlinGroupSimulator {
   approve(paymentId: string): void;
   refuse(paymentId: string): void;
   close(): Promise<void>;
-}
-
-const MAX_BODY = 1_000_000;
-
-interface Incoming {
-  raw: Buffer;
-  tooLarge: boolean;
-}
-
-function readBody(request: IncomingMessage): Promise<Incoming> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    request.on('end', () => resolve({ raw: Buffer.concat(chunks), tooLarge: size > MAX_BODY }));
-    request.on('error', reject);
-  });
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOptions = {}): Promise<BerlinGroupSimulator> {
@@ -158,13 +130,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
 
   /** What a failing bank does instead of answering. */
   function fail(request: IncomingMessage, response: ServerResponse, requestId: string, fault: Fault): void {
-    if (fault.kind === 'error') {
-      send(response, requestId, { status: fault.status! });
-      return;
-    }
-    if (fault.kind === 'drop') return void request.socket.destroy();
-    hanging.add(request.socket);
-    request.socket.once('close', () => hanging.delete(request.socket));
+    failRequest(request, fault, hanging, (status) => send(response, requestId, { status }));
   }
 
   async function serveApi(request: IncomingMessage, response: ServerResponse, method: string, segments: string[], body: Incoming): Promise<void> {

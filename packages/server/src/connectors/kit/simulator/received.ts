@@ -1,0 +1,78 @@
+/**
+ * What a simulated bank received, so tests can assert "never sent twice": every API call, and
+ * every initiation with its X-Request-ID and a hash of its body. Bounded, for a long-running
+ * `payrail bank simulate`. Shared by the simulators of every standard (`Op`: its operationIds).
+ */
+import { createHash } from 'node:crypto';
+
+export interface ReceivedCall<Op extends string = string> {
+  operation: Op | null;
+  method: string;
+  path: string;
+  requestId: string | null;
+  at: number;
+}
+
+export interface ReceivedInitiation {
+  requestId: string | null;
+  /** SHA-256 of the body bytes as received. */
+  bodyHash: string;
+  /** The payment it created, if it got that far. */
+  paymentId: string | null;
+  at: number;
+}
+
+const LIMIT = 100_000;
+
+export const hashBody = (raw: string | Buffer): string => createHash('sha256').update(raw).digest('hex');
+
+export class Received<Op extends string = string> {
+  calls: ReceivedCall<Op>[] = [];
+  initiations: ReceivedInitiation[] = [];
+
+  recordCall(call: ReceivedCall<Op>): void {
+    if (this.calls.length >= LIMIT) this.calls.shift();
+    this.calls.push(call);
+  }
+
+  recordInitiation(initiation: ReceivedInitiation): ReceivedInitiation {
+    if (this.initiations.length >= LIMIT) this.initiations.shift();
+    this.initiations.push(initiation);
+    return initiation;
+  }
+
+  count(operation: Op): number {
+    return this.calls.filter((c) => c.operation === operation).length;
+  }
+
+  initiationsWithRequestId(requestId: string): number {
+    return this.initiations.filter((i) => i.requestId === requestId).length;
+  }
+
+  /** How often this exact body (object or raw text) was received as an initiation. */
+  initiationsWithBody(body: string | object): number {
+    const hash = hashBody(typeof body === 'string' ? body : JSON.stringify(body));
+    return this.initiations.filter((i) => i.bodyHash === hash).length;
+  }
+
+  /** Request ids and body hashes received in more than one initiation. */
+  duplicates(): { requestIds: string[]; bodyHashes: string[] } {
+    const repeated = (values: (string | null)[]) => {
+      const seen = new Map<string, number>();
+      for (const v of values) if (v !== null) seen.set(v, (seen.get(v) ?? 0) + 1);
+      return [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+    };
+    return { requestIds: repeated(this.initiations.map((i) => i.requestId)), bodyHashes: repeated(this.initiations.map((i) => i.bodyHash)) };
+  }
+
+  summary() {
+    const byOperation: Record<string, number> = {};
+    for (const c of this.calls) byOperation[c.operation ?? 'unrouted'] = (byOperation[c.operation ?? 'unrouted'] ?? 0) + 1;
+    return { calls: this.calls.length, byOperation, initiations: this.initiations, duplicates: this.duplicates() };
+  }
+
+  clear(): void {
+    this.calls = [];
+    this.initiations = [];
+  }
+}
