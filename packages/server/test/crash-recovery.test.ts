@@ -115,7 +115,7 @@ for (const target of processDatabases()) {
             Array.from({ length: 8 }, async () => {
               for (let i = 0; i < 50 && !killed; i++) {
                 const created = await call('POST', '/2.0/payments', paymentBody('pdng/done - Crash')).catch(() => null);
-                if (!created || created.status !== 200 || killed) return;
+                if (created?.status !== 200 || killed) return;
                 inFlight++;
                 const validated = call('POST', `/2.0/payments/${created.json.id}`, validation).catch(() => null);
                 if (i >= 2 && inFlight >= 4 && !killed) {
