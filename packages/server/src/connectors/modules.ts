@@ -4,5 +4,6 @@
  */
 import { berlinGroupModule } from './berlin-group/index.ts';
 import type { ConnectorModule } from './kit/types.ts';
+import { stetModule } from './stet/index.ts';
 
-export const CONNECTOR_MODULES: readonly ConnectorModule[] = [berlinGroupModule];
+export const CONNECTOR_MODULES: readonly ConnectorModule[] = [berlinGroupModule, stetModule];

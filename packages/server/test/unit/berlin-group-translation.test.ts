@@ -4,7 +4,7 @@ import { buildInitiation, FREQUENCY_TABLE, type InitiationPayment } from '../../
 import { authorisationHeaders, initiationHeaders, psuIpAddress } from '../../src/connectors/berlin-group/headers.ts';
 import { authorisationIdFromLink, paths } from '../../src/connectors/berlin-group/paths.ts';
 import { checkOptions, defaultOptions, ProfileError, resolveProfile, type BerlinGroupProfile } from '../../src/connectors/berlin-group/profile.ts';
-import { sepaText } from '../../src/connectors/berlin-group/sepa-text.ts';
+import { sepaText } from '../../src/connectors/kit/sepa-text.ts';
 import { EXECUTION_FREQUENCIES } from '../../src/domain/payment-request.ts';
 import { readFileSync } from 'node:fs';
 

@@ -1,6 +1,6 @@
 /**
- * `payrail bank simulate`: runs a sandbox bank that speaks a real standard (today Berlin Group
- * NextGenPSD2 1.3.12), to try real-standard payments offline and to test against. `bank add`,
+ * `payrail bank simulate`: runs a sandbox bank that speaks a real standard (Berlin Group
+ * NextGenPSD2 1.3.12, STET PSD2 1.5), to try real-standard payments offline and to test against. `bank add`,
  * `list` and `remove` live in bank.ts; this file only adds the `simulate` subcommand to `bank`.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -32,7 +32,7 @@ export function registerBankSimulate(program: Command): void {
     bankGroup(program)
       .command('simulate')
       .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
-      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group']).makeOptionMandatory())
+      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'stet']).makeOptionMandatory())
       .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
       .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
       .option('--settle-seconds <S>', "time from the payer's approval to settled (ACSC)", seconds, 4)
@@ -41,18 +41,29 @@ export function registerBankSimulate(program: Command): void {
       )
       .option('--explicit-start', 'answer initiations with startAuthorisation instead of scaRedirect')
       .option('--cancellation-sca', "cancelling an approved, not yet executed payment needs the payer's SCA (202)")
-      .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address'),
+      .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address')
+      .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
+      .addOption(
+        new Option('--redirect-flow <FLOW>', 'stet: REDIRECT as an OAuth2 authorization code grant or a plain redirect')
+          .choices(['oauth2', 'redirect'])
+          .default('oauth2'),
+      )
+      .option('--keys-dir <DIR>', 'stet: where to write the TPP signing key and certificate it generates (default: a new temporary folder)'),
   ).action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
   examples(
     command,
     'payrail bank simulate --standard berlin-group --port 4020',
     'payrail bank simulate --standard berlin-group --port 0 --sca-approach decoupled --settle-seconds 10 --json',
+    'payrail bank simulate --standard stet --port 4030',
     'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'',
   );
 }
 
 interface SimulateOptions {
-  standard: 'berlin-group';
+  standard: 'berlin-group' | 'stet';
+  confirmation: boolean;
+  redirectFlow: 'oauth2' | 'redirect';
+  keysDir?: string;
   port: number;
   host: string;
   settleSeconds: number;
@@ -67,6 +78,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, '')))
     throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
   if (options.port !== 0) await assertPortFree(options.host, options.port);
+  if (options.standard === 'stet') return simulateStet(options, command);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
   const sim = await startBerlinGroupSimulator({
     host: options.host,
@@ -88,6 +100,37 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     process.stdout.write(
       `Berlin Group simulator listening on ${sim.url} (base URL for payrail bank add: ${sim.url})\n` +
         `Control endpoint (faults, decoupled approval): ${sim.url}/_simulator\n`,
+    );
+  }
+}
+
+async function simulateStet(options: SimulateOptions, command: Command): Promise<void> {
+  const { resolve } = await import('node:path');
+  const { startStetSimulator } = await import('../../connectors/stet/simulator/index.ts');
+  const sim = await startStetSimulator({
+    host: options.host,
+    port: options.port,
+    settleAfterMs: Math.round(options.settleSeconds * 1000),
+    confirmation: options.confirmation,
+    redirectFlow: options.redirectFlow,
+    ...(options.keysDir ? { keysDir: resolve(options.keysDir) } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/$/, '') } : {}),
+    log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
+  });
+  runtimeOf(command).keepRunning = true;
+  const stop = () => void sim.close().finally(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const add = sim.addCommand();
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ standard: 'stet', url: sim.url, base_url: sim.baseUrl, token_url: sim.tokenUrl, authorization_url: sim.authorizationUrl, client_id: sim.clientId, signing_key: sim.keys.keyPath, signing_cert: sim.keys.certPath, key_id: sim.keyIdUrl, control_url: `${sim.url}/_simulator`, add_command: add })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `STET simulator listening on ${sim.url} (base URL for payrail bank add: ${sim.baseUrl})\n` +
+        `Control endpoint (faults, decoupled approval, one-time codes): ${sim.url}/_simulator\n` +
+        `Add it to Payrail with:\n${add}\n`,
     );
   }
 }

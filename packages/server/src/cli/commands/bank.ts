@@ -42,6 +42,23 @@ interface AddOptions {
   ca?: string;
   signingKey?: string;
   signingCert?: string;
+  clientId?: string;
+  tokenUrl?: string;
+  authorizationUrl?: string;
+  keyId?: string;
+}
+
+/** `--client-id`, `--token-url`, `--authorization-url`, `--key-id`: profile keys of the standards that use them (STET), given as options. */
+function withProfileOptions(profile: unknown, options: AddOptions): unknown {
+  const extra: Record<string, string> = {};
+  if (options.clientId !== undefined) extra.client_id = options.clientId;
+  if (options.tokenUrl !== undefined) extra.token_url = options.tokenUrl;
+  if (options.authorizationUrl !== undefined) extra.authorization_url = options.authorizationUrl;
+  if (options.keyId !== undefined) extra.key_id = options.keyId;
+  if (Object.keys(extra).length === 0) return profile;
+  if (profile !== undefined && (typeof profile !== 'object' || profile === null || Array.isArray(profile)))
+    throw new UsageError('--profile must be a JSON object');
+  return { ...(profile as Record<string, unknown> | undefined), ...extra };
 }
 
 async function keyringOf(config: { keyEncryptionKeys: string[]; dataDir: string }) {
@@ -61,9 +78,9 @@ export function registerBank(program: Command): Command {
   );
 
   const add = jsonOption(storeOptions(bank.command('add').description('add a bank; prints it (uuid, id, name…), never its keys')))
-    .option('--standard <STANDARD>', 'the bank interface standard (berlin-group)')
+    .option('--standard <STANDARD>', 'the bank interface standard (berlin-group, stet)')
     .option('--name <NAME>', 'the name payers see in the bank picker (unique)')
-    .option('--base-url <URL>', "the bank API's base URL: everything before /v1")
+    .option('--base-url <URL>', "the bank API's base URL: everything before /v1 (berlin-group), before /payment-requests (stet)")
     .option('--country <CC>', 'ISO 3166 country code (groups the bank in the picker)')
     .option('--bic <BIC>', "the bank's BIC")
     .option('--sca-approach <APPROACH>', 'redirect or decoupled', 'redirect')
@@ -72,9 +89,13 @@ export function registerBank(program: Command): Command {
     .option('--ca <PEM>', "CA certificate file the bank's server certificate must chain to (default: the system CAs)")
     .option('--signing-key <PEM>', 'HTTP signature private key file (eIDAS QSealC key; stored sealed)')
     .option('--signing-cert <PEM>', 'HTTP signature certificate file (sent as TPP-Signature-Certificate)')
+    .option('--client-id <ID>', 'OAuth2 client id at the bank (stet: the organisation identifier of your eIDAS certificate)')
+    .option('--token-url <URL>', "the bank's OAuth2 token endpoint (stet)")
+    .option('--authorization-url <URL>', "the bank's OAuth2 authorization endpoint for the payer's consent (stet)")
+    .option('--key-id <KEYID>', 'the keyId published with HTTP signatures (stet: the URL of your QSealC certificate)')
     .option('--profile <JSON>', 'bank profile, a JSON object (see docs/banks.md), e.g. \'{"bulk":true,"poll_initial_ms":2000}\'')
     .action(async (options: AddOptions, cmd: Command) => {
-      if (!options.standard) throw new UsageError('--standard is required (berlin-group)');
+      if (!options.standard) throw new UsageError('--standard is required (berlin-group, stet)');
       if (!options.name) throw new UsageError('--name is required');
       if (!options.baseUrl) throw new UsageError('--base-url is required');
       const input = {
@@ -84,7 +105,7 @@ export function registerBank(program: Command): Command {
         country: options.country ?? null,
         bic: options.bic ?? null,
         sca_approach: options.scaApproach ?? 'redirect',
-        profile: parseProfile(options.profile),
+        profile: withProfileOptions(parseProfile(options.profile), options),
         client_cert: readPem('--client-cert', options.clientCert),
         client_key: readPem('--client-key', options.clientKey),
         ca: readPem('--ca', options.ca),
@@ -102,6 +123,7 @@ export function registerBank(program: Command): Command {
     add,
     'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010 --country DE --json',
     'payrail bank add --standard berlin-group --name "Real Bank" --base-url https://api.bank.example/psd2 --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem',
+    'payrail bank add --standard stet --name "Banque Exemple" --base-url https://api.banque.example/stet/psd2/v1.5 --country FR --client-id PSDFR-ACPR-12345 --token-url https://api.banque.example/oauth/token --key-id https://pisp.example/qseal.pem --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem',
   );
 
   const list = jsonOption(storeOptions(bank.command('list').description('list the configured banks')))

@@ -4,7 +4,7 @@
  */
 import { formatMinorUnits } from '../../domain/money.ts';
 import type { BerlinGroupProfile } from './profile.ts';
-import { sepaText } from './sepa-text.ts';
+import { sepaText } from '../kit/sepa-text.ts';
 
 export type PaymentService = 'payments' | 'bulk-payments' | 'periodic-payments';
 export type PaymentProduct = 'sepa-credit-transfers' | 'instant-sepa-credit-transfers';
