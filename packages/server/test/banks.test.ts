@@ -74,7 +74,7 @@ describeEachDb(
       await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example/psd2/v1' })).rejects.toMatchObject({
         field: 'base_url',
       });
-      await expect(addBank(deps(), { name: 'B', standard: 'stet', base_url: 'https://x.example' })).rejects.toMatchObject({ field: 'standard' });
+      await expect(addBank(deps(), { name: 'B', standard: 'no-such-standard', base_url: 'https://x.example' })).rejects.toMatchObject({ field: 'standard' });
       await expect(
         addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', client_cert: pki.client.cert, client_key: pki.signing.key }),
       ).rejects.toMatchObject({ field: 'client_key' });

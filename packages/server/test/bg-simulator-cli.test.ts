@@ -58,7 +58,7 @@ describe('payrail bank simulate', () => {
     } finally {
       busy.close();
     }
-    const wrong = spawnSync(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'stet'], { encoding: 'utf8', timeout: 30_000 });
+    const wrong = spawnSync(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'no-such-standard'], { encoding: 'utf8', timeout: 30_000 });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('berlin-group');
   });

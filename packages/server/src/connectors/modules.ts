@@ -4,6 +4,7 @@
  */
 import { berlinGroupModule } from './berlin-group/index.ts';
 import type { ConnectorModule } from './kit/types.ts';
+import { obieModule } from './obie/index.ts';
 import { stetModule } from './stet/index.ts';
 
-export const CONNECTOR_MODULES: readonly ConnectorModule[] = [berlinGroupModule, stetModule];
+export const CONNECTOR_MODULES: readonly ConnectorModule[] = [berlinGroupModule, stetModule, obieModule];

@@ -12,6 +12,7 @@ import type { Clock } from '../domain/clock.ts';
 import { ApiError } from '../domain/errors.ts';
 import { bankConnectorId } from '../connectors/kit/descriptor.ts';
 import type { BankMaterial } from '../connectors/kit/http.ts';
+import { oauthMaterialProblem } from '../connectors/kit/client-token.ts';
 import { BankConfigError, type BankProfile, type ConfiguredBank, type ConnectorModule } from '../connectors/kit/types.ts';
 import type { BankRow, Database } from '../store/schema.ts';
 import { type BankEntry, type BankSource, ConnectorRegistry, type RegistryOptions } from '../connectors/registry.ts';
@@ -32,6 +33,8 @@ export interface BankInput {
   ca?: string | null;
   signing_key?: string | null;
   signing_cert?: string | null;
+  /** The bank's OAuth client secret (profile `oauth.client_auth` client_secret_basic or client_secret_post). */
+  oauth_client_secret?: string | null;
 }
 
 /** What is shown of a bank: never key material. */
@@ -51,6 +54,7 @@ export interface BankView {
   signing_certificate: CertificateView | null;
   has_client_key: boolean;
   has_signing_key: boolean;
+  has_oauth_client_secret: boolean;
   created_at: string;
   removed_at: string | null;
 }
@@ -95,6 +99,7 @@ export function bankView(row: BankRow): BankView {
     signing_certificate: certificateView(row.signing_cert),
     has_client_key: row.client_key_sealed !== null,
     has_signing_key: row.signing_key_sealed !== null,
+    has_oauth_client_secret: row.oauth_client_secret_sealed !== null,
     created_at: new Date(row.created_at).toISOString(),
     removed_at: row.removed_at === null ? null : new Date(row.removed_at).toISOString(),
   };
@@ -132,7 +137,7 @@ export function bankSource(db: Kysely<Database>, keyring: Keyring | null): BankS
           revision: JSON.stringify(row),
           configured: () => configuredBank(row),
           material() {
-            const needsKeys = row.client_key_sealed !== null || row.signing_key_sealed !== null;
+            const needsKeys = row.client_key_sealed !== null || row.signing_key_sealed !== null || row.oauth_client_secret_sealed !== null;
             if (needsKeys && !keyring) throw new Error('no key-encryption key to open its keys');
             return keyring ? openBankMaterial(keyring, row) : { ca: row.ca_cert };
           },
@@ -156,6 +161,7 @@ export function openBankMaterial(keyring: Keyring, row: BankRow): BankMaterial {
     ca: row.ca_cert,
     signingKey: row.signing_key_sealed ? openSecret(keyring, row.signing_key_sealed) : null,
     signingCert: row.signing_cert,
+    oauthClientSecret: row.oauth_client_secret_sealed ? openSecret(keyring, row.oauth_client_secret_sealed) : null,
   };
 }
 
@@ -209,6 +215,7 @@ interface CheckedBank {
   ca: string | null;
   signing_key: string | null;
   signing_cert: string | null;
+  oauth_client_secret: string | null;
 }
 
 export function checkBankInput(input: BankInput, modules: readonly ConnectorModule[]): CheckedBank {
@@ -247,6 +254,17 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
     throw error;
   }
   if (profile.signing && !input.signing_key) throw new BankError('signing_key', 'the profile asks for signing: give --signing-key and --signing-cert');
+  const secret = typeof input.oauth_client_secret === 'string' ? input.oauth_client_secret.trim() : '';
+  if (secret.length > 1000) throw new BankError('oauth_client_secret', 'is longer than 1000 characters');
+  if (secret && !profile.oauth) throw new BankError('oauth_client_secret', 'the profile has no oauth client to use it');
+  if (profile.oauth) {
+    const problem = oauthMaterialProblem(profile.oauth, {
+      clientSecret: secret !== '',
+      signingKey: Boolean(input.signing_key),
+      clientCert: Boolean(input.client_cert),
+    });
+    if (problem) throw new BankError(problem.field, problem.reason);
+  }
   return {
     name,
     standard: module.standard,
@@ -260,6 +278,7 @@ export function checkBankInput(input: BankInput, modules: readonly ConnectorModu
     ca: input.ca ?? null,
     signing_key: input.signing_key ?? null,
     signing_cert: input.signing_cert ?? null,
+    oauth_client_secret: secret || null,
   };
 }
 
@@ -284,6 +303,7 @@ function bankColumns(bank: CheckedBank, keyring: Keyring) {
     ca_cert: bank.ca,
     signing_key_sealed: bank.signing_key ? sealSecret(keyring, bank.signing_key) : null,
     signing_cert: bank.signing_cert,
+    oauth_client_secret_sealed: bank.oauth_client_secret ? sealSecret(keyring, bank.oauth_client_secret) : null,
   };
 }
 
@@ -347,6 +367,8 @@ export interface BankFileEntry {
   ca?: string;
   signing_key?: string;
   signing_cert?: string;
+  /** A file holding the OAuth client secret (its first line), relative to the banks file. */
+  oauth_client_secret_file?: string;
 }
 
 const FILE_KEYS = [
@@ -362,6 +384,7 @@ const FILE_KEYS = [
   'ca',
   'signing_key',
   'signing_cert',
+  'oauth_client_secret_file',
 ];
 const PEM_KEYS = ['client_cert', 'client_key', 'ca', 'signing_key', 'signing_cert'] as const;
 
@@ -386,6 +409,11 @@ export async function parseBanksFile(text: string, file: string): Promise<BankFi
   });
 }
 
+/** A secret kept in a file: its first line, without the line end. */
+export function readSecretFile(path: string): string {
+  return readFileSync(path, 'utf8').split(/\r?\n/)[0]!.trim();
+}
+
 function sameBank(row: BankRow, bank: CheckedBank, keyring: Keyring): boolean {
   const open = (sealed: string | null) => (sealed ? openSecret(keyring, sealed) : null);
   return (
@@ -399,7 +427,8 @@ function sameBank(row: BankRow, bank: CheckedBank, keyring: Keyring): boolean {
     row.ca_cert === bank.ca &&
     row.signing_cert === bank.signing_cert &&
     open(row.client_key_sealed) === bank.client_key &&
-    open(row.signing_key_sealed) === bank.signing_key
+    open(row.signing_key_sealed) === bank.signing_key &&
+    open(row.oauth_client_secret_sealed) === bank.oauth_client_secret
   );
 }
 
@@ -413,7 +442,15 @@ export async function applyBanksFile(deps: BankDeps, file: string): Promise<{ ad
   const base = dirname(resolve(file));
   const result = { added: [] as string[], updated: [] as string[], unchanged: [] as string[] };
   for (const [i, entry] of entries.entries()) {
-    const input: BankInput = { ...entry };
+    const { oauth_client_secret_file: secretFile, ...fields } = entry;
+    const input: BankInput = { ...fields };
+    if (secretFile !== undefined) {
+      try {
+        input.oauth_client_secret = readSecretFile(isAbsolute(secretFile) ? secretFile : resolve(base, secretFile));
+      } catch {
+        throw new Error(`${file}: banks[${i}].oauth_client_secret_file: cannot read ${secretFile}`);
+      }
+    }
     for (const key of PEM_KEYS) {
       const path = entry[key];
       if (path === undefined) continue;

@@ -17,7 +17,7 @@ export interface SealReport {
 export interface SecretColumn {
   table: 'webhook_endpoints' | 'webhook_auth_providers' | 'installation_secrets' | 'banks' | 'jose_keys';
   key: 'id' | 'name';
-  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'private_sealed';
+  column: 'secret' | 'value' | 'client_key_sealed' | 'signing_key_sealed' | 'oauth_client_secret_sealed' | 'private_sealed';
 }
 
 /** Every column holding a sealed secret (restore checks each opens). */
@@ -27,6 +27,7 @@ export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'installation_secrets', key: 'name', column: 'value' },
   { table: 'banks', key: 'id', column: 'client_key_sealed' },
   { table: 'banks', key: 'id', column: 'signing_key_sealed' },
+  { table: 'banks', key: 'id', column: 'oauth_client_secret_sealed' },
   { table: 'jose_keys', key: 'id', column: 'private_sealed' },
 ];
 

@@ -257,7 +257,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const statement of statements) await sql.raw(statement).execute(db);
       },
     },
-    '0021_claims': {
+    '0021_bank_oauth': {
+      async up(db: Kysely<unknown>) {
+        // A bank's OAuth 2.0 client secret (client_secret_basic / client_secret_post), sealed like its keys.
+        await sql.raw('alter table banks add column oauth_client_secret_sealed text').execute(db);
+      },
+    },
+    '0022_claims': {
       async up(db: Kysely<unknown>) {
         const statements = [
           // The processes that may hold a claim (services/instances.ts): each renews its own row; a row

@@ -124,6 +124,7 @@ export interface BanksTable {
   ca_cert: string | null; // PEM (public)
   signing_key_sealed: string | null; // sealSecret(PEM)
   signing_cert: string | null; // PEM (public)
+  oauth_client_secret_sealed: string | null; // sealSecret(the bank's OAuth client secret)
   created_at: number;
   removed_at: number | null;
 }

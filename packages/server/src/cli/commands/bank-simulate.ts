@@ -3,6 +3,7 @@
  * NextGenPSD2 1.3.12, STET PSD2 1.5), to try real-standard payments offline and to test against. `bank add`,
  * `list` and `remove` live in bank.ts; this file only adds the `simulate` subcommand to `bank`.
  */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { assertPortFree } from '../port.ts';
 import { examples, runtimeOf, UsageError } from '../runtime.ts';
@@ -32,7 +33,7 @@ export function registerBankSimulate(program: Command): void {
     bankGroup(program)
       .command('simulate')
       .description('run a simulated bank speaking a payment standard (SCA page, settlement over time, faults): prints its base URL, runs until Ctrl-C')
-      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'stet']).makeOptionMandatory())
+      .addOption(new Option('--standard <STANDARD>', 'the standard it speaks').choices(['berlin-group', 'stet', 'obie']).makeOptionMandatory())
       .option('--port <N>', 'port to listen on (0: any free port)', integer('--port', 0, 65_535), 4020)
       .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
       .option('--settle-seconds <S>', "time from the payer's approval to settled (ACSC)", seconds, 4)
@@ -42,25 +43,42 @@ export function registerBankSimulate(program: Command): void {
       .option('--explicit-start', 'answer initiations with startAuthorisation instead of scaRedirect')
       .option('--cancellation-sca', "cancelling an approved, not yet executed payment needs the payer's SCA (202)")
       .option('--public-url <URL>', 'base of the SCA page links, when the payer reaches the simulator under another address')
+      .option('--oauth-client-id <ID>', "the TPP's client id at the simulated bank's OAuth2 authorization server (turns it on)")
+      .addOption(
+        new Option('--oauth-client-auth <METHOD>', 'how the client authenticates at the token endpoint')
+          .choices(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'])
+          .default('client_secret_basic'),
+      )
+      .option('--oauth-client-secret-file <FILE>', 'file whose first line is the client secret (client_secret_basic, client_secret_post)')
+      .option('--oauth-client-cert <PEM>', "certificate file whose key signs the client's assertions (private_key_jwt)")
+      .option('--oauth-token-seconds <N>', 'lifetime of the tokens it issues', integer('--oauth-token-seconds', 1, 86_400), 300)
+      .option('--oauth-pre-step', 'every /v1 call needs a bearer token from the token endpoint (401 TOKEN_INVALID/TOKEN_EXPIRED otherwise)')
+      .option('--sca-oauth', "answer initiations with a scaOAuth link: the payer authorises at the simulator's authorization server")
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
         new Option('--redirect-flow <FLOW>', 'stet: REDIRECT as an OAuth2 authorization code grant or a plain redirect')
           .choices(['oauth2', 'redirect'])
           .default('oauth2'),
       )
-      .option('--keys-dir <DIR>', 'stet: where to write the TPP signing key and certificate it generates (default: a new temporary folder)'),
+      .addOption(new Option('--api-version <VERSION>', 'obie: the UK Open Banking version its payment API speaks').choices(['4.0', '3.1.11']).default('4.0'))
+      .option(
+        '--keys-dir <DIR>',
+        'stet: where to write the TPP signing key and certificate it generates (default: a new temporary folder); obie: where the model bank keeps its key and the TPP key it generated (default: a folder in the system temp directory)',
+      ),
   ).action(async (options: SimulateOptions, cmd: Command) => simulate(options, cmd));
   examples(
     command,
     'payrail bank simulate --standard berlin-group --port 4020',
     'payrail bank simulate --standard berlin-group --port 0 --sca-approach decoupled --settle-seconds 10 --json',
+    'payrail bank simulate --standard berlin-group --oauth-client-id payrail --oauth-client-secret-file secret.txt --oauth-pre-step --sca-oauth',
     'payrail bank simulate --standard stet --port 4030',
+    'payrail bank simulate --standard obie --api-version 3.1.11 --port 4040',
     'curl -X POST http://127.0.0.1:4020/_simulator/faults -H "Content-Type: application/json" -d \'{"kind":"hang","operation":"initiatePayment"}\'',
   );
 }
 
 interface SimulateOptions {
-  standard: 'berlin-group' | 'stet';
+  standard: 'berlin-group' | 'stet' | 'obie';
   confirmation: boolean;
   redirectFlow: 'oauth2' | 'redirect';
   keysDir?: string;
@@ -71,14 +89,57 @@ interface SimulateOptions {
   explicitStart?: boolean;
   cancellationSca?: boolean;
   publicUrl?: string;
+  apiVersion: '4.0' | '3.1.11';
+  oauthClientId?: string;
+  oauthClientAuth: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth';
+  oauthClientSecretFile?: string;
+  oauthClientCert?: string;
+  oauthTokenSeconds: number;
+  oauthPreStep?: boolean;
+  scaOauth?: boolean;
   json?: boolean;
+}
+
+function readOption(option: string, path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`${option}: cannot read the file ${path}`);
+  }
+}
+
+/** The simulated authorization server's settings, checked (none without --oauth-client-id). */
+function oauthOptions(options: SimulateOptions) {
+  const wanted = options.oauthPreStep || options.scaOauth || options.oauthClientSecretFile || options.oauthClientCert;
+  if (!options.oauthClientId) {
+    if (wanted) throw new UsageError('--oauth-client-id is needed for the OAuth2 options');
+    return undefined;
+  }
+  const secret = readOption('--oauth-client-secret-file', options.oauthClientSecretFile)?.split(/\r?\n/)[0]?.trim() || null;
+  const cert = readOption('--oauth-client-cert', options.oauthClientCert);
+  const auth = options.oauthClientAuth;
+  if ((auth === 'client_secret_basic' || auth === 'client_secret_post') && !secret)
+    throw new UsageError(`--oauth-client-auth ${auth} needs --oauth-client-secret-file`);
+  if (auth === 'private_key_jwt' && !cert) throw new UsageError('--oauth-client-auth private_key_jwt needs --oauth-client-cert');
+  return {
+    clientId: options.oauthClientId,
+    clientAuth: auth,
+    clientSecret: secret,
+    clientCert: cert,
+    tokenSeconds: options.oauthTokenSeconds,
+    preStep: Boolean(options.oauthPreStep),
+    scaOAuth: Boolean(options.scaOauth),
+  };
 }
 
 async function simulate(options: SimulateOptions, command: Command): Promise<void> {
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, '')))
     throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
+  const oauth = oauthOptions(options);
   if (options.port !== 0) await assertPortFree(options.host, options.port);
   if (options.standard === 'stet') return simulateStet(options, command);
+  if (options.standard === 'obie') return (await import('./bank-simulate-obie.ts')).simulateObie(options, command);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
   const sim = await startBerlinGroupSimulator({
     host: options.host,
@@ -88,6 +149,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     explicitStart: Boolean(options.explicitStart),
     cancellationSca: Boolean(options.cancellationSca),
     ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/$/, '') } : {}),
+    ...(oauth ? { oauth } : {}),
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;
@@ -95,11 +157,14 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ standard: options.standard, url: sim.url, base_url: sim.url, control_url: `${sim.url}/_simulator` })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ standard: options.standard, url: sim.url, base_url: sim.url, control_url: `${sim.url}/_simulator`, ...(oauth ? { token_url: `${sim.url}/oauth/token` } : {}) })}\n`,
+    );
   } else {
     process.stdout.write(
       `Berlin Group simulator listening on ${sim.url} (base URL for payrail bank add: ${sim.url})\n` +
-        `Control endpoint (faults, decoupled approval): ${sim.url}/_simulator\n`,
+        `Control endpoint (faults, decoupled approval): ${sim.url}/_simulator\n` +
+        (oauth ? `OAuth2 token endpoint: ${sim.url}/oauth/token (metadata: ${sim.url}/.well-known/oauth-authorization-server)\n` : ''),
     );
   }
 }

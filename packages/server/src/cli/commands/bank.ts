@@ -42,19 +42,36 @@ interface AddOptions {
   ca?: string;
   signingKey?: string;
   signingCert?: string;
+  oauthClientSecretFile?: string;
   clientId?: string;
   tokenUrl?: string;
   authorizationUrl?: string;
   keyId?: string;
+  apiVersion?: string;
+  issuer?: string;
+  signingKid?: string;
+  tokenAuth?: string;
+  financialId?: string;
 }
 
-/** `--client-id`, `--token-url`, `--authorization-url`, `--key-id`: profile keys of the standards that use them (STET), given as options. */
+/**
+ * Profile keys of the standards that use them, given as options: `--client-id` (STET, UK Open
+ * Banking), `--token-url`, `--authorization-url`, `--key-id` (STET), `--api-version`, `--issuer`,
+ * `--signing-kid`, `--token-auth`, `--financial-id` (UK Open Banking). They join `--profile`.
+ */
 function withProfileOptions(profile: unknown, options: AddOptions): unknown {
-  const extra: Record<string, string> = {};
-  if (options.clientId !== undefined) extra.client_id = options.clientId;
-  if (options.tokenUrl !== undefined) extra.token_url = options.tokenUrl;
-  if (options.authorizationUrl !== undefined) extra.authorization_url = options.authorizationUrl;
-  if (options.keyId !== undefined) extra.key_id = options.keyId;
+  const flags: Record<string, string | undefined> = {
+    client_id: options.clientId,
+    token_url: options.tokenUrl,
+    authorization_url: options.authorizationUrl,
+    key_id: options.keyId,
+    api_version: options.apiVersion,
+    issuer: options.issuer,
+    signing_kid: options.signingKid,
+    token_auth: options.tokenAuth,
+    financial_id: options.financialId,
+  };
+  const extra = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   if (Object.keys(extra).length === 0) return profile;
   if (profile !== undefined && (typeof profile !== 'object' || profile === null || Array.isArray(profile)))
     throw new UsageError('--profile must be a JSON object');
@@ -78,9 +95,12 @@ export function registerBank(program: Command): Command {
   );
 
   const add = jsonOption(storeOptions(bank.command('add').description('add a bank; prints it (uuid, id, name…), never its keys')))
-    .option('--standard <STANDARD>', 'the bank interface standard (berlin-group, stet)')
+    .option('--standard <STANDARD>', 'the bank interface standard (berlin-group, stet, obie)')
     .option('--name <NAME>', 'the name payers see in the bank picker (unique)')
-    .option('--base-url <URL>', "the bank API's base URL: everything before /v1 (berlin-group), before /payment-requests (stet)")
+    .option(
+      '--base-url <URL>',
+      "the bank API's base URL: everything before /v1 (berlin-group), before /payment-requests (stet), before /domestic-payment-consents (obie)",
+    )
     .option('--country <CC>', 'ISO 3166 country code (groups the bank in the picker)')
     .option('--bic <BIC>', "the bank's BIC")
     .option('--sca-approach <APPROACH>', 'redirect or decoupled', 'redirect')
@@ -88,14 +108,20 @@ export function registerBank(program: Command): Command {
     .option('--client-key <PEM>', 'its private key file (stored sealed)')
     .option('--ca <PEM>', "CA certificate file the bank's server certificate must chain to (default: the system CAs)")
     .option('--signing-key <PEM>', 'HTTP signature private key file (eIDAS QSealC key; stored sealed)')
-    .option('--signing-cert <PEM>', 'HTTP signature certificate file (sent as TPP-Signature-Certificate)')
-    .option('--client-id <ID>', 'OAuth2 client id at the bank (stet: the organisation identifier of your eIDAS certificate)')
+    .option('--signing-cert <PEM>', 'HTTP signature certificate file (sent as TPP-Signature-Certificate; obie: optional)')
+    .option('--oauth-client-secret-file <FILE>', "file whose first line is the bank's OAuth client secret (profile oauth; stored sealed)")
+    .option('--client-id <ID>', 'OAuth2 client id at the bank (stet: the organisation identifier of your eIDAS certificate; obie: from the registration)')
     .option('--token-url <URL>', "the bank's OAuth2 token endpoint (stet)")
     .option('--authorization-url <URL>', "the bank's OAuth2 authorization endpoint for the payer's consent (stet)")
     .option('--key-id <KEYID>', 'the keyId published with HTTP signatures (stet: the URL of your QSealC certificate)')
+    .option('--api-version <VERSION>', 'obie: the UK Open Banking version the bank serves (4.0 or 3.1.11)')
+    .option('--issuer <URL>', "obie: the authorization server's issuer (its discovery document gives the endpoints)")
+    .option('--signing-kid <KID>', 'obie: kid of the signing key (--signing-key, PS256)')
+    .option('--token-auth <METHOD>', 'obie: token endpoint authentication, private_key_jwt or tls_client_auth (with --client-cert/--client-key)')
+    .option('--financial-id <ID>', 'obie: x-fapi-financial-id, where the bank wants it')
     .option('--profile <JSON>', 'bank profile, a JSON object (see docs/banks.md), e.g. \'{"bulk":true,"poll_initial_ms":2000}\'')
     .action(async (options: AddOptions, cmd: Command) => {
-      if (!options.standard) throw new UsageError('--standard is required (berlin-group, stet)');
+      if (!options.standard) throw new UsageError('--standard is required (berlin-group, stet, obie)');
       if (!options.name) throw new UsageError('--name is required');
       if (!options.baseUrl) throw new UsageError('--base-url is required');
       const input = {
@@ -111,6 +137,7 @@ export function registerBank(program: Command): Command {
         ca: readPem('--ca', options.ca),
         signing_key: readPem('--signing-key', options.signingKey),
         signing_cert: readPem('--signing-cert', options.signingCert),
+        oauth_client_secret: readPem('--oauth-client-secret-file', options.oauthClientSecretFile)?.split(/\r?\n/)[0]?.trim() ?? null,
       };
       const { addBank } = await import('../../services/banks.ts');
       const { CONNECTOR_MODULES } = await import('../../connectors/modules.ts');
@@ -124,6 +151,7 @@ export function registerBank(program: Command): Command {
     'payrail bank add --standard berlin-group --name "Demo Bank" --base-url http://127.0.0.1:4010 --country DE --json',
     'payrail bank add --standard berlin-group --name "Real Bank" --base-url https://api.bank.example/psd2 --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem',
     'payrail bank add --standard stet --name "Banque Exemple" --base-url https://api.banque.example/stet/psd2/v1.5 --country FR --client-id PSDFR-ACPR-12345 --token-url https://api.banque.example/oauth/token --key-id https://pisp.example/qseal.pem --client-cert qwac.pem --client-key qwac.key --signing-key qseal.key --signing-cert qseal.pem',
+    'payrail bank add --standard obie --name "UK Bank" --base-url https://rs.bank.example/open-banking/v4.0/pisp --country GB --api-version 4.0 --issuer https://as.bank.example --client-id ABC123 --signing-key obseal.key --signing-kid kid-1 --token-auth private_key_jwt --client-cert obwac.pem --client-key obwac.key',
   );
 
   const list = jsonOption(storeOptions(bank.command('list').description('list the configured banks')))

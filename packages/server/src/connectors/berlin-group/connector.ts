@@ -5,6 +5,17 @@
  * A call whose answer is lost is `unknown` and is never sent again from here (docs/reference/berlin-group.md §10).
  */
 import {
+  checkReturn,
+  consentReturnUrl,
+  exchangeCode,
+  type OAuthClient,
+  openPending,
+  openToken,
+  sealPending,
+  sealToken,
+  startAuthorization,
+} from '../kit/oauth.ts';
+import {
   bankDescriptor,
   type BankResponse,
   type ConfiguredBank,
@@ -39,6 +50,8 @@ export interface BgData {
   awaiting_psu_id?: boolean;
   cancel_requested_at?: number;
   cancel_authorisation_id?: string | null;
+  /** OAuth2 SCA (`scaOAuth`): the bank's authorization server, read from the metadata the link named. */
+  sca_oauth?: { issuer: string; authorization_endpoint: string; token_endpoint: string } | null;
   [key: string]: unknown;
 }
 
@@ -115,6 +128,115 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   const send = (ctx: ConnectorContext, operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown) =>
     ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
 
+  /** The payer's token from an OAuth2 SCA (sealed on the attempt), for the reads the bank wants it on. */
+  function payerAuthorization(payment: ConnectorPayment, ctx: ConnectorContext): Record<string, string> {
+    if (!payment.consent || !ctx.vault) return {};
+    const token = openToken(ctx, payment.consent);
+    if (typeof token?.access_token !== 'string' || (token.expires_at !== null && token.expires_at <= ctx.now)) return {};
+    return { Authorization: `Bearer ${token.access_token}` };
+  }
+
+  /** A URL of the bank's authorization server: http(s), on the API's host or one the profile lists (`oauth.hosts`). */
+  function bankAuthorizationUrl(href: unknown): string | null {
+    if (typeof href !== 'string') return null;
+    try {
+      const url = new URL(href);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+      const host = url.host.toLowerCase();
+      return host === new URL(bank.base_url).host.toLowerCase() || (profile.oauth?.hosts ?? []).includes(host) ? url.toString() : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function scaClient(ctx: ConnectorContext, server: NonNullable<BgData['sca_oauth']>, paymentId: string): OAuthClient {
+    return {
+      clientId: profile.oauth!.client_id,
+      issuer: server.issuer,
+      authorizationEndpoint: server.authorization_endpoint,
+      tokenEndpoint: server.token_endpoint,
+      redirectUri: consentReturnUrl(ctx.baseUrl),
+      // Berlin Group's OAuth2 SCA: the scope names the payment resource.
+      scope: `PIS:${paymentId}`,
+      auth: { method: 'bank' },
+    };
+  }
+
+  /**
+   * `scaOAuth`: the link names the bank's authorization server metadata (RFC 8414); the payer is
+   * sent to its authorization endpoint with `state` and PKCE; the verifier is sealed on the attempt.
+   */
+  async function startOAuthSca(
+    payment: ConnectorPayment,
+    ctx: ConnectorContext,
+    data: BgData,
+    href: string | null,
+    ref: PaymentRef,
+  ): Promise<ConnectorOutcome> {
+    const refuse = (why: string): ConnectorOutcome => ({ kind: 'refused', error_code: 'bug', error_description: why, bank_reference: ref.paymentId, data });
+    if (!profile.oauth) return refuse('The bank asks for OAuth2 SCA: configure its OAuth client (profile oauth).');
+    const metadataUrl = bankAuthorizationUrl(href);
+    if (!metadataUrl) return refuse("The bank's scaOAuth link names a host that is not the bank's (profile oauth.hosts).");
+    const response = await ctx.http.send({
+      operation: 'oauth-metadata',
+      method: 'GET',
+      path: '/',
+      url: metadataUrl,
+      headers: ACCEPT,
+      timeoutMs: profile.timeout_ms,
+    });
+    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return { ...unknown(unknownReason(response), data), bank_reference: ref.paymentId };
+    const metadata = object(response.body);
+    const authorization = bankAuthorizationUrl(metadata.authorization_endpoint);
+    const token = bankAuthorizationUrl(metadata.token_endpoint);
+    if (response.status !== 200 || !authorization || !token) return refuse("The bank's authorization server metadata names no usable endpoints.");
+    const methods = metadata.code_challenge_methods_supported;
+    if (Array.isArray(methods) && !methods.includes('S256')) return refuse("The bank's authorization server does not take PKCE S256.");
+    const server = { issuer: str(metadata.issuer, 1000) ?? new URL(metadataUrl).origin, authorization_endpoint: authorization, token_endpoint: token };
+    const { url, pending } = await startAuthorization(scaClient(ctx, server, ref.paymentId), { flow: 'oauth2', paymentId: payment.id, now: ctx.now });
+    return {
+      kind: 'redirect',
+      validate_uri: url,
+      bank_reference: ref.paymentId,
+      data: { ...data, sca_oauth: server, sca_redirect: url },
+      consent: sealPending(ctx, pending),
+    };
+  }
+
+  /** The payer is back from the bank's authorization server: `state` checked, the code exchanged, the payer's token sealed. */
+  async function oauthReturn(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, params: Record<string, string>): Promise<ConnectorOutcome> {
+    const server = data.sca_oauth!;
+    const again: ConnectorOutcome = { kind: 'redirect', validate_uri: data.sca_redirect ?? '', data };
+    const pending = openPending(ctx, payment.consent);
+    // No pending authorization: the code was already exchanged (a second return), the status decides.
+    if (!pending || typeof pending.verifier !== 'string') return (await sync(payment, ctx, data, again))!;
+    const ref = refOf(payment, data);
+    if (!ref) return { kind: 'refused', error_code: 'bug', error_description: 'The bank holds no payment for this authorisation.', data };
+    const client = scaClient(ctx, server, ref.paymentId);
+    const checked = await checkReturn(client, pending, params, { now: ctx.now });
+    if (checked.foreign) return again;
+    if (!checked.ok) {
+      const nok = { ...data, nok: checked.error_code === 'CancelledByUser' };
+      return { kind: 'state', state: 'rejected', error_code: checked.error_code, error_description: checked.error_description, data: nok, consent: null };
+    }
+    const exchange = await exchangeCode(ctx.http, client, { code: checked.code, verifier: pending.verifier, now: ctx.now });
+    // The code is single-use: a lost answer is never sent again; the status read decides.
+    if (exchange.kind === 'unknown') return { kind: 'unknown', reason: `token exchange: ${exchange.reason}`, data, consent: null };
+    if (exchange.kind === 'refused') {
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'authenticationFailed',
+        error_description: `The bank refused the authorization (${exchange.error.slice(0, 60)}).`,
+        data,
+        consent: null,
+      };
+    }
+    const consent = sealToken(ctx, exchange.token);
+    const outcome = (await sync({ ...payment, consent }, ctx, data, again))!;
+    return { ...outcome, consent };
+  }
+
   const headerInput = (payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null) => ({
     profile,
     payerIp: payment.psu_ip_address,
@@ -159,8 +281,9 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   async function readStatus(
     ctx: ConnectorContext,
     ref: PaymentRef,
+    auth: Record<string, string> = {},
   ): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {
-    const response = await send(ctx, 'status', 'GET', paths.status(ref), ACCEPT);
+    const response = await send(ctx, 'status', 'GET', paths.status(ref), { ...ACCEPT, ...auth });
     if (response.kind === 'unknown' || isUnknownStatus(response.status))
       return { ok: false, outcome: 'unknown', reason: unknownReason(response), body: null, status: 0 };
     if (response.status >= 400) return { ok: false, outcome: 'refused', reason: `HTTP ${response.status}`, body: response.body, status: response.status };
@@ -171,9 +294,10 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     ctx: ConnectorContext,
     ref: PaymentRef,
     authorisationId: string | null | undefined,
+    auth: Record<string, string> = {},
   ): Promise<{ scaStatus: string | null; psuMessage: string | null }> {
     if (!authorisationId) return { scaStatus: null, psuMessage: null };
-    const response = await send(ctx, 'sca-status', 'GET', paths.authorisation(ref, authorisationId), ACCEPT);
+    const response = await send(ctx, 'sca-status', 'GET', paths.authorisation(ref, authorisationId), { ...ACCEPT, ...auth });
     if (response.kind === 'unknown' || response.status >= 300) return { scaStatus: null, psuMessage: null };
     const body = object(response.body);
     return { scaStatus: str(body.scaStatus, 35), psuMessage: str(body.psuMessage) };
@@ -211,8 +335,9 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const description = str(body.psuMessage) ?? DECOUPLED_TEXT;
       return { kind: 'decoupled', description, bank_reference: ref.paymentId, data: { ...data, decoupled: true, authorisation_id: authorisation_id || null } };
     }
-    // scaOAuth and embedded-only answers need flows Payrail does not drive yet (docs/reference/berlin-group.md §5).
-    const what = hasLink(body, 'scaOAuth') ? 'OAuth2 SCA' : 'this SCA approach';
+    if (hasLink(body, 'scaOAuth')) return startOAuthSca(payment, ctx, { ...data, authorisation_id }, link(body, 'scaOAuth'), ref);
+    // Embedded-only answers need a flow Payrail does not drive yet (docs/reference/berlin-group.md §5).
+    const what = 'this SCA approach';
     return {
       kind: 'refused',
       error_code: 'bug',
@@ -256,13 +381,14 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   async function sync(payment: ConnectorPayment, ctx: ConnectorContext, data: BgData, fallback: ConnectorOutcome | null): Promise<ConnectorOutcome | null> {
     const ref = refOf(payment, data);
     if (!ref) return fallback;
-    const status = await readStatus(ctx, ref);
+    const auth = payerAuthorization(payment, ctx);
+    const status = await readStatus(ctx, ref, auth);
     // A lost status answer is unknown: the core asks again soon; a 4xx status read changes nothing.
     if (!status.ok) return status.outcome === 'unknown' ? unknown(status.reason, data) : fallback;
     const code = transactionStatus(status.body)?.toUpperCase() ?? '';
     let sca: { scaStatus: string | null; psuMessage: string | null } = { scaStatus: null, psuMessage: null };
     const beforeSca = mapTransactionStatus(code, { scaDone: data.sca_done === true, untracked: false });
-    if ((beforeSca === 'validating' || code === 'RJCT') && !data.sca_done) sca = await readScaStatus(ctx, ref, data.authorisation_id);
+    if ((beforeSca === 'validating' || code === 'RJCT') && !data.sca_done) sca = await readScaStatus(ctx, ref, data.authorisation_id, auth);
     if (sca.scaStatus && SCA_FAILED.has(sca.scaStatus) && beforeSca === 'validating') {
       return {
         kind: 'state',
@@ -304,6 +430,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
 
     /** The payer is back on one of our TPP URIs: it proves nothing, the bank's status decides. */
     async bankReturn(payment, params, ctx) {
+      if (dataOf(payment).sca_oauth && params.result === undefined) return oauthReturn(payment, ctx, { ...dataOf(payment), returned_at: ctx.now }, params);
       const data: BgData = { ...dataOf(payment), returned_at: ctx.now, nok: params.result === 'nok' };
       if (payment.state_detail === 'cancelling') {
         const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);

@@ -5,6 +5,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
+import { type BankOAuthProfile, checkOAuthProfile, OAuthProfileError } from '../kit/client-token.ts';
 
 export type ScaApproach = 'redirect' | 'decoupled';
 
@@ -42,6 +43,8 @@ export interface BerlinGroupOptions {
   /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. Absent: when a signing key is given. */
   signing?: boolean;
   currencies: string[];
+  /** The bank's OAuth 2.0 client (kit/client-token.ts): the token before each call (`token_url`), and the client of `scaOAuth`. */
+  oauth?: BankOAuthProfile;
 }
 
 /** What the connector works with: the options and the bank's SCA approach. */
@@ -69,6 +72,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
     "first status read after an initiation while the payer is at the bank's page (redirect, not back yet), ms (default 20000; at most poll_max_ms)",
   signing: "sign requests with the bank's signing key (default: on when a signing key is given)",
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
+  oauth:
+    "the bank's OAuth2 client: {client_id, client_auth (client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth), token_url (a token before the first call), scope, hosts, jwt_alg, jwt_kid, renew_before_ms} (default none)",
 };
 
 export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
@@ -133,7 +138,8 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) throw new ProfileError('profile', 'must be an object');
   const raw = (input ?? {}) as Raw;
   const d = defaultOptions(sca);
-  for (const key of Object.keys(raw)) if (!(key in d) && key !== 'signing') throw new ProfileError(key, 'is not an option of the berlin-group standard');
+  for (const key of Object.keys(raw))
+    if (!(key in d) && key !== 'signing' && key !== 'oauth') throw new ProfileError(key, 'is not an option of the berlin-group standard');
   const ppa = raw.providing_payer_account ?? d.providing_payer_account;
   if (ppa !== 'mandatory' && ppa !== 'optional') throw new ProfileError('providing_payer_account', 'must be mandatory or optional');
   const ip = raw.tpp_ip_address ?? d.tpp_ip_address;
@@ -168,6 +174,14 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };
+  if (raw.oauth !== undefined && raw.oauth !== null) {
+    try {
+      options.oauth = checkOAuthProfile(raw.oauth);
+    } catch (error) {
+      if (error instanceof OAuthProfileError) throw new ProfileError('oauth', error.message);
+      throw error;
+    }
+  }
   if (options.poll_max_ms < options.poll_initial_ms) throw new ProfileError('poll_max_ms', 'must not be less than poll_initial_ms');
   if (sca === 'decoupled' && !options.psu_id_required) throw new ProfileError('psu_id_required', 'a decoupled bank needs the PSU-ID');
   return options;

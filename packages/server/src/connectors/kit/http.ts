@@ -7,6 +7,7 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../domain/clock.ts';
+import { type BankOAuth, checkOAuthProfile, createBankOAuth, readTokenAnswer, type TokenFetch } from './client-token.ts';
 import { redactBody, redactForm } from './redact.ts';
 import { createBankSigner, type BankSigner, type SignatureScheme } from './signing.ts';
 import type { BankHttp, BankRequest, BankResponse, ConfiguredBank } from './types.ts';
@@ -21,6 +22,8 @@ export interface BankMaterial {
   ca?: string | null;
   signingKey?: string | null;
   signingCert?: string | null;
+  /** The bank's OAuth client secret (`client_secret_basic`/`client_secret_post`). */
+  oauthClientSecret?: string | null;
 }
 
 /** Everything needed to reach one bank; built once per bank and reused by every call. */
@@ -29,6 +32,8 @@ export interface BankTransport {
   /** undici is loaded when a bank is first set up, not at start-up (docs/performance.md). */
   dispatcher: Promise<Dispatcher>;
   signer: BankSigner | null;
+  /** The bank's OAuth client (profile `oauth`): client authentication and the pre-step's token. */
+  oauth?: BankOAuth | null;
   /** The bank's signing key, opened, for connectors that sign JOSE objects (BankHttp.signingKey). */
   signingKey: KeyObject | null;
   timeoutMs: number;
@@ -46,10 +51,18 @@ export function createBankTransport(bank: ConfiguredBank, material: BankMaterial
   dispatcher.catch(() => undefined); // a failure is reported by the call that awaits it
   const wantsSigning = bank.profile.signing ?? Boolean(material.signingKey);
   const signer = wantsSigning && material.signingKey && material.signingCert ? createBankSigner(material.signingKey, material.signingCert, scheme) : null;
+  const oauth = bank.profile.oauth
+    ? createBankOAuth(checkOAuthProfile(bank.profile.oauth), {
+        clientSecret: material.oauthClientSecret,
+        signingKey: material.signingKey,
+        signingCert: material.signingCert,
+      })
+    : null;
   return {
     bank,
     dispatcher,
     signer,
+    oauth,
     signingKey: material.signingKey ? createPrivateKey(material.signingKey) : null,
     timeoutMs: typeof bank.profile.timeout_ms === 'number' && bank.profile.timeout_ms > 0 ? bank.profile.timeout_ms : DEFAULT_BANK_TIMEOUT_MS,
     close: async () => (await dispatcher).close(),
@@ -160,70 +173,135 @@ export function createBankHttp(scope: BankHttpScope): BankHttp & { calls: CallRe
   const { transport, recorder, clock, paymentId } = scope;
   const attempt = scope.attemptId ?? null;
   const bankId = transport.selfHosted ? null : transport.bank.id;
+  const oauth = transport.oauth ?? null;
+
+  /** The pre-step's token (cached, or fetched now through this client: the token call is one of this payment's calls). */
+  async function clientToken(tokens: NonNullable<BankOAuth['tokens']>, tokenUrl: string): Promise<TokenFetch & { requestId?: string }> {
+    let requestId: string | undefined;
+    const fetched = await tokens.get(
+      clock.now(),
+      async () => {
+        const scope = oauth!.profile.scope;
+        const response = await once({
+          operation: 'client-token',
+          method: 'POST',
+          path: '/',
+          url: tokenUrl,
+          form: { grant_type: 'client_credentials', ...(scope ? { scope } : {}) },
+          clientAuth: true,
+        });
+        requestId = response.requestId;
+        if (response.kind === 'unknown') return { ok: false, unknown: true, reason: `token endpoint: ${response.reason}` };
+        return readTokenAnswer(response.status, response.body, clock.now());
+      },
+      () => clock.now(),
+    );
+    return { ...fetched, ...(requestId ? { requestId } : {}) };
+  }
+
   return {
     calls,
     signingKey: transport.signingKey,
+    /**
+     * One call; for a bank with an OAuth pre-step (profile `oauth.token_url`), with its client
+     * token. A 401 forgets the token; a GET (safe to repeat) is then sent once more with a fresh
+     * one, anything else (an initiation above all) is answered with the 401 as the bank gave it.
+     */
     async send(req: BankRequest): Promise<BankResponse> {
-      const url = req.url ? absoluteUrl(req.url) : joinUrl(transport.bank.base_url, req.path);
-      const callId = randomUUID();
-      const payload = req.form ?? req.body;
-      const bodyText = req.form
-        ? new URLSearchParams(req.form).toString()
-        : req.body === undefined
-          ? ''
-          : typeof req.body === 'string'
-            ? req.body
-            : JSON.stringify(req.body);
-      let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), 'X-Request-ID': callId };
-      if (req.form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      else if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
-      if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
-      const [{ request }, dispatcher] = await Promise.all([import('undici'), transport.dispatcher]);
-      // The record first: if it cannot be written, nothing is sent.
-      const startedAt = clock.now();
-      await recorder.begin({ id: callId, payment_id: paymentId, attempt_id: attempt, bank_id: bankId, operation: req.operation, started_at: startedAt });
-      const t0 = performance.now();
-      let result: BankResponse;
-      let status: number | null = null;
-      let error: string | null = null;
-      try {
-        const response = await request(url, {
-          method: req.method,
-          headers,
-          body: payload === undefined ? undefined : bodyText,
-          dispatcher,
-          signal: AbortSignal.timeout(req.timeoutMs ?? transport.timeoutMs),
-        });
-        const responseHeaders = flatHeaders(response.headers);
-        const body = await readBody(response.body, responseHeaders['content-type'] ?? '');
-        status = response.statusCode;
-        result = { kind: 'response', status, headers: responseHeaders, body, requestId: callId };
-      } catch (failure) {
-        const reason = failureReason(failure);
-        error = `${reason}: ${(failure as Error).message}`.slice(0, 500);
-        result = { kind: 'unknown', reason, requestId: callId };
+      const tokens = oauth?.tokens;
+      const tokenUrl = oauth?.profile.token_url;
+      const own = Object.keys(req.headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+      if (!tokens || !tokenUrl || req.url || own) return once(req);
+      for (let round = 0; ; round += 1) {
+        const token = await clientToken(tokens, tokenUrl);
+        if (!token.ok) {
+          const requestId = token.requestId ?? randomUUID();
+          // Nothing was sent to the API: a lost token answer is unknown, a refused one is the bank's 401 to us.
+          if (token.unknown) return { kind: 'unknown', reason: 'network', requestId };
+          return {
+            kind: 'response',
+            status: 401,
+            headers: {},
+            body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_INVALID', text: token.reason }] },
+            requestId,
+          };
+        }
+        const result = await once({ ...req, headers: { ...(req.headers ?? {}), Authorization: `Bearer ${token.token.value}` } });
+        if (result.kind !== 'response' || result.status !== 401) return result;
+        tokens.invalidate(token.token.value);
+        if (round > 0 || req.method !== 'GET') return result;
       }
-      const duration = Math.round(performance.now() - t0);
-      calls.push({
-        callId,
-        paymentId,
-        bankId,
-        operation: req.operation,
-        outcome: status === null ? 'unknown' : classifyStatus(status),
-        httpStatus: status,
-        error,
-        exchange: {
-          method: req.method,
-          path: req.url ? new URL(req.url).pathname : req.path,
-          status,
-          duration_ms: duration,
-          finished_at: clock.now(),
-          request_body: redactBody(req.form ? redactForm(req.form) : req.body),
-          response_body: result.kind === 'response' ? redactBody(result.body) : null,
-          error,
-        },
-      });
-      return result;
     },
   };
+
+  async function once(req: BankRequest): Promise<BankResponse> {
+    const url = req.url ? absoluteUrl(req.url) : joinUrl(transport.bank.base_url, req.path);
+    let form = req.form;
+    let authHeaders: Record<string, string> = {};
+    if (req.clientAuth) {
+      if (!oauth) throw new Error(`bank ${transport.bank.name} has no oauth client configured (profile oauth)`);
+      const auth = await oauth.authenticate(url, clock.now());
+      form = { ...(form ?? {}), ...auth.form };
+      authHeaders = auth.headers;
+    }
+    const callId = randomUUID();
+    const payload = form ?? req.body;
+    const bodyText = form
+      ? new URLSearchParams(form).toString()
+      : req.body === undefined
+        ? ''
+        : typeof req.body === 'string'
+          ? req.body
+          : JSON.stringify(req.body);
+    let headers: Record<string, string> = { Accept: 'application/json', ...(req.headers ?? {}), ...authHeaders, 'X-Request-ID': callId };
+    if (form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    else if (req.body !== undefined) headers['Content-Type'] ??= 'application/json';
+    if (transport.signer) headers = await transport.signer.sign({ method: req.method, url, headers, body: bodyText });
+    const [{ request }, dispatcher] = await Promise.all([import('undici'), transport.dispatcher]);
+    // The record first: if it cannot be written, nothing is sent.
+    const startedAt = clock.now();
+    await recorder.begin({ id: callId, payment_id: paymentId, attempt_id: attempt, bank_id: bankId, operation: req.operation, started_at: startedAt });
+    const t0 = performance.now();
+    let result: BankResponse;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await request(url, {
+        method: req.method,
+        headers,
+        body: payload === undefined ? undefined : bodyText,
+        dispatcher,
+        signal: AbortSignal.timeout(req.timeoutMs ?? transport.timeoutMs),
+      });
+      const responseHeaders = flatHeaders(response.headers);
+      const body = await readBody(response.body, responseHeaders['content-type'] ?? '');
+      status = response.statusCode;
+      result = { kind: 'response', status, headers: responseHeaders, body, requestId: callId };
+    } catch (failure) {
+      const reason = failureReason(failure);
+      error = `${reason}: ${(failure as Error).message}`.slice(0, 500);
+      result = { kind: 'unknown', reason, requestId: callId };
+    }
+    const duration = Math.round(performance.now() - t0);
+    calls.push({
+      callId,
+      paymentId,
+      bankId,
+      operation: req.operation,
+      outcome: status === null ? 'unknown' : classifyStatus(status),
+      httpStatus: status,
+      error,
+      exchange: {
+        method: req.method,
+        path: req.url ? new URL(req.url).pathname : req.path,
+        status,
+        duration_ms: duration,
+        finished_at: clock.now(),
+        request_body: redactBody(form ? redactForm(form) : req.body),
+        response_body: result.kind === 'response' ? redactBody(result.body) : null,
+        error,
+      },
+    });
+    return result;
+  }
 }

@@ -19,7 +19,7 @@
  *    token is sealed (`sealToken`) and kept on the attempt for the calls that need it.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { BankHttp, ConnectorContext } from './types.ts';
+import type { BankHttp, BankResponse, ConnectorContext } from './types.ts';
 
 /** A private key as jose takes it: a JWK with `d`, or a KeyObject/CryptoKey. */
 export type SigningKey = import('jose').JWK | import('jose').CryptoKey | import('node:crypto').KeyObject;
@@ -28,7 +28,12 @@ export type ClientAuth =
   | { method: 'client_secret_basic' | 'client_secret_post'; secret: string }
   | { method: 'private_key_jwt'; key: SigningKey; kid: string; alg: string }
   /** RFC 8705: the client is the mTLS certificate of the bank's transport; only `client_id` in the body. */
-  | { method: 'tls_client_auth' };
+  | { method: 'tls_client_auth' }
+  /**
+   * The configured bank's own client authentication (client-token.ts), added by the core's HTTP
+   * client that holds its secrets (`BankRequest.clientAuth`): the connector never sees them.
+   */
+  | { method: 'bank' };
 
 export interface OAuthClient {
   clientId: string;
@@ -214,35 +219,45 @@ export type Exchange =
   | { kind: 'refused'; error: string; description: string; status: number }
   | { kind: 'unknown'; reason: string };
 
-async function clientAuthentication(client: OAuthClient, now: number): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
-  const auth = client.auth;
+/**
+ * The headers and form fields that authenticate client `clientId` at `audience` (the token
+ * endpoint: the `aud` of a client assertion). Empty for `bank`: the transport adds them.
+ */
+export async function clientAuthentication(
+  clientId: string,
+  audience: string,
+  auth: ClientAuth,
+  now: number,
+): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
   switch (auth.method) {
     case 'client_secret_basic': {
       // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
       const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
-      return { headers: { Authorization: `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(auth.secret)}`).toString('base64')}` }, form: {} };
+      return { headers: { Authorization: `Basic ${Buffer.from(`${encode(clientId)}:${encode(auth.secret)}`).toString('base64')}` }, form: {} };
     }
     case 'client_secret_post':
-      return { headers: {}, form: { client_id: client.clientId, client_secret: auth.secret } };
+      return { headers: {}, form: { client_id: clientId, client_secret: auth.secret } };
     case 'private_key_jwt': {
       const { SignJWT } = await import('jose');
       const seconds = Math.floor(now / 1000);
       const assertion = await new SignJWT({})
         .setProtectedHeader({ alg: auth.alg, kid: auth.kid })
-        .setIssuer(client.clientId)
-        .setSubject(client.clientId)
-        .setAudience(client.tokenEndpoint)
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(audience)
         .setIssuedAt(seconds)
         .setExpirationTime(seconds + 120)
         .setJti(randomUUID())
         .sign(auth.key);
       return {
         headers: {},
-        form: { client_id: client.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
+        form: { client_id: clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
       };
     }
     case 'tls_client_auth':
-      return { headers: {}, form: { client_id: client.clientId } };
+      return { headers: {}, form: { client_id: clientId } };
+    case 'bank':
+      return { headers: {}, form: {} };
   }
 }
 
@@ -251,15 +266,40 @@ async function clientAuthentication(client: OAuthClient, now: number): Promise<{
  * answer is `unknown`: the code is single-use, so it is never sent twice.
  */
 export async function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
-  const { headers, form } = await clientAuthentication(client, input.now);
+  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
   const response = await http.send({
     operation: 'token',
     method: 'POST',
     path: '/',
     url: client.tokenEndpoint,
     headers,
+    ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
     form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
   });
+  return tokenAnswer(response, input.now);
+}
+
+/**
+ * A client-credentials token (RFC 6749 §4.4), for the calls a bank makes on the client's own
+ * behalf (UK Open Banking's consent creation and status reads): asked through the bank client
+ * with the client's authentication. Safe to ask again: it creates nothing at the bank.
+ */
+export async function clientCredentials(http: BankHttp, client: OAuthClient, input: { scope: string; now: number }): Promise<Exchange> {
+  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
+  const response = await http.send({
+    operation: 'token',
+    method: 'POST',
+    path: '/',
+    url: client.tokenEndpoint,
+    headers,
+    ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
+    form: { grant_type: 'client_credentials', scope: input.scope, ...form },
+  });
+  return tokenAnswer(response, input.now);
+}
+
+/** A token endpoint's answer: a token, a refusal (4xx), or unknown (no answer, 5xx). */
+function tokenAnswer(response: BankResponse, now: number): Exchange {
   if (response.kind === 'unknown') return { kind: 'unknown', reason: response.reason };
   const body = (response.body ?? {}) as Record<string, unknown>;
   if (response.status >= 500) return { kind: 'unknown', reason: `token endpoint answered ${response.status}` };
@@ -277,7 +317,7 @@ export async function exchangeCode(http: BankHttp, client: OAuthClient, input: {
     token: {
       access_token: body.access_token,
       token_type: typeof body.token_type === 'string' ? body.token_type : 'Bearer',
-      expires_at: typeof body.expires_in === 'number' ? input.now + body.expires_in * 1000 : null,
+      expires_at: typeof body.expires_in === 'number' ? now + body.expires_in * 1000 : null,
       refresh_token: typeof body.refresh_token === 'string' ? body.refresh_token : null,
       scope: typeof body.scope === 'string' ? body.scope : null,
     },

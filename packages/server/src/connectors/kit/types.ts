@@ -90,7 +90,29 @@ export interface BankProfile {
   /** Cancellation (`DELETE`) offered. */
   cancellation?: boolean;
   currencies?: string[];
+  /** The bank's OAuth 2.0 client: its authentication and the token before the first call (client-token.ts). */
+  oauth?: BankOAuthProfile;
   [key: string]: unknown;
+}
+
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** A bank profile's `oauth` key, checked (client-token.ts). */
+export interface BankOAuthProfile {
+  client_id: string;
+  client_auth: ClientAuthMethod;
+  /** The token endpoint of the pre-step (client credentials); absent: no token before the calls. */
+  token_url: string | null;
+  /** Scope asked in the pre-step (none when null). */
+  scope: string | null;
+  /** Other hosts (`host[:port]`) of the bank's authorization server a `scaOAuth` link may name, besides the API's. */
+  hosts: string[];
+  /** `private_key_jwt`: the signature algorithm and key id (default PS256 for an RSA key, ES256 for an EC key; the certificate's serial). */
+  jwt_alg: string | null;
+  jwt_kid: string | null;
+  /** Renew the token this long before it expires. */
+  renew_before_ms: number;
 }
 
 /** A row of the `banks` table, with its sealed material opened only inside the core's HTTP client. */
@@ -135,6 +157,11 @@ export interface BankRequest {
   url?: string;
   /** Overrides the bank's deadline for this call. */
   timeoutMs?: number;
+  /**
+   * Authenticate this form request as the bank's OAuth client (profile `oauth`, client-token.ts):
+   * the core adds the client secret, the signed client assertion or nothing (mTLS) itself.
+   */
+  clientAuth?: boolean;
 }
 
 export type BankResponse =

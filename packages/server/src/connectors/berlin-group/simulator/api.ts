@@ -22,6 +22,8 @@ export interface ApiOptions {
   explicitStart: boolean;
   requireDebtorAccount: boolean;
   cancellationSca: boolean;
+  /** Answer initiations with a `scaOAuth` link (needs the simulator's authorization server). */
+  scaOAuth?: boolean;
 }
 
 export interface ApiContext {
@@ -30,6 +32,8 @@ export interface ApiContext {
   options: ApiOptions;
   /** Absolute URL of the SCA page of an authorisation (the simulator's own host, not Prism's). */
   scaPageUrl(authorisationId: string): string;
+  /** The authorization server's metadata URL (`scaOAuth` link), when the simulator has one. */
+  oauthMetadataUrl?: () => string;
   log(line: string): void;
 }
 
@@ -159,7 +163,10 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
     links[name] = { href: `${base(payment)}/authorisations` };
   } else {
     const authorisation = ctx.ledger.addAuthorisation(payment, 'payment', approach);
-    if (approach === 'REDIRECT') {
+    if (approach === 'REDIRECT' && ctx.options.scaOAuth && ctx.oauthMetadataUrl) {
+      // OAuth2 SCA (subsumed by REDIRECT): the payer authorises at the bank's authorization server.
+      links.scaOAuth = { href: ctx.oauthMetadataUrl() };
+    } else if (approach === 'REDIRECT') {
       links.scaRedirect = { href: ctx.scaPageUrl(authorisation.authorisationId) };
     } else {
       decoupledStarted(ctx, authorisation.authorisationId);

@@ -12,17 +12,21 @@
  *   POST   /_simulator/payments/{id}/refuse      refuse it
  *   POST   /_simulator/payments/{id}/status      force {transactionStatus, fundsAvailable?}
  *   GET    /_simulator/received                  calls and initiations received, duplicates
+ *   GET    /_simulator/oauth                     the authorization server's settings and tokens issued
+ *   POST   /_simulator/oauth/revoke              forget every client token (the next call with one: 401)
  *   POST   /_simulator/reset                     forget payments, faults and counts
  */
 import { TRANSACTION_STATUSES, type TransactionStatus } from './codes.ts';
 import { FaultError, type FaultSpec, type Faults } from './faults.ts';
 import type { Ledger, SimulatedPayment } from './ledger.ts';
+import type { SimulatedAuthServer } from './oauth.ts';
 import type { Received } from './received.ts';
 
 export interface ControlContext {
   ledger: Ledger;
   faults: Faults;
   received: Received;
+  auth: SimulatedAuthServer | null;
   decide(payment: SimulatedPayment, decision: 'approve' | 'refuse'): boolean;
   reset(): void;
 }
@@ -42,6 +46,8 @@ const ENDPOINTS = [
   'POST /_simulator/payments/{paymentId}/refuse',
   'POST /_simulator/payments/{paymentId}/status',
   'GET /_simulator/received',
+  'GET /_simulator/oauth',
+  'POST /_simulator/oauth/revoke',
   'POST /_simulator/reset',
 ];
 
@@ -69,6 +75,11 @@ export function control(ctx: ControlContext, method: string, segments: string[],
       return { status: 200, json: [...ctx.ledger.payments.values()].map((p) => ctx.ledger.view(p)) };
     case 'GET received':
       return { status: 200, json: ctx.received.summary() };
+    case 'GET oauth':
+      return ctx.auth ? { status: 200, json: ctx.auth.view() } : problem(404, 'this simulator has no authorization server (--oauth-client-id)');
+    case 'POST oauth id':
+      if (id === 'revoke' && ctx.auth) return { status: 200, json: { revoked: ctx.auth.revokeClientTokens() } };
+      return problem(404, 'no such control resource');
     case 'POST reset':
       ctx.reset();
       return { status: 204 };

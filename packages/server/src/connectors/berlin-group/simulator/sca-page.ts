@@ -40,12 +40,18 @@ export function scaPage(payment: SimulatedPayment, authorisation: Authorisation,
   const cancelling = authorisation.kind === 'cancellation';
   const title = cancelling ? 'Cancel this payment?' : 'Confirm this payment';
   const targets = [payment.redirectUri, payment.nokRedirectUri].filter((u): u is string => !!u);
+  return decisionPage(payment, title, action, { token: authorisation.formToken }, targets);
+}
+
+/** The payment and the two buttons; `hidden` fields go back with the decision (the form token above all). */
+export function decisionPage(payment: SimulatedPayment, title: string, action: string, hidden: Record<string, string>, targets: string[]): Page {
+  const fields = Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
   return bankPage(
     BANK,
     title,
     html`<h1>${title}</h1>${describe(payment)}
     <form method="post" action="${action}">
-      <input type="hidden" name="token" value="${authorisation.formToken}">
+      ${fields}
       <div class="actions"><button type="submit" name="decision" value="approve">Approve</button>
       <button type="submit" name="decision" value="refuse">Refuse</button></div>
     </form>`,

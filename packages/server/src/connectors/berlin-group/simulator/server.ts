@@ -12,9 +12,10 @@ import { errorReply, handle, isUuid, rejectionReply, route, type ApiContext, typ
 import { control, type ControlContext } from './control.ts';
 import { Faults, type Fault } from './faults.ts';
 import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
+import { SimulatedAuthServer, type SimulatorOAuthOptions } from './oauth.ts';
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
-import { resultPage, scaPage, type Page } from './sca-page.ts';
+import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
 
 export interface BerlinGroupSimulatorOptions {
   host?: string;
@@ -35,6 +36,8 @@ export interface BerlinGroupSimulatorOptions {
   scaExpiresAfterMs?: number;
   /** Base of the SCA page links, when the simulator is reached under another address. */
   publicUrl?: string;
+  /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
+  oauth?: SimulatorOAuthOptions;
   log?: (line: string) => void;
 }
 
@@ -45,6 +48,8 @@ export interface BerlinGroupSimulator {
   payments: Map<string, SimulatedPayment>;
   ledger: Ledger;
   received: Received;
+  /** The authorization server, when `oauth` was given. */
+  auth: SimulatedAuthServer | null;
   /** The bank's behaviour, changeable while it runs (e.g. `cancellationSca`). */
   settings: ApiOptions;
   /** Takes the decision a payer takes on the SCA page or in the bank's app (decoupled). */
@@ -65,9 +70,18 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     explicitStart: options.explicitStart ?? false,
     requireDebtorAccount: options.requireDebtorAccount ?? true,
     cancellationSca: options.cancellationSca ?? false,
+    scaOAuth: options.oauth?.scaOAuth ?? false,
   };
   let selfUrl = '';
-  const api: ApiContext = { ledger, clock, options: apiOptions, log, scaPageUrl: (id) => `${options.publicUrl ?? selfUrl}/sca/${id}` };
+  const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
+  const api: ApiContext = {
+    ledger,
+    clock,
+    options: apiOptions,
+    log,
+    scaPageUrl: (id) => `${options.publicUrl ?? selfUrl}/sca/${id}`,
+    ...(auth ? { oauthMetadataUrl: () => auth.metadataUrl() } : {}),
+  };
 
   const decide = (payment: SimulatedPayment, decision: 'approve' | 'refuse', only?: Authorisation): boolean => {
     const open = only ? [only] : [...payment.authorisations].reverse();
@@ -84,6 +98,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     ledger,
     faults,
     received,
+    auth,
     decide,
     reset: () => {
       ledger.payments.clear();
@@ -112,6 +127,9 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     const method = request.method ?? 'GET';
     if (segments[0] === 'v1') return serveApi(request, response, method, segments.slice(1), body);
     if (segments[0] === 'sca' && segments.length === 2) return serveScaPage(response, method, segments[1]!, body.raw);
+    if (auth && url.pathname === '/.well-known/oauth-authorization-server' && method === 'GET') return send(response, randomUUID(), auth.metadata());
+    if (auth && url.pathname === '/oauth/token' && method === 'POST') return send(response, randomUUID(), await auth.token(request.headers, body.raw));
+    if (auth && url.pathname === '/oauth/authorize') return serveAuthorize(response, method, url.searchParams, body.raw);
     if (segments[0] === '_simulator') {
       const reply = control(controlContext, method, segments.slice(1), parseJson(body.raw));
       response.writeHead(reply.status, reply.json === undefined ? {} : { 'Content-Type': 'application/json' });
@@ -138,7 +156,23 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     const requestId = isUuid(given) ? given : randomUUID();
     const routed = route(method, segments);
     const operation = 'operation' in routed && routed.operation !== 'updatePsuData' ? routed.operation : null;
-    received.recordCall({ operation, method, path: `/v1/${segments.join('/')}`, requestId: typeof given === 'string' ? given : null, at: clock.now() });
+    const bearer = auth ? auth.checkBearer(request.headers.authorization, 'paymentId' in routed ? routed.paymentId : undefined) : null;
+    received.recordCall({
+      operation,
+      method,
+      path: `/v1/${segments.join('/')}`,
+      requestId: typeof given === 'string' ? given : null,
+      at: clock.now(),
+      ...(bearer ? { bearer: bearer.ok ? bearer.kind : 'refused' } : {}),
+    });
+    // The OAuth2 pre-step: a call without a good token is refused before anything is done.
+    if (bearer && !bearer.ok) {
+      const expired = bearer.code === 'TOKEN_EXPIRED';
+      return send(response, requestId, {
+        ...errorReply(401, bearer.code, expired ? 'The access token has expired.' : 'No valid access token.'),
+        headers: { 'WWW-Authenticate': `Bearer error="invalid_token"` },
+      });
+    }
     const initiation =
       operation === 'initiatePayment'
         ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
@@ -158,6 +192,26 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     if (!isUuid(given)) return errorReply(400, 'FORMAT_ERROR', 'X-Request-ID must be a UUID.', 'X-Request-ID');
     if (body.tooLarge) return errorReply(400, 'FORMAT_ERROR', 'The body is too large.');
     return handle(api, r, { headers: request.headers, contentType: request.headers['content-type'] ?? '', body: parseJson(body.raw) });
+  }
+
+  /** The authorization server's page for the payer (scaOAuth). */
+  function serveAuthorize(response: ServerResponse, method: string, query: URLSearchParams, raw: Buffer): void {
+    if (method === 'GET') {
+      const checked = auth!.authorize(query);
+      if (!checked.ok) return void servePage(response, checked.status, resultPage('Request refused', checked.text, null));
+      const { request } = checked;
+      return void servePage(
+        response,
+        200,
+        decisionPage(request.payment, 'Confirm this payment', '/oauth/authorize', { token: request.formToken }, [request.redirectUri]),
+      );
+    }
+    if (method !== 'POST') return void servePage(response, 405, resultPage('Not allowed', 'Use the buttons of the page.', null));
+    const decided = auth!.decide(new URLSearchParams(raw.toString('utf8')));
+    if (!decided.ok) return void servePage(response, decided.status, resultPage('Request refused', decided.text, null));
+    log(`OAuth SCA: the payer decided, back to ${new URL(decided.location).origin}`);
+    response.writeHead(303, { Location: decided.location, 'Cache-Control': 'no-store' });
+    response.end();
   }
 
   function servePage(response: ServerResponse, status: number, page: Page): void {
@@ -224,6 +278,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     payments: ledger.payments,
     ledger,
     received,
+    auth,
     settings: apiOptions,
     approve(paymentId) {
       const payment = ledger.payments.get(paymentId);

@@ -11,6 +11,8 @@ export interface ReceivedCall<Op extends string = string> {
   path: string;
   requestId: string | null;
   at: number;
+  /** What authorised the call: a client token (OAuth2 pre-step), the payer's token (OAuth2 SCA), none, or a refused one. */
+  bearer?: 'client' | 'payer' | 'none' | 'refused';
 }
 
 export interface ReceivedInitiation {
@@ -68,7 +70,15 @@ export class Received<Op extends string = string> {
   summary() {
     const byOperation: Record<string, number> = {};
     for (const c of this.calls) byOperation[c.operation ?? 'unrouted'] = (byOperation[c.operation ?? 'unrouted'] ?? 0) + 1;
-    return { calls: this.calls.length, byOperation, initiations: this.initiations, duplicates: this.duplicates() };
+    const byBearer: Record<string, Record<string, number>> = {};
+    for (const c of this.calls) {
+      if (!c.bearer) continue;
+      const key = c.operation ?? 'unrouted';
+      const row = byBearer[key] ?? {};
+      byBearer[key] = row;
+      row[c.bearer] = (row[c.bearer] ?? 0) + 1;
+    }
+    return { calls: this.calls.length, byOperation, byBearer, initiations: this.initiations, duplicates: this.duplicates() };
   }
 
   clear(): void {

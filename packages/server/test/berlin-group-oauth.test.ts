@@ -1,0 +1,325 @@
+/**
+ * Issue 22, items 1 and 2: the Berlin Group connector at banks that want OAuth2 — a client token
+ * before every call (the pre-step: client_secret_basic, client_secret_post, private_key_jwt) and
+ * `scaOAuth` (the payer at the bank's authorization server, code + PKCE, the payer's token sealed
+ * and used for status reads) — against the simulator's authorization server, through the core's
+ * bank HTTP client (call rows before each call, exchange log) on every database. The browser runs
+ * the same flows in test/e2e/berlin-group-oauth.test.ts.
+ */
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createBerlinGroupConnector, type BgData } from '../src/connectors/berlin-group/connector.ts';
+import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
+import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
+import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
+import { createBankHttp, createBankTransport, type BankMaterial, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
+import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
+import { consentVault } from '../src/services/consent-vault.ts';
+import { connectorPayment } from '../src/services/payment-actions.ts';
+import { getPayment } from '../src/services/payments.ts';
+import { makePki, type TestPki } from './support/certs.ts';
+import { describeEachDb, guideBody } from './support/helpers.ts';
+
+const PAYER = 'DE02100100109307118603';
+const BASE = 'https://payrail.example';
+const RETURN = { ok: `${BASE}/2.0/bank-return/ok?state=7.sig`, nok: `${BASE}/2.0/bank-return/nok?state=7.sig` };
+const CLIENT_ID = 'payrail-tpp';
+const SECRET = 'sim-client-secret-0f3c9a';
+const TOKEN_SECONDS = 300;
+
+describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator', (ctx) => {
+  let sim: BerlinGroupSimulator;
+  let pki: TestPki;
+  const transports: BankTransport[] = [];
+
+  beforeAll(async () => {
+    pki = makePki();
+    sim = await startBerlinGroupSimulator({
+      clock: ctx().clock,
+      settleAfterMs: 4_000,
+      oauth: { clientId: CLIENT_ID, clientAuth: 'client_secret_basic', clientSecret: SECRET, clientCert: pki.signing.cert, tokenSeconds: TOKEN_SECONDS },
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(transports.map((t) => t.close()));
+    await sim.close();
+    pki.cleanup();
+  });
+  beforeEach(() => {
+    sim.faults.clear();
+    Object.assign(sim.auth!.options, { clientAuth: 'client_secret_basic', preStep: true, scaOAuth: false });
+    sim.settings.scaOAuth = false;
+  });
+
+  let nextBankId = 100;
+  function bank(oauth: Record<string, unknown> = {}, material: BankMaterial = { oauthClientSecret: SECRET }) {
+    const profile = checkOptions(
+      {
+        timeout_ms: 2_000,
+        signing: false,
+        oauth: { client_id: CLIENT_ID, client_auth: 'client_secret_basic', token_url: `${sim.url}/oauth/token`, scope: 'PIS', ...oauth },
+      },
+      'redirect',
+    );
+    const configured: ConfiguredBank = {
+      id: nextBankId++,
+      uuid: crypto.randomUUID(),
+      name: 'OAuth bank',
+      standard: 'berlin-group',
+      base_url: sim.url,
+      country: 'DE',
+      bic: null,
+      sca_approach: 'redirect',
+      profile: { ...profile },
+      has_client_cert: false,
+      has_ca: false,
+      has_signing_key: Boolean(material.signingKey),
+      created_at: 0,
+    };
+    const transport = createBankTransport(configured, material);
+    transports.push(transport);
+    return { connector: createBerlinGroupConnector(configured, BERLIN_GROUP_SETTINGS) as Connector, transport };
+  }
+
+  async function payment(): Promise<ConnectorPayment> {
+    const id = await ctx().createPayment(guideBody('first_open_day', { payer: { scheme_name: 'iban', identification: PAYER } }));
+    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
+    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+  }
+
+  const clients: { calls: CallRecord[] }[] = [];
+  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
+    const c = ctx();
+    const http = createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id });
+    clients.push(http);
+    return {
+      now: c.clock.now(),
+      clock: c.clock,
+      baseUrl: BASE,
+      testStepMs: 1000,
+      sign: (v) => `sig-${v}`,
+      returnUrls: RETURN,
+      http,
+      vault: consentVault('installation-secret-for-tests'),
+    };
+  }
+
+  function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
+    if (!o) return p;
+    const state = o.kind === 'state' ? o.state : o.kind === 'refused' ? 'rejected' : o.kind === 'unknown' ? p.state : 'validating';
+    return {
+      ...p,
+      state,
+      data: o.data,
+      bank_payment_id: o.bank_reference ?? p.bank_payment_id,
+      action: o.kind === 'redirect' ? 'redirect' : null,
+      consent: o.consent === undefined ? p.consent : o.consent,
+    };
+  }
+
+  /** The calls of a payment as recorded (operation and HTTP status), in order. */
+  async function calls(p: ConnectorPayment): Promise<string[]> {
+    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    const rows = await ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+    return rows.map((r) => `${r.operation} ${r.http_status}`);
+  }
+
+  /** Everything the database holds about bank calls and attempts, as text. */
+  async function stored(): Promise<string> {
+    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    const db = ctx().store.db;
+    const tables = await Promise.all([
+      db.selectFrom('bank_calls').selectAll().execute(),
+      db.selectFrom('bank_exchanges').selectAll().execute(),
+      db.selectFrom('payment_attempts').selectAll().execute(),
+      db.selectFrom('payment_events').selectAll().execute(),
+    ]);
+    return JSON.stringify(tables);
+  }
+
+  const start = (c: Connector, p: ConnectorPayment, t: BankTransport) => c.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, t));
+
+  it('pre-step: one token before the first call, reused by later calls, renewed before it expires; never stored', async () => {
+    const { connector, transport } = bank();
+    const issued = sim.auth!.issued.client_credentials;
+    const p = await payment();
+    const first = await start(connector, p, transport);
+    expect(first.kind).toBe('redirect');
+    expect(await calls(p)).toEqual(['client-token 200', 'initiate 201']);
+    const q = await payment();
+    expect((await start(connector, q, transport)).kind).toBe('redirect');
+    expect(await calls(q)).toEqual(['initiate 201']); // the cached token
+    expect(sim.auth!.issued.client_credentials).toBe(issued + 1);
+    expect(
+      sim.received.calls
+        .filter((c) => c.operation === 'initiatePayment')
+        .slice(-2)
+        .map((c) => c.bearer),
+    ).toEqual(['client', 'client']);
+
+    // 60 s before it expires (renew_before_ms default) the token is renewed before the call.
+    ctx().clock.advance((TOKEN_SECONDS - 59) * 1000);
+    await connector.status(applied(p, first), context(p, transport));
+    expect((await calls(p)).slice(-3)).toEqual(['client-token 200', 'status 200', 'sca-status 200']);
+    expect(sim.auth!.issued.client_credentials).toBe(issued + 2);
+
+    const text = await stored();
+    for (const token of sim.auth!.tokens()) expect(text).not.toContain(token);
+    expect(text).not.toContain(SECRET);
+    expect(text).toMatch(/access_token\\+":\\+"\[redacted\]/);
+  });
+
+  it('a 401 to an initiation is never answered by a second initiation; a 401 to a status read renews the token and reads once more', async () => {
+    const { connector, transport } = bank();
+    const p = await payment();
+    const started = applied(p, await start(connector, p, transport));
+    await calls(p);
+
+    // The bank forgets its tokens: the next initiation is refused 401 and is not sent again.
+    sim.auth!.revokeClientTokens();
+    const initiations = () => sim.received.calls.filter((c) => c.operation === 'initiatePayment').length;
+    const before = initiations();
+    const q = await payment();
+    const refused = await start(connector, q, transport);
+    expect(refused).toMatchObject({ kind: 'refused', error_code: 'bug' });
+    expect(initiations()).toBe(before + 1);
+    expect(sim.received.calls.at(-1)).toMatchObject({ operation: 'initiatePayment', bearer: 'refused' });
+    expect(await calls(q)).toEqual(['initiate 401']);
+
+    // A status read (safe to repeat) after another revocation: 401, one renewal, the read once more.
+    await connector.status(started, context(p, transport)); // takes a fresh token (the 401 forgot the old one)
+    sim.auth!.revokeClientTokens();
+    await connector.status(started, context(p, transport));
+    expect((await calls(p)).slice(-7)).toEqual([
+      'client-token 200',
+      'status 200',
+      'sca-status 200',
+      'status 401',
+      'client-token 200',
+      'status 200',
+      'sca-status 200',
+    ]);
+
+    // Refused twice in a row: one retry only, then the read is given up (nothing changes).
+    sim.faults.add({ kind: 'reject', operation: 'getPaymentInitiationStatus', code: 'TOKEN_INVALID', times: 2 });
+    expect(await connector.status(started, context(p, transport))).toBeNull();
+    expect((await calls(p)).slice(-3)).toEqual(['status 401', 'client-token 200', 'status 401']);
+    expect(initiations()).toBe(before + 1);
+  });
+
+  it('client_secret_post and private_key_jwt authenticate the client; a refused client sends nothing to the API', async () => {
+    sim.auth!.options.clientAuth = 'client_secret_post';
+    const post = bank({ client_auth: 'client_secret_post' });
+    const p = await payment();
+    expect((await start(post.connector, p, post.transport)).kind).toBe('redirect');
+    expect(await calls(p)).toEqual(['client-token 200', 'initiate 201']);
+
+    sim.auth!.options.clientAuth = 'private_key_jwt';
+    const jwt = bank({ client_auth: 'private_key_jwt', jwt_alg: 'PS256' }, { signingKey: pki.signing.key, signingCert: pki.signing.cert });
+    const q = await payment();
+    expect((await start(jwt.connector, q, jwt.transport)).kind).toBe('redirect');
+    expect(await calls(q)).toEqual(['client-token 200', 'initiate 201']);
+    const exchange = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', q.id).orderBy('id').executeTakeFirstOrThrow();
+    expect(JSON.parse(exchange.request_body!)).toMatchObject({ grant_type: 'client_credentials', client_assertion: '[redacted]', client_id: CLIENT_ID });
+
+    // A wrong secret: the token endpoint refuses, the initiation is never sent.
+    const initiations = sim.received.initiations.length;
+    const wrong = bank({ client_auth: 'private_key_jwt' }, { signingKey: pki.client.key, signingCert: pki.client.cert });
+    const r = await payment();
+    expect(await start(wrong.connector, r, wrong.transport)).toMatchObject({ kind: 'refused', error_code: 'bug' });
+    expect(await calls(r)).toEqual(['client-token 401']);
+    expect(sim.received.initiations.length).toBe(initiations);
+    expect(await stored()).not.toContain(SECRET);
+  });
+
+  /** The payer at the simulator's authorization server: the page, then the decision; where the bank sends them back. */
+  async function atAuthorizationServer(url: string, decision: 'approve' | 'refuse'): Promise<URL> {
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('Approve');
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    const answer = await fetch(`${sim.url}/oauth/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, decision }),
+    });
+    expect(answer.status).toBe(303);
+    return new URL(answer.headers.get('location')!);
+  }
+
+  it('scaOAuth: metadata, the payer sent with state and PKCE, the code exchanged, the payer token sealed and used for status reads', async () => {
+    Object.assign(sim.auth!.options, { preStep: false, scaOAuth: true });
+    sim.settings.scaOAuth = true;
+    const { connector, transport } = bank({ token_url: null });
+    let p = await payment();
+    const redirect = await start(connector, p, transport);
+    expect(redirect.kind).toBe('redirect');
+    const url = new URL(redirect.kind === 'redirect' ? redirect.validate_uri : '');
+    expect(`${url.origin}${url.pathname}`).toBe(`${sim.url}/oauth/authorize`);
+    const bankId = (redirect.data as BgData).payment_id!;
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: `${BASE}/2.0/consent/return`,
+      scope: `PIS:${bankId}`,
+      code_challenge_method: 'S256',
+      state: expect.stringMatching(new RegExp(`^${p.id}\\.`)),
+    });
+    expect(redirect.consent).toEqual(expect.any(String));
+    p = applied(p, redirect);
+
+    // A return with another state changes nothing.
+    expect(await connector.bankReturn(p, { state: `${p.id}.forged`, code: 'x' }, context(p, transport))).toMatchObject({ kind: 'redirect' });
+
+    const back = await atAuthorizationServer(url.toString(), 'approve');
+    expect(`${back.origin}${back.pathname}`).toBe(`${BASE}/2.0/consent/return`);
+    const code = back.searchParams.get('code')!;
+    const done = await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport));
+    expect(done).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACTC' });
+    expect(done.consent).toEqual(expect.any(String));
+    expect(done.consent).not.toBe(p.consent);
+    p = applied(p, done);
+    expect((await calls(p)).slice(0, 4)).toEqual(['initiate 201', 'oauth-metadata 200', 'token 200', 'status 200']);
+    // The status read after the exchange carried the payer's token.
+    expect(sim.received.calls.filter((c) => c.operation === 'getPaymentInitiationStatus').at(-1)!.bearer).toBe('payer');
+    ctx().clock.advance(4_000);
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+    expect(sim.received.calls.filter((c) => c.operation === 'getPaymentInitiationStatus').at(-1)!.bearer).toBe('payer');
+
+    const text = await stored();
+    expect(text).not.toContain(code);
+    for (const token of sim.auth!.tokens()) expect(text).not.toContain(token);
+  });
+
+  it('scaOAuth: the payer refuses at the authorization server → rejected CancelledByUser, the sealed verifier cleared', async () => {
+    Object.assign(sim.auth!.options, { preStep: false, scaOAuth: true });
+    sim.settings.scaOAuth = true;
+    const { connector, transport } = bank({ token_url: null });
+    let p = await payment();
+    const redirect = await start(connector, p, transport);
+    p = applied(p, redirect);
+    const back = await atAuthorizationServer(redirect.kind === 'redirect' ? redirect.validate_uri : '', 'refuse');
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    const refused = await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport));
+    expect(refused).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByUser', consent: null });
+    expect(sim.ledger.view(sim.payments.get((p.data as BgData).payment_id!)!).transactionStatus).toBe('RJCT');
+  });
+
+  it('scaOAuth with the pre-step: the client token for the initiation, the payer token for the reads', async () => {
+    Object.assign(sim.auth!.options, { preStep: true, scaOAuth: true });
+    sim.settings.scaOAuth = true;
+    const { connector, transport } = bank();
+    let p = await payment();
+    const redirect = await start(connector, p, transport);
+    p = applied(p, redirect);
+    const back = await atAuthorizationServer(redirect.kind === 'redirect' ? redirect.validate_uri : '', 'approve');
+    const done = await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport));
+    expect(done).toMatchObject({ kind: 'state', state: 'pending' });
+    const ops = await calls(p);
+    expect(ops.filter((o) => o.startsWith('token') || o.startsWith('client-token') || o.startsWith('initiate'))).toEqual(
+      expect.arrayContaining(['initiate 201', 'token 200']),
+    );
+    const mine = sim.received.calls.filter((c) => c.path.includes((p.data as BgData).payment_id!) || c.operation === 'initiatePayment').slice(-3);
+    expect(mine.map((c) => `${c.operation} ${c.bearer}`)).toContain('getPaymentInitiationStatus payer');
+  });
+});
