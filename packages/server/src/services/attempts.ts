@@ -14,7 +14,7 @@
  * `updateAttempt` / `recordAttempt`, `settleCalls`, `attemptRecorder`, `sealConsent` /
  * `openConsent`, and the readers for the exchange log.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { type AttemptRecorder, type CallRecord, createBankHttp } from '../connectors/kit/http.ts';
 import type { BankHttp, Connector, ConnectorContext, ConnectorOutcome } from '../connectors/kit/types.ts';
@@ -127,15 +127,28 @@ export function attemptRecorder(db: Kysely<Database>, options: { fenced?: boolea
   };
 }
 
+/** What recording one call writes: its row's outcome and facts, and its exchange-log row. */
+export interface CallSettlement {
+  callId: string;
+  call: {
+    finished_at: number;
+    http_status: number | null;
+    error: string | null;
+    outcome: CallRecord['outcome'];
+    bank_reference: string | null;
+    raw_status: string | null;
+  };
+  exchange: Insertable<Database['bank_exchanges']>;
+}
+
 /**
- * Records each call of one operation: its exchange facts (time, status, redacted bodies: the
- * exchange-log row) and its outcome, in the caller's transaction (the state change the calls led
- * to). The last call carries the connector's verdict (its refused/unknown outcome, the bank's
- * reference and raw status); earlier calls keep their HTTP classification. A crash before this
- * leaves the call `pending` without `finished_at`: unknown, like a crash during the call.
+ * The settlement of each call of one operation: its exchange facts (time, status, redacted bodies:
+ * the exchange-log row) and its outcome. The last call carries the connector's verdict (its
+ * refused/unknown outcome, the bank's reference and raw status); earlier calls keep their HTTP
+ * classification.
  */
-export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome: ConnectorOutcome | null): Promise<void> {
-  for (const [i, call] of calls.entries()) {
+export function callSettlements(calls: readonly CallRecord[], outcome: ConnectorOutcome | null): CallSettlement[] {
+  return calls.map((call, i) => {
     const last = i === calls.length - 1;
     const verdict =
       last && outcome
@@ -148,21 +161,17 @@ export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome:
               : call.outcome
         : call.outcome;
     const { exchange } = call;
-    await db
-      .updateTable('bank_calls')
-      .set({
+    return {
+      callId: call.callId,
+      call: {
         finished_at: exchange.finished_at,
         http_status: exchange.status,
         error: exchange.error,
         outcome: verdict,
         bank_reference: last ? (outcome?.bank_reference ?? null) : null,
         raw_status: last && outcome && 'bank_status' in outcome ? (outcome.bank_status ?? null) : null,
-      })
-      .where('id', '=', call.callId)
-      .execute();
-    await db
-      .insertInto('bank_exchanges')
-      .values({
+      },
+      exchange: {
         payment_id: call.paymentId,
         call_id: call.callId,
         bank_id: call.bankId,
@@ -175,8 +184,20 @@ export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome:
         response_body: exchange.response_body,
         error: exchange.error,
         created_at: exchange.finished_at,
-      })
-      .execute();
+      },
+    };
+  });
+}
+
+/**
+ * Records each call of one operation (callSettlements) in the caller's transaction (the state
+ * change the calls led to). A crash before this leaves the call `pending` without `finished_at`:
+ * unknown, like a crash during the call.
+ */
+export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome: ConnectorOutcome | null): Promise<void> {
+  for (const settled of callSettlements(calls, outcome)) {
+    await db.updateTable('bank_calls').set(settled.call).where('id', '=', settled.callId).execute();
+    await db.insertInto('bank_exchanges').values(settled.exchange).execute();
   }
 }
 

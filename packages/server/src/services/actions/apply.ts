@@ -8,7 +8,7 @@ import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
 import { ApiError, VersionConflict } from '../../domain/errors.ts';
 import { isFinal } from '../../domain/states.ts';
 import type { Transaction } from 'kysely';
-import type { AttemptRow, AttemptUpdate, Database, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
+import type { AttemptRow, AttemptUpdate, Database, InstructionRow, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
@@ -29,6 +29,8 @@ export interface ApplyOptions {
   attempt?: AttemptUpdate;
   /** More writes that must commit with a change (the recovery pass's calls it found unanswered). */
   also?: (trx: Transaction<Database>) => Promise<void>;
+  /** The payment's instructions, read with this version of it (changePayment's one-statement path on PostgreSQL). */
+  instructions?: readonly InstructionRow[];
 }
 
 /** Turns a connector outcome into the payment's new state, action and fields, and the attempt's new facts. */
@@ -65,10 +67,9 @@ export async function applyOutcome(
     ...reduction.change,
     patch: { ...options.payment, ...reduction.change.patch },
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
-    also: async (trx) => {
-      await settleCalls(trx, calls, outcome);
-      await options.also?.(trx);
-    },
+    settle: { calls, outcome },
+    ...(options.instructions ? { instructions: options.instructions } : {}),
+    ...(options.also ? { also: options.also } : {}),
   });
 }
 
@@ -91,12 +92,15 @@ export async function applyAttempt(
   attempted: Attempted,
   operation: Operation,
   paymentPatch: PaymentUpdate = {},
+  instructions?: readonly InstructionRow[],
 ): Promise<PaymentRow> {
   const outcome = attempted.outcome!;
   let current = payment;
   for (let applied = 1; ; applied++) {
     try {
-      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch });
+      // The instructions were read with `payment`: not with a version read since.
+      const read = current === payment && instructions ? { instructions } : {};
+      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch, ...read });
     } catch (error) {
       if (error instanceof VersionConflict && operation !== 'initiate' && applied < REAPPLY_LIMIT) {
         const fresh = await readPaymentRow(env.db, payment.domain_id, payment.id);
