@@ -64,6 +64,21 @@ export async function startSimulatorProcess(args: string[] = []): Promise<BgStac
   return { url, proc, output: () => output };
 }
 
+/** The payer approves (or refuses) on the simulator's page `validateUri` shows; returns where the bank sends them back (to Payrail), if anywhere. */
+export async function decideAtSimulator(validateUri: string, decision: 'approve' | 'refuse' = 'approve'): Promise<string | null> {
+  const page = await fetch(validateUri).then((r) => r.text());
+  const formToken = /name="token" value="([^"]+)"/.exec(page)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
+  if (!formToken || !action) return null;
+  const decided = await fetch(new URL(action.replaceAll('&amp;', '&'), validateUri), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: formToken, decision }).toString(),
+  });
+  return decided.headers.get('location');
+}
+
 export async function startBgStack(
   db: ProcessDatabase,
   options: {
