@@ -46,8 +46,8 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startSimulatorProcess(args: string[] = []): Promise<BgStack['sim']> {
-  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startSimulatorProcess(args: string[] = [], standard = 'berlin-group'): Promise<BgStack['sim']> {
+  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', standard, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -62,7 +62,23 @@ export async function startSimulatorProcess(args: string[] = []): Promise<BgStac
   return { url, proc, output: () => output };
 }
 
-export async function startBgStack(db: ProcessDatabase, options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[] } = {}): Promise<BgStack> {
+/**
+ * Another standard's simulator in the same stack (UK Open Banking): how it is started, which file
+ * Prism checks, where the proxy sends requests (the API root the file's paths hang under), and the
+ * `payrail bank add` arguments from the simulator's output with Prism's address as the base URL.
+ */
+export interface StackStandard {
+  name: string;
+  simulateArgs: string[];
+  spec: string;
+  upstream(simUrl: string): string;
+  bankAdd(simOutput: string, prismUrl: string): string[];
+}
+
+export async function startBgStack(
+  db: ProcessDatabase,
+  options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[]; standard?: StackStandard } = {},
+): Promise<BgStack> {
   const cli = (args: string[]) => {
     const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
@@ -96,10 +112,15 @@ export async function startBgStack(db: ProcessDatabase, options: { settleSeconds
   });
   const hooks = await listen(receiver);
 
-  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2)]);
-  const prism = await startPrismProxy(sim.url);
+  const standard = options.standard;
+  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard?.simulateArgs ?? [])], standard?.name);
+  const prism = standard ? await startPrismProxy(standard.upstream(sim.url), standard.spec) : await startPrismProxy(sim.url);
   const bank = JSON.parse(
-    cli(['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json']),
+    cli(
+      standard
+        ? [...standard.bankAdd(sim.output(), prism.url), ...(options.bankArgs ?? []), '--json']
+        : ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json'],
+    ),
   );
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
