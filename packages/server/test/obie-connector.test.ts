@@ -322,6 +322,18 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
       expect(await reasonsOf(await t.createPayment(deferred))).toContain('nspDateType');
     });
 
+    it("an answer whose signature does not verify against the bank's JWKS is not trusted (unknown)", async () => {
+      const { connector, transport } = bank();
+      const p = await payment();
+      sim.settings.signAnswers = false;
+      try {
+        const outcome = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+        expect(outcome).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/signature/) });
+      } finally {
+        sim.settings.signAnswers = true;
+      }
+    });
+
     it('cancellation is not offered by the standard', async () => {
       const { connector, transport } = bank();
       const p = await payment();
