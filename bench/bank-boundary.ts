@@ -13,14 +13,17 @@
  *
  * Afterwards it checks with the simulator that no initiation was received twice. BENCH_ROUNDS
  * repeats the whole sequence (direct, SQLite, PostgreSQL) to show the noise of a shared machine.
- * BENCH_CPU_PROF=DIR starts each `serve` with `node --cpu-prof --cpu-prof-dir DIR`.
+ * BENCH_CPU_PROF=DIR starts each `serve` with `node --cpu-prof --cpu-prof-dir DIR`. For each
+ * `serve` it prints the CPU time it spent (user + system, from /proc) per validation during the
+ * measure; BENCH_COUNT=1 also loads bench/count-statements.ts into it and prints the SQL statements
+ * it sent per validation (each one a round trip on PostgreSQL), by statement.
  *
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
  *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -37,6 +40,8 @@ const PG_POOL = process.env.BENCH_PG_POOL_SIZE ?? '24';
 const BANK_ARGS = (process.env.BENCH_BANK_ARGS ?? '').split(/\s+/).filter(Boolean);
 const ONLY = process.env.BENCH_ONLY ?? null;
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const COUNT = process.env.BENCH_COUNT === '1';
+const COUNTER = new URL('./count-statements.ts', import.meta.url).pathname;
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 const DEBTOR = 'DE02100100109307118603';
 const CREDITOR = 'FR7630006000011234567890189';
@@ -48,6 +53,16 @@ interface Run {
   failed: number;
   seconds: number;
   latencies: number[];
+  /** Of the `serve` process during the measure: CPU ms per validation, statements per validation by statement. */
+  cpuMsPer?: number;
+  statements?: Record<string, number>;
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
 
 function percentile(values: number[], p: number): number {
@@ -56,7 +71,11 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Spawns `payrail …` and resolves with the first match of `pattern` in its output. */
-async function startProcess(args: string[], pattern: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: string; stop(): Promise<void> }> {
+async function startProcess(
+  args: string[],
+  pattern: RegExp,
+  nodeArgs: string[] = [],
+): Promise<{ proc: ChildProcess; match: string; output(): string; stop(): Promise<void> }> {
   const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const match = await new Promise<string>((resolve, reject) => {
@@ -73,6 +92,7 @@ async function startProcess(args: string[], pattern: RegExp, nodeArgs: string[] 
   return {
     proc,
     match,
+    output: () => output,
     stop: () =>
       new Promise((resolve) => {
         if (proc.exitCode !== null) return resolve();
@@ -184,7 +204,10 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
 async function throughPayrail(simUrl: string, db: Database, round: number): Promise<Run> {
   const bank = cli(['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args]);
   const client = cli(['client', 'create', '--name', 'Bench shop', '--redirect-uri', REDIRECT, ...db.args]);
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${db.label}-${round}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = [
+    ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${db.label}-${round}-${Date.now()}.cpuprofile`] : []),
+    ...(COUNT ? ['--import', COUNTER] : []),
+  ];
   const serve = await startProcess(
     ['serve', '--port', '0', '--log-level', 'error', ...(db.serveArgs ?? []), ...SERVE_ARGS, ...db.args],
     /listening on (http:\/\/\S+)/,
@@ -237,12 +260,35 @@ async function throughPayrail(simUrl: string, db: Database, round: number): Prom
     );
     const validate = { connector_uuid: bank.uuid, webview_url: 'https://merchant.example/own', payer: { scheme_name: 'iban', identification: DEBTOR } };
     const statuses = new Map<number, number>();
+    const counts = async (): Promise<Record<string, number>> => {
+      if (!COUNT) return {};
+      const seen = serve.output().length;
+      serve.proc.kill('SIGUSR2');
+      for (let waited = 0; waited < 5000; waited += 20) {
+        const m = /payrail-bench-counts (\{.*\})\n/.exec(serve.output().slice(seen));
+        if (m) return JSON.parse(m[1]!);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('serve did not print its statement counts');
+    };
+    const countsBefore = await counts();
+    const cpuBefore = cpuMs(serve.proc.pid!);
     const run = await measure(`Payrail (${db.label})`, ids.length, async (i) => {
       const answer = await call('POST', `/2.0/payments/${ids[i]}`, validate, token);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status !== 200 && statuses.get(answer.status) === 1) console.warn(JSON.stringify(answer.json));
       return answer.status === 200 && answer.json.state === 'validating' && answer.json.action === 'redirect';
     });
+    run.cpuMsPer = (cpuMs(serve.proc.pid!) - cpuBefore) / ids.length;
+    if (COUNT) {
+      const after = await counts();
+      run.statements = Object.fromEntries(
+        Object.entries(after)
+          .map(([k, n]) => [k, (n - (countsBefore[k] ?? 0)) / ids.length] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]),
+      );
+    }
     if (run.failed > 0) console.warn(`${run.label}: ${run.failed} validations failed; answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
     return run;
   } finally {
@@ -286,15 +332,23 @@ try {
       `(${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); ` +
       `the simulator received ${received.initiations.length} initiations for ${sent} sent, no X-Request-ID twice\n`,
   );
-  console.log('| Round | Path | Initiated/s | p50 | p99 | failed | vs direct |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| Round | Path | Initiated/s | p50 | p99 | failed | vs direct | serve CPU per validation |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [i, row] of runs.entries()) {
     const base = row[0]!.ok / row[0]!.seconds;
     for (const r of row) {
       const rate = r.ok / r.seconds;
       console.log(
-        `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} |`,
+        `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} | ${r.cpuMsPer === undefined ? '' : `${r.cpuMsPer.toFixed(2)} ms`} |`,
       );
+    }
+  }
+  for (const [i, row] of runs.entries()) {
+    for (const r of row) {
+      if (!r.statements) continue;
+      const total = Object.values(r.statements).reduce((a, b) => a + b, 0);
+      console.log(`\nRound ${i + 1}, ${r.label}: ${total.toFixed(1)} statements per validation`);
+      for (const [sql, n] of Object.entries(r.statements)) console.log(`  ${n.toFixed(2)}  ${sql}`);
     }
   }
 } finally {

@@ -2,7 +2,11 @@
  * The top frames of a V8 CPU profile (`node --cpu-prof`), by self time and by total time, and the
  * share of time under a few code areas (query builder, SQLite/pg, Fastify, JSON, validation).
  *
- *   node bench/top-frames.ts PROFILE.cpuprofile [N]
+ *   node bench/top-frames.ts PROFILE.cpuprofile [N] [FUNCTION]
+ *
+ * With FUNCTION (e.g. validatePayment), only the samples from the first one with that function on
+ * its stack onwards count: the measured phase of a bench, without its set-up (bench:banks creates
+ * its payments first).
  */
 import { readFileSync } from 'node:fs';
 
@@ -16,8 +20,15 @@ const top = Number(process.argv[3] ?? 25);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const after = process.argv[4];
+const onStack = (id: number, name: string) => {
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.functionName === name) return true;
+  return false;
+};
+const first = after ? profile.samples.findIndex((id) => onStack(id, after)) : 0;
+if (first < 0) throw new Error(`no sample has ${after} on its stack`);
 const selfTime = new Map<number, number>();
-for (const [i, id] of profile.samples.entries()) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+for (const [i, id] of profile.samples.entries()) if (i >= first) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 
 const label = (n: Node) => {
   const url = n.callFrame.url

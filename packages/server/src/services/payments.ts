@@ -13,7 +13,6 @@ import {
   type PaymentRecord,
   type PaymentViewRow,
   paymentRepository,
-  readInstructions,
   readPaymentRow,
   readPaymentState,
 } from '../store/repositories/payments.ts';
@@ -127,10 +126,9 @@ export async function readPaymentView(
   return found(await paymentRepository(db).readView(db, domainId, id), id);
 }
 
-/** A payment of the caller's domain, or notFound. Both reads are sent at once (one round trip on PostgreSQL's pool). */
+/** A payment of the caller's domain with its instructions, or notFound (one statement on PostgreSQL). */
 export async function getPayment(db: Kysely<Database>, domainId: number, id: number): Promise<PaymentRecord> {
-  const [payment, instructions] = await Promise.all([findPayment(db, domainId, id), readInstructions(db, id)]);
-  return { payment, instructions };
+  return found(await paymentRepository(db).readRecord(db, domainId, id), id);
 }
 
 export const ORDER_BY = {

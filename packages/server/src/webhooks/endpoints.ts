@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
-import { type Database, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
+import { type Database, type InstructionRow, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
 import { paymentView } from '../services/payment-view.ts';
 import { sealSecret } from '../services/secret-box.ts';
 import { refusedUrlMessage, refusedWebhookHost } from './address-policy.ts';
@@ -67,6 +67,11 @@ export async function disableEndpoint(db: Kysely<Database>, domainId: number, id
   if (Number(result.numUpdatedRows) === 0) throw new ApiError('notFound', `no webhook endpoint ${id}`, { field: 'id' });
 }
 
+/** The body of a PAYMENT_STATE_UPDATED webhook: the payment as the API shows it (never its sensitive fields). */
+export function stateChangeBody(payment: PaymentRow, instructions: readonly InstructionRow[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
+}
+
 /**
  * Writes the announcement of a state change into the outbox: the payment as it is now, and one
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
@@ -81,7 +86,7 @@ export async function enqueueStateChange(trx: Transaction<Database>, payment: Pa
     .execute();
   if (endpoints.length === 0) return 0;
   const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
-  const body = JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
+  const body = stateChangeBody(payment, instructions, extra);
   const { id: dataId } = await trx
     .insertInto('webhook_data')
     .values({ domain_id: payment.domain_id, payment_id: payment.id, event: 'PAYMENT_STATE_UPDATED', body, created_at: now })

@@ -29,6 +29,8 @@ export interface BgStack {
   bank: { uuid: string; id: number; name: string };
   base: string;
   serve: ChildProcess;
+  /** What `payrail serve` printed on stdout (its logs). */
+  serveOutput(): string;
   merchant: string;
   landings: URL[];
   webhooks: Webhook[];
@@ -75,9 +77,33 @@ export interface StackStandard {
   bankAdd(simOutput: string, prismUrl: string): string[];
 }
 
+/** The payer approves (or refuses) on the simulator's page `validateUri` shows; returns where the bank sends them back (to Payrail), if anywhere. */
+export async function decideAtSimulator(validateUri: string, decision: 'approve' | 'refuse' = 'approve'): Promise<string | null> {
+  const page = await fetch(validateUri).then((r) => r.text());
+  const formToken = /name="token" value="([^"]+)"/.exec(page)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
+  if (!formToken || !action) return null;
+  const decided = await fetch(new URL(action.replaceAll('&amp;', '&'), validateUri), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: formToken, decision }).toString(),
+  });
+  return decided.headers.get('location');
+}
+
 export async function startBgStack(
   db: ProcessDatabase,
-  options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[]; standard?: StackStandard } = {},
+  options: {
+    settleSeconds?: number;
+    /** `bank add` arguments; a function gets the simulator's own URL (e.g. for its token endpoint, outside Prism). */
+    bankArgs?: string[] | ((simUrl: string) => string[]);
+    serveArgs?: string[];
+    /** More `bank simulate` options. */
+    simArgs?: string[];
+    /** Another standard's simulator instead of Berlin Group's. */
+    standard?: StackStandard;
+  } = {},
 ): Promise<BgStack> {
   const cli = (args: string[]) => {
     const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
@@ -113,20 +139,24 @@ export async function startBgStack(
   const hooks = await listen(receiver);
 
   const standard = options.standard;
-  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard?.simulateArgs ?? [])], standard?.name);
+  const sim = await startSimulatorProcess(
+    ['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard?.simulateArgs ?? []), ...(options.simArgs ?? [])],
+    standard?.name,
+  );
   const prism = standard ? await startPrismProxy(standard.upstream(sim.url), standard.spec) : await startPrismProxy(sim.url);
+  const extra = typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? []);
   const bank = JSON.parse(
     cli(
       standard
-        ? [...standard.bankAdd(sim.output(), prism.url), ...(options.bankArgs ?? []), '--json']
-        : ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json'],
+        ? [...standard.bankAdd(sim.output(), prism.url), ...extra, '--json']
+        : ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...extra, '--json'],
     ),
   );
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
   );
   secret = JSON.parse(cli(['webhook', 'add', '--url', `${hooks}/payrail/hook`, '--event', 'PAYMENT_STATE_UPDATED', '--json'])).secret_key;
-  const { proc: serve, base } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
+  const { proc: serve, base, output: serveOutput } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
   const browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -145,6 +175,7 @@ export async function startBgStack(
     bank,
     base,
     serve,
+    serveOutput,
     merchant,
     landings,
     webhooks,

@@ -17,7 +17,7 @@ import {
   validatePayment,
   type ValidateBody,
 } from '../../services/payment-actions.ts';
-import { findPayment, getPayment, parseBoolean, paymentView } from '../../services/payments.ts';
+import { getPayment, parseBoolean, paymentView, readPaymentView } from '../../services/payments.ts';
 import type { Principal } from '../../services/tokens.ts';
 import { principalOf, type AccessRule } from '../access.ts';
 import { decryptJweInputs } from '../jose-hooks.ts';
@@ -111,20 +111,22 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         } else if (body.psu_validate !== undefined) {
           await psuValidate(env, domain, id, body.psu_validate);
         } else {
-          // The row alone decides which action this is (the action reads the payment with its instructions).
-          const payment = await findPayment(store.db, domain, id);
+          // The payment decides which action this is; a validation goes on with what was read here.
+          const record = await getPayment(store.db, domain, id);
+          const { payment } = record;
           if (payment.state === 'validating' && body.fields !== undefined && body.webview_url === undefined) {
             await submitFields(env, domain, id, body.fields);
           } else {
             if (body.webview_url === undefined && body.connector_uuid === undefined && body.fields === undefined && payment.state !== 'created') {
               throw missing('webview_url');
             }
-            await validatePayment(env, domain, id, body as ValidateBody, principal.redirectUris);
+            await validatePayment(env, domain, id, body as ValidateBody, principal.redirectUris, null, record);
           }
         }
       }
-      const record = await getPayment(store.db, domain, id);
-      return paymentView(record.payment, record.instructions, sensitive);
+      // The answer shows the payment as it is now (one statement on PostgreSQL).
+      const view = await readPaymentView(store.db, domain, id);
+      return paymentView(view.payment, view.instructions, sensitive);
     },
   );
 

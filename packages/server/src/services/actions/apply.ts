@@ -7,7 +7,8 @@ import type { CallRecord } from '../../connectors/kit/http.ts';
 import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
 import { ApiError, VersionConflict } from '../../domain/errors.ts';
 import { isFinal } from '../../domain/states.ts';
-import type { AttemptRow, AttemptUpdate, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
+import type { Transaction } from 'kysely';
+import type { AttemptRow, AttemptUpdate, Database, InstructionRow, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
@@ -26,6 +27,10 @@ export interface ApplyOptions {
   payment?: PaymentUpdate;
   /** More of the attempt's columns to write with a change (status sync's health). */
   attempt?: AttemptUpdate;
+  /** More writes that must commit with a change (the recovery pass's calls it found unanswered). */
+  also?: (trx: Transaction<Database>) => Promise<void>;
+  /** The payment's instructions, read with this version of it (changePayment's one-statement path on PostgreSQL). */
+  instructions?: readonly InstructionRow[];
 }
 
 /** Turns a connector outcome into the payment's new state, action and fields, and the attempt's new facts. */
@@ -62,7 +67,9 @@ export async function applyOutcome(
     ...reduction.change,
     patch: { ...options.payment, ...reduction.change.patch },
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
-    also: (trx) => settleCalls(trx, calls, outcome),
+    settle: { calls, outcome },
+    ...(options.instructions ? { instructions: options.instructions } : {}),
+    ...(options.also ? { also: options.also } : {}),
   });
 }
 
@@ -85,12 +92,15 @@ export async function applyAttempt(
   attempted: Attempted,
   operation: Operation,
   paymentPatch: PaymentUpdate = {},
+  instructions?: readonly InstructionRow[],
 ): Promise<PaymentRow> {
   const outcome = attempted.outcome!;
   let current = payment;
   for (let applied = 1; ; applied++) {
     try {
-      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch });
+      // The instructions were read with `payment`: not with a version read since.
+      const read = current === payment && instructions ? { instructions } : {};
+      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch, ...read });
     } catch (error) {
       if (error instanceof VersionConflict && operation !== 'initiate' && applied < REAPPLY_LIMIT) {
         const fresh = await readPaymentRow(env.db, payment.domain_id, payment.id);

@@ -44,7 +44,11 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
   return connector;
 }
 
-/** `psuIp`: the payer's address, from our webview only. */
+/**
+ * `psuIp`: the payer's address, from our webview only. `read`: the payment as the caller has just
+ * read it (its claim is guarded by that version, so a stale read only makes it fail), to read it
+ * once per request.
+ */
 export async function validatePayment(
   env: ActionEnvironment,
   domainId: number,
@@ -52,8 +56,9 @@ export async function validatePayment(
   body: ValidateBody,
   redirectUris: readonly string[],
   psuIp: string | null = null,
+  read?: PaymentRecord,
 ): Promise<PaymentRow> {
-  const record = await getPayment(env.db, domainId, paymentId);
+  const record = read ?? (await getPayment(env.db, domainId, paymentId));
   const { payment } = record;
   // CHECK
   const connector = await chosenConnector(env, payment, body).catch((error) => {
@@ -74,6 +79,7 @@ export async function validatePayment(
   const claimed = await claimInitiation(env.db, env.clock, payment, {
     connector_uuid: connector.descriptor.uuid,
     bank_id: connector.bank?.id ?? null,
+    claimed_by: env.instanceId ?? null,
   });
   const snapshot = connectorPayment(withPayer, claimed.attempt);
   snapshot.state_detail = null;
@@ -86,14 +92,22 @@ export async function validatePayment(
     throw error;
   }
   // APPLY
-  return applyAttempt(env, claimed.payment, claimed.attempt, attempted, 'initiate', {
-    connector_uuid: connector.descriptor.uuid,
-    id_connector: connector.descriptor.id,
-    validate_mechanism: mechanism,
-    webview_url,
-    payer: payerJson,
-    payer_identification: payer?.identification ?? payment.payer_identification,
-    website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
-    psu_ip_address: withPayer.payment.psu_ip_address,
-  });
+  return applyAttempt(
+    env,
+    claimed.payment,
+    claimed.attempt,
+    attempted,
+    'initiate',
+    {
+      connector_uuid: connector.descriptor.uuid,
+      id_connector: connector.descriptor.id,
+      validate_mechanism: mechanism,
+      webview_url,
+      payer: payerJson,
+      payer_identification: payer?.identification ?? payment.payer_identification,
+      website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
+      psu_ip_address: withPayer.payment.psu_ip_address,
+    },
+    record.instructions,
+  );
 }

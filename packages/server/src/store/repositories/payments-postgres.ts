@@ -66,6 +66,9 @@ const selectPaymentViewWithInstructions = precompile((db, $) =>
   paymentOfDomain(db, $).select(PAYMENT_VIEW_COLUMNS).select(INSTRUCTIONS_JSON.as('instructions_json')),
 );
 
+// Every column of the payment with its instructions, in one statement (what an action reads).
+const selectPaymentWithInstructions = precompile((db, $) => paymentOfDomain(db, $).selectAll('p').select(INSTRUCTIONS_JSON.as('instructions_json')));
+
 // The page with its instructions, in one statement (one round trip fewer, and one JSON array per
 // payment to parse instead of a row per instruction). Each payment carries its instructions only
 // while the page's running total of instructions stays within PAGE_INSTRUCTIONS_MAX (the first
@@ -112,6 +115,13 @@ export const postgresPayments: PaymentRepository = {
       throw error;
     }
     return { record, body };
+  },
+
+  async readRecord(db, domainId, id) {
+    const row = (await selectPaymentWithInstructions.execute(db, { id, domainId })).rows[0];
+    if (!row) return undefined;
+    const { instructions_json, ...payment } = row;
+    return { payment, instructions: instructions_json ?? [] };
   },
 
   async readView(db, domainId, id) {

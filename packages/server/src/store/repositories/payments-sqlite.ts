@@ -17,6 +17,8 @@ import {
   type PaymentRepository,
   pageOfPayments,
   paymentOfDomain,
+  readInstructions,
+  readPaymentRow,
   listShape,
   type ListValues,
   selectInstructions,
@@ -81,6 +83,11 @@ export const sqlitePayments: PaymentRepository = {
       if (error instanceof KeyTaken) return null;
       throw error;
     }
+  },
+
+  async readRecord(db, domainId, id) {
+    const [payment, instructions] = await Promise.all([readPaymentRow(db, domainId, id), readInstructions(db, id)]);
+    return payment && { payment, instructions };
   },
 
   async readView(db, domainId, id) {

@@ -187,6 +187,8 @@ export interface PaymentRepository {
     rows: NewPaymentRows,
     answer: (record: PaymentRecord) => CreationAnswer,
   ): Promise<{ record: PaymentRecord; body: string } | null>;
+  /** A payment of the domain with its instructions (every column), or undefined. */
+  readRecord(db: Db, domainId: number, id: number): Promise<PaymentRecord | undefined>;
   /** What `GET /2.0/payments/{id}` shows of a payment of the domain (the view's columns), or undefined. */
   readView(db: Kysely<Database>, domainId: number, id: number): Promise<{ payment: PaymentViewRow; instructions: InstructionRow[] } | undefined>;
   /** One page of a list. */
