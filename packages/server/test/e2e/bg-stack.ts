@@ -1,7 +1,9 @@
 /**
- * A Berlin Group stack of real processes for end-to-end tests: `payrail bank simulate`, Prism
- * (`proxy --errors`, the official file) between Payrail and the simulator, `payrail bank add`
- * pointing at Prism, a webhook receiver and a merchant page on loopback, `payrail serve`, Chromium.
+ * A stack of real processes for end-to-end tests of a bank standard (Berlin Group, or STET with
+ * `standard: 'stet'`): `payrail bank simulate`, Prism (`proxy --errors`, the standard's official
+ * file) between Payrail and the simulator, `payrail bank add` pointing at Prism (for STET: the
+ * line the simulator printed, its base URL replaced by Prism's), a webhook receiver and a merchant
+ * page on loopback, `payrail serve`, Chromium.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -9,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
-import { startPrismProxy, type Prism } from '../support/prism.ts';
+import { API_ROOT } from '../../src/connectors/obie/versions.ts';
+import { OBIE_SPECS, startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
 import type { ProcessDatabase } from '../support/process-databases.ts';
 import { BIN, exited, startServe, waitFor } from '../support/processes.ts';
 
@@ -48,7 +51,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startSimulatorProcess(args: string[] = [], standard = 'berlin-group'): Promise<BgStack['sim']> {
+export async function startSimulatorProcess(args: string[] = [], standard: 'berlin-group' | 'stet' | 'obie' = 'berlin-group'): Promise<BgStack['sim']> {
   const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', standard, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -64,17 +67,9 @@ export async function startSimulatorProcess(args: string[] = [], standard = 'ber
   return { url, proc, output: () => output };
 }
 
-/**
- * Another standard's simulator in the same stack (UK Open Banking): how it is started, which file
- * Prism checks, where the proxy sends requests (the API root the file's paths hang under), and the
- * `payrail bank add` arguments from the simulator's output with Prism's address as the base URL.
- */
-export interface StackStandard {
-  name: string;
-  simulateArgs: string[];
-  spec: string;
-  upstream(simUrl: string): string;
-  bankAdd(simOutput: string, prismUrl: string): string[];
+/** The words of a printed `payrail bank add …` line (single-quoted words kept whole), without `payrail`. */
+export function commandWords(line: string): string[] {
+  return [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!)).slice(1);
 }
 
 /** The payer approves (or refuses) on the simulator's page `validateUri` shows; returns where the bank sends them back (to Payrail), if anywhere. */
@@ -101,10 +96,13 @@ export async function startBgStack(
     serveArgs?: string[];
     /** More `bank simulate` options. */
     simArgs?: string[];
-    /** Another standard's simulator instead of Berlin Group's. */
-    standard?: StackStandard;
+    /** The standard (default Berlin Group); for STET and UK Open Banking the bank is added with the line the simulator printed. */
+    standard?: 'berlin-group' | 'stet' | 'obie';
+    /** UK Open Banking: the version the model bank speaks and Prism checks. */
+    apiVersion?: '4.0' | '3.1.11';
   } = {},
 ): Promise<BgStack> {
+  const standard = options.standard ?? 'berlin-group';
   const cli = (args: string[]) => {
     const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
@@ -138,20 +136,25 @@ export async function startBgStack(
   });
   const hooks = await listen(receiver);
 
-  const standard = options.standard;
+  const version = options.apiVersion ?? '4.0';
   const sim = await startSimulatorProcess(
-    ['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard?.simulateArgs ?? []), ...(options.simArgs ?? [])],
-    standard?.name,
+    ['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard === 'obie' ? ['--api-version', version] : []), ...(options.simArgs ?? [])],
+    standard,
   );
-  const prism = standard ? await startPrismProxy(standard.upstream(sim.url), standard.spec) : await startPrismProxy(sim.url);
+  // UK Open Banking: Prism serves the file's paths without the /open-banking/…/pisp prefix, so the prefix goes on its upstream.
+  const prism =
+    standard === 'obie'
+      ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version])
+      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : undefined);
+  let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
+  if (standard === 'stet' || standard === 'obie') {
+    const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);
+    add = commandWords(printed);
+    add[add.indexOf('--base-url') + 1] = prism.url;
+    add[add.indexOf('--name') + 1] = BANK_NAME;
+  }
   const extra = typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? []);
-  const bank = JSON.parse(
-    cli(
-      standard
-        ? [...standard.bankAdd(sim.output(), prism.url), ...extra, '--json']
-        : ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...extra, '--json'],
-    ),
-  );
+  const bank = JSON.parse(cli([...add, ...extra, '--json']));
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
   );

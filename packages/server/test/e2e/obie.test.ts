@@ -9,41 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { API_ROOT, type ApiVersion } from '../../src/connectors/obie/versions.ts';
+import type { ApiVersion } from '../../src/connectors/obie/versions.ts';
 import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { OBIE_SPECS } from '../support/prism.ts';
 import { waitFor } from '../support/processes.ts';
-import { startBgStack, waitForState, type BgStack, type StackStandard } from './bg-stack.ts';
+import { BANK_NAME, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
-const BANK = 'UK Model Bank';
+const BANK = BANK_NAME;
 const SORT_CODE_ACCOUNT = '40051512345678';
-
-/** The words of the printed `payrail bank add` line (single quotes as the simulator writes them). */
-function shellWords(line: string): string[] {
-  return [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!));
-}
-
-function obie(version: ApiVersion): StackStandard {
-  return {
-    name: 'obie',
-    simulateArgs: ['--api-version', version],
-    spec: OBIE_SPECS[version],
-    // Prism serves the file's paths without the /open-banking/…/pisp prefix: the prefix goes on its upstream.
-    upstream: (simUrl) => `${simUrl}${API_ROOT[version]}`,
-    bankAdd(output, prismUrl) {
-      const line = output.split('\n').find((l) => l.startsWith('payrail bank add --standard obie'));
-      if (!line) throw new Error(`no bank add line in:\n${output}`);
-      const words = shellWords(line).slice(1);
-      // Every option the bank needs is on the line; the base URL becomes Prism's, the name ours.
-      for (const option of ['--base-url', '--issuer', '--client-id', '--signing-key', '--signing-kid', '--api-version', '--token-auth'])
-        expect(words).toContain(option);
-      expect(words[words.indexOf('--signing-key') + 1]).toMatch(/^\//);
-      words[words.indexOf('--base-url') + 1] = prismUrl;
-      words[words.indexOf('--name') + 1] = BANK;
-      return words;
-    },
-  };
-}
 
 const PROFILE = JSON.stringify({ timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000, poll_payer_ms: 2000 });
 
@@ -56,7 +28,7 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
 
     beforeAll(async () => {
       db = await create();
-      stack = await startBgStack(db, { settleSeconds: 2, standard: obie(version), bankArgs: ['--profile', PROFILE] });
+      stack = await startBgStack(db, { settleSeconds: 2, standard: 'obie', apiVersion: version, bankArgs: ['--profile', PROFILE] });
       context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
     }, 300_000);
     afterAll(async () => {
@@ -107,7 +79,15 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
 
     it('a GBP payment to a sort-code account is paid in Chromium (Approve, fragment forwarded), done with signed webhooks; Prism silent', async () => {
       mark = stack.prism.mark();
-      expect(stack.bank).toMatchObject({ name: BANK });
+      // Added with the line the model bank printed (every option on it, the key file an absolute path), Prism's address as base URL.
+      const line = stack.sim
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('payrail bank add --standard obie'))!;
+      for (const option of ['--base-url', '--issuer', '--client-id', '--signing-key', '--signing-kid', '--api-version', '--token-auth'])
+        expect(line).toContain(` ${option} `);
+      expect(line).toMatch(/ --signing-key \//);
+      expect(stack.bank).toMatchObject({ name: BANK, standard: 'obie' });
       expect(JSON.stringify(stack.bank)).not.toMatch(/PRIVATE KEY/);
       const { id, url } = await ukPayment();
       const page = await context.newPage();
