@@ -21,7 +21,7 @@ import { addBank } from '../src/services/banks.ts';
 import { listCalls } from '../src/services/attempts.ts';
 import { createOperator } from '../src/services/operators.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
-import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, type TestContext } from './support/helpers.ts';
+import { bearer, describeEachDb, paymentWithAttempt, REDIRECT_URI, setPaymentSync, syncEnvironment, type TestContext } from './support/helpers.ts';
 
 const keyring = keyringFromKeys([Buffer.alloc(32, 9)]);
 const WEBVIEW_URL = 'https://merchant.example/payment/webview';
@@ -164,20 +164,7 @@ describeEachDb(
       await setPaymentSync(c.store.db, { notIn: ids }, { next_sync_at: null });
     }
     const initiations = () => hits.filter((h) => h.method === 'POST').length;
-    const env = (c: TestContext) => ({
-      db: c.store.db,
-      dialect: c.dialect,
-      clock: c.clock,
-      actions: {
-        db: c.store.db,
-        clock: c.clock,
-        secret: c.app.payrail.secret,
-        baseUrl: 'http://localhost:80',
-        testStepMs: 1000,
-        connectors: c.app.payrail.connectors,
-        notifier: c.app.payrail.notifier,
-      },
-    });
+    const env = syncEnvironment;
 
     beforeAll(async () => {
       await new Promise<void>((r) => bankServer.listen(0, '127.0.0.1', r));

@@ -21,6 +21,12 @@ export interface OutcomeContext {
   manualConfirmation: boolean;
   /** The connector's partial_status_tracking: execution date types the bank gives no status for past acceptance. */
   partialStatusTracking: readonly string[];
+  /**
+   * The client's cancellation of this attempt was sent (a `cancel` bank call recorded before it
+   * left, not refused): a rejection the connector puts down to the payer (CancelledByUser, e.g. a
+   * bank's CANC read by status sync before the cancellation's own answer was written) is the client's.
+   */
+  clientCancelled?: boolean;
 }
 
 /**
@@ -48,7 +54,19 @@ export interface PendingConfirmation {
   bank_status: string | null;
 }
 
-export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, outcome: ConnectorOutcome, ctx: OutcomeContext): Reduction {
+/** What a client's cancellation ends with, whichever answer of the bank reports it first. */
+export const CANCELLED_BY_CLIENT = {
+  error_code: 'CancelledByClient',
+  error_description: "The payment was cancelled at the bank at the client's request.",
+} as const;
+
+/** Whether an answer ends the payment as the payer's cancellation: the one a client's cancellation in flight makes its own. */
+export function isPayerCancellation(outcome: ConnectorOutcome): boolean {
+  return (outcome.kind === 'state' || outcome.kind === 'refused') && outcome.error_code === 'CancelledByUser';
+}
+
+export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, answer: ConnectorOutcome, ctx: OutcomeContext): Reduction {
+  const outcome = ctx.clientCancelled && isPayerCancellation(answer) ? { ...answer, ...CANCELLED_BY_CLIENT } : answer;
   const data = JSON.stringify(outcome.data);
   const final = outcome.kind === 'state' && outcome.state !== 'pending';
   const sync: SyncPlan = final ? 'none' : 'poll';

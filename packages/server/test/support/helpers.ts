@@ -199,3 +199,21 @@ export async function giveAttempt(
   await db.updateTable('payments').set({ current_attempt_id: row.id }).where('id', '=', paymentId).execute();
   return Number(row.id);
 }
+
+/** What status sync (jobs/sync-payments.ts) needs, from a test's app: to drive it by hand. */
+export function syncEnvironment(c: TestContext) {
+  return {
+    db: c.store.db,
+    dialect: c.dialect,
+    clock: c.clock,
+    actions: {
+      db: c.store.db,
+      clock: c.clock,
+      secret: c.app.payrail.secret,
+      baseUrl: 'http://localhost:80',
+      testStepMs: 1000,
+      connectors: c.app.payrail.connectors,
+      notifier: c.app.payrail.notifier,
+    },
+  };
+}

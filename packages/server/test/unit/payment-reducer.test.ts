@@ -121,6 +121,33 @@ describe('payment reducer', () => {
     });
   });
 
+  it("a payer's cancellation read while the client's cancellation is sent is the client's; without one it stays the payer's", () => {
+    const canc: ConnectorOutcome = {
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'CancelledByUser',
+      error_description: 'Cancelled at the bank.',
+      bank_status: 'CANC',
+      data: {},
+    };
+    const pending = payment({ state: 'pending' });
+    expect(reduceOutcome(pending, attempt(), canc, ctx({ operation: 'status', clientCancelled: true }))).toMatchObject({
+      change: {
+        state: 'rejected',
+        patch: { error_code: 'CancelledByClient', error_description: "The payment was cancelled at the bank at the client's request." },
+      },
+      attempt: { bank_status: 'CANC' },
+    });
+    expect(reduceOutcome(pending, attempt(), canc, ctx({ operation: 'status' }))).toMatchObject({
+      change: { state: 'rejected', patch: { error_code: 'CancelledByUser', error_description: 'Cancelled at the bank.' } },
+    });
+    // Another rejection is the bank's, whoever asked.
+    const funds: ConnectorOutcome = { ...canc, error_code: 'insufficientFunds', bank_status: 'RJCT' };
+    expect(reduceOutcome(pending, attempt(), funds, ctx({ operation: 'status', clientCancelled: true }))).toMatchObject({
+      change: { patch: { error_code: 'insufficientFunds' } },
+    });
+  });
+
   it('with manual confirmation, a validated payment waits for action confirm, the bank answer kept on the attempt', () => {
     const done: ConnectorOutcome = { kind: 'state', state: 'done', bank_status: 'ACSC', data: { x: 1 } };
     const reduction = reduceOutcome(payment(), attempt(), done, ctx({ operation: 'return', manualConfirmation: true }));

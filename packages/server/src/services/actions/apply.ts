@@ -13,7 +13,7 @@ import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
 import { changePayment } from '../payment-changes.ts';
-import { needsConfirmationSetting, type Operation, reduceOutcome, type SyncPlan } from '../payment-reducer.ts';
+import { isPayerCancellation, needsConfirmationSetting, type Operation, reduceOutcome, type SyncPlan } from '../payment-reducer.ts';
 import { type ActionEnvironment, connectorContext, connectorPayment } from './context.ts';
 
 /** After an unknown status or cancellation answer, ask the bank again soon. */
@@ -47,10 +47,12 @@ export async function applyOutcome(
   const uuid = options.payment?.connector_uuid ?? payment.connector_uuid;
   const connector = uuid ? await env.connectors.byUuid(uuid, { any: true }) : undefined;
   const manualConfirmation = needsConfirmationSetting(outcome, source) && (await cachedConfig(env.db, payment.domain_id))['payment.auto_confirmation'] === '0';
+  const clientCancelled = isPayerCancellation(outcome) && (operation === 'cancel' || (await clientCancelSent(env.db, attempt)));
   const reduction = reduceOutcome(payment, attempt, outcome, {
     operation,
     source,
     manualConfirmation,
+    clientCancelled,
     partialStatusTracking: connector?.descriptor.payment_settings.partial_status_tracking ?? [],
   });
   const interval = () =>
@@ -71,6 +73,25 @@ export async function applyOutcome(
     ...(options.instructions ? { instructions: options.instructions } : {}),
     ...(options.also ? { also: options.also } : {}),
   });
+}
+
+/**
+ * Whether the client's cancellation of this attempt went to the bank: its `cancel` call's row is
+ * written before the call leaves (attempts.ts callBank), so an answer read after the bank acted on
+ * it — status sync's CANC, written before the cancellation's own answer — finds it, whatever the
+ * order of the two writes. A cancellation the bank refused does not count.
+ */
+async function clientCancelSent(db: ActionEnvironment['db'], attempt: AttemptRow | null): Promise<boolean> {
+  if (!attempt) return false;
+  const call = await db
+    .selectFrom('bank_calls')
+    .select('id')
+    .where('attempt_id', '=', attempt.id)
+    .where('operation', '=', 'cancel')
+    .where('outcome', '!=', 'refused')
+    .limit(1)
+    .executeTakeFirst();
+  return call !== undefined;
 }
 
 /** How many times a bank's answer is applied again to a payment that changed meanwhile. */
