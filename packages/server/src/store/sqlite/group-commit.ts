@@ -43,16 +43,18 @@ const SAVEPOINT = 'payrail_transaction';
 /**
  * Group commit on the one `node:sqlite` connection (docs/performance.md, change 17). `node:sqlite`
  * is synchronous: a COMMIT with `synchronous = FULL` blocks the process for its fsync, once per
- * transaction. Here the transactions that run while a group is open share one SQLite transaction:
+ * transaction (a file database runs with `synchronous = NORMAL` instead and the driver syncs the WAL
+ * on libuv's thread pool: change 25, `#sync` below). Here the transactions that run while a group is
+ * open share one SQLite transaction:
  *
  * - a transaction takes the connection's lock, joins the open group (or opens one with BEGIN
  *   IMMEDIATE), and runs inside its own SAVEPOINT; on success it is RELEASEd into the group, on
  *   failure rolled back to its savepoint, which leaves the other members as they were; either way the
  *   lock passes on at once;
  * - the group is committed once the event loop has run what was ready (setImmediate), by one COMMIT;
- * - a transaction's commit resolves only when its group's COMMIT has returned, so an answer never
- *   leaves before what it reports is durable (a crash before the COMMIT loses the whole group, and
- *   none of its members has answered);
+ * - a transaction's commit resolves only when its group's COMMIT (and, off the thread, the WAL's
+ *   sync begun after it) has returned, so an answer never leaves before what it reports is durable
+ *   (a crash before the COMMIT loses the whole group, and none of its members has answered);
  * - a statement outside a transaction runs under the lock too: a row write joins the group (or opens
  *   one) and a read runs inside the open group, and both resolve only once that group is durable, so
  *   nothing not yet durable is ever reported; any other statement (VACUUM INTO, DDL) commits the

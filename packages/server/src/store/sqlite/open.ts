@@ -1,4 +1,4 @@
-/** Opening the SQLite database file: owner-only files, WAL, full fsync on commit, foreign keys. */
+/** Opening the SQLite database file: owner-only files, WAL, full fsync on commit (or the WAL synced off the event loop: walSync), foreign keys. */
 import { chmodSync, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
