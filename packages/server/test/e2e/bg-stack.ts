@@ -29,6 +29,8 @@ export interface BgStack {
   bank: { uuid: string; id: number; name: string };
   base: string;
   serve: ChildProcess;
+  /** What `payrail serve` printed on stdout (its logs). */
+  serveOutput(): string;
   merchant: string;
   landings: URL[];
   webhooks: Webhook[];
@@ -62,7 +64,17 @@ export async function startSimulatorProcess(args: string[] = []): Promise<BgStac
   return { url, proc, output: () => output };
 }
 
-export async function startBgStack(db: ProcessDatabase, options: { settleSeconds?: number; bankArgs?: string[]; serveArgs?: string[] } = {}): Promise<BgStack> {
+export async function startBgStack(
+  db: ProcessDatabase,
+  options: {
+    settleSeconds?: number;
+    /** `bank add` arguments; a function gets the simulator's own URL (e.g. for its token endpoint, outside Prism). */
+    bankArgs?: string[] | ((simUrl: string) => string[]);
+    serveArgs?: string[];
+    /** More `bank simulate` options. */
+    simArgs?: string[];
+  } = {},
+): Promise<BgStack> {
   const cli = (args: string[]) => {
     const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
@@ -96,16 +108,29 @@ export async function startBgStack(db: ProcessDatabase, options: { settleSeconds
   });
   const hooks = await listen(receiver);
 
-  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2)]);
+  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(options.simArgs ?? [])]);
   const prism = await startPrismProxy(sim.url);
   const bank = JSON.parse(
-    cli(['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE', ...(options.bankArgs ?? []), '--json']),
+    cli([
+      'bank',
+      'add',
+      '--standard',
+      'berlin-group',
+      '--name',
+      BANK_NAME,
+      '--base-url',
+      prism.url,
+      '--country',
+      'DE',
+      ...(typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? [])),
+      '--json',
+    ]),
   );
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
   );
   secret = JSON.parse(cli(['webhook', 'add', '--url', `${hooks}/payrail/hook`, '--event', 'PAYMENT_STATE_UPDATED', '--json'])).secret_key;
-  const { proc: serve, base } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
+  const { proc: serve, base, output: serveOutput } = await startServe([...db.args, '--log-level', 'warn', ...(options.serveArgs ?? [])]);
   const browser = await chromium.launch({
     executablePath: process.env.PAYRAIL_CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -124,6 +149,7 @@ export async function startBgStack(db: ProcessDatabase, options: { settleSeconds
     bank,
     base,
     serve,
+    serveOutput,
     merchant,
     landings,
     webhooks,

@@ -14,7 +14,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
 }
 
 /** Starts `payrail serve --port 0 …` and resolves once it prints the address it listens on. */
-export async function startServe(args: string[]): Promise<{ proc: ChildProcess; base: string }> {
+export async function startServe(args: string[]): Promise<{ proc: ChildProcess; base: string; output: () => string }> {
   const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -23,7 +23,7 @@ export async function startServe(args: string[]): Promise<{ proc: ChildProcess; 
     () => (proc.exitCode !== null ? Promise.reject(new Error(`payrail serve exited: ${output}`)) : /listening on (http:\/\/\S+)/.exec(output)?.[1]),
     30_000,
   );
-  return { proc, base };
+  return { proc, base, output: () => output };
 }
 
 export function exited(proc: ChildProcess): Promise<unknown> {
