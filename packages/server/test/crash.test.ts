@@ -26,7 +26,7 @@ import { createWorkNotifier } from '../src/services/work-notifier.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { openStore } from '../src/store/db.ts';
 import { guideBody, openTestStore } from './support/helpers.ts';
-import { BIN, exited, startServe, waitFor } from './support/processes.ts';
+import { BIN, decideAtTestBank, exited, startServe, waitFor } from './support/processes.ts';
 
 const PAYMENTS = 300; // two state changes each: 600 in the burst
 const TEST_CONNECTOR = '338178e6-3d01-564f-9a7b-52ca442459bf';
@@ -281,13 +281,7 @@ describe.each(targets.filter((t) => t.name === 'postgres'))('two processes on on
               { connector_uuid: TEST_CONNECTOR, webview_url: 'https://merchant.example/own' },
               token,
             );
-            const bank = new URL(validating.validate_uri);
-            await fetch(`${base}${bank.pathname}`, {
-              method: 'POST',
-              redirect: 'manual',
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams({ ...Object.fromEntries(bank.searchParams), decision: 'approve' }),
-            }).then((r) => r.arrayBuffer());
+            await decideAtTestBank(base, validating.validate_uri);
           }
         }),
       );

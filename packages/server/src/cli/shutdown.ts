@@ -9,6 +9,8 @@ import type { Store } from '../store/db.ts';
 export function drainOnSignals(options: {
   app: FastifyInstance | null;
   jobs: { stop(): Promise<void> } | null;
+  /** This process's row (services/instances.ts): removed once nothing is in flight, so that it holds no claim. */
+  instance?: { stop(): Promise<void> } | null;
   store: Store;
   timeoutMs: number;
   log: (level: 'info' | 'warn', message: string, data?: object) => void;
@@ -27,6 +29,7 @@ export function drainOnSignals(options: {
     const sweep = setInterval(() => options.app?.server.closeIdleConnections(), 100);
     try {
       await Promise.all([options.app?.close(), options.jobs?.stop()]);
+      await options.instance?.stop();
       await options.store.close();
     } catch (error) {
       options.log('warn', 'error while shutting down', { error: (error as Error).message });

@@ -88,7 +88,8 @@ export const SERVER_OPTIONS = {
   jobLeaseSeconds: {
     flag: 'job-lease-seconds',
     env: 'PAYRAIL_JOB_LEASE_SECONDS',
-    description: 'how long a claimed job stays reserved before another process may retake it (at least 11)',
+    description:
+      'how long a claimed job stays reserved before another process may retake it, and how long a process may go unrenewed before its claims on payments end (at least 11)',
     default: '30',
   },
   keyEncryptionKeys: {

@@ -76,6 +76,8 @@ export interface AppOptions {
   notifier?: WorkNotifier;
   /** Serve `POST /2.0/sandbox/clock` (`payrail serve --sandbox-clock`): the clock must be adjustable. */
   sandboxClock?: boolean;
+  /** This process's id (services/instances.ts), recorded on its claims so that they end if it dies; none in tests. */
+  instanceId?: string | null;
 }
 
 export interface AppContext {
@@ -159,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         testStepMs: this.testStepMs,
         connectors,
         notifier: this.notifier,
+        instanceId: options.instanceId ?? null,
         log: (level, message, data) => request.log[level](data ?? {}, message),
       };
     },

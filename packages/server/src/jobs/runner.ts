@@ -1,10 +1,12 @@
 /**
  * Runs the jobs in the background of a process, each kind on its own so that none waits for
  * another: webhook deliveries (a pool with a per-endpoint limit, woken at once by local state
- * changes and by NOTIFY from other processes), status sync (a pool), standing orders, expiry and
- * purge (timers).
+ * changes and by NOTIFY from other processes), status sync (a pool), standing orders, expiry,
+ * the recovery of dead processes' claims and purge (timers).
  * `stop()` claims nothing more and waits for the jobs in flight, each bounded by its own deadline.
  */
+import { type Clock, systemClock } from '../domain/clock.ts';
+import { recoverClaims } from '../services/claim-recovery.ts';
 import type { ActionEnvironment } from '../services/payment-actions.ts';
 import { claimDeliveries, deliverOne, type ClaimedDelivery } from '../webhooks/delivery.ts';
 import type { JobEnvironment } from './environment.ts';
@@ -23,10 +25,14 @@ export interface RunnerOptions {
   webhookConcurrency?: number;
   webhookEndpointConcurrency?: number;
   syncConcurrency?: number;
+  /** How often the claims of dead processes are looked for (services/claim-recovery.ts). */
+  recoveryEveryMs?: number;
 }
 
 export type RunnerEnvironment = JobEnvironment & {
   actions: ActionEnvironment;
+  /** The wall clock processes' leases are kept on (services/instances.ts); the system clock by default. */
+  processClock?: Clock;
   listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
 };
 
@@ -86,6 +92,12 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
     : Promise.resolve(null);
   const occurrences = every(pollMs, () => executeDueOccurrences(env.actions), failed('standing order'));
   const expiry = every(options.expiryEveryMs ?? 60_000, () => expireDuePayments(env), failed('expiry'));
+  // Claims left by a process that died (another one, or this one's previous life) end here.
+  const recovery = every(
+    options.recoveryEveryMs ?? 5_000,
+    () => recoverClaims(env.actions, { self: env.actions.instanceId ?? null, processClock: env.processClock ?? systemClock }),
+    failed('claim recovery'),
+  );
   const purge = every(
     options.purgeEveryMs ?? 3_600_000,
     async () => {
@@ -100,7 +112,7 @@ export function startJobs(env: RunnerEnvironment, options: RunnerOptions = {}) {
       clearInterval(poll);
       unsubscribe();
       await (await unlisten)?.();
-      await Promise.all([deliveries.stop(), syncs.stop(), occurrences.stop(), expiry.stop(), purge.stop()]);
+      await Promise.all([deliveries.stop(), syncs.stop(), occurrences.stop(), expiry.stop(), purge.stop(), recovery.stop()]);
     },
   };
 }

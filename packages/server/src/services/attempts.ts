@@ -20,12 +20,18 @@ import { type AttemptRecorder, type CallRecord, createBankHttp } from '../connec
 import type { BankHttp, Connector, ConnectorContext, ConnectorOutcome } from '../connectors/kit/types.ts';
 import type { ConnectorRegistry } from '../connectors/registry.ts';
 import type { AttemptRow, AttemptUpdate, CallRow, Database, PaymentRow } from '../store/schema.ts';
+import { VersionConflict } from '../domain/errors.ts';
+import { isPostgres } from '../store/db.ts';
 import { openSecret, sealSecret, type Keyring } from './secret-box.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Opens the next attempt of a payment (outcome `pending`); the caller points the payment at it in the same transaction. */
-export async function openAttempt(trx: Db, paymentId: number, at: { connector_uuid: string; bank_id: number | null; now: number }): Promise<AttemptRow> {
+/** Opens the next attempt of a payment (outcome `pending`, claimed by `claimed_by`); the caller points the payment at it in the same transaction. */
+export async function openAttempt(
+  trx: Db,
+  paymentId: number,
+  at: { connector_uuid: string; bank_id: number | null; now: number; claimed_by?: string | null },
+): Promise<AttemptRow> {
   const last = await trx
     .selectFrom('payment_attempts')
     .select((eb) => eb.fn.max('number').as('n'))
@@ -48,6 +54,7 @@ export async function openAttempt(trx: Db, paymentId: number, at: { connector_uu
       sync_error: null,
       created_at: at.now,
       superseded_at: null,
+      claimed_by: at.claimed_by ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -88,13 +95,34 @@ export function openConsent(keyring: Keyring, attempt: Pick<AttemptRow, 'consent
   return attempt.consent_sealed ? (JSON.parse(openSecret(keyring, attempt.consent_sealed)) as Record<string, unknown>) : null;
 }
 
-export function attemptRecorder(db: Kysely<Database>): AttemptRecorder {
+/**
+ * Writes each bank call's row before it leaves. `fenced` (the calls of an initiation under a claim):
+ * the row is written only while the attempt is still `pending`, read FOR SHARE on PostgreSQL, so a
+ * claim the recovery pass ended (its attempt removed or made unknown, under FOR UPDATE) sends
+ * nothing more, even from a process wrongly taken for dead: the call is refused before it leaves.
+ */
+export function attemptRecorder(db: Kysely<Database>, options: { fenced?: boolean } = {}): AttemptRecorder {
   return {
     async begin(row) {
-      await db
+      const values = { ...row, outcome: 'pending' as const, finished_at: null, http_status: null, bank_reference: null, raw_status: null, error: null };
+      if (!options.fenced || row.attempt_id === null) {
+        await db.insertInto('bank_calls').values(values).execute();
+        return;
+      }
+      const columns = Object.keys(values) as (keyof typeof values)[];
+      const inserted = await db
         .insertInto('bank_calls')
-        .values({ ...row, outcome: 'pending', finished_at: null, http_status: null, bank_reference: null, raw_status: null, error: null })
-        .execute();
+        .columns(columns)
+        .expression((eb) => {
+          const claim = eb
+            .selectFrom('payment_attempts')
+            .select(columns.map((c) => eb.val(values[c]).as(c)))
+            .where('id', '=', row.attempt_id)
+            .where('outcome', '=', 'pending');
+          return isPostgres(db) ? claim.forShare() : claim;
+        })
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) throw new VersionConflict(row.payment_id);
     },
   };
 }
@@ -302,7 +330,13 @@ export const NO_HTTP: BankHttp = {
 export async function callBank(
   env: BankCallEnvironment,
   connector: Connector,
-  target: { paymentId: number; attemptId: number | null; data: Record<string, unknown> | null },
+  target: {
+    paymentId: number;
+    attemptId: number | null;
+    data: Record<string, unknown> | null;
+    /** The attempt is an initiation under a claim (`pending`): its calls are fenced (attemptRecorder). */
+    claimed?: boolean;
+  },
   context: (http: BankHttp) => ConnectorContext,
   run: (ctx: ConnectorContext) => Promise<ConnectorOutcome | null>,
 ): Promise<Attempted> {
@@ -310,7 +344,7 @@ export async function callBank(
   const http = transport
     ? createBankHttp({
         transport,
-        recorder: attemptRecorder(env.db),
+        recorder: attemptRecorder(env.db, { fenced: target.claimed === true }),
         clock: env.clock,
         paymentId: target.paymentId,
         attemptId: target.attemptId,

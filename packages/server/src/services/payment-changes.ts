@@ -298,9 +298,9 @@ const claimOnPostgres = precompile((db, $) => {
       where id = ${$('id')} and version = ${$('version')}
       returning *
     ), attempt as (
-      insert into payment_attempts (id, payment_id, number, connector_uuid, bank_id, outcome, created_at)
+      insert into payment_attempts (id, payment_id, number, connector_uuid, bank_id, outcome, created_at, claimed_by)
       select won.current_attempt_id, won.id, coalesce((select max(a.number) from payment_attempts a where a.payment_id = won.id), 0) + 1,
-        ${$('connector_uuid')}, ${$('bank_id')}, 'pending', ${$('now')}
+        ${$('connector_uuid')}, ${$('bank_id')}, 'pending', ${$('now')}, ${$('claimed_by')}
       from won
       returning *
     ), superseded as (
@@ -316,13 +316,14 @@ const claimOnPostgres = precompile((db, $) => {
  * update (same version) marks it `initiating` and points it at the attempt; the attempt it
  * followed before (an unknown one) keeps its facts, marked superseded and no longer synced. Of two processes that
  * read the same version, one claims it and the other gets VersionConflict, so the bank never
- * receives the same initiation twice from Payrail.
+ * receives the same initiation twice from Payrail. `claimed_by`: the process sending it
+ * (instances.ts); if that process dies, the recovery pass ends the claim (releaseDeadClaim).
  */
 export async function claimInitiation(
   db: Kysely<Database>,
   clock: Clock,
   payment: PaymentRow,
-  at: { connector_uuid: string; bank_id: number | null },
+  at: { connector_uuid: string; bank_id: number | null; claimed_by?: string | null },
 ): Promise<{ payment: PaymentRow; attempt: AttemptRow }> {
   const now = clock.now();
   if (isPostgres(db)) {
@@ -335,6 +336,7 @@ export async function claimInitiation(
         now,
         connector_uuid: at.connector_uuid,
         bank_id: at.bank_id,
+        claimed_by: at.claimed_by ?? null,
         previous: payment.current_attempt_id,
       })
     ).rows[0];
@@ -364,18 +366,74 @@ export async function claimInitiation(
   });
 }
 
+/** What the payment goes back to when a claim is released: the state detail and the attempt it had before. */
+interface Restore {
+  state_detail: PaymentRow['state_detail'];
+  current_attempt_id: number | null;
+}
+
+/** Releases a claim in `trx`: the payment as it was (if still at `claimedVersion`), the claim's attempt removed, the previous one current again and asked about at `now`. */
+async function releaseClaim(
+  trx: Transaction<Database>,
+  paymentId: number,
+  claimedVersion: number,
+  attemptId: number,
+  restore: Restore,
+  now: number,
+): Promise<boolean> {
+  const released = await trx
+    .updateTable('payments')
+    .set({ state_detail: restore.state_detail, version: claimedVersion + 1, current_attempt_id: restore.current_attempt_id })
+    .where('id', '=', paymentId)
+    .where('version', '=', claimedVersion)
+    .executeTakeFirst();
+  if (Number(released.numUpdatedRows) === 0) return false;
+  await trx.deleteFrom('payment_attempts').where('id', '=', attemptId).execute();
+  // Current again, and asked about at once (its schedule was cleared by the claim).
+  if (restore.current_attempt_id !== null) await updateAttempt(trx, restore.current_attempt_id, { superseded_at: null, next_sync_at: now });
+  return true;
+}
+
 /** Nothing reached the bank: the claim is released and the attempt it opened removed, the previous one current again. */
 export async function releaseInitiation(db: Kysely<Database>, before: PaymentRow, claimed: PaymentRow, attempt: AttemptRow): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const released = await trx
-      .updateTable('payments')
-      .set({ state_detail: before.state_detail, version: claimed.version + 1, current_attempt_id: before.current_attempt_id })
-      .where('id', '=', before.id)
-      .where('version', '=', claimed.version)
+  await db.transaction().execute((trx) => releaseClaim(trx, before.id, claimed.version, attempt.id, before, claimed.updated_at));
+}
+
+/**
+ * Ends the claim of a process found dead (claim-recovery.ts decides that), its attempt's row locked
+ * so that a process taken for dead cannot record a bank call meanwhile (attemptRecorder's fence):
+ * - no bank call recorded: nothing can have reached the bank; the claim is released, the payment as
+ *   before it (`released`);
+ * - a call recorded: it may have reached the bank (`sent`); the caller records the initiation as
+ *   unknown through changePayment;
+ * - the claim ended meanwhile, or the payment moved on (`gone`).
+ */
+export async function releaseDeadClaim(db: Kysely<Database>, clock: Clock, payment: PaymentRow, attemptId: number): Promise<'released' | 'sent' | 'gone'> {
+  return db.transaction().execute(async (trx) => {
+    let locked = trx
+      .selectFrom('payment_attempts')
+      .select(['id', 'number'])
+      .where('id', '=', attemptId)
+      .where('payment_id', '=', payment.id)
+      .where('outcome', '=', 'pending');
+    if (isPostgres(db)) locked = locked.forUpdate();
+    const attempt = await locked.executeTakeFirst();
+    if (!attempt || payment.current_attempt_id !== attemptId || payment.state_detail !== DETAIL.initiating) return 'gone';
+    const call = await trx.selectFrom('bank_calls').select('id').where('attempt_id', '=', attemptId).limit(1).executeTakeFirst();
+    if (call) return 'sent';
+    // The attempt before this claim (attempts are numbered in order; a released one is removed):
+    // an unknown initiation the payer was starting afresh, or a claim that lapsed before.
+    const previous = await trx
+      .selectFrom('payment_attempts')
+      .select(['id', 'outcome'])
+      .where('payment_id', '=', payment.id)
+      .where('number', '<', attempt.number)
+      .orderBy('number', 'desc')
+      .limit(1)
       .executeTakeFirst();
-    if (Number(released.numUpdatedRows) === 0) return;
-    await trx.deleteFrom('payment_attempts').where('id', '=', attempt.id).execute();
-    // Current again, and asked about at once (its schedule was cleared by the claim).
-    if (before.current_attempt_id !== null) await updateAttempt(trx, before.current_attempt_id, { superseded_at: null, next_sync_at: claimed.updated_at });
+    const restore: Restore = previous
+      ? { state_detail: previous.outcome === 'pending' ? DETAIL.initiating : DETAIL.initiationUnknown, current_attempt_id: previous.id }
+      : { state_detail: null, current_attempt_id: null };
+    return (await releaseClaim(trx, payment.id, payment.version, attemptId, restore, clock.now())) ? 'released' : 'gone';
   });
 }

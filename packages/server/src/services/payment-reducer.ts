@@ -105,6 +105,7 @@ export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, o
             state: 'validating',
             patch: { ...cleared, action: null, state_detail: DETAIL.initiationUnknown, error_description: UNKNOWN_INITIATION_TEXT },
             detail: { attempt: 'unknown', reason: outcome.reason },
+            source: ctx.source,
           },
           attempt: facts,
           sync,

@@ -263,6 +263,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql.raw('alter table banks add column oauth_client_secret_sealed text').execute(db);
       },
     },
+    '0022_claims': {
+      async up(db: Kysely<unknown>) {
+        const statements = [
+          // The processes that may hold a claim (services/instances.ts): each renews its own row; a row
+          // past alive_until is a process that died (or lost the database) and whose claims may be ended.
+          `create table processes (id text primary key, started_at ${big} not null, alive_until ${big} not null)`,
+          // Who sends an initiation while it is pending: the recovery pass ends claims of dead processes.
+          `alter table payment_attempts add column claimed_by text`,
+          `create index payment_attempts_pending on payment_attempts (claimed_by) where outcome = 'pending'`,
+        ];
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

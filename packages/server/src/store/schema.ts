@@ -159,6 +159,19 @@ export interface PaymentAttemptsTable {
   created_at: number;
   /** When a newer attempt replaced it (null while it is the payment's current one). */
   superseded_at: number | null;
+  /**
+   * The process sending the initiation (processes.id) while it is `pending`; a claim whose process is
+   * no longer alive is ended by the recovery pass (services/claim-recovery.ts). Null on claims made
+   * by a version before it, or by an app that did not register its process (tests).
+   */
+  claimed_by: Generated<string | null>;
+}
+
+/** A running `payrail serve` process (services/instances.ts): alive while `alive_until` is in the future, renewed by the process itself. */
+export interface ProcessesTable {
+  id: string;
+  started_at: number;
+  alive_until: number;
 }
 
 /** One call to a bank, written before the call leaves (its id is the X-Request-ID). */
@@ -391,6 +404,7 @@ export interface Database {
   banks: BanksTable;
   payment_attempts: PaymentAttemptsTable;
   bank_calls: BankCallsTable;
+  processes: ProcessesTable;
   bank_exchanges: BankExchangesTable;
   domain_config: DomainConfigTable;
   webhook_endpoints: WebhookEndpointsTable;

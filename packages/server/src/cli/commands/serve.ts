@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { checkProductionConfig, SERVER_OPTIONS, type ServerConfig } from '../../config/config.ts';
 import { type Clock, SandboxClock, systemClock } from '../../domain/clock.ts';
 import type { PayrailApp } from '../../http/app.ts';
+import type { Instance } from '../../services/instances.ts';
 import type { Store } from '../../store/db.ts';
 import { PAYRAIL_VERSION } from '../../version.ts';
 import { assertPortFree } from '../port.ts';
@@ -89,6 +90,7 @@ async function serveAction(command: Command): Promise<void> {
   const store = await openConfiguredStore(config);
   let app: PayrailApp | null = null;
   let jobs: { stop(): Promise<void> } | null = null;
+  let instance: Instance | null = null;
   try {
     await migrate(store);
     await createDemoClient(store, config);
@@ -96,21 +98,42 @@ async function serveAction(command: Command): Promise<void> {
     // The sandbox clock lives in this process: the API and the jobs read the same one.
     const sandboxClock = command.opts().sandboxClock === true;
     const clock = sandboxClock ? new SandboxClock() : systemClock;
-    app = await configuredApp(store, config, sandboxClock ? { clock, sandboxClock } : {});
+    // This process's id, kept alive for a job lease at a time: its claims end if it dies (docs/operations.md, "After a crash").
+    const { startInstance } = await import('../../services/instances.ts');
+    instance = await startInstance({
+      db: store.db,
+      clock: systemClock,
+      leaseMs: config.jobLeaseSeconds * 1000,
+      log: (level, message, data) => app?.log[level](data ?? {}, message),
+    });
+    app = await configuredApp(store, config, { instanceId: instance.id, ...(sandboxClock ? { clock, sandboxClock } : {}) });
+    const environment = jobEnvironment(app, store, config, clock, instance.id);
+    // Before the first request: on the embedded database every claim of another process is a dead
+    // one's (one process owns the file); on PostgreSQL, those whose process's lease ended.
+    const { recoverClaims } = await import('../../services/claim-recovery.ts');
+    await recoverClaims(environment.actions, { self: instance.id, processClock: systemClock, everyOtherDead: store.dialect === 'sqlite' });
     const address = await app.listen({ port: config.port, host: config.host });
     if (command.opts().jobs !== false) {
       // The jobs' code is loaded once the server listens (start-up: docs/performance.md).
       const { startJobs } = await import('../../jobs/runner.ts');
-      jobs = startJobs(jobEnvironment(app, store, config, clock), runnerOptions(config));
+      jobs = startJobs(environment, runnerOptions(config));
     }
     runtimeOf(command).keepRunning = true;
     const log = app.log;
-    drainOnSignals({ app, jobs, store, timeoutMs: config.shutdownTimeoutSeconds * 1000, log: (level, message, data) => log[level](data ?? {}, message) });
+    drainOnSignals({
+      app,
+      jobs,
+      instance,
+      store,
+      timeoutMs: config.shutdownTimeoutSeconds * 1000,
+      log: (level, message, data) => log[level](data ?? {}, message),
+    });
     process.stdout.write(
       `Payrail ${PAYRAIL_VERSION} listening on ${address} (database: ${store.dialect} ${store.location})\nAPI reference: ${address}/2.0/docs\n`,
     );
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await instance?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -173,7 +196,11 @@ async function workerAction(command: Command): Promise<void> {
  * the webhook address policy, and secrets sealed under the keyring (clear-text ones from older
  * versions are sealed here, at every start).
  */
-async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandbox: { clock?: Clock; sandboxClock?: boolean } = {}): Promise<PayrailApp> {
+async function configuredApp(
+  store: Store,
+  config: Readonly<ServerConfig>,
+  extra: { clock?: Clock; sandboxClock?: boolean; instanceId?: string } = {},
+): Promise<PayrailApp> {
   const { buildApp } = await import('../../http/app.ts');
   const { sealStoredSecrets } = await import('../../services/sealed-secrets.ts');
   const keyring = keyringOf(config);
@@ -190,7 +217,7 @@ async function configuredApp(store: Store, config: Readonly<ServerConfig>, sandb
     trustProxy: config.trustProxy,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     testBank: config.testBank,
-    ...sandbox,
+    ...extra,
   });
   setDatabaseErrorReporter((error) => app.log.warn({ error: error.message }, 'database connection lost'));
   return app;
@@ -206,7 +233,7 @@ function runnerOptions(config: Readonly<ServerConfig>): RunnerOptions {
 }
 
 /** The jobs' environment: links they build (bank pages) use --public-url, else the listening address. */
-function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock) {
+function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerConfig>, clock: Clock = systemClock, instanceId: string | null = null) {
   const baseUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return {
     db: store.db,
@@ -225,6 +252,8 @@ function jobEnvironment(app: PayrailApp, store: Store, config: Readonly<ServerCo
       testStepMs: app.payrail.testStepMs,
       connectors: app.payrail.connectors,
       notifier: app.payrail.notifier,
+      instanceId,
+      log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
     },
     log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => app.log[level](data ?? {}, message),
   };

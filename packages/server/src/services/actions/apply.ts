@@ -7,7 +7,8 @@ import type { CallRecord } from '../../connectors/kit/http.ts';
 import type { ConnectorOutcome } from '../../connectors/kit/types.ts';
 import { ApiError, VersionConflict } from '../../domain/errors.ts';
 import { isFinal } from '../../domain/states.ts';
-import type { AttemptRow, AttemptUpdate, InstructionRow, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
+import type { Transaction } from 'kysely';
+import type { AttemptRow, AttemptUpdate, Database, InstructionRow, PaymentRow, PaymentUpdate } from '../../store/schema.ts';
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
@@ -26,6 +27,8 @@ export interface ApplyOptions {
   payment?: PaymentUpdate;
   /** More of the attempt's columns to write with a change (status sync's health). */
   attempt?: AttemptUpdate;
+  /** More writes that must commit with a change (the recovery pass's calls it found unanswered). */
+  also?: (trx: Transaction<Database>) => Promise<void>;
   /** The payment's instructions, read with this version of it (changePayment's one-statement path on PostgreSQL). */
   instructions?: readonly InstructionRow[];
 }
@@ -66,6 +69,7 @@ export async function applyOutcome(
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
     settle: { calls, outcome },
     ...(options.instructions ? { instructions: options.instructions } : {}),
+    ...(options.also ? { also: options.also } : {}),
   });
 }
 

@@ -25,6 +25,8 @@ export interface ActionEnvironment {
   connectors: ConnectorRegistry;
   /** Wakes the job loops when a change queues work (a webhook, a sync). */
   notifier: WorkNotifier;
+  /** This process's id (services/instances.ts), recorded on the claims it makes; null when it registered none (tests, the CLI). */
+  instanceId?: string | null;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -109,7 +111,7 @@ export function atBank(
   return callBank(
     env,
     connector,
-    { paymentId: snapshot.id, attemptId: attempt?.id ?? null, data: snapshot.data },
+    { paymentId: snapshot.id, attemptId: attempt?.id ?? null, data: snapshot.data, claimed: attempt?.outcome === 'pending' },
     (http) => connectorContext(env, snapshot.id, http),
     run,
   );

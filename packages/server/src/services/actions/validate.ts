@@ -79,6 +79,7 @@ export async function validatePayment(
   const claimed = await claimInitiation(env.db, env.clock, payment, {
     connector_uuid: connector.descriptor.uuid,
     bank_id: connector.bank?.id ?? null,
+    claimed_by: env.instanceId ?? null,
   });
   const snapshot = connectorPayment(withPayer, claimed.attempt);
   snapshot.state_detail = null;
