@@ -258,6 +258,12 @@ for (const { dialect, url } of databases()) {
           Buffer.from(params.signature!, 'base64'),
         ),
       ).toBe(true);
+      // A bank that wants Date (Berlin Group profile send_date) gets it signed with the rest.
+      const date = new Date(Date.UTC(2026, 0, 15, 10, 0, 0)).toUTCString();
+      await http.send({ operation: 'status', method: 'GET', path: '/v1/payments/sepa-credit-transfers/p1/status', headers: { Date: date } });
+      const dated = seen.at(-1)!.headers;
+      expect(dated.date).toBe(date);
+      expect(/headers="([^"]*)"/.exec(String(dated.signature))![1]).toBe('digest x-request-id date');
       // A bank without a signing key gets no signature headers.
       const plain = await httpFor({});
       await plain.http.send({ operation: 'status', method: 'GET', path: '/v1/payments/sepa-credit-transfers/p/status' });

@@ -33,7 +33,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   });
   beforeEach(() => {
     sim.faults.clear();
-    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect' });
+    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect', requireDate: false });
   });
 
   let nextBankId = 1;
@@ -151,6 +151,24 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     p = applied(p, acsp);
     ctx().clock.advance(SETTLE_MS);
     expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+  });
+
+  it('send_date: a bank that refuses calls without Date gets one on every call (its clock, IMF-fixdate)', async () => {
+    sim.settings.requireDate = true;
+    const without = bank();
+    const p = await payment();
+    expect(await without.connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, without.transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidValue',
+    });
+    const withDate = bank('redirect', { send_date: true });
+    let q = await payment();
+    const start = await withDate.connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, withDate.transport));
+    expect(start.kind).toBe('redirect');
+    q = applied(q, start);
+    await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'approve');
+    expect(await withDate.connector.bankReturn(q, { result: 'ok' }, context(q, withDate.transport))).toMatchObject({ kind: 'state', state: 'pending' });
+    expect((await attempts(q)).map((a) => `${a.operation} ${a.http_status}`)).toEqual(['initiate 201', 'status 200']);
   });
 
   it("PSU-IP-Address falls back to the configured TPP address when the payer's is IPv6 or unknown", async () => {

@@ -5,6 +5,7 @@ import { ERROR_TABLE, errorCodeFor, mapBankError, readTppMessages } from '../../
 import { mapTransactionStatus, TRANSACTION_STATUS_TABLE } from '../../src/connectors/berlin-group/status-table.ts';
 import { POWENS_ERROR_CODES } from '../support/berlin-group-powens-codes.ts';
 
+const VOP_CODES = ['RCVC', 'RVCM', 'RVNC'];
 const SPEC = JSON.parse(readFileSync(new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
 const schemas = SPEC.components.schemas as Record<string, { enum?: string[] }>;
 
@@ -12,7 +13,8 @@ describe('transactionStatus table', () => {
   it("has exactly one row per code of the file's enum", () => {
     const codes = TRANSACTION_STATUS_TABLE.map((r) => r.code);
     expect(new Set(codes).size).toBe(codes.length);
-    expect([...codes].sort()).toEqual([...schemas.transactionStatus!.enum!].sort());
+    // Beside the file's enum: the Verification of Payee codes of later versions.
+    expect([...codes].sort()).toEqual([...schemas.transactionStatus!.enum!, ...VOP_CODES].sort());
   });
 
   it.each([
@@ -42,8 +44,15 @@ describe('transactionStatus table', () => {
     expect(mapTransactionStatus('ACSC', { scaDone: true, untracked: true })).toBe('done');
   });
 
-  it('a code outside 1.3.12 (PRES, RCVC, lower case) changes nothing', () => {
-    for (const code of ['PRES', 'RCVC', 'acsc', '']) expect(mapTransactionStatus(code, { scaDone: true, untracked: false })).toBeNull();
+  it('Verification of Payee (RCVC match, RVCM close match, RVNC no match): received, waiting for the payer at the bank, never an unknown code', () => {
+    for (const code of VOP_CODES) {
+      expect(mapTransactionStatus(code, { scaDone: false, untracked: false })).toBe('validating');
+      expect(mapTransactionStatus(code, { scaDone: true, untracked: false })).toBe('pending');
+    }
+  });
+
+  it('a code outside 1.3.12 and Verification of Payee (PRES, lower case) changes nothing', () => {
+    for (const code of ['PRES', 'rcvc', 'acsc', '']) expect(mapTransactionStatus(code, { scaDone: true, untracked: false })).toBeNull();
   });
 });
 

@@ -125,8 +125,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     execution_frequencies: descriptor.payment_settings.execution_frequencies.filter((f) => f !== 'four-monthly' || profile.monthly_variable),
   };
 
+  /** `Date` on every call where the bank wants it (profile `send_date`): signed with the rest when signing is on. */
+  const dated = (ctx: ConnectorContext, headers: Record<string, string>) =>
+    profile.send_date ? { ...headers, Date: new Date(ctx.now).toUTCString() } : headers;
+
   const send = (ctx: ConnectorContext, operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown) =>
-    ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
+    ctx.http.send({ operation, method, path, headers: dated(ctx, headers), ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
 
   /** The payer's token from an OAuth2 SCA (sealed on the attempt), for the reads the bank wants it on. */
   function payerAuthorization(payment: ConnectorPayment, ctx: ConnectorContext): Record<string, string> {

@@ -53,7 +53,7 @@ export function berlinGroupDocTables(): string {
     '',
     '#### `transactionStatus` → payment state',
     '',
-    "The raw code is kept as `bank_status`. A code outside this table (PRES, RCVC, … are not in 1.3.12) changes nothing: the payment keeps its state and status sync keeps asking. `rejected` takes its `error_code` from the answer's messages, else `insufficientFunds` (`fundsAvailable: false`), `CancelledByUser` (the payer came back on the Nok URI), `authenticationFailed` (scaStatus failed), `noAnswerFromCustomer` (SCA never started), else `noSpecifiedReason`; `CANC` is `CancelledByClient` after our `DELETE`, else `CancelledByUser`. `partial` (`PART`, no per-instruction detail) sets every instruction `accepted`.",
+    "The raw code is kept as `bank_status`. A code outside this table (PRES, … are not in 1.3.12) changes nothing: the payment keeps its state and status sync keeps asking. The Verification of Payee codes of later versions (`RCVC` match, `RVCM` close match, `RVNC` no match) are known: the payment waits for the payer at the bank (after a close or no match, their decision on the payee's name); the code shows in the exchange log (the payment's `bank_status` is not updated while it waits: not done yet). `rejected` takes its `error_code` from the answer's messages, else `insufficientFunds` (`fundsAvailable: false`), `CancelledByUser` (the payer came back on the Nok URI), `authenticationFailed` (scaStatus failed), `noAnswerFromCustomer` (SCA never started), else `noSpecifiedReason`; `CANC` is `CancelledByClient` after our `DELETE`, else `CancelledByUser`. `partial` (`PART`, no per-instruction detail) sets every instruction `accepted`.",
     '',
     status,
     '',

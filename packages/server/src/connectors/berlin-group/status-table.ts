@@ -1,8 +1,11 @@
 /**
  * The one table from NextGenPSD2 1.3.12 `transactionStatus` (ISO 20022 group status codes) to Powens
  * states (docs/reference/berlin-group.md §7). The raw code is always kept beside our state as `bank_status`; a code
- * that is not in the table (PRES, RCVC, … are not in 1.3.12's enum) changes nothing: the payment
- * keeps its state and status sync keeps asking.
+ * that is not in the table (PRES, … are not in 1.3.12's enum) changes nothing: the payment keeps its
+ * state and status sync keeps asking. The Verification of Payee codes (RCVC, RVCM, RVNC: later
+ * NextGenPSD2 versions, euro-area banks since October 2025) are known: the payee's name was checked
+ * and the payment waits for the payer's SCA (after a close or no match, the payer's decision at the
+ * bank), so they read as "received".
  */
 
 /** What a status means for the payment: a Powens state, or "the payer's SCA is not done yet". */
@@ -25,6 +28,21 @@ export const TRANSACTION_STATUS_TABLE: readonly TransactionStatusRow[] = [
   { code: 'RCVD', meaning: 'Received, SCA not done', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
   { code: 'PATC', meaning: 'Partially accepted technical: more authorisations due', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
   { code: 'PDNG', meaning: 'Pending further checks', beforeSca: 'validating', afterSca: 'pending', provesSca: false },
+  { code: 'RCVC', meaning: "Received, payee's name verified (Verification of Payee match)", beforeSca: 'validating', afterSca: 'pending', provesSca: false },
+  {
+    code: 'RVCM',
+    meaning: "Received, payee's name a close match: the payer decides at the bank",
+    beforeSca: 'validating',
+    afterSca: 'pending',
+    provesSca: false,
+  },
+  {
+    code: 'RVNC',
+    meaning: "Received, payee's name no match or not checked: the payer decides at the bank",
+    beforeSca: 'validating',
+    afterSca: 'pending',
+    provesSca: false,
+  },
   { code: 'ACTC', meaning: 'Authentication and technical validation OK', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
   { code: 'ACCP', meaning: 'Customer profile checked', beforeSca: 'pending', afterSca: 'pending', provesSca: true },
   { code: 'ACFC', meaning: 'Funds checked', beforeSca: 'pending', afterSca: 'pending', provesSca: true },

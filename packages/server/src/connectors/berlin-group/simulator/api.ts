@@ -24,6 +24,8 @@ export interface ApiOptions {
   cancellationSca: boolean;
   /** Answer initiations with a `scaOAuth` link (needs the simulator's authorization server). */
   scaOAuth?: boolean;
+  /** Refuse a call without a `Date` header (or one more than 5 minutes off), as banks that sign it do. */
+  requireDate?: boolean;
 }
 
 export interface ApiContext {
@@ -111,8 +113,18 @@ function httpUrl(request: ApiRequest, name: string): string | null {
   throw new Refusal(400, 'FORMAT_ERROR', `${name} must be an absolute http(s) URI.`, name);
 }
 
+/** `Date` (RFC 9110 IMF-fixdate), required by some banks: missing → FORMAT_ERROR, 5 minutes off → TIMESTAMP_INVALID. */
+function checkDate(ctx: ApiContext, request: ApiRequest): void {
+  const value = header(request, 'Date');
+  const at = value === undefined ? Number.NaN : Date.parse(value);
+  if (value === undefined || Number.isNaN(at) || !/GMT$/.test(value))
+    throw new Refusal(400, 'FORMAT_ERROR', 'The Date header is required (IMF-fixdate).', 'Date');
+  if (Math.abs(at - ctx.clock.now()) > 5 * 60_000) throw new Refusal(400, 'TIMESTAMP_INVALID', 'The Date header is more than 5 minutes off.', 'Date');
+}
+
 export function handle(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   try {
+    if (ctx.options.requireDate) checkDate(ctx, request);
     if (r.operation === 'initiatePayment') return initiate(ctx, r, request);
     if (r.operation === 'updatePsuData') return errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered: use the redirect or decoupled approach.');
     const payment = ctx.ledger.payments.get(r.paymentId!);

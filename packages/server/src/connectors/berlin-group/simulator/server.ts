@@ -36,6 +36,8 @@ export interface BerlinGroupSimulatorOptions {
   scaExpiresAfterMs?: number;
   /** Base of the SCA page links, when the simulator is reached under another address. */
   publicUrl?: string;
+  /** Refuse a `/v1` call without a `Date` header (banks that sign it). */
+  requireDate?: boolean;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   log?: (line: string) => void;
@@ -71,6 +73,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     requireDebtorAccount: options.requireDebtorAccount ?? true,
     cancellationSca: options.cancellationSca ?? false,
     scaOAuth: options.oauth?.scaOAuth ?? false,
+    requireDate: options.requireDate ?? false,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
