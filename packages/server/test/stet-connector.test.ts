@@ -15,7 +15,7 @@ import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
 import { consentVault } from '../src/services/consent-vault.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
 import { getPayment } from '../src/services/payments.ts';
-import { startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
+import { startPrismMock, startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
 import { describeEachDb, guideBody } from './support/helpers.ts';
 
 const PAYER = 'FR7630006000011234567890189';
@@ -26,16 +26,17 @@ const SETTLE_MS = 4_000;
 describeEachDb('STET connector against the simulator, behind prism proxy --errors', (ctx) => {
   let sim: StetSimulator;
   let prism: Prism;
+  let mock: Prism;
   let mark = 0;
   const transports: BankTransport[] = [];
 
   beforeAll(async () => {
     sim = await startStetSimulator({ clock: ctx().clock, settleAfterMs: SETTLE_MS });
-    prism = await startPrismProxy(sim.baseUrl, STET_SPEC);
+    [prism, mock] = await Promise.all([startPrismProxy(sim.baseUrl, STET_SPEC), startPrismMock(STET_SPEC)]);
   }, 180_000);
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
-    await prism?.stop();
+    await Promise.all([prism?.stop(), mock?.stop()]);
     await sim?.close();
   });
   beforeEach(() => {
@@ -46,17 +47,21 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   const prismSilent = () => expect(prism.problems(mark), prism.log().slice(mark)).toEqual([]);
 
   let nextBankId = 1;
-  function bank(profile: Record<string, unknown> = {}, sca: 'redirect' | 'decoupled' = 'redirect'): { connector: Connector; transport: BankTransport } {
+  function bank(
+    profile: Record<string, unknown> = {},
+    sca: 'redirect' | 'decoupled' = 'redirect',
+    baseUrl?: string,
+  ): { connector: Connector; transport: BankTransport } {
     const configured: ConfiguredBank = {
       id: nextBankId++,
       uuid: crypto.randomUUID(),
       name: 'Banque simulée',
       standard: 'stet',
-      base_url: prism.url,
+      base_url: baseUrl ?? prism.url,
       country: 'FR',
       bic: null,
       sca_approach: sca,
-      profile: { ...checkOptions({ client_id: sim.clientId, token_url: sim.tokenUrl, key_id: sim.keyIdUrl, timeout_ms: 2_000, ...profile }, sca) },
+      profile: { ...checkOptions({ client_id: sim.clientId, token_url: sim.tokenUrl, key_id: sim.keyIdUrl, timeout_ms: 10_000, ...profile }, sca) },
       has_client_cert: false,
       has_ca: false,
       has_signing_key: true,
@@ -67,8 +72,12 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     return { connector: createStetConnector(configured, STET_SETTINGS), transport };
   }
 
-  async function payment(type: 'first_open_day' | 'instant' | 'deferred' = 'first_open_day', payer = true): Promise<ConnectorPayment> {
-    const body = guideBody(type, payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {});
+  async function payment(
+    type: 'first_open_day' | 'instant' | 'deferred' = 'first_open_day',
+    payer = true,
+    more: Record<string, unknown> = {},
+  ): Promise<ConnectorPayment> {
+    const body = guideBody(type, { ...(payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {}), ...more });
     const id = await ctx().createPayment(body);
     const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
     return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
@@ -185,6 +194,155 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     expect(back.searchParams.get('error')).toBe('access_denied');
     const returned = await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport));
     expect(returned).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByUser', bank_status: 'RJCT' });
+    prismSilent();
+  });
+  const START = { fields: {}, validate_mechanism: 'webauth' };
+
+  it("prism mock alone (the file's own examples): the initiation passes validation and the payer goes to the example consentApproval link", async () => {
+    const mockMark = mock.mark();
+    const { connector, transport } = bank({ timeout_ms: 15_000 }, 'redirect', mock.url);
+    const p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', validate_uri: expect.stringMatching(/^https:\/\/psd2\.aspsp\/consent-approval\?/) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(mock.problems(mockMark), mock.log().slice(mockMark)).toEqual([]);
+  });
+
+  it('plain redirect (before 1.5): report URL, the status shows the consent, the client token confirms', async () => {
+    sim.settings.redirectFlow = 'redirect';
+    const { connector, transport } = bank({ redirect_flow: 'redirect' });
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', validate_uri: expect.stringContaining(`${sim.url}/consent/`) });
+    p = applied(p, start);
+    const back = await onPage((start as { validate_uri: string }).validate_uri, 'approve');
+    expect(back.toString()).toBe(RETURN.ok);
+    const returned = await connector.bankReturn(p, { result: 'ok' }, context(p, transport));
+    expect(returned).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
+    expect(atBank(p).confirmedAt).not.toBeNull();
+    prismSilent();
+  });
+
+  it('a bank that executes on consent (confirmation false): no confirmation call', async () => {
+    sim.settings.confirmation = false;
+    const { connector, transport } = bank({ confirmation: false });
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    p = applied(p, start);
+    const back = await onPage((start as { validate_uri: string }).validate_uri, 'approve');
+    const returned = await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport));
+    expect(returned).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
+    expect((await calls(p)).map((c) => c.operation)).not.toContain('confirm');
+    prismSilent();
+  });
+
+  it('PKCE off: no code_challenge, and the bank exchanges the code without a verifier check', async () => {
+    const { connector, transport } = bank({ pkce: false });
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    const url = new URL((start as { validate_uri: string }).validate_uri);
+    expect(url.searchParams.has('code_challenge')).toBe(false);
+    p = applied(p, start);
+    const back = await onPage(url.toString(), 'approve');
+    expect(await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport))).toMatchObject({ kind: 'state', state: 'pending' });
+    prismSilent();
+  });
+
+  it('DECOUPLED: the payer approves in the app, resume confirms on ACTC and reads ACCP', async () => {
+    const { connector, transport } = bank({}, 'decoupled');
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'decoupled' });
+    p = applied(p, start);
+    expect(atBank(p).approach).toBe('DECOUPLED');
+    expect((await connector.resume(p, context(p, transport))).kind).toBe('decoupled');
+    sim.approve(atBank(p).id);
+    expect(await connector.resume(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
+    prismSilent();
+  });
+
+  it('EMBEDDED-1-FACTOR: the one-time code goes to the confirmation as psuAuthenticationFactor; a wrong one is rejected', async () => {
+    const { connector, transport } = bank({ approach: 'EMBEDDED-1-FACTOR' });
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'fields', fields: [{ name: 'sca_code' }] });
+    p = applied(p, start);
+    const done = await connector.submitFields(p, { sca_code: atBank(p).otp }, context(p, transport));
+    expect(done).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
+    let q = await payment();
+    q = applied(q, await connector.start(q, START, context(q, transport)));
+    const wrong = await connector.submitFields(q, { sca_code: '000000' }, context(q, transport));
+    expect(wrong).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
+    // The code is not kept anywhere: not in the outcome's data, not in the exchange log.
+    expect(JSON.stringify(done.data)).not.toContain(atBank(p).otp);
+    prismSilent();
+  });
+
+  it('bulk: several creditTransferTransaction entries reach the bank; standing order: standingOrderCharacteristics', async () => {
+    const { connector, transport } = bank({ bulk: true, max_instructions: 5, standing_orders: true });
+    const two = guideBody('first_open_day').instructions[0]!;
+    let p = await payment('first_open_day', true, { instructions: [two, { ...two, amount: 12.3, reference_id: 'SECOND' }] });
+    p = applied(p, await connector.start(p, START, context(p, transport)));
+    expect((atBank(p).body.creditTransferTransaction as unknown[]).length).toBe(2);
+    expect(atBank(p).body.numberOfTransactions).toBe(2);
+    const periodic = { ...two, execution_date_type: 'periodic', start_date: '2026-03-02', end_date: '2026-12-02', frequency: 'monthly' };
+    let q = await payment('first_open_day', true, { instructions: [periodic] });
+    q = applied(q, await connector.start(q, START, context(q, transport)));
+    expect((atBank(q).body.creditTransferTransaction as Record<string, unknown>[])[0]).toMatchObject({
+      standingOrderCharacteristics: { frequency: 'MNTH', executionRule: 'FWNG', startDate: '2026-03-02T00:00:00.000Z' },
+    });
+    prismSilent();
+  });
+
+  it('cancellation: PUT of the payment request with CANC and DS02 → rejected CancelledByClient', async () => {
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    p = applied(p, start);
+    const back = await onPage((start as { validate_uri: string }).validate_uri, 'approve');
+    p = applied(p, await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport)));
+    const cancelled = await connector.cancel(p, context(p, transport));
+    expect(cancelled).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByClient', bank_status: 'CANC' });
+    expect(sim.ledger.status(atBank(p))).toEqual({ status: 'CANC', reason: 'DS02' });
+    expect(sim.received.count('paymentRequestPut')).toBeGreaterThan(0);
+    prismSilent();
+  });
+
+  it('a lost initiation answer is unknown and never sent again; a lost status answer is unknown, the next read decides', async () => {
+    const { connector, transport } = bank();
+    const p = await payment();
+    sim.faults.add({ kind: 'drop', operation: 'paymentRequestsPost', afterProcessing: true });
+    const before = sim.received.initiations.length;
+    const lost = await connector.start(p, START, context(p, transport));
+    expect(lost).toMatchObject({ kind: 'unknown' });
+    expect(await connector.status(applied(p, lost), context(p, transport))).toBeNull(); // no id: nothing to ask, nothing re-sent
+    expect(sim.received.initiations.length).toBe(before + 1);
+    expect((await calls(p)).filter((c) => c.operation === 'initiate').map((c) => c.outcome)).toEqual(['unknown']);
+
+    const decoupled = bank({}, 'decoupled');
+    let q = await payment();
+    q = applied(q, await decoupled.connector.start(q, START, context(q, decoupled.transport)));
+    sim.approve(atBank(q).id);
+    sim.faults.add({ kind: 'error', status: 503, operation: 'paymentRequestsGet' });
+    expect(await decoupled.connector.status(q, context(q, decoupled.transport))).toMatchObject({ kind: 'unknown' });
+    expect(await decoupled.connector.status(q, context(q, decoupled.transport))).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
+  });
+
+  it('a 401 renews the client token and the call is made once more', async () => {
+    const { connector, transport } = bank();
+    const p = await payment();
+    await connector.start(p, START, context(p, transport)); // a token is kept
+    sim.faults.add({ kind: 'reject', code: 'UNAUTHORIZED', operation: 'paymentRequestsPost' });
+    const q = await payment();
+    expect(await connector.start(q, START, context(q, transport))).toMatchObject({ kind: 'redirect' });
+    expect((await calls(q)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['initiate 401', 'token 200', 'initiate 201']);
+  });
+
+  it('a bank error (ErrorModel) is mapped to a Powens code', async () => {
+    const { connector, transport } = bank();
+    const p = await payment();
+    sim.faults.add({ kind: 'reject', code: 'BAD_REQUEST', text: 'creditorAccount: unknown IBAN', operation: 'paymentRequestsPost' });
+    expect(await connector.start(p, START, context(p, transport))).toMatchObject({ kind: 'refused', error_code: 'invalidBeneficiary' });
     prismSilent();
   });
 });

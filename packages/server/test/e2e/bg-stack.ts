@@ -1,7 +1,9 @@
 /**
- * A Berlin Group stack of real processes for end-to-end tests: `payrail bank simulate`, Prism
- * (`proxy --errors`, the official file) between Payrail and the simulator, `payrail bank add`
- * pointing at Prism, a webhook receiver and a merchant page on loopback, `payrail serve`, Chromium.
+ * A stack of real processes for end-to-end tests of a bank standard (Berlin Group, or STET with
+ * `standard: 'stet'`): `payrail bank simulate`, Prism (`proxy --errors`, the standard's official
+ * file) between Payrail and the simulator, `payrail bank add` pointing at Prism (for STET: the
+ * line the simulator printed, its base URL replaced by Prism's), a webhook receiver and a merchant
+ * page on loopback, `payrail serve`, Chromium.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -9,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
-import { startPrismProxy, type Prism } from '../support/prism.ts';
+import { startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
 import type { ProcessDatabase } from '../support/process-databases.ts';
 import { BIN, exited, startServe, waitFor } from '../support/processes.ts';
 
@@ -48,8 +50,8 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startSimulatorProcess(args: string[] = []): Promise<BgStack['sim']> {
-  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startSimulatorProcess(args: string[] = [], standard: 'berlin-group' | 'stet' = 'berlin-group'): Promise<BgStack['sim']> {
+  const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', standard, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -62,6 +64,11 @@ export async function startSimulatorProcess(args: string[] = []): Promise<BgStac
     30_000,
   );
   return { url, proc, output: () => output };
+}
+
+/** The words of a printed `payrail bank add …` line (single-quoted words kept whole), without `payrail`. */
+export function commandWords(line: string): string[] {
+  return [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!)).slice(1);
 }
 
 /** The payer approves (or refuses) on the simulator's page `validateUri` shows; returns where the bank sends them back (to Payrail), if anywhere. */
@@ -88,8 +95,11 @@ export async function startBgStack(
     serveArgs?: string[];
     /** More `bank simulate` options. */
     simArgs?: string[];
+    /** The standard (default Berlin Group); for STET the bank is added with the line the simulator printed. */
+    standard?: 'berlin-group' | 'stet';
   } = {},
 ): Promise<BgStack> {
+  const standard = options.standard ?? 'berlin-group';
   const cli = (args: string[]) => {
     const result = spawnSync(process.execPath, [BIN, ...args, ...db.args], { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
@@ -123,24 +133,17 @@ export async function startBgStack(
   });
   const hooks = await listen(receiver);
 
-  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(options.simArgs ?? [])]);
-  const prism = await startPrismProxy(sim.url);
-  const bank = JSON.parse(
-    cli([
-      'bank',
-      'add',
-      '--standard',
-      'berlin-group',
-      '--name',
-      BANK_NAME,
-      '--base-url',
-      prism.url,
-      '--country',
-      'DE',
-      ...(typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? [])),
-      '--json',
-    ]),
-  );
+  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(options.simArgs ?? [])], standard);
+  const prism = await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : undefined);
+  let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
+  if (standard === 'stet') {
+    const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);
+    add = commandWords(printed);
+    add[add.indexOf('--base-url') + 1] = prism.url;
+    add[add.indexOf('--name') + 1] = BANK_NAME;
+  }
+  const extra = typeof options.bankArgs === 'function' ? options.bankArgs(sim.url) : (options.bankArgs ?? []);
+  const bank = JSON.parse(cli([...add, ...extra, '--json']));
   const client = JSON.parse(
     cli(['client', 'create', '--name', 'BG shop', '--redirect-uri', `${merchant}/return`, '--redirect-uri', `${merchant}/cancelled`, '--json']),
   );

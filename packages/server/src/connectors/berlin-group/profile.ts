@@ -6,6 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
 import { type BankOAuthProfile, checkOAuthProfile, OAuthProfileError } from '../kit/client-token.ts';
+import { profileErrorOf } from '../kit/profile-error.ts';
 
 export type ScaApproach = 'redirect' | 'decoupled';
 
@@ -102,14 +103,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
   };
 }
 
-/** A wrong option names itself: the operator fixes the bank's configuration, not the code. */
-export class ProfileError extends Error {
-  readonly option: string;
-  constructor(option: string, reason: string) {
-    super(`berlin-group option ${option}: ${reason}`);
-    this.option = option;
-  }
-}
+export const ProfileError = profileErrorOf('berlin-group');
 
 type Raw = Record<string, unknown>;
 

@@ -6,6 +6,7 @@
  */
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
 import { API_VERSIONS, type ApiVersion, DEFAULT_PAYMENT_CONTEXT, PAYMENT_CONTEXT_CODES } from './versions.ts';
+import { profileErrorOf } from '../kit/profile-error.ts';
 
 export const TOKEN_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth'] as const;
 export type TokenAuth = (typeof TOKEN_AUTH_METHODS)[number];
@@ -71,11 +72,7 @@ export const PROFILE_KEYS: Record<Exclude<keyof ObieOptions, 'signing'>, string>
   currencies: 'currencies offered (default GBP)',
 };
 
-export class ProfileError extends Error {
-  constructor(option: string, reason: string) {
-    super(`obie option ${option}: ${reason}`);
-  }
-}
+export const ProfileError = profileErrorOf('obie');
 
 type Raw = Record<string, unknown>;
 

@@ -165,8 +165,7 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   function fromStatus(payment: ConnectorPayment, data: StetData, body: Json): ConnectorOutcome | null {
     const code = paymentStatus(body)?.toUpperCase() ?? null;
     if (!code) return null;
-    const untracked = payment.execution_date_type === 'instant';
-    const mapped = mapPaymentStatus(code, { consented: data.consented === true, untracked });
+    const mapped = mapPaymentStatus(code, { consented: data.consented === true });
     const next: StetData = {
       ...data,
       last_status: code,
@@ -178,7 +177,7 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
       const why =
         data.nok && !reasonOf(body)
           ? { error_code: 'CancelledByUser', description: 'The payer cancelled the payment at the bank.' }
-          : mapReason(reasonOf(body), data.cancel_requested_at !== undefined);
+          : mapReason(reasonOf(body));
       return {
         kind: 'state',
         state: 'rejected',

@@ -6,6 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { parseAmount } from '../../domain/money.ts';
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
+import { profileErrorOf } from '../kit/profile-error.ts';
 
 export const STET_VERSIONS = ['1.4.0', '1.4.1', '1.4.2', '1.5', '1.6'] as const;
 export type StetVersion = (typeof STET_VERSIONS)[number];
@@ -110,13 +111,7 @@ export const PROFILE_KEYS: Record<keyof StetOptions, string> = {
   currencies: 'currencies offered (default EUR)',
 };
 
-export class ProfileError extends Error {
-  readonly option: string;
-  constructor(option: string, reason: string) {
-    super(`stet option ${option}: ${reason}`);
-    this.option = option;
-  }
-}
+export const ProfileError = profileErrorOf('stet');
 
 type Raw = Record<string, unknown>;
 

@@ -7,7 +7,18 @@ import type { ResourceIdSource } from './profile.ts';
 
 export type Json = Record<string, unknown>;
 
+/**
+ * An answer's JSON object. A body that is a JSON string holding an object is read as that object:
+ * STET's own file writes every example so (a bank or a mock serving them answers a string).
+ */
 export function object(value: unknown): Json {
+  if (typeof value === 'string' && value.trimStart().startsWith('{') && value.length <= 1_000_000) {
+    try {
+      return object(JSON.parse(value));
+    } catch {
+      return {};
+    }
+  }
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 }
 

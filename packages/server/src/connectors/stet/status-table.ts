@@ -14,8 +14,6 @@ export interface PaymentStatusRow {
   beforeConsent: MappedState;
   /** Our state once it is (the payer came back approving, the bank confirmed, or a later status proved it). */
   afterConsent: MappedState;
-  /** Our state where the bank reports nothing past this one for the execution type (instant payments at ACSP). */
-  untracked?: MappedState;
   /** True when the code itself proves the payer consented. */
   provesConsent: boolean;
   /** Listed in the 1.5.0.43 file's enum (PATC and ACCO are described or added later, not enumerated). */
@@ -49,7 +47,6 @@ export const PAYMENT_STATUS_TABLE: readonly PaymentStatusRow[] = [
     meaning: 'Accepted, settlement in process',
     beforeConsent: 'pending',
     afterConsent: 'pending',
-    untracked: 'accepted',
     provesConsent: true,
     inFile: true,
   },
@@ -77,7 +74,11 @@ export interface ReasonRow {
   inFile: boolean;
 }
 
-/** `statusReasonInformation` → Powens `error_code` (DS02 after our own cancellation is `CancelledByClient`). */
+/**
+ * `statusReasonInformation` → Powens `error_code`. DS02 is the reason Payrail's own cancellation
+ * sends (and the bank reports back), so it is `CancelledByClient` whoever reads it first (status
+ * sync may see CANC before the cancellation's answer is applied); the payer's refusal is CUST.
+ */
 export const REASON_TABLE: readonly ReasonRow[] = [
   { code: 'AC01', meaning: 'Incorrect account number', powens: 'invalidBeneficiary', inFile: true },
   { code: 'AC04', meaning: 'Closed account', powens: 'invalidEmitter', inFile: true },
@@ -86,7 +87,7 @@ export const REASON_TABLE: readonly ReasonRow[] = [
   { code: 'AM18', meaning: 'Too many transactions', powens: 'invalidValue', inFile: true },
   { code: 'CH03', meaning: 'Execution date too far in the future', powens: 'invalidDate', inFile: true },
   { code: 'CUST', meaning: 'Refused by the payer', powens: 'CancelledByUser', inFile: true },
-  { code: 'DS02', meaning: 'Order cancelled', powens: 'CancelledByUser', inFile: true },
+  { code: 'DS02', meaning: "Order cancelled (the reason a PISP's cancellation carries)", powens: 'CancelledByClient', inFile: true },
   { code: 'FF01', meaning: 'Invalid file format', powens: 'invalidValue', inFile: true },
   { code: 'FRAD', meaning: 'Fraudulent origin', powens: 'regulatoryReason', inFile: true },
   { code: 'MS03', meaning: 'Reason not specified', powens: 'noSpecifiedReason', inFile: true },
@@ -103,10 +104,9 @@ export const REASON_TABLE: readonly ReasonRow[] = [
 const BY_CODE = new Map(PAYMENT_STATUS_TABLE.map((row) => [row.code, row]));
 const REASON_BY_CODE = new Map(REASON_TABLE.map((row) => [row.code, row]));
 
-export function mapPaymentStatus(code: string, facts: { consented: boolean; untracked: boolean }): MappedState | null {
+export function mapPaymentStatus(code: string, facts: { consented: boolean }): MappedState | null {
   const row = BY_CODE.get(code);
   if (!row) return null;
-  if (facts.untracked && row.untracked) return row.untracked;
   return facts.consented || row.provesConsent ? row.afterConsent : row.beforeConsent;
 }
 

@@ -38,6 +38,13 @@ export interface LedgerOptions {
 
 const FINAL = new Set(['ACSC', 'RJCT', 'CANC']);
 
+/** The requested execution date (`YYYY-MM-DD`): the first instruction's, or the payment's (1.4 shape). */
+function executionDate(body: Record<string, unknown>): string {
+  const first = (Array.isArray(body.creditTransferTransaction) ? body.creditTransferTransaction[0] : null) as { requestedExecutionDate?: unknown } | null;
+  const value = first?.requestedExecutionDate ?? body.requestedExecutionDate;
+  return typeof value === 'string' ? value.slice(0, 10) : '';
+}
+
 export class Ledger {
   readonly payments = new Map<string, SimulatedPayment>();
   private readonly options: LedgerOptions;
@@ -77,6 +84,8 @@ export class Ledger {
     }
     const from = this.options.confirmation() ? p.confirmedAt : p.decidedAt;
     if (from === null) return { status: 'ACTC', reason: null };
+    // A future-dated payment waits, accepted, for its date (and may be cancelled meanwhile).
+    if (executionDate(p.body) > new Date(now).toISOString().slice(0, 10)) return { status: 'ACCP', reason: null };
     const elapsed = now - from;
     if (elapsed >= this.options.settleAfterMs) return { status: 'ACSC', reason: null };
     if (elapsed >= this.options.settleAfterMs / 2) return { status: 'ACSP', reason: null };

@@ -92,6 +92,9 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
+/** An amount as the page shows it (two decimals; display only, nothing is computed from it). */
+const shownAmount = (amount: unknown) => (typeof amount === 'number' ? amount.toFixed(2) : String(amount ?? ''));
+
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 export async function startStetSimulator(options: StetSimulatorOptions = {}): Promise<StetSimulator> {
@@ -388,7 +391,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     }[];
     const rows = transactions.map(
       (t, i) => html`${transactions.length > 1 ? html`<dt>Payment ${i + 1}</dt><dd></dd>` : ''}
-    <dt>Amount</dt><dd>${String(t.instructedAmount?.amount ?? '')} ${t.instructedAmount?.currency ?? ''}</dd>
+    <dt>Amount</dt><dd>${shownAmount(t.instructedAmount?.amount)} ${t.instructedAmount?.currency ?? ''}</dd>
     <dt>To</dt><dd>${t.beneficiary?.creditor?.name ?? ''}</dd>
     <dt>Account</dt><dd>${groupedIban(t.beneficiary?.creditorAccount?.iban) ?? ''}</dd>
     ${t.remittanceInformation?.unstructured?.[0] ? html`<dt>Reference</dt><dd>${t.remittanceInformation.unstructured[0]}</dd>` : ''}
