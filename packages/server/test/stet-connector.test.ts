@@ -41,7 +41,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   });
   beforeEach(() => {
     sim.faults.clear();
-    Object.assign(sim.settings, { confirmation: true, redirectFlow: 'oauth2' });
+    Object.assign(sim.settings, { confirmation: true, redirectFlow: 'oauth2', refuseHalAccept: false, lowerCaseTokenType: false, requirePsuIpAddress: false });
     mark = prism.mark();
   });
   const prismSilent = () => expect(prism.problems(mark), prism.log().slice(mark)).toEqual([]);
@@ -343,6 +343,53 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     const p = await payment();
     sim.faults.add({ kind: 'reject', code: 'BAD_REQUEST', text: 'creditorAccount: unknown IBAN', operation: 'paymentRequestsPost' });
     expect(await connector.start(p, START, context(p, transport))).toMatchObject({ kind: 'refused', error_code: 'invalidBeneficiary' });
+    prismSilent();
+  });
+  it('profile accept: a bank that answers 406 to application/hal+json is called with application/json', async () => {
+    sim.settings.refuseHalAccept = true;
+    const hal = bank({}, 'redirect', sim.baseUrl);
+    const p = await payment();
+    expect(await hal.connector.start(p, START, context(p, hal.transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'bug',
+      error_description: expect.stringContaining('406'),
+    });
+    const json = bank({ accept: 'application/json' }, 'redirect', sim.baseUrl);
+    const q = await payment();
+    expect(await json.connector.start(q, START, context(q, json.transport))).toMatchObject({ kind: 'redirect' });
+  });
+
+  it("profile token_type: a bank returning 'bearer' that takes only 'Bearer' works with the default, not with as_returned", async () => {
+    sim.settings.lowerCaseTokenType = true;
+    const asReturned = bank({ token_type: 'as_returned' }, 'redirect', sim.baseUrl);
+    const p = await payment();
+    expect(await asReturned.connector.start(p, START, context(p, asReturned.transport))).toMatchObject({
+      kind: 'refused',
+      error_description: expect.stringContaining('401'),
+    });
+    const normal = bank({}, 'redirect', sim.baseUrl);
+    const q = await payment();
+    expect(await normal.connector.start(q, START, context(q, normal.transport))).toMatchObject({ kind: 'redirect' });
+  });
+
+  it("profile psu_headers: the payer's IPv4 PSU-IP-Address is sent (the TPP's for an IPv6 payer); a bank that needs it refuses a call without", async () => {
+    sim.settings.requirePsuIpAddress = true;
+    const none = bank({ psu_headers: false });
+    const p = await payment();
+    expect(await none.connector.start(p, START, context(p, none.transport))).toMatchObject({ kind: 'refused', error_code: 'invalidValue' });
+    const sent = bank({ tpp_ip_address: '203.0.113.5' });
+    const q = { ...(await payment()), psu_ip_address: '2001:db8::7' };
+    expect(await sent.connector.start(q, START, context(q, sent.transport))).toMatchObject({ kind: 'redirect' });
+    prismSilent();
+  });
+
+  it('profile resource_id_from: an id the bank puts only in its consent link (query parameter)', async () => {
+    // The simulator puts the id in the link's `context` parameter as well as in Location.
+    const { connector, transport } = bank({ resource_id_from: 'query', resource_id_param: 'context' });
+    const p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', bank_reference: expect.stringMatching(/^PR/) });
+    expect(sim.payments.has((start as { bank_reference: string }).bank_reference)).toBe(true);
     prismSilent();
   });
 });

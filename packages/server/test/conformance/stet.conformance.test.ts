@@ -5,12 +5,10 @@
  * on Payrail's OAuth2 consent return, or approving in the bank's app (decoupled); the
  * simulator's faults for lost answers. With and without `prism proxy --errors` and STET's file.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
 import { startStetSimulator, type StetSimulator } from '../../src/connectors/stet/simulator/index.ts';
 import { addBank } from '../../src/services/banks.ts';
-import { keyringFromKeys } from '../../src/services/secret-box.ts';
 import { guideBody, type TestContext } from '../support/helpers.ts';
 import { startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
 import { conformanceSuite, type FarSide } from './kit.ts';
@@ -32,11 +30,16 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
   if (prism) {
     proxies.push(prism);
     // Prism compiles its validators on the first request: warm it up so the first case keeps the bank's deadline.
-    await fetch(`${prism.url}/payment-requests/warm-up`, { headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/hal+json' } });
+    // A well-formed read (the simulator answers 401, which the file allows), so that Prism has nothing to report.
+    await fetch(`${prism.url}/payment-requests/warm-up`, {
+      headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/hal+json', Authorization: 'Bearer warm-up', Signature: 'keyId="warm-up"' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // Prism logs a response's validation just after answering
   }
   let mark = prism?.mark() ?? 0;
   const bank = await addBank(
-    { db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES },
+    // The app's keyring: the bank's signing key is sealed with it and opened for its transport.
+    { db: t.store.db, clock: t.clock, keyring: t.app.payrail.keyring, modules: CONNECTOR_MODULES },
     {
       name: `Simulated STET ${sca} bank ${simulators.length}`,
       standard: 'stet',

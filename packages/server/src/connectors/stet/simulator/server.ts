@@ -11,7 +11,7 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual, X509Certificate, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIPv4, type Socket } from 'node:net';
 import { systemClock, type Clock } from '../../../domain/clock.ts';
 import { html } from '../../../http/html.ts';
 import { Faults, FaultError, type FaultSpec } from '../../kit/simulator/faults.ts';
@@ -37,6 +37,18 @@ export const REJECT_CODES: Readonly<Record<string, number>> = {
 
 /** The statuses and reasons the control endpoint may force (the file's enums, plus what it omits). */
 export const FORCEABLE_STATUSES = ['RCVD', 'PDNG', 'ACTC', 'ACCP', 'ACWC', 'ACWP', 'ACSP', 'ACSC', 'PART', 'RJCT', 'CANC', 'PATC', 'ACCO'];
+
+/** The bank's behaviour, changeable while it runs (each a deviation real French banks show, docs/reference/stet.md §4). */
+export interface StetSimulatorSettings {
+  confirmation: boolean;
+  redirectFlow: 'oauth2' | 'redirect';
+  /** Answer 406 to `Accept: application/hal+json` (LCL). */
+  refuseHalAccept: boolean;
+  /** Return `token_type: bearer` and take only `Bearer` in Authorization (Crédit Agricole). */
+  lowerCaseTokenType: boolean;
+  /** Refuse a call without an IPv4 `PSU-IP-Address` (BPCE). */
+  requirePsuIpAddress: boolean;
+}
 
 export interface StetSimulatorOptions {
   host?: string;
@@ -74,7 +86,7 @@ export interface StetSimulator {
   received: Received<Operation>;
   ledger: Ledger;
   payments: Map<string, SimulatedPayment>;
-  settings: { confirmation: boolean; redirectFlow: 'oauth2' | 'redirect' };
+  settings: StetSimulatorSettings;
   /** The payer's decision (the consent page's buttons, or the bank app for decoupled). */
   approve(id: string): void;
   refuse(id: string): void;
@@ -100,7 +112,13 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 export async function startStetSimulator(options: StetSimulatorOptions = {}): Promise<StetSimulator> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => {});
-  const settings = { confirmation: options.confirmation ?? true, redirectFlow: options.redirectFlow ?? ('oauth2' as 'oauth2' | 'redirect') };
+  const settings: StetSimulatorSettings = {
+    confirmation: options.confirmation ?? true,
+    redirectFlow: options.redirectFlow ?? 'oauth2',
+    refuseHalAccept: false,
+    lowerCaseTokenType: false,
+    requirePsuIpAddress: false,
+  };
   const ledger = new Ledger({
     clock,
     settleAfterMs: options.settleAfterMs ?? 4_000,
@@ -198,7 +216,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     const grant = form.get('grant_type');
     const issue = (extra: Record<string, unknown> = {}) => {
       const token = randomBytes(24).toString('base64url');
-      return { token, json: { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'pisp', ...extra } };
+      return { token, json: { access_token: token, token_type: settings.lowerCaseTokenType ? 'bearer' : 'Bearer', expires_in: 3600, scope: 'pisp', ...extra } };
     };
     if (grant === 'client_credentials') {
       if (!(form.get('scope') ?? '').split(' ').includes('pisp')) return void refuse('invalid_scope', 'scope must be pisp');
@@ -257,7 +275,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
 
   function authorised(request: IncomingMessage, operation: Operation, paymentId: string | null): boolean {
     const [scheme, value] = (request.headers.authorization ?? '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !value) return false;
+    if ((settings.lowerCaseTokenType ? scheme !== 'Bearer' : scheme?.toLowerCase() !== 'bearer') || !value) return false;
     const now = clock.now();
     if ((clientTokens.get(value) ?? 0) > now) return true;
     const payer = payerTokens.get(value);
@@ -267,7 +285,11 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
   function handle(operation: Operation, request: IncomingMessage, url: URL, rest: string[], body: Incoming): Reply {
     const path = url.pathname;
     const id = rest[0] ?? null;
+    if (settings.refuseHalAccept && /application\/hal\+json/i.test(String(request.headers.accept ?? '')))
+      return errorReply(406, 'Accept application/hal+json is not served: ask for application/json.', path);
     if (!authorised(request, operation, id)) return errorReply(401, 'The access token is missing, unknown or expired.', path);
+    if (settings.requirePsuIpAddress && !isIPv4(String(request.headers['psu-ip-address'] ?? '')))
+      return errorReply(400, 'PSU-IP-Address is required (IPv4).', path);
     const problem = checkSignature(request.method ?? 'GET', `${url.pathname}${url.search}`, request.headers, body.raw, certificate);
     if (problem) return errorReply(401, `Signature refused: ${problem}.`, path);
     if (body.tooLarge) return errorReply(400, 'The body is too large.', path);

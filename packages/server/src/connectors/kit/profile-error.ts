@@ -1,0 +1,21 @@
+/**
+ * A wrong option of a bank's profile names itself, so the operator fixes the bank's configuration,
+ * not the code. One class for every standard (a bundle keeps one name per class: three classes
+ * called ProfileError would be renamed, and error names in logs would lie).
+ */
+export class ProfileError extends Error {
+  readonly option: string;
+  constructor(standard: string, option: string, reason: string) {
+    super(`${standard} option ${option}: ${reason}`);
+    this.option = option;
+  }
+}
+
+/** The profile error of one standard, thrown as `new StandardError(option, reason)`. */
+export function profileErrorOf(standard: string) {
+  return class StandardProfileError extends ProfileError {
+    constructor(option: string, reason: string) {
+      super(standard, option, reason);
+    }
+  };
+}
