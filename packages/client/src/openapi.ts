@@ -559,12 +559,20 @@ export interface paths {
                         instructions: {
                             /** @description Amount as a decimal number (or decimal string) in the currency unit; no more decimals than the currency has. */
                             amount: string | number;
-                            /** PaymentAccount */
+                            /** BeneficiaryAccount */
                             beneficiary: {
                                 /** @description IBAN, or UK sort code followed by account number (14 digits). */
                                 identification: string;
                                 issuer?: string | null;
                                 label?: string | null;
+                                postal_address?: {
+                                    building_number?: string | null;
+                                    /** @description ISO 3166-1 alpha-2 code (required). */
+                                    country: string;
+                                    post_code?: string | null;
+                                    street_name?: string | null;
+                                    town_name?: string | null;
+                                } | null;
                                 /** @description Account scheme. */
                                 scheme_name: "iban" | "sort_code_account_number";
                             };

@@ -33,7 +33,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   });
   beforeEach(() => {
     sim.faults.clear();
-    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect', requireDate: false });
+    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect', requireDate: false, requireCreditorAddress: false });
   });
 
   let nextBankId = 1;
@@ -169,6 +169,46 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'approve');
     expect(await withDate.connector.bankReturn(q, { result: 'ok' }, context(q, withDate.transport))).toMatchObject({ kind: 'state', state: 'pending' });
     expect((await attempts(q)).map((a) => `${a.operation} ${a.http_status}`)).toEqual(['initiate 201', 'status 200']);
+  });
+
+  it("creditorAddress: the beneficiary's postal address (API extension) goes to the bank; creditor_address sends at least the IBAN's country", async () => {
+    sim.settings.requireCreditorAddress = true;
+    const address = { country: 'FR', street_name: 'Rue de la Paix', building_number: '2', post_code: '75002', town_name: 'Paris' };
+    const body = guideBody('first_open_day', { payer: { scheme_name: 'iban', identification: PAYER } });
+    (body.instructions[0]!.beneficiary as Record<string, unknown>).postal_address = address;
+    const admin = await ctx().token('payments:admin');
+    const created = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${admin}` }, payload: body });
+    expect(created.statusCode).toBe(200);
+    expect(created.json().instructions[0].beneficiary.postal_address).toEqual(address);
+    const bad = structuredClone(body);
+    (bad.instructions[0]!.beneficiary as Record<string, unknown>).postal_address = { town_name: 'Paris' };
+    const refused = await ctx().app.inject({ method: 'POST', url: '/2.0/payments', headers: { authorization: `Bearer ${admin}` }, payload: bad });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'missingParameter', field: 'instructions[0].beneficiary.postal_address.country' });
+
+    const { connector, transport } = bank();
+    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', created.json().id).executeTakeFirstOrThrow();
+    const withAddress = { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, created.json().id)), psu_ip_address: '198.51.100.23' };
+    const start = await connector.start(withAddress, { fields: {}, validate_mechanism: 'webauth' }, context(withAddress, transport));
+    expect(start.kind).toBe('redirect');
+    expect(simPayment(applied(withAddress, start)).body.creditorAddress).toEqual({
+      streetName: 'Rue de la Paix',
+      buildingNumber: '2',
+      townName: 'Paris',
+      postCode: '75002',
+      country: 'FR',
+    });
+
+    // Without an address: refused by this bank, unless the profile sends the IBAN's country.
+    const p = await payment();
+    expect(await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidBeneficiary',
+    });
+    const always = bank('redirect', { creditor_address: true });
+    const q = await payment();
+    const sent = await always.connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, always.transport));
+    expect(simPayment(applied(q, sent)).body.creditorAddress).toEqual({ country: 'FR' });
   });
 
   it("PSU-IP-Address falls back to the configured TPP address when the payer's is IPv6 or unknown", async () => {

@@ -12,19 +12,57 @@ export interface Account {
   identification: string;
   label: string | null;
   issuer: string | null;
+  /** A beneficiary's postal address (Payrail extension; Berlin Group `creditorAddress`); absent when not given. */
+  postal_address?: PostalAddress;
 }
+
+/** A structured postal address, as SEPA credit transfers carry it (ISO 20022 PostalAddress, Berlin Group `address`). */
+export interface PostalAddress {
+  /** ISO 3166-1 alpha-2, upper case. */
+  country: string;
+  street_name?: string;
+  building_number?: string;
+  post_code?: string;
+  town_name?: string;
+}
+
+/** The limits of Berlin Group's `address` (streetName 70, buildingNumber 16, postCode 16, townName 35). */
+export const POSTAL_ADDRESS_LIMITS = { street_name: 70, building_number: 16, post_code: 16, town_name: 35 } as const;
 
 export interface AccountInput {
   scheme_name?: string | null;
   identification?: string | null;
   label?: string | null;
   issuer?: string | null;
+  postal_address?: unknown;
+}
+
+/** Checks a beneficiary's postal address; the field named on the first problem. */
+export function parsePostalAddress(input: unknown, field: string): PostalAddress {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid(field, 'must be an object with at least a country');
+  const raw = input as Record<string, unknown>;
+  for (const key of Object.keys(raw))
+    if (key !== 'country' && !(key in POSTAL_ADDRESS_LIMITS)) throw invalid(`${field}.${key}`, 'is not a postal address field');
+  if (raw.country === undefined || raw.country === null) throw missing(`${field}.country`);
+  if (typeof raw.country !== 'string' || !/^[A-Z]{2}$/.test(raw.country.trim()))
+    throw invalid(`${field}.country`, 'must be an ISO 3166-1 alpha-2 code, e.g. FR');
+  const address: PostalAddress = { country: raw.country.trim() };
+  for (const [key, max] of Object.entries(POSTAL_ADDRESS_LIMITS) as [keyof typeof POSTAL_ADDRESS_LIMITS, number][]) {
+    const value = raw[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.trim() === '' || value.trim().length > max)
+      throw invalid(`${field}.${key}`, `must be a text of 1 to ${max} characters`);
+    if (hasControlCharacters(value)) throw invalid(`${field}.${key}`, 'must not contain control characters');
+    if (hasBidiControls(value)) throw invalid(`${field}.${key}`, BIDI_REASON);
+    address[key] = value.trim();
+  }
+  return address;
 }
 
 const ACCOUNT_LABEL_MAX = 140;
 
 /** Validates and normalises an account; `field` names it in errors (e.g. `instructions[0].beneficiary`). */
-export function parseAccount(input: AccountInput, field: string, options: { labelRequired: boolean }): Account {
+export function parseAccount(input: AccountInput, field: string, options: { labelRequired: boolean; postalAddress?: boolean }): Account {
   const scheme = input.scheme_name;
   if (scheme === undefined || scheme === null) throw missing(`${field}.scheme_name`);
   if (!ACCOUNT_SCHEMES.includes(scheme as AccountScheme)) {
@@ -51,7 +89,12 @@ export function parseAccount(input: AccountInput, field: string, options: { labe
     // Powens fills the BIC from the IBAN's bank; the directory knows the banks of AT, BE, DE, ES, FR, LU, NL.
     issuer = bicOfIban(identification);
   }
-  return { scheme_name: scheme as AccountScheme, identification, label, issuer };
+  const account: Account = { scheme_name: scheme as AccountScheme, identification, label, issuer };
+  if (input.postal_address !== undefined && input.postal_address !== null) {
+    if (!options.postalAddress) throw invalid(`${field}.postal_address`, "only a beneficiary's postal address is kept");
+    account.postal_address = parsePostalAddress(input.postal_address, `${field}.postal_address`);
+  }
+  return account;
 }
 
 function normaliseIban(raw: string, field: string): string {

@@ -146,7 +146,7 @@ function parseInstruction(
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw invalid(at, 'must be an object');
 
   if (input.beneficiary === undefined || input.beneficiary === null) throw missing(`${at}.beneficiary`);
-  const beneficiary = parseAccount(input.beneficiary, `${at}.beneficiary`, { labelRequired: true });
+  const beneficiary = parseAccount(input.beneficiary, `${at}.beneficiary`, { labelRequired: true, postalAddress: true });
 
   if (input.currency === undefined || input.currency === null || input.currency === '') throw missing(`${at}.currency`);
   const currency = String(input.currency).trim().toUpperCase();

@@ -41,6 +41,29 @@ export const AccountRequest = Type.Object(
   { title: 'PaymentAccount' },
 );
 
+/** A beneficiary: a PaymentAccount with an optional postal address (Payrail extension, docs/compatibility.md). */
+export const BeneficiaryRequest = Type.Object(
+  {
+    ...AccountRequest.properties,
+    postal_address: Opt(
+      Type.Object(
+        {
+          country: Text(2, { description: 'ISO 3166-1 alpha-2 code (required).' }),
+          street_name: Opt(Text(70)),
+          building_number: Opt(Text(16)),
+          post_code: Opt(Text(16)),
+          town_name: Opt(Text(35)),
+        },
+        {
+          description:
+            "Payrail extension: the beneficiary's postal address, sent to banks that ask for it (Berlin Group creditorAddress). Powens has no structured address on a PaymentAccount.",
+        },
+      ),
+    ),
+  },
+  { title: 'BeneficiaryAccount' },
+);
+
 const identityProperties = {
   id_user: Opt(Type.Integer()),
   kind: Opt(Enum(IDENTITY_KINDS)),
@@ -79,7 +102,7 @@ export const InstructionRequest = Type.Object(
     label: Text(140, { description: 'Remittance information (≤ 140, ≤ 18 for UK accounts).' }),
     execution_date_type: Enum(EXECUTION_DATE_TYPES),
     execution_date: Opt(Type.String({ maxLength: 10, description: 'YYYY-MM-DD (UTC), future; deferred only.' })),
-    beneficiary: AccountRequest,
+    beneficiary: BeneficiaryRequest,
     beneficiary_identity: Opt(IdentityRequest),
     start_date: Opt(Type.String({ maxLength: 10, description: 'periodic only.' })),
     end_date: Opt(Type.String({ maxLength: 10, description: 'periodic only.' })),

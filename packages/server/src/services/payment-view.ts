@@ -20,6 +20,8 @@ function accountView(account: Account | null, id: number): Record<string, unknow
     disabled_date: null,
     merchant_scheme_name: null,
     merchant_identification: null,
+    // Payrail extension (docs/compatibility.md): only when the merchant gave one.
+    ...(account.postal_address ? { postal_address: account.postal_address } : {}),
   };
 }
 

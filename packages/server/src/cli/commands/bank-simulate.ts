@@ -54,6 +54,7 @@ export function registerBankSimulate(program: Command): void {
       .option('--oauth-token-seconds <N>', 'lifetime of the tokens it issues', integer('--oauth-token-seconds', 1, 86_400), 300)
       .option('--oauth-pre-step', 'every /v1 call needs a bearer token from the token endpoint (401 TOKEN_INVALID/TOKEN_EXPIRED otherwise)')
       .option('--sca-oauth', "answer initiations with a scaOAuth link: the payer authorises at the simulator's authorization server")
+      .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -99,6 +100,7 @@ interface SimulateOptions {
   oauthPreStep?: boolean;
   scaOauth?: boolean;
   requireDate?: boolean;
+  requireCreditorAddress?: boolean;
   json?: boolean;
 }
 
@@ -153,6 +155,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/$/, '') } : {}),
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
+    requireCreditorAddress: Boolean(options.requireCreditorAddress),
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

@@ -14,6 +14,7 @@ export interface InitiationAccount {
   identification: string;
   label?: string | null;
   bic?: string | null;
+  postal_address?: { country: string; street_name?: string; building_number?: string; post_code?: string; town_name?: string } | null;
 }
 
 export interface InitiationInstruction {
@@ -65,7 +66,27 @@ export function amountString(minor: number, currency: string): string {
   return formatMinorUnits(minor, currency);
 }
 
-function element(i: InitiationInstruction): Record<string, unknown> {
+/**
+ * `creditorAddress` (Berlin Group `address`): the beneficiary's postal address when the merchant gave
+ * one; with the profile's `creditor_address`, at least the country of the creditor's IBAN.
+ */
+function creditorAddress(i: InitiationInstruction, always: boolean): Record<string, unknown> {
+  const a = i.beneficiary.postal_address;
+  if (a) {
+    return {
+      creditorAddress: {
+        ...(a.street_name ? { streetName: sepaText(a.street_name, 70) } : {}),
+        ...(a.building_number ? { buildingNumber: sepaText(a.building_number, 16) } : {}),
+        ...(a.town_name ? { townName: sepaText(a.town_name, 35) } : {}),
+        ...(a.post_code ? { postCode: sepaText(a.post_code, 16) } : {}),
+        country: a.country,
+      },
+    };
+  }
+  return always ? { creditorAddress: { country: i.beneficiary.identification.slice(0, 2).toUpperCase() } } : {};
+}
+
+function element(i: InitiationInstruction, profile: BerlinGroupProfile): Record<string, unknown> {
   const name = sepaText(i.beneficiary.label ?? '', CREDITOR_NAME_MAX);
   return {
     endToEndIdentification: i.reference_id.slice(0, END_TO_END_MAX),
@@ -73,6 +94,7 @@ function element(i: InitiationInstruction): Record<string, unknown> {
     creditorAccount: { iban: i.beneficiary.identification },
     ...(i.beneficiary.bic ? { creditorAgent: i.beneficiary.bic } : {}),
     creditorName: name || '-',
+    ...creditorAddress(i, profile.creditor_address),
     remittanceInformationUnstructured: sepaText(i.label, REMITTANCE_MAX),
   };
 }
@@ -119,12 +141,12 @@ export function buildInitiation(payment: InitiationPayment, profile: BerlinGroup
     if (instructions.length !== 1) return refuse('invalidValue', 'a standing order has exactly one instruction');
     const schedule = periodic(instructions[0]!, profile);
     if (typeof schedule === 'string') return refuse('invalidDate', schedule);
-    return { ok: true, service: 'periodic-payments', product, body: { ...element(instructions[0]!), ...debtor, ...schedule } };
+    return { ok: true, service: 'periodic-payments', product, body: { ...element(instructions[0]!, profile), ...debtor, ...schedule } };
   }
   if (instructions.length > 1) {
     const max = profile.bulk ? profile.max_instructions : 1;
     if (instructions.length > max) return refuse('invalidValue', `this bank takes at most ${max} instruction(s) per payment`);
-    return { ok: true, service: 'bulk-payments', product, body: { ...debtor, ...requested, payments: instructions.map(element) } };
+    return { ok: true, service: 'bulk-payments', product, body: { ...debtor, ...requested, payments: instructions.map((i) => element(i, profile)) } };
   }
-  return { ok: true, service: 'payments', product, body: { ...element(instructions[0]!), ...debtor, ...requested } };
+  return { ok: true, service: 'payments', product, body: { ...element(instructions[0]!, profile), ...debtor, ...requested } };
 }

@@ -41,6 +41,8 @@ export interface BerlinGroupOptions {
   poll_max_ms: number;
   /** Status sync while the payer is at the bank's page (redirect, not back yet): the first read after the initiation. */
   poll_payer_ms: number;
+  /** Send `creditorAddress` always: the beneficiary's postal address, else at least the country of its IBAN (banks that require it). */
+  creditor_address: boolean;
   /** Send a `Date` header (IMF-fixdate, Payrail's clock) on every call; signed with the other headers when signing is on. */
   send_date: boolean;
   /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. Absent: when a signing key is given. */
@@ -73,6 +75,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   poll_max_ms: 'longest interval between status reads, ms (default 900000)',
   poll_payer_ms:
     "first status read after an initiation while the payer is at the bank's page (redirect, not back yet), ms (default 20000; at most poll_max_ms)",
+  creditor_address:
+    "always send creditorAddress: the beneficiary's postal_address, else the country of its IBAN (default false: sent only when the merchant gave an address)",
   send_date: 'send a Date header on every call, signed when signing is on (default false)',
   signing: "sign requests with the bank's signing key (default: on when a signing key is given)",
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
@@ -99,6 +103,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     poll_max_ms: 15 * 60_000,
     poll_payer_ms: 20_000,
     send_date: false,
+    creditor_address: false,
     currencies: ['EUR'],
   };
 }
@@ -170,6 +175,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     poll_max_ms: int(raw, 'poll_max_ms', d.poll_max_ms, 100, 86_400_000),
     poll_payer_ms: int(raw, 'poll_payer_ms', d.poll_payer_ms, 100, 3_600_000),
     send_date: bool(raw, 'send_date', d.send_date),
+    creditor_address: bool(raw, 'creditor_address', d.creditor_address),
     ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };

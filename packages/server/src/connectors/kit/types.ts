@@ -27,6 +27,8 @@ export interface ConnectorAccount {
   /** Holder's name (`creditorName` for a beneficiary); may be null for a payer. */
   label: string | null;
   bic: string | null;
+  /** A beneficiary's postal address, when the merchant gave one (country ISO 3166-1 alpha-2, upper case). */
+  postal_address?: { country: string; street_name?: string; building_number?: string; post_code?: string; town_name?: string } | null;
 }
 
 export interface ConnectorInstruction {

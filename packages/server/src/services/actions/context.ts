@@ -49,8 +49,21 @@ export function connectorContext(
 
 function account(json: string | null): ConnectorAccount | null {
   if (!json) return null;
-  const a = JSON.parse(json) as { scheme_name: string; identification: string; label?: string | null; issuer?: string | null; bic?: string | null };
-  return { scheme_name: a.scheme_name, identification: a.identification, label: a.label ?? null, bic: a.bic ?? a.issuer ?? null };
+  const a = JSON.parse(json) as {
+    scheme_name: string;
+    identification: string;
+    label?: string | null;
+    issuer?: string | null;
+    bic?: string | null;
+    postal_address?: ConnectorAccount['postal_address'];
+  };
+  return {
+    scheme_name: a.scheme_name,
+    identification: a.identification,
+    label: a.label ?? null,
+    bic: a.bic ?? a.issuer ?? null,
+    ...(a.postal_address ? { postal_address: a.postal_address } : {}),
+  };
 }
 
 /** The connector's view of a payment and of its current attempt (the bank's id, the connector's data). */

@@ -26,6 +26,8 @@ export interface ApiOptions {
   scaOAuth?: boolean;
   /** Refuse a call without a `Date` header (or one more than 5 minutes off), as banks that sign it do. */
   requireDate?: boolean;
+  /** Refuse transfers without `creditorAddress`. */
+  requireCreditorAddress?: boolean;
 }
 
 export interface ApiContext {
@@ -151,7 +153,11 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   if (!ip || !isIPv4(ip)) throw new Refusal(400, 'FORMAT_ERROR', 'PSU-IP-Address must be an IPv4 address.', 'PSU-IP-Address');
   if (!/^application\/json\b/i.test(request.contentType)) return { status: 415 };
   if (request.body === undefined) throw new Refusal(400, 'FORMAT_ERROR', 'The body is not valid JSON.');
-  validateInitiation(r.service, r.product, request.body, { today: todayOf(ctx.clock), requireDebtorAccount: ctx.options.requireDebtorAccount });
+  validateInitiation(r.service, r.product, request.body, {
+    today: todayOf(ctx.clock),
+    requireDebtorAccount: ctx.options.requireDebtorAccount,
+    requireCreditorAddress: ctx.options.requireCreditorAddress ?? false,
+  });
   const approach = approachOf(ctx, request);
   const redirectUri = httpUrl(request, 'TPP-Redirect-URI');
   const nokRedirectUri = httpUrl(request, 'TPP-Nok-Redirect-URI');

@@ -38,6 +38,8 @@ export interface BerlinGroupSimulatorOptions {
   publicUrl?: string;
   /** Refuse a `/v1` call without a `Date` header (banks that sign it). */
   requireDate?: boolean;
+  /** Refuse transfers without `creditorAddress` (at least the country). */
+  requireCreditorAddress?: boolean;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   log?: (line: string) => void;
@@ -74,6 +76,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     cancellationSca: options.cancellationSca ?? false,
     scaOAuth: options.oauth?.scaOAuth ?? false,
     requireDate: options.requireDate ?? false,
+    requireCreditorAddress: options.requireCreditorAddress ?? false,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;

@@ -43,6 +43,8 @@ export interface ValidationOptions {
   /** Today's date (`YYYY-MM-DD`, UTC) by the simulator's clock. */
   today: string;
   requireDebtorAccount: boolean;
+  /** Refuse a transfer without `creditorAddress` (at least its country), as some banks do for SEPA. */
+  requireCreditorAddress?: boolean;
 }
 
 /** Throws a `Refusal` for the first problem of an initiation body sent to `service/product`. */
@@ -53,7 +55,7 @@ export function validateInitiation(service: PaymentService, product: PaymentProd
     validateBulk(product, body, options);
     return;
   }
-  transfer(product, body, '');
+  transfer(product, body, '', options);
   if (service === 'periodic-payments') {
     validatePeriodic(body, options);
     return;
@@ -67,7 +69,7 @@ function validateBulk(product: PaymentProduct, body: Json, options: ValidationOp
   if (payments.length > MAX_BULK) throw new Refusal(400, 'PARAMETER_NOT_SUPPORTED', `At most ${MAX_BULK} payments in a bulk.`, 'payments');
   payments.forEach((element, i) => {
     if (!isObject(element)) throw format(`payments[${i}]`, 'Each payment must be an object.');
-    transfer(product, element, `payments[${i}].`);
+    transfer(product, element, `payments[${i}].`, options);
   });
   if (body.batchBookingPreferred !== undefined && typeof body.batchBookingPreferred !== 'boolean')
     throw format('batchBookingPreferred', 'batchBookingPreferred must be a boolean.');
@@ -75,7 +77,7 @@ function validateBulk(product: PaymentProduct, body: Json, options: ValidationOp
 }
 
 /** The fields of one credit transfer, in a single payment, a periodic one or a bulk element. */
-function transfer(product: PaymentProduct, body: Json, prefix: string): void {
+function transfer(product: PaymentProduct, body: Json, prefix: string, options: ValidationOptions): void {
   amount(product, body.instructedAmount, `${prefix}instructedAmount`);
   account(body.creditorAccount, `${prefix}creditorAccount`);
   text(body.creditorName, `${prefix}creditorName`, 70, true);
@@ -84,6 +86,8 @@ function transfer(product: PaymentProduct, body: Json, prefix: string): void {
   if (body.creditorAgent !== undefined && (typeof body.creditorAgent !== 'string' || !isValidBIC(body.creditorAgent))) {
     throw format(`${prefix}creditorAgent`, 'creditorAgent is not a valid BIC.');
   }
+  if (body.creditorAddress === undefined && options.requireCreditorAddress)
+    throw format(`${prefix}creditorAddress`, 'This bank needs creditorAddress (at least the country) for a SEPA transfer.');
   if (body.creditorAddress !== undefined) {
     const address = body.creditorAddress;
     if (!isObject(address) || typeof address.country !== 'string' || !/^[A-Z]{2}$/.test(address.country)) {
