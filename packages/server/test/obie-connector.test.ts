@@ -22,7 +22,9 @@ import { attemptRecorder } from '../src/services/attempts.ts';
 import { consentVault } from '../src/services/consent-vault.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
 import { getPayment } from '../src/services/payments.ts';
-import { describeEachDb, guideBody } from './support/helpers.ts';
+import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
+import { addBank } from '../src/services/banks.ts';
+import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
 import { OBIE_SPECS, startPrismProxy, type Prism } from './support/prism.ts';
 
 const SORT_CODE_ACCOUNT = '40051512345678';
@@ -235,8 +237,11 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
       const made = [...sim.bank.consents.values()].filter((c) => c.initiation.InstructionIdentification === (p.data as ObieData).instruction_id);
       expect(made).toHaveLength(1);
       const again = await connector.status(p, context(p, transport));
-      expect(again?.kind).toBe('redirect');
+      // Found and kept on record (the payer starts afresh: the connector does not send anyone to it).
+      expect(again?.kind).toBe('unknown');
       expect((again!.data as ObieData).consent_id).toBe(made[0]!.id);
+      p = applied(p, again);
+      expect(await connector.status(p, context(p, transport))).toBeNull();
       expect(sim.received.initiations.filter((i) => i.requestId === key)).toHaveLength(2);
       expect([...sim.bank.consents.values()].filter((c) => c.initiation.InstructionIdentification === (p.data as ObieData).instruction_id)).toHaveLength(1);
       // A new attempt has a new key.
@@ -277,6 +282,56 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
         expect(outcome, type).toMatchObject({ kind: 'state', state: 'pending' });
       }
       expect(prism.problems(mark)).toEqual([]);
+    });
+
+    it('payment_settings and /incompatibilities refuse early what the bank does not offer (currency, execution type)', async () => {
+      const t = ctx();
+      const added = await addBank(
+        { db: t.store.db, clock: t.clock, keyring: t.app.payrail.keyring, modules: CONNECTOR_MODULES },
+        {
+          name: `UK bank ${version} ${t.dialect}`,
+          standard: 'obie',
+          base_url: prism.url,
+          country: 'GB',
+          signing_key: signingKey,
+          profile: { api_version: version, issuer: sim.issuer, client_id: sim.clientId, signing_kid: sim.clientKey.kid },
+        },
+      );
+      expect(JSON.stringify(added)).not.toMatch(/PRIVATE KEY/);
+      t.app.payrail.connectors.invalidate();
+      const admin = await t.token('payments:admin');
+      const connectors = (await t.app.inject({ url: '/2.0/connectors', headers: bearer(admin) })).json();
+      const listed = (connectors.connectors ?? connectors).find((c: { uuid: string }) => c.uuid === added.uuid);
+      expect(listed.payment_settings).toMatchObject({
+        currencies: ['GBP'],
+        execution_date_types: ['first_open_day', 'instant'],
+        cancellation_available: false,
+        maximum_number_of_instructions: 1,
+      });
+      const reasonsOf = async (id: number) =>
+        (await t.app.inject({ url: `/2.0/payments/${id}/incompatibilities`, headers: bearer(admin) }))
+          .json()
+          .find((r: { connector_uuid: string }) => r.connector_uuid === added.uuid)
+          ?.reasons.map((r: { code: string }) => r.code) ?? [];
+      expect(await reasonsOf(await t.createPayment(guideBody('first_open_day')))).toContain('nspCurrency');
+      const deferred = guideBody('deferred');
+      Object.assign(deferred.instructions[0]!, {
+        currency: 'GBP',
+        beneficiary: { scheme_name: 'sort_code_account_number', identification: SORT_CODE_ACCOUNT, label: 'Tea Shop Ltd' },
+      });
+      expect(await reasonsOf(await t.createPayment(deferred))).toContain('nspDateType');
+    });
+
+    it("an answer whose signature does not verify against the bank's JWKS is not trusted (unknown)", async () => {
+      const { connector, transport } = bank();
+      const p = await payment();
+      sim.settings.signAnswers = false;
+      try {
+        const outcome = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+        expect(outcome).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/signature/) });
+      } finally {
+        sim.settings.signAnswers = true;
+      }
     });
 
     it('cancellation is not offered by the standard', async () => {

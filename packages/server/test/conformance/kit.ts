@@ -8,6 +8,7 @@
  *   refused    the payer refuses at the bank → rejected with the connector's error code
  *   unknown    an answer lost on the way back → nothing final, nothing sent twice → resolved by the next sync
  *   cancel     a pending payment cancelled through the API reaches the bank → rejected CancelledByClient
+ *              (a standard without cancellation: notSupported, and the payment is paid)
  *   retry      retried API calls (same Idempotency-Key, replayed and concurrent validations) never
  *              double the payment at the bank (the far side counts the initiations it received)
  */
@@ -44,8 +45,12 @@ export interface FarSide {
   restoreAnswers?(): Promise<void>;
   /** Payments the bank has executed (settled) so far; needed with `loseAnswers('initiate')`. */
   executed?(): Promise<number>;
-  /** Whether a pending payment's cancellation needs the payer's approval at the bank. */
-  cancellation: 'immediate' | 'approval';
+  /**
+   * Whether a pending payment's cancellation needs the payer's approval at the bank, or is not
+   * offered by the standard at all (UK Open Banking): then the API answers `notSupported` and the
+   * payment goes on to be paid.
+   */
+  cancellation: 'immediate' | 'approval' | 'unsupported';
   /** The error code a refusal at the bank ends with. */
   refusedErrorCode: string;
   /** Checks made after every case (e.g. that Prism, between Payrail and the bank, saw no violation). */
@@ -187,6 +192,12 @@ export function conformanceSuite(
           headers: bearer(token),
           payload: { cancel: true, client_redirect_uri: REDIRECT_URI },
         });
+        if (f.cancellation === 'unsupported') {
+          expect(response.statusCode, response.body).toBe(400);
+          expect(response.json().code).toBe('notSupported');
+          expect(await untilFinal(id)).toMatchObject({ state: 'done' });
+          return;
+        }
         expect(response.statusCode, response.body).toBe(200);
         if (f.cancellation === 'approval') {
           expect(response.json()).toMatchObject({ state: 'pending', state_detail: 'cancelling', validate_uri: expect.stringMatching(/^https?:\/\//) });

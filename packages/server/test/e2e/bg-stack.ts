@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
-import { startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
+import { API_ROOT } from '../../src/connectors/obie/versions.ts';
+import { OBIE_SPECS, startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
 import type { ProcessDatabase } from '../support/process-databases.ts';
 import { BIN, exited, startServe, waitFor } from '../support/processes.ts';
 
@@ -50,7 +51,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startSimulatorProcess(args: string[] = [], standard: 'berlin-group' | 'stet' = 'berlin-group'): Promise<BgStack['sim']> {
+export async function startSimulatorProcess(args: string[] = [], standard: 'berlin-group' | 'stet' | 'obie' = 'berlin-group'): Promise<BgStack['sim']> {
   const proc = spawn(process.execPath, [BIN, 'bank', 'simulate', '--standard', standard, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -95,8 +96,10 @@ export async function startBgStack(
     serveArgs?: string[];
     /** More `bank simulate` options. */
     simArgs?: string[];
-    /** The standard (default Berlin Group); for STET the bank is added with the line the simulator printed. */
-    standard?: 'berlin-group' | 'stet';
+    /** The standard (default Berlin Group); for STET and UK Open Banking the bank is added with the line the simulator printed. */
+    standard?: 'berlin-group' | 'stet' | 'obie';
+    /** UK Open Banking: the version the model bank speaks and Prism checks. */
+    apiVersion?: '4.0' | '3.1.11';
   } = {},
 ): Promise<BgStack> {
   const standard = options.standard ?? 'berlin-group';
@@ -133,10 +136,18 @@ export async function startBgStack(
   });
   const hooks = await listen(receiver);
 
-  const sim = await startSimulatorProcess(['--settle-seconds', String(options.settleSeconds ?? 2), ...(options.simArgs ?? [])], standard);
-  const prism = await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : undefined);
+  const version = options.apiVersion ?? '4.0';
+  const sim = await startSimulatorProcess(
+    ['--settle-seconds', String(options.settleSeconds ?? 2), ...(standard === 'obie' ? ['--api-version', version] : []), ...(options.simArgs ?? [])],
+    standard,
+  );
+  // UK Open Banking: Prism serves the file's paths without the /open-banking/…/pisp prefix, so the prefix goes on its upstream.
+  const prism =
+    standard === 'obie'
+      ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version])
+      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : undefined);
   let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
-  if (standard === 'stet') {
+  if (standard === 'stet' || standard === 'obie') {
     const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);
     add = commandWords(printed);
     add[add.indexOf('--base-url') + 1] = prism.url;

@@ -42,10 +42,22 @@ export function redactValue(value: unknown, key = '', depth = 0): unknown {
   return value;
 }
 
+/** JSON text (a body serialised by the connector, e.g. to sign its exact bytes) is redacted as the value it holds. */
+function redactString(body: string): string {
+  if (/^\s*[[{]/.test(body)) {
+    try {
+      return JSON.stringify(redactValue(JSON.parse(body)));
+    } catch {
+      // not JSON after all: redacted as text
+    }
+  }
+  return redactText(body);
+}
+
 /** The redacted body as stored in the exchange log (JSON text, or text), at most `max` characters. */
 export function redactBody(body: unknown, max = 16_384): string | null {
   if (body === undefined || body === null || body === '') return null;
-  const text = typeof body === 'string' ? redactText(body) : JSON.stringify(redactValue(body));
+  const text = typeof body === 'string' ? redactString(body) : JSON.stringify(redactValue(body));
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 

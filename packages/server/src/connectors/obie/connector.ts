@@ -392,8 +392,13 @@ export function createObieConnector(bank: ConfiguredBank, settings: PaymentSetti
     async status(payment, ctx) {
       const data = dataOf(payment);
       // The consent's answer was lost: ask again under the same key; the bank answers with the consent it made.
+      // The payer was told the bank did not confirm: the consent is kept on record, and only the payer's
+      // fresh attempt (new keys, a new consent) goes on; nothing is paid without the payer's authorisation.
       if (!data.consent_id && data.consent_key) {
-        return createConsent(ctx, payment, data);
+        const again = await createConsent(ctx, payment, data);
+        if (again.kind !== 'redirect') return again;
+        const { authorize: _unused, ...kept } = again.data as ObieData;
+        return { kind: 'unknown', reason: 'the lost consent was found at the bank; the payer starts afresh', data: kept };
       }
       // The payment's answer was lost: the same, with the payer's token kept sealed.
       if (data.payment_sent && !data.payment_id) {

@@ -12,7 +12,6 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { systemClock, type Clock } from '../../../domain/clock.ts';
-import { formatMinorUnits } from '../../../domain/money.ts';
 import { html } from '../../../http/html.ts';
 import { Faults, FaultError, type Fault, type FaultSpec } from '../../kit/simulator/faults.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
@@ -77,6 +76,8 @@ export interface ObieSimulator {
   clientKey: { kid: string; path: string };
   bankKey: KeyPair;
   faults: Faults<Operation>;
+  /** Behaviour changeable while it runs: `signAnswers` false signs answers with a key not in its JWKS (a bank whose signature fails). */
+  settings: { signAnswers: boolean };
   bank: ModelBank;
   received: Received<Operation>;
   /** Takes the payer's decision headlessly: where the browser would be sent. */
@@ -92,6 +93,30 @@ interface Ticket {
   codeChallenge: string | null;
   formToken: string;
   expiresAt: number;
+}
+
+/** What the model bank reads of a request object. */
+interface RequestClaims {
+  response_type?: unknown;
+  scope?: unknown;
+  redirect_uri?: unknown;
+  state?: unknown;
+  nonce?: unknown;
+  code_challenge?: unknown;
+  claims?: { id_token?: { openbanking_intent_id?: { value?: unknown } } };
+}
+
+/** What the authorize page shows of a consent's Initiation (any of the three resources, either version). */
+interface ShownInitiation {
+  InstructedAmount?: { Amount?: string; Currency?: string };
+  FirstPaymentAmount?: { Amount?: string; Currency?: string };
+  CreditorAccount?: { SchemeName?: string; Identification?: string; Name?: string };
+  RemittanceInformation?: { Unstructured?: string | string[]; Reference?: string };
+  Reference?: string;
+  RequestedExecutionDateTime?: string;
+  Frequency?: string;
+  FirstPaymentDateTime?: string;
+  MandateRelatedInformation?: { Frequency?: { Type?: string }; FirstPaymentDateTime?: string };
 }
 
 interface Reply {
@@ -137,6 +162,7 @@ export async function startObieSimulator(options: ObieSimulatorOptions): Promise
   const bankKey = loadOrCreateKey(options.keysDir, 'model-bank-signing');
   const clientKey = loadOrCreateKey(options.keysDir, 'tpp-signing');
   const tickets = new Map<string, Ticket>();
+  const settings = { signAnswers: true };
   const assertions = new Set<string>();
   let self = '';
   const issuer = () => options.publicUrl ?? self;
@@ -151,7 +177,7 @@ export async function startObieSimulator(options: ObieSimulatorOptions): Promise
     if (reply.json !== undefined) {
       text = JSON.stringify(reply.json);
       headers['Content-Type'] = 'application/json';
-      headers['x-jws-signature'] = await signDetached(text, bankKey.privateKey, {
+      headers['x-jws-signature'] = await signDetached(text, settings.signAnswers ? bankKey.privateKey : clientKey.privateKey, {
         kid: bankKey.kid,
         iss: 'model-bank',
         tan: 'openbanking.org.uk',
@@ -435,9 +461,9 @@ export async function startObieSimulator(options: ObieSimulatorOptions): Promise
     const requestObject = url.searchParams.get('request');
     if (url.searchParams.get('client_id') !== MODEL_CLIENT_ID || !requestObject) return fail('Unknown client or no request object.');
     const { jwtVerify } = await import('jose');
-    let claims: Record<string, any>;
+    let claims: RequestClaims;
     try {
-      ({ payload: claims } = await jwtVerify(requestObject, clientKey.publicKey, {
+      ({ payload: claims } = await jwtVerify<RequestClaims>(requestObject, clientKey.publicKey, {
         issuer: MODEL_CLIENT_ID,
         audience: issuer(),
         algorithms: ['PS256'],
@@ -478,15 +504,15 @@ export async function startObieSimulator(options: ObieSimulatorOptions): Promise
   }
 
   function consentPage(consent: Consent, ticketId: string, ticket: Ticket): Page {
-    const i = consent.initiation as Record<string, any>;
-    const amount = (i.InstructedAmount ?? i.FirstPaymentAmount ?? {}) as { Amount?: string; Currency?: string };
-    const creditor = (i.CreditorAccount ?? {}) as { SchemeName?: string; Identification?: string; Name?: string };
+    const i = consent.initiation as ShownInitiation;
+    const amount = i.InstructedAmount ?? i.FirstPaymentAmount ?? {};
+    const creditor = i.CreditorAccount ?? {};
     const account =
       creditor.SchemeName === 'UK.OBIE.SortCodeAccountNumber' && creditor.Identification
         ? `${creditor.Identification.slice(0, 2)}-${creditor.Identification.slice(2, 4)}-${creditor.Identification.slice(4, 6)} ${creditor.Identification.slice(6)}`
         : creditor.Identification;
-    const minor = amount.Amount ? Math.round(Number(amount.Amount) * 100) : 0;
-    const shown = amount.Currency === 'GBP' ? `£${formatMinorUnits(minor, 'GBP')}` : `${amount.Amount} ${amount.Currency}`;
+    // The amount as the consent has it (a decimal string): never through a float.
+    const shown = amount.Currency === 'GBP' ? `£${amount.Amount}` : `${amount.Amount} ${amount.Currency}`;
     const remittance = i.RemittanceInformation ?? {};
     const reference = Array.isArray(remittance.Unstructured) ? remittance.Unstructured[0] : (remittance.Reference ?? remittance.Unstructured ?? i.Reference);
     const schedule = i.RequestedExecutionDateTime
@@ -731,6 +757,7 @@ ${reference ? html`<dt>Reference</dt><dd>${reference}</dd>` : ''}${schedule}</dl
     clientKey: { kid: clientKey.kid, path: clientKey.path },
     bankKey,
     faults,
+    settings,
     bank,
     received,
     async decide(consentId, decision) {
