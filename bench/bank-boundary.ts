@@ -19,7 +19,9 @@
  * it sent per validation (each one a round trip on PostgreSQL), by statement.
  *
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
- *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change)
+ *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change;
+ *                            BENCH_BEFORE_BIN=/tmp/before/packages/server/bin/payrail.js: an earlier
+ *                            build's serve measured beside this one, on its own database)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -43,6 +45,8 @@ const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Bool
 const COUNT = process.env.BENCH_COUNT === '1';
 const COUNTER = new URL('./count-statements.ts', import.meta.url).pathname;
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
+/** An earlier build's bin/payrail.js: its `serve` is measured too, beside this one, on a database of its own (same-run A/B). */
+const BEFORE_BIN = process.env.BENCH_BEFORE_BIN ?? null;
 const DEBTOR = 'DE02100100109307118603';
 const CREDITOR = 'FR7630006000011234567890189';
 const REDIRECT = 'https://merchant.example/payment/return';
@@ -75,8 +79,9 @@ async function startProcess(
   args: string[],
   pattern: RegExp,
   nodeArgs: string[] = [],
+  bin = BIN,
 ): Promise<{ proc: ChildProcess; match: string; output(): string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const match = await new Promise<string>((resolve, reject) => {
     const look = (chunk: Buffer) => {
@@ -102,8 +107,8 @@ async function startProcess(
   };
 }
 
-function cli(args: string[]): any {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', timeout: 60_000 });
+function cli(args: string[], bin = BIN): any {
+  const result = spawnSync(process.execPath, [bin, ...args, '--json'], { encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0) throw new Error(`payrail ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -201,17 +206,24 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
 }
 
 /** A real `payrail serve` on `db` with the simulator as a bank: PAYMENTS payments made, then validated through the API. */
-async function throughPayrail(simUrl: string, db: Database, round: number): Promise<Run> {
-  const bank = cli(['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args]);
-  const client = cli(['client', 'create', '--name', 'Bench shop', '--redirect-uri', REDIRECT, ...db.args]);
+async function throughPayrail(simUrl: string, db: Database, round: number, bin = BIN): Promise<Run> {
+  const label = `Payrail${bin === BIN ? '' : ' before'} (${db.label})`;
+  const bank = cli(
+    ['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args],
+    bin,
+  );
+  const client = cli(['client', 'create', '--name', 'Bench shop', '--redirect-uri', REDIRECT, ...db.args], bin);
   const nodeArgs = [
-    ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${db.label}-${round}-${Date.now()}.cpuprofile`] : []),
+    ...(CPU_PROF
+      ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${bin === BIN ? '' : 'before-'}${db.label}-${round}-${Date.now()}.cpuprofile`]
+      : []),
     ...(COUNT ? ['--import', COUNTER] : []),
   ];
   const serve = await startProcess(
     ['serve', '--port', '0', '--log-level', 'error', ...(db.serveArgs ?? []), ...SERVE_ARGS, ...db.args],
     /listening on (http:\/\/\S+)/,
     nodeArgs,
+    bin,
   );
   const base = serve.match;
   const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });
@@ -273,7 +285,7 @@ async function throughPayrail(simUrl: string, db: Database, round: number): Prom
     };
     const countsBefore = await counts();
     const cpuBefore = cpuMs(serve.proc.pid!);
-    const run = await measure(`Payrail (${db.label})`, ids.length, async (i) => {
+    const run = await measure(label, ids.length, async (i) => {
       const answer = await call('POST', `/2.0/payments/${ids[i]}`, validate, token);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status !== 200 && statuses.get(answer.status) === 1) console.warn(JSON.stringify(answer.json));
@@ -315,11 +327,13 @@ try {
       ...(ONLY !== 'postgres' ? [async () => sqliteDatabase()] : []),
       ...(pgUrl && ONLY !== 'sqlite' ? [() => postgresDatabase(pgUrl)] : []),
     ]) {
-      const db = await make();
-      try {
-        row.push(await throughPayrail(simUrl, db, round));
-      } finally {
-        await db.cleanup();
+      for (const bin of BEFORE_BIN ? [BEFORE_BIN, BIN] : [BIN]) {
+        const db = await make();
+        try {
+          row.push(await throughPayrail(simUrl, db, round, bin));
+        } finally {
+          await db.cleanup();
+        }
       }
     }
     runs.push(row);

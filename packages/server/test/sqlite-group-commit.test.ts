@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, sql } from 'kysely';
+import { Kysely, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteDialect } from '../src/store/sqlite/dialect.ts';
-import type { GroupCommitDriver } from '../src/store/sqlite/group-commit.ts';
+import { GroupCommitAdapter, GroupCommitDriver } from '../src/store/sqlite/group-commit.ts';
+import { statementCache } from '../src/store/sqlite/statements.ts';
 import { openSqlite } from '../src/store/sqlite/open.ts';
 
 /** A one-table schema of the test's own. */
@@ -28,7 +29,7 @@ describe('SQLite group commit', () => {
     dir = mkdtempSync(join(tmpdir(), 'payrail-group-'));
     file = join(dir, 'group.sqlite');
     const sqlite = openSqlite(file);
-    const created = createSqliteDialect(sqlite);
+    const created = createSqliteDialect(sqlite, file);
     driver = created.driver;
     db = new Kysely({ dialect: created.dialect });
     await sql`create table t (id integer primary key, v text not null unique, pad text)`.execute(db);
@@ -101,6 +102,63 @@ describe('SQLite group commit', () => {
     const writes = await Promise.all(Array.from({ length: 10 }, (_, i) => insert(db, `w${i}`).then(() => durable(`w${i}`))));
     expect(writes).toEqual(Array(10).fill(true));
     expect(driver.stats.commits - before.commits).toBeLessThanOrEqual(2);
+  });
+
+  it('a file database syncs its WAL off the event loop, once per group, before any member answers', async () => {
+    expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]!.synchronous).toBe(1); // NORMAL
+    const before = { ...driver.stats };
+    await Promise.all(Array.from({ length: 10 }, (_, i) => db.transaction().execute((trx) => insert(trx, `synced${i}`))));
+    expect(driver.stats.syncs - before.syncs).toBeGreaterThanOrEqual(1);
+    expect(driver.stats.syncs - before.syncs).toBeLessThanOrEqual(driver.stats.commits - before.commits);
+
+    // The order, with a sync the test holds: a member answers only after a sync begun after its commit.
+    const gated = openSqlite(join(dir, 'gated.sqlite'));
+    gated.exec('PRAGMA synchronous = NORMAL');
+    let hold = false;
+    const held: (() => void)[] = [];
+    const gatedDriver = new GroupCommitDriver(gated, statementCache(gated), () =>
+      hold ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve(),
+    );
+    const other: Db = new Kysely({
+      dialect: {
+        createDriver: () => gatedDriver,
+        createQueryCompiler: () => new SqliteQueryCompiler(),
+        createAdapter: () => new GroupCommitAdapter(),
+        createIntrospector: (k) => new SqliteIntrospector(k),
+      },
+    });
+    await sql`create table t (id integer primary key, v text not null unique, pad text)`.execute(other);
+    hold = true;
+    const settled = new Set<string>();
+    const track = (name: string, p: Promise<unknown>) => p.then(() => settled.add(name));
+    const first = track(
+      'first',
+      other.transaction().execute((trx) => insert(trx, 'first')),
+    );
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+    await tick();
+    expect(held).toHaveLength(1); // committed, its sync running
+    expect(gated.prepare("select count(*) as n from t where v = 'first'").get()!.n).toBe(1);
+    const read = track('read', other.selectFrom('t').selectAll().execute());
+    const second = track(
+      'second',
+      other.transaction().execute((trx) => insert(trx, 'second')),
+    );
+    await tick();
+    // The event loop went on (the second transaction committed), but nothing answered.
+    expect(gated.prepare("select count(*) as n from t where v = 'second'").get()!.n).toBe(1);
+    expect([...settled]).toEqual([]);
+    expect(held).toHaveLength(1); // the second commit's sync waits for the first to end, then covers it
+    held.shift()!();
+    await first;
+    await read;
+    await tick();
+    expect([...settled].sort()).toEqual(['first', 'read']);
+    expect(held).toHaveLength(1);
+    held.shift()!();
+    await second;
+    hold = false;
+    await other.destroy();
   });
 
   it("a failure that may report another member's row is answered only once that row is durable", async () => {
@@ -204,6 +262,6 @@ describe('SQLite group commit', () => {
     await last.done;
     expect(durable('at-close')).toBe(true);
     await expect(insert(db, 'after-close')).rejects.toThrow();
-    db = new Kysely({ dialect: createSqliteDialect(openSqlite(file)).dialect }); // for afterEach
+    db = new Kysely({ dialect: createSqliteDialect(openSqlite(file), file).dialect }); // for afterEach
   });
 });

@@ -28,7 +28,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir ?? '.payrail', 'payrail.sqlite');
   const sqlite = openSqlite(file);
-  const { dialect, direct } = createSqliteDialect(sqlite);
+  const { dialect, direct } = createSqliteDialect(sqlite, file);
   const db = new Kysely<Database>({ dialect });
   setDirectRunner(db, direct);
   setPaymentRepository(db, sqlitePayments);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { waitFor } from '../support/processes.ts';
-import { BANK_NAME, CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { BANK_NAME, commandWords, CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const PROFILE = JSON.stringify({ timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000, poll_payer_ms: 2000 });
 
@@ -46,10 +46,10 @@ describe.each(processDatabases())('STET end to end [$name]', ({ create }) => {
     };
   }
 
-  async function toBank(page: Page, url: string) {
+  async function toBank(page: Page, url: string, bankName = BANK_NAME) {
     await page.goto(url);
     await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: BANK_NAME }).click();
+    await page.getByRole('button', { name: bankName }).click();
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
   }
 
@@ -189,6 +189,32 @@ describe.each(processDatabases())('STET end to end [$name]', ({ create }) => {
     const statuses = exchanges(id).exchanges.filter((e) => e.operation === 'status');
     expect(statuses.filter((e) => e.outcome === 'unknown' && e.status === null && /timeout/.test(e.error ?? ''))).toHaveLength(1);
     expect(statuses.some((e) => e.status === 200 && e.outcome === 'ok')).toBe(true);
+    await page.close();
+    prismSilent();
+  });
+  it('an embedded-approach bank (EMBEDDED-1-FACTOR) takes the one-time code typed in the webview', async () => {
+    prismStart();
+    // The same simulator added a second time, as a bank that authenticates the payer with a code.
+    const add = commandWords(/^payrail bank add .*$/m.exec(stack.sim.output())![0]);
+    add[add.indexOf('--base-url') + 1] = stack.prism.url;
+    add[add.indexOf('--name') + 1] = 'Banque embarquée';
+    stack.cli([...add, '--profile', JSON.stringify({ approach: 'EMBEDDED-1-FACTOR', timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000 }), '--json']);
+    await new Promise((r) => setTimeout(r, 2_500)); // a bank added while the server runs is offered within 2 s
+    const { id, url } = await merchantPayment(stack);
+    const page = await context.newPage();
+    await toBank(page, url, 'Banque embarquée');
+    const code = page.getByLabel(/One-time code/);
+    await code.waitFor();
+    const atBank = (await stack.control('GET', '/payments')) as { approach: string; status: string; otp: string }[];
+    const mine = atBank.filter((p) => p.approach === 'EMBEDDED-1-FACTOR' && p.status === 'RCVD');
+    expect(mine).toHaveLength(1);
+    await code.fill(mine[0]!.otp);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.waitForURL(`${stack.merchant}/return?**`);
+    await waitForState(stack, id, ['done']);
+    const log = JSON.stringify(exchanges(id));
+    expect(log).not.toContain(mine[0]!.otp); // the code went to the bank and nowhere else
+    expect(exchanges(id).exchanges.map((e) => e.operation)).toContain('confirm');
     await page.close();
     prismSilent();
   });

@@ -7,7 +7,9 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ConnectorPayment } from '../../src/connectors/kit/types.ts';
+import { createStetConnector } from '../../src/connectors/stet/connector.ts';
 import { mapBankError } from '../../src/connectors/stet/error-table.ts';
+import { STET_SETTINGS } from '../../src/connectors/stet/index.ts';
 import { checkOptions, ProfileError } from '../../src/connectors/stet/profile.ts';
 import { buildPaymentRequest, FREQUENCY_TABLE } from '../../src/connectors/stet/request.ts';
 import { resourceIdOf } from '../../src/connectors/stet/responses.ts';
@@ -227,5 +229,56 @@ describe('profile checks', () => {
     expect(() => checkOptions({ ...BASE, signed_headers: ['Digest'] }, 'redirect')).toThrow(/signed_headers/);
     expect(() => checkOptions({ ...BASE, minimum_amount: '0' }, 'redirect')).toThrow(/minimum_amount/);
     expect(checkOptions({ ...BASE, key_id: undefined, key_id_form: 'client_id' }, 'redirect').key_id_form).toBe('client_id');
+  });
+});
+
+describe('the descriptor a bank offers', () => {
+  const connector = (profile: Record<string, unknown>) =>
+    createStetConnector(
+      {
+        id: 7,
+        uuid: '00000000-0000-4000-8000-000000000007',
+        name: 'Banque',
+        standard: 'stet',
+        base_url: 'https://bank.example/stet',
+        country: 'FR',
+        bic: null,
+        sca_approach: 'redirect',
+        profile: { ...checkOptions({ ...BASE, ...profile }, 'redirect') }, // stored as bank add checks it
+        has_client_cert: false,
+        has_ca: false,
+        has_signing_key: true,
+        created_at: 0,
+      },
+      STET_SETTINGS,
+    );
+  it('cancellation, bulk, standing orders, execution types and the minimum amount follow the profile', () => {
+    const plain = connector({}).descriptor.payment_settings;
+    expect(plain).toMatchObject({ cancellation_available: true, maximum_number_of_instructions: 1, execution_frequencies: [], bulk_execution_date_types: [] });
+    expect(plain.execution_date_types).toEqual(['first_open_day', 'instant', 'deferred']);
+    const rich = connector({
+      cancellation: false,
+      bulk: true,
+      max_instructions: 50,
+      standing_orders: true,
+      minimum_amount: '1.50',
+      execution_date_types: ['first_open_day'],
+    }).descriptor.payment_settings;
+    expect(rich).toMatchObject({
+      cancellation_available: false,
+      maximum_number_of_instructions: 50,
+      minimum_amount: { first_open_day: '1.50', periodic: '1.50' },
+    });
+    expect(rich.execution_date_types).toEqual(['first_open_day', 'periodic']);
+    expect(rich.execution_frequencies).not.toContain('four-monthly');
+    expect(rich.execution_frequencies).toContain('two-weekly');
+  });
+  it('the consent flow it declares follows approach and redirect_flow; initiating_party is the name sent', () => {
+    expect(connector({}).consentFlows).toEqual(['oauth2']);
+    expect(connector({ redirect_flow: 'redirect' }).consentFlows).toEqual(['redirect']);
+    expect(connector({ approach: 'DECOUPLED' }).consentFlows).toEqual(['decoupled']);
+    expect(connector({ approach: 'EMBEDDED-1-FACTOR' }).consentFlows).toEqual(['embedded']);
+    const built = buildPaymentRequest(payment(), profile({ initiating_party: 'Boutique Exemple SAS' }), CTX) as { body: Record<string, any> };
+    expect(built.body.initiatingParty).toEqual({ name: 'Boutique Exemple SAS' });
   });
 });

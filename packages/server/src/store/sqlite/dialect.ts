@@ -8,11 +8,19 @@ import type { DatabaseSync } from 'node:sqlite';
 import { type Dialect, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import type { DirectRunner } from '../precompiled.ts';
 import { GroupCommitAdapter, GroupCommitDriver } from './group-commit.ts';
+import { walSync } from './open.ts';
 import { execute, statementCache } from './statements.ts';
 
-export function createSqliteDialect(db: DatabaseSync): { dialect: Dialect; direct: DirectRunner; driver: GroupCommitDriver } {
+/**
+ * `file`: the database's file; given (not `:memory:`), commits are made durable off the event loop:
+ * `synchronous = NORMAL` (a COMMIT writes the WAL without syncing it) and the driver syncs the WAL file
+ * on libuv's thread pool before any member of the group hears of its commit (walSync, group-commit.ts).
+ */
+export function createSqliteDialect(db: DatabaseSync, file?: string): { dialect: Dialect; direct: DirectRunner; driver: GroupCommitDriver } {
   const prepared = statementCache(db);
-  const driver = new GroupCommitDriver(db, prepared);
+  const offThread = file !== undefined && file !== ':memory:';
+  if (offThread) db.exec('PRAGMA synchronous = NORMAL');
+  const driver = new GroupCommitDriver(db, prepared, offThread ? walSync(file) : null);
   const dialect: Dialect = {
     createDriver: () => driver,
     createQueryCompiler: () => new SqliteQueryCompiler(),
@@ -22,7 +30,8 @@ export function createSqliteDialect(db: DatabaseSync): { dialect: Dialect; direc
   /**
    * A precompiled read on the database (not in a transaction) runs here, without Kysely's executor:
    * the one connection is synchronous, so a read run while no transaction is open on it is exactly
-   * what Kysely would run, minus its connection bookkeeping (about a tenth of a GET's CPU). While a
+   * what Kysely would run, minus its connection bookkeeping (about a tenth of a GET's CPU); it answers
+   * once the commits it may have seen are synced, as the driver's reads do. While a
    * group is open (between its BEGIN and COMMIT), and for every write (which joins a group), the
    * driver's path is taken, which waits for the lock and for the group to be durable.
    */
@@ -31,7 +40,8 @@ export function createSqliteDialect(db: DatabaseSync): { dialect: Dialect; direc
     try {
       const entry = prepared(sql);
       if (entry.kind !== 'read') return null;
-      return Promise.resolve(execute(entry, parameters));
+      // What it read may have been committed by a group whose sync is still running: answered after it.
+      return Promise.resolve(driver.durable(execute(entry, parameters)));
     } catch (error) {
       return Promise.reject(error);
     }

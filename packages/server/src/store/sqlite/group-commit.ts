@@ -43,16 +43,18 @@ const SAVEPOINT = 'payrail_transaction';
 /**
  * Group commit on the one `node:sqlite` connection (docs/performance.md, change 17). `node:sqlite`
  * is synchronous: a COMMIT with `synchronous = FULL` blocks the process for its fsync, once per
- * transaction. Here the transactions that run while a group is open share one SQLite transaction:
+ * transaction (a file database runs with `synchronous = NORMAL` instead and the driver syncs the WAL
+ * on libuv's thread pool: change 25, `#sync` below). Here the transactions that run while a group is
+ * open share one SQLite transaction:
  *
  * - a transaction takes the connection's lock, joins the open group (or opens one with BEGIN
  *   IMMEDIATE), and runs inside its own SAVEPOINT; on success it is RELEASEd into the group, on
  *   failure rolled back to its savepoint, which leaves the other members as they were; either way the
  *   lock passes on at once;
  * - the group is committed once the event loop has run what was ready (setImmediate), by one COMMIT;
- * - a transaction's commit resolves only when its group's COMMIT has returned, so an answer never
- *   leaves before what it reports is durable (a crash before the COMMIT loses the whole group, and
- *   none of its members has answered);
+ * - a transaction's commit resolves only when its group's COMMIT (and, off the thread, the WAL's
+ *   sync begun after it) has returned, so an answer never leaves before what it reports is durable
+ *   (a crash before the COMMIT loses the whole group, and none of its members has answered);
  * - a statement outside a transaction runs under the lock too: a row write joins the group (or opens
  *   one) and a read runs inside the open group, and both resolve only once that group is durable, so
  *   nothing not yet durable is ever reported; any other statement (VACUUM INTO, DDL) commits the
@@ -75,11 +77,58 @@ export class GroupCommitDriver implements Driver {
   readonly #waiting: (() => void)[] = [];
   #flushScheduled = false;
   /** COMMITs and the transactions and writes they carried (tests, docs/performance.md). */
-  readonly stats = { commits: 0, members: 0 };
+  readonly stats = { commits: 0, members: 0, syncs: 0 };
+  /**
+   * Makes what SQLite committed durable (the WAL file's fdatasync on libuv's thread pool), when the
+   * database runs with `synchronous = NORMAL` (a COMMIT writes the WAL without syncing it): the event
+   * loop goes on while the disk syncs, and no member hears of its commit before a sync begun after it
+   * has ended. Null: `synchronous = FULL`, each COMMIT syncs in the thread (in-memory databases).
+   */
+  readonly #sync: (() => Promise<void>) | null;
+  /** The sync running now, and the one queued behind it for the commits made meanwhile. */
+  #syncing: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
+  /** Ends once everything committed so far is durable: what a read outside a transaction waits for. */
+  #covering: Promise<void> = Promise.resolve();
 
-  constructor(db: DatabaseSync, prepared: (sql: string) => Prepared) {
+  constructor(db: DatabaseSync, prepared: (sql: string) => Prepared, sync: (() => Promise<void>) | null = null) {
     this.#db = db;
     this.#prepared = prepared;
+    this.#sync = sync;
+  }
+
+  /** A promise that ends once everything committed before this call is durable. */
+  #syncAfterCommit(): Promise<void> {
+    if (!this.#sync) return Promise.resolve();
+    if (!this.#syncing) {
+      this.#covering = this.#startSync();
+    } else if (!this.#queued) {
+      // One sync for every commit made while the running one started too early to cover them.
+      this.#queued = this.#syncing.then(noop, noop).then(() => {
+        this.#queued = null;
+        return this.#startSync();
+      });
+      this.#covering = this.#queued;
+    }
+    return this.#covering;
+  }
+
+  #startSync(): Promise<void> {
+    const sync = this.#sync!().then(() => {
+      this.stats.syncs++;
+    });
+    this.#syncing = sync;
+    const done = () => {
+      if (this.#syncing === sync) this.#syncing = null;
+    };
+    sync.then(done, done);
+    return sync;
+  }
+
+  /** What a statement run outside a group may report once it is durable: a read waits for the syncs of what it may have seen. */
+  durable<T>(value: T): Promise<T> | T {
+    if (!this.#sync || (!this.#syncing && !this.#queued)) return value;
+    return this.#covering.then(() => value);
   }
 
   async init(): Promise<void> {}
@@ -171,6 +220,7 @@ export class GroupCommitDriver implements Driver {
     await this.#lock();
     try {
       this.#commitGroup();
+      await this.#covering.catch(noop);
     } finally {
       this.#db.close();
       this.#unlock();
@@ -203,11 +253,18 @@ export class GroupCommitDriver implements Driver {
     let group: Group | null = null;
     let result: QueryResult<Row> | undefined;
     let failure: { error: unknown } | null = null;
+    // Outside a group, what the statement saw or did is durable once the syncs of the commits before it are done.
+    let synced: Promise<void> | null = null;
     try {
       if (entry.kind === 'other') this.#commitGroup();
       else if (entry.kind === 'write') this.#join();
       group = this.#group;
-      result = execute(entry, parameters);
+      try {
+        result = execute(entry, parameters);
+      } finally {
+        // A statement alone (DDL, VACUUM INTO) may have committed by itself: it is synced too.
+        if (!group) synced = entry.kind === 'other' ? this.#syncAfterCommit() : this.#sync && (this.#syncing || this.#queued) ? this.#covering : null;
+      }
       if (group && entry.kind === 'write') this.stats.members++;
     } catch (error) {
       this.#failed(error);
@@ -220,9 +277,11 @@ export class GroupCommitDriver implements Driver {
       // A failure may report what the group holds (a unique key another member wrote): answered once
       // that is durable, or gone with its group.
       await group?.durable.catch(() => undefined);
+      await synced?.catch(() => undefined);
       throw failure.error;
     }
     await group?.durable;
+    await synced;
     return result as QueryResult<Row>;
   }
 
@@ -300,13 +359,16 @@ export class GroupCommitDriver implements Driver {
     try {
       this.#db.exec('commit');
       this.stats.commits++;
-      group.resolve();
+      if (this.#sync) this.#syncAfterCommit().then(group.resolve, group.reject);
+      else group.resolve();
     } catch (error) {
       this.#group = group;
       this.#abortGroup(error);
     }
   }
 }
+
+function noop(): void {}
 
 function quoteName(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

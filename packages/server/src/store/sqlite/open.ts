@@ -1,5 +1,5 @@
-/** Opening the SQLite database file: owner-only files, WAL, full fsync on commit, foreign keys. */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+/** Opening the SQLite database file: owner-only files, WAL, full fsync on commit (or the WAL synced off the event loop: walSync), foreign keys. */
+import { chmodSync, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -24,4 +24,37 @@ export function openSqlite(file: string): DatabaseSync {
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
   return db;
+}
+
+/**
+ * The sync of a WAL database whose COMMITs do not sync (`synchronous = NORMAL`): fdatasync of its
+ * `-wal` file on libuv's thread pool, which makes durable every commit SQLite wrote to it before the
+ * call (what `synchronous = FULL` does inside each COMMIT, blocking the thread). Checkpoints sync the
+ * WAL and the database file themselves in that mode. The file is opened once (read-only: SQLite holds
+ * no lock on it) and again if it was replaced; its folder is synced when it is first seen, so that the
+ * file's own entry is durable too.
+ */
+export function walSync(file: string): () => Promise<void> {
+  const wal = `${file}-wal`;
+  let open: { fd: number; ino: number } | null = null;
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      try {
+        const { ino } = statSync(wal);
+        if (!open || open.ino !== ino) {
+          if (open) closeSync(open.fd);
+          open = { fd: openSync(wal, 'r'), ino };
+          const dir = openSync(dirname(file), 'r');
+          try {
+            fsyncSync(dir);
+          } finally {
+            closeSync(dir);
+          }
+        }
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      fdatasync(open.fd, (error) => (error ? reject(error) : resolve()));
+    });
 }
