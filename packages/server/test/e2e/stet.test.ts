@@ -90,7 +90,11 @@ describe.each(processDatabases())('STET end to end [$name]', ({ create }) => {
     const log = exchanges(id);
     const operations = log.exchanges.map((e) => e.operation);
     // The client token is kept between payments; the payer's code is exchanged (`token`) right before the confirmation.
-    expect(operations.filter((o) => o !== 'status').slice(-3)).toEqual(['initiate', 'token', 'confirm']);
+    // (A client token may also be asked for again in between, e.g. after a 401: a token call is never an initiation.)
+    const calls = operations.filter((o) => o !== 'status');
+    expect(calls.filter((o) => o === 'initiate')).toHaveLength(1);
+    expect(calls.slice(-2)).toEqual(['token', 'confirm']);
+    expect(calls.indexOf('initiate')).toBeLessThan(calls.length - 2);
     expect(operations).toContain('status');
     const text = JSON.stringify(log);
     for (const secret of [DEBTOR_IBAN, CREDITOR_IBAN, 'ACME Corp.']) expect(text).not.toContain(secret);
