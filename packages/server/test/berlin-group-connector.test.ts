@@ -9,6 +9,7 @@ import { createBerlinGroupConnector, type BgData } from '../src/connectors/berli
 import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
+import { DEFAULT_EMBEDDED } from '../src/connectors/berlin-group/simulator/embedded.ts';
 import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
 import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
@@ -33,7 +34,14 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   });
   beforeEach(() => {
     sim.faults.clear();
-    Object.assign(sim.settings, { explicitStart: false, cancellationSca: false, scaApproach: 'redirect', requireDate: false, requireCreditorAddress: false });
+    Object.assign(sim.settings, {
+      explicitStart: false,
+      cancellationSca: false,
+      scaApproach: 'redirect',
+      requireDate: false,
+      requireCreditorAddress: false,
+      embedded: null,
+    });
   });
 
   let nextBankId = 1;
@@ -209,6 +217,52 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const q = await payment();
     const sent = await always.connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, always.transport));
     expect(simPayment(applied(q, sent)).body.creditorAddress).toEqual({ country: 'FR' });
+  });
+
+  it('embedded SCA: id and password, a choice of method (link with its own query), the one-time code → pending; wrong password or code → authenticationFailed; nothing secret stored', async () => {
+    sim.settings.embedded = DEFAULT_EMBEDDED;
+    const { connector, transport } = bank('redirect', { embedded: true });
+    const [sms] = DEFAULT_EMBEDDED.methods;
+    const go = async (p: ConnectorPayment, fields: Record<string, string>) => {
+      const o = await connector.submitFields(p, fields, context(p, transport));
+      return { o, p: applied(p, o) };
+    };
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(start).toMatchObject({ kind: 'fields', fields: [{ name: 'psu_id' }, { name: 'psu_password', type: 'password' }] });
+    p = applied(p, start);
+    expect(simPayment(p).approach).toBe('EMBEDDED');
+    let step = await go(p, { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password });
+    expect(step.o).toMatchObject({
+      kind: 'fields',
+      fields: [{ name: 'sca_method', values: DEFAULT_EMBEDDED.methods.map((m) => ({ value: m.id, label: m.name })) }],
+    });
+    step = await go(step.p, { sca_method: sms!.id });
+    expect(step.o).toMatchObject({ kind: 'fields', fields: [{ name: 'sca_code' }], description: expect.stringContaining(sms!.name) });
+    step = await go(step.p, { sca_code: sms!.code });
+    expect(step.o).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACTC' });
+    const ops = (await attempts(p)).map((a) => `${a.operation} ${a.http_status}`);
+    expect(ops.slice(0, 4)).toEqual(['initiate 201', 'authorise 201', 'select-method 200', 'authorise-transaction 200']);
+    const exchanges = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', p.id).execute();
+    expect(exchanges.find((e) => e.path.includes('?step=method'))).toBeTruthy();
+
+    // A wrong password, then (another payment) a wrong code: rejected, with the bank's reason.
+    let q = await payment();
+    q = applied(q, await connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, transport)));
+    expect((await go(q, { psu_id: 'jdoe', psu_password: 'not-it' })).o).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
+    let r = await payment();
+    r = applied(r, await connector.start(r, { fields: {}, validate_mechanism: 'webauth' }, context(r, transport)));
+    r = (await go(r, { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password })).p;
+    r = (await go(r, { sca_method: sms!.id })).p;
+    expect((await go(r, { sca_code: '000000' })).o).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
+
+    await attempts(r);
+    const stored = JSON.stringify([
+      await ctx().store.db.selectFrom('bank_exchanges').selectAll().execute(),
+      await ctx().store.db.selectFrom('bank_calls').selectAll().execute(),
+      await ctx().store.db.selectFrom('payment_events').selectAll().execute(),
+    ]);
+    for (const secret of [DEFAULT_EMBEDDED.password, sms!.code, 'not-it', '000000']) expect(stored).not.toContain(secret);
   });
 
   it("PSU-IP-Address falls back to the configured TPP address when the payer's is IPv6 or unknown", async () => {

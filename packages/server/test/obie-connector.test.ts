@@ -25,7 +25,7 @@ import { getPayment } from '../src/services/payments.ts';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { addBank } from '../src/services/banks.ts';
 import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
-import { OBIE_SPECS, startPrismProxy, type Prism } from './support/prism.ts';
+import { OBIE_SPECS, startPrismMock, startPrismProxy, type Prism } from './support/prism.ts';
 
 const SORT_CODE_ACCOUNT = '40051512345678';
 const SETTLE_MS = 4_000;
@@ -333,6 +333,27 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
         sim.settings.signAnswers = true;
       }
     });
+
+    it('against prism mock alone (the file as the bank): the consent request is valid, and its answer is read', async () => {
+      const mock = await startPrismMock(OBIE_SPECS[version]);
+      try {
+        const mark = mock.mark();
+        // The payment API is the mock; the authorization server stays the model bank's. The mock cannot sign answers.
+        const { connector, transport } = bank({ verify_response_signatures: false, timeout_ms: 20_000 }); // Prism compiles its validators on the first request
+        const configured = transport.bank;
+        const mocked = createBankTransport({ ...configured, base_url: mock.url }, { signingKey });
+        transports.push(mocked);
+        const p = await payment();
+        const outcome = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, mocked));
+        // The file's example consent comes back: the payer is sent to the authorize endpoint with a request object naming it.
+        expect(outcome, JSON.stringify(outcome)).toMatchObject({ kind: 'redirect' });
+        expect((outcome as { validate_uri: string }).validate_uri).toMatch(new RegExp(`^${sim.issuer}/authorize\\?`));
+        expect(mock.log().slice(mark)).toMatch(/domestic-payment-consents/);
+        expect(mock.problems(mark)).toEqual([]);
+      } finally {
+        await mock.stop();
+      }
+    }, 180_000);
 
     it('cancellation is not offered by the standard', async () => {
       const { connector, transport } = bank();

@@ -54,6 +54,10 @@ export function registerBankSimulate(program: Command): void {
       .option('--oauth-token-seconds <N>', 'lifetime of the tokens it issues', integer('--oauth-token-seconds', 1, 86_400), 300)
       .option('--oauth-pre-step', 'every /v1 call needs a bearer token from the token endpoint (401 TOKEN_INVALID/TOKEN_EXPIRED otherwise)')
       .option('--sca-oauth', "answer initiations with a scaOAuth link: the payer authorises at the simulator's authorization server")
+      .option(
+        '--embedded',
+        'offer embedded SCA (asked with TPP-Redirect-Preferred: false): password bank-password-42, methods sms-otp (code 123456) and push-otp (654321)',
+      )
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
@@ -101,6 +105,7 @@ interface SimulateOptions {
   scaOauth?: boolean;
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
+  embedded?: boolean;
   json?: boolean;
 }
 
@@ -145,6 +150,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
   if (options.standard === 'stet') return simulateStet(options, command);
   if (options.standard === 'obie') return (await import('./bank-simulate-obie.ts')).simulateObie(options, command);
   const { startBerlinGroupSimulator } = await import('../../connectors/berlin-group/simulator/index.ts');
+  const { DEFAULT_EMBEDDED } = await import('../../connectors/berlin-group/simulator/embedded.ts');
   const sim = await startBerlinGroupSimulator({
     host: options.host,
     port: options.port,
@@ -156,6 +162,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
+    embedded: options.embedded ? DEFAULT_EMBEDDED : null,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

@@ -15,6 +15,7 @@ import {
   sealToken,
   startAuthorization,
 } from '../kit/oauth.ts';
+import { codeStep, credentialsStep, EMBEDDED_FIELDS, methodStep } from '../kit/consent.ts';
 import {
   bankDescriptor,
   type BankResponse,
@@ -50,6 +51,8 @@ export interface BgData {
   awaiting_psu_id?: boolean;
   cancel_requested_at?: number;
   cancel_authorisation_id?: string | null;
+  /** Embedded SCA: the step the payer is at, and the bank's link for the next one (a path on its base URL). */
+  embedded?: { step: 'credentials' | 'method' | 'code' | 'failed'; next?: string | null } | null;
   /** OAuth2 SCA (`scaOAuth`): the bank's authorization server, read from the metadata the link named. */
   sca_oauth?: { issuer: string; authorization_endpoint: string; token_endpoint: string } | null;
   [key: string]: unknown;
@@ -129,8 +132,104 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   const dated = (ctx: ConnectorContext, headers: Record<string, string>) =>
     profile.send_date ? { ...headers, Date: new Date(ctx.now).toUTCString() } : headers;
 
-  const send = (ctx: ConnectorContext, operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown) =>
-    ctx.http.send({ operation, method, path, headers: dated(ctx, headers), ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
+  const send = (
+    ctx: ConnectorContext,
+    operation: string,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ) => ctx.http.send({ operation, method, path, headers: dated(ctx, headers), ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
+
+  /**
+   * A link of the bank's for the next embedded step, as a path on its base URL (query parameters
+   * kept, called as given); null for a link to another host or outside `/v1`.
+   */
+  function bankPath(href: string | null): string | null {
+    if (!href) return null;
+    try {
+      const baseUrl = new URL(bank.base_url);
+      const url = new URL(href, baseUrl);
+      if (url.origin !== baseUrl.origin) return null;
+      const prefix = baseUrl.pathname.replace(/\/+$/, '');
+      let path = `${url.pathname}${url.search}`;
+      if (prefix && path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
+      return path.startsWith('/v1/') ? path : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Embedded SCA, one step per page: credentials → SCA method → one-time code. The values go to the bank only. */
+  async function embeddedStep(payment: ConnectorPayment, fields: Record<string, string>, ctx: ConnectorContext, data: BgData): Promise<ConnectorOutcome> {
+    const ref = refOf(payment, data);
+    const step = data.embedded!.step;
+    if (!ref || step === 'failed') return { kind: 'refused', error_code: 'bug', error_description: 'This payment is not waiting for an answer.', data };
+    const psuId = fields[EMBEDDED_FIELDS.userId]?.trim() || null;
+    let response: BankResponse;
+    if (step === 'credentials') {
+      const password = fields[EMBEDDED_FIELDS.password];
+      if (!psuId || !password) return credentialsStep({ data, description: 'Log in to your bank.' });
+      response = await send(ctx, 'authorise', 'POST', paths.authorisations(ref), authorisationHeaders(headerInput(payment, ctx, psuId)), {
+        psuData: { password },
+      });
+    } else {
+      const path = bankPath(data.embedded!.next ?? null) ?? (data.authorisation_id ? paths.authorisation(ref, data.authorisation_id) : null);
+      if (!path) return { kind: 'refused', error_code: 'bug', error_description: 'The bank gave no link for the next step.', data };
+      const body =
+        step === 'method' ? { authenticationMethodId: fields[EMBEDDED_FIELDS.method] ?? '' } : { scaAuthenticationData: fields[EMBEDDED_FIELDS.code] ?? '' };
+      response = await send(
+        ctx,
+        step === 'method' ? 'select-method' : 'authorise-transaction',
+        'PUT',
+        path,
+        { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body,
+      );
+    }
+    if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
+    const failed: BgData = { ...data, embedded: { step: 'failed' } };
+    if (response.status >= 400) {
+      const error = mapBankError(response.status, response.body);
+      return { kind: 'state', state: 'rejected', error_code: error.error_code, error_description: error.description, data: failed };
+    }
+    const body = object(response.body);
+    const authorisation_id = str(body.authorisationId, 200) ?? data.authorisation_id ?? null;
+    const next: BgData = { ...data, authorisation_id };
+    const scaStatus = str(body.scaStatus, 35);
+    if (scaStatus && SCA_DONE.has(scaStatus)) {
+      const done: BgData = { ...next, embedded: null, sca_done: true, returned_at: ctx.now };
+      return (await sync(payment, ctx, done, null)) ?? { kind: 'state', state: 'pending', bank_status: done.last_status ?? null, data: done };
+    }
+    if (scaStatus && SCA_FAILED.has(scaStatus))
+      return {
+        kind: 'state',
+        state: 'rejected',
+        error_code: 'authenticationFailed',
+        error_description: "The payer's authentication at the bank failed.",
+        data: failed,
+      };
+    const methods = Array.isArray(body.scaMethods) ? body.scaMethods.map(object) : [];
+    if (hasLink(body, 'selectAuthenticationMethod') && methods.length > 0) {
+      const choices = methods.flatMap((m) => {
+        const id = str(m.authenticationMethodId, 35);
+        return id ? [{ id, label: str(m.name, 200) ?? str(m.authenticationType, 35) ?? id }] : [];
+      });
+      return methodStep(
+        { data: { ...next, embedded: { step: 'method', next: link(body, 'selectAuthenticationMethod') } }, description: 'Choose how to confirm this payment.' },
+        choices,
+      );
+    }
+    if (hasLink(body, 'authoriseTransaction')) {
+      const challenge = object(body.challengeData);
+      const text = str(challenge.additionalInformation, 500) ?? str(body.psuMessage, 500);
+      return codeStep(
+        { data: { ...next, embedded: { step: 'code', next: link(body, 'authoriseTransaction') } }, description: text ?? 'Enter the code your bank sent you.' },
+        'One-time code',
+      );
+    }
+    return { kind: 'refused', error_code: 'bug', error_description: 'The bank asked for an embedded step Payrail does not know.', data: failed };
+  }
 
   /** The payer's token from an OAuth2 SCA (sealed on the attempt), for the reads the bank wants it on. */
   function payerAuthorization(payment: ConnectorPayment, ctx: ConnectorContext): Record<string, string> {
@@ -339,6 +438,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const description = str(body.psuMessage) ?? DECOUPLED_TEXT;
       return { kind: 'decoupled', description, bank_reference: ref.paymentId, data: { ...data, decoupled: true, authorisation_id: authorisation_id || null } };
     }
+    if (profile.embedded && ['startAuthorisationWithPsuAuthentication', 'updatePsuAuthentication'].some((name) => hasLink(body, name))) {
+      return credentialsStep(
+        { data: { ...data, authorisation_id, embedded: { step: 'credentials' } }, bank_reference: ref.paymentId, description: 'Log in to your bank.' },
+        { userId: 'Your online banking user ID', password: 'Your online banking password' },
+      );
+    }
     if (hasLink(body, 'scaOAuth')) return startOAuthSca(payment, ctx, { ...data, authorisation_id }, link(body, 'scaOAuth'), ref);
     // Embedded-only answers need a flow Payrail does not drive yet (docs/reference/berlin-group.md §5).
     const what = 'this SCA approach';
@@ -423,6 +528,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
 
     async submitFields(payment, fields, ctx) {
       const data = dataOf(payment);
+      if (data.embedded) return embeddedStep(payment, fields, ctx, data);
       const psuId = fields.psu_id?.trim() || null;
       if (!data.awaiting_psu_id || !psuId) return { kind: 'fields', fields: [psuIdField()], description: 'Your bank needs your online banking user ID.', data };
       return initiate(payment, ctx, psuId, data);

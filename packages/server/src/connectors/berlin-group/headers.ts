@@ -28,7 +28,10 @@ export function initiationHeaders(input: InitiationHeaderInput): Record<string, 
     Accept: 'application/json',
     'PSU-IP-Address': psuIpAddress(input.payerIp, profile),
   };
-  if (profile.sca_approach === 'redirect') {
+  if (profile.embedded) {
+    // Embedded SCA: the payer's credentials and code go through Payrail's page.
+    headers['TPP-Redirect-Preferred'] = 'false';
+  } else if (profile.sca_approach === 'redirect') {
     headers['TPP-Redirect-Preferred'] = 'true';
     headers['TPP-Redirect-URI'] = input.returnUrls.ok;
     headers['TPP-Nok-Redirect-URI'] = input.returnUrls.nok;
@@ -54,7 +57,9 @@ export function authorisationHeaders(input: InitiationHeaderInput): Record<strin
     Accept: 'application/json',
     'PSU-IP-Address': psuIpAddress(input.payerIp, input.profile),
   };
-  if (input.profile.sca_approach === 'redirect') {
+  if (input.profile.embedded) {
+    headers['TPP-Redirect-Preferred'] = 'false';
+  } else if (input.profile.sca_approach === 'redirect') {
     headers['TPP-Redirect-Preferred'] = 'true';
     headers['TPP-Redirect-URI'] = input.returnUrls.ok;
     headers['TPP-Nok-Redirect-URI'] = input.returnUrls.nok;

@@ -41,6 +41,8 @@ export interface BerlinGroupOptions {
   poll_max_ms: number;
   /** Status sync while the payer is at the bank's page (redirect, not back yet): the first read after the initiation. */
   poll_payer_ms: number;
+  /** Embedded SCA (`TPP-Redirect-Preferred: false`): the payer's online-banking id, password, SCA method and one-time code asked in Payrail's page. */
+  embedded: boolean;
   /** Send `creditorAddress` always: the beneficiary's postal address, else at least the country of its IBAN (banks that require it). */
   creditor_address: boolean;
   /** Send a `Date` header (IMF-fixdate, Payrail's clock) on every call; signed with the other headers when signing is on. */
@@ -75,6 +77,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   poll_max_ms: 'longest interval between status reads, ms (default 900000)',
   poll_payer_ms:
     "first status read after an initiation while the payer is at the bank's page (redirect, not back yet), ms (default 20000; at most poll_max_ms)",
+  embedded:
+    "embedded SCA: TPP-Redirect-Preferred false; the payer types their online-banking id and password, picks an SCA method and types the one-time code in Payrail's page (default false)",
   creditor_address:
     "always send creditorAddress: the beneficiary's postal_address, else the country of its IBAN (default false: sent only when the merchant gave an address)",
   send_date: 'send a Date header on every call, signed when signing is on (default false)',
@@ -104,6 +108,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     poll_payer_ms: 20_000,
     send_date: false,
     creditor_address: false,
+    embedded: false,
     currencies: ['EUR'],
   };
 }
@@ -176,6 +181,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     poll_payer_ms: int(raw, 'poll_payer_ms', d.poll_payer_ms, 100, 3_600_000),
     send_date: bool(raw, 'send_date', d.send_date),
     creditor_address: bool(raw, 'creditor_address', d.creditor_address),
+    embedded: bool(raw, 'embedded', d.embedded),
     ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };

@@ -6,6 +6,7 @@
 import { isIPv4 } from 'node:net';
 import type { Clock } from '../../../domain/clock.ts';
 import { FINAL_STATUSES, statusForCode } from './codes.ts';
+import { type EmbeddedOptions, startEmbedded, updateEmbedded } from './embedded.ts';
 import type { Operation } from './faults.ts';
 import { todayOf, type Approach, type Ledger, type SimulatedPayment } from './ledger.ts';
 import { PAYMENT_PRODUCTS, PAYMENT_SERVICES, Refusal, validateInitiation, type PaymentProduct, type PaymentService } from './validate.ts';
@@ -28,6 +29,8 @@ export interface ApiOptions {
   requireDate?: boolean;
   /** Refuse transfers without `creditorAddress`. */
   requireCreditorAddress?: boolean;
+  /** Embedded SCA offered (embedded.ts). */
+  embedded?: EmbeddedOptions | null;
 }
 
 export interface ApiContext {
@@ -128,10 +131,16 @@ export function handle(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   try {
     if (ctx.options.requireDate) checkDate(ctx, request);
     if (r.operation === 'initiatePayment') return initiate(ctx, r, request);
-    if (r.operation === 'updatePsuData') return errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered: use the redirect or decoupled approach.');
+    if (r.operation === 'updatePsuData') {
+      const target = ctx.options.embedded && r.authorisationId ? ctx.ledger.payments.get(r.paymentId!) : undefined;
+      if (!target || !ctx.options.embedded || target.approach !== 'EMBEDDED')
+        return errorReply(405, 'SERVICE_INVALID', 'Embedded SCA is not offered: use the redirect or decoupled approach.');
+      return updateEmbedded(ctx, ctx.options.embedded, target, r.authorisationId!, request);
+    }
     const payment = ctx.ledger.payments.get(r.paymentId!);
     if (!payment || payment.service !== r.service || payment.product !== r.product)
       return errorReply(404, 'RESOURCE_UNKNOWN', 'No such payment under this service and product.');
+    if (r.operation === 'updatePaymentPsuData') return errorReply(405, 'SERVICE_INVALID', 'Not offered.');
     return HANDLERS[r.operation](ctx, payment, r, request);
   } catch (error) {
     if (error instanceof Refusal) return { status: error.status, json: { tppMessages: [error.tppMessage] } };
@@ -140,6 +149,8 @@ export function handle(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
 }
 
 function approachOf(ctx: ApiContext, request: ApiRequest): Approach {
+  if (ctx.options.embedded && header(request, 'TPP-Redirect-Preferred')?.toLowerCase() === 'false' && !yes(request, 'TPP-Decoupled-Preferred'))
+    return 'EMBEDDED';
   if (yes(request, 'TPP-Decoupled-Preferred') || header(request, 'TPP-Redirect-Preferred')?.toLowerCase() === 'false') return 'DECOUPLED';
   if (yes(request, 'TPP-Redirect-Preferred')) return 'REDIRECT';
   return ctx.options.scaApproach === 'decoupled' ? 'DECOUPLED' : 'REDIRECT';
@@ -176,7 +187,9 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   });
   const links: Record<string, { href: string }> = { self: { href: base(payment) }, status: { href: `${base(payment)}/status` } };
   let psuMessage: string | undefined;
-  if (explicit) {
+  if (approach === 'EMBEDDED') {
+    links.startAuthorisationWithPsuAuthentication = { href: `${base(payment)}/authorisations` };
+  } else if (explicit) {
     const name = approach === 'DECOUPLED' && !payment.psuId ? 'startAuthorisationWithPsuIdentification' : 'startAuthorisation';
     links[name] = { href: `${base(payment)}/authorisations` };
   } else {
@@ -205,7 +218,7 @@ function decoupledStarted(ctx: ApiContext, authorisationId: string): void {
 
 type Handler = (ctx: ApiContext, payment: SimulatedPayment, r: Route, request: ApiRequest) => Reply;
 
-const HANDLERS: Record<Exclude<Route['operation'], 'initiatePayment' | 'updatePsuData'>, Handler> = {
+const HANDLERS: Record<Exclude<Route['operation'], 'initiatePayment' | 'updatePsuData' | 'updatePaymentPsuData'>, Handler> = {
   getPaymentInformation: (ctx, payment) => ({ status: 200, json: { ...payment.body, transactionStatus: ctx.ledger.status(payment) } }),
   getPaymentInitiationStatus: (ctx, payment) => {
     const transactionStatus = ctx.ledger.status(payment);
@@ -241,6 +254,10 @@ function cancel(ctx: ApiContext, payment: SimulatedPayment): Reply {
 }
 
 function startAuthorisation(ctx: ApiContext, payment: SimulatedPayment, request: ApiRequest, kind: 'payment' | 'cancellation'): Reply {
+  if (kind === 'payment' && payment.approach === 'EMBEDDED' && ctx.options.embedded) {
+    if (ctx.ledger.status(payment) !== 'RCVD') return errorReply(409, 'STATUS_INVALID', 'The payment needs no further authorisation.');
+    return startEmbedded(ctx, ctx.options.embedded, payment, request, header(request, 'PSU-ID') ?? null);
+  }
   const open = kind === 'payment' ? ctx.ledger.status(payment) === 'RCVD' : payment.cancellationPending;
   if (!open)
     return errorReply(

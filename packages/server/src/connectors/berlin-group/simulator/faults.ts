@@ -18,6 +18,7 @@ export const OPERATIONS = [
   'startPaymentInitiationCancellationAuthorisation',
   'getPaymentInitiationCancellationAuthorisationInformation',
   'getPaymentCancellationScaStatus',
+  'updatePaymentPsuData',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export type Fault = KitFault<Operation>;

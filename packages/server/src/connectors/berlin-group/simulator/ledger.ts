@@ -8,7 +8,7 @@ import type { Clock } from '../../../domain/clock.ts';
 import { FINAL_STATUSES, type ScaStatus, type TransactionStatus } from './codes.ts';
 import type { PaymentProduct, PaymentService } from './validate.ts';
 
-export type Approach = 'REDIRECT' | 'DECOUPLED';
+export type Approach = 'REDIRECT' | 'DECOUPLED' | 'EMBEDDED';
 
 export interface Authorisation {
   authorisationId: string;

@@ -12,6 +12,7 @@ import { errorReply, handle, isUuid, rejectionReply, route, type ApiContext, typ
 import { control, type ControlContext } from './control.ts';
 import { Faults, type Fault } from './faults.ts';
 import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
+import type { EmbeddedOptions } from './embedded.ts';
 import { SimulatedAuthServer, type SimulatorOAuthOptions } from './oauth.ts';
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
@@ -40,6 +41,8 @@ export interface BerlinGroupSimulatorOptions {
   requireDate?: boolean;
   /** Refuse transfers without `creditorAddress` (at least the country). */
   requireCreditorAddress?: boolean;
+  /** Offer embedded SCA (asked with `TPP-Redirect-Preferred: false`): the payer's password and methods (embedded.ts). */
+  embedded?: EmbeddedOptions | null;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   log?: (line: string) => void;
@@ -77,6 +80,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     scaOAuth: options.oauth?.scaOAuth ?? false,
     requireDate: options.requireDate ?? false,
     requireCreditorAddress: options.requireCreditorAddress ?? false,
+    embedded: options.embedded ?? null,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
@@ -161,7 +165,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     const given = request.headers['x-request-id'];
     const requestId = isUuid(given) ? given : randomUUID();
     const routed = route(method, segments);
-    const operation = 'operation' in routed && routed.operation !== 'updatePsuData' ? routed.operation : null;
+    const operation = 'operation' in routed ? (routed.operation === 'updatePsuData' ? 'updatePaymentPsuData' : routed.operation) : null;
     const bearer = auth ? auth.checkBearer(request.headers.authorization, 'paymentId' in routed ? routed.paymentId : undefined) : null;
     received.recordCall({
       operation,
