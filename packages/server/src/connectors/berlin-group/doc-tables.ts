@@ -6,42 +6,37 @@ import { ERROR_TABLE, FALLBACK_BY_HTTP, PATH_TABLE } from './error-table.ts';
 import { FREQUENCY_TABLE } from './initiation.ts';
 import { PROFILE_KEYS } from './profile.ts';
 import { TRANSACTION_STATUS_TABLE } from './status-table.ts';
+import { code, markdownTable } from '../kit/doc-tables.ts';
 
 export const DOC_START =
-  '<!-- berlin-group-tables:start (generated from src/connectors/berlin-group; UPDATE_DOCS=1 npx vitest run test/berlin-group-docs.test.ts) -->';
+  '<!-- berlin-group-tables:start (generated from src/connectors/berlin-group; UPDATE_DOCS=1 npx vitest run test/unit/berlin-group-docs.test.ts) -->';
 export const DOC_END = '<!-- berlin-group-tables:end -->';
 
-const code = (s: string) => `\`${s}\``;
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function berlinGroupDocTables(): string {
-  const status = table(
+  const status = markdownTable(
     ['`transactionStatus`', 'Meaning', "Before the payer's SCA is known done", 'After', 'Where the bank reports no more (`partial_status_tracking`)'],
     TRANSACTION_STATUS_TABLE.map((r) => [code(r.code), r.meaning, code(r.beforeSca), code(r.afterSca), r.untracked ? code(r.untracked) : '—']),
   );
-  const errors = table(
+  const errors = markdownTable(
     ['NextGenPSD2 code', 'HTTP', 'Powens `error_code`', 'Rule'],
     ERROR_TABLE.map((r) => [r.codes.map(code).join(', '), r.http, r.powens === 'by path' ? 'by `path`' : code(r.powens), r.rule ?? '']),
   );
-  const byPath = table(
+  const byPath = markdownTable(
     ['`path` contains', 'Powens `error_code`'],
     PATH_TABLE.map((r) => [r.within ? `${code(r.field)} of ${code(r.within)}` : code(r.field), code(r.powens)]),
   );
-  const fallback = table(
+  const fallback = markdownTable(
     ['HTTP', 'Powens `error_code` when no code is known'],
     Object.entries(FALLBACK_BY_HTTP).map(([k, v]) => [k, code(v)]),
   );
-  const frequencies = table(
+  const frequencies = markdownTable(
     ['Powens `frequency`', '`frequencyCode`'],
     Object.entries(FREQUENCY_TABLE).map(([k, v]) => [
       code(k),
       v ? code(v) : '`MonthlyVariable` + `monthsOfExecution` where `monthly_variable` is set, else refused',
     ]),
   );
-  const options = table(
+  const options = markdownTable(
     ['Profile option', 'Meaning'],
     Object.entries(PROFILE_KEYS).map(([k, v]) => [code(k), v]),
   );

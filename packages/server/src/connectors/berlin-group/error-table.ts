@@ -3,6 +3,7 @@
  * `additionalErrors[].code`, the status response's `tppMessage[].code`) to Powens `error_code`
  * values (docs/reference/berlin-group.md §8), and the reader that finds those codes in any of the three shapes.
  */
+import { FALLBACK_BY_HTTP } from '../kit/error-fallback.ts';
 
 export interface TppMessage {
   category: string;
@@ -87,18 +88,7 @@ export const PATH_TABLE: readonly { field: string; within?: string; powens: stri
   { field: 'frequency', powens: 'invalidDate' },
 ];
 
-/** When no code of the answer is in the table: by HTTP status. */
-export const FALLBACK_BY_HTTP: Readonly<Record<string, string>> = {
-  '400': 'invalidValue',
-  '401': 'bug',
-  '403': 'noSpecifiedReason',
-  '404': 'bug',
-  '405': 'bug',
-  '406': 'bug',
-  '409': 'noSpecifiedReason',
-  '415': 'bug',
-  other: 'noSpecifiedReason',
-};
+export { FALLBACK_BY_HTTP };
 
 const ROW_BY_CODE = new Map<string, ErrorRow>(ERROR_TABLE.flatMap((row) => row.codes.map((code) => [code, row] as const)));
 

@@ -6,26 +6,21 @@ import { ERROR_TABLE, FALLBACK_BY_HTTP, PATH_TABLE } from './error-table.ts';
 import { FREQUENCY_TABLE } from './initiation.ts';
 import { PROFILE_KEYS } from './profile.ts';
 import { STATUS_TABLE } from './status-table.ts';
+import { code, markdownTable } from '../kit/doc-tables.ts';
 
 export const DOC_START = '<!-- obie-tables:start (generated from src/connectors/obie; UPDATE_DOCS=1 npx vitest run test/unit/obie-docs.test.ts) -->';
 export const DOC_END = '<!-- obie-tables:end -->';
 
-const code = (s: string) => `\`${s}\``;
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function obieDocTables(): string {
-  const options = table(
+  const options = markdownTable(
     ['Profile option', 'Meaning'],
     Object.entries(PROFILE_KEYS).map(([k, v]) => [code(k), v]),
   );
-  const statuses = table(
+  const statuses = markdownTable(
     ['`Status`', 'Version', 'Resources', 'Meaning', 'Payment state'],
     STATUS_TABLE.map((r) => [code(r.status), r.version, r.resources, r.meaning, code(r.state)]),
   );
-  const errors = table(
+  const errors = markdownTable(
     ['4.0 code', '3.1 `ErrorCode`', 'HTTP', 'Powens `error_code`', 'Rule'],
     ERROR_TABLE.map((r) => [
       code(r.code),
@@ -35,15 +30,15 @@ export function obieDocTables(): string {
       r.rule ?? '',
     ]),
   );
-  const byPath = table(
+  const byPath = markdownTable(
     ['`Path` contains', 'Powens `error_code`'],
     PATH_TABLE.map((r) => [code(r.field), code(r.powens)]),
   );
-  const fallback = table(
+  const fallback = markdownTable(
     ['HTTP', 'Powens `error_code` when no code is known'],
     Object.entries(FALLBACK_BY_HTTP).map(([k, v]) => [k, code(v)]),
   );
-  const frequencies = table(
+  const frequencies = markdownTable(
     ['Powens `frequency`', 'OBIE frequency (from the start date)'],
     Object.entries(FREQUENCY_TABLE).map(([k, v]) => [code(k), code(v)]),
   );

@@ -3,6 +3,7 @@
  * U000–U042 in 4.0, the OB internal code set) to Powens `error_code` values, and the reader of
  * an error answer. The raw code is kept in the description the payer and merchant see.
  */
+import { FALLBACK_BY_HTTP } from '../kit/error-fallback.ts';
 
 export interface ErrorRow {
   /** The 3.1 name. */
@@ -84,17 +85,7 @@ export const PATH_TABLE: readonly { field: string; powens: string }[] = [
   { field: 'Frequency', powens: 'invalidDate' },
 ];
 
-export const FALLBACK_BY_HTTP: Readonly<Record<string, string>> = {
-  '400': 'invalidValue',
-  '401': 'bug',
-  '403': 'noSpecifiedReason',
-  '404': 'bug',
-  '405': 'bug',
-  '406': 'bug',
-  '409': 'noSpecifiedReason',
-  '415': 'bug',
-  other: 'noSpecifiedReason',
-};
+export { FALLBACK_BY_HTTP };
 
 const BY_CODE = new Map<string, ErrorRow>(ERROR_TABLE.flatMap((row) => [[row.code, row] as const, [row.name, row] as const]));
 

@@ -6,42 +6,37 @@ import { ERROR_BY_HTTP, FIELD_TABLE } from './error-table.ts';
 import { PROFILE_KEYS } from './profile.ts';
 import { FREQUENCY_TABLE } from './request.ts';
 import { PAYMENT_STATUS_TABLE, REASON_TABLE, TRANSACTION_STATUS_TABLE } from './status-table.ts';
+import { code, markdownTable } from '../kit/doc-tables.ts';
 
 export const DOC_START = '<!-- stet-tables:start (generated from src/connectors/stet; UPDATE_DOCS=1 npx vitest run test/unit/stet-docs.test.ts) -->';
 export const DOC_END = '<!-- stet-tables:end -->';
 
-const code = (s: string) => `\`${s}\``;
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function stetDocTables(): string {
-  const options = table(
+  const options = markdownTable(
     ['Profile option', 'Meaning'],
     Object.entries(PROFILE_KEYS).map(([k, v]) => [code(k), v]),
   );
-  const status = table(
+  const status = markdownTable(
     ['`paymentInformationStatus`', 'Meaning', "Before the payer's consent is known", 'After', 'In the 1.5.0.43 enum'],
     PAYMENT_STATUS_TABLE.map((r) => [code(r.code), r.meaning, code(r.beforeConsent), code(r.afterConsent), r.inFile ? 'yes' : '**no** (the file omits it)']),
   );
-  const transactions = table(
+  const transactions = markdownTable(
     ['`transactionStatus` (per instruction)', 'Instruction state'],
     Object.entries(TRANSACTION_STATUS_TABLE).map(([k, v]) => [code(k), code(v)]),
   );
-  const reasons = table(
+  const reasons = markdownTable(
     ['`statusReasonInformation`', 'Meaning', 'Powens `error_code`', 'In the 1.5.0.43 enum'],
     REASON_TABLE.map((r) => [code(r.code), r.meaning, code(r.powens), r.inFile ? 'yes' : '**no**']),
   );
-  const errors = table(
+  const errors = markdownTable(
     ['HTTP', 'Powens `error_code`', 'Meaning'],
     Object.entries(ERROR_BY_HTTP).map(([k, v]) => [k, code(v.powens), v.meaning]),
   );
-  const fields = table(
+  const fields = markdownTable(
     ['A 400 names (in `path` or `message`)', 'Powens `error_code`'],
     FIELD_TABLE.map((r) => [code(r.field), code(r.powens)]),
   );
-  const frequencies = table(
+  const frequencies = markdownTable(
     ['Powens `frequency`', 'STET `frequency`'],
     Object.entries(FREQUENCY_TABLE).map(([k, v]) => [code(k), v ? code(v) : 'none: refused (`invalidDate`)']),
   );
