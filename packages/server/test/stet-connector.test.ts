@@ -9,6 +9,7 @@ import { createStetConnector, type StetData } from '../src/connectors/stet/conne
 import { STET_SETTINGS, stetModule } from '../src/connectors/stet/index.ts';
 import { checkOptions } from '../src/connectors/stet/profile.ts';
 import { startStetSimulator, type StetSimulator } from '../src/connectors/stet/simulator/index.ts';
+import { generateTppKeys } from '../src/connectors/stet/simulator/keys.ts';
 import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
 import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
@@ -41,7 +42,16 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   });
   beforeEach(() => {
     sim.faults.clear();
-    Object.assign(sim.settings, { confirmation: true, redirectFlow: 'oauth2', refuseHalAccept: false, lowerCaseTokenType: false, requirePsuIpAddress: false });
+    Object.assign(sim.settings, {
+      confirmation: true,
+      redirectFlow: 'oauth2',
+      refuseHalAccept: false,
+      lowerCaseTokenType: false,
+      requirePsuIpAddress: false,
+      createStatus: 201,
+      verifySignatures: true,
+      consentLink: true,
+    });
     mark = prism.mark();
   });
   const prismSilent = () => expect(prism.problems(mark), prism.log().slice(mark)).toEqual([]);
@@ -51,6 +61,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     profile: Record<string, unknown> = {},
     sca: 'redirect' | 'decoupled' = 'redirect',
     baseUrl?: string,
+    keys: { key: string; cert: string } = sim.keys,
   ): { connector: Connector; transport: BankTransport } {
     const configured: ConfiguredBank = {
       id: nextBankId++,
@@ -67,7 +78,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
       has_signing_key: true,
       created_at: 0,
     };
-    const transport = createBankTransport(configured, { signingKey: sim.keys.key, signingCert: sim.keys.cert }, stetModule.signatureScheme!(configured));
+    const transport = createBankTransport(configured, { signingKey: keys.key, signingCert: keys.cert }, stetModule.signatureScheme!(configured));
     transports.push(transport);
     return { connector: createStetConnector(configured, STET_SETTINGS), transport };
   }
@@ -390,6 +401,122 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     const start = await connector.start(p, START, context(p, transport));
     expect(start).toMatchObject({ kind: 'redirect', bank_reference: expect.stringMatching(/^PR/) });
     expect(sim.payments.has((start as { bank_reference: string }).bank_reference)).toBe(true);
+    prismSilent();
+  });
+
+  it('a create answered 200 instead of 201 is taken as created: the payer goes to the consent link and the payment proceeds', async () => {
+    // STET's 1.5 file allows only 201 for POST /payment-requests (prism proxy --errors would refuse
+    // the 200 as a violation), so this bank is reached without Prism.
+    sim.settings.createStatus = 200;
+    const { connector, transport } = bank({}, 'redirect', sim.baseUrl);
+    let p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({
+      kind: 'redirect',
+      bank_reference: expect.stringMatching(/^PR/),
+      validate_uri: expect.stringContaining(`${sim.url}/authorize?`),
+    });
+    expect((await calls(p)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['token 200', 'initiate 200']);
+    p = applied(p, start);
+    const back = await onPage((start as { validate_uri: string }).validate_uri, 'approve');
+    expect(await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport))).toMatchObject({
+      kind: 'state',
+      state: 'pending',
+      bank_status: 'ACCP',
+    });
+  });
+
+  it('profile signing: off, no Signature or Digest is sent (a bank that checks refuses the call); on, the bank checks them and refuses a wrong signature', async () => {
+    const signedOf = async (p: ConnectorPayment) => {
+      const ids = new Set((await calls(p)).filter((c) => c.operation !== 'token').map((c) => c.id));
+      return sim.received.calls.filter((c) => c.requestId !== null && ids.has(c.requestId)).map((c) => c.signed);
+    };
+    // STET's file makes Signature and Digest required headers: prism proxy --errors refuses an
+    // unsigned request itself, so the unsigned bank is reached without Prism.
+    sim.settings.verifySignatures = false;
+    const off = bank({ signing: false }, 'redirect', sim.baseUrl);
+    const p = await payment();
+    expect(await off.connector.start(p, START, context(p, off.transport))).toMatchObject({ kind: 'redirect' });
+    expect(await signedOf(p)).toEqual([{ signature: false, digest: false }]);
+    const on = bank();
+    const q = await payment();
+    expect(await on.connector.start(q, START, context(q, on.transport))).toMatchObject({ kind: 'redirect' });
+    expect(await signedOf(q)).toEqual([{ signature: true, digest: true }]);
+
+    sim.settings.verifySignatures = true;
+    const r = await payment();
+    expect(await off.connector.start(r, START, context(r, off.transport))).toMatchObject({
+      kind: 'refused',
+      error_description: expect.stringContaining('401'),
+    });
+    const other = generateTppKeys(`${process.env.TMPDIR ?? '/tmp'}/payrail-stet-test-other-${crypto.randomUUID()}`, sim.clientId);
+    const wrong = bank({}, 'redirect', prism.url, other);
+    const s = await payment();
+    expect(await wrong.connector.start(s, START, context(s, wrong.transport))).toMatchObject({
+      kind: 'refused',
+      error_description: expect.stringContaining('401'),
+    });
+    expect(sim.received.calls.at(-1)).toMatchObject({ operation: 'paymentRequestsPost', signed: { signature: true, digest: true } });
+    expect((await calls(s)).filter((c) => c.operation === 'initiate').every((c) => c.http_status === 401)).toBe(true);
+    prismSilent();
+  });
+
+  it('profile authorization_url: a bank whose answer has no consentApproval link sends the payer to the configured authorization URL', async () => {
+    sim.settings.consentLink = false;
+    const authorize = `${sim.url}/oauth2/authorize`;
+    const { connector, transport } = bank({ authorization_url: authorize });
+    const p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', bank_reference: expect.stringMatching(/^PR/) });
+    const url = new URL((start as { validate_uri: string }).validate_uri);
+    expect(url.origin + url.pathname).toBe(authorize);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: sim.clientId,
+      redirect_uri: `${BASE}/2.0/consent/return`,
+      state: expect.stringMatching(new RegExp(`^${p.id}\\.`)),
+    });
+    // Without it, the payer would not be sent there.
+    const none = bank();
+    const q = await payment();
+    const other = new URL(((await none.connector.start(q, START, context(q, none.transport))) as { validate_uri: string }).validate_uri);
+    expect(other.origin + other.pathname).not.toBe(authorize);
+    prismSilent();
+  });
+
+  it('profile timeout_ms: a bank call that hangs ends unknown at that deadline, never re-sent', async () => {
+    const { connector, transport } = bank({ timeout_ms: 500 }, 'redirect', sim.baseUrl);
+    const first = await payment();
+    await connector.start(first, START, context(first, transport)); // a client token is kept
+    const p = await payment();
+    sim.faults.add({ kind: 'hang', operation: 'paymentRequestsPost' });
+    const before = sim.received.initiations.length;
+    const started = performance.now();
+    expect(await connector.start(p, START, context(p, transport))).toMatchObject({ kind: 'unknown' });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(450);
+    expect(elapsed).toBeLessThan(5_000); // the default deadline is 10 s
+    expect(sim.received.initiations.length).toBe(before + 1);
+    expect((await calls(p)).map((c) => `${c.operation} ${c.outcome}`)).toEqual(['initiate unknown']);
+  });
+
+  it("profile poll_payer_ms, poll_initial_ms, poll_max_ms: the next status read while the payer is at the bank's page, after their return, and at most", async () => {
+    const tuned = bank({ poll_payer_ms: 7_000, poll_initial_ms: 3_000, poll_max_ms: 60_000 });
+    const standard = bank();
+    let p = await payment();
+    const c = context(p, tuned.transport);
+    p = applied(p, await tuned.connector.start(p, START, c));
+    expect(p.state).toBe('validating');
+    expect(tuned.connector.pollIntervalMs(p, context(p, tuned.transport))).toBe(7_000);
+    expect(standard.connector.pollIntervalMs(p, context(p, standard.transport))).toBe(20_000);
+    const back = await onPage(((p.data as StetData).consent_url ?? '') as string, 'approve');
+    p = applied(p, await tuned.connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, tuned.transport)));
+    expect(p.state).toBe('pending');
+    expect(tuned.connector.pollIntervalMs(p, context(p, tuned.transport))).toBe(3_000);
+    expect(standard.connector.pollIntervalMs(p, context(p, standard.transport))).toBe(2_000);
+    ctx().clock.advance(3_600_000);
+    expect(tuned.connector.pollIntervalMs(p, context(p, tuned.transport))).toBe(60_000);
+    expect(standard.connector.pollIntervalMs(p, context(p, standard.transport))).toBe(900_000);
     prismSilent();
   });
 });

@@ -13,6 +13,8 @@ export interface ReceivedCall<Op extends string = string> {
   at: number;
   /** What authorised the call: a client token (OAuth2 pre-step), the payer's token (OAuth2 SCA), none, or a refused one. */
   bearer?: 'client' | 'payer' | 'none' | 'refused';
+  /** Whether the call carried `Signature` and `Digest` headers (HTTP-signature standards). */
+  signed?: { signature: boolean; digest: boolean };
 }
 
 export interface ReceivedInitiation {

@@ -48,6 +48,12 @@ export interface StetSimulatorSettings {
   lowerCaseTokenType: boolean;
   /** Refuse a call without an IPv4 `PSU-IP-Address` (BPCE). */
   requirePsuIpAddress: boolean;
+  /** The status of a created payment request: 201 (the file) or 200 (banks that answer 200; not in the file). */
+  createStatus: 200 | 201;
+  /** Check `Digest` and `Signature` on every call (STET requires it; off: a bank that does not check). */
+  verifySignatures: boolean;
+  /** Put the `consentApproval` link in the creation's answer (off: a bank whose payer starts at its own authorization URL). */
+  consentLink: boolean;
 }
 
 export interface StetSimulatorOptions {
@@ -118,6 +124,9 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     refuseHalAccept: false,
     lowerCaseTokenType: false,
     requirePsuIpAddress: false,
+    createStatus: 201,
+    verifySignatures: true,
+    consentLink: true,
   };
   const ledger = new Ledger({
     clock,
@@ -256,7 +265,14 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     const given = request.headers['x-request-id'];
     const requestId = typeof given === 'string' && given.length <= 70 && given !== '' ? given : randomUUID();
     const operation = routeOf(method, rest);
-    received.recordCall({ operation, method, path: url.pathname, requestId: typeof given === 'string' ? given : null, at: clock.now() });
+    received.recordCall({
+      operation,
+      method,
+      path: url.pathname,
+      requestId: typeof given === 'string' ? given : null,
+      at: clock.now(),
+      signed: { signature: request.headers.signature !== undefined, digest: request.headers.digest !== undefined },
+    });
     const initiation =
       operation === 'paymentRequestsPost'
         ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
@@ -290,7 +306,9 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     if (!authorised(request, operation, id)) return errorReply(401, 'The access token is missing, unknown or expired.', path);
     if (settings.requirePsuIpAddress && !isIPv4(String(request.headers['psu-ip-address'] ?? '')))
       return errorReply(400, 'PSU-IP-Address is required (IPv4).', path);
-    const problem = checkSignature(request.method ?? 'GET', `${url.pathname}${url.search}`, request.headers, body.raw, certificate);
+    const problem = settings.verifySignatures
+      ? checkSignature(request.method ?? 'GET', `${url.pathname}${url.search}`, request.headers, body.raw, certificate)
+      : null;
     if (problem) return errorReply(401, `Signature refused: ${problem}.`, path);
     if (body.tooLarge) return errorReply(400, 'The body is too large.', path);
     const json = parseJson(body.raw);
@@ -325,13 +343,13 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     log(`Payment request ${payment.id} created (${approach}, ${transactions.length} instruction(s))`);
     const base = publicBase();
     const consentApproval =
-      approach !== 'REDIRECT'
+      approach !== 'REDIRECT' || !settings.consentLink
         ? null
         : settings.redirectFlow === 'oauth2'
           ? `${base}/authorize?response_type=code&scope=pisp&context=${encodeURIComponent(payment.id)}`
           : `${base}/consent/${encodeURIComponent(payment.id)}`;
     return {
-      status: 201,
+      status: settings.createStatus,
       headers: { location: `${base}/payment-requests/${payment.id}` },
       json: {
         appliedAuthenticationApproach: approach,
