@@ -72,6 +72,20 @@ export function stateChangeBody(payment: PaymentRow, instructions: readonly Inst
   return JSON.stringify({ ...paymentView(payment, instructions, false), ...extra });
 }
 
+/** A delivery not tried yet, due at once: what a state change's fan-out and a replay both queue. */
+function freshDelivery(now: number) {
+  return {
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    locked_until: null,
+    delivered_at: null,
+    last_status_code: null,
+    last_error: null,
+    created_at: now,
+  } as const;
+}
+
 /**
  * Writes the announcement of a state change into the outbox: the payment as it is now, and one
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
@@ -94,21 +108,7 @@ export async function enqueueStateChange(trx: Transaction<Database>, payment: Pa
     .executeTakeFirstOrThrow();
   await trx
     .insertInto('webhook_deliveries')
-    .values(
-      endpoints.map((e) => ({
-        data_id: dataId,
-        endpoint_id: e.id,
-        payment_id: payment.id,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        locked_until: null,
-        delivered_at: null,
-        last_status_code: null,
-        last_error: null,
-        created_at: now,
-      })),
-    )
+    .values(endpoints.map((e) => ({ data_id: dataId, endpoint_id: e.id, payment_id: payment.id, ...freshDelivery(now) })))
     .execute();
   return endpoints.length;
 }
@@ -180,17 +180,7 @@ export async function replayDelivery(db: Kysely<Database>, clock: Clock, domainI
   const now = clock.now();
   const { id } = await db
     .insertInto('webhook_deliveries')
-    .values({
-      ...delivery,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      locked_until: null,
-      delivered_at: null,
-      last_status_code: null,
-      last_error: null,
-      created_at: now,
-    })
+    .values({ ...delivery, ...freshDelivery(now) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
