@@ -51,6 +51,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
       createStatus: 201,
       verifySignatures: true,
       consentLink: true,
+      cancellationApproval: false,
     });
     mark = prism.mark();
   });
@@ -305,13 +306,18 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     prismSilent();
   });
 
-  it('cancellation: PUT of the payment request with CANC and DS02 → rejected CancelledByClient', async () => {
-    const { connector, transport } = bank();
+  /** A payment the payer approved at the bank (REDIRECT), returned and confirmed. */
+  async function consented(connector: Connector, transport: BankTransport): Promise<ConnectorPayment> {
     let p = await payment();
     const start = await connector.start(p, START, context(p, transport));
     p = applied(p, start);
     const back = await onPage((start as { validate_uri: string }).validate_uri, 'approve');
-    p = applied(p, await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport)));
+    return applied(p, await connector.bankReturn(p, Object.fromEntries(back.searchParams), context(p, transport)));
+  }
+
+  it('cancellation: PUT of the payment request with CANC and DS02 → rejected CancelledByClient', async () => {
+    const { connector, transport } = bank();
+    const p = await consented(connector, transport);
     const cancelled = await connector.cancel(p, context(p, transport));
     expect(cancelled).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'CancelledByClient', bank_status: 'CANC' });
     expect(sim.ledger.status(atBank(p))).toEqual({ status: 'CANC', reason: 'DS02' });
@@ -517,6 +523,30 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     ctx().clock.advance(3_600_000);
     expect(tuned.connector.pollIntervalMs(p, context(p, tuned.transport))).toBe(60_000);
     expect(standard.connector.pollIntervalMs(p, context(p, standard.transport))).toBe(900_000);
+    prismSilent();
+  });
+
+  it("cancellation the payer must approve: the PUT's answer has a consentApproval link → cancelling with that page; Approve → CANC DS02 → rejected CancelledByClient", async () => {
+    sim.settings.cancellationApproval = true;
+    const { connector, transport } = bank();
+    let p = await consented(connector, transport);
+    expect(p.state).toBe('pending');
+    const cancelling = await connector.cancel(p, context(p, transport));
+    expect(cancelling).toMatchObject({ kind: 'cancelling', validate_uri: `${sim.url}/cancellation/${atBank(p).id}` });
+    p = applied(p, cancelling);
+    expect(p.state).toBe('pending');
+    // Until the payer approves, the bank has not cancelled anything.
+    expect(sim.ledger.status(atBank(p)).status).toBe('ACCP');
+    expect(await connector.status(p, context(p, transport))).toBeNull(); // nothing changed
+    const returned = await onPage((cancelling as { validate_uri: string }).validate_uri, 'approve');
+    expect(returned.toString()).toBe(RETURN.ok);
+    expect(sim.ledger.status(atBank(p))).toEqual({ status: 'CANC', reason: 'DS02' });
+    expect(await connector.status(p, context(p, transport))).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'CancelledByClient',
+      bank_status: 'CANC',
+    });
     prismSilent();
   });
 });

@@ -54,6 +54,8 @@ export interface StetSimulatorSettings {
   verifySignatures: boolean;
   /** Put the `consentApproval` link in the creation's answer (off: a bank whose payer starts at its own authorization URL). */
   consentLink: boolean;
+  /** A cancellation waits for the payer's approval: the `PUT` answers a `consentApproval` link to the bank's page. */
+  cancellationApproval: boolean;
 }
 
 export interface StetSimulatorOptions {
@@ -127,6 +129,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     createStatus: 201,
     verifySignatures: true,
     consentLink: true,
+    cancellationApproval: false,
   };
   const ledger = new Ledger({
     clock,
@@ -149,6 +152,8 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
   /** Client-credentials tokens, and the payer's tokens bound to one payment. */
   const clientTokens = new Map<string, number>();
   const payerTokens = new Map<string, { paymentId: string; expiresAt: number }>();
+  /** Cancellations waiting for the payer's approval: where to send them back (the PUT's report URLs). */
+  const pendingCancellations = new Map<string, { ok: string | null; nok: string | null }>();
   let origin = '';
   const publicBase = () => options.publicUrl ?? origin;
 
@@ -203,6 +208,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     if (url.pathname === '/token' && method === 'POST') return serveToken(request, response, body);
     if (url.pathname === '/authorize') return serveAuthorize(response, method, url, body);
     if (segments[0] === 'consent' && segments.length === 2) return serveConsent(response, method, segments[1]!, body);
+    if (segments[0] === 'cancellation' && segments.length === 2) return serveCancellation(response, method, segments[1]!, body);
     if (url.pathname === '/certificates/qseal.pem') {
       response.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
       return void response.end(keys.cert);
@@ -400,6 +406,21 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     const wanted = body.paymentInformationStatus;
     if ((wanted !== 'CANC' && wanted !== 'RJCT') || body.statusReasonInformation === undefined)
       return errorReply(403, 'A payment request can only be cancelled (paymentInformationStatus CANC with a reason).', path);
+    if (settings.cancellationApproval) {
+      const { status } = ledger.status(payment);
+      if (['ACSC', 'ACSP', 'RJCT', 'CANC', 'PART'].includes(status)) return errorReply(409, `The payment request is ${status} and cannot be cancelled.`, path);
+      const supplementary = (body.supplementaryData ?? {}) as { successfulReportUrl?: unknown; unsuccessfulReportUrl?: unknown };
+      const ok = typeof supplementary.successfulReportUrl === 'string' ? supplementary.successfulReportUrl : null;
+      pendingCancellations.set(payment.id, { ok, nok: typeof supplementary.unsuccessfulReportUrl === 'string' ? supplementary.unsuccessfulReportUrl : ok });
+      log(`Payment request ${payment.id}: cancellation waits for the payer`);
+      return {
+        status: 200,
+        json: {
+          appliedAuthenticationApproach: 'REDIRECT',
+          _links: { consentApproval: { href: `${publicBase()}/cancellation/${encodeURIComponent(payment.id)}` } },
+        },
+      };
+    }
     if (!ledger.cancel(payment)) return errorReply(409, `The payment request is ${ledger.status(payment).status} and cannot be cancelled.`, path);
     log(`Payment request ${payment.id} cancelled by the PISP`);
     return { status: 200, json: { appliedAuthenticationApproach: 'NONE' } };
@@ -440,12 +461,12 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     return html`<dl>${rows}</dl>`;
   }
 
-  function consentForm(payment: SimulatedPayment, action: string, hidden: Record<string, string>, targets: string[]): Page {
+  function consentForm(payment: SimulatedPayment, action: string, hidden: Record<string, string>, targets: string[], title = 'Confirm this payment'): Page {
     const fields = Object.entries({ token: payment.formToken, ...hidden }).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
     return bankPage(
       BANK,
-      'Confirm this payment',
-      html`<h1>Confirm this payment</h1>${describe(payment)}
+      title,
+      html`<h1>${title}</h1>${describe(payment)}
     <form method="post" action="${action}">${fields}
       <div class="actions"><button type="submit" name="decision" value="approve">Approve</button>
       <button type="submit" name="decision" value="refuse">Refuse</button></div>
@@ -512,25 +533,56 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     const nok = supplementary.unsuccessfulReportUrl ?? ok;
     if (ledger.status(payment).status !== 'RCVD')
       return void servePage(response, 200, kitResultPage(BANK, 'Nothing left to confirm', `This payment is ${ledger.status(payment).status}.`, ok));
+    decisionPage(response, method, body, payment, `/consent/${encodeURIComponent(id)}`, { ok, nok }, 'Confirm this payment', (decision) => {
+      ledger.decide(payment, decision);
+      log(`Payment request ${payment.id}: payer chose ${decision}`);
+      return decision === 'approve';
+    });
+  }
+
+  /** The payer's approval of a cancellation (settings.cancellationApproval): Approve cancels, Refuse leaves the payment as it is. */
+  function serveCancellation(response: ServerResponse, method: string, id: string, body: Incoming): void {
+    const payment = ledger.payments.get(id);
+    const pending = payment ? pendingCancellations.get(id) : undefined;
+    if (!payment || !pending)
+      return void servePage(response, 404, kitResultPage(BANK, 'Unknown cancellation', 'No cancellation of this payment waits for you.', null));
+    decisionPage(response, method, body, payment, `/cancellation/${encodeURIComponent(id)}`, pending, 'Cancel this payment', (decision) => {
+      pendingCancellations.delete(id);
+      log(`Payment request ${payment.id}: payer chose ${decision} for the cancellation`);
+      return decision === 'approve' && ledger.cancel(payment);
+    });
+  }
+
+  /** A payer's page with Approve / Refuse (GET), then their checked decision (POST): `decide` says whether it was approved and taken; back to `ok` if so, else `nok`. */
+  function decisionPage(
+    response: ServerResponse,
+    method: string,
+    body: Incoming,
+    payment: SimulatedPayment,
+    action: string,
+    back: { ok: string | null; nok: string | null },
+    title: string,
+    decide: (decision: 'approve' | 'refuse') => boolean,
+  ): void {
     if (method === 'GET')
       return void servePage(
         response,
         200,
         consentForm(
           payment,
-          `/consent/${encodeURIComponent(id)}`,
+          action,
           {},
-          [ok, nok].filter((u): u is string => !!u),
+          [back.ok, back.nok].filter((u): u is string => !!u),
+          title,
         ),
       );
     const decision = validForm(payment, new URLSearchParams(body.raw.toString('utf8')));
     if (!decision)
       return void servePage(response, 400, kitResultPage(BANK, 'Request refused', 'The form was not sent from this page. Open the link again.', null));
-    ledger.decide(payment, decision);
-    log(`Payment request ${payment.id}: payer chose ${decision}`);
-    const target = decision === 'approve' ? ok : nok;
+    const taken = decide(decision);
+    const target = taken ? back.ok : back.nok;
     if (target) return void redirect(response, target);
-    return void servePage(response, 200, kitResultPage(BANK, decision === 'approve' ? 'Approved' : 'Refused', "You can go back to the merchant's app.", null));
+    return void servePage(response, 200, kitResultPage(BANK, taken ? 'Approved' : 'Refused', "You can go back to the merchant's app.", null));
   }
 
   // ---- control ----
