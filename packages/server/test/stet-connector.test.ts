@@ -4,6 +4,7 @@
  * before each call, X-Request-ID = its id, deadline, signature, exchange log), on every database.
  * The test plays the core's part of applying outcomes; the whole stack runs in test/e2e/stet.test.ts.
  */
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createStetConnector, type StetData } from '../src/connectors/stet/connector.ts';
 import { STET_SETTINGS, stetModule } from '../src/connectors/stet/index.ts';
@@ -455,7 +456,9 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
       kind: 'refused',
       error_description: expect.stringContaining('401'),
     });
-    const other = generateTppKeys(`${process.env.TMPDIR ?? '/tmp'}/payrail-stet-test-other-${crypto.randomUUID()}`, sim.clientId);
+    const otherDir = `${process.env.TMPDIR ?? '/tmp'}/payrail-stet-test-other-${crypto.randomUUID()}`;
+    const other = generateTppKeys(otherDir, sim.clientId);
+    rmSync(otherDir, { recursive: true, force: true }); // the keys are in memory now
     const wrong = bank({}, 'redirect', prism.url, other);
     const s = await payment();
     expect(await wrong.connector.start(s, START, context(s, wrong.transport))).toMatchObject({
