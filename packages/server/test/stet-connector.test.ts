@@ -4,6 +4,7 @@
  * before each call, X-Request-ID = its id, deadline, signature, exchange log), on every database.
  * The test plays the core's part of applying outcomes; the whole stack runs in test/e2e/stet.test.ts.
  */
+import { X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createStetConnector, type StetData } from '../src/connectors/stet/connector.ts';
@@ -16,6 +17,7 @@ import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, Con
 import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
 import { consentVault } from '../src/services/consent-vault.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
+import { checkCompatible, compatibilityOf } from '../src/services/payment-checks.ts';
 import { getPayment } from '../src/services/payments.ts';
 import { startPrismMock, startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
 import { describeEachDb, guideBody } from './support/helpers.ts';
@@ -92,8 +94,12 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   ): Promise<ConnectorPayment> {
     const body = guideBody(type, { ...(payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {}), ...more });
     const id = await ctx().createPayment(body);
+    return { ...connectorPayment(await record(id)), psu_ip_address: '198.51.100.23' };
+  }
+  /** The payment as the core holds it (what its checks read). */
+  async function record(id: number) {
     const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
-    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+    return getPayment(ctx().store.db, domain.domain_id, id);
   }
 
   const clients: { calls: CallRecord[] }[] = [];
@@ -150,6 +156,11 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
   };
   const atBank = (p: ConnectorPayment) => sim.payments.get((p.data as StetData).resource_id!)!;
+  /** The API calls the bank received for this payment (token calls left out), in order. */
+  const receivedFor = async (p: ConnectorPayment) => {
+    const ids = new Set((await calls(p)).filter((c) => c.operation !== 'token').map((c) => c.id));
+    return sim.received.calls.filter((c) => c.requestId !== null && ids.has(c.requestId));
+  };
 
   it('REDIRECT (OAuth2 + PKCE): token, POST /payment-requests, consent page, code for token, confirmation, status until ACSC → done', async () => {
     const { connector, transport } = bank();
@@ -434,10 +445,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   });
 
   it('profile signing: off, no Signature or Digest is sent (a bank that checks refuses the call); on, the bank checks them and refuses a wrong signature', async () => {
-    const signedOf = async (p: ConnectorPayment) => {
-      const ids = new Set((await calls(p)).filter((c) => c.operation !== 'token').map((c) => c.id));
-      return sim.received.calls.filter((c) => c.requestId !== null && ids.has(c.requestId)).map((c) => c.signed);
-    };
+    const signedOf = async (p: ConnectorPayment) => (await receivedFor(p)).map((c) => c.signed);
     // STET's file makes Signature and Digest required headers: prism proxy --errors refuses an
     // unsigned request itself, so the unsigned bank is reached without Prism.
     sim.settings.verifySignatures = false;
@@ -550,6 +558,108 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
       error_code: 'CancelledByClient',
       bank_status: 'CANC',
     });
+    prismSilent();
+  });
+
+  it('profile key_id_form: the keyId of the Signature the bank receives is the certificate URL, the client id, the serial or the base64 DER', async () => {
+    const cert = new X509Certificate(sim.keys.cert);
+    const forms = { url: sim.keyIdUrl, client_id: sim.clientId, serial: cert.serialNumber.toUpperCase(), der: cert.raw.toString('base64') };
+    expect(new Set(Object.values(forms)).size).toBe(4);
+    for (const [form, keyId] of Object.entries(forms)) {
+      const { connector, transport } = bank({ key_id_form: form });
+      const p = await payment();
+      expect(await connector.start(p, START, context(p, transport)), form).toMatchObject({ kind: 'redirect' });
+      expect(
+        (await receivedFor(p)).map((c) => c.signature?.keyId),
+        form,
+      ).toEqual([keyId]);
+    }
+    prismSilent();
+  });
+
+  it('profile signed_headers: the headers= list of the Signature the bank receives follows it (psu-* = the PSU headers sent; digest and x-request-id always)', async () => {
+    const listed = async (profile: Record<string, unknown>) => {
+      const { connector, transport } = bank(profile);
+      const p = await payment();
+      expect(await connector.start(p, START, context(p, transport))).toMatchObject({ kind: 'redirect' }); // the bank checked the signature
+      return (await receivedFor(p)).map((c) => c.signature?.headers);
+    };
+    expect(await listed({})).toEqual([['(request-target)', 'digest', 'x-request-id', 'psu-ip-address']]);
+    expect(await listed({ signed_headers: ['(request-target)', 'authorization', 'x-request-id', 'digest'] })).toEqual([
+      ['(request-target)', 'authorization', 'x-request-id', 'digest'],
+    ]);
+    expect(await listed({ signed_headers: ['(request-target)'] })).toEqual([['(request-target)', 'digest', 'x-request-id']]);
+    prismSilent();
+  });
+
+  it('profile amount_type: instructedAmount.amount reaches the bank as a JSON number (default) or a decimal string', async () => {
+    const number = bank();
+    const p = await payment();
+    const started = applied(p, await number.connector.start(p, START, context(p, number.transport)));
+    const sent = (atBank(started).body.creditTransferTransaction as { instructedAmount: unknown }[])[0]!.instructedAmount;
+    expect(sent).toStrictEqual({ amount: 50.9, currency: 'EUR' });
+    prismSilent();
+    // STET's 1.5 file types the amount as a number (prism proxy --errors would refuse a string), so
+    // the 1.4-style bank taking strings is reached without Prism.
+    const text = bank({ amount_type: 'string' }, 'redirect', sim.baseUrl);
+    const q = await payment();
+    const textStarted = applied(q, await text.connector.start(q, START, context(q, text.transport)));
+    expect((atBank(textStarted).body.creditTransferTransaction as { instructedAmount: unknown }[])[0]!.instructedAmount).toStrictEqual({
+      amount: '50.90',
+      currency: 'EUR',
+    });
+  });
+
+  it('profile execution_date_level: requestedExecutionDate in each creditTransferTransaction (default) or once at payment level (1.4 shape)', async () => {
+    const two = guideBody('deferred').instructions[0]!;
+    const instructions = [two, { ...two, amount: 12.3, reference_id: 'SECOND' }];
+    const sentBy = async (profile: Record<string, unknown>, baseUrl?: string) => {
+      const { connector, transport } = bank({ bulk: true, ...profile }, 'redirect', baseUrl);
+      const p = await payment('deferred', true, { instructions });
+      const start = await connector.start(p, START, context(p, transport));
+      expect(start).toMatchObject({ kind: 'redirect' });
+      const body = atBank(applied(p, start)).body as Record<string, any>;
+      return {
+        payment: body.requestedExecutionDate,
+        instructions: body.creditTransferTransaction.map((t: Record<string, unknown>) => t.requestedExecutionDate),
+      };
+    };
+    const date = '2026-02-02T00:00:00.000Z';
+    expect(await sentBy({})).toEqual({ payment: undefined, instructions: [date, date] });
+    prismSilent();
+    // STET's 1.5 file requires requestedExecutionDate in each transaction and has none at payment
+    // level (prism proxy --errors refuses the 1.4 shape), so the 1.4-style bank is reached without Prism.
+    expect(await sentBy({ execution_date_level: 'payment' }, sim.baseUrl)).toEqual({ payment: date, instructions: [undefined, undefined] });
+  });
+
+  it('profile minimum_amount: a payment below it is refused before any bank call, naming the amount; at it, it goes to the bank', async () => {
+    const high = bank({ minimum_amount: '60.00' });
+    const p = await payment();
+    // The core's check (payment_settings): the Powens error on connector_uuid, minAmount with the bank's minimum.
+    const held = await record(p.id);
+    expect(compatibilityOf(held, high.connector, ctx().clock.now())).toContainEqual(
+      expect.objectContaining({ code: 'minAmount', type: 'incompatible', value_connector: '60.00', value_payment: 5090 }),
+    );
+    let refused: unknown = null;
+    try {
+      checkCompatible(held, high.connector, ctx().clock.now());
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'invalidValue', field: 'connector_uuid', message: expect.stringContaining('minAmount') });
+    // The connector refuses it too, should it be asked: the error names the bank's minimum.
+    const before = sim.received.calls.length;
+    expect(await high.connector.start(p, START, context(p, high.transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidAmount',
+      error_description: expect.stringContaining('60.00 EUR'),
+    });
+    expect(sim.received.calls.length).toBe(before);
+    expect(await calls(p)).toEqual([]);
+    const exact = bank({ minimum_amount: '50.90' });
+    const q = await payment();
+    expect(compatibilityOf(await record(q.id), exact.connector, ctx().clock.now()).map((r) => r.code)).not.toContain('minAmount');
+    expect(await exact.connector.start(q, START, context(q, exact.transport))).toMatchObject({ kind: 'redirect' });
     prismSilent();
   });
 });

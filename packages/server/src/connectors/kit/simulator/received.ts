@@ -15,6 +15,8 @@ export interface ReceivedCall<Op extends string = string> {
   bearer?: 'client' | 'payer' | 'none' | 'refused';
   /** Whether the call carried `Signature` and `Digest` headers (HTTP-signature standards). */
   signed?: { signature: boolean; digest: boolean };
+  /** The `keyId` and the `headers` list of the call's draft-cavage `Signature`, as received (HTTP-signature standards). */
+  signature?: { keyId: string | null; headers: string[] } | null;
 }
 
 export interface ReceivedInitiation {

@@ -20,7 +20,7 @@ import { bankPage, groupedIban, resultPage as kitResultPage, type Page } from '.
 import { hashBody, Received } from '../../kit/simulator/received.ts';
 import { generateTppKeys, type TppKeys } from './keys.ts';
 import { Ledger, type Approach, type SimulatedPayment } from './ledger.ts';
-import { checkSignature } from './signature-check.ts';
+import { checkSignature, signatureParams } from './signature-check.ts';
 
 export const OPERATIONS = ['paymentRequestsPost', 'paymentRequestsGet', 'paymentRequestPut', 'paymentRequestConfirmationPost', 'token'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -278,6 +278,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
       requestId: typeof given === 'string' ? given : null,
       at: clock.now(),
       signed: { signature: request.headers.signature !== undefined, digest: request.headers.digest !== undefined },
+      signature: signatureParams(request.headers),
     });
     const initiation =
       operation === 'paymentRequestsPost'

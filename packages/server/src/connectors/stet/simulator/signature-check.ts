@@ -10,6 +10,21 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
   return Array.isArray(value) ? value.join(', ') : (value ?? null);
 }
 
+/** The parameters of the `Signature` header (lower-case names), or null without one. */
+function parameters(headers: IncomingHttpHeaders): Map<string, string> | null {
+  const signature = header(headers, 'signature');
+  if (!signature) return null;
+  const params = new Map<string, string>();
+  for (const m of signature.matchAll(/(\w+)="([^"]*)"/g)) params.set(m[1]!.toLowerCase(), m[2]!);
+  return params;
+}
+
+/** What the bank sees of a signature without checking it: its `keyId` and the components it lists. */
+export function signatureParams(headers: IncomingHttpHeaders): { keyId: string | null; headers: string[] } | null {
+  const params = parameters(headers);
+  return params ? { keyId: params.get('keyid') ?? null, headers: (params.get('headers') ?? '').split(' ').filter(Boolean) } : null;
+}
+
 /** Null when the request is signed right; else why not. */
 export function checkSignature(method: string, target: string, headers: IncomingHttpHeaders, raw: Buffer, cert: X509Certificate): string | null {
   const digest = header(headers, 'digest');
@@ -17,10 +32,8 @@ export function checkSignature(method: string, target: string, headers: Incoming
     const expected = `SHA-256=${createHash('sha256').update(raw).digest('base64')}`;
     if (digest !== expected) return 'Digest does not match the body';
   }
-  const signature = header(headers, 'signature');
-  if (!signature) return 'Signature is missing';
-  const params = new Map<string, string>();
-  for (const m of signature.matchAll(/(\w+)="([^"]*)"/g)) params.set(m[1]!.toLowerCase(), m[2]!);
+  const params = parameters(headers);
+  if (!params) return 'Signature is missing';
   const names = (params.get('headers') ?? '').split(' ').filter(Boolean);
   if (!params.get('signature') || names.length === 0) return 'Signature has no headers or signature';
   for (const required of ['digest', 'x-request-id']) if (!names.includes(required)) return `Signature must cover ${required}`;
