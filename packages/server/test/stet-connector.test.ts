@@ -632,6 +632,20 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     expect(await sentBy({ execution_date_level: 'payment' }, sim.baseUrl)).toEqual({ payment: date, instructions: [undefined, undefined] });
   });
 
+  /** A payment the core's checks and the connector both refuse before any bank call: the reason's code, the connector's error. */
+  async function refusedEarly(connector: Connector, transport: BankTransport, p: ConnectorPayment, code: string) {
+    expect(
+      compatibilityOf(await record(p.id), connector, ctx().clock.now())
+        .filter((r) => r.type === 'incompatible')
+        .map((r) => r.code),
+    ).toContain(code);
+    const before = sim.received.calls.length;
+    const refused = await connector.start(p, START, context(p, transport));
+    expect(sim.received.calls.length).toBe(before);
+    expect(await calls(p)).toEqual([]);
+    return refused;
+  }
+
   it('profile minimum_amount: a payment below it is refused before any bank call, naming the amount; at it, it goes to the bank', async () => {
     const high = bank({ minimum_amount: '60.00' });
     const p = await payment();
@@ -648,18 +662,60 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     }
     expect(refused).toMatchObject({ code: 'invalidValue', field: 'connector_uuid', message: expect.stringContaining('minAmount') });
     // The connector refuses it too, should it be asked: the error names the bank's minimum.
-    const before = sim.received.calls.length;
-    expect(await high.connector.start(p, START, context(p, high.transport))).toMatchObject({
+    expect(await refusedEarly(high.connector, high.transport, p, 'minAmount')).toMatchObject({
       kind: 'refused',
       error_code: 'invalidAmount',
       error_description: expect.stringContaining('60.00 EUR'),
     });
-    expect(sim.received.calls.length).toBe(before);
-    expect(await calls(p)).toEqual([]);
     const exact = bank({ minimum_amount: '50.90' });
     const q = await payment();
     expect(compatibilityOf(await record(q.id), exact.connector, ctx().clock.now()).map((r) => r.code)).not.toContain('minAmount');
     expect(await exact.connector.start(q, START, context(q, exact.transport))).toMatchObject({ kind: 'redirect' });
+    prismSilent();
+  });
+
+  it('profile initiating_party: the initiatingParty name the bank receives (Payrail by default)', async () => {
+    const nameOf = async (profile: Record<string, unknown>) => {
+      const { connector, transport } = bank(profile);
+      const p = await payment();
+      return atBank(applied(p, await connector.start(p, START, context(p, transport)))).body.initiatingParty;
+    };
+    expect(await nameOf({})).toEqual({ name: 'Payrail' });
+    expect(await nameOf({ initiating_party: 'Boutique Exemple SAS' })).toEqual({ name: 'Boutique Exemple SAS' });
+    prismSilent();
+  });
+
+  it('profile execution_date_types: a type the bank does not offer is refused before any bank call; an offered one goes to the bank', async () => {
+    const only = bank({ execution_date_types: ['first_open_day'] });
+    expect(only.connector.descriptor.payment_settings.execution_date_types).toEqual(['first_open_day']);
+    expect(await refusedEarly(only.connector, only.transport, await payment('instant'), 'nspDateType')).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidValue',
+      error_description: expect.stringContaining('instant'),
+    });
+    const offered = await payment();
+    expect(await only.connector.start(offered, START, context(offered, only.transport))).toMatchObject({ kind: 'redirect' });
+    const all = bank();
+    const p = await payment('instant');
+    const start = await all.connector.start(p, START, context(p, all.transport));
+    expect(start).toMatchObject({ kind: 'redirect' });
+    expect(atBank(applied(p, start)).body.paymentTypeInformation).toMatchObject({ localInstrument: 'INST' });
+    prismSilent();
+  });
+
+  it('profile currencies: EUR only (a SEPA credit transfer); a payment in another currency is refused before any bank call', async () => {
+    expect(() => checkOptions({ client_id: sim.clientId, token_url: sim.tokenUrl, key_id: sim.keyIdUrl, currencies: ['USD'] }, 'redirect')).toThrow(
+      /currencies/,
+    );
+    const { connector, transport } = bank({ currencies: ['EUR'] });
+    expect(connector.descriptor.payment_settings.currencies).toEqual(['EUR']);
+    const usd = guideBody('first_open_day').instructions[0]!;
+    const p = await payment('first_open_day', true, { instructions: [{ ...usd, currency: 'USD' }] });
+    expect(await refusedEarly(connector, transport, p, 'nspCurrency')).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidCurrency',
+      error_description: expect.stringContaining('EUR'),
+    });
     prismSilent();
   });
 });
