@@ -17,7 +17,7 @@ import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, Con
 import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
 import { consentVault } from '../src/services/consent-vault.ts';
 import { connectorPayment } from '../src/services/payment-actions.ts';
-import { checkCompatible, compatibilityOf } from '../src/services/payment-checks.ts';
+import { checkCancel, checkCompatible, compatibilityOf } from '../src/services/payment-checks.ts';
 import { getPayment } from '../src/services/payments.ts';
 import { startPrismMock, startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
 import { describeEachDb, guideBody } from './support/helpers.ts';
@@ -717,5 +717,37 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
       error_description: expect.stringContaining('EUR'),
     });
     prismSilent();
+  });
+
+  it('profile bulk and max_instructions: several instructions at a bank without bulk, or more than max_instructions, are refused before any bank call', async () => {
+    const one = guideBody('first_open_day').instructions[0]!;
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...one, reference_id: `REF${i + 1}` }));
+    const single = bank();
+    expect(await refusedEarly(single.connector, single.transport, await payment('first_open_day', true, { instructions: many(2) }), 'nspBulk')).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidValue',
+      error_description: expect.stringContaining('at most 1 instruction'),
+    });
+    const two = bank({ bulk: true, max_instructions: 2 });
+    expect(await refusedEarly(two.connector, two.transport, await payment('first_open_day', true, { instructions: many(3) }), 'maxBulk')).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidValue',
+      error_description: expect.stringContaining('at most 2 instruction'),
+    });
+    const p = await payment('first_open_day', true, { instructions: many(2) });
+    const start = await two.connector.start(p, START, context(p, two.transport));
+    expect(start).toMatchObject({ kind: 'redirect' });
+    expect((atBank(applied(p, start)).body.creditTransferTransaction as unknown[]).length).toBe(2);
+    prismSilent();
+  });
+
+  it('profile cancellation: false, the core refuses to cancel a pending payment (Powens notSupported) instead of asking the bank', async () => {
+    const pending = async (profile: Record<string, unknown>) => {
+      const { connector } = bank(profile);
+      const held = await record((await payment()).id);
+      return () => checkCancel({ ...held.payment, state: 'pending', state_detail: null }, connector, ['first_open_day']);
+    };
+    expect((await pending({}))()).toBe('bank');
+    expect(await pending({ cancellation: false })).toThrow(expect.objectContaining({ code: 'notSupported' }));
   });
 });
