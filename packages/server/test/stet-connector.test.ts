@@ -750,4 +750,29 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     expect((await pending({}))()).toBe('bank');
     expect(await pending({ cancellation: false })).toThrow(expect.objectContaining({ code: 'notSupported' }));
   });
+
+  it('profile version: a 1.4 bank gets the 1.4 defaults (amounts as strings, the date at payment level, the plain redirect with report URLs)', async () => {
+    // The 1.4 shapes are refused by STET's 1.5 file (see amount_type, execution_date_level): no Prism.
+    sim.settings.redirectFlow = 'redirect';
+    const { connector, transport } = bank({ version: '1.4.1' }, 'redirect', sim.baseUrl);
+    const p = await payment();
+    const start = await connector.start(p, START, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', validate_uri: expect.stringContaining(`${sim.url}/consent/`) });
+    const body = atBank(applied(p, start)).body as Record<string, any>;
+    expect(body.requestedExecutionDate).toEqual(expect.any(String));
+    expect(body.creditTransferTransaction[0].requestedExecutionDate).toBeUndefined();
+    expect(body.creditTransferTransaction[0].instructedAmount).toStrictEqual({ amount: '50.90', currency: 'EUR' });
+  });
+
+  it('profile standing_orders: false (default), a periodic payment is refused before any bank call', async () => {
+    const periodic = { ...guideBody('first_open_day').instructions[0]!, execution_date_type: 'periodic', start_date: '2026-03-02', frequency: 'monthly' };
+    const { connector, transport } = bank();
+    expect(connector.descriptor.payment_settings.execution_frequencies).toEqual([]);
+    const p = await payment('first_open_day', true, { instructions: [periodic] });
+    expect(await refusedEarly(connector, transport, p, 'nspDateType')).toMatchObject({
+      kind: 'refused',
+      error_code: 'invalidValue',
+      error_description: expect.stringContaining('periodic'),
+    });
+  });
 });
