@@ -191,10 +191,17 @@ const changeStatement = precompile(
       );
     for (let i = 0; i < shape.calls; i++) {
       parts.push(sql`${sql.raw(`c${i}`)} as (update bank_calls set ${sets(CALL_COLUMNS, `c${i}_`)} where id = ${$(`c${i}_id`)} and ${won})`);
-      parts.push(sql`${sql.raw(`x${i}`)} as (insert into bank_exchanges (${names(EXCHANGE_COLUMNS)}) select ${list(EXCHANGE_COLUMNS, `x${i}_`)} from u)`);
+      // Each exchange row after the one before it (reading its RETURNING): the sub-statements of a WITH run in no set
+      // order, and the exchange log lists a payment's exchanges by id, so the calls keep the order they were made in.
+      const after = i === 0 ? sql`u` : sql`u, ${sql.raw(`x${i - 1}`)}`;
+      parts.push(
+        sql`${sql.raw(`x${i}`)} as (insert into bank_exchanges (${names(EXCHANGE_COLUMNS)}) select ${list(EXCHANGE_COLUMNS, `x${i}_`)} from ${after} returning 1)`,
+      );
     }
     for (let i = 0; i < shape.events; i++)
-      parts.push(sql`${sql.raw(`e${i}`)} as (insert into payment_events (${names(EVENT_COLUMNS)}) select ${list(EVENT_COLUMNS, `e${i}_`)} from u)`);
+      parts.push(
+        sql`${sql.raw(`e${i}`)} as (insert into payment_events (${names(EVENT_COLUMNS)}) select ${list(EVENT_COLUMNS, `e${i}_`)} from ${i === 0 ? sql`u` : sql`u, ${sql.raw(`e${i - 1}`)}`} returning 1)`,
+      );
     let select = sql`select u.* from u`;
     if (shape.announce) {
       const endpoint = sql`enabled = 1 and event = 'PAYMENT_STATE_UPDATED'`;
