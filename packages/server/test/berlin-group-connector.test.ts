@@ -307,6 +307,8 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       const sent = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', run.p.id).where('method', '=', 'POST').execute();
       expect(sent.map((e) => e.path)).toContainEqual(expect.stringMatching(/\/authorisations$/));
       expect(JSON.stringify(sent)).not.toContain(DEFAULT_EMBEDDED.password);
+      // The JWE itself is a credential (whoever holds it can replay it): blanked in the exchange log.
+      expect(sent.map((e) => e.request_body).join()).toContain('"encryptedPassword":"[redacted]"');
       const wrong = await embeddedSteps(connector, transport, { psu_id: 'jdoe', psu_password: 'not-it' });
       expect(wrong.o).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
     }
