@@ -10,12 +10,9 @@ import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { DEFAULT_EMBEDDED } from '../src/connectors/berlin-group/simulator/embedded.ts';
-import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
-import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
-import { connectorPayment } from '../src/services/payment-actions.ts';
-import { getPayment } from '../src/services/payments.ts';
-import { describeEachDb, guideBody } from './support/helpers.ts';
+import { createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
+import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const RETURN = { ok: 'https://payrail.example/2.0/bank-return/ok?state=7.sig', nok: 'https://payrail.example/2.0/bank-return/nok?state=7.sig' };
@@ -71,28 +68,11 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const body = guideBody(type, payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {});
     if (type === 'deferred') body.instructions[0]!.execution_date = '2026-02-02';
     const id = await ctx().createPayment(body);
-    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
-    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+    return storedConnectorPayment(ctx(), id);
   }
 
-  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
-    const c = ctx();
-    return {
-      now: c.clock.now(),
-      clock: c.clock,
-      baseUrl: 'https://payrail.example',
-      testStepMs: 1000,
-      sign: (v) => `sig-${v}`,
-      returnUrls: RETURN,
-      http: opened(createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id })),
-    };
-  }
-  /** The clients made so far: their calls are recorded as the core would (settleCalls) before the calls are read. */
-  const clients: { calls: CallRecord[] }[] = [];
-  function opened<T extends { calls: CallRecord[] }>(http: T): T {
-    clients.push(http);
-    return http;
-  }
+  /** The clients' calls are recorded as the core would (settle) before the calls are read. */
+  const { context, settle } = connectorContexts(ctx, { baseUrl: 'https://payrail.example', returnUrls: RETURN });
 
   /** What the core does with an outcome, as far as the next snapshot is concerned. */
   function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
@@ -123,7 +103,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
 
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
   const attempts = async (p: ConnectorPayment) => {
-    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    await settle();
     return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
   };
 
@@ -195,8 +175,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(refused.json()).toMatchObject({ code: 'missingParameter', field: 'instructions[0].beneficiary.postal_address.country' });
 
     const { connector, transport } = bank();
-    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', created.json().id).executeTakeFirstOrThrow();
-    const withAddress = { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, created.json().id)), psu_ip_address: '198.51.100.23' };
+    const withAddress = await storedConnectorPayment(ctx(), created.json().id);
     const start = await connector.start(withAddress, { fields: {}, validate_mechanism: 'webauth' }, context(withAddress, transport));
     expect(start.kind).toBe('redirect');
     expect(simPayment(applied(withAddress, start)).body.creditorAddress).toEqual({

@@ -12,14 +12,10 @@ import { createBerlinGroupConnector, type BgData } from '../src/connectors/berli
 import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
-import { createBankHttp, createBankTransport, type BankMaterial, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
-import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
-import { consentVault } from '../src/services/consent-vault.ts';
-import { connectorPayment } from '../src/services/payment-actions.ts';
-import { getPayment } from '../src/services/payments.ts';
+import { createBankTransport, type BankMaterial, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { makePki, type TestPki } from './support/certs.ts';
-import { describeEachDb, guideBody } from './support/helpers.ts';
+import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const BASE = 'https://payrail.example';
@@ -93,26 +89,10 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
 
   async function payment(): Promise<ConnectorPayment> {
     const id = await ctx().createPayment(guideBody('first_open_day', { payer: { scheme_name: 'iban', identification: PAYER } }));
-    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
-    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+    return storedConnectorPayment(ctx(), id);
   }
 
-  const clients: { calls: CallRecord[] }[] = [];
-  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
-    const c = ctx();
-    const http = createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id });
-    clients.push(http);
-    return {
-      now: c.clock.now(),
-      clock: c.clock,
-      baseUrl: BASE,
-      testStepMs: 1000,
-      sign: (v) => `sig-${v}`,
-      returnUrls: RETURN,
-      http,
-      vault: consentVault('installation-secret-for-tests'),
-    };
-  }
+  const { context, settle } = connectorContexts(ctx, { baseUrl: BASE, returnUrls: RETURN, secret: 'installation-secret-for-tests' });
 
   function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
     if (!o) return p;
@@ -129,14 +109,14 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
 
   /** The calls of a payment as recorded (operation and HTTP status), in order. */
   async function calls(p: ConnectorPayment): Promise<string[]> {
-    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    await settle();
     const rows = await ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
     return rows.map((r) => `${r.operation} ${r.http_status}`);
   }
 
   /** Everything the database holds about bank calls and attempts, as text. */
   async function stored(): Promise<string> {
-    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    await settle();
     const db = ctx().store.db;
     const tables = await Promise.all([
       db.selectFrom('bank_calls').selectAll().execute(),
