@@ -3,6 +3,7 @@
  * NextGenPSD2 1.3.12, STET PSD2 1.5), to try real-standard payments offline and to test against. `bank add`,
  * `list` and `remove` live in bank.ts; this file only adds the `simulate` subcommand to `bank`.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { assertPortFree } from '../port.ts';
@@ -61,6 +62,16 @@ export function registerBankSimulate(program: Command): void {
         '--embedded',
         'offer embedded SCA (asked with TPP-Redirect-Preferred: false): password bank-password-42, methods sms-otp (code 123456) and push-otp (654321)',
       )
+      .option(
+        '--embedded-max-tries <N>',
+        'embedded: wrong one-time codes before the authorisation fails (400 SCA_INVALID with the tries left, then scaStatus failed)',
+        integer('--embedded-max-tries', 1, 10),
+        1,
+      )
+      .option(
+        '--embedded-password-key <PEM>',
+        "embedded: the bank's RSA private key file; the password is taken only as psuData.encryptedPassword (JWE RSA-OAEP-256 + A256GCM) for its public key",
+      )
       .option('--tls-cert <PEM>', 'berlin-group: listen on HTTPS with this server certificate (with --tls-key and --tls-client-ca)')
       .option('--tls-key <PEM>', "berlin-group: the server certificate's private key")
       .option('--tls-client-ca <PEM>', "berlin-group: the CA clients' certificates must chain to (mTLS; checked by the token endpoint's tls_client_auth)")
@@ -113,6 +124,8 @@ interface SimulateOptions {
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
   embedded?: boolean;
+  embeddedMaxTries: number;
+  embeddedPasswordKey?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -155,6 +168,20 @@ function oauthOptions(options: SimulateOptions) {
   };
 }
 
+/** The bank's private key for encrypted passwords (--embedded-password-key), checked. */
+function embeddedPasswordKey(options: SimulateOptions): KeyObject | null {
+  const pem = readOption('--embedded-password-key', options.embeddedPasswordKey);
+  if (pem === null) return null;
+  if (!options.embedded) throw new UsageError('--embedded-password-key needs --embedded');
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return key;
+  } catch {
+    throw new UsageError('--embedded-password-key: the file must hold an RSA private key (PEM)');
+  }
+}
+
 /** HTTPS with client certificates (Berlin Group): all three files or none. */
 function tlsOptions(options: SimulateOptions) {
   const given = [options.tlsCert, options.tlsKey, options.tlsClientCa].filter((v) => v !== undefined).length;
@@ -193,7 +220,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
-    embedded: options.embedded ? DEFAULT_EMBEDDED : null,
+    embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
     tls,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
