@@ -59,6 +59,12 @@ export function registerBankSimulate(program: Command): void {
         'offer embedded SCA (asked with TPP-Redirect-Preferred: false): password bank-password-42, methods sms-otp (code 123456) and push-otp (654321)',
       )
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
+      .addOption(
+        new Option(
+          '--vop <MODE>',
+          'Verification of Payee on every initiation: the status and payee-name result it answers; the payer decides at the bank',
+        ).choices(['match', 'close-match', 'no-match', 'not-possible']),
+      )
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -106,6 +112,7 @@ interface SimulateOptions {
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
   embedded?: boolean;
+  vop?: 'match' | 'close-match' | 'no-match' | 'not-possible';
   json?: boolean;
 }
 
@@ -163,6 +170,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
     embedded: options.embedded ? DEFAULT_EMBEDDED : null,
+    vop: options.vop ?? null,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

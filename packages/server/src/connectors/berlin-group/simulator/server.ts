@@ -17,6 +17,7 @@ import { SimulatedAuthServer, type SimulatorOAuthOptions } from './oauth.ts';
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
+import type { VopMode } from './vop.ts';
 
 export interface BerlinGroupSimulatorOptions {
   host?: string;
@@ -43,6 +44,8 @@ export interface BerlinGroupSimulatorOptions {
   requireCreditorAddress?: boolean;
   /** Offer embedded SCA (asked with `TPP-Redirect-Preferred: false`): the payer's password and methods (embedded.ts). */
   embedded?: EmbeddedOptions | null;
+  /** Verification of Payee on every initiation, with this result (vop.ts). */
+  vop?: VopMode | null;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   log?: (line: string) => void;
@@ -81,6 +84,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     requireDate: options.requireDate ?? false,
     requireCreditorAddress: options.requireCreditorAddress ?? false,
     embedded: options.embedded ?? null,
+    vop: options.vop ?? null,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
@@ -109,6 +113,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     faults,
     received,
     auth,
+    settings: apiOptions,
     decide,
     reset: () => {
       ledger.payments.clear();
