@@ -59,6 +59,10 @@ export function registerBankSimulate(program: Command): void {
         'offer embedded SCA (asked with TPP-Redirect-Preferred: false): password bank-password-42, methods sms-otp (code 123456) and push-otp (654321)',
       )
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
+      .option(
+        '--pain001',
+        'take payments only as pain.001 XML products (pain.001-sepa-credit-transfers, …; periodic as multipart), answer status as pain.002 to Accept: application/xml',
+      )
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -105,6 +109,7 @@ interface SimulateOptions {
   scaOauth?: boolean;
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
+  pain001?: boolean;
   embedded?: boolean;
   json?: boolean;
 }
@@ -162,6 +167,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
+    pain001: Boolean(options.pain001),
     embedded: options.embedded ? DEFAULT_EMBEDDED : null,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });

@@ -25,6 +25,8 @@ export interface SimulatedPayment {
   service: PaymentService;
   product: PaymentProduct;
   body: Record<string, unknown>;
+  /** A pain.001 product's message as received (simulator/pain.ts); `body` is then the same payment in JSON. */
+  xml?: { text: string; messageId: string; paymentInformationId: string } | null;
   /** X-Request-ID of the initiation. */
   requestId: string;
   psuId: string | null;
@@ -177,6 +179,7 @@ export class Ledger {
       fundsAvailable: payment.fundsAvailable,
       cancellationPending: payment.cancellationPending,
       body: payment.body,
+      ...(payment.xml ? { xml: payment.xml.text } : {}),
       authorisations: payment.authorisations.map(({ formToken: _, ...a }) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
     };
   }
