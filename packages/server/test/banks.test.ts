@@ -79,8 +79,17 @@ describeEachDb(
         addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', client_cert: pki.client.cert, client_key: pki.signing.key }),
       ).rejects.toMatchObject({ field: 'client_key' });
       await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', profile: { bulk: 'yes' } })).rejects.toMatchObject({
+        code: 'invalidValue',
         field: 'profile',
+        message: expect.stringContaining('berlin-group option bulk:'),
       });
+      // Every standard's wrong option is the same 400, naming the option (kit/profile-error.ts: checkedProfile).
+      for (const standard of ['stet', 'obie'])
+        await expect(addBank(deps(), { name: 'B', standard, base_url: 'https://x.example', profile: { colour: 'blue' } })).rejects.toMatchObject({
+          code: 'invalidValue',
+          field: 'profile',
+          message: expect.stringContaining(`${standard} option colour:`),
+        });
       await expect(addBank(deps(), { name: 'B', standard: 'berlin-group', base_url: 'https://x.example', sca_approach: 'embedded' })).rejects.toMatchObject({
         field: 'sca_approach',
       });

@@ -4,18 +4,18 @@
  * Here the test plays the core's part of applying outcomes; the full stack runs in the
  * conformance suite.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createBerlinGroupConnector, type BgData } from '../src/connectors/berlin-group/connector.ts';
 import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { DEFAULT_EMBEDDED } from '../src/connectors/berlin-group/simulator/embedded.ts';
-import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
-import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
-import { connectorPayment } from '../src/services/payment-actions.ts';
-import { getPayment } from '../src/services/payments.ts';
-import { describeEachDb, guideBody } from './support/helpers.ts';
+import { createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
+import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const RETURN = { ok: 'https://payrail.example/2.0/bank-return/ok?state=7.sig', nok: 'https://payrail.example/2.0/bank-return/nok?state=7.sig' };
@@ -71,28 +71,11 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const body = guideBody(type, payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {});
     if (type === 'deferred') body.instructions[0]!.execution_date = '2026-02-02';
     const id = await ctx().createPayment(body);
-    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
-    return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+    return storedConnectorPayment(ctx(), id);
   }
 
-  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
-    const c = ctx();
-    return {
-      now: c.clock.now(),
-      clock: c.clock,
-      baseUrl: 'https://payrail.example',
-      testStepMs: 1000,
-      sign: (v) => `sig-${v}`,
-      returnUrls: RETURN,
-      http: opened(createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id })),
-    };
-  }
-  /** The clients made so far: their calls are recorded as the core would (settleCalls) before the calls are read. */
-  const clients: { calls: CallRecord[] }[] = [];
-  function opened<T extends { calls: CallRecord[] }>(http: T): T {
-    clients.push(http);
-    return http;
-  }
+  /** The clients' calls are recorded as the core would (settle) before the calls are read. */
+  const { context, settle } = connectorContexts(ctx, { baseUrl: 'https://payrail.example', returnUrls: RETURN });
 
   /** What the core does with an outcome, as far as the next snapshot is concerned. */
   function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
@@ -123,7 +106,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
 
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
   const attempts = async (p: ConnectorPayment) => {
-    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    await settle();
     return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
   };
 
@@ -195,8 +178,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     expect(refused.json()).toMatchObject({ code: 'missingParameter', field: 'instructions[0].beneficiary.postal_address.country' });
 
     const { connector, transport } = bank();
-    const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', created.json().id).executeTakeFirstOrThrow();
-    const withAddress = { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, created.json().id)), psu_ip_address: '198.51.100.23' };
+    const withAddress = await storedConnectorPayment(ctx(), created.json().id);
     const start = await connector.start(withAddress, { fields: {}, validate_mechanism: 'webauth' }, context(withAddress, transport));
     expect(start.kind).toBe('redirect');
     expect(simPayment(applied(withAddress, start)).body.creditorAddress).toEqual({
@@ -263,6 +245,113 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       await ctx().store.db.selectFrom('payment_events').selectAll().execute(),
     ]);
     for (const secret of [DEFAULT_EMBEDDED.password, sms!.code, 'not-it', '000000']) expect(stored).not.toContain(secret);
+  });
+
+  /** Embedded: the payment started (credentials asked), then each field set posted in turn; the last outcome and snapshot. */
+  async function embeddedSteps(connector: Connector, transport: BankTransport, ...steps: Record<string, string>[]) {
+    let p = await payment();
+    let o: ConnectorOutcome = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    p = applied(p, o);
+    for (const fields of steps) {
+      o = await connector.submitFields(p, fields, context(p, transport));
+      p = applied(p, o);
+    }
+    return { o, p };
+  }
+
+  it('embedded SCA, too many tries: a wrong code the bank lets the payer retype is asked again with its words; the last wrong one → authenticationFailed', async () => {
+    sim.settings.embedded = { ...DEFAULT_EMBEDDED, maxTries: 2 };
+    const { connector, transport } = bank('redirect', { embedded: true });
+    const [sms] = DEFAULT_EMBEDDED.methods;
+    const login = { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password };
+    let run = await embeddedSteps(connector, transport, login, { sca_method: sms!.id }, { sca_code: '000000' });
+    expect(run.o).toMatchObject({ kind: 'fields', fields: [{ name: 'sca_code' }], description: 'The one-time code is wrong. 1 try left.' });
+    run.o = await connector.submitFields(run.p, { sca_code: sms!.code }, context(run.p, transport));
+    expect(run.o).toMatchObject({ kind: 'state', state: 'pending' });
+
+    run = await embeddedSteps(connector, transport, login, { sca_method: sms!.id }, { sca_code: '000000' }, { sca_code: '111111' });
+    expect(run.o).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'authenticationFailed',
+      error_description: expect.stringMatching(/Too many wrong codes/),
+    });
+    expect(simPayment(run.p).authorisations[0]!.scaStatus).toBe('failed');
+    // The code is sent once per try: a wrong one is never sent again by Payrail.
+    expect((await attempts(run.p)).map((a) => `${a.operation} ${a.http_status}`)).toEqual([
+      'initiate 201',
+      'authorise 201',
+      'select-method 200',
+      'authorise-transaction 400',
+      'sca-status 200',
+      'authorise-transaction 400',
+      'sca-status 200',
+    ]);
+  });
+
+  it("embedded SCA, the password encrypted with the bank's key (embedded_password_key, PEM or JWK): the bank decrypts it; a plain password is refused by such a bank", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    sim.settings.embedded = { ...DEFAULT_EMBEDDED, passwordKey: privateKey };
+    const [sms] = DEFAULT_EMBEDDED.methods;
+    for (const key of [publicKey.export({ type: 'spki', format: 'pem' }) as string, { ...publicKey.export({ format: 'jwk' }), kid: 'bank-2026' }]) {
+      const { connector, transport } = bank('redirect', { embedded: true, embedded_password_key: key });
+      const run = await embeddedSteps(
+        connector,
+        transport,
+        { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password },
+        { sca_method: sms!.id },
+        { sca_code: sms!.code },
+      );
+      expect(run.o).toMatchObject({ kind: 'state', state: 'pending' });
+      await attempts(run.p);
+      const sent = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', run.p.id).where('method', '=', 'POST').execute();
+      expect(sent.map((e) => e.path)).toContainEqual(expect.stringMatching(/\/authorisations$/));
+      expect(JSON.stringify(sent)).not.toContain(DEFAULT_EMBEDDED.password);
+      // The JWE itself is a credential (whoever holds it can replay it): blanked in the exchange log.
+      expect(sent.map((e) => e.request_body).join()).toContain('"encryptedPassword":"[redacted]"');
+      const wrong = await embeddedSteps(connector, transport, { psu_id: 'jdoe', psu_password: 'not-it' });
+      expect(wrong.o).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
+    }
+    // The bank names the encrypted start; without a key Payrail cannot send what it wants.
+    const plain = bank('redirect', { embedded: true });
+    const p = await payment();
+    expect(await plain.connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, plain.transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'bug',
+      error_description: expect.stringContaining('embedded_password_key'),
+    });
+    expect(() => checkOptions({ embedded_password_key: privateKey.export({ type: 'pkcs8', format: 'pem' }) }, 'redirect')).toThrow(/public key/);
+    expect(() => checkOptions({ embedded_password_key: 'not a key' }, 'redirect')).toThrow(/RSA public key/);
+  });
+
+  it("embedded SCA: a next-step link on another host is never called (rejected bug); one on the bank's base URL with its own query is called as given", async () => {
+    let trapped = 0;
+    const trap = createServer((_req, res) => {
+      trapped++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const elsewhere = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    try {
+      sim.settings.embedded = { ...DEFAULT_EMBEDDED, linkBase: elsewhere };
+      const { connector, transport } = bank('redirect', { embedded: true });
+      const run = await embeddedSteps(connector, transport, { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password });
+      expect(run.o).toMatchObject({ kind: 'refused', error_code: 'bug', error_description: expect.stringContaining(new URL(elsewhere).host) });
+      // The payer cannot go on: another post changes nothing and calls nobody.
+      expect(await connector.submitFields(run.p, { sca_method: 'sms-otp' }, context(run.p, transport))).toMatchObject({ kind: 'refused' });
+      expect(trapped).toBe(0);
+
+      // The same link on the bank's own base URL (absolute, with ?step=method): called as given.
+      sim.settings.embedded = { ...DEFAULT_EMBEDDED, linkBase: sim.url };
+      const own = await embeddedSteps(connector, transport, { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password }, { sca_method: 'sms-otp' });
+      expect(own.o).toMatchObject({ kind: 'fields', fields: [{ name: 'sca_code' }] });
+      await attempts(own.p);
+      const exchanges = await ctx().store.db.selectFrom('bank_exchanges').select('path').where('payment_id', '=', own.p.id).execute();
+      expect(exchanges.map((e) => e.path).find((path) => path.endsWith('?step=method'))).toBeTruthy();
+      expect(trapped).toBe(0);
+    } finally {
+      await new Promise((resolve) => trap.close(resolve));
+    }
   });
 
   it("PSU-IP-Address falls back to the configured TPP address when the payer's is IPv6 or unknown", async () => {

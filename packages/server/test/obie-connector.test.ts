@@ -10,21 +10,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
-import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
+import { createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { openPending, sealPending } from '../src/connectors/kit/oauth.ts';
 import { createObieConnector, type ObieData } from '../src/connectors/obie/connector.ts';
 import { OBIE_SETTINGS } from '../src/connectors/obie/index.ts';
 import { checkOptions } from '../src/connectors/obie/profile.ts';
 import { startObieSimulator, type ObieSimulator } from '../src/connectors/obie/simulator/index.ts';
 import { API_ROOT, type ApiVersion } from '../src/connectors/obie/versions.ts';
-import { attemptRecorder } from '../src/services/attempts.ts';
-import { consentVault } from '../src/services/consent-vault.ts';
-import { connectorPayment } from '../src/services/payment-actions.ts';
-import { getPayment } from '../src/services/payments.ts';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { addBank } from '../src/services/banks.ts';
-import { bearer, describeEachDb, guideBody } from './support/helpers.ts';
+import { bearer, connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 import { OBIE_SPECS, startPrismMock, startPrismProxy, type Prism } from './support/prism.ts';
 
 const SORT_CODE_ACCOUNT = '40051512345678';
@@ -95,27 +91,10 @@ for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
       delete (body as Record<string, unknown>).payer_identity;
       delete instruction.beneficiary_identity;
       const id = await ctx().createPayment(body);
-      const domain = await ctx().store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
-      return { ...connectorPayment(await getPayment(ctx().store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
+      return storedConnectorPayment(ctx(), id);
     }
 
-    const vault = consentVault('obie-test-secret');
-    const clients: { calls: CallRecord[] }[] = [];
-    function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
-      const c = ctx();
-      const http = createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id });
-      clients.push(http);
-      return {
-        now: c.clock.now(),
-        clock: c.clock,
-        baseUrl: BASE,
-        testStepMs: 1000,
-        sign: (v) => `sig-${v}`,
-        returnUrls: { ok: `${BASE}/ok`, nok: `${BASE}/nok` },
-        http,
-        vault,
-      };
-    }
+    const { context, vault } = connectorContexts(ctx, { baseUrl: BASE, returnUrls: { ok: `${BASE}/ok`, nok: `${BASE}/nok` }, secret: 'obie-test-secret' });
 
     function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
       if (!o) return p;

@@ -12,15 +12,12 @@ import { STET_SETTINGS, stetModule } from '../src/connectors/stet/index.ts';
 import { checkOptions } from '../src/connectors/stet/profile.ts';
 import { startStetSimulator, type StetSimulator } from '../src/connectors/stet/simulator/index.ts';
 import { generateTppKeys } from '../src/connectors/stet/simulator/keys.ts';
-import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
-import type { ConfiguredBank, Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { attemptRecorder, settleCalls } from '../src/services/attempts.ts';
-import { consentVault } from '../src/services/consent-vault.ts';
-import { connectorPayment } from '../src/services/payment-actions.ts';
+import { createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { checkCancel, checkCompatible, compatibilityOf } from '../src/services/payment-checks.ts';
 import { getPayment } from '../src/services/payments.ts';
 import { startPrismMock, startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
-import { describeEachDb, guideBody } from './support/helpers.ts';
+import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'FR7630006000011234567890189';
 const BASE = 'https://payrail.example';
@@ -94,7 +91,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   ): Promise<ConnectorPayment> {
     const body = guideBody(type, { ...(payer ? { payer: { scheme_name: 'iban', identification: PAYER } } : {}), ...more });
     const id = await ctx().createPayment(body);
-    return { ...connectorPayment(await record(id)), psu_ip_address: '198.51.100.23' };
+    return storedConnectorPayment(ctx(), id);
   }
   /** The payment as the core holds it (what its checks read). */
   async function record(id: number) {
@@ -102,22 +99,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     return getPayment(ctx().store.db, domain.domain_id, id);
   }
 
-  const clients: { calls: CallRecord[] }[] = [];
-  function context(p: ConnectorPayment, transport: BankTransport): ConnectorContext {
-    const c = ctx();
-    const http = createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id });
-    clients.push(http);
-    return {
-      now: c.clock.now(),
-      clock: c.clock,
-      baseUrl: BASE,
-      testStepMs: 1000,
-      sign: (v) => `sig-${v}`,
-      returnUrls: RETURN,
-      http,
-      vault: consentVault('test-secret'),
-    };
-  }
+  const { context, settle } = connectorContexts(ctx, { baseUrl: BASE, returnUrls: RETURN, secret: 'test-secret' });
 
   function applied(p: ConnectorPayment, o: ConnectorOutcome | null): ConnectorPayment {
     if (!o) return p;
@@ -152,7 +134,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
   }
 
   const calls = async (p: ConnectorPayment) => {
-    for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    await settle();
     return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
   };
   const atBank = (p: ConnectorPayment) => sim.payments.get((p.data as StetData).resource_id!)!;

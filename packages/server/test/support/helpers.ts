@@ -3,8 +3,14 @@ import { afterAll, beforeAll, describe, inject } from 'vitest';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/store/schema.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
+import { type BankTransport, type CallRecord, createBankHttp } from '../../src/connectors/kit/http.ts';
+import type { ConnectorContext, ConnectorPayment } from '../../src/connectors/kit/types.ts';
 import { type AppOptions, buildApp, type PayrailApp } from '../../src/http/app.ts';
+import { attemptRecorder, settleCalls } from '../../src/services/attempts.ts';
 import { createClient, type CreatedClient } from '../../src/services/clients.ts';
+import { consentVault } from '../../src/services/consent-vault.ts';
+import { connectorPayment } from '../../src/services/payment-actions.ts';
+import { getPayment } from '../../src/services/payments.ts';
 import type { Dialect, Store } from '../../src/store/db.ts';
 import { openIsolatedStore } from './stores.ts';
 
@@ -216,4 +222,49 @@ export function syncEnvironment(c: TestContext) {
       notifier: c.app.payrail.notifier,
     },
   };
+}
+
+/**
+ * Connector tests' contexts, as the core builds them for one operation on one payment: the test's
+ * clock, a bank HTTP client recording into the test's store, these return URLs, and a vault sealed
+ * under `secret` (none without one). `settle` records the calls of every client made so far as
+ * the core does after an operation (settleCalls), before a test reads them.
+ */
+export function connectorContexts(
+  ctx: () => TestContext,
+  options: { baseUrl: string; returnUrls: ConnectorContext['returnUrls']; secret?: string },
+): {
+  context(p: ConnectorPayment, transport: BankTransport): ConnectorContext;
+  vault: ConnectorContext['vault'];
+  settle(): Promise<void>;
+} {
+  const clients: { calls: CallRecord[] }[] = [];
+  const vault = options.secret === undefined ? undefined : consentVault(options.secret);
+  return {
+    vault,
+    context(p, transport) {
+      const c = ctx();
+      const http = createBankHttp({ transport, recorder: attemptRecorder(c.store.db), clock: c.clock, paymentId: p.id });
+      clients.push(http);
+      return {
+        now: c.clock.now(),
+        clock: c.clock,
+        baseUrl: options.baseUrl,
+        testStepMs: 1000,
+        sign: (v) => `sig-${v}`,
+        returnUrls: options.returnUrls,
+        http,
+        ...(vault ? { vault } : {}),
+      };
+    },
+    async settle() {
+      for (const http of clients.splice(0)) await settleCalls(ctx().store.db, http.calls, null);
+    },
+  };
+}
+
+/** A stored payment as a connector is handed it (with the payer's address), from its id. */
+export async function storedConnectorPayment(c: TestContext, id: number): Promise<ConnectorPayment> {
+  const domain = await c.store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
+  return { ...connectorPayment(await getPayment(c.store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
 }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
@@ -117,6 +118,46 @@ export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism
 /** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
 export function startPrismMock(spec = BG_SPEC, options: { dynamic?: boolean } = {}): Promise<Prism> {
   return startPrism(['mock', spec, ...(options.dynamic ? ['-d'] : [])], MOCK_PROBLEM);
+}
+
+/**
+ * A copy of the Berlin Group file for embedded SCA, written to `dir`, with the one defect that
+ * makes every embedded body fail (measured: Prism 5.16 answers 422 "Request body must match exactly
+ * one schema in oneOf" to `{"psuData":{"password":"…"}}`): the request body of the four
+ * authorisation operations (startPaymentAuthorisation, updatePaymentPsuData and their cancellation
+ * twins) is a `oneOf` whose first branch is the empty schema `{}`, which matches every body, so a
+ * body that matches its own branch (updatePsuAuthentication, selectPsuAuthenticationMethod,
+ * transactionAuthorisation) matches two and is refused; only a body matching none of the typed
+ * branches could pass. The copy narrows that branch to what the file's examples call it ("Update
+ * PSU identification": the empty body `{}`, i.e. `maxProperties: 0`). The same holds for the
+ * answer to `PUT …/authorisations/{id}` (response OK_200_UpdatePsuData): a `oneOf` of five bodies,
+ * three of which (updatePsuAuthenticationResponse, selectPsuAuthenticationMethodResponse,
+ * scaStatusResponse) require only `scaStatus` and allow any other property, so every answer matches
+ * at least three (measured: 500 "Response body must match exactly one schema in oneOf"); the copy
+ * makes it an `anyOf`. Every other schema is the file's own, so Prism still checks each embedded
+ * body against updatePsuAuthentication & co. and each answer's `scaStatus`, links and challenge.
+ */
+export function bgEmbeddedSpec(dir: string): string {
+  const spec = JSON.parse(readFileSync(BG_SPEC, 'utf8'));
+  const operations = [
+    ['/v1/{payment-service}/{payment-product}/{paymentId}/authorisations', 'post'],
+    ['/v1/{payment-service}/{payment-product}/{paymentId}/authorisations/{authorisationId}', 'put'],
+    ['/v1/{payment-service}/{payment-product}/{paymentId}/cancellation-authorisations', 'post'],
+    ['/v1/{payment-service}/{payment-product}/{paymentId}/cancellation-authorisations/{authorisationId}', 'put'],
+  ] as const;
+  for (const [path, method] of operations) {
+    const branches = spec.paths[path][method].requestBody.content['application/json'].schema.oneOf as Record<string, unknown>[];
+    const empty = branches.findIndex((branch) => Object.keys(branch).length === 0);
+    if (empty < 0) throw new Error(`${method} ${path}: the file no longer has the empty oneOf branch`);
+    branches[empty] = { type: 'object', maxProperties: 0 };
+  }
+  const answer = spec.components.responses.OK_200_UpdatePsuData.content['application/json'].schema;
+  if (!answer.oneOf) throw new Error('OK_200_UpdatePsuData: the file no longer has the oneOf');
+  answer.anyOf = answer.oneOf;
+  delete answer.oneOf;
+  const file = join(dir, 'psd2-api-1.3.12-embedded.json');
+  writeFileSync(file, JSON.stringify(spec));
+  return file;
 }
 
 /** In front of Prism for a pain.001 bank: where each request went. */

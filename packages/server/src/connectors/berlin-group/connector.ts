@@ -15,6 +15,9 @@ import {
   sealToken,
   startAuthorization,
 } from '../kit/oauth.ts';
+import { CANCELLED_BY_CLIENT, cancellationRefused, cancelledByClient } from '../kit/cancellation.ts';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { CompactEncrypt } from 'jose';
 import { codeStep, credentialsStep, EMBEDDED_FIELDS, methodStep } from '../kit/consent.ts';
 import {
   bankDescriptor,
@@ -103,7 +106,7 @@ function unknownReason(response: BankResponse): string {
 function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
   if (code === 'CANC') {
     return data.cancel_requested_at
-      ? { error_code: 'CancelledByClient', error_description: "The payment was cancelled at the bank at the client's request." }
+      ? { ...CANCELLED_BY_CLIENT }
       : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
   }
   // pain.002: the ISO 20022 reason code, read with the same table as STET's statusReasonInformation.
@@ -170,6 +173,36 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     }
   }
 
+  /** The payer's password as the bank wants it: encrypted with its key when the profile gives one (JWE compact, RSA-OAEP-256 + A256GCM). */
+  async function psuData(password: string): Promise<{ password: string } | { encryptedPassword: string }> {
+    const key = profile.embedded_password_key;
+    if (!key) return { password };
+    const publicKey = typeof key === 'string' ? createPublicKey(key) : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    const kid = typeof key === 'object' && typeof key.kid === 'string' ? { kid: key.kid } : {};
+    const encryptedPassword = await new CompactEncrypt(new TextEncoder().encode(password))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', ...kid })
+      .encrypt(publicKey);
+    return { encryptedPassword };
+  }
+
+  /** A next-step link off the bank's base URL (another host, or outside `/v1`) is never called: the payment stops there. */
+  function foreignLink(href: string | null, data: BgData): ConnectorOutcome {
+    let where = 'no link';
+    try {
+      where = href ? new URL(href, bank.base_url).host : where;
+    } catch {
+      where = 'an unreadable link';
+    }
+    return {
+      kind: 'refused',
+      error_code: 'bug',
+      error_description: href
+        ? `The bank's link for the next step is not on its base URL (${where}): Payrail does not follow it.`
+        : 'The bank gave no link for the next step.',
+      data: { ...data, embedded: { step: 'failed' } },
+    };
+  }
+
   /** Embedded SCA, one step per page: credentials → SCA method → one-time code. The values go to the bank only. */
   async function embeddedStep(payment: ConnectorPayment, fields: Record<string, string>, ctx: ConnectorContext, data: BgData): Promise<ConnectorOutcome> {
     const ref = refOf(payment, data);
@@ -181,11 +214,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const password = fields[EMBEDDED_FIELDS.password];
       if (!psuId || !password) return credentialsStep({ data, description: 'Log in to your bank.' });
       response = await send(ctx, 'authorise', 'POST', paths.authorisations(ref), authorisationHeaders(headerInput(payment, ctx, psuId)), {
-        psuData: { password },
+        psuData: await psuData(password),
       });
     } else {
-      const path = bankPath(data.embedded!.next ?? null) ?? (data.authorisation_id ? paths.authorisation(ref, data.authorisation_id) : null);
-      if (!path) return { kind: 'refused', error_code: 'bug', error_description: 'The bank gave no link for the next step.', data };
+      const given = data.embedded!.next ?? null;
+      const path = given ? bankPath(given) : data.authorisation_id ? paths.authorisation(ref, data.authorisation_id) : null;
+      if (!path) return foreignLink(given, data);
       const body =
         step === 'method' ? { authenticationMethodId: fields[EMBEDDED_FIELDS.method] ?? '' } : { scaAuthenticationData: fields[EMBEDDED_FIELDS.code] ?? '' };
       response = await send(
@@ -201,6 +235,14 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const failed: BgData = { ...data, embedded: { step: 'failed' } };
     if (response.status >= 400) {
       const error = mapBankError(response.status, response.body);
+      // A wrong code the bank lets the payer type again (its authorisation still waits for one): ask again, with the bank's words.
+      if (step === 'code' && error.error_code === 'authenticationFailed') {
+        const { scaStatus } = await readScaStatus(ctx, ref, data.authorisation_id);
+        if (scaStatus === 'scaMethodSelected') {
+          const words = readTppMessages(response.body).find((m) => m.text)?.text;
+          return codeStep({ data, description: words ?? 'The code is wrong: enter it again.' }, 'One-time code');
+        }
+      }
       return { kind: 'state', state: 'rejected', error_code: error.error_code, error_description: error.description, data: failed };
     }
     const body = object(response.body);
@@ -219,6 +261,10 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
         error_description: "The payer's authentication at the bank failed.",
         data: failed,
       };
+    for (const name of ['selectAuthenticationMethod', 'authoriseTransaction']) {
+      const href = link(body, name);
+      if (href && !bankPath(href)) return foreignLink(href, failed);
+    }
     const methods = Array.isArray(body.scaMethods) ? body.scaMethods.map(object) : [];
     if (hasLink(body, 'selectAuthenticationMethod') && methods.length > 0) {
       const choices = methods.flatMap((m) => {
@@ -463,7 +509,17 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       const description = str(body.psuMessage) ?? DECOUPLED_TEXT;
       return { kind: 'decoupled', description, bank_reference: ref.paymentId, data: { ...data, decoupled: true, authorisation_id: authorisation_id || null } };
     }
-    if (profile.embedded && ['startAuthorisationWithPsuAuthentication', 'updatePsuAuthentication'].some((name) => hasLink(body, name))) {
+    const encrypted = ['startAuthorisationWithEncryptedPsuAuthentication', 'updateEncryptedPsuAuthentication'].some((name) => hasLink(body, name));
+    if (profile.embedded && encrypted && !profile.embedded_password_key) {
+      return {
+        kind: 'refused',
+        error_code: 'bug',
+        error_description: "The bank wants the payer's password encrypted: configure its key (profile embedded_password_key).",
+        bank_reference: ref.paymentId,
+        data,
+      };
+    }
+    if (profile.embedded && (encrypted || ['startAuthorisationWithPsuAuthentication', 'updatePsuAuthentication'].some((name) => hasLink(body, name)))) {
       return credentialsStep(
         { data: { ...data, authorisation_id, embedded: { step: 'credentials' } }, bank_reference: ref.paymentId, description: 'Log in to your bank.' },
         { userId: 'Your online banking user ID', password: 'Your online banking password' },
@@ -610,27 +666,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       if (!ref) return { kind: 'refused', error_code: 'notSupported', error_description: 'The bank holds no payment to cancel.', data: dataOf(payment) };
       const response = await send(ctx, 'cancel', 'DELETE', paths.payment(ref), ACCEPT);
       if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
-      if (response.status >= 400) {
-        const error = mapBankError(response.status, response.body);
-        return {
-          kind: 'refused',
-          error_code: 'notSupported',
-          error_description: `The bank refused the cancellation: ${error.description}`,
-          data: dataOf(payment),
-        };
-      }
+      if (response.status >= 400) return cancellationRefused(mapBankError(response.status, response.body).description, dataOf(payment));
       if (response.status === 202) return cancellationAuthorisation(payment, ctx, data, ref, object(response.body));
       const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
       if (outcome && outcome.kind !== 'unknown') return outcome;
       // 204 is the bank's word that the payment is cancelled, even when the status read is lost.
-      return {
-        kind: 'state',
-        state: 'rejected',
-        error_code: 'CancelledByClient',
-        error_description: "The payment was cancelled at the bank at the client's request.",
-        bank_status: 'CANC',
-        data,
-      };
+      return cancelledByClient(data);
     },
 
     /** A few seconds right after the payer's return, backing off to the bank's longest interval. */

@@ -1,8 +1,9 @@
 /** The `berlin-group` connector module: NextGenPSD2 1.3.12 payment initiation (docs/reference/berlin-group.md). */
-import { BankConfigError, type BankProfile, type ConnectorModule, type PaymentSettings } from '../kit/index.ts';
+import type { BankProfile, ConnectorModule, PaymentSettings } from '../kit/index.ts';
+import { checkedProfile } from '../kit/profile-error.ts';
 import { EXECUTION_FREQUENCIES } from '../../domain/payment-request.ts';
 import { createBerlinGroupConnector } from './connector.ts';
-import { checkOptions, PROFILE_KEYS, ProfileError } from './profile.ts';
+import { checkOptions, PROFILE_KEYS } from './profile.ts';
 
 /** What the standard allows at most; each bank's profile narrows it. */
 export const BERLIN_GROUP_SETTINGS: PaymentSettings = {
@@ -35,12 +36,7 @@ export const berlinGroupModule: ConnectorModule = {
   settings: BERLIN_GROUP_SETTINGS,
   apiPrefix: '/v1',
   validateConfig(raw, bank): BankProfile {
-    try {
-      return { ...checkOptions(raw, bank.sca_approach) };
-    } catch (error) {
-      if (error instanceof ProfileError) throw new BankConfigError(error.message);
-      throw error;
-    }
+    return { ...checkedProfile(() => checkOptions(raw, bank.sca_approach)) };
   },
   create(bank) {
     return createBerlinGroupConnector(bank, BERLIN_GROUP_SETTINGS);

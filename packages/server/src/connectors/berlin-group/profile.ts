@@ -3,6 +3,7 @@
  * kit's generic keys plus this standard's own), checked with the standard's defaults. Each option
  * exists because real ASPSPs differ on it (docs/reference/berlin-group.md §11).
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { EXECUTION_DATE_TYPES, type ExecutionDateType } from '../../domain/payment-request.ts';
 import { type BankOAuthProfile, checkOAuthProfile, OAuthProfileError } from '../kit/client-token.ts';
@@ -43,6 +44,11 @@ export interface BerlinGroupOptions {
   poll_payer_ms: number;
   /** Embedded SCA (`TPP-Redirect-Preferred: false`): the payer's online-banking id, password, SCA method and one-time code asked in Payrail's page. */
   embedded: boolean;
+  /**
+   * Embedded SCA: the bank's RSA public key (PEM, or a JWK object) the payer's password is encrypted
+   * with (`psuData.encryptedPassword`, JWE compact RSA-OAEP-256 + A256GCM) instead of sent as `password`.
+   */
+  embedded_password_key: string | Record<string, unknown> | null;
   /** Send `creditorAddress` always: the beneficiary's postal address, else at least the country of its IBAN (banks that require it). */
   creditor_address: boolean;
   /** Send a `Date` header (IMF-fixdate, Payrail's clock) on every call; signed with the other headers when signing is on. */
@@ -81,6 +87,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
     "first status read after an initiation while the payer is at the bank's page (redirect, not back yet), ms (default 20000; at most poll_max_ms)",
   embedded:
     "embedded SCA: TPP-Redirect-Preferred false; the payer types their online-banking id and password, picks an SCA method and types the one-time code in Payrail's page (default false)",
+  embedded_password_key:
+    "embedded SCA: the bank's RSA public key (PEM text, or a JWK object) to encrypt the payer's password with: sent as psuData.encryptedPassword, a JWE (RSA-OAEP-256, A256GCM), instead of password (default none)",
   creditor_address:
     "always send creditorAddress: the beneficiary's postal_address, else the country of its IBAN (default false: sent only when the merchant gave an address)",
   send_date: 'send a Date header on every call, signed when signing is on (default false)',
@@ -114,6 +122,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     pain001: false,
     creditor_address: false,
     embedded: false,
+    embedded_password_key: null,
     currencies: ['EUR'],
   };
 }
@@ -144,6 +153,22 @@ function types(raw: Raw, key: keyof BerlinGroupOptions, fallback: ExecutionDateT
     throw new ProfileError(key, `must be a list of ${EXECUTION_DATE_TYPES.join(', ')}`);
   }
   return EXECUTION_DATE_TYPES.filter((t) => value.includes(t));
+}
+
+/** The bank's key for the payer's password: an RSA public key, as PEM text or a JWK object. */
+function passwordKey(value: unknown): string | Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  const jwk = typeof value === 'object' && !Array.isArray(value);
+  if (typeof value !== 'string' && !jwk) throw new ProfileError('embedded_password_key', 'must be a PEM public key or a JWK object');
+  if ((typeof value === 'string' && value.includes('PRIVATE KEY')) || (jwk && 'd' in value))
+    throw new ProfileError('embedded_password_key', "must be the bank's public key, not a private one");
+  try {
+    const key = jwk ? createPublicKey({ key: value as JsonWebKey, format: 'jwk' }) : createPublicKey(value as string);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+  } catch {
+    throw new ProfileError('embedded_password_key', 'must be an RSA public key (PEM text or a JWK object)');
+  }
+  return value as string | Record<string, unknown>;
 }
 
 /** Checks a bank's raw options (unknown keys are refused: a typo must not fall back to a default). */
@@ -188,6 +213,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     pain001: bool(raw, 'pain001', d.pain001),
     creditor_address: bool(raw, 'creditor_address', d.creditor_address),
     embedded: bool(raw, 'embedded', d.embedded),
+    embedded_password_key: passwordKey(raw.embedded_password_key),
     ...(raw.signing !== undefined && raw.signing !== null ? { signing: bool(raw, 'signing', false) } : {}),
     currencies: ['EUR'],
   };

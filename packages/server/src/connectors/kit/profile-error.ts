@@ -1,3 +1,5 @@
+import { BankConfigError } from './types.ts';
+
 /**
  * A wrong option of a bank's profile names itself, so the operator fixes the bank's configuration,
  * not the code. One class for every standard (a bundle keeps one name per class: three classes
@@ -18,4 +20,14 @@ export function profileErrorOf(standard: string) {
       super(standard, option, reason);
     }
   };
+}
+
+/** Runs a module's profile check for `validateConfig`: a wrong option is thrown as the BankConfigError the core answers with. */
+export function checkedProfile<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ProfileError) throw new BankConfigError(error.message);
+    throw error;
+  }
 }

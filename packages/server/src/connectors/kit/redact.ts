@@ -8,7 +8,7 @@ const NAME_KEYS =
   /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress)$/i;
 /** Credentials and tokens: the payer's password and codes, OAuth codes, verifiers, secrets, assertions and tokens. */
 const SECRET_KEYS =
-  /^(password|psu_password|pin|otp|sca_code|scaAuthenticationData|authenticationData|psuAuthenticationFactor|code_verifier|client_secret|client_assertion|access_token|refresh_token|id_token)$/i;
+  /^(password|encryptedPassword|additionalPassword|additionalEncryptedPassword|psu_password|pin|otp|sca_code|scaAuthenticationData|authenticationData|psuAuthenticationFactor|code_verifier|client_secret|client_assertion|access_token|refresh_token|id_token)$/i;
 /** In a form body (a token request) the authorization code and a request object are secrets too. */
 const FORM_SECRET_KEYS = /^(code|request)$/i;
 const ACCOUNT_KEYS = /^(iban|bban|pan|maskedPan|msisdn|identification|accountNumber)$/i;

@@ -1,8 +1,9 @@
 /** The `obie` connector module: UK Open Banking Read/Write API payment initiation, v4.0 and v3.1.11 (spec/obie/). */
 import { EXECUTION_FREQUENCIES } from '../../domain/payment-request.ts';
-import { BankConfigError, type BankProfile, type ConnectorModule, type PaymentSettings } from '../kit/index.ts';
+import type { BankProfile, ConnectorModule, PaymentSettings } from '../kit/index.ts';
+import { checkedProfile } from '../kit/profile-error.ts';
 import { createObieConnector } from './connector.ts';
-import { checkOptions, PROFILE_KEYS, ProfileError } from './profile.ts';
+import { checkOptions, PROFILE_KEYS } from './profile.ts';
 
 /** What the standard allows at most; each bank's profile narrows it. */
 export const OBIE_SETTINGS: PaymentSettings = {
@@ -36,12 +37,7 @@ export const obieModule: ConnectorModule = {
   // The key is named by `signing_kid` in the bank's directory; no certificate travels with a signature.
   signingCertificate: 'optional',
   validateConfig(raw): BankProfile {
-    try {
-      return { ...checkOptions(raw) };
-    } catch (error) {
-      if (error instanceof ProfileError) throw new BankConfigError(error.message);
-      throw error;
-    }
+    return { ...checkedProfile(() => checkOptions(raw)) };
   },
   create(bank) {
     return createObieConnector(bank, OBIE_SETTINGS);

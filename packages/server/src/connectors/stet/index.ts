@@ -1,8 +1,9 @@
 /** The `stet` connector module: STET PSD2 API payment initiation, 1.5 the reference (docs/reference/stet.md). */
 import { EXECUTION_FREQUENCIES } from '../../domain/payment-request.ts';
-import { BankConfigError, type BankProfile, type ConnectorModule, type PaymentSettings } from '../kit/types.ts';
+import type { BankProfile, ConnectorModule, PaymentSettings } from '../kit/types.ts';
+import { checkedProfile } from '../kit/profile-error.ts';
 import { createStetConnector } from './connector.ts';
-import { checkOptions, PROFILE_KEYS, ProfileError } from './profile.ts';
+import { checkOptions, PROFILE_KEYS } from './profile.ts';
 import { stetSignatureScheme } from './signature.ts';
 
 /** What the standard allows at most; each bank's profile narrows it. */
@@ -30,12 +31,7 @@ export const STET_SETTINGS: PaymentSettings = {
 };
 
 function profileOf(raw: unknown, sca: 'redirect' | 'decoupled') {
-  try {
-    return checkOptions(raw, sca);
-  } catch (error) {
-    if (error instanceof ProfileError) throw new BankConfigError(error.message);
-    throw error;
-  }
+  return checkedProfile(() => checkOptions(raw, sca));
 }
 
 export const stetModule: ConnectorModule = {

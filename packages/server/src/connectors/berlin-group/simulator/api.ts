@@ -200,7 +200,9 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   const links: Record<string, { href: string }> = { self: { href: base(payment) }, status: { href: `${base(payment)}/status` } };
   let psuMessage: string | undefined;
   if (approach === 'EMBEDDED') {
-    links.startAuthorisationWithPsuAuthentication = { href: `${base(payment)}/authorisations` };
+    // A bank that takes the password only encrypted says so with the link's name.
+    const name = ctx.options.embedded?.passwordKey ? 'startAuthorisationWithEncryptedPsuAuthentication' : 'startAuthorisationWithPsuAuthentication';
+    links[name] = { href: `${base(payment)}/authorisations` };
   } else if (explicit) {
     const name = approach === 'DECOUPLED' && !payment.psuId ? 'startAuthorisationWithPsuIdentification' : 'startAuthorisation';
     links[name] = { href: `${base(payment)}/authorisations` };

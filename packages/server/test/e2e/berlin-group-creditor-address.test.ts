@@ -1,0 +1,140 @@
+/**
+ * Issue 22, the `creditorAddress` mode end to end with real processes on SQLite and PostgreSQL: a
+ * bank that refuses a SEPA transfer without the creditor's address (`payrail bank simulate
+ * --require-creditor-address`) ← Prism (`proxy --errors`, the official 1.3.12 file, which describes
+ * `creditorAddress` and checks its shape) ← `payrail serve`; the payer in Chromium. Two banks point at
+ * it: one with the default profile (the address is sent only when the merchant gave one, as the
+ * beneficiary's `postal_address`, a Payrail extension) and one with `creditor_address: true` (at
+ * least the country of the beneficiary's IBAN is always sent).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
+import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+
+const PROFILE = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000, poll_payer_ms: 1000 };
+const ALWAYS_BANK = 'Address Bank';
+const ADDRESS = { country: 'FR', street_name: 'Rue de la Paix', building_number: '2', post_code: '75002', town_name: 'Paris' };
+
+describe.each(processDatabases())('Berlin Group creditorAddress end to end [$name]', ({ create }) => {
+  let db: ProcessDatabase;
+  let stack: BgStack;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    db = await create();
+    stack = await startBgStack(db, {
+      settleSeconds: 1,
+      simArgs: ['--require-creditor-address'],
+      bankArgs: ['--profile', JSON.stringify(PROFILE)],
+    });
+    // The same bank again, with the profile that always sends the creditor's country.
+    stack.cli([
+      'bank',
+      'add',
+      '--standard',
+      'berlin-group',
+      '--name',
+      ALWAYS_BANK,
+      '--base-url',
+      stack.prism.url,
+      '--country',
+      'DE',
+      '--profile',
+      JSON.stringify({ ...PROFILE, creditor_address: true }),
+      '--json',
+    ]);
+    context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
+  }, 300_000);
+  afterAll(async () => {
+    await context?.close();
+    await stack?.stop();
+    await db?.cleanup();
+  });
+
+  function exchanges(id: number): { exchanges: Record<string, any>[] } {
+    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+  }
+
+  /** The initiation body as the bank stored it (found by the X-Request-ID of the payment's initiation). */
+  async function bankBody(id: number): Promise<Record<string, any>> {
+    const requestIds = exchanges(id)
+      .exchanges.filter((e) => e.operation === 'initiate')
+      .map((e) => e.request_id);
+    const received = (await stack.control('GET', '/received')) as { initiations: { requestId: string; paymentId: string | null }[] };
+    const mine = received.initiations.filter((i) => requestIds.includes(i.requestId) && i.paymentId);
+    expect(mine).toHaveLength(1);
+    const stored = (await stack.control('GET', `/payments/${mine[0]!.paymentId}`)) as { body: Record<string, any> };
+    return stored.body;
+  }
+
+  async function payAtBank(page: Page, url: string, bankName: string, decision: 'Approve' | 'Refuse') {
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
+    await page.getByRole('button', { name: bankName }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    await page.getByText('ACME Corp.').waitFor();
+    await page.getByRole('button', { name: decision }).click();
+    await page.waitForURL(`${stack.merchant}/return?**`);
+  }
+
+  it("the merchant's postal_address reaches the bank as creditorAddress; approved → done, Prism silent", async () => {
+    const mark = stack.prism.mark();
+    const { id, url } = await merchantPayment(stack, {
+      beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.', postal_address: ADDRESS },
+    });
+    const page = await context.newPage();
+    await payAtBank(page, url, BANK_NAME, 'Approve');
+    await waitForState(stack, id, ['done']);
+    expect((await bankBody(id)).creditorAddress).toEqual({
+      streetName: 'Rue de la Paix',
+      buildingNumber: '2',
+      townName: 'Paris',
+      postCode: '75002',
+      country: 'FR',
+    });
+    await page.close();
+    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+  });
+
+  it("no address and the default profile: the bank refuses the initiation, the payer is back at the merchant with the bank's reason, the payment ends rejected invalidBeneficiary", async () => {
+    const mark = stack.prism.mark();
+    const { id, url } = await merchantPayment(stack);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
+    await page.getByRole('button', { name: BANK_NAME }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    // The payer never reaches the bank's page: back at the merchant with the outcome and the bank's own text.
+    await page.waitForURL(`${stack.merchant}/return?**`);
+    const back = new URL(page.url()).searchParams;
+    expect(back.get('payment_state')).toBe('rejected');
+    expect(back.get('error_code')).toBe('invalidBeneficiary');
+    expect(back.get('bank_message')).toMatch(/creditorAddress/);
+    const rejected = await waitForState(stack, id, ['rejected']);
+    expect(rejected.error_code).toBe('invalidBeneficiary');
+    expect(rejected.error_description).toMatch(/creditorAddress/);
+    expect(exchanges(id).exchanges.map((e) => `${e.operation} ${e.status}`)).toEqual(['initiate 400']);
+    await page.close();
+    // The bank's 400 is in the standard's error shape (tppMessages with the path).
+    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+  });
+
+  it('no address and creditor_address: true: the country of the IBAN is sent; refused by the payer → rejected CancelledByUser', async () => {
+    const mark = stack.prism.mark();
+    const paid = await merchantPayment(stack);
+    const page = await context.newPage();
+    await payAtBank(page, paid.url, ALWAYS_BANK, 'Approve');
+    await waitForState(stack, paid.id, ['done']);
+    expect((await bankBody(paid.id)).creditorAddress).toEqual({ country: 'FR' });
+
+    const refused = await merchantPayment(stack);
+    await payAtBank(page, refused.url, ALWAYS_BANK, 'Refuse');
+    const rejected = await waitForState(stack, refused.id, ['rejected']);
+    expect(['CancelledByUser', 'authenticationFailed']).toContain(rejected.error_code);
+    expect(new URL(page.url()).searchParams.get('payment_state')).toBe('rejected');
+    await page.close();
+    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+  });
+});
