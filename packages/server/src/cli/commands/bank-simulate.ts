@@ -81,6 +81,12 @@ export function registerBankSimulate(program: Command): void {
         '--pain001',
         'take payments only as pain.001 XML products (pain.001-sepa-credit-transfers, …; periodic as multipart), answer status as pain.002 to Accept: application/xml',
       )
+      .addOption(
+        new Option(
+          '--vop <MODE>',
+          'Verification of Payee on every initiation: the status and payee-name result it answers; the payer decides at the bank',
+        ).choices(['match', 'close-match', 'no-match', 'not-possible']),
+      )
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -129,6 +135,7 @@ interface SimulateOptions {
   requireCreditorAddress?: boolean;
   pain001?: boolean;
   embedded?: boolean;
+  vop?: 'match' | 'close-match' | 'no-match' | 'not-possible';
   embeddedMaxTries: number;
   embeddedPasswordKey?: string;
   tlsCert?: string;
@@ -228,6 +235,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     pain001: Boolean(options.pain001),
     embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
     tls,
+    vop: options.vop ?? null,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

@@ -39,7 +39,8 @@ import { isXmlProduct, pain001Xml, periodicMultipart, readPain002, standingOrder
 import { authorisationIdFromLink, paths, type PaymentRef } from './paths.ts';
 import { resolveProfile, type BerlinGroupProfile } from './profile.ts';
 import { browserUrl, hasLink, link, object, scaApproachHeader, str, transactionStatus, type Json } from './responses.ts';
-import { mapTransactionStatus, SCA_DONE, SCA_FAILED } from './status-table.ts';
+import { mapTransactionStatus, payeeVerification, SCA_DONE, SCA_FAILED } from './status-table.ts';
+import type { PayeeVerification } from '../kit/payee-verification.ts';
 
 /** What the connector keeps between calls (stored by the core as the payment's connector data). */
 export interface BgData {
@@ -61,6 +62,8 @@ export interface BgData {
   embedded?: { step: 'credentials' | 'method' | 'code' | 'failed'; next?: string | null } | null;
   /** OAuth2 SCA (`scaOAuth`): the bank's authorization server, read from the metadata the link named. */
   sca_oauth?: { issuer: string; authorization_endpoint: string; token_endpoint: string } | null;
+  /** Verification of Payee: the result the initiation's answer carried (kit/payee-verification.ts). */
+  payee_verification?: PayeeVerification;
   [key: string]: unknown;
 }
 
@@ -123,6 +126,12 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
   }
   if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
   // Back on the Nok URI the payer chose to stop; a failed SCA found by status sync is an authentication failure.
+  const named = data.payee_verification?.result;
+  if (data.nok && named && named !== 'match')
+    return {
+      error_code: 'CancelledByUser',
+      error_description: `The payer cancelled the payment at the bank after the check of the payee's name (${named.replace('_', ' ')}).`,
+    };
   if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
   if (scaStatus && SCA_FAILED.has(scaStatus))
     return { error_code: 'authenticationFailed', error_description: "The payer's authentication at the bank failed." };
@@ -554,13 +563,17 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const paymentId = str(body.paymentId, 200);
     // Created, but with no id we can never ask about it: as good as a lost answer.
     if (!paymentId) return unknown('the bank answered without a paymentId', data);
-    const created: BgData = { ...data, payment_id: paymentId, last_status: transactionStatus(body) };
+    const vop = payeeVerification(body);
+    const created: BgData = { ...data, payment_id: paymentId, last_status: transactionStatus(body), ...(vop ? { payee_verification: vop } : {}) };
     const status = transactionStatus(body)?.toUpperCase();
     if (status === 'RJCT' || status === 'CANC') {
       const outcome = fromStatus(payment, created, body, null);
       if (outcome) return { ...outcome, bank_reference: paymentId };
     }
-    return nextStep(payment, ctx, created, body, scaApproachHeader(response.headers), psuId);
+    const next = await nextStep(payment, ctx, created, body, scaApproachHeader(response.headers), psuId);
+    // While the payer is at the bank the raw status is the initiation's (RCVD, or a Verification of Payee code).
+    const waiting = next.kind === 'redirect' || next.kind === 'decoupled' || next.kind === 'fields';
+    return waiting && next.bank_status === undefined ? { ...next, bank_status: transactionStatus(body) } : next;
   }
 
   /** The same initiation as pain.001 XML (profile `pain001`): the XML product, the message, a periodic payment's multipart body. */

@@ -21,6 +21,7 @@ import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simul
 import { isXmlProduct, readXmlInitiation } from './pain.ts';
 import { Refusal } from './validate.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
+import type { VopMode } from './vop.ts';
 
 export interface BerlinGroupSimulatorOptions {
   host?: string;
@@ -49,6 +50,8 @@ export interface BerlinGroupSimulatorOptions {
   pain001?: boolean;
   /** Offer embedded SCA (asked with `TPP-Redirect-Preferred: false`): the payer's password and methods (embedded.ts). */
   embedded?: EmbeddedOptions | null;
+  /** Verification of Payee on every initiation, with this result (vop.ts). */
+  vop?: VopMode | null;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   /** HTTPS with client certificates (mTLS), as real banks' APIs and token endpoints (oauth.ts: `tls_client_auth`). */
@@ -114,6 +117,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     requireCreditorAddress: options.requireCreditorAddress ?? false,
     embedded: options.embedded ?? null,
     pain001: options.pain001 ?? false,
+    vop: options.vop ?? null,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
@@ -142,6 +146,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     faults,
     received,
     auth,
+    settings: apiOptions,
     decide,
     reset: () => {
       ledger.payments.clear();
