@@ -68,6 +68,13 @@ describe('transactionStatus table', () => {
 describe('error table', () => {
   const pisEnums = Object.entries(schemas).filter(([name]) => /^MessageCode(4\d\d_PIS(_CANC)?|200InitiationStatus)$/.test(name));
 
+  it('FORMAT_ERROR naming a header Payrail builds (Date, PSU-IP-Address, X-Request-ID…) is bug: the set-up, not the payment; PSU-ID and body fields keep their code', () => {
+    for (const path of ['Date', 'PSU-IP-Address', 'X-Request-ID', 'TPP-Redirect-URI', 'Signature'])
+      expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path, text: null }), path).toBe('bug');
+    expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path: 'PSU-ID', text: null })).toBe('invalidValue');
+    expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path: 'requestedExecutionDate', text: null })).toBe('invalidDate');
+  });
+
   it('covers every 4xx PIS code of the file, and only codes of the file', () => {
     const fileCodes = new Set(pisEnums.flatMap(([, s]) => s.enum ?? []));
     expect(fileCodes.size).toBeGreaterThan(30);
