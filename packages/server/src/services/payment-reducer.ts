@@ -4,6 +4,7 @@
  * the domain's settings, turns the sync plan into a time (the connector's poll interval) and hands
  * the change to the writer (payment-changes.ts). Unit-tested alone (test/payment-reducer.test.ts).
  */
+import { CANCELLED_BY_CLIENT } from '../connectors/kit/cancellation.ts';
 import type { ConnectorOutcome } from '../connectors/kit/types.ts';
 import { paymentStateOf, trackedOutcome } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
@@ -54,12 +55,6 @@ export interface PendingConfirmation {
   bank_status: string | null;
 }
 
-/** What a client's cancellation ends with, whichever answer of the bank reports it first. */
-export const CANCELLED_BY_CLIENT = {
-  error_code: 'CancelledByClient',
-  error_description: "The payment was cancelled at the bank at the client's request.",
-} as const;
-
 /** Whether an answer ends the payment as the payer's cancellation: the one a client's cancellation in flight makes its own. */
 export function isPayerCancellation(outcome: ConnectorOutcome): boolean {
   return (outcome.kind === 'state' || outcome.kind === 'refused') && outcome.error_code === 'CancelledByUser';
@@ -72,7 +67,13 @@ export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, a
   const sync: SyncPlan = final ? 'none' : 'poll';
   const cleared = { validate_uri: null, fields: null, error_code: null, error_description: null, state_detail: null };
   const bankRef = outcome.bank_reference ? { bank_payment_id: outcome.bank_reference } : {};
-  const facts: AttemptUpdate = { ...bankRef, connector_data: data, ...(outcome.consent !== undefined ? { consent_sealed: outcome.consent } : {}) };
+  const facts: AttemptUpdate = {
+    ...bankRef,
+    connector_data: data,
+    ...(outcome.consent !== undefined ? { consent_sealed: outcome.consent } : {}),
+    // The bank's raw status while the payer is still at the bank (e.g. a Verification of Payee code).
+    ...(outcome.bank_status !== undefined ? { bank_status: outcome.bank_status } : {}),
+  };
   if (ctx.operation === 'initiate') facts.outcome = outcome.kind === 'unknown' ? 'unknown' : outcome.kind === 'refused' ? 'refused' : 'ok';
   const change = (c: Reduction & { kind: 'change' }) => ({ ...c, change: { ...c.change, patch: { ...bankRef, ...c.change.patch } } });
   const previousStatus = attempt?.bank_status ?? null;

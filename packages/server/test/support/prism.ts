@@ -5,9 +5,10 @@
  * process group on a free loopback port and is stopped by that group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
@@ -18,6 +19,24 @@ export const OBIE_SPECS = {
   '4.0': new URL('../../spec/obie/v4.0.0/payment-initiation-openapi.yaml', import.meta.url).pathname,
   '3.1.11': new URL('../../spec/obie/v3.1.11/payment-initiation-openapi.yaml', import.meta.url).pathname,
 } as const;
+/**
+ * The official Berlin Group file with the Verification of Payee statuses of later NextGenPSD2
+ * versions (RCVC, RVCM, RVNC) added to its `transactionStatus` enum, and nothing else changed: the
+ * vendored 1.3.12 predates VoP, so Prism would refuse every VoP answer. The payee-name result
+ * (`vopResult`) is an extra member the 1.3.12 schemas allow (no `additionalProperties: false`), so
+ * Prism checks its presence against nothing. Written once per process to a temporary directory.
+ */
+let vopSpec: string | null = null;
+export function bgSpecWithVop(): string {
+  if (vopSpec) return vopSpec;
+  const file = JSON.parse(readFileSync(BG_SPEC, 'utf8'));
+  const status = file.components.schemas.transactionStatus;
+  status.enum = [...status.enum, 'RCVC', 'RVCM', 'RVNC'];
+  vopSpec = join(mkdtempSync(join(tmpdir(), 'payrail-bg-vop-spec-')), 'psd2-api-1.3.12-vop.json');
+  writeFileSync(vopSpec, JSON.stringify(file));
+  return vopSpec;
+}
+
 const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
 
 /** What Prism writes when an exchange breaks the standard. */

@@ -15,6 +15,7 @@ import {
   sealToken,
   startAuthorization,
 } from '../kit/oauth.ts';
+import { CANCELLED_BY_CLIENT, cancellationRefused, cancelledByClient } from '../kit/cancellation.ts';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { codeStep, credentialsStep, EMBEDDED_FIELDS, methodStep } from '../kit/consent.ts';
@@ -35,7 +36,8 @@ import { buildInitiation, type PaymentProduct, type PaymentService } from './ini
 import { authorisationIdFromLink, paths, type PaymentRef } from './paths.ts';
 import { resolveProfile, type BerlinGroupProfile } from './profile.ts';
 import { browserUrl, hasLink, link, object, scaApproachHeader, str, transactionStatus, type Json } from './responses.ts';
-import { mapTransactionStatus, SCA_DONE, SCA_FAILED } from './status-table.ts';
+import { mapTransactionStatus, payeeVerification, SCA_DONE, SCA_FAILED } from './status-table.ts';
+import type { PayeeVerification } from '../kit/payee-verification.ts';
 
 /** What the connector keeps between calls (stored by the core as the payment's connector data). */
 export interface BgData {
@@ -57,6 +59,8 @@ export interface BgData {
   embedded?: { step: 'credentials' | 'method' | 'code' | 'failed'; next?: string | null } | null;
   /** OAuth2 SCA (`scaOAuth`): the bank's authorization server, read from the metadata the link named. */
   sca_oauth?: { issuer: string; authorization_endpoint: string; token_endpoint: string } | null;
+  /** Verification of Payee: the result the initiation's answer carried (kit/payee-verification.ts). */
+  payee_verification?: PayeeVerification;
   [key: string]: unknown;
 }
 
@@ -102,7 +106,7 @@ function unknownReason(response: BankResponse): string {
 function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
   if (code === 'CANC') {
     return data.cancel_requested_at
-      ? { error_code: 'CancelledByClient', error_description: "The payment was cancelled at the bank at the client's request." }
+      ? { ...CANCELLED_BY_CLIENT }
       : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
   }
   const messages = readTppMessages(body).filter((m) => m.category !== 'WARNING');
@@ -112,6 +116,12 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
   }
   if (body.fundsAvailable === false) return { error_code: 'insufficientFunds', error_description: 'The bank rejected the payment: insufficient funds.' };
   // Back on the Nok URI the payer chose to stop; a failed SCA found by status sync is an authentication failure.
+  const named = data.payee_verification?.result;
+  if (data.nok && named && named !== 'match')
+    return {
+      error_code: 'CancelledByUser',
+      error_description: `The payer cancelled the payment at the bank after the check of the payee's name (${named.replace('_', ' ')}).`,
+    };
   if (data.nok) return { error_code: 'CancelledByUser', error_description: 'The payer cancelled the payment at the bank.' };
   if (scaStatus && SCA_FAILED.has(scaStatus))
     return { error_code: 'authenticationFailed', error_description: "The payer's authentication at the bank failed." };
@@ -532,13 +542,17 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     const paymentId = str(body.paymentId, 200);
     // Created, but with no id we can never ask about it: as good as a lost answer.
     if (!paymentId) return unknown('the bank answered without a paymentId', data);
-    const created: BgData = { ...data, payment_id: paymentId, last_status: transactionStatus(body) };
+    const vop = payeeVerification(body);
+    const created: BgData = { ...data, payment_id: paymentId, last_status: transactionStatus(body), ...(vop ? { payee_verification: vop } : {}) };
     const status = transactionStatus(body)?.toUpperCase();
     if (status === 'RJCT' || status === 'CANC') {
       const outcome = fromStatus(payment, created, body, null);
       if (outcome) return { ...outcome, bank_reference: paymentId };
     }
-    return nextStep(payment, ctx, created, body, scaApproachHeader(response.headers), psuId);
+    const next = await nextStep(payment, ctx, created, body, scaApproachHeader(response.headers), psuId);
+    // While the payer is at the bank the raw status is the initiation's (RCVD, or a Verification of Payee code).
+    const waiting = next.kind === 'redirect' || next.kind === 'decoupled' || next.kind === 'fields';
+    return waiting && next.bank_status === undefined ? { ...next, bank_status: transactionStatus(body) } : next;
   }
 
   /** Reads the bank's status (and scaStatus while SCA is not known to be done); `fallback` when nothing changed. */
@@ -630,27 +644,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       if (!ref) return { kind: 'refused', error_code: 'notSupported', error_description: 'The bank holds no payment to cancel.', data: dataOf(payment) };
       const response = await send(ctx, 'cancel', 'DELETE', paths.payment(ref), ACCEPT);
       if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
-      if (response.status >= 400) {
-        const error = mapBankError(response.status, response.body);
-        return {
-          kind: 'refused',
-          error_code: 'notSupported',
-          error_description: `The bank refused the cancellation: ${error.description}`,
-          data: dataOf(payment),
-        };
-      }
+      if (response.status >= 400) return cancellationRefused(mapBankError(response.status, response.body).description, dataOf(payment));
       if (response.status === 202) return cancellationAuthorisation(payment, ctx, data, ref, object(response.body));
       const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
       if (outcome && outcome.kind !== 'unknown') return outcome;
       // 204 is the bank's word that the payment is cancelled, even when the status read is lost.
-      return {
-        kind: 'state',
-        state: 'rejected',
-        error_code: 'CancelledByClient',
-        error_description: "The payment was cancelled at the bank at the client's request.",
-        bank_status: 'CANC',
-        data,
-      };
+      return cancelledByClient(data);
     },
 
     /** A few seconds right after the payer's return, backing off to the bank's longest interval. */

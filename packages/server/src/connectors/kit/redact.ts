@@ -5,7 +5,7 @@
  */
 
 const NAME_KEYS =
-  /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress)$/i;
+  /^(creditorName|debtorName|ultimateCreditor|ultimateDebtor|ultimateCreditorName|ultimateDebtorName|name|accountHolderName|ownerName|psuName|psuId|psu-id|psuCorporateId|label|creditorAddress|debtorAddress|matchedName)$/i;
 /** Credentials and tokens: the payer's password and codes, OAuth codes, verifiers, secrets, assertions and tokens. */
 const SECRET_KEYS =
   /^(password|encryptedPassword|additionalPassword|additionalEncryptedPassword|psu_password|pin|otp|sca_code|scaAuthenticationData|authenticationData|psuAuthenticationFactor|code_verifier|client_secret|client_assertion|access_token|refresh_token|id_token)$/i;

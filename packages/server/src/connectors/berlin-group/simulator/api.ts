@@ -10,6 +10,7 @@ import { type EmbeddedOptions, startEmbedded, updateEmbedded } from './embedded.
 import type { Operation } from './faults.ts';
 import { todayOf, type Approach, type Ledger, type SimulatedPayment } from './ledger.ts';
 import { PAYMENT_PRODUCTS, PAYMENT_SERVICES, Refusal, validateInitiation, type PaymentProduct, type PaymentService } from './validate.ts';
+import { checkPayee, vopMembers, type VopMode } from './vop.ts';
 
 export interface Reply {
   status: number;
@@ -31,6 +32,8 @@ export interface ApiOptions {
   requireCreditorAddress?: boolean;
   /** Embedded SCA offered (embedded.ts). */
   embedded?: EmbeddedOptions | null;
+  /** Verification of Payee on every initiation, with this result (vop.ts); off when absent. */
+  vop?: VopMode | null;
 }
 
 export interface ApiContext {
@@ -185,6 +188,7 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
     redirectUri,
     nokRedirectUri,
   });
+  if (ctx.options.vop) payment.vop = checkPayee(ctx.options.vop, payment.body);
   const links: Record<string, { href: string }> = { self: { href: base(payment) }, status: { href: `${base(payment)}/status` } };
   let psuMessage: string | undefined;
   if (approach === 'EMBEDDED') {
@@ -210,7 +214,13 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   return {
     status: 201,
     headers: { 'ASPSP-SCA-Approach': approach },
-    json: { transactionStatus: 'RCVD', paymentId: payment.paymentId, _links: links, ...(psuMessage ? { psuMessage } : {}) },
+    json: {
+      transactionStatus: 'RCVD',
+      ...(payment.vop ? vopMembers(payment.vop) : {}),
+      paymentId: payment.paymentId,
+      _links: links,
+      ...(psuMessage ? { psuMessage } : {}),
+    },
   };
 }
 
@@ -218,16 +228,24 @@ function decoupledStarted(ctx: ApiContext, authorisationId: string): void {
   ctx.log(`Decoupled SCA waiting: approve or refuse at ${ctx.scaPageUrl(authorisationId)}`);
 }
 
+/** While the payer has not decided (RCVD), the VoP status and result stand in the answers. */
+function waitingVop(ctx: ApiContext, payment: SimulatedPayment): Record<string, unknown> {
+  return payment.vop && ctx.ledger.status(payment) === 'RCVD' ? vopMembers(payment.vop) : {};
+}
+
 type Handler = (ctx: ApiContext, payment: SimulatedPayment, r: Route, request: ApiRequest) => Reply;
 
 const HANDLERS: Record<Exclude<Route['operation'], 'initiatePayment' | 'updatePsuData' | 'updatePaymentPsuData'>, Handler> = {
-  getPaymentInformation: (ctx, payment) => ({ status: 200, json: { ...payment.body, transactionStatus: ctx.ledger.status(payment) } }),
+  getPaymentInformation: (ctx, payment) => ({
+    status: 200,
+    json: { ...payment.body, transactionStatus: ctx.ledger.status(payment), ...waitingVop(ctx, payment) },
+  }),
   getPaymentInitiationStatus: (ctx, payment) => {
     const transactionStatus = ctx.ledger.status(payment);
     const funds = payment.fundsAvailable === null ? {} : { fundsAvailable: payment.fundsAvailable };
     const message =
       payment.fundsAvailable === false && transactionStatus === 'RJCT' ? { tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] } : {};
-    return { status: 200, json: { transactionStatus, ...funds, ...message } };
+    return { status: 200, json: { transactionStatus, ...waitingVop(ctx, payment), ...funds, ...message } };
   },
   cancelPayment: cancel,
   startPaymentAuthorisation: (ctx, payment, _r, request) => startAuthorisation(ctx, payment, request, 'payment'),

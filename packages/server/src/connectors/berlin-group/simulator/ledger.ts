@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../../domain/clock.ts';
 import { FINAL_STATUSES, type ScaStatus, type TransactionStatus } from './codes.ts';
 import type { PaymentProduct, PaymentService } from './validate.ts';
+import type { VopCheck } from './vop.ts';
 
 export type Approach = 'REDIRECT' | 'DECOUPLED' | 'EMBEDDED';
 
@@ -39,6 +40,8 @@ export interface SimulatedPayment {
   /** A 202 cancellation waits for the payer's SCA. */
   cancellationPending: boolean;
   authorisations: Authorisation[];
+  /** The Verification of Payee done at the initiation (`--vop`). */
+  vop?: VopCheck | null;
 }
 
 export interface LedgerOptions {
@@ -177,6 +180,7 @@ export class Ledger {
       fundsAvailable: payment.fundsAvailable,
       cancellationPending: payment.cancellationPending,
       body: payment.body,
+      ...(payment.vop ? { vop: payment.vop } : {}),
       authorisations: payment.authorisations.map(({ formToken: _, ...a }) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
     };
   }

@@ -19,6 +19,7 @@ import { SimulatedAuthServer, type PeerCertificate, type SimulatorOAuthOptions }
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
+import type { VopMode } from './vop.ts';
 
 export interface BerlinGroupSimulatorOptions {
   host?: string;
@@ -45,6 +46,8 @@ export interface BerlinGroupSimulatorOptions {
   requireCreditorAddress?: boolean;
   /** Offer embedded SCA (asked with `TPP-Redirect-Preferred: false`): the payer's password and methods (embedded.ts). */
   embedded?: EmbeddedOptions | null;
+  /** Verification of Payee on every initiation, with this result (vop.ts). */
+  vop?: VopMode | null;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   /** HTTPS with client certificates (mTLS), as real banks' APIs and token endpoints (oauth.ts: `tls_client_auth`). */
@@ -109,6 +112,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     requireDate: options.requireDate ?? false,
     requireCreditorAddress: options.requireCreditorAddress ?? false,
     embedded: options.embedded ?? null,
+    vop: options.vop ?? null,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
@@ -137,6 +141,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     faults,
     received,
     auth,
+    settings: apiOptions,
     decide,
     reset: () => {
       ledger.payments.clear();
