@@ -16,7 +16,11 @@
  * BENCH_CPU_PROF=DIR starts each `serve` with `node --cpu-prof --cpu-prof-dir DIR`. For each
  * `serve` it prints the CPU time it spent (user + system, from /proc) per validation during the
  * measure; BENCH_COUNT=1 also loads bench/count-statements.ts into it and prints the SQL statements
- * it sent per validation (each one a round trip on PostgreSQL), by statement.
+ * it sent per validation (each one a round trip on PostgreSQL), by statement. It also prints the CPU
+ * time per initiation of every process on the path (this client, the simulator, `serve`, and
+ * `serve`'s PostgreSQL backends, from /proc): on a 2-core machine each one's share limits the others.
+ * BENCH_LOOP=1 loads bench/loop-probe.ts into `serve` and prints its event-loop delay and garbage
+ * collection pauses during the measure.
  *
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
  *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change;
@@ -44,6 +48,8 @@ const ONLY = process.env.BENCH_ONLY ?? null;
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const COUNT = process.env.BENCH_COUNT === '1';
 const COUNTER = new URL('./count-statements.ts', import.meta.url).pathname;
+const LOOP = process.env.BENCH_LOOP === '1';
+const LOOP_PROBE = new URL('./loop-probe.ts', import.meta.url).pathname;
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 /** An earlier build's bin/payrail.js: its `serve` is measured too, beside this one, on a database of its own (same-run A/B). */
 const BEFORE_BIN = process.env.BENCH_BEFORE_BIN ?? null;
@@ -60,6 +66,10 @@ interface Run {
   /** Of the `serve` process during the measure: CPU ms per validation, statements per validation by statement. */
   cpuMsPer?: number;
   statements?: Record<string, number>;
+  /** CPU ms per initiation of every process on the path during the measure: the bench's client, the simulator, serve, serve's PostgreSQL backends. */
+  cpu?: { client: number; simulator: number; serve?: number; postgres?: number };
+  /** BENCH_LOOP=1: serve's event-loop delay (ms) and garbage-collection pauses during the measure. */
+  loop?: Record<string, number>;
 }
 
 /** User + system CPU time of a process so far, in ms (Linux /proc). */
@@ -67,6 +77,32 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+}
+
+/** This process's CPU time so far, in ms. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** CPU ms so far of each PostgreSQL backend connected to database `name`, by pid. */
+async function backendCpu(adminUrl: string, name: string): Promise<Map<number, number>> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [name]);
+    const out = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        out.set(pid, cpuMs(pid));
+      } catch {
+        // gone, or not on this machine
+      }
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
 }
 
 function percentile(values: number[], p: number): number {
@@ -135,7 +171,7 @@ async function measure(label: string, count: number, work: (i: number) => Promis
   return { label, ok, failed, seconds: (performance.now() - started) / 1000, latencies };
 }
 
-async function direct(simUrl: string): Promise<Run> {
+async function direct(simUrl: string, simPid: number): Promise<Run> {
   const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });
   const body = JSON.stringify({
     endToEndIdentification: 'bench',
@@ -145,8 +181,10 @@ async function direct(simUrl: string): Promise<Run> {
     creditorName: 'ACME',
     remittanceInformationUnstructured: 'Bench',
   });
+  const client0 = ownCpuMs();
+  const sim0 = cpuMs(simPid);
   try {
-    return await measure('direct', PAYMENTS, async () => {
+    const run = await measure('direct', PAYMENTS, async () => {
       const response = await request(`${simUrl}/v1/payments/instant-sepa-credit-transfers`, {
         method: 'POST',
         dispatcher,
@@ -165,6 +203,8 @@ async function direct(simUrl: string): Promise<Run> {
       await response.body.json();
       return response.statusCode === 201;
     });
+    run.cpu = { client: (ownCpuMs() - client0) / PAYMENTS, simulator: (cpuMs(simPid) - sim0) / PAYMENTS };
+    return run;
   } finally {
     await dispatcher.close();
   }
@@ -173,6 +213,8 @@ async function direct(simUrl: string): Promise<Run> {
 interface Database {
   label: string;
   args: string[];
+  /** PostgreSQL: the database's name and an admin URL, to find its backends. */
+  postgres?: { adminUrl: string; name: string };
   serveArgs?: string[];
   cleanup(): Promise<void>;
 }
@@ -201,12 +243,13 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
     label: 'PostgreSQL',
     args: ['--database-url', url.toString()],
     serveArgs: ['--database-pool-size', PG_POOL],
+    postgres: { adminUrl, name },
     cleanup: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
   };
 }
 
 /** A real `payrail serve` on `db` with the simulator as a bank: PAYMENTS payments made, then validated through the API. */
-async function throughPayrail(simUrl: string, db: Database, round: number, bin = BIN): Promise<Run> {
+async function throughPayrail(simUrl: string, simPid: number, db: Database, round: number, bin = BIN): Promise<Run> {
   const label = `Payrail${bin === BIN ? '' : ' before'} (${db.label})`;
   const bank = cli(
     ['bank', 'add', '--standard', 'berlin-group', '--name', 'Simulator', '--base-url', simUrl, '--country', 'DE', ...BANK_ARGS, ...db.args],
@@ -218,6 +261,7 @@ async function throughPayrail(simUrl: string, db: Database, round: number, bin =
       ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `serve-${bin === BIN ? '' : 'before-'}${db.label}-${round}-${Date.now()}.cpuprofile`]
       : []),
     ...(COUNT ? ['--import', COUNTER] : []),
+    ...(LOOP ? ['--import', LOOP_PROBE] : []),
   ];
   const serve = await startProcess(
     ['serve', '--port', '0', '--log-level', 'error', ...(db.serveArgs ?? []), ...SERVE_ARGS, ...db.args],
@@ -283,7 +327,22 @@ async function throughPayrail(simUrl: string, db: Database, round: number, bin =
       }
       throw new Error('serve did not print its statement counts');
     };
+    const probe = async (): Promise<Record<string, number> | undefined> => {
+      if (!LOOP) return undefined;
+      const seen = serve.output().length;
+      serve.proc.kill('SIGUSR2'); // bench/count-statements.ts, when loaded, prints its counts too
+      for (let waited = 0; waited < 5000; waited += 20) {
+        const m = /payrail-bench-loop (\{.*\})\n/.exec(serve.output().slice(seen));
+        if (m) return JSON.parse(m[1]!);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('serve did not print its event-loop figures');
+    };
     const countsBefore = await counts();
+    await probe(); // resets the histogram: the measure's alone
+    const backends0 = db.postgres ? await backendCpu(db.postgres.adminUrl, db.postgres.name) : null;
+    const client0 = ownCpuMs();
+    const sim0 = cpuMs(simPid);
     const cpuBefore = cpuMs(serve.proc.pid!);
     const run = await measure(label, ids.length, async (i) => {
       const answer = await call('POST', `/2.0/payments/${ids[i]}`, validate, token);
@@ -292,6 +351,15 @@ async function throughPayrail(simUrl: string, db: Database, round: number, bin =
       return answer.status === 200 && answer.json.state === 'validating' && answer.json.action === 'redirect';
     });
     run.cpuMsPer = (cpuMs(serve.proc.pid!) - cpuBefore) / ids.length;
+    run.cpu = { client: (ownCpuMs() - client0) / ids.length, simulator: (cpuMs(simPid) - sim0) / ids.length, serve: run.cpuMsPer };
+    if (db.postgres && backends0) {
+      // Backends opened during the measure count from their start.
+      const backends1 = await backendCpu(db.postgres.adminUrl, db.postgres.name);
+      let total = 0;
+      for (const [pid, ms] of backends1) total += ms - (backends0.get(pid) ?? 0);
+      run.cpu.postgres = total / ids.length;
+    }
+    run.loop = await probe();
     if (COUNT) {
       const after = await counts();
       run.statements = Object.fromEntries(
@@ -322,7 +390,7 @@ try {
   const pgUrl = await reachablePostgres([process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres']);
   if (!pgUrl) console.warn('no PostgreSQL reachable (BENCH_DATABASE_URL): SQLite only');
   for (let round = 1; round <= ROUNDS; round++) {
-    const row: Run[] = [await direct(simUrl)];
+    const row: Run[] = [await direct(simUrl, sim.proc.pid!)];
     for (const make of [
       ...(ONLY !== 'postgres' ? [async () => sqliteDatabase()] : []),
       ...(pgUrl && ONLY !== 'sqlite' ? [() => postgresDatabase(pgUrl)] : []),
@@ -330,7 +398,7 @@ try {
       for (const bin of BEFORE_BIN ? [BEFORE_BIN, BIN] : [BIN]) {
         const db = await make();
         try {
-          row.push(await throughPayrail(simUrl, db, round, bin));
+          row.push(await throughPayrail(simUrl, sim.proc.pid!, db, round, bin));
         } finally {
           await db.cleanup();
         }
@@ -356,6 +424,22 @@ try {
         `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} | ${r.cpuMsPer === undefined ? '' : `${r.cpuMsPer.toFixed(2)} ms`} |`,
       );
     }
+  }
+  console.log('\nCPU ms per initiation, by process (the machine has 2 cores; the bench client is this process):\n');
+  console.log('| Round | Path | client | simulator | serve | PostgreSQL backends | total |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [i, row] of runs.entries()) {
+    for (const r of row) {
+      if (!r.cpu) continue;
+      const { client, simulator, serve, postgres } = r.cpu;
+      const total = client + simulator + (serve ?? 0) + (postgres ?? 0);
+      const ms = (v: number | undefined) => (v === undefined ? '' : v.toFixed(2));
+      console.log(`| ${i + 1} | ${r.label} | ${ms(client)} | ${ms(simulator)} | ${ms(serve)} | ${ms(postgres)} | ${ms(total)} |`);
+    }
+  }
+  if (LOOP) {
+    console.log('\nserve during the measure (BENCH_LOOP=1): event-loop delay and garbage collection\n');
+    for (const [i, row] of runs.entries()) for (const r of row) if (r.loop) console.log(`Round ${i + 1}, ${r.label}: ${JSON.stringify(r.loop)}`);
   }
   for (const [i, row] of runs.entries()) {
     for (const r of row) {

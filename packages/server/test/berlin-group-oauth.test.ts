@@ -1,6 +1,7 @@
 /**
  * Issue 22, items 1 and 2: the Berlin Group connector at banks that want OAuth2 — a client token
- * before every call (the pre-step: client_secret_basic, client_secret_post, private_key_jwt) and
+ * before every call (the pre-step: client_secret_basic, client_secret_post, private_key_jwt, and
+ * tls_client_auth against the simulator's HTTPS mode with client certificates) and
  * `scaOAuth` (the payer at the bank's authorization server, code + PKCE, the payer's token sealed
  * and used for status reads) — against the simulator's authorization server, through the core's
  * bank HTTP client (call rows before each call, exchange log) on every database. The browser runs
@@ -25,6 +26,8 @@ const TOKEN_SECONDS = 300;
 
 describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator', (ctx) => {
   let sim: BerlinGroupSimulator;
+  /** The same bank over HTTPS with client certificates: tls_client_auth at the token endpoint, mTLS on `/v1`. */
+  let tlsSim: BerlinGroupSimulator;
   let pki: TestPki;
   const transports: BankTransport[] = [];
 
@@ -35,10 +38,17 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
       settleAfterMs: 4_000,
       oauth: { clientId: CLIENT_ID, clientAuth: 'client_secret_basic', clientSecret: SECRET, clientCert: pki.signing.cert, tokenSeconds: TOKEN_SECONDS },
     });
+    tlsSim = await startBerlinGroupSimulator({
+      clock: ctx().clock,
+      settleAfterMs: 4_000,
+      oauth: { clientId: CLIENT_ID, clientAuth: 'tls_client_auth', clientCert: pki.client.cert, tokenSeconds: TOKEN_SECONDS, preStep: true },
+      tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert, requireApiCert: true },
+    });
   });
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
     await sim.close();
+    await tlsSim.close();
     pki.cleanup();
   });
   beforeEach(() => {
@@ -48,12 +58,12 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
   });
 
   let nextBankId = 100;
-  function bank(oauth: Record<string, unknown> = {}, material: BankMaterial = { oauthClientSecret: SECRET }) {
+  function bank(oauth: Record<string, unknown> = {}, material: BankMaterial = { oauthClientSecret: SECRET }, at: BerlinGroupSimulator = sim) {
     const profile = checkOptions(
       {
         timeout_ms: 2_000,
         signing: false,
-        oauth: { client_id: CLIENT_ID, client_auth: 'client_secret_basic', token_url: `${sim.url}/oauth/token`, scope: 'PIS', ...oauth },
+        oauth: { client_id: CLIENT_ID, client_auth: 'client_secret_basic', token_url: `${at.url}/oauth/token`, scope: 'PIS', ...oauth },
       },
       'redirect',
     );
@@ -62,13 +72,13 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
       uuid: crypto.randomUUID(),
       name: 'OAuth bank',
       standard: 'berlin-group',
-      base_url: sim.url,
+      base_url: at.url,
       country: 'DE',
       bic: null,
       sca_approach: 'redirect',
       profile: { ...profile },
-      has_client_cert: false,
-      has_ca: false,
+      has_client_cert: Boolean(material.clientCert),
+      has_ca: Boolean(material.ca),
       has_signing_key: Boolean(material.signingKey),
       created_at: 0,
     };
@@ -210,6 +220,159 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
     expect(await calls(r)).toEqual(['client-token 401']);
     expect(sim.received.initiations.length).toBe(initiations);
     expect(await stored()).not.toContain(SECRET);
+  });
+
+  /** Payrail's client at the HTTPS bank: the mTLS certificate `cert`/`key` (none when absent), the bank's server CA trusted. */
+  function tlsBank(client: { cert: string; key: string } | null) {
+    return bank({ client_auth: 'tls_client_auth' }, { ca: pki.ca.cert, ...(client ? { clientCert: client.cert, clientKey: client.key } : {}) }, tlsSim);
+  }
+
+  it('tls_client_auth: Payrail is authenticated by its mTLS certificate (client_id in the body, no secret); the API takes its calls with that certificate only; paid', async () => {
+    const { connector, transport } = tlsBank(pki.client);
+    let p = await payment();
+    const redirect = await start(connector, p, transport);
+    expect(redirect.kind).toBe('redirect');
+    expect(await calls(p)).toEqual(['client-token 200', 'initiate 201']);
+    const exchange = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', p.id).orderBy('id').executeTakeFirstOrThrow();
+    expect(JSON.parse(exchange.request_body!)).toEqual({ grant_type: 'client_credentials', scope: 'PIS', client_id: CLIENT_ID });
+    expect(tlsSim.received.calls.at(-1)).toMatchObject({ operation: 'initiatePayment', bearer: 'client', certificate: 'trusted' });
+
+    p = applied(p, redirect);
+    tlsSim.approve((redirect.data as BgData).payment_id!);
+    ctx().clock.advance(4_000);
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+    expect(tlsSim.received.calls.at(-1)).toMatchObject({ bearer: 'client', certificate: 'trusted' });
+
+    // The API itself wants the certificate: a call without one is refused before the bearer token is looked at,
+    // and the token (bound to the certificate it was issued to, RFC 8705 §3) is no good with another one.
+    const { Agent, request } = await import('undici');
+    const token = tlsSim.auth!.tokens().at(-1)!;
+    const ask = async (connect: Record<string, string>) => {
+      const dispatcher = new Agent({ connect: { ca: pki.ca.cert, ...connect } });
+      try {
+        const answer = await request(`${tlsSim.url}/v1/payments/sepa-credit-transfers/${(redirect.data as BgData).payment_id}/status`, {
+          headers: { Authorization: `Bearer ${token}`, 'X-Request-ID': crypto.randomUUID(), Accept: 'application/json' },
+          dispatcher,
+        });
+        return { status: answer.statusCode, body: (await answer.body.json()) as { tppMessages: { code: string }[] } };
+      } finally {
+        await dispatcher.close();
+      }
+    };
+    expect(await ask({ cert: pki.client.cert, key: pki.client.key })).toMatchObject({ status: 200 });
+    expect(await ask({})).toMatchObject({ status: 401, body: { tppMessages: [{ code: 'CERTIFICATE_MISSING' }] } });
+    expect(await ask({ cert: pki.stranger.cert, key: pki.stranger.key })).toMatchObject({
+      status: 401,
+      body: { tppMessages: [{ code: 'CERTIFICATE_INVALID' }] },
+    });
+    expect(await ask({ cert: pki.signing.cert, key: pki.signing.key })).toMatchObject({ status: 401, body: { tppMessages: [{ code: 'TOKEN_INVALID' }] } });
+  });
+
+  it("tls_client_auth: no client certificate, one from a CA the bank does not trust, or another client's → refused with the bank's reason; no initiation reaches the bank", async () => {
+    const cases = [
+      { client: null, why: 'no client certificate was presented' },
+      { client: pki.stranger, why: 'the client certificate is not issued by a CA this bank trusts' },
+      { client: pki.signing, why: 'the client certificate is not the one registered for this client' },
+    ];
+    for (const { client, why } of cases) {
+      const { connector, transport } = tlsBank(client);
+      const initiations = tlsSim.received.initiations.length;
+      const p = await payment();
+      const refused = await start(connector, p, transport);
+      expect(refused).toMatchObject({
+        kind: 'refused',
+        error_code: 'bug',
+        error_description: `TOKEN_INVALID: the bank's token endpoint refused Payrail's client (invalid_client: ${why})`,
+      });
+      expect(await calls(p)).toEqual(['client-token 401']);
+      expect(tlsSim.received.initiations.length).toBe(initiations);
+      expect(tlsSim.received.calls.filter((c) => c.operation === 'initiatePayment' && c.certificate !== 'trusted')).toEqual([]);
+    }
+  });
+
+  it('concurrent calls share one token request; renew_before_ms (on the injected clock) decides when it is renewed', async () => {
+    const { connector, transport } = bank({ renew_before_ms: 10_000 });
+    const issued = sim.auth!.issued.client_credentials;
+    const tokenCalls = () => sim.received.calls.length; // token requests are not /v1 calls: counted by `issued`
+    const before = tokenCalls();
+    const payments = await Promise.all(Array.from({ length: 10 }, () => payment()));
+    const started = await Promise.all(payments.map((p) => start(connector, p, transport)));
+    expect(started.map((o) => o.kind)).toEqual(Array(10).fill('redirect'));
+    expect(sim.auth!.issued.client_credentials).toBe(issued + 1);
+    const rows: string[] = [];
+    for (const p of payments) rows.push(...(await calls(p)));
+    expect(rows.filter((r) => r.startsWith('client-token'))).toEqual(['client-token 200']);
+    expect(rows.filter((r) => r === 'initiate 201')).toHaveLength(10);
+    expect(sim.received.calls.slice(before).map((c) => c.bearer)).toEqual(Array(tokenCalls() - before).fill('client'));
+
+    // 11 s before it expires the token is still used; 9 s before, it is renewed (once, for concurrent reads).
+    const p = applied(payments[0]!, started[0]!);
+    ctx().clock.advance((TOKEN_SECONDS - 11) * 1000);
+    await connector.status(p, context(p, transport));
+    expect(sim.auth!.issued.client_credentials).toBe(issued + 1);
+    ctx().clock.advance(2_000);
+    await Promise.all(payments.slice(0, 5).map((q, i) => connector.status(applied(q, started[i]!), context(q, transport))));
+    expect(sim.auth!.issued.client_credentials).toBe(issued + 2);
+  });
+
+  it('stress: 50 payments initiated and read while the bank revokes tokens and answers 401 to some calls: each initiation reaches the bank exactly once', async () => {
+    const { connector, transport } = bank();
+    const issued = sim.auth!.issued.client_credentials;
+    const firstCall = sim.received.calls.length;
+    /** The initiations that reached the bank since the test began, whatever it answered (a 401 included). */
+    const initiations = () => sim.received.calls.slice(firstCall).filter((c) => c.operation === 'initiatePayment');
+    // The bank expires tokens early: some initiations and some status reads are answered 401 TOKEN_EXPIRED.
+    sim.faults.add({ kind: 'reject', operation: 'initiatePayment', code: 'TOKEN_EXPIRED', times: 5 });
+    sim.faults.add({ kind: 'reject', operation: 'getPaymentInitiationStatus', code: 'TOKEN_EXPIRED', times: 5 });
+    const payments = await Promise.all(Array.from({ length: 50 }, () => payment()));
+    // The bank also forgets every token it issued (expires them early) after every 10th API call it receives.
+    let revocations = 0;
+    const record = sim.received.recordCall.bind(sim.received);
+    sim.received.recordCall = (call) => {
+      record(call);
+      if (call.operation && sim.received.calls.slice(firstCall).length % 10 === 0) {
+        revocations += 1;
+        sim.auth!.revokeClientTokens();
+      }
+    };
+    const stagger = (i: number) => new Promise((resolve) => setTimeout(resolve, i * 10));
+    const outcomes = await Promise.all(
+      payments.map(async (p, i) => {
+        await stagger(i);
+        return start(connector, p, transport);
+      }),
+    );
+    // Not one initiation sent twice, whatever the bank answered it.
+    expect(initiations()).toHaveLength(50);
+    const redirected = outcomes.filter((o) => o.kind === 'redirect').length;
+    const refused = outcomes.filter((o) => o.kind === 'refused');
+    expect(redirected + refused.length).toBe(50);
+    expect(refused.length).toBeGreaterThanOrEqual(5);
+    for (const o of refused) expect(o).toMatchObject({ error_code: 'bug', error_description: expect.stringMatching(/^TOKEN_(EXPIRED|INVALID)/) });
+
+    // Status reads of the initiated ones, tokens still revoked every 10th call: a 401 read is renewed and read once more.
+    const reads = await Promise.all(
+      payments.map(async (p, i) => {
+        if (outcomes[i]!.kind !== 'redirect') return null;
+        await stagger(i);
+        return connector.status(applied(p, outcomes[i]!), context(p, transport));
+      }),
+    );
+    sim.received.recordCall = record;
+    expect(reads.filter((r) => r !== null && r.kind === 'unknown')).toEqual([]);
+
+    // Exactly one initiation per payment reached the bank (whatever it answered), none with a repeated X-Request-ID or body.
+    expect(initiations()).toHaveLength(50);
+    expect(new Set(initiations().map((c) => c.requestId)).size).toBe(50);
+    expect(sim.received.duplicates()).toEqual({ requestIds: [], bodyHashes: [] });
+    const perPayment: number[] = [];
+    for (const p of payments) perPayment.push((await calls(p)).filter((c) => c.startsWith('initiate')).length);
+    expect(perPayment).toEqual(Array(50).fill(1));
+    // Token requests: one to begin with, at most one more per revocation or 401 answer.
+    const renewals = sim.auth!.issued.client_credentials - issued;
+    expect(renewals).toBeGreaterThanOrEqual(2);
+    expect(renewals).toBeLessThanOrEqual(1 + revocations + 10);
+    expect(revocations).toBeGreaterThanOrEqual(2);
   });
 
   /** The payer at the simulator's authorization server: the page, then the decision; where the bank sends them back. */

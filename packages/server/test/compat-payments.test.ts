@@ -61,6 +61,30 @@ describeEachDb('Powens compatibility: bulk details and the beneficiary object', 
     expect((await read(id, token)).instructions.map((i: { state: string }) => i.state)).toEqual(['done', 'done']);
   });
 
+  it('a validation answers the payment exactly as a GET then shows it (it is answered from the validation, not read again)', async () => {
+    for (const [useCase, query] of [
+      ['legacy', ''],
+      ['redirect', '?show_sensitive=true'],
+      ['decoupled', ''],
+      ['otp_sms', '?show_sensitive=true'],
+      ['account_choice', ''],
+    ] as const) {
+      const id = await ctx().createPayment(bulk(['Invoice 1', 'Invoice 2']));
+      const token = await ctx().scopedToken(id);
+      const payload = {
+        connector_uuid: TEST_CONNECTOR_UUID,
+        webview_url: WEBVIEW_URL,
+        fields: { use_case_pay: useCase },
+        payer: { scheme_name: 'iban', identification: VALID_IBAN, label: 'Payer' },
+      };
+      const answer = await ctx().app.inject({ method: 'POST', url: `/2.0/payments/${id}${query}`, headers: bearer(token), payload });
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(answer.json()).toMatchObject({ state: 'validating', connector_uuid: TEST_CONNECTOR_UUID, payer: { identification: VALID_IBAN } });
+      const got = await ctx().app.inject({ url: `/2.0/payments/${id}${query}`, headers: bearer(token) });
+      expect(answer.body, useCase).toBe(got.body);
+    }
+  });
+
   it("accepts the siret scheme of Powens' bulk guide, and a refused scheme names the allowed ones", async () => {
     const body = guideBody('first_open_day');
     body.instructions[0]!.beneficiary_identity = { kind: 'corporate', org_name: 'ACME', scheme_name: 'siret', identification: '732 829 320 00074' };

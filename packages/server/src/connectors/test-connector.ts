@@ -3,6 +3,7 @@
  * `use_case_pay` values and the legacy label grammar (`pdng/done - My label`). Its simulated bank
  * page is served by Payrail (src/http/routes/testbank.ts). Times come from the context's clock.
  */
+import { cancelledByClient } from './kit/cancellation.ts';
 import type { Connector, ConnectorContext, ConnectorOutcome, ConnectorPayment, PaymentField, PaymentSettings } from './types.ts';
 
 export const TEST_CONNECTOR_UUID = '338178e6-3d01-564f-9a7b-52ca442459bf';
@@ -188,14 +189,7 @@ export const CANCEL_APPROVAL_MARK = 'cancel_approval';
 
 function cancelled(data: Record<string, unknown>, ctx: ConnectorContext): ConnectorOutcome {
   const { tokens: _scenario, ...rest } = data; // a cancelled payment's scenario stops
-  return {
-    kind: 'state',
-    state: 'rejected',
-    error_code: 'CancelledByClient',
-    error_description: "The payment was cancelled at the bank at the client's request.",
-    bank_status: 'CANC',
-    data: { ...rest, cancelled_at: ctx.now },
-  };
+  return cancelledByClient({ ...rest, cancelled_at: ctx.now });
 }
 
 const baseConnector: Connector = {

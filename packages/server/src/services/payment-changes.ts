@@ -49,6 +49,15 @@ export interface PaymentChange {
   instructions?: readonly InstructionRow[];
 }
 
+/** The payment's instructions (as read with the payment) with the states a change gives them. */
+export function instructionsAfter(instructions: readonly InstructionRow[], change: PaymentChange): readonly InstructionRow[] {
+  if (!change.instructionStates && change.allInstructionsState === undefined) return instructions;
+  return instructions.map((row) => {
+    const state = change.instructionStates?.[row.position] ?? change.allInstructionsState;
+    return state ? { ...row, state } : row;
+  });
+}
+
 /** created → done is not a transition; the payment goes through validating first. */
 function path(from: PaymentState, to: PaymentState): PaymentState[] {
   if (from === to) return [];
@@ -266,11 +275,7 @@ async function changeOnPostgres(
   if (plan.announce) {
     // The payment as the update writes it (its version guard: nothing else changed it), its instructions with the change's states.
     const after = { ...payment, ...plan.patch, version: payment.version + 1 } as PaymentRow;
-    const instructions = change.instructions!.map((row) => {
-      const state = change.instructionStates?.[row.position] ?? change.allInstructionsState;
-      return state ? { ...row, state } : row;
-    });
-    values.body = stateChangeBody(after, instructions);
+    values.body = stateChangeBody(after, instructionsAfter(change.instructions!, change));
   }
   const shape: ChangeShape = {
     patch,

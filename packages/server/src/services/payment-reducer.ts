@@ -4,6 +4,7 @@
  * the domain's settings, turns the sync plan into a time (the connector's poll interval) and hands
  * the change to the writer (payment-changes.ts). Unit-tested alone (test/payment-reducer.test.ts).
  */
+import { CANCELLED_BY_CLIENT } from '../connectors/kit/cancellation.ts';
 import type { ConnectorOutcome } from '../connectors/kit/types.ts';
 import { paymentStateOf, trackedOutcome } from '../domain/state-machine.ts';
 import type { PaymentState } from '../domain/states.ts';
@@ -53,12 +54,6 @@ export interface PendingConfirmation {
   instructions: NonNullable<StateOutcome['instructions']> | null;
   bank_status: string | null;
 }
-
-/** What a client's cancellation ends with, whichever answer of the bank reports it first. */
-export const CANCELLED_BY_CLIENT = {
-  error_code: 'CancelledByClient',
-  error_description: "The payment was cancelled at the bank at the client's request.",
-} as const;
 
 /** Whether an answer ends the payment as the payer's cancellation: the one a client's cancellation in flight makes its own. */
 export function isPayerCancellation(outcome: ConnectorOutcome): boolean {

@@ -148,13 +148,15 @@ export async function triggerScenario(env: ActionEnvironment, principal: Princip
     seen(await cancelPaymentByClient(env, record, { client_redirect_uri: record.payment.client_redirect_uri }));
   } else {
     seen(
-      await validatePayment(
-        env,
-        principal.domainId,
-        id,
-        { connector_uuid: TEST_CONNECTOR_UUID, webview_url: redirect, fields: { use_case_pay: scenario.useCase } },
-        principal.redirectUris,
-      ),
+      (
+        await validatePayment(
+          env,
+          principal.domainId,
+          id,
+          { connector_uuid: TEST_CONNECTOR_UUID, webview_url: redirect, fields: { use_case_pay: scenario.useCase } },
+          principal.redirectUris,
+        )
+      ).payment,
     );
     await actAsPayer(env, principal.domainId, id, scenario, seen);
   }

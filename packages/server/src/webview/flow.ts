@@ -170,7 +170,7 @@ export async function perform(
         return { kind: 'see', url: `${flow}&connector=${connector.descriptor.uuid}` };
       }
       case 'validate': {
-        const payment = await validatePayment(
+        const { payment } = await validatePayment(
           env,
           ctx.domainId,
           ctx.paymentId,

@@ -10,7 +10,8 @@ import { ApiError, ForbiddenStateChange, VersionConflict } from '../../src/domai
 import { assertTransition } from '../../src/domain/state-machine.ts';
 import { errorBody, toApiError } from '../../src/http/errors.ts';
 import { type OutcomeContext, reduceOutcome, UNKNOWN_INITIATION_TEXT } from '../../src/services/payment-reducer.ts';
-import type { AttemptRow, PaymentRow } from '../../src/store/schema.ts';
+import { instructionsAfter } from '../../src/services/payment-changes.ts';
+import type { AttemptRow, InstructionRow, PaymentRow } from '../../src/store/schema.ts';
 
 const payment = (over: Partial<PaymentRow> = {}): PaymentRow =>
   ({
@@ -206,5 +207,18 @@ describe('typed core errors', () => {
     });
     expect(toApiError(conflict)).toBeInstanceOf(ApiError);
     expect((toApiError(forbidden) as ApiError).status).toBe(409);
+  });
+});
+
+describe('the instructions a change leaves (what a validation answers without reading them again)', () => {
+  const rows = [1, 0].map((position) => ({ id: 10 + position, position, state: 'created' }) as unknown as InstructionRow);
+  it('keeps them when the change gives no states, gives each its own or all the same one', () => {
+    expect(instructionsAfter(rows, { patch: {} })).toBe(rows);
+    expect(instructionsAfter(rows, { patch: {}, instructionStates: ['done', 'rejected'] }).map((i) => [i.id, i.state])).toEqual([
+      [11, 'rejected'],
+      [10, 'done'],
+    ]);
+    expect(instructionsAfter(rows, { patch: {}, allInstructionsState: 'pending' }).map((i) => i.state)).toEqual(['pending', 'pending']);
+    expect(rows.map((i) => i.state)).toEqual(['created', 'created']);
   });
 });

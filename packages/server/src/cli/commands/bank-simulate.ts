@@ -51,7 +51,10 @@ export function registerBankSimulate(program: Command): void {
           .default('client_secret_basic'),
       )
       .option('--oauth-client-secret-file <FILE>', 'file whose first line is the client secret (client_secret_basic, client_secret_post)')
-      .option('--oauth-client-cert <PEM>', "certificate file whose key signs the client's assertions (private_key_jwt)")
+      .option(
+        '--oauth-client-cert <PEM>',
+        "certificate file whose key signs the client's assertions (private_key_jwt), or whose subject the client's mTLS certificate must have (tls_client_auth)",
+      )
       .option('--oauth-token-seconds <N>', 'lifetime of the tokens it issues', integer('--oauth-token-seconds', 1, 86_400), 300)
       .option('--oauth-pre-step', 'every /v1 call needs a bearer token from the token endpoint (401 TOKEN_INVALID/TOKEN_EXPIRED otherwise)')
       .option('--sca-oauth', "answer initiations with a scaOAuth link: the payer authorises at the simulator's authorization server")
@@ -69,6 +72,10 @@ export function registerBankSimulate(program: Command): void {
         '--embedded-password-key <PEM>',
         "embedded: the bank's RSA private key file; the password is taken only as psuData.encryptedPassword (JWE RSA-OAEP-256 + A256GCM) for its public key",
       )
+      .option('--tls-cert <PEM>', 'berlin-group: listen on HTTPS with this server certificate (with --tls-key and --tls-client-ca)')
+      .option('--tls-key <PEM>', "berlin-group: the server certificate's private key")
+      .option('--tls-client-ca <PEM>', "berlin-group: the CA clients' certificates must chain to (mTLS; checked by the token endpoint's tls_client_auth)")
+      .option('--mtls-api', 'berlin-group: every /v1 call needs a trusted client certificate (401 CERTIFICATE_MISSING/CERTIFICATE_INVALID), tokens bound to it')
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
@@ -119,6 +126,10 @@ interface SimulateOptions {
   embedded?: boolean;
   embeddedMaxTries: number;
   embeddedPasswordKey?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  mtlsApi?: boolean;
   json?: boolean;
 }
 
@@ -144,6 +155,8 @@ function oauthOptions(options: SimulateOptions) {
   if ((auth === 'client_secret_basic' || auth === 'client_secret_post') && !secret)
     throw new UsageError(`--oauth-client-auth ${auth} needs --oauth-client-secret-file`);
   if (auth === 'private_key_jwt' && !cert) throw new UsageError('--oauth-client-auth private_key_jwt needs --oauth-client-cert');
+  if (auth === 'tls_client_auth' && !options.tlsCert)
+    throw new UsageError('--oauth-client-auth tls_client_auth needs HTTPS: give --tls-cert, --tls-key and --tls-client-ca');
   return {
     clientId: options.oauthClientId,
     clientAuth: auth,
@@ -169,10 +182,28 @@ function embeddedPasswordKey(options: SimulateOptions): KeyObject | null {
   }
 }
 
+/** HTTPS with client certificates (Berlin Group): all three files or none. */
+function tlsOptions(options: SimulateOptions) {
+  const given = [options.tlsCert, options.tlsKey, options.tlsClientCa].filter((v) => v !== undefined).length;
+  if (given === 0) {
+    if (options.mtlsApi) throw new UsageError('--mtls-api needs --tls-cert, --tls-key and --tls-client-ca');
+    return null;
+  }
+  if (given !== 3) throw new UsageError('HTTPS needs all of --tls-cert, --tls-key and --tls-client-ca');
+  return {
+    cert: readOption('--tls-cert', options.tlsCert)!,
+    key: readOption('--tls-key', options.tlsKey)!,
+    clientCa: readOption('--tls-client-ca', options.tlsClientCa)!,
+    requireApiCert: Boolean(options.mtlsApi),
+  };
+}
+
 async function simulate(options: SimulateOptions, command: Command): Promise<void> {
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/$/, '')))
     throw new UsageError('--public-url must be an http(s) origin, e.g. http://bank.localhost:4020');
   const oauth = oauthOptions(options);
+  const tls = tlsOptions(options);
+  if (tls && options.standard !== 'berlin-group') throw new UsageError('--tls-cert, --tls-key, --tls-client-ca and --mtls-api are for --standard berlin-group');
   if (options.port !== 0) await assertPortFree(options.host, options.port);
   if (options.standard === 'stet') return simulateStet(options, command);
   if (options.standard === 'obie') return (await import('./bank-simulate-obie.ts')).simulateObie(options, command);
@@ -190,6 +221,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
     embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
+    tls,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

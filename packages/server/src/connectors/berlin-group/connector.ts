@@ -15,6 +15,7 @@ import {
   sealToken,
   startAuthorization,
 } from '../kit/oauth.ts';
+import { CANCELLED_BY_CLIENT, cancellationRefused, cancelledByClient } from '../kit/cancellation.ts';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { codeStep, credentialsStep, EMBEDDED_FIELDS, methodStep } from '../kit/consent.ts';
@@ -102,7 +103,7 @@ function unknownReason(response: BankResponse): string {
 function rejection(code: string, body: Json, data: BgData, scaStatus: string | null): { error_code: string; error_description: string } {
   if (code === 'CANC') {
     return data.cancel_requested_at
-      ? { error_code: 'CancelledByClient', error_description: "The payment was cancelled at the bank at the client's request." }
+      ? { ...CANCELLED_BY_CLIENT }
       : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
   }
   const messages = readTppMessages(body).filter((m) => m.category !== 'WARNING');
@@ -630,27 +631,12 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
       if (!ref) return { kind: 'refused', error_code: 'notSupported', error_description: 'The bank holds no payment to cancel.', data: dataOf(payment) };
       const response = await send(ctx, 'cancel', 'DELETE', paths.payment(ref), ACCEPT);
       if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
-      if (response.status >= 400) {
-        const error = mapBankError(response.status, response.body);
-        return {
-          kind: 'refused',
-          error_code: 'notSupported',
-          error_description: `The bank refused the cancellation: ${error.description}`,
-          data: dataOf(payment),
-        };
-      }
+      if (response.status >= 400) return cancellationRefused(mapBankError(response.status, response.body).description, dataOf(payment));
       if (response.status === 202) return cancellationAuthorisation(payment, ctx, data, ref, object(response.body));
       const outcome = await sync(payment, ctx, { ...data, sca_done: true }, null);
       if (outcome && outcome.kind !== 'unknown') return outcome;
       // 204 is the bank's word that the payment is cancelled, even when the status read is lost.
-      return {
-        kind: 'state',
-        state: 'rejected',
-        error_code: 'CancelledByClient',
-        error_description: "The payment was cancelled at the bank at the client's request.",
-        bank_status: 'CANC',
-        data,
-      };
+      return cancelledByClient(data);
     },
 
     /** A few seconds right after the payer's return, backing off to the bank's longest interval. */

@@ -183,7 +183,9 @@ export function readTokenAnswer(status: number, body: unknown, now: number): Tok
   if (status >= 500 || status === 429) return { ok: false, unknown: true, reason: `token endpoint answered ${status}` };
   if (status !== 200 || typeof b.access_token !== 'string' || b.access_token === '') {
     const error = typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`;
-    return { ok: false, unknown: false, reason: `the bank's token endpoint refused Payrail's client (${error})` };
+    // The bank's own words say which (no client certificate, a wrong one, a wrong secret): the operator's first clue.
+    const said = typeof b.error_description === 'string' && b.error_description.trim() !== '' ? `: ${b.error_description.trim().slice(0, 200)}` : '';
+    return { ok: false, unknown: false, reason: `the bank's token endpoint refused Payrail's client (${error}${said})` };
   }
   if (typeof b.token_type === 'string' && b.token_type.toLowerCase() !== 'bearer')
     return { ok: false, unknown: false, reason: `the bank's token endpoint gave a ${b.token_type.slice(0, 20)} token, not a bearer token` };

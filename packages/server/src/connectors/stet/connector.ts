@@ -7,6 +7,7 @@
  * through the core's `ctx.http` (call record before it leaves, X-Request-ID = the call id,
  * deadline, mTLS, signature, redacted log). An answer that is lost is `unknown` and never re-sent.
  */
+import { cancellationRefused, cancelledByClient } from '../kit/cancellation.ts';
 import { codeStep, EMBEDDED_FIELDS } from '../kit/consent.ts';
 import { bankDescriptor } from '../kit/descriptor.ts';
 import { checkReturn, consentReturnUrl, exchangeCode, type OAuthClient, openPending, sealPending, startAuthorization } from '../kit/oauth.ts';
@@ -428,29 +429,15 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
       const response = await call(ctx, payment, 'cancel', 'PUT', `${PATH}/${seg(id)}`, resource);
       if (response.kind === 'token') return { kind: 'unknown', reason: response.reason, data };
       if (isUnknown(response)) return { kind: 'unknown', reason: reason(response), data };
-      if (response.kind === 'response' && response.status >= 400) {
-        const error = mapBankError(response.status, response.body);
-        return {
-          kind: 'refused',
-          error_code: 'notSupported',
-          error_description: `The bank refused the cancellation: ${error.description}`,
-          data: dataOf(payment),
-        };
-      }
+      if (response.kind === 'response' && response.status >= 400)
+        return cancellationRefused(mapBankError(response.status, response.body).description, dataOf(payment));
       const answer = object(response.kind === 'response' ? response.body : null);
       const page = browserUrl(link(answer, 'consentApproval'));
       if (page) return { kind: 'cancelling', validate_uri: page, bank_status: data.last_status ?? null, data };
       const outcome = await sync(payment, ctx, data, null);
       if (outcome && outcome.kind !== 'unknown') return outcome;
       // 200 without a page for the payer is the bank's word that the payment is cancelled.
-      return {
-        kind: 'state',
-        state: 'rejected',
-        error_code: 'CancelledByClient',
-        error_description: "The payment was cancelled at the bank at the client's request.",
-        bank_status: 'CANC',
-        data,
-      };
+      return cancelledByClient(data);
     },
 
     pollIntervalMs(payment, ctx) {

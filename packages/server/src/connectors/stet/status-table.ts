@@ -4,6 +4,7 @@
  * (docs/reference/stet.md §2; docs/banks.md renders both). The raw code is always kept beside our
  * state as `bank_status`; a code outside the table changes nothing and status sync keeps asking.
  */
+import { CANCELLED_BY_CLIENT } from '../kit/cancellation.ts';
 
 export type MappedState = 'validating' | 'pending' | 'accepted' | 'done' | 'rejected' | 'partial';
 
@@ -117,8 +118,7 @@ export function paymentStatusRow(code: string): PaymentStatusRow | undefined {
 /** The Powens code of a rejection reason; `cancelledByUs`: DS02 after Payrail's own cancellation. */
 export function mapReason(reason: string | null, cancelledByUs = false): { error_code: string; description: string } {
   const row = reason ? REASON_BY_CODE.get(reason) : undefined;
-  if (reason === 'DS02' && cancelledByUs)
-    return { error_code: 'CancelledByClient', description: "The payment was cancelled at the bank at the client's request." };
+  if (reason === 'DS02' && cancelledByUs) return { error_code: CANCELLED_BY_CLIENT.error_code, description: CANCELLED_BY_CLIENT.error_description };
   if (!row) return { error_code: 'noSpecifiedReason', description: reason ? `The bank rejected the payment (${reason}).` : 'The bank rejected the payment.' };
   return { error_code: row.powens, description: `The bank rejected the payment: ${row.meaning} (${row.code}).` };
 }

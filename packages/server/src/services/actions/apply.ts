@@ -12,7 +12,7 @@ import type { AttemptRow, AttemptUpdate, Database, InstructionRow, PaymentRow, P
 import { type Attempted, recordAttempt, settleCalls } from '../attempts.ts';
 import { readPaymentRow } from '../../store/repositories/payments.ts';
 import { cachedConfig } from '../config.ts';
-import { changePayment } from '../payment-changes.ts';
+import { changePayment, instructionsAfter } from '../payment-changes.ts';
 import { isPayerCancellation, needsConfirmationSetting, type Operation, reduceOutcome, type SyncPlan } from '../payment-reducer.ts';
 import { type ActionEnvironment, connectorContext, connectorPayment } from './context.ts';
 
@@ -41,6 +41,22 @@ export async function applyOutcome(
   outcome: ConnectorOutcome,
   options: ApplyOptions = {},
 ): Promise<PaymentRow> {
+  return (await applyOutcomeRecord(env, payment, attempt, outcome, options)).payment;
+}
+
+/** The payment as an outcome left it, with its instructions when the caller gave them (`options.instructions`), their states as the change wrote them. */
+export interface Applied {
+  payment: PaymentRow;
+  instructions?: readonly InstructionRow[];
+}
+
+async function applyOutcomeRecord(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  attempt: AttemptRow | null,
+  outcome: ConnectorOutcome,
+  options: ApplyOptions,
+): Promise<Applied> {
   const source = options.source ?? 'interactive';
   const operation = options.operation ?? 'return';
   const calls = options.calls ?? [];
@@ -62,10 +78,10 @@ export async function applyOutcome(
   if (reduction.kind === 'record') {
     await recordAttempt(env.db, attempt?.id ?? null, { ...reduction.attempt, ...schedule(reduction.sync) }, calls, outcome);
     if (reduction.refused) throw new ApiError('notSupported', 'Bad request, please check your request parameters.');
-    return payment;
+    return { payment, ...(options.instructions ? { instructions: options.instructions } : {}) };
   }
   const attemptPatch: AttemptUpdate = { ...options.attempt, ...reduction.attempt, ...schedule(reduction.sync) };
-  return changePayment(env, payment, {
+  const updated = await changePayment(env, payment, {
     ...reduction.change,
     patch: { ...options.payment, ...reduction.change.patch },
     ...(attempt ? { attempt: { id: attempt.id, patch: attemptPatch } } : {}),
@@ -73,6 +89,7 @@ export async function applyOutcome(
     ...(options.instructions ? { instructions: options.instructions } : {}),
     ...(options.also ? { also: options.also } : {}),
   });
+  return { payment: updated, ...(options.instructions ? { instructions: instructionsAfter(options.instructions, reduction.change) } : {}) };
 }
 
 /**
@@ -113,15 +130,30 @@ export async function applyAttempt(
   attempted: Attempted,
   operation: Operation,
   paymentPatch: PaymentUpdate = {},
-  instructions?: readonly InstructionRow[],
 ): Promise<PaymentRow> {
+  return (await applyAttemptRecord(env, payment, attempt, attempted, operation, paymentPatch)).payment;
+}
+
+/**
+ * applyAttempt, with `instructions` (read with `payment`): the answer also carries them as the
+ * change left them, so that the caller can answer without reading the payment again.
+ */
+export async function applyAttemptRecord(
+  env: ActionEnvironment,
+  payment: PaymentRow,
+  attempt: AttemptRow | null,
+  attempted: Attempted,
+  operation: Operation,
+  paymentPatch: PaymentUpdate = {},
+  instructions?: readonly InstructionRow[],
+): Promise<Applied> {
   const outcome = attempted.outcome!;
   let current = payment;
   for (let applied = 1; ; applied++) {
     try {
       // The instructions were read with `payment`: not with a version read since.
       const read = current === payment && instructions ? { instructions } : {};
-      return await applyOutcome(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch, ...read });
+      return await applyOutcomeRecord(env, current, attempt, outcome, { operation, calls: attempted.calls, payment: paymentPatch, ...read });
     } catch (error) {
       if (error instanceof VersionConflict && operation !== 'initiate' && applied < REAPPLY_LIMIT) {
         const fresh = await readPaymentRow(env.db, payment.domain_id, payment.id);
@@ -132,7 +164,7 @@ export async function applyAttempt(
           }
           if (operation !== 'cancel' || fresh.state === 'rejected') {
             await settleCalls(env.db, attempted.calls, outcome).catch(() => undefined);
-            return fresh;
+            return { payment: fresh };
           }
         }
       }

@@ -7,12 +7,12 @@
 import { invalid, missing } from '../../domain/errors.ts';
 import type { AccountInput } from '../../domain/accounts.ts';
 import type { Connector } from '../../connectors/kit/types.ts';
-import type { PaymentRow } from '../../store/schema.ts';
+import type { InstructionRow, PaymentRow } from '../../store/schema.ts';
 import type { Attempted } from '../attempts.ts';
 import { claimInitiation, releaseInitiation } from '../payment-changes.ts';
 import { checkCanInitiate, checkCompatible, checkConnectorFields, checkMechanism, checkPayer, checkWebviewUrl, psuIpAddress } from '../payment-checks.ts';
 import { getPayment, type PaymentRecord } from '../payments.ts';
-import { applyAttempt } from './apply.ts';
+import { applyAttemptRecord } from './apply.ts';
 import { type ActionEnvironment, atBank, connectorPayment } from './context.ts';
 
 export interface ValidateBody {
@@ -47,7 +47,8 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
 /**
  * `psuIp`: the payer's address, from our webview only. `read`: the payment as the caller has just
  * read it (its claim is guarded by that version, so a stale read only makes it fail), to read it
- * once per request.
+ * once per request. Answers the payment and its instructions as the validation left them (what
+ * `POST /2.0/payments/{id}` answers, without reading them again).
  */
 export async function validatePayment(
   env: ActionEnvironment,
@@ -57,7 +58,7 @@ export async function validatePayment(
   redirectUris: readonly string[],
   psuIp: string | null = null,
   read?: PaymentRecord,
-): Promise<PaymentRow> {
+): Promise<{ payment: PaymentRow; instructions: readonly InstructionRow[] }> {
   const record = read ?? (await getPayment(env.db, domainId, paymentId));
   const { payment } = record;
   // CHECK
@@ -92,7 +93,7 @@ export async function validatePayment(
     throw error;
   }
   // APPLY
-  return applyAttempt(
+  const applied = await applyAttemptRecord(
     env,
     claimed.payment,
     claimed.attempt,
@@ -110,4 +111,5 @@ export async function validatePayment(
     },
     record.instructions,
   );
+  return { payment: applied.payment, instructions: applied.instructions ?? record.instructions };
 }

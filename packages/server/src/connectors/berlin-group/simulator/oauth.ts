@@ -10,9 +10,11 @@
  *                                                  `code` and `state`, or `error=access_denied`
  *
  * The client authenticates as configured: client_secret_basic, client_secret_post, private_key_jwt
- * (a client assertion verified with the certificate given) or tls_client_auth (the simulator speaks
- * plain HTTP: only the client_id is checked). The payment's SCA is finalised when the code is
- * redeemed, as at banks where the TPP's token exchange completes the authorisation.
+ * (a client assertion verified with the certificate given) or tls_client_auth (RFC 8705 §2.1: over
+ * HTTPS, `client_id` in the body, no secret, and a client certificate that chains to the bank's
+ * client CA with the subject of the certificate given, or any trusted one when none is given).
+ * The payment's SCA is finalised when the code is redeemed, as at banks where the TPP's token
+ * exchange completes the authorisation.
  */
 import { createHash, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from '../../../domain/clock.ts';
@@ -26,7 +28,7 @@ export interface SimulatorOAuthOptions {
   clientId: string;
   clientAuth: SimClientAuth;
   clientSecret?: string | null;
-  /** PEM certificate whose key signs the client assertions (private_key_jwt). */
+  /** PEM certificate whose key signs the client assertions (private_key_jwt), or whose subject the mTLS certificate must have (tls_client_auth). */
   clientCert?: string | null;
   /** Lifetime of the tokens it issues. Default 300 s. */
   tokenSeconds?: number;
@@ -49,6 +51,16 @@ interface PendingRequest extends Omit<Grant, 'expiresAt'> {
   formToken: string;
 }
 
+/** The TLS client certificate a request came with (server.ts `peerCertificate`). */
+export interface PeerCertificate {
+  present: boolean;
+  /** It chains to the bank's client CA. */
+  trusted: boolean;
+  subject: string | null;
+  /** SHA-256 of the DER, base64url (RFC 8705 `x5t#S256`). */
+  thumbprint: string | null;
+}
+
 export type BearerCheck = { ok: true; kind: 'client' | 'payer' | 'none'; paymentId?: string } | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' };
 
 const random = (bytes = 24) => randomBytes(bytes).toString('base64url');
@@ -67,7 +79,8 @@ const oauthError = (status: number, error: string, description: string) => json(
 
 export class SimulatedAuthServer {
   readonly options: Required<Pick<SimulatorOAuthOptions, 'tokenSeconds' | 'preStep' | 'scaOAuth'>> & SimulatorOAuthOptions;
-  private readonly clientTokens = new Map<string, number>();
+  /** Client tokens: when they expire, and the thumbprint of the certificate they were issued to (mTLS). */
+  private readonly clientTokens = new Map<string, { expiresAt: number; thumbprint: string | null }>();
   private readonly payerTokens = new Map<string, { paymentId: string; expiresAt: number }>();
   private readonly codes = new Map<string, Grant>();
   private readonly pending = new Map<string, PendingRequest>();
@@ -109,21 +122,31 @@ export class SimulatedAuthServer {
     return count;
   }
 
-  /** The `Authorization` header of a `/v1` call, checked (`paymentId`: the payment it addresses, if any). */
-  checkBearer(header: string | undefined, paymentId: string | undefined): BearerCheck {
+  /**
+   * The `Authorization` header of a `/v1` call, checked (`paymentId`: the payment it addresses, if
+   * any; `thumbprint`: when given, the call's client certificate, which a certificate-bound token must match).
+   */
+  checkBearer(header: string | undefined, paymentId: string | undefined, thumbprint?: string | null): BearerCheck {
     if (!header) return this.options.preStep ? { ok: false, code: 'TOKEN_INVALID' } : { ok: true, kind: 'none' };
     const m = /^Bearer ([\w.~+/=-]+)$/i.exec(header.trim());
     if (!m) return { ok: false, code: 'TOKEN_INVALID' };
     const token = m[1]!;
     const now = this.clock.now();
     const client = this.clientTokens.get(token);
-    if (client !== undefined) return client > now ? { ok: true, kind: 'client' } : { ok: false, code: 'TOKEN_EXPIRED' };
+    if (client !== undefined) {
+      if (thumbprint !== undefined && client.thumbprint !== null && client.thumbprint !== thumbprint) return { ok: false, code: 'TOKEN_INVALID' };
+      return client.expiresAt > now ? { ok: true, kind: 'client' } : { ok: false, code: 'TOKEN_EXPIRED' };
+    }
     const payer = this.payerTokens.get(token);
     if (!payer || (paymentId !== undefined && payer.paymentId !== paymentId)) return { ok: false, code: 'TOKEN_INVALID' };
     return payer.expiresAt > now ? { ok: true, kind: 'payer', paymentId: payer.paymentId } : { ok: false, code: 'TOKEN_EXPIRED' };
   }
 
-  private async authenticate(headers: Record<string, string | string[] | undefined>, form: URLSearchParams): Promise<string | null> {
+  private async authenticate(
+    headers: Record<string, string | string[] | undefined>,
+    form: URLSearchParams,
+    peer: PeerCertificate | null,
+  ): Promise<string | null> {
     const o = this.options;
     const authorization = typeof headers.authorization === 'string' ? headers.authorization : '';
     switch (o.clientAuth) {
@@ -158,24 +181,32 @@ export class SimulatedAuthServer {
           return `client assertion refused (${(error as Error).message.slice(0, 80)})`;
         }
       }
-      case 'tls_client_auth':
-        return form.get('client_id') === o.clientId ? null : 'wrong client id';
+      case 'tls_client_auth': {
+        if (form.get('client_id') !== o.clientId) return 'wrong client id';
+        if (form.has('client_secret') || form.has('client_assertion') || /^Basic /i.test(authorization)) return 'tls_client_auth takes no secret or assertion';
+        if (!peer) return 'tls_client_auth needs HTTPS: this authorization server runs plain HTTP';
+        if (!peer.present) return 'no client certificate was presented';
+        if (!peer.trusted) return 'the client certificate is not issued by a CA this bank trusts';
+        const subject = o.clientCert ? new X509Certificate(o.clientCert).subject : null;
+        return subject === null || peer.subject === subject ? null : 'the client certificate is not the one registered for this client';
+      }
     }
   }
 
   /** `POST /oauth/token`. */
-  async token(headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Reply> {
+  async token(headers: Record<string, string | string[] | undefined>, raw: Buffer, peer: PeerCertificate | null = null): Promise<Reply> {
     if (!/^application\/x-www-form-urlencoded\b/i.test(String(headers['content-type'] ?? '')))
       return oauthError(400, 'invalid_request', 'a form body is expected');
     const form = new URLSearchParams(raw.toString('utf8'));
-    const refused = await this.authenticate(headers, form);
+    const refused = await this.authenticate(headers, form, peer);
     if (refused) return oauthError(401, 'invalid_client', refused);
     const now = this.clock.now();
     const expiresAt = now + this.options.tokenSeconds * 1000;
     const grant = form.get('grant_type');
     if (grant === 'client_credentials') {
       const token = random(32);
-      this.clientTokens.set(token, expiresAt);
+      // Bound to the certificate it was issued to (RFC 8705 §3), when the client authenticated by one.
+      this.clientTokens.set(token, { expiresAt, thumbprint: this.options.clientAuth === 'tls_client_auth' ? (peer?.thumbprint ?? null) : null });
       this.issued.client_credentials += 1;
       return json(200, { access_token: token, token_type: 'Bearer', expires_in: this.options.tokenSeconds, scope: form.get('scope') ?? 'PIS' });
     }

@@ -4,16 +4,18 @@
  * endpoint. Shipped with Payrail (`payrail bank simulate`) as a sandbox bank and used by the tests
  * as the far side of the connector, behind `prism proxy --errors` (docs/reference/berlin-group.md §12).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '../../../domain/clock.ts';
 import { errorReply, handle, isUuid, rejectionReply, route, type ApiContext, type ApiOptions, type Reply, type Route } from './api.ts';
 import { control, type ControlContext } from './control.ts';
 import { Faults, type Fault } from './faults.ts';
 import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
 import type { EmbeddedOptions } from './embedded.ts';
-import { SimulatedAuthServer, type SimulatorOAuthOptions } from './oauth.ts';
+import { SimulatedAuthServer, type PeerCertificate, type SimulatorOAuthOptions } from './oauth.ts';
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
@@ -45,7 +47,33 @@ export interface BerlinGroupSimulatorOptions {
   embedded?: EmbeddedOptions | null;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
+  /** HTTPS with client certificates (mTLS), as real banks' APIs and token endpoints (oauth.ts: `tls_client_auth`). */
+  tls?: SimulatorTlsOptions | null;
   log?: (line: string) => void;
+}
+
+export interface SimulatorTlsOptions {
+  /** The server's certificate and key (PEM). */
+  cert: string;
+  key: string;
+  /** The CA (PEM) a client certificate must chain to. Clients are asked for one on every connection. */
+  clientCa: string;
+  /**
+   * Every `/v1` call must come with a client certificate that chains to `clientCa` (401
+   * CERTIFICATE_MISSING / CERTIFICATE_INVALID otherwise), and a token issued with a certificate
+   * (`tls_client_auth`) is good only with that certificate (RFC 8705 §3). Off: only the token
+   * endpoint looks at the certificate (Prism, which has none, can stand between TPP and `/v1`).
+   */
+  requireApiCert?: boolean;
+}
+
+/** The client certificate a request came with: null over plain HTTP. */
+export function peerCertificate(request: IncomingMessage): PeerCertificate | null {
+  const socket = request.socket;
+  if (!(socket instanceof TLSSocket)) return null;
+  const cert = socket.getPeerX509Certificate();
+  if (!cert) return { present: false, trusted: false, subject: null, thumbprint: null };
+  return { present: true, trusted: socket.authorized, subject: cert.subject, thumbprint: createHash('sha256').update(cert.raw).digest('base64url') };
 }
 
 export interface BerlinGroupSimulator {
@@ -117,13 +145,18 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     },
   };
 
-  const server: Server = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
     dispatch(request, response).catch((error: unknown) => {
       log(`simulator error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'X-Request-ID': randomUUID() });
       response.end();
     });
-  });
+  };
+  // mTLS: a certificate is asked of every client but checked per request (a clear 401, not a failed handshake).
+  const tls = options.tls ?? null;
+  const server: Server = tls
+    ? (createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }, handler) as unknown as Server)
+    : createServer(handler);
 
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
@@ -138,7 +171,8 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     if (segments[0] === 'v1') return serveApi(request, response, method, segments.slice(1), body);
     if (segments[0] === 'sca' && segments.length === 2) return serveScaPage(response, method, segments[1]!, body.raw);
     if (auth && url.pathname === '/.well-known/oauth-authorization-server' && method === 'GET') return send(response, randomUUID(), auth.metadata());
-    if (auth && url.pathname === '/oauth/token' && method === 'POST') return send(response, randomUUID(), await auth.token(request.headers, body.raw));
+    if (auth && url.pathname === '/oauth/token' && method === 'POST')
+      return send(response, randomUUID(), await auth.token(request.headers, body.raw, peerCertificate(request)));
     if (auth && url.pathname === '/oauth/authorize') return serveAuthorize(response, method, url.searchParams, body.raw);
     if (segments[0] === '_simulator') {
       const reply = control(controlContext, method, segments.slice(1), parseJson(body.raw));
@@ -166,7 +200,15 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     const requestId = isUuid(given) ? given : randomUUID();
     const routed = route(method, segments);
     const operation = 'operation' in routed ? (routed.operation === 'updatePsuData' ? 'updatePaymentPsuData' : routed.operation) : null;
-    const bearer = auth ? auth.checkBearer(request.headers.authorization, 'paymentId' in routed ? routed.paymentId : undefined) : null;
+    const peer = peerCertificate(request);
+    const bearer = auth
+      ? auth.checkBearer(
+          request.headers.authorization,
+          'paymentId' in routed ? routed.paymentId : undefined,
+          tls?.requireApiCert ? (peer?.thumbprint ?? null) : undefined,
+        )
+      : null;
+    const certificate = !tls?.requireApiCert ? null : !peer?.present ? 'CERTIFICATE_MISSING' : !peer.trusted ? 'CERTIFICATE_INVALID' : null;
     received.recordCall({
       operation,
       method,
@@ -174,7 +216,15 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
       requestId: typeof given === 'string' ? given : null,
       at: clock.now(),
       ...(bearer ? { bearer: bearer.ok ? bearer.kind : 'refused' } : {}),
+      ...(tls ? { certificate: peer?.present ? (peer.trusted ? 'trusted' : 'untrusted') : 'none' } : {}),
     });
+    // mTLS on the API: a call without a certificate the bank trusts is refused before anything is done.
+    if (certificate)
+      return send(
+        response,
+        requestId,
+        errorReply(401, certificate, certificate === 'CERTIFICATE_MISSING' ? 'A client certificate is required.' : 'The client certificate is not trusted.'),
+      );
     // The OAuth2 pre-step: a call without a good token is refused before anything is done.
     if (bearer && !bearer.ok) {
       const expired = bearer.code === 'TOKEN_EXPIRED';
@@ -280,7 +330,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host ?? '127.0.0.1';
-  selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  selfUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     url: selfUrl,

@@ -13,6 +13,8 @@ export interface ReceivedCall<Op extends string = string> {
   at: number;
   /** What authorised the call: a client token (OAuth2 pre-step), the payer's token (OAuth2 SCA), none, or a refused one. */
   bearer?: 'client' | 'payer' | 'none' | 'refused';
+  /** Over HTTPS: the client certificate the call came with (trusted: it chains to the bank's client CA). */
+  certificate?: 'trusted' | 'untrusted' | 'none';
   /** Whether the call carried `Signature` and `Digest` headers (HTTP-signature standards). */
   signed?: { signature: boolean; digest: boolean };
   /** The `keyId` and the `headers` list of the call's draft-cavage `Signature`, as received (HTTP-signature standards). */
@@ -74,15 +76,26 @@ export class Received<Op extends string = string> {
   summary() {
     const byOperation: Record<string, number> = {};
     for (const c of this.calls) byOperation[c.operation ?? 'unrouted'] = (byOperation[c.operation ?? 'unrouted'] ?? 0) + 1;
-    const byBearer: Record<string, Record<string, number>> = {};
-    for (const c of this.calls) {
-      if (!c.bearer) continue;
-      const key = c.operation ?? 'unrouted';
-      const row = byBearer[key] ?? {};
-      byBearer[key] = row;
-      row[c.bearer] = (row[c.bearer] ?? 0) + 1;
-    }
-    return { calls: this.calls.length, byOperation, byBearer, initiations: this.initiations, duplicates: this.duplicates() };
+    const by = (of: (c: ReceivedCall<Op>) => string | undefined) => {
+      const table: Record<string, Record<string, number>> = {};
+      for (const c of this.calls) {
+        const value = of(c);
+        if (!value) continue;
+        const key = c.operation ?? 'unrouted';
+        const row = table[key] ?? {};
+        table[key] = row;
+        row[value] = (row[value] ?? 0) + 1;
+      }
+      return table;
+    };
+    return {
+      calls: this.calls.length,
+      byOperation,
+      byBearer: by((c) => c.bearer),
+      byCertificate: by((c) => c.certificate),
+      initiations: this.initiations,
+      duplicates: this.duplicates(),
+    };
   }
 
   clear(): void {
