@@ -59,7 +59,7 @@ describe.each(processDatabases())('Berlin Group embedded SCA end to end [$name]'
       // Every log line Payrail writes is read for the password and the codes.
       serveArgs: ['--log-level', 'debug'],
       simArgs: ['--embedded', '--embedded-max-tries', '2'],
-      prismSpec: spec,
+      spec,
       bankArgs: ['--profile', JSON.stringify(PROFILE)],
     });
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -100,8 +100,8 @@ export async function startBgStack(
     standard?: 'berlin-group' | 'stet' | 'obie';
     /** UK Open Banking: the version the model bank speaks and Prism checks. */
     apiVersion?: '4.0' | '3.1.11';
-    /** The file Prism checks against, when not the standard's own (e.g. `bgEmbeddedSpec`). */
-    prismSpec?: string;
+    /** Berlin Group: the file Prism checks against, when not the vendored one (e.g. with the VoP statuses). */
+    spec?: string;
   } = {},
 ): Promise<BgStack> {
   const standard = options.standard ?? 'berlin-group';
@@ -147,7 +147,7 @@ export async function startBgStack(
   const prism =
     standard === 'obie'
       ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version])
-      : await startPrismProxy(sim.url, options.prismSpec ?? (standard === 'stet' ? STET_SPEC : undefined));
+      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : options.spec);
   let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
   if (standard === 'stet' || standard === 'obie') {
     const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);

@@ -14,6 +14,7 @@
  *   GET    /_simulator/received                  calls and initiations received, duplicates
  *   GET    /_simulator/oauth                     the authorization server's settings and tokens issued
  *   POST   /_simulator/oauth/revoke              forget every client token (the next call with one: 401)
+ *   POST   /_simulator/vop                       set the Verification of Payee result of the next initiations ({mode}: match, close-match, no-match, not-possible, or null: off)
  *   POST   /_simulator/reset                     forget payments, faults and counts
  */
 import { TRANSACTION_STATUSES, type TransactionStatus } from './codes.ts';
@@ -21,12 +22,15 @@ import { FaultError, type FaultSpec, type Faults } from './faults.ts';
 import type { Ledger, SimulatedPayment } from './ledger.ts';
 import type { SimulatedAuthServer } from './oauth.ts';
 import type { Received } from './received.ts';
+import { VOP_MODES, type VopMode } from './vop.ts';
 
 export interface ControlContext {
   ledger: Ledger;
   faults: Faults;
   received: Received;
   auth: SimulatedAuthServer | null;
+  /** The bank's behaviour, changeable while it runs. */
+  settings: { vop?: VopMode | null };
   decide(payment: SimulatedPayment, decision: 'approve' | 'refuse'): boolean;
   reset(): void;
 }
@@ -48,6 +52,7 @@ const ENDPOINTS = [
   'GET /_simulator/received',
   'GET /_simulator/oauth',
   'POST /_simulator/oauth/revoke',
+  'POST /_simulator/vop',
   'POST /_simulator/reset',
 ];
 
@@ -80,6 +85,12 @@ export function control(ctx: ControlContext, method: string, segments: string[],
     case 'POST oauth id':
       if (id === 'revoke' && ctx.auth) return { status: 200, json: { revoked: ctx.auth.revokeClientTokens() } };
       return problem(404, 'no such control resource');
+    case 'POST vop': {
+      const mode = (body ?? {}) as { mode?: unknown };
+      if (mode.mode !== null && !VOP_MODES.includes(mode.mode as VopMode)) return problem(400, `mode must be null or one of ${VOP_MODES.join(', ')}`);
+      ctx.settings.vop = mode.mode as VopMode | null;
+      return { status: 200, json: { vop: ctx.settings.vop } };
+    }
     case 'POST reset':
       ctx.reset();
       return { status: 204 };
