@@ -21,12 +21,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bgEmbeddedSpec, BG_SPEC, type Prism, startPrismProxy } from '../support/prism.ts';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
+import { databaseText, processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { exited } from '../support/processes.ts';
 import { BANK_NAME, merchantPayment, startBgStack, startSimulatorProcess, waitForState, type BgStack } from './bg-stack.ts';
 
@@ -279,7 +277,7 @@ describe.each(processDatabases())('Berlin Group embedded SCA end to end [$name]'
       payments: JSON.stringify(await Promise.all(ids.map((id) => merchant.getPayment(id)))),
       landings: stack.landings.map((u) => u.toString()).join('\n'),
       pages: pages.join('\n'),
-      database: await everyTable(db),
+      database: await databaseText(db),
     };
     // The JWE's protected header, as jose writes it first: a leaked encrypted password would start so.
     const jwe = Buffer.from('{"alg":"RSA-OAEP-256"').toString('base64url').slice(0, 24);
@@ -294,31 +292,3 @@ describe.each(processDatabases())('Berlin Group embedded SCA end to end [$name]'
     expect(texts.exchanges).toContain('"[redacted]"');
   });
 });
-
-/** Every row of every table, as text (bytes as latin1), from the database serve used. */
-async function everyTable(db: ProcessDatabase): Promise<string> {
-  const rows: unknown[] = [];
-  const text = (value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value);
-  if (db.args[0] === '--data-dir') {
-    const sqlite = new DatabaseSync(join(db.args[1]!, 'payrail.sqlite'), { readOnly: true });
-    try {
-      const tables = sqlite.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[];
-      expect(tables.length).toBeGreaterThan(5);
-      for (const { name } of tables) for (const row of sqlite.prepare(`select * from "${name}"`).all()) rows.push(name, Object.values(row).map(text));
-    } finally {
-      sqlite.close();
-    }
-  } else {
-    const client = new pg.Client({ connectionString: db.args[1] });
-    await client.connect();
-    try {
-      const tables = (await client.query("select table_name from information_schema.tables where table_schema = 'public'")).rows as { table_name: string }[];
-      expect(tables.length).toBeGreaterThan(5);
-      for (const { table_name } of tables)
-        for (const row of (await client.query(`select * from "${table_name}"`)).rows) rows.push(table_name, Object.values(row).map(text));
-    } finally {
-      await client.end();
-    }
-  }
-  return JSON.stringify(rows);
-}
