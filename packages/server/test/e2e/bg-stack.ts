@@ -61,7 +61,7 @@ export async function startSimulatorProcess(args: string[] = [], standard: 'berl
     'the simulator to listen',
     () => {
       if (proc.exitCode !== null) throw new Error(`payrail bank simulate exited: ${output}`);
-      return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      return /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     },
     30_000,
   );
@@ -103,6 +103,8 @@ export async function startBgStack(
     apiVersion?: '4.0' | '3.1.11';
     /** Berlin Group: the file Prism checks against, when not the vendored one (e.g. with the VoP statuses). */
     spec?: string;
+    /** More of Prism's environment (an HTTPS simulator: `NODE_EXTRA_CA_CERTS` with its CA). */
+    prismEnv?: Record<string, string>;
   } = {},
 ): Promise<BgStack> {
   const standard = options.standard ?? 'berlin-group';
@@ -148,7 +150,7 @@ export async function startBgStack(
   const prism =
     standard === 'obie'
       ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version])
-      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : options.spec);
+      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : options.spec, options.prismEnv);
   let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
   if (standard === 'stet' || standard === 'obie') {
     const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);

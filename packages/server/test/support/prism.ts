@@ -70,13 +70,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
+async function startPrism(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Prism> {
   const port = await freePort();
   // Prism 5.16 needs Node >= 24.18: run it on the Node that runs the tests (npm's pinned one).
   const proc = spawn(process.execPath, [PRISM_BIN, ...args, '-h', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
   });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -128,10 +128,11 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
 
 /**
  * `prism proxy --errors`: a request or an upstream response that breaks the standard is refused
- * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`).
+ * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`). `env`: more of
+ * Prism's environment (e.g. `NODE_EXTRA_CA_CERTS` for an HTTPS upstream with a test CA).
  */
-export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism> {
-  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM);
+export function startPrismProxy(upstream: string, spec = BG_SPEC, env: Record<string, string> = {}): Promise<Prism> {
+  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM, env);
 }
 
 /** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
