@@ -1016,6 +1016,13 @@ export interface paths {
                                 number: number;
                                 /** @description How the initiation ended: pending, ok, refused or unknown. */
                                 outcome: string;
+                                /** @description The bank's Verification of Payee at this initiation; null when it reported none. Payrail extension. */
+                                payee_verification: {
+                                    /** @description The bank's code that carried it (e.g. Berlin Group RVCM). */
+                                    bank_code: string;
+                                    /** @description The check of the payee's name (Verification of Payee): match, close_match, no_match, not_possible; null when the bank did not say. */
+                                    result: "match" | "close_match" | "no_match" | "not_possible" | null;
+                                } | null;
                                 superseded_at: string | null;
                                 sync_failures: number;
                             }[];

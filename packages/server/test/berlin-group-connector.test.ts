@@ -41,6 +41,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       requireDate: false,
       requireCreditorAddress: false,
       embedded: null,
+      vop: null,
     });
   });
 
@@ -150,7 +151,9 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     const p = await payment();
     expect(await without.connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, without.transport))).toMatchObject({
       kind: 'refused',
-      error_code: 'invalidValue',
+      // The bank's profile is wrong, not the merchant's payment: the operator's to fix.
+      error_code: 'bug',
+      error_description: 'FORMAT_ERROR: The Date header is required (IMF-fixdate).',
     });
     const withDate = bank('redirect', { send_date: true });
     let q = await payment();
@@ -414,6 +417,47 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       kind: 'state',
       state: 'rejected',
       error_code: 'insufficientFunds',
+      bank_status: 'RJCT',
+    });
+  });
+
+  it('Verification of Payee: a close match waits for the payer (raw status RVCM, result kept and logged, the name redacted); continue → done, cancel after a no match → CancelledByUser', async () => {
+    sim.settings.vop = 'close-match';
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(start).toMatchObject({ kind: 'redirect', bank_status: 'RVCM', data: { payee_verification: { result: 'close_match', bank_code: 'RVCM' } } });
+    p = applied(p, start);
+    // The bank's page shows the check and the name it holds; the status read while the payer decides changes nothing.
+    const page = await (await fetch(start.kind === 'redirect' ? start.validate_uri : '')).text();
+    expect(page).toContain('Close match');
+    expect(page).toContain('ACME CORP GMBH');
+    expect(await connector.status(p, context(p, transport))).toBeNull();
+    expect((await attempts(p)).map((a) => a.operation)).toEqual(['initiate', 'status', 'sca-status']);
+    const [initiation, read] = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', p.id).orderBy('id').execute();
+    expect(JSON.parse(initiation!.response_body!)).toMatchObject({
+      transactionStatus: 'RVCM',
+      vopResult: { partyNameMatch: 'CMTC', matchedName: '[redacted]' },
+    });
+    expect(JSON.parse(read!.response_body!)).toMatchObject({ transactionStatus: 'RVCM' });
+    expect(await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'approve')).toBe(RETURN.ok);
+    const back = await connector.bankReturn(p, { result: 'ok' }, context(p, transport));
+    expect(back).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACTC', data: { payee_verification: { result: 'close_match' } } });
+    p = applied(p, back);
+    ctx().clock.advance(SETTLE_MS);
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+
+    sim.settings.vop = 'no-match';
+    let q = await payment();
+    const started = await connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, transport));
+    expect(started).toMatchObject({ kind: 'redirect', bank_status: 'RVNC', data: { payee_verification: { result: 'no_match', bank_code: 'RVNC' } } });
+    q = applied(q, started);
+    expect(await onPage(started.kind === 'redirect' ? started.validate_uri : '', 'refuse')).toBe(RETURN.nok);
+    expect(await connector.bankReturn(q, { result: 'nok' }, context(q, transport))).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'CancelledByUser',
+      error_description: expect.stringContaining('no match'),
       bank_status: 'RJCT',
     });
   });

@@ -1,4 +1,5 @@
 /** The dashboard's pages, rendered from what queries.ts reads. Every value goes through `html` (escaped). */
+import { payeeVerificationOf } from '../connectors/kit/payee-verification.ts';
 import type { Connector } from '../connectors/kit/types.ts';
 
 /** A connector's name from the registry's list (banks removed since included), else its uuid. */
@@ -109,11 +110,19 @@ export function timelinePage(
 <td><ul class="attempts">${d.attempts.map((a) => html`<li class="attempt"><span class="${a.error ? 'bad' : 'ok'}">${a.status_code ?? a.error ?? '—'}</span> · ${a.duration_ms} ms · ${when(a.attempted_at)}</li>`)}</ul></td>
 <td><form method="post" action="/admin/deliveries/${d.id}/replay"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" aria-label="${`${t.replay} #${d.id}`}">${t.replay}</button></form></td></tr>`,
   );
+  // The current attempt's raw bank status, and the payee's name check when the bank made one.
+  const current = data.attempts.find((a) => a.current) ?? data.attempts.at(-1);
+  const payee = current ? payeeVerificationOf(current.connector_data) : null;
+  const bankFacts = html`${current?.bank_status ? html`<dt>${t.bankStatus}</dt><dd class="mono">${current.bank_status}</dd>` : ''}${
+    payee
+      ? html`<dt>${t.payeeCheck}</dt><dd>${payee.result ? t.payeeResults[payee.result] : t.payeeUnknown} <span class="muted mono">(${payee.bank_code})</span></dd>`
+      : ''
+  }`;
   return html`<h1>${t.payment} ${p.id} ${stateBadge(p.state)}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <div class="card"><dl class="facts"><dt>${t.amount}</dt><dd>${formatMinorUnits(Number(p.total_minor), p.currency)} ${p.currency} (${data.instructions.length})</dd>
 <dt>${t.clientState}</dt><dd class="mono">${p.client_state ?? ''}</dd><dt>${t.bank}</dt><dd>${p.connector_uuid ? bankName(connectors, p.connector_uuid) : '—'}</dd>
-<dt>${t.domain}</dt><dd>${p.domain}</dd><dt>${t.registered}</dt><dd>${when(p.register_date)}</dd>${p.error_code ? html`<dt>${t.error}</dt><dd>${p.error_code}: ${p.error_description ?? ''}</dd>` : ''}</dl></div>
+<dt>${t.domain}</dt><dd>${p.domain}</dd><dt>${t.registered}</dt><dd>${when(p.register_date)}</dd>${bankFacts}${p.error_code ? html`<dt>${t.error}</dt><dd>${p.error_code}: ${p.error_description ?? ''}</dd>` : ''}</dl></div>
 <h2 id="changes">${t.stateChanges}</h2><ol class="timeline" aria-labelledby="changes">${events}</ol>
 ${
   several

@@ -67,7 +67,13 @@ export function reduceOutcome(payment: PaymentRow, attempt: AttemptRow | null, a
   const sync: SyncPlan = final ? 'none' : 'poll';
   const cleared = { validate_uri: null, fields: null, error_code: null, error_description: null, state_detail: null };
   const bankRef = outcome.bank_reference ? { bank_payment_id: outcome.bank_reference } : {};
-  const facts: AttemptUpdate = { ...bankRef, connector_data: data, ...(outcome.consent !== undefined ? { consent_sealed: outcome.consent } : {}) };
+  const facts: AttemptUpdate = {
+    ...bankRef,
+    connector_data: data,
+    ...(outcome.consent !== undefined ? { consent_sealed: outcome.consent } : {}),
+    // The bank's raw status while the payer is still at the bank (e.g. a Verification of Payee code).
+    ...(outcome.bank_status !== undefined ? { bank_status: outcome.bank_status } : {}),
+  };
   if (ctx.operation === 'initiate') facts.outcome = outcome.kind === 'unknown' ? 'unknown' : outcome.kind === 'refused' ? 'refused' : 'ok';
   const change = (c: Reduction & { kind: 'change' }) => ({ ...c, change: { ...c.change, patch: { ...bankRef, ...c.change.patch } } });
   const previousStatus = attempt?.bank_status ?? null;

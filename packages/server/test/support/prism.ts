@@ -5,9 +5,10 @@
  * process group on a free loopback port and is stopped by that group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes.ts';
 
@@ -18,6 +19,24 @@ export const OBIE_SPECS = {
   '4.0': new URL('../../spec/obie/v4.0.0/payment-initiation-openapi.yaml', import.meta.url).pathname,
   '3.1.11': new URL('../../spec/obie/v3.1.11/payment-initiation-openapi.yaml', import.meta.url).pathname,
 } as const;
+/**
+ * The official Berlin Group file with the Verification of Payee statuses of later NextGenPSD2
+ * versions (RCVC, RVCM, RVNC) added to its `transactionStatus` enum, and nothing else changed: the
+ * vendored 1.3.12 predates VoP, so Prism would refuse every VoP answer. The payee-name result
+ * (`vopResult`) is an extra member the 1.3.12 schemas allow (no `additionalProperties: false`), so
+ * Prism checks its presence against nothing. Written once per process to a temporary directory.
+ */
+let vopSpec: string | null = null;
+export function bgSpecWithVop(): string {
+  if (vopSpec) return vopSpec;
+  const file = JSON.parse(readFileSync(BG_SPEC, 'utf8'));
+  const status = file.components.schemas.transactionStatus;
+  status.enum = [...status.enum, 'RCVC', 'RVCM', 'RVNC'];
+  vopSpec = join(mkdtempSync(join(tmpdir(), 'payrail-bg-vop-spec-')), 'psd2-api-1.3.12-vop.json');
+  writeFileSync(vopSpec, JSON.stringify(file));
+  return vopSpec;
+}
+
 const PRISM_BIN = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist/index.js');
 
 /** What Prism writes when an exchange breaks the standard. */
@@ -51,13 +70,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
+async function startPrism(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Prism> {
   const port = await freePort();
   // Prism 5.16 needs Node >= 24.18: run it on the Node that runs the tests (npm's pinned one).
   const proc = spawn(process.execPath, [PRISM_BIN, ...args, '-h', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
   });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -109,10 +128,11 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
 
 /**
  * `prism proxy --errors`: a request or an upstream response that breaks the standard is refused
- * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`).
+ * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`). `env`: more of
+ * Prism's environment (e.g. `NODE_EXTRA_CA_CERTS` for an HTTPS upstream with a test CA).
  */
-export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism> {
-  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM);
+export function startPrismProxy(upstream: string, spec = BG_SPEC, env: Record<string, string> = {}): Promise<Prism> {
+  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM, env);
 }
 
 /** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
@@ -158,4 +178,67 @@ export function bgEmbeddedSpec(dir: string): string {
   const file = join(dir, 'psd2-api-1.3.12-embedded.json');
   writeFileSync(file, JSON.stringify(spec));
   return file;
+}
+
+/** In front of Prism for a pain.001 bank: where each request went. */
+export interface Pain001Front {
+  url: string;
+  /** Requests sent past Prism (the XML initiations), as `METHOD path`. */
+  direct: string[];
+  /** Requests Prism judged. */
+  judged: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Prism cannot judge a pain.001 initiation: the 1.3.12 file's request body for `application/xml`
+ * is a `oneOf` of four schemas that are all a bare `type: string` (SCT, SCT Inst, TARGET2,
+ * cross-border), so every XML body matches all four and Prism refuses it (422 "must match exactly
+ * one schema in oneOf"); the periodic multipart body fails the same way on `xml_sct`, and its
+ * `json_standingorderType` part reaches the validator as text, not an object. This front sends
+ * those initiations (POST to a `pain.001-…` product) straight to the simulator and every other
+ * call — status reads as pain.002 or JSON, authorisations, cancellation — through Prism.
+ */
+export async function startPain001Front(simulatorUrl: string, prismUrl: string): Promise<Pain001Front> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const direct: string[] = [];
+  const judged: string[] = [];
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const path = request.url ?? '/';
+      const xmlInitiation = request.method === 'POST' && /^\/v1\/[^/]+\/pain\.001-[^/]+$/.test(path.split('?')[0]!);
+      (xmlInitiation ? direct : judged).push(`${request.method} ${path}`);
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(request.headers))
+        if (value !== undefined && !['host', 'content-length', 'connection'].includes(name)) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(`${xmlInitiation ? simulatorUrl : prismUrl}${path}`, { method: request.method, headers, body, redirect: 'manual' })
+        .then(async (answer) => {
+          const out: Record<string, string> = {};
+          answer.headers.forEach((value, name) => {
+            if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(name)) out[name] = value;
+          });
+          const bytes = Buffer.from(await answer.arrayBuffer());
+          response.writeHead(answer.status, out);
+          response.end(bytes);
+        })
+        .catch(() => {
+          response.writeHead(502);
+          response.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    direct,
+    judged,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_TABLE, errorCodeFor, mapBankError, readTppMessages } from '../../src/connectors/berlin-group/error-table.ts';
-import { mapTransactionStatus, TRANSACTION_STATUS_TABLE } from '../../src/connectors/berlin-group/status-table.ts';
+import { mapTransactionStatus, payeeVerification, TRANSACTION_STATUS_TABLE } from '../../src/connectors/berlin-group/status-table.ts';
 import { POWENS_ERROR_CODES } from '../support/berlin-group-powens-codes.ts';
 
-const VOP_CODES = ['RCVC', 'RVCM', 'RVNC'];
+/** The Verification of Payee codes of later NextGenPSD2 versions, and German banks' pain.002 ones. */
+const VOP_CODES = ['RCVC', 'RVCM', 'RVNC', 'RVMC', 'RVNM', 'RVNA'];
 const SPEC = JSON.parse(readFileSync(new URL('../../spec/berlin-group/psd2-api-1.3.12.json', import.meta.url), 'utf8'));
 const schemas = SPEC.components.schemas as Record<string, { enum?: string[] }>;
 
@@ -51,6 +52,14 @@ describe('transactionStatus table', () => {
     }
   });
 
+  it('the payee-name result: from vopResult.partyNameMatch where the answer has one, else from the status', () => {
+    expect(payeeVerification({ transactionStatus: 'RVCM' })).toEqual({ result: 'close_match', bank_code: 'RVCM' });
+    expect(payeeVerification({ transactionStatus: 'RVNC' })).toEqual({ result: null, bank_code: 'RVNC' });
+    expect(payeeVerification({ transactionStatus: 'RVNC', vopResult: { partyNameMatch: 'NOAP' } })).toEqual({ result: 'not_possible', bank_code: 'RVNC' });
+    expect(payeeVerification({ transactionStatus: 'RVNA' })).toEqual({ result: 'not_possible', bank_code: 'RVNA' });
+    expect(payeeVerification({ transactionStatus: 'RCVD', vopResult: { partyNameMatch: 'MTCH' } })).toBeNull();
+  });
+
   it('a code outside 1.3.12 and Verification of Payee (PRES, lower case) changes nothing', () => {
     for (const code of ['PRES', 'rcvc', 'acsc', '']) expect(mapTransactionStatus(code, { scaDone: true, untracked: false })).toBeNull();
   });
@@ -58,6 +67,13 @@ describe('transactionStatus table', () => {
 
 describe('error table', () => {
   const pisEnums = Object.entries(schemas).filter(([name]) => /^MessageCode(4\d\d_PIS(_CANC)?|200InitiationStatus)$/.test(name));
+
+  it('FORMAT_ERROR naming a header Payrail builds (Date, PSU-IP-Address, X-Request-ID…) is bug: the set-up, not the payment; PSU-ID and body fields keep their code', () => {
+    for (const path of ['Date', 'PSU-IP-Address', 'X-Request-ID', 'TPP-Redirect-URI', 'Signature'])
+      expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path, text: null }), path).toBe('bug');
+    expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path: 'PSU-ID', text: null })).toBe('invalidValue');
+    expect(errorCodeFor({ category: 'ERROR', code: 'FORMAT_ERROR', path: 'requestedExecutionDate', text: null })).toBe('invalidDate');
+  });
 
   it('covers every 4xx PIS code of the file, and only codes of the file', () => {
     const fileCodes = new Set(pisEnums.flatMap(([, s]) => s.enum ?? []));

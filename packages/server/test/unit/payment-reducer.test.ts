@@ -48,6 +48,17 @@ describe('payment reducer', () => {
     expect(attemptOf(base)).not.toHaveProperty('consent_sealed');
   });
 
+  it("the bank status an answer carries while the payer is at the bank (a Verification of Payee code) becomes the attempt's; absent: unchanged", () => {
+    const base: ConnectorOutcome = { kind: 'redirect', validate_uri: 'https://bank.example/sca', data: {} };
+    const attemptOf = (outcome: ConnectorOutcome) => {
+      const reduced = reduceOutcome(payment(), attempt(), outcome, ctx());
+      return reduced.kind === 'change' ? reduced.attempt : null;
+    };
+    expect(attemptOf({ ...base, bank_status: 'RVCM' })).toMatchObject({ bank_status: 'RVCM' });
+    expect(attemptOf({ kind: 'fields', fields: [], data: {}, bank_status: 'RCVD' })).toMatchObject({ bank_status: 'RCVD' });
+    expect(attemptOf(base)).not.toHaveProperty('bank_status');
+  });
+
   it('a redirect answer to the initiation: validating + redirect, the bank id on payment and attempt, the attempt ok and polled', () => {
     const outcome: ConnectorOutcome = { kind: 'redirect', validate_uri: 'https://bank.example/sca', bank_reference: 'B-1', data: { id: 'B-1' } };
     expect(reduceOutcome(payment(), attempt(), outcome, ctx())).toEqual({

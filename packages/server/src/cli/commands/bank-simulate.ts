@@ -77,6 +77,16 @@ export function registerBankSimulate(program: Command): void {
       .option('--tls-client-ca <PEM>', "berlin-group: the CA clients' certificates must chain to (mTLS; checked by the token endpoint's tls_client_auth)")
       .option('--mtls-api', 'berlin-group: every /v1 call needs a trusted client certificate (401 CERTIFICATE_MISSING/CERTIFICATE_INVALID), tokens bound to it')
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
+      .option(
+        '--pain001',
+        'take payments only as pain.001 XML products (pain.001-sepa-credit-transfers, …; periodic as multipart), answer status as pain.002 to Accept: application/xml',
+      )
+      .addOption(
+        new Option(
+          '--vop <MODE>',
+          'Verification of Payee on every initiation: the status and payee-name result it answers; the payer decides at the bank',
+        ).choices(['match', 'close-match', 'no-match', 'not-possible']),
+      )
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -123,7 +133,9 @@ interface SimulateOptions {
   scaOauth?: boolean;
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
+  pain001?: boolean;
   embedded?: boolean;
+  vop?: 'match' | 'close-match' | 'no-match' | 'not-possible';
   embeddedMaxTries: number;
   embeddedPasswordKey?: string;
   tlsCert?: string;
@@ -220,8 +232,10 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
+    pain001: Boolean(options.pain001),
     embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
     tls,
+    vop: options.vop ?? null,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

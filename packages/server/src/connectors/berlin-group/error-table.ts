@@ -28,7 +28,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     codes: ['FORMAT_ERROR', 'PARAMETER_NOT_CONSISTENT', 'PARAMETER_NOT_SUPPORTED'],
     http: '400',
     powens: BY_PATH,
-    rule: 'the field named in `path` (table below); `invalidValue` when none matches',
+    rule: 'the field named in `path` (table below); `bug` when `path` is a header Payrail builds itself (`Date`, `X-Request-ID`, `PSU-IP-Address`, `TPP-Redirect-URI`, `Digest`, `Signature`, …: the bank\'s profile is wrong, e.g. `send_date`); `invalidValue` when none matches',
   },
   { codes: ['EXECUTION_DATE_INVALID', 'PERIOD_INVALID'], http: '400', powens: 'invalidDate' },
   { codes: ['PAYMENT_FAILED'], http: '400', powens: 'bankMessage', rule: '`bankMessage` when the bank gives a `text`, else `noSpecifiedReason`' },
@@ -92,8 +92,17 @@ export { FALLBACK_BY_HTTP };
 
 const ROW_BY_CODE = new Map<string, ErrorRow>(ERROR_TABLE.flatMap((row) => row.codes.map((code) => [code, row] as const)));
 
+/**
+ * Request headers Payrail builds from the bank's profile, not from the payment: a bank that refuses
+ * one says Payrail's set-up for it is wrong (a missing `Date` where `send_date` is off), not the
+ * merchant's data. `PSU-ID` is the payer's own input and is not among them.
+ */
+const OWN_HEADERS =
+  /^(date|x-request-id|psu-ip-address|psu-ip-port|psu-user-agent|psu-accept(-[a-z]+)?|psu-http-method|psu-geo-location|psu-device-id|tpp-[a-z-]+|digest|signature|content-type|authorization)$/i;
+
 function pathCode(path: string | null): string {
   if (!path) return 'invalidValue';
+  if (OWN_HEADERS.test(path.trim())) return 'bug';
   const wanted = path.toLowerCase();
   // The amount's own `currency` belongs to instructedAmount; an account's `currency` to that account.
   for (const { field, within, powens } of PATH_TABLE) {

@@ -226,6 +226,11 @@ interface OutcomeCommon {
    * never in `data`, never shown. Absent: unchanged; null: cleared.
    */
   consent?: string | null;
+  /**
+   * The bank's raw status code as its answer gave it (kept as the attempt's `bank_status`), also while
+   * the payer is still at the bank (e.g. a Verification of Payee status). Absent: unchanged.
+   */
+  bank_status?: string | null;
 }
 
 /**

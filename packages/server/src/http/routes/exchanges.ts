@@ -1,6 +1,7 @@
 /** `GET /2.0/payments/{id}/exchanges`: the bank boundary's record of one payment, for support (payments:admin). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { payeeVerificationOf } from '../../connectors/kit/payee-verification.ts';
 import { listAttempts, listCalls, listExchanges } from '../../services/attempts.ts';
 import { getPayment } from '../../services/payments.ts';
 import { principalOf } from '../access.ts';
@@ -53,6 +54,18 @@ const PaymentAttempt = Type.Object(
     bank_payment_id: Type.Union([Type.String(), Type.Null()], { description: "The bank's id of this initiation." }),
     bank_status: Type.Union([Type.String(), Type.Null()], { description: "The bank's last raw status." }),
     outcome: Type.String({ description: 'How the initiation ended: pending, ok, refused or unknown.' }),
+    payee_verification: Type.Union(
+      [
+        Type.Object({
+          result: Type.Union([Type.Literal('match'), Type.Literal('close_match'), Type.Literal('no_match'), Type.Literal('not_possible'), Type.Null()], {
+            description: "The check of the payee's name (Verification of Payee): match, close_match, no_match, not_possible; null when the bank did not say.",
+          }),
+          bank_code: Type.String({ description: "The bank's code that carried it (e.g. Berlin Group RVCM)." }),
+        }),
+        Type.Null(),
+      ],
+      { description: "The bank's Verification of Payee at this initiation; null when it reported none. Payrail extension." },
+    ),
     created_at: Type.String(),
     superseded_at: Type.Union([Type.String(), Type.Null()]),
     next_sync_at: Type.Union([Type.String(), Type.Null()]),
@@ -96,6 +109,7 @@ export async function paymentExchanges(db: Parameters<typeof listExchanges>[0], 
       bank_payment_id: a.bank_payment_id,
       bank_status: a.bank_status,
       outcome: a.outcome,
+      payee_verification: payeeVerificationOf(a.connector_data),
       created_at: iso(a.created_at)!,
       superseded_at: iso(a.superseded_at),
       next_sync_at: iso(a.next_sync_at),

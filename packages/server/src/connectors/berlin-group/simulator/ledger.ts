@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../../domain/clock.ts';
 import { FINAL_STATUSES, type ScaStatus, type TransactionStatus } from './codes.ts';
 import type { PaymentProduct, PaymentService } from './validate.ts';
+import type { VopCheck } from './vop.ts';
 
 export type Approach = 'REDIRECT' | 'DECOUPLED' | 'EMBEDDED';
 
@@ -25,6 +26,8 @@ export interface SimulatedPayment {
   service: PaymentService;
   product: PaymentProduct;
   body: Record<string, unknown>;
+  /** A pain.001 product's message as received (simulator/pain.ts); `body` is then the same payment in JSON. */
+  xml?: { text: string; messageId: string; paymentInformationId: string } | null;
   /** X-Request-ID of the initiation. */
   requestId: string;
   psuId: string | null;
@@ -39,6 +42,8 @@ export interface SimulatedPayment {
   /** A 202 cancellation waits for the payer's SCA. */
   cancellationPending: boolean;
   authorisations: Authorisation[];
+  /** The Verification of Payee done at the initiation (`--vop`). */
+  vop?: VopCheck | null;
 }
 
 export interface LedgerOptions {
@@ -177,6 +182,8 @@ export class Ledger {
       fundsAvailable: payment.fundsAvailable,
       cancellationPending: payment.cancellationPending,
       body: payment.body,
+      ...(payment.xml ? { xml: payment.xml.text } : {}),
+      ...(payment.vop ? { vop: payment.vop } : {}),
       authorisations: payment.authorisations.map(({ formToken: _, ...a }) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
     };
   }

@@ -6,6 +6,7 @@
 import { html, type SafeHtml } from '../../../http/html.ts';
 import { bankPage, groupedIban, resultPage as kitResultPage, type Page } from '../../kit/simulator/page.ts';
 import type { Authorisation, SimulatedPayment } from './ledger.ts';
+import { vopNotice } from './vop.ts';
 
 export type { Page } from '../../kit/simulator/page.ts';
 
@@ -46,10 +47,13 @@ export function scaPage(payment: SimulatedPayment, authorisation: Authorisation,
 /** The payment and the two buttons; `hidden` fields go back with the decision (the form token above all). */
 export function decisionPage(payment: SimulatedPayment, title: string, action: string, hidden: Record<string, string>, targets: string[]): Page {
   const fields = Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
+  const body = payment.body as Transfer & { payments?: Transfer[] };
+  const notice = payment.vop ? vopNotice(payment.vop, (Array.isArray(body.payments) ? body.payments[0] : body)?.creditorName ?? '') : null;
   return bankPage(
     BANK,
     title,
     html`<h1>${title}</h1>${describe(payment)}
+    ${notice ? html`<section aria-label="Verification of Payee"><h2>${notice.title}</h2><p>${notice.text}</p></section>` : ''}
     <form method="post" action="${action}">
       ${fields}
       <div class="actions"><button type="submit" name="decision" value="approve">Approve</button>
