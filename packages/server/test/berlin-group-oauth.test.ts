@@ -222,6 +222,35 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
     expect(await stored()).not.toContain(SECRET);
   });
 
+  it('client_secret_basic and client_secret_post: the bank checks the secret each way; a wrong secret, or the other method, is refused and no initiation is sent', async () => {
+    for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
+      sim.auth!.options.clientAuth = method;
+      const other = method === 'client_secret_basic' ? 'client_secret_post' : 'client_secret_basic';
+      const cases = [
+        { oauth: { client_auth: method }, secret: 'not-the-secret', why: 'wrong client id or secret' },
+        { oauth: { client_auth: other }, secret: SECRET, why: method === 'client_secret_basic' ? 'client_secret_basic expected' : 'wrong client id or secret' },
+      ];
+      for (const { oauth, secret, why } of cases) {
+        const { connector, transport } = bank(oauth, { oauthClientSecret: secret });
+        const initiations = sim.received.count('initiatePayment');
+        const p = await payment();
+        expect(await start(connector, p, transport)).toMatchObject({
+          kind: 'refused',
+          error_code: 'bug',
+          error_description: `TOKEN_INVALID: the bank's token endpoint refused Payrail's client (invalid_client: ${why})`,
+        });
+        expect(await calls(p)).toEqual(['client-token 401']);
+        expect(sim.received.count('initiatePayment')).toBe(initiations);
+      }
+      const good = bank({ client_auth: method });
+      const p = await payment();
+      expect((await start(good.connector, p, good.transport)).kind).toBe('redirect');
+    }
+    const text = await stored();
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('not-the-secret');
+  });
+
   /** Payrail's client at the HTTPS bank: the mTLS certificate `cert`/`key` (none when absent), the bank's server CA trusted. */
   function tlsBank(client: { cert: string; key: string } | null) {
     return bank({ client_auth: 'tls_client_auth' }, { ca: pki.ca.cert, ...(client ? { clientCert: client.cert, clientKey: client.key } : {}) }, tlsSim);
@@ -287,6 +316,35 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
       expect(await calls(p)).toEqual(['client-token 401']);
       expect(tlsSim.received.initiations.length).toBe(initiations);
       expect(tlsSim.received.calls.filter((c) => c.operation === 'initiatePayment' && c.certificate !== 'trusted')).toEqual([]);
+    }
+  });
+
+  it('a token endpoint that refuses the certificate in the TLS handshake: the token call is unknown (a closed connection), the initiation is not sent', async () => {
+    const { createServer } = await import('node:https');
+    let requests = 0;
+    const strict = createServer({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (_q, r) => {
+      requests += 1;
+      r.end();
+    });
+    await new Promise<void>((resolve) => strict.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (strict.address() as { port: number }).port;
+      const { connector, transport } = bank(
+        { client_auth: 'tls_client_auth', token_url: `https://127.0.0.1:${port}/oauth/token` },
+        { ca: pki.ca.cert, clientCert: pki.stranger.cert, clientKey: pki.stranger.key },
+        tlsSim,
+      );
+      const initiations = tlsSim.received.count('initiatePayment');
+      const p = await payment();
+      expect(await start(connector, p, transport)).toMatchObject({ kind: 'unknown' });
+      expect(await calls(p)).toEqual(['client-token null']);
+      const exchange = await ctx().store.db.selectFrom('bank_exchanges').selectAll().where('payment_id', '=', p.id).executeTakeFirstOrThrow();
+      expect(exchange.error).toMatch(/^(reset|network): /);
+      expect(requests).toBe(0);
+      expect(tlsSim.received.count('initiatePayment')).toBe(initiations);
+    } finally {
+      strict.closeAllConnections();
+      await new Promise((resolve) => strict.close(resolve));
     }
   });
 

@@ -349,6 +349,35 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     expect((await calls(q)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['initiate 401', 'token 200', 'initiate 201']);
   });
 
+  it('the client token is asked for once and reused, renewed 30 s before it expires; a refused one sends nothing to the API, a lost one leaves a status read unknown', async () => {
+    const { connector, transport } = bank();
+    const operations = async (p: ConnectorPayment) => (await calls(p)).map((c) => `${c.operation} ${c.http_status}`);
+    const p = await payment();
+    const started = applied(p, await connector.start(p, START, context(p, transport)));
+    expect(await operations(p)).toEqual(['token 200', 'initiate 201']);
+    const q = await payment();
+    expect(await connector.start(q, START, context(q, transport))).toMatchObject({ kind: 'redirect' });
+    expect(await operations(q)).toEqual(['initiate 201']);
+    // The simulator's token lives 3600 s: 29 s before it expires, a new one is asked for first.
+    ctx().clock.advance(3_600_000 - 29_000);
+    const r = await payment();
+    expect(await connector.start(r, START, context(r, transport))).toMatchObject({ kind: 'redirect' });
+    expect(await operations(r)).toEqual(['token 200', 'initiate 201']);
+
+    ctx().clock.advance(3_600_000);
+    sim.faults.add({ kind: 'reject', code: 'BAD_REQUEST', operation: 'token', text: 'client suspended' });
+    const s = await payment();
+    expect(await connector.start(s, START, context(s, transport))).toMatchObject({
+      kind: 'refused',
+      error_code: 'websiteUnavailable',
+      error_description: expect.stringContaining('invalid_request: client suspended'),
+    });
+    expect(await operations(s)).toEqual(['token 400']);
+    sim.faults.add({ kind: 'error', status: 503, operation: 'token' });
+    expect(await connector.status(started, context(started, transport))).toMatchObject({ kind: 'unknown' });
+    expect((await operations(p)).slice(2)).toEqual(['token 503']);
+  });
+
   it('a bank error (ErrorModel) is mapped to a Powens code', async () => {
     const { connector, transport } = bank();
     const p = await payment();

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
+import { databaseText, processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const CLIENT_ID = 'PSDDE-BAFIN-000042';
@@ -82,7 +82,7 @@ describe.each(processDatabases())('Berlin Group OAuth2 pre-step and scaOAuth end
     await page.getByText('ACME Corp.').waitFor();
   }
 
-  it('approve at the authorization server → done; every call carried a token, none is in the exchange log or the logs', async () => {
+  it('approve at the authorization server → done; every call carried a token; no token nor the secret is in the logs, the exchange log or the database', async () => {
     const mark = stack.prism.mark();
     const { id, url } = await merchantPayment(stack);
     const page = await context.newPage();
@@ -104,6 +104,16 @@ describe.each(processDatabases())('Berlin Group OAuth2 pre-step and scaOAuth end
     expect(text).toMatch(/access_token\\*":\\*"\[redacted\]/);
     expect(text).not.toMatch(/access_token\\*":\\*"(?!\[redacted\])/);
     expect(text).not.toMatch(/[?&]code=[\w-]{20,}/);
+    // The tokens themselves (the client's and the payer's, as the bank issued them) and the secret: in no log
+    // line, exchange or row (the payer's token is sealed on the attempt, the secret on the bank).
+    const tokens: string[] = await stack.control('GET', '/oauth/tokens');
+    expect((await stack.control('GET', '/oauth')).issued.authorization_code).toBeGreaterThanOrEqual(1);
+    const database = await databaseText(db);
+    expect(database).toContain(CLIENT_ID);
+    for (const [channel, content] of Object.entries({ logs: stack.serveOutput(), 'exchange log': JSON.stringify(log), database })) {
+      expect(content, channel).not.toContain(SECRET);
+      for (const token of tokens) expect(content, channel).not.toContain(token);
+    }
     await page.close();
     expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
   });

@@ -5,10 +5,10 @@
  * Prism must report no violation in any exchange; faults come from the simulator's control endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { waitFor } from '../support/processes.ts';
-import { BANK_NAME, CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, stackForTests, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const PROFILE = JSON.stringify({
   deferred: true,
@@ -19,70 +19,34 @@ const PROFILE = JSON.stringify({
 });
 
 describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }) => {
-  let db: ProcessDatabase;
-  let stack: BgStack;
-  let context: BrowserContext;
-  let prismMark = 0;
-
-  beforeAll(async () => {
-    db = await create();
-    stack = await startBgStack(db, { settleSeconds: 2, bankArgs: ['--profile', PROFILE] });
-    context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
-  }, 300_000);
-  afterAll(async () => {
-    await context?.close();
-    await stack?.stop();
-    await db?.cleanup();
-  });
-
-  /** Every test ends with Prism silent about what it saw meanwhile. */
-  function prismStart() {
-    prismMark = stack.prism.mark();
-  }
-  function prismSilent() {
-    expect(stack.prism.problems(prismMark), stack.prism.log().slice(prismMark)).toEqual([]);
-  }
-
-  async function received() {
-    return (await stack.control('GET', '/received')) as {
-      byOperation: Record<string, number>;
-      initiations: { requestId: string; paymentId: string | null }[];
-      duplicates: { requestIds: string[]; bodyHashes: string[] };
-    };
-  }
-
-  /** The payer opens the webview, picks the bank and lands on the simulator's SCA page. */
-  async function toBank(page: Page, url: string) {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: BANK_NAME }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  }
+  // Every test ends with Prism silent about what it saw meanwhile.
+  const e2e = stackForTests(create, { settleSeconds: 2, bankArgs: ['--profile', PROFILE] });
+  const { prismStart, prismSilent, received, toBank } = e2e;
 
   async function atScaPage(page: Page) {
-    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    await page.waitForURL(`${e2e.stack.sim.url}/sca/**`);
     expect(await page.locator('dd').first().textContent()).toBe('50.90 EUR');
     await page.getByText('ACME Corp.').waitFor();
   }
 
   function webhooksOf(id: number) {
-    return stack.webhooks.filter((w) => w.body.id === id);
+    return e2e.stack.webhooks.filter((w) => w.body.id === id);
   }
 
   function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+    return JSON.parse(e2e.stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
   }
 
   it('a payment is paid in the browser through the SCA page, back at the merchant, done by status sync, one signed webhook per change', async () => {
     prismStart();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await toBank(page, url);
     await atScaPage(page);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
     expect(new URL(page.url()).searchParams.get('id_payment')).toBe(String(id));
-    await waitForState(stack, id, ['done']);
+    await waitForState(e2e.stack, id, ['done']);
     await waitFor('three webhooks', () => (webhooksOf(id).length >= 3 ? true : undefined), 30_000);
     expect(webhooksOf(id).map((w) => w.state)).toEqual(['validating', 'pending', 'done']);
     expect(webhooksOf(id).every((w) => w.verified)).toBe(true);
@@ -103,13 +67,13 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
 
   it('a refusal at the bank ends rejected with the mapped error code', async () => {
     prismStart();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await toBank(page, url);
     await atScaPage(page);
     await page.getByRole('button', { name: 'Refuse' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    const rejected = await waitForState(stack, id, ['rejected']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    const rejected = await waitForState(e2e.stack, id, ['rejected']);
     // The payer's Nok return says "refused"; a status sync that reads RJCT with scaStatus failed first says "authentication failed".
     expect(['CancelledByUser', 'authenticationFailed']).toContain(rejected.error_code);
     expect(new URL(page.url()).searchParams.get('payment_state')).toBe('rejected');
@@ -120,19 +84,19 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
   it('cancelling a pending payment reaches the bank', async () => {
     prismStart();
     const date = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-    const { id, url, merchant } = await merchantPayment(stack, { execution_date_type: 'deferred', execution_date: date });
-    const page = await context.newPage();
+    const { id, url, merchant } = await merchantPayment(e2e.stack, { execution_date_type: 'deferred', execution_date: date });
+    const page = await e2e.context.newPage();
     await toBank(page, url);
     await atScaPage(page);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    await waitForState(stack, id, ['pending']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    await waitForState(e2e.stack, id, ['pending']);
     const before = (await received()).byOperation.cancelPayment ?? 0;
-    await merchant.updatePayment(id, { cancel: true, client_redirect_uri: `${stack.merchant}/return` } as never);
-    const cancelled = await waitForState(stack, id, ['rejected']);
+    await merchant.updatePayment(id, { cancel: true, client_redirect_uri: `${e2e.stack.merchant}/return` } as never);
+    const cancelled = await waitForState(e2e.stack, id, ['rejected']);
     expect(cancelled.error_code).toBe('CancelledByClient');
     expect((await received()).byOperation.cancelPayment).toBe(before + 1);
-    const atBank = (await stack.control('GET', '/payments')) as { transactionStatus: string; body: { requestedExecutionDate?: string } }[];
+    const atBank = (await e2e.stack.control('GET', '/payments')) as { transactionStatus: string; body: { requestedExecutionDate?: string } }[];
     expect(atBank.filter((p) => p.body.requestedExecutionDate === date).map((p) => p.transactionStatus)).toEqual(['CANC']);
     await page.close();
     prismSilent();
@@ -140,10 +104,10 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
 
   it('a bank that hangs after accepting the initiation never gets it twice; the payer sees a clear page and a fresh attempt pays once', async () => {
     prismStart();
-    const { id, url } = await merchantPayment(stack);
+    const { id, url } = await merchantPayment(e2e.stack);
     const before = (await received()).initiations.length;
-    await stack.control('POST', '/faults', { kind: 'hang', operation: 'initiatePayment' });
-    const page = await context.newPage();
+    await e2e.stack.control('POST', '/faults', { kind: 'hang', operation: 'initiatePayment' });
+    const page = await e2e.context.newPage();
     await toBank(page, url);
     await page.getByRole('heading', { name: 'We could not confirm your payment with your bank' }).waitFor({ timeout: 30_000 });
     expect(await page.getByRole('status').first().textContent()).toContain('you will not pay twice');
@@ -156,16 +120,16 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
     await page.getByRole('button', { name: 'Start a new attempt at your bank' }).click();
     await atScaPage(page);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    await waitForState(stack, id, ['done']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    await waitForState(e2e.stack, id, ['done']);
     const after = await received();
     expect(after.initiations.length).toBe(before + 2);
     expect(after.duplicates.requestIds).toEqual([]);
-    const atBank = (await stack.control('GET', '/payments')) as { paymentId: string; transactionStatus: string }[];
+    const atBank = (await e2e.stack.control('GET', '/payments')) as { paymentId: string; transactionStatus: string }[];
     const mine = after.initiations.slice(before).map((i) => atBank.find((p) => p.paymentId === i.paymentId)!.transactionStatus);
     expect(mine.sort()).toEqual(['ACSC', 'RCVD']); // the lost one never executes without the payer
     // The exchange log keeps both attempts, each with its own bank payment id and calls.
-    const log = JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+    const log = JSON.parse(e2e.stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
     expect(log.payment_attempts.map((a: Record<string, unknown>) => [a.number, a.outcome, a.current, a.bank_payment_id])).toEqual([
       [1, 'unknown', false, null],
       [2, 'ok', true, after.initiations.at(-1)!.paymentId],
@@ -173,21 +137,21 @@ describe.each(processDatabases())('Berlin Group end to end [$name]', ({ create }
     expect(log.payment_attempts[0].calls).toHaveLength(1);
     expect(log.exchanges.filter((e: { attempt: number }) => e.attempt === 1).map((e: { operation: string }) => e.operation)).toEqual(['initiate']);
     expect(log.exchanges.filter((e: { attempt: number }) => e.attempt === 2).map((e: { operation: string }) => e.operation)[0]).toBe('initiate');
-    expect(stack.cli(['bank', 'exchanges', '--payment', String(id)])).toMatch(/ATTEMPT +BANK +BANK PAYMENT ID/);
+    expect(e2e.stack.cli(['bank', 'exchanges', '--payment', String(id)])).toMatch(/ATTEMPT +BANK +BANK PAYMENT ID/);
     await page.close();
     prismSilent();
   });
 
   it('a status call that times out is resolved by the next sync', async () => {
     prismStart();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await toBank(page, url);
     await atScaPage(page);
-    await stack.control('POST', '/faults', { kind: 'hang', operation: 'getPaymentInitiationStatus', afterProcessing: false });
+    await e2e.stack.control('POST', '/faults', { kind: 'hang', operation: 'getPaymentInitiationStatus', afterProcessing: false });
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`, { timeout: 30_000 });
-    await waitForState(stack, id, ['done']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`, { timeout: 30_000 });
+    await waitForState(e2e.stack, id, ['done']);
     const statuses = exchanges(id).exchanges.filter((e) => e.operation === 'status');
     // The hung call is recorded unknown (no status, a timeout); a later read answered and decided.
     expect(statuses.filter((e) => e.outcome === 'unknown' && e.status === null && /timeout/.test(e.error ?? ''))).toHaveLength(1);

@@ -8,7 +8,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { PayrailClient } from '../../../client/src/index.ts';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts';
 import { API_ROOT } from '../../src/connectors/obie/versions.ts';
@@ -60,7 +61,7 @@ export async function startSimulatorProcess(args: string[] = [], standard: 'berl
     'the simulator to listen',
     () => {
       if (proc.exitCode !== null) throw new Error(`payrail bank simulate exited: ${output}`);
-      return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      return /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     },
     30_000,
   );
@@ -102,6 +103,8 @@ export async function startBgStack(
     apiVersion?: '4.0' | '3.1.11';
     /** Berlin Group: the file Prism checks against, when not the vendored one (e.g. with the VoP statuses). */
     spec?: string;
+    /** More of Prism's environment (an HTTPS simulator: `NODE_EXTRA_CA_CERTS` with its CA). */
+    prismEnv?: Record<string, string>;
   } = {},
 ): Promise<BgStack> {
   const standard = options.standard ?? 'berlin-group';
@@ -147,7 +150,7 @@ export async function startBgStack(
   const prism =
     standard === 'obie'
       ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version])
-      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : options.spec);
+      : await startPrismProxy(sim.url, standard === 'stet' ? STET_SPEC : options.spec, options.prismEnv);
   let add = ['bank', 'add', '--standard', 'berlin-group', '--name', BANK_NAME, '--base-url', prism.url, '--country', 'DE'];
   if (standard === 'stet' || standard === 'obie') {
     const printed = await waitFor('the bank add line', () => /^payrail bank add .*$/m.exec(sim.output())?.[0], 10_000);
@@ -209,13 +212,63 @@ export async function startBgStack(
   };
 }
 
-/** The merchant creates a payment (payer known: Berlin Group needs the debtor's IBAN) and a webview URL. */
-export async function merchantPayment(stack: BgStack, instruction: Record<string, unknown> = {}) {
+/**
+ * What the end-to-end files of every standard set up alike, in a `describe` per database: the
+ * stack started before its tests with a phone-sized browser context, stopped after them; Prism's
+ * log marked at a test's start (`prismStart`) and silent at its end (`prismSilent`); the
+ * simulator's received calls; the payer's way to the bank in the webview. `stack` and `context`
+ * are set once the stack runs.
+ */
+export function stackForTests(create: () => Promise<ProcessDatabase>, options: Parameters<typeof startBgStack>[1]) {
+  let db: ProcessDatabase | undefined;
+  let mark = 0;
+  const env = {
+    stack: undefined as unknown as BgStack,
+    context: undefined as unknown as BrowserContext,
+    prismStart() {
+      mark = env.stack.prism.mark();
+    },
+    prismSilent() {
+      expect(env.stack.prism.problems(mark), env.stack.prism.log().slice(mark)).toEqual([]);
+    },
+    async received() {
+      return (await env.stack.control('GET', '/received')) as {
+        byOperation: Record<string, number>;
+        initiations: { requestId: string; paymentId: string | null }[];
+        duplicates: { requestIds: string[]; bodyHashes: string[] };
+      };
+    },
+    /** The payer opens the webview, picks the bank and goes on to it. */
+    async toBank(page: Page, url: string, bankName = BANK_NAME) {
+      await page.goto(url);
+      await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
+      await page.getByRole('button', { name: bankName }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    },
+  };
+  beforeAll(async () => {
+    db = await create();
+    env.stack = await startBgStack(db, options);
+    env.context = await env.stack.browser.newContext({ viewport: { width: 390, height: 800 } });
+  }, 300_000);
+  afterAll(async () => {
+    await env.context?.close();
+    await env.stack?.stop();
+    await db?.cleanup();
+  });
+  return env;
+}
+
+/**
+ * The merchant creates a payment and a webview URL; the payer known (Berlin Group needs the
+ * debtor's IBAN) unless `payer` is false.
+ */
+export async function merchantPayment(stack: BgStack, instruction: Record<string, unknown> = {}, options: { payer?: boolean } = {}) {
   const merchant = stack.sdk();
   const payment = await merchant.createPayment({
     client_redirect_uri: `${stack.merchant}/return`,
     client_state: 'order-0042',
-    payer: { scheme_name: 'iban', identification: DEBTOR_IBAN, label: 'Germaine Michu' },
+    ...(options.payer === false ? {} : { payer: { scheme_name: 'iban', identification: DEBTOR_IBAN, label: 'Germaine Michu' } }),
     instructions: [
       {
         label: 'Order 0042',

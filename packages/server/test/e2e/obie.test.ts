@@ -7,12 +7,12 @@
  * in the URL fragment forwarded by Payrail's return page, the merchant's redirect URI, status sync
  * to `done`, signed webhooks. Prism must report no violation in any exchange.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import type { ApiVersion } from '../../src/connectors/obie/versions.ts';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
+import { processDatabases } from '../support/process-databases.ts';
 import { waitFor } from '../support/processes.ts';
-import { BANK_NAME, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { BANK_NAME, merchantPayment, stackForTests, waitForState } from './bg-stack.ts';
 
 const BANK = BANK_NAME;
 const SORT_CODE_ACCOUNT = '40051512345678';
@@ -21,108 +21,76 @@ const PROFILE = JSON.stringify({ timeout_ms: 8000, poll_initial_ms: 500, poll_ma
 
 for (const version of ['4.0', '3.1.11'] as ApiVersion[]) {
   describe.each(processDatabases())(`UK Open Banking ${version} end to end [$name]`, ({ create }) => {
-    let db: ProcessDatabase;
-    let stack: BgStack;
-    let context: BrowserContext;
-    let mark = 0;
+    const e2e = stackForTests(create, { settleSeconds: 2, standard: 'obie', apiVersion: version, bankArgs: ['--profile', PROFILE] });
+    const { prismStart, prismSilent, toBank } = e2e;
 
-    beforeAll(async () => {
-      db = await create();
-      stack = await startBgStack(db, { settleSeconds: 2, standard: 'obie', apiVersion: version, bankArgs: ['--profile', PROFILE] });
-      context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
-    }, 300_000);
-    afterAll(async () => {
-      await context?.close();
-      await stack?.stop();
-      await db?.cleanup();
-    });
-
-    async function ukPayment() {
-      const merchant = stack.sdk();
-      const payment = await merchant.createPayment({
-        client_redirect_uri: `${stack.merchant}/return`,
-        client_state: 'order-0042',
-        instructions: [
-          {
-            label: 'Order 0042',
-            reference_id: 'ORDER0042',
-            amount: 50.9,
-            currency: 'GBP',
-            execution_date_type: 'instant',
-            beneficiary: { scheme_name: 'sort_code_account_number', identification: SORT_CODE_ACCOUNT, label: 'Tea Shop Ltd' },
-          },
-        ],
-      } as Parameters<ReturnType<BgStack['sdk']>['createPayment']>[0]);
-      const scoped = await merchant.createScopedToken(payment.id);
-      const url = merchant.webviewUrl({
-        paymentId: payment.id,
-        code: scoped.token,
-        redirectUri: `${stack.merchant}/cancelled`,
-        state: 'w-42',
-        lang: 'en',
-        domain: '127.0.0.1',
-      });
-      return { id: payment.id, url };
-    }
+    /** A GBP payment to a sort-code account, the payer not known. */
+    const ukPayment = () =>
+      merchantPayment(
+        e2e.stack,
+        {
+          reference_id: 'ORDER0042',
+          currency: 'GBP',
+          beneficiary: { scheme_name: 'sort_code_account_number', identification: SORT_CODE_ACCOUNT, label: 'Tea Shop Ltd' },
+        },
+        { payer: false },
+      );
 
     /** The payer picks the bank in the webview and lands on the model bank's authorize page. */
     async function toAuthorizePage(page: Page, url: string) {
-      await page.goto(url);
-      await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-      await page.getByRole('button', { name: BANK }).click();
-      await page.getByRole('button', { name: 'Continue', exact: true }).click();
-      await page.waitForURL(`${stack.sim.url}/authorize?**`);
+      await toBank(page, url, BANK);
+      await page.waitForURL(`${e2e.stack.sim.url}/authorize?**`);
       await page.getByText('£50.90').waitFor();
       await page.getByText('Tea Shop Ltd').waitFor();
       await page.getByText('40-05-15 12345678').waitFor();
     }
 
     it('a GBP payment to a sort-code account is paid in Chromium (Approve, fragment forwarded), done with signed webhooks; Prism silent', async () => {
-      mark = stack.prism.mark();
+      prismStart();
       // Added with the line the model bank printed (every option on it, the key file an absolute path), Prism's address as base URL.
-      const line = stack.sim
+      const line = e2e.stack.sim
         .output()
         .split('\n')
         .find((l) => l.startsWith('payrail bank add --standard obie'))!;
       for (const option of ['--base-url', '--issuer', '--client-id', '--signing-key', '--signing-kid', '--api-version', '--token-auth'])
         expect(line).toContain(` ${option} `);
       expect(line).toMatch(/ --signing-key \//);
-      expect(stack.bank).toMatchObject({ name: BANK, standard: 'obie' });
-      expect(JSON.stringify(stack.bank)).not.toMatch(/PRIVATE KEY/);
+      expect(e2e.stack.bank).toMatchObject({ name: BANK, standard: 'obie' });
+      expect(JSON.stringify(e2e.stack.bank)).not.toMatch(/PRIVATE KEY/);
       const { id, url } = await ukPayment();
-      const page = await context.newPage();
+      const page = await e2e.context.newPage();
       await toAuthorizePage(page, url);
       await page.getByRole('button', { name: 'Approve' }).click();
-      await page.waitForURL(`${stack.merchant}/return?**`);
+      await page.waitForURL(`${e2e.stack.merchant}/return?**`);
       expect(new URL(page.url()).searchParams.get('id_payment')).toBe(String(id));
-      await waitForState(stack, id, ['done']);
-      const hooks = () => stack.webhooks.filter((w) => w.body.id === id);
+      await waitForState(e2e.stack, id, ['done']);
+      const hooks = () => e2e.stack.webhooks.filter((w) => w.body.id === id);
       await waitFor('the done webhook', () => (hooks().some((w) => w.state === 'done') ? true : undefined), 30_000);
       expect(hooks().map((w) => w.state)).toEqual(['validating', 'pending', 'done']);
       expect(hooks().every((w) => w.verified)).toBe(true);
       // The exchange log: consent, token, payment, status; no account number or name in it.
-      const log = JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+      const log = JSON.parse(e2e.stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
       const operations = log.exchanges.map((e: { operation: string }) => e.operation);
       for (const op of ['discovery', 'token', 'initiate', 'jwks', 'submit', 'status']) expect(operations).toContain(op);
       const text = JSON.stringify(log);
       for (const secret of [SORT_CODE_ACCOUNT, 'Tea Shop Ltd']) expect(text).not.toContain(secret);
       await page.close();
-      expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+      prismSilent();
     });
 
     it('Refuse at the bank ends rejected (CancelledByUser) and nothing is paid', async () => {
-      mark = stack.prism.mark();
+      prismStart();
       const { id, url } = await ukPayment();
-      const page = await context.newPage();
+      const page = await e2e.context.newPage();
       await toAuthorizePage(page, url);
-      const paymentsBefore = (await stack.control('GET', '/payments')).length;
+      const paymentsBefore = (await e2e.stack.control('GET', '/payments')).length;
       await page.getByRole('button', { name: 'Refuse' }).click();
-      await page.waitForURL(`${stack.merchant}/return?**`);
-      const rejected = await waitForState(stack, id, ['rejected']);
+      await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+      const rejected = await waitForState(e2e.stack, id, ['rejected']);
       expect(rejected.error_code).toBe('CancelledByUser');
-      expect((await stack.control('GET', '/payments')).length).toBe(paymentsBefore);
+      expect((await e2e.stack.control('GET', '/payments')).length).toBe(paymentsBefore);
       await page.close();
-      expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+      prismSilent();
     });
   });
 }

@@ -70,13 +70,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
+async function startPrism(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Prism> {
   const port = await freePort();
   // Prism 5.16 needs Node >= 24.18: run it on the Node that runs the tests (npm's pinned one).
   const proc = spawn(process.execPath, [PRISM_BIN, ...args, '-h', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
   });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -128,10 +128,11 @@ async function startPrism(args: string[], pattern: RegExp): Promise<Prism> {
 
 /**
  * `prism proxy --errors`: a request or an upstream response that breaks the standard is refused
- * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`).
+ * and logged. `spec`: the standard's file (Berlin Group's by default, `STET_SPEC`). `env`: more of
+ * Prism's environment (e.g. `NODE_EXTRA_CA_CERTS` for an HTTPS upstream with a test CA).
  */
-export function startPrismProxy(upstream: string, spec = BG_SPEC): Promise<Prism> {
-  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM);
+export function startPrismProxy(upstream: string, spec = BG_SPEC, env: Record<string, string> = {}): Promise<Prism> {
+  return startPrism(['proxy', spec, upstream, '--errors'], PROXY_PROBLEM, env);
 }
 
 /** `prism mock`: the standard's examples as the bank; `dynamic` (`-d`) generates answers from the schemas instead. */
@@ -177,4 +178,67 @@ export function bgEmbeddedSpec(dir: string): string {
   const file = join(dir, 'psd2-api-1.3.12-embedded.json');
   writeFileSync(file, JSON.stringify(spec));
   return file;
+}
+
+/** In front of Prism for a pain.001 bank: where each request went. */
+export interface Pain001Front {
+  url: string;
+  /** Requests sent past Prism (the XML initiations), as `METHOD path`. */
+  direct: string[];
+  /** Requests Prism judged. */
+  judged: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Prism cannot judge a pain.001 initiation: the 1.3.12 file's request body for `application/xml`
+ * is a `oneOf` of four schemas that are all a bare `type: string` (SCT, SCT Inst, TARGET2,
+ * cross-border), so every XML body matches all four and Prism refuses it (422 "must match exactly
+ * one schema in oneOf"); the periodic multipart body fails the same way on `xml_sct`, and its
+ * `json_standingorderType` part reaches the validator as text, not an object. This front sends
+ * those initiations (POST to a `pain.001-…` product) straight to the simulator and every other
+ * call — status reads as pain.002 or JSON, authorisations, cancellation — through Prism.
+ */
+export async function startPain001Front(simulatorUrl: string, prismUrl: string): Promise<Pain001Front> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const direct: string[] = [];
+  const judged: string[] = [];
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const path = request.url ?? '/';
+      const xmlInitiation = request.method === 'POST' && /^\/v1\/[^/]+\/pain\.001-[^/]+$/.test(path.split('?')[0]!);
+      (xmlInitiation ? direct : judged).push(`${request.method} ${path}`);
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(request.headers))
+        if (value !== undefined && !['host', 'content-length', 'connection'].includes(name)) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(`${xmlInitiation ? simulatorUrl : prismUrl}${path}`, { method: request.method, headers, body, redirect: 'manual' })
+        .then(async (answer) => {
+          const out: Record<string, string> = {};
+          answer.headers.forEach((value, name) => {
+            if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(name)) out[name] = value;
+          });
+          const bytes = Buffer.from(await answer.arrayBuffer());
+          response.writeHead(answer.status, out);
+          response.end(bytes);
+        })
+        .catch(() => {
+          response.writeHead(502);
+          response.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    direct,
+    judged,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -18,9 +18,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
 
 /** Starts `payrail serve --port 0 …` and resolves once it prints the address it listens on. */
 export async function startServe(args: string[]): Promise<{ proc: ChildProcess; base: string; output: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  // stderr is shown as before, and kept with stdout: tests read every line serve wrote (e.g. for secrets).
+  proc.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+    process.stderr.write(c);
+  });
   const base = await waitFor(
     'the server to listen',
     () => (proc.exitCode !== null ? Promise.reject(new Error(`payrail serve exited: ${output}`)) : /listening on (http:\/\/\S+)/.exec(output)?.[1]),

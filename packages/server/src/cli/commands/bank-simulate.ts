@@ -77,6 +77,10 @@ export function registerBankSimulate(program: Command): void {
       .option('--tls-client-ca <PEM>', "berlin-group: the CA clients' certificates must chain to (mTLS; checked by the token endpoint's tls_client_auth)")
       .option('--mtls-api', 'berlin-group: every /v1 call needs a trusted client certificate (401 CERTIFICATE_MISSING/CERTIFICATE_INVALID), tokens bound to it')
       .option('--require-creditor-address', 'refuse a transfer without creditorAddress (400 FORMAT_ERROR, path creditorAddress)')
+      .option(
+        '--pain001',
+        'take payments only as pain.001 XML products (pain.001-sepa-credit-transfers, …; periodic as multipart), answer status as pain.002 to Accept: application/xml',
+      )
       .addOption(
         new Option(
           '--vop <MODE>',
@@ -134,6 +138,7 @@ interface SimulateOptions {
   scaOauth?: boolean;
   requireDate?: boolean;
   requireCreditorAddress?: boolean;
+  pain001?: boolean;
   embedded?: boolean;
   vop?: 'match' | 'close-match' | 'no-match' | 'not-possible';
   requireSignature?: boolean;
@@ -234,6 +239,7 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     ...(oauth ? { oauth } : {}),
     requireDate: Boolean(options.requireDate),
     requireCreditorAddress: Boolean(options.requireCreditorAddress),
+    pain001: Boolean(options.pain001),
     embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
     tls,
     vop: options.vop ?? null,

@@ -32,7 +32,10 @@ import {
 } from '../kit/index.ts';
 import { mapBankError, readTppMessages } from './error-table.ts';
 import { authorisationHeaders, initiationHeaders } from './headers.ts';
-import { buildInitiation, type PaymentProduct, type PaymentService } from './initiation.ts';
+import { randomUUID } from 'node:crypto';
+import { mapReason } from '../stet/status-table.ts';
+import { buildInitiation, type CalledProduct, type InitiationRequest, type PaymentService } from './initiation.ts';
+import { isXmlProduct, pain001Xml, periodicMultipart, readPain002, standingOrderJson, xmlProduct } from './pain.ts';
 import { authorisationIdFromLink, paths, type PaymentRef } from './paths.ts';
 import { resolveProfile, type BerlinGroupProfile } from './profile.ts';
 import { browserUrl, hasLink, link, object, scaApproachHeader, str, transactionStatus, type Json } from './responses.ts';
@@ -42,7 +45,7 @@ import type { PayeeVerification } from '../kit/payee-verification.ts';
 /** What the connector keeps between calls (stored by the core as the payment's connector data). */
 export interface BgData {
   service?: PaymentService;
-  product?: PaymentProduct;
+  product?: CalledProduct;
   payment_id?: string;
   authorisation_id?: string | null;
   sca_redirect?: string | null;
@@ -108,6 +111,13 @@ function rejection(code: string, body: Json, data: BgData, scaStatus: string | n
     return data.cancel_requested_at
       ? { ...CANCELLED_BY_CLIENT }
       : { error_code: 'CancelledByUser', error_description: 'The payment was cancelled at the bank.' };
+  }
+  // pain.002: the ISO 20022 reason code, read with the same table as STET's statusReasonInformation.
+  const reason = str(body.statusReason, 35);
+  if (reason) {
+    const mapped = mapReason(reason, data.cancel_requested_at !== undefined);
+    const words = str(body.statusReasonText, 500);
+    return { error_code: mapped.error_code, error_description: `The bank rejected the payment (${reason}${words ? `: ${words}` : ''}).` };
   }
   const messages = readTppMessages(body).filter((m) => m.category !== 'WARNING');
   if (messages.length > 0) {
@@ -441,10 +451,25 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     ref: PaymentRef,
     auth: Record<string, string> = {},
   ): Promise<{ ok: true; body: Json } | { ok: false; outcome: 'unknown' | 'refused'; reason: string; body: unknown; status: number }> {
-    const response = await send(ctx, 'status', 'GET', paths.status(ref), { ...ACCEPT, ...auth });
+    // An XML product's status comes as pain.002 (the JSON answer is read too, some banks send it).
+    const accept = isXmlProduct(ref.product) ? { Accept: 'application/xml, application/json;q=0.9' } : ACCEPT;
+    const response = await send(ctx, 'status', 'GET', paths.status(ref), { ...accept, ...auth });
     if (response.kind === 'unknown' || isUnknownStatus(response.status))
       return { ok: false, outcome: 'unknown', reason: unknownReason(response), body: null, status: 0 };
     if (response.status >= 400) return { ok: false, outcome: 'refused', reason: `HTTP ${response.status}`, body: response.body, status: response.status };
+    if (typeof response.body === 'string') {
+      const report = readPain002(response.body);
+      // Neither JSON nor a pain.002: nothing can be read from it, as with a lost answer.
+      if (!report) return { ok: false, outcome: 'unknown', reason: 'the status answer is neither JSON nor a pain.002', body: null, status: 0 };
+      return {
+        ok: true,
+        body: {
+          ...(report.transactionStatus ? { transactionStatus: report.transactionStatus } : {}),
+          ...(report.reason ? { statusReason: report.reason } : {}),
+          ...(report.reasonText ? { statusReasonText: report.reasonText } : {}),
+        },
+      };
+    }
     return { ok: true, body: object(response.body) };
   }
 
@@ -524,15 +549,11 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
   async function initiate(payment: ConnectorPayment, ctx: ConnectorContext, psuId: string | null, base: BgData): Promise<ConnectorOutcome> {
     const request = buildInitiation(payment, profile);
     if (!request.ok) return { kind: 'refused', error_code: request.error_code, error_description: request.description, data: base };
-    const data: BgData = { ...base, service: request.service, product: request.product, initiated_at: ctx.now, awaiting_psu_id: false };
-    const response = await send(
-      ctx,
-      'initiate',
-      'POST',
-      paths.initiate(request.service, request.product),
-      initiationHeaders(headerInput(payment, ctx, psuId)),
-      request.body,
-    );
+    const call = profile.pain001 ? asPain001(request, payment, ctx) : { product: request.product, body: request.body as unknown, contentType: null };
+    const data: BgData = { ...base, service: request.service, product: call.product, initiated_at: ctx.now, awaiting_psu_id: false };
+    const headers = initiationHeaders(headerInput(payment, ctx, psuId));
+    if (call.contentType) headers['Content-Type'] = call.contentType;
+    const response = await send(ctx, 'initiate', 'POST', paths.initiate(request.service, call.product), headers, call.body);
     if (response.kind === 'unknown' || isUnknownStatus(response.status)) return unknown(unknownReason(response), data);
     if (response.status >= 300) {
       const error = mapBankError(response.status, response.body);
@@ -553,6 +574,20 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     // While the payer is at the bank the raw status is the initiation's (RCVD, or a Verification of Payee code).
     const waiting = next.kind === 'redirect' || next.kind === 'decoupled' || next.kind === 'fields';
     return waiting && next.bank_status === undefined ? { ...next, bank_status: transactionStatus(body) } : next;
+  }
+
+  /** The same initiation as pain.001 XML (profile `pain001`): the XML product, the message, a periodic payment's multipart body. */
+  function asPain001(request: Extract<InitiationRequest, { ok: true }>, payment: ConnectorPayment, ctx: ConnectorContext) {
+    const xml = pain001Xml(request.service, request.product, request.body, {
+      messageId: randomUUID().replaceAll('-', ''),
+      now: ctx.now,
+      debtorName: payment.payer?.label ?? null,
+      initiatingParty: 'Payrail',
+    });
+    const product = xmlProduct(request.product);
+    if (request.service !== 'periodic-payments') return { product, body: xml as unknown, contentType: 'application/xml' };
+    const multipart = periodicMultipart(xml, standingOrderJson(request.body), `payrail-${randomUUID()}`);
+    return { product, body: multipart.body as unknown, contentType: multipart.contentType };
   }
 
   /** Reads the bank's status (and scaStatus while SCA is not known to be done); `fallback` when nothing changed. */

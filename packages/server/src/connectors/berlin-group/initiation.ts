@@ -8,6 +8,8 @@ import { sepaText } from '../kit/sepa-text.ts';
 
 export type PaymentService = 'payments' | 'bulk-payments' | 'periodic-payments';
 export type PaymentProduct = 'sepa-credit-transfers' | 'instant-sepa-credit-transfers';
+/** A product as called: the JSON one, or its pain.001 XML twin (profile `pain001`, pain.ts). */
+export type CalledProduct = PaymentProduct | `pain.001-${PaymentProduct}`;
 
 export interface InitiationAccount {
   scheme_name: string;

@@ -3,18 +3,18 @@
  * our own record of service, product and ids, never taken from links the bank returns (§4): a link
  * may carry another host, a wrong prefix or a missing product segment.
  */
-import type { PaymentProduct, PaymentService } from './initiation.ts';
+import type { CalledProduct, PaymentService } from './initiation.ts';
 
 export interface PaymentRef {
   service: PaymentService;
-  product: PaymentProduct;
+  product: CalledProduct;
   paymentId: string;
 }
 
 const seg = (value: string) => encodeURIComponent(value);
 
 export const paths = {
-  initiate: (service: PaymentService, product: PaymentProduct) => `/v1/${service}/${product}`,
+  initiate: (service: PaymentService, product: CalledProduct) => `/v1/${service}/${product}`,
   payment: (p: PaymentRef) => `/v1/${p.service}/${p.product}/${seg(p.paymentId)}`,
   status: (p: PaymentRef) => `${paths.payment(p)}/status`,
   authorisations: (p: PaymentRef) => `${paths.payment(p)}/authorisations`,

@@ -53,6 +53,8 @@ export interface BerlinGroupOptions {
   creditor_address: boolean;
   /** Send a `Date` header (IMF-fixdate, Payrail's clock) on every call; signed with the other headers when signing is on. */
   send_date: boolean;
+  /** Payments as pain.001 XML (`pain.001-…` products; a periodic one as multipart with its standing order in JSON), status read as pain.002 (pain.ts). */
+  pain001: boolean;
   /** Sign requests (`Digest`, `Signature`, `TPP-Signature-Certificate`): the core does it with the bank's key. Absent: when a signing key is given. */
   signing?: boolean;
   currencies: string[];
@@ -90,6 +92,8 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   creditor_address:
     "always send creditorAddress: the beneficiary's postal_address, else the country of its IBAN (default false: sent only when the merchant gave an address)",
   send_date: 'send a Date header on every call, signed when signing is on (default false)',
+  pain001:
+    'send payments as pain.001.001.03 XML (products pain.001-sepa-credit-transfers, pain.001-instant-sepa-credit-transfers; periodic as multipart xml_sct + json_standingorderType) and read status as pain.002 XML or JSON (default false: JSON products)',
   signing: "sign requests with the bank's signing key (default: on when a signing key is given)",
   currencies: 'currencies offered (default EUR; SEPA credit transfers are in EUR)',
   oauth:
@@ -115,6 +119,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     poll_max_ms: 15 * 60_000,
     poll_payer_ms: 20_000,
     send_date: false,
+    pain001: false,
     creditor_address: false,
     embedded: false,
     embedded_password_key: null,
@@ -205,6 +210,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     poll_max_ms: int(raw, 'poll_max_ms', d.poll_max_ms, 100, 86_400_000),
     poll_payer_ms: int(raw, 'poll_payer_ms', d.poll_payer_ms, 100, 3_600_000),
     send_date: bool(raw, 'send_date', d.send_date),
+    pain001: bool(raw, 'pain001', d.pain001),
     creditor_address: bool(raw, 'creditor_address', d.creditor_address),
     embedded: bool(raw, 'embedded', d.embedded),
     embedded_password_key: passwordKey(raw.embedded_password_key),

@@ -127,6 +127,8 @@ export function createBankOAuth(profile: BankOAuthProfile, material: OAuthMateri
 
 export interface ClientToken {
   value: string;
+  /** The answer's `token_type` as the bank wrote it (a bearer token: `Bearer`, `bearer`…); `Bearer` when it wrote none. */
+  type: string;
   /** Epoch ms; null: the bank said nothing, the token is used until a 401. */
   expiresAt: number | null;
 }
@@ -190,5 +192,12 @@ export function readTokenAnswer(status: number, body: unknown, now: number): Tok
   if (typeof b.token_type === 'string' && b.token_type.toLowerCase() !== 'bearer')
     return { ok: false, unknown: false, reason: `the bank's token endpoint gave a ${b.token_type.slice(0, 20)} token, not a bearer token` };
   const expiresIn = typeof b.expires_in === 'number' ? b.expires_in : typeof b.expires_in === 'string' ? Number(b.expires_in) : Number.NaN;
-  return { ok: true, token: { value: b.access_token, expiresAt: Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : null } };
+  return {
+    ok: true,
+    token: {
+      value: b.access_token,
+      type: typeof b.token_type === 'string' ? b.token_type : 'Bearer',
+      expiresAt: Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : null,
+    },
+  };
 }

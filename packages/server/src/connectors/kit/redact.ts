@@ -42,7 +42,15 @@ export function redactValue(value: unknown, key = '', depth = 0): unknown {
   return value;
 }
 
-/** JSON text (a body serialised by the connector, e.g. to sign its exact bytes) is redacted as the value it holds. */
+/** ISO 20022 XML (pain.001, pain.002): names and postal addresses, with or without a namespace prefix. */
+const XML_NAME_ELEMENTS = /<((?:[\w.-]+:)?(?:Nm|PstlAdr))(\s[^>]*)?>[\s\S]*?<\/\1\s*>/g;
+
+/** XML text (a pain.001 or pain.002, or a multipart body holding one) with its names and addresses blanked. */
+export function redactXml(text: string): string {
+  return text.replace(XML_NAME_ELEMENTS, (_match, name: string, attributes: string | undefined) => `<${name}${attributes ?? ''}>${REDACTED}</${name}>`);
+}
+
+/** JSON text (a body serialised by the connector, e.g. to sign its exact bytes) is redacted as the value it holds; XML by element. */
 function redactString(body: string): string {
   if (/^\s*[[{]/.test(body)) {
     try {
@@ -51,7 +59,7 @@ function redactString(body: string): string {
       // not JSON after all: redacted as text
     }
   }
-  return redactText(body);
+  return redactText(body.includes('<') ? redactXml(body) : body);
 }
 
 /** The redacted body as stored in the exchange log (JSON text, or text), at most `max` characters. */

@@ -8,6 +8,7 @@
  * deadline, mTLS, signature, redacted log). An answer that is lost is `unknown` and never re-sent.
  */
 import { cancellationRefused, cancelledByClient } from '../kit/cancellation.ts';
+import { ClientTokens, readTokenAnswer } from '../kit/client-token.ts';
 import { codeStep, EMBEDDED_FIELDS } from '../kit/consent.ts';
 import { bankDescriptor } from '../kit/descriptor.ts';
 import { checkReturn, consentReturnUrl, exchangeCode, type OAuthClient, openPending, sealPending, startAuthorization } from '../kit/oauth.ts';
@@ -63,11 +64,8 @@ function reason(response: BankResponse): string {
   return response.kind === 'unknown' ? response.reason : `HTTP ${response.status}`;
 }
 
-/** The client-credentials token of one bank, kept in memory while the bank's connector lives. */
-interface CachedToken {
-  authorization: string;
-  expiresAt: number;
-}
+/** A client token whose answer gave no `expires_in` is used this long (then asked for again). */
+const TOKEN_DEFAULT_LIFETIME_MS = 300_000;
 
 export function createStetConnector(bank: ConfiguredBank, settings: PaymentSettings): Connector {
   const profile: StetOptions = checkOptions(bank.profile, bank.sca_approach);
@@ -87,7 +85,8 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   const consentFlows: ConsentFlow[] = [
     profile.approach === 'DECOUPLED' ? 'decoupled' : profile.approach === 'EMBEDDED-1-FACTOR' ? 'embedded' : oauth ? 'oauth2' : 'redirect',
   ];
-  let token: CachedToken | null = null;
+  // The client-credentials token of this bank, kept in memory while its connector lives; renewed 30 s before it expires.
+  const tokens = new ClientTokens(30_000);
 
   function tokenAuthorization(type: string, value: string): string {
     return `${profile.token_type === 'Bearer' ? 'Bearer' : type}${' '}${value}`;
@@ -96,25 +95,29 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   /** The bank's client-credentials token (scope `pisp`), asked for when none is held or it expired. */
   async function clientToken(
     ctx: ConnectorContext,
-  ): Promise<{ ok: true; authorization: string } | { ok: false; outcome: 'unknown' | 'refused'; reason: string }> {
-    if (token && token.expiresAt > ctx.now + 30_000) return { ok: true, authorization: token.authorization };
-    const response = await ctx.http.send({
-      operation: 'token',
-      method: 'POST',
-      path: '/',
-      url: profile.token_url,
-      headers: { Accept: 'application/json' },
-      form: { grant_type: 'client_credentials', scope: 'pisp', client_id: profile.client_id },
-      timeoutMs: profile.timeout_ms,
-    });
-    if (isUnknown(response)) return { ok: false, outcome: 'unknown', reason: `token: ${reason(response)}` };
-    const body = object(response.kind === 'response' ? response.body : null);
-    const access = str(body.access_token, 4096);
-    if (response.kind !== 'response' || response.status !== 200 || !access)
-      return { ok: false, outcome: 'refused', reason: `token endpoint answered ${reason(response)}` };
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
-    token = { authorization: tokenAuthorization(str(body.token_type, 40) ?? 'Bearer', access), expiresAt: ctx.now + expiresIn * 1000 };
-    return { ok: true, authorization: token.authorization };
+  ): Promise<{ ok: true; authorization: string; value: string } | { ok: false; outcome: 'unknown' | 'refused'; reason: string }> {
+    const fetched = await tokens.get(
+      ctx.clock.now(),
+      async () => {
+        const response = await ctx.http.send({
+          operation: 'token',
+          method: 'POST',
+          path: '/',
+          url: profile.token_url,
+          headers: { Accept: 'application/json' },
+          form: { grant_type: 'client_credentials', scope: 'pisp', client_id: profile.client_id },
+          timeoutMs: profile.timeout_ms,
+        });
+        if (response.kind === 'unknown') return { ok: false, unknown: true, reason: `token: ${reason(response)}` };
+        const now = ctx.clock.now();
+        const answer = readTokenAnswer(response.status, response.body, now);
+        if (answer.ok && answer.token.expiresAt === null) answer.token.expiresAt = now + TOKEN_DEFAULT_LIFETIME_MS;
+        return answer;
+      },
+      () => ctx.clock.now(),
+    );
+    if (!fetched.ok) return { ok: false, outcome: fetched.unknown ? 'unknown' : 'refused', reason: fetched.reason };
+    return { ok: true, authorization: tokenAuthorization(fetched.token.type, fetched.token.value), value: fetched.token.value };
   }
 
   function psuHeaders(payment: ConnectorPayment): Record<string, string> {
@@ -138,16 +141,18 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   ): Promise<BankResponse | { kind: 'token'; outcome: 'unknown' | 'refused'; reason: string }> {
     for (let round = 0; round < 2; round += 1) {
       let auth = authorization;
+      let client: string | null = null;
       if (!auth) {
         const t = await clientToken(ctx);
         if (!t.ok) return { kind: 'token', outcome: t.outcome, reason: t.reason };
         auth = t.authorization;
+        client = t.value;
       }
       const headers: Record<string, string> = { Accept: profile.accept, Authorization: auth, ...psuHeaders(payment) };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       const response = await ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
-      if (response.kind === 'response' && response.status === 401 && !authorization && round === 0) {
-        token = null;
+      if (response.kind === 'response' && response.status === 401 && client !== null && round === 0) {
+        tokens.invalidate(client);
         continue;
       }
       return response;

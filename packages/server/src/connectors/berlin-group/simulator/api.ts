@@ -9,6 +9,7 @@ import { FINAL_STATUSES, statusForCode } from './codes.ts';
 import { type EmbeddedOptions, startEmbedded, updateEmbedded } from './embedded.ts';
 import type { Operation } from './faults.ts';
 import { todayOf, type Approach, type Ledger, type SimulatedPayment } from './ledger.ts';
+import { isXmlProduct, jsonTwin, pain002Xml, type XmlInitiation } from './pain.ts';
 import { PAYMENT_PRODUCTS, PAYMENT_SERVICES, Refusal, validateInitiation, type PaymentProduct, type PaymentService } from './validate.ts';
 import { checkPayee, vopMembers, type VopMode } from './vop.ts';
 
@@ -17,6 +18,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** JSON body; none for 204 and the body-less error statuses. */
   json?: unknown;
+  /** An XML body instead (a pain.002 status answer). */
+  xml?: string;
 }
 
 export interface ApiOptions {
@@ -32,6 +35,10 @@ export interface ApiOptions {
   requireCreditorAddress?: boolean;
   /** Embedded SCA offered (embedded.ts). */
   embedded?: EmbeddedOptions | null;
+  /** Payments only as pain.001 XML products, status as pain.002 when asked for XML (pain.ts). */
+  pain001?: boolean;
+  /** With `pain001`: answer status as pain.002 when asked for XML (default); false answers JSON, as some XML banks do. */
+  pain002?: boolean;
   /** Verification of Payee on every initiation, with this result (vop.ts); off when absent. */
   vop?: VopMode | null;
   /** Refuse unsigned calls (server.ts checks them before routing). */
@@ -63,6 +70,8 @@ export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   contentType: string;
   body: unknown;
+  /** An XML product's initiation, read by pain.ts (`body` is then its JSON twin). */
+  xml?: XmlInitiation;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -96,8 +105,7 @@ export function route(method: string, segments: string[]): Route | Reply {
   if (!operation)
     return known ? errorReply(405, 'SERVICE_INVALID', `${method} is not offered on this resource.`) : errorReply(404, 'RESOURCE_UNKNOWN', 'No such resource.');
   if (!PAYMENT_SERVICES.includes(service as PaymentService)) return errorReply(404, 'RESOURCE_UNKNOWN', `Unknown payment service ${service}.`);
-  if (!PAYMENT_PRODUCTS.includes(product as PaymentProduct))
-    return errorReply(404, 'PRODUCT_UNKNOWN', `Payment product ${product} is not offered (JSON products only).`);
+  if (!PAYMENT_PRODUCTS.includes(product as PaymentProduct)) return errorReply(404, 'PRODUCT_UNKNOWN', `Payment product ${product} is not offered.`);
   return {
     operation,
     service: service as PaymentService,
@@ -169,9 +177,12 @@ const DECOUPLED_MESSAGE = 'Please confirm the payment in your banking app.';
 function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
   const ip = header(request, 'PSU-IP-Address');
   if (!ip || !isIPv4(ip)) throw new Refusal(400, 'FORMAT_ERROR', 'PSU-IP-Address must be an IPv4 address.', 'PSU-IP-Address');
-  if (!/^application\/json\b/i.test(request.contentType)) return { status: 415 };
+  // A pain.001 bank takes the XML products only; any other bank the JSON ones only.
+  if (isXmlProduct(r.product) !== (ctx.options.pain001 ?? false))
+    return errorReply(404, 'PRODUCT_UNKNOWN', `Payment product ${r.product} is not offered (${ctx.options.pain001 ? 'pain.001 XML' : 'JSON'} products only).`);
+  if (!request.xml && !/^application\/json\b/i.test(request.contentType)) return { status: 415 };
   if (request.body === undefined) throw new Refusal(400, 'FORMAT_ERROR', 'The body is not valid JSON.');
-  validateInitiation(r.service, r.product, request.body, {
+  validateInitiation(r.service, jsonTwin(r.product), request.body, {
     today: todayOf(ctx.clock),
     requireDebtorAccount: ctx.options.requireDebtorAccount,
     requireCreditorAddress: ctx.options.requireCreditorAddress ?? false,
@@ -186,6 +197,7 @@ function initiate(ctx: ApiContext, r: Route, request: ApiRequest): Reply {
     service: r.service,
     product: r.product,
     body: request.body as Record<string, unknown>,
+    xml: request.xml ? { text: request.xml.xml, messageId: request.xml.messageId, paymentInformationId: request.xml.paymentInformationId } : null,
     requestId: header(request, 'X-Request-ID')!,
     psuId: header(request, 'PSU-ID') ?? null,
     approach,
@@ -244,8 +256,11 @@ const HANDLERS: Record<Exclude<Route['operation'], 'initiatePayment' | 'updatePs
     status: 200,
     json: { ...payment.body, transactionStatus: ctx.ledger.status(payment), ...waitingVop(ctx, payment) },
   }),
-  getPaymentInitiationStatus: (ctx, payment) => {
+  getPaymentInitiationStatus: (ctx, payment, _r, request) => {
     const transactionStatus = ctx.ledger.status(payment);
+    // An XML product's status, asked for as XML: a pain.002.
+    if (isXmlProduct(payment.product) && ctx.options.pain002 !== false && /\bapplication\/xml\b/i.test(header(request, 'Accept') ?? ''))
+      return { status: 200, xml: pain002Xml(payment, transactionStatus, ctx.clock.now()) };
     const funds = payment.fundsAvailable === null ? {} : { fundsAvailable: payment.fundsAvailable };
     const message =
       payment.fundsAvailable === false && transactionStatus === 'RJCT' ? { tppMessage: [{ category: 'ERROR', code: 'FUNDS_NOT_AVAILABLE' }] } : {};

@@ -13,6 +13,7 @@
  *   POST   /_simulator/payments/{id}/status      force {transactionStatus, fundsAvailable?}
  *   GET    /_simulator/received                  calls and initiations received, duplicates
  *   GET    /_simulator/oauth                     the authorization server's settings and tokens issued
+ *   GET    /_simulator/oauth/tokens              every token it issued and still knows (tests look for them where they must never be)
  *   POST   /_simulator/oauth/revoke              forget every client token (the next call with one: 401)
  *   POST   /_simulator/vop                       set the Verification of Payee result of the next initiations ({mode}: match, close-match, no-match, not-possible, or null: off)
  *   POST   /_simulator/reset                     forget payments, faults and counts
@@ -51,6 +52,7 @@ const ENDPOINTS = [
   'POST /_simulator/payments/{paymentId}/status',
   'GET /_simulator/received',
   'GET /_simulator/oauth',
+  'GET /_simulator/oauth/tokens',
   'POST /_simulator/oauth/revoke',
   'POST /_simulator/vop',
   'POST /_simulator/reset',
@@ -82,6 +84,9 @@ export function control(ctx: ControlContext, method: string, segments: string[],
       return { status: 200, json: ctx.received.summary() };
     case 'GET oauth':
       return ctx.auth ? { status: 200, json: ctx.auth.view() } : problem(404, 'this simulator has no authorization server (--oauth-client-id)');
+    case 'GET oauth id':
+      if (id === 'tokens' && ctx.auth) return { status: 200, json: ctx.auth.tokens() };
+      return problem(404, 'no such control resource');
     case 'POST oauth id':
       if (id === 'revoke' && ctx.auth) return { status: 200, json: { revoked: ctx.auth.revokeClientTokens() } };
       return problem(404, 'no such control resource');

@@ -26,6 +26,8 @@ export interface SimulatedPayment {
   service: PaymentService;
   product: PaymentProduct;
   body: Record<string, unknown>;
+  /** A pain.001 product's message as received (simulator/pain.ts); `body` is then the same payment in JSON. */
+  xml?: { text: string; messageId: string; paymentInformationId: string } | null;
   /** X-Request-ID of the initiation. */
   requestId: string;
   psuId: string | null;
@@ -180,6 +182,7 @@ export class Ledger {
       fundsAvailable: payment.fundsAvailable,
       cancellationPending: payment.cancellationPending,
       body: payment.body,
+      ...(payment.xml ? { xml: payment.xml.text } : {}),
       ...(payment.vop ? { vop: payment.vop } : {}),
       authorisations: payment.authorisations.map(({ formToken: _, ...a }) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
     };

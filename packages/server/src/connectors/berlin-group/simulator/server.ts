@@ -19,6 +19,8 @@ import { SimulatedAuthServer, type PeerCertificate, type SimulatorOAuthOptions }
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { checkSignature } from '../../kit/simulator/signature-check.ts';
+import { isXmlProduct, readXmlInitiation } from './pain.ts';
+import { Refusal } from './validate.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
 import type { VopMode } from './vop.ts';
 
@@ -45,6 +47,8 @@ export interface BerlinGroupSimulatorOptions {
   requireDate?: boolean;
   /** Refuse transfers without `creditorAddress` (at least the country). */
   requireCreditorAddress?: boolean;
+  /** Take payments only as pain.001 XML products, answer status as pain.002 when asked for XML (pain.ts). */
+  pain001?: boolean;
   /** Offer embedded SCA (asked with `TPP-Redirect-Preferred: false`): the payer's password and methods (embedded.ts). */
   embedded?: EmbeddedOptions | null;
   /** Verification of Payee on every initiation, with this result (vop.ts). */
@@ -117,6 +121,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     requireDate: options.requireDate ?? false,
     requireCreditorAddress: options.requireCreditorAddress ?? false,
     embedded: options.embedded ?? null,
+    pain001: options.pain001 ?? false,
     vop: options.vop ?? null,
     requireSignature: options.requireSignature ?? false,
     echoRequestId: options.echoRequestId ?? true,
@@ -197,9 +202,10 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
 
   function send(response: ServerResponse, requestId: string, reply: Reply): void {
     const headers: Record<string, string> = { ...(apiOptions.echoRequestId === false ? {} : { 'X-Request-ID': requestId }), ...reply.headers };
-    if (reply.json !== undefined) headers['Content-Type'] = 'application/json';
+    if (reply.xml !== undefined) headers['Content-Type'] = 'application/xml; charset=utf-8';
+    else if (reply.json !== undefined) headers['Content-Type'] = 'application/json';
     response.writeHead(reply.status, headers);
-    response.end(reply.json === undefined ? undefined : JSON.stringify(reply.json));
+    response.end(reply.xml ?? (reply.json === undefined ? undefined : JSON.stringify(reply.json)));
   }
 
   /** What a failing bank does instead of answering. */
@@ -257,7 +263,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (fault?.kind === 'reject') return send(response, requestId, rejectionReply(fault.code!, fault.status, fault.text, operation));
     if (fault && !fault.afterProcessing) return fail(request, response, requestId, fault);
-    const reply = processRequest(routed as Route, request, body, given);
+    const reply = await processRequest(routed as Route, request, body, given);
     if (initiation && reply.status === 201) initiation.paymentId = (reply.json as { paymentId: string }).paymentId;
     if (fault) return fail(request, response, requestId, fault);
     send(response, requestId, reply);
@@ -279,10 +285,20 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     return errorReply(401, problem === 'Signature is missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID', `${problem}.`);
   }
 
-  function processRequest(r: Route, request: IncomingMessage, body: Incoming, given: unknown): Reply {
+  async function processRequest(r: Route, request: IncomingMessage, body: Incoming, given: unknown): Promise<Reply> {
     if (!isUuid(given)) return errorReply(400, 'FORMAT_ERROR', 'X-Request-ID must be a UUID.', 'X-Request-ID');
     if (body.tooLarge) return errorReply(400, 'FORMAT_ERROR', 'The body is too large.');
-    return handle(api, r, { headers: request.headers, contentType: request.headers['content-type'] ?? '', body: parseJson(body.raw) });
+    const contentType = request.headers['content-type'] ?? '';
+    if (r.operation === 'initiatePayment' && apiOptions.pain001 && isXmlProduct(r.product)) {
+      try {
+        const xml = await readXmlInitiation(r.service, contentType, body.raw);
+        return handle(api, r, { headers: request.headers, contentType, body: xml.body, xml });
+      } catch (error) {
+        if (error instanceof Refusal) return { status: error.status, json: { tppMessages: [error.tppMessage] } };
+        throw error;
+      }
+    }
+    return handle(api, r, { headers: request.headers, contentType, body: parseJson(body.raw) });
   }
 
   /** The authorization server's page for the payer (scaOAuth). */
