@@ -62,4 +62,19 @@ describe('payrail bank simulate', () => {
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('berlin-group');
   });
+
+  it('HTTPS with client certificates: all three files or none; tls_client_auth and --mtls-api need it', () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'bank', 'simulate', '--standard', 'berlin-group', '--port', '0', ...args], { encoding: 'utf8', timeout: 30_000 });
+    const cases: [string[], string][] = [
+      [['--oauth-client-id', 'tpp', '--oauth-client-auth', 'tls_client_auth'], 'tls_client_auth needs HTTPS: give --tls-cert, --tls-key and --tls-client-ca'],
+      [['--tls-cert', 'server.pem'], 'HTTPS needs all of --tls-cert, --tls-key and --tls-client-ca'],
+      [['--mtls-api'], '--mtls-api needs --tls-cert, --tls-key and --tls-client-ca'],
+    ];
+    for (const [args, message] of cases) {
+      const result = run(args);
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+  });
 });
