@@ -20,7 +20,7 @@ import { bankPage, groupedIban, resultPage as kitResultPage, type Page } from '.
 import { hashBody, Received } from '../../kit/simulator/received.ts';
 import { generateTppKeys, type TppKeys } from './keys.ts';
 import { Ledger, type Approach, type SimulatedPayment } from './ledger.ts';
-import { checkSignature, signatureParams } from './signature-check.ts';
+import { checkSignature, signatureParams } from '../../kit/simulator/signature-check.ts';
 
 export const OPERATIONS = ['paymentRequestsPost', 'paymentRequestsGet', 'paymentRequestPut', 'paymentRequestConfirmationPost', 'token'] as const;
 export type Operation = (typeof OPERATIONS)[number];
