@@ -4,7 +4,7 @@
  * Here the test plays the core's part of applying outcomes; the full stack runs in the
  * conformance suite.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { DEFAULT_EMBEDDED } from '../src/connectors/berlin-group/simulator/embedded.ts';
-import { createBankTransport, type BankTransport } from '../src/connectors/kit/http.ts';
+import { createBankTransport, type BankMaterial, type BankTransport } from '../src/connectors/kit/http.ts';
+import { makePki } from './support/certs.ts';
 import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
@@ -42,11 +43,17 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       requireCreditorAddress: false,
       embedded: null,
       vop: null,
+      requireSignature: false,
+      echoRequestId: true,
     });
   });
 
   let nextBankId = 1;
-  function bank(sca: 'redirect' | 'decoupled' = 'redirect', profile: Record<string, unknown> = {}): { connector: Connector; transport: BankTransport } {
+  function bank(
+    sca: 'redirect' | 'decoupled' = 'redirect',
+    profile: Record<string, unknown> = {},
+    material: BankMaterial = {},
+  ): { connector: Connector; transport: BankTransport } {
     const configured: ConfiguredBank = {
       id: nextBankId++,
       uuid: crypto.randomUUID(),
@@ -59,10 +66,10 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       profile: { ...checkOptions({ timeout_ms: 1_000, deferred: true, ...profile }, sca) },
       has_client_cert: false,
       has_ca: false,
-      has_signing_key: false,
+      has_signing_key: Boolean(material.signingKey),
       created_at: 0,
     };
-    const transport = createBankTransport(configured, {});
+    const transport = createBankTransport(configured, material);
     transports.push(transport);
     return { connector: createBerlinGroupConnector(configured, BERLIN_GROUP_SETTINGS), transport };
   }
@@ -460,6 +467,64 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
       error_description: expect.stringContaining('no match'),
       bank_status: 'RJCT',
     });
+  });
+
+  it('signing: a bank that requires signatures takes the signed calls, refuses unsigned ones (profile signing false: SIGNATURE_MISSING → bug, nothing created) and a signature that does not verify (SIGNATURE_INVALID)', async () => {
+    sim.settings.requireSignature = true;
+    const pki = makePki();
+    try {
+      const key = { signingKey: pki.signing.key, signingCert: pki.signing.cert };
+      const signed = bank('redirect', { signing: true }, key);
+      const p = await payment();
+      const start = await signed.connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, signed.transport));
+      expect(start.kind).toBe('redirect');
+      expect(await signed.connector.status(applied(p, start), context(p, signed.transport))).toBeNull();
+      expect((await attempts(p)).map((a) => `${a.operation} ${a.http_status}`)).toEqual(['initiate 201', 'status 200', 'sca-status 200']);
+
+      const before = sim.payments.size;
+      const unsigned = bank('redirect', { signing: false }, key);
+      const q = await payment();
+      expect(await unsigned.connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, unsigned.transport))).toMatchObject({
+        kind: 'refused',
+        error_code: 'bug',
+        error_description: 'SIGNATURE_MISSING: The request is not signed (Signature).',
+      });
+      // A signature that does not verify with the certificate presented is refused too.
+      const forged = await fetch(`${sim.url}/v1/payments/sepa-credit-transfers/${(applied(p, start).data as BgData).payment_id}/status`, {
+        headers: {
+          'X-Request-ID': crypto.randomUUID(),
+          Digest: `SHA-256=${createHash('sha256').update('').digest('base64')}`,
+          Signature: `keyId="SN=1",algorithm="rsa-sha256",headers="digest x-request-id",signature="${Buffer.from('forged').toString('base64')}"`,
+          'TPP-Signature-Certificate': new X509Certificate(pki.signing.cert).raw.toString('base64'),
+        },
+      });
+      expect(forged.status).toBe(401);
+      expect(await forged.json()).toMatchObject({ tppMessages: [{ code: 'SIGNATURE_INVALID' }] });
+      expect(sim.payments.size).toBe(before);
+    } finally {
+      pki.cleanup();
+    }
+  });
+
+  it('a bank that does not echo X-Request-ID: the payment still reaches done, every call recorded under the id Payrail sent', async () => {
+    sim.settings.echoRequestId = false;
+    const { connector, transport } = bank();
+    let p = await payment();
+    const start = await connector.start(p, { fields: {}, validate_mechanism: 'webauth' }, context(p, transport));
+    expect(start.kind).toBe('redirect');
+    p = applied(p, start);
+    const raw = await fetch(`${sim.url}/v1/payments/sepa-credit-transfers/${(p.data as BgData).payment_id}/status`, {
+      headers: { 'X-Request-ID': crypto.randomUUID() },
+    });
+    expect(raw.headers.get('x-request-id')).toBeNull();
+    await onPage(start.kind === 'redirect' ? start.validate_uri : '', 'approve');
+    p = applied(p, await connector.bankReturn(p, { result: 'ok' }, context(p, transport)));
+    ctx().clock.advance(SETTLE_MS);
+    expect(await connector.status(p, context(p, transport))).toMatchObject({ kind: 'state', state: 'done', bank_status: 'ACSC' });
+    const calls = await attempts(p);
+    const received = new Set(sim.received.calls.map((c) => c.requestId));
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const call of calls) expect(received.has(call.id), call.operation).toBe(true);
   });
 
   it('PART (some instructions rejected, the bank does not say which) → partial, every instruction accepted', async () => {

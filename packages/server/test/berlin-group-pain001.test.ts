@@ -18,7 +18,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBerlinGroupConnector, type BgData } from '../src/connectors/berlin-group/connector.ts';
 import { BERLIN_GROUP_SETTINGS } from '../src/connectors/berlin-group/index.ts';
-import { readPain002 } from '../src/connectors/berlin-group/pain.ts';
+import { pain001Xml, readPain002 } from '../src/connectors/berlin-group/pain.ts';
 import { checkOptions } from '../src/connectors/berlin-group/profile.ts';
 import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/connectors/berlin-group/simulator/index.ts';
 import { createBankHttp, createBankTransport, type BankTransport, type CallRecord } from '../src/connectors/kit/http.ts';
@@ -195,21 +195,21 @@ describeEachDb('Berlin Group pain.001 XML products against the simulator, Prism 
     await prismSilent();
   });
 
-  it('hostile names stay text; amounts exact in a bulk (CtrlSum 0.10 + 0.20 + 1234567890.99), instant product with LclInstrm INST', async () => {
+  it('hostile names stay text; amounts exact in a bulk (CtrlSum 0.10 + 0.20 + 9999999.99), instant product with LclInstrm INST', async () => {
     const { connector, transport } = bank();
     const hostile = 'Evil</Nm><Nm>x & "Sons" ]]> <!-- <![CDATA[';
     const bulk = await payment([
       { amount: '0.10', label: 'first </Ustrd>', beneficiary: { scheme_name: 'iban', identification: CREDITOR, label: hostile } },
       { amount: '0.20', label: 'second' },
-      { amount: '1234567890.99', label: 'third' },
+      { amount: '9999999.99', label: 'third' },
     ]);
     const started = await start(connector, bulk, transport);
     expect(started).toMatchObject({ kind: 'redirect' });
     const p = applied(bulk, started);
     expect([simPayment(p).service, simPayment(p).product]).toEqual(['bulk-payments', 'pain.001-sepa-credit-transfers']);
     const { GrpHdr, PmtInf } = received(p).CstmrCdtTrfInitn;
-    expect([GrpHdr.NbOfTxs, GrpHdr.CtrlSum, PmtInf.NbOfTxs, PmtInf.CtrlSum, PmtInf.BtchBookg]).toEqual(['3', '1234567891.29', '3', '1234567891.29', 'true']);
-    expect(PmtInf.CdtTrfTxInf.map((t: Node) => t.Amt.InstdAmt['#text'])).toEqual(['0.10', '0.20', '1234567890.99']);
+    expect([GrpHdr.NbOfTxs, GrpHdr.CtrlSum, PmtInf.NbOfTxs, PmtInf.CtrlSum, PmtInf.BtchBookg]).toEqual(['3', '10000000.29', '3', '10000000.29', 'true']);
+    expect(PmtInf.CdtTrfTxInf.map((t: Node) => t.Amt.InstdAmt['#text'])).toEqual(['0.10', '0.20', '9999999.99']);
     // SEPA text (kit/sepa-text.ts) keeps what the scheme allows; nothing of it is markup.
     expect(PmtInf.CdtTrfTxInf[0].Cdtr).toEqual({ Nm: 'Evil /Nm Nm x + Sons -- CDATA' });
     expect(PmtInf.CdtTrfTxInf[0].CdtrAcct.Id.IBAN).toBe(CREDITOR);
@@ -318,6 +318,35 @@ describeEachDb('Berlin Group pain.001 XML products against the simulator, Prism 
     expect((await xml(`<!DOCTYPE d [<!ENTITY a "aaaa">]>${good.replace('<?xml version="1.0" encoding="UTF-8"?>', '')}`)).status).toBe(400);
     expect((await xml(good.replace(/<IBAN>FR[^<]+<\/IBAN>|<IBAN>(?!DE02)[^<]+<\/IBAN>/, '<IBAN>DE00123</IBAN>'))).json.tppMessages[0]).toMatchObject({
       code: 'FORMAT_ERROR',
+    });
+  });
+});
+
+describe('pain.001 writing', () => {
+  it('every value is escaped by the library: markup, entities and CDATA in a name or a reference stay text; XML-illegal characters are dropped', () => {
+    const hostile = 'A</Nm><Nm>B & "C" \'D\' <![CDATA[x]]> &amp; \u0001\u0008';
+    const xml = pain001Xml(
+      'payments',
+      'sepa-credit-transfers',
+      {
+        endToEndIdentification: '<E2E>&',
+        instructedAmount: { currency: 'EUR', amount: '0.01' },
+        creditorAccount: { iban: CREDITOR },
+        creditorName: hostile,
+        remittanceInformationUnstructured: ']]></Ustrd>',
+        debtorAccount: { iban: PAYER },
+      },
+      { messageId: 'm-1', now: Date.UTC(2026, 0, 15, 10), debtorName: '<Dbtr/>', initiatingParty: 'Payrail & Co' },
+    );
+    expect(xml).toContain('<Nm>A&lt;/Nm&gt;&lt;Nm&gt;B &amp;');
+    expect([xml.includes('\u0001'), xml.includes('\u0008')]).toEqual([false, false]);
+    const doc = xmlParser.parse(xml).Document.CstmrCdtTrfInitn;
+    expect(doc.GrpHdr).toMatchObject({ CreDtTm: '2026-01-15T10:00:00.000Z', CtrlSum: '0.01', InitgPty: { Nm: 'Payrail & Co' } });
+    expect(doc.PmtInf.Dbtr).toEqual({ Nm: '<Dbtr/>' });
+    expect(doc.PmtInf.CdtTrfTxInf[0]).toMatchObject({
+      PmtId: { EndToEndId: '<E2E>&' },
+      Cdtr: { Nm: 'A</Nm><Nm>B & "C" \'D\' <![CDATA[x]]> &amp;' },
+      RmtInf: { Ustrd: ']]></Ustrd>' },
     });
   });
 });

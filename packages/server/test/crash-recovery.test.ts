@@ -51,6 +51,47 @@ function cliOf(db: ProcessDatabase) {
   };
 }
 
+/**
+ * `payrail serve` with these arguments, and the merchant's backend calling it with `client`'s admin
+ * token: `call` reaches the current process; `restart` starts it again (after a kill) and mints a
+ * new token; `stop` ends it unless it has died.
+ */
+async function servedAsAdmin(serveArgs: string[], client: { client_id: string; client_secret: string }) {
+  let server = await startServe(serveArgs);
+  let token = '';
+  const call = api(
+    () => server.base,
+    () => token,
+  );
+  const mint = async () => {
+    token = (
+      await call('POST', '/2.0/auth/token', {
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        scope: 'payments:admin',
+      })
+    ).json.token as string;
+  };
+  await mint();
+  return {
+    call,
+    get server() {
+      return server;
+    },
+    async restart() {
+      server = await startServe(serveArgs);
+      await mint();
+    },
+    async stop() {
+      if (server.proc.exitCode === null && !server.proc.signalCode) {
+        server.proc.kill('SIGTERM');
+        await exited(server.proc);
+      }
+    },
+  };
+}
+
 const paymentBody = (label: string) => ({
   client_redirect_uri: REDIRECT,
   instructions: [
@@ -76,7 +117,7 @@ for (const target of processDatabases()) {
       const db = await target.create();
       const receiver = await startWebhookReceiver();
       const cli = cliOf(db);
-      let server: Awaited<ReturnType<typeof startServe>> | null = null;
+      let served: Awaited<ReturnType<typeof servedAsAdmin>> | null = null;
       let store: Store | null = null;
       try {
         const client = cli(['client', 'create', '--name', 'Shop', '--redirect-uri', REDIRECT]);
@@ -84,22 +125,8 @@ for (const target of processDatabases()) {
         store = await storeOf(db);
         // A short lease: on PostgreSQL a dead process's claims end once it has passed.
         const serveArgs = [...db.args, '--log-level', 'error', '--job-lease-seconds', '11', '--test-connector-step-seconds', '1'];
-        server = await startServe(serveArgs);
-        let token = '';
-        const call = api(
-          () => server!.base,
-          () => token,
-        );
-        const tokenOf = async () =>
-          (
-            await call('POST', '/2.0/auth/token', {
-              grant_type: 'client_credentials',
-              client_id: client.client_id,
-              client_secret: client.client_secret,
-              scope: 'payments:admin',
-            })
-          ).json.token as string;
-        token = await tokenOf();
+        served = await servedAsAdmin(serveArgs, client);
+        const { call } = served;
         const validation = { connector_uuid: TEST_CONNECTOR_UUID, webview_url: 'https://merchant.example/own' };
 
         // Bursts of validations by 8 payers, the process killed while several are in flight; again
@@ -109,7 +136,7 @@ for (const target of processDatabases()) {
         let rounds = 0;
         while (stuck.length === 0 && rounds < 20) {
           rounds++;
-          const running = server;
+          const running = served.server;
           let inFlight = 0;
           let killed = false;
           await Promise.all(
@@ -132,8 +159,7 @@ for (const target of processDatabases()) {
           expect(running.proc.signalCode).toBe('SIGKILL');
           const left = await store.db.selectFrom('payments').select('id').where('state_detail', '=', 'initiating').execute();
           stuck.push(...left.map((p) => Number(p.id)));
-          server = await startServe(serveArgs);
-          token = await tokenOf();
+          await served.restart();
           if (target.name === 'sqlite') {
             // The embedded database: the claims of the process that died end before the first request.
             expect(await store.db.selectFrom('payments').select('id').where('state_detail', '=', 'initiating').execute()).toEqual([]);
@@ -161,7 +187,7 @@ for (const target of processDatabases()) {
           } else if (payment.state === 'validating') {
             uri = (await call('GET', `/2.0/payments/${payment.id}`)).json.validate_uri;
           }
-          if (uri) await decideAtTestBank(server.base, uri);
+          if (uri) await decideAtTestBank(served.server.base, uri);
         }
         await waitFor(
           'every payment done',
@@ -174,10 +200,7 @@ for (const target of processDatabases()) {
         );
       } finally {
         await store?.close();
-        if (server && server.proc.exitCode === null && !server.proc.signalCode) {
-          server.proc.kill('SIGTERM');
-          await exited(server.proc);
-        }
+        await served?.stop();
         await receiver.close();
         await db.cleanup();
       }
@@ -196,7 +219,7 @@ for (const target of processDatabases()) {
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           })
         ).json();
-      let server: Awaited<ReturnType<typeof startServe>> | null = null;
+      let served: Awaited<ReturnType<typeof servedAsAdmin>> | null = null;
       let store: Store | null = null;
       try {
         // The bank's deadline is long: the initiation is still in flight when the process dies.
@@ -218,22 +241,8 @@ for (const target of processDatabases()) {
         receiver.secret = cli(['webhook', 'add', '--url', receiver.url, '--event', 'PAYMENT_STATE_UPDATED']).secret_key;
         store = await storeOf(db);
         const serveArgs = [...db.args, '--log-level', 'error', '--job-lease-seconds', '11'];
-        server = await startServe(serveArgs);
-        let token = '';
-        const call = api(
-          () => server!.base,
-          () => token,
-        );
-        const tokenOf = async () =>
-          (
-            await call('POST', '/2.0/auth/token', {
-              grant_type: 'client_credentials',
-              client_id: client.client_id,
-              client_secret: client.client_secret,
-              scope: 'payments:admin',
-            })
-          ).json.token as string;
-        token = await tokenOf();
+        served = await servedAsAdmin(serveArgs, client);
+        const { call } = served;
         // The bank takes the next initiation and never answers.
         await control('POST', '/faults', [{ kind: 'hang', operation: 'initiatePayment', times: 1 }]);
         const payment = (await call('POST', '/2.0/payments', paymentBody('Hanging'))).json;
@@ -244,8 +253,8 @@ for (const target of processDatabases()) {
           async () => ((await control('GET', '/received')).initiations.length === 1 ? true : undefined),
           30_000,
         );
-        server.proc.kill('SIGKILL');
-        await exited(server.proc);
+        served.server.proc.kill('SIGKILL');
+        await exited(served.server.proc);
         expect(await cut).toBeNull(); // no answer: the process died
         const claim = await store.db
           .selectFrom('payments')
@@ -254,8 +263,7 @@ for (const target of processDatabases()) {
           .executeTakeFirstOrThrow();
         expect(claim).toMatchObject({ state: 'created', state_detail: 'initiating' });
 
-        server = await startServe(serveArgs);
-        token = await tokenOf();
+        await served.restart();
         // The call was recorded before it left: it may have reached the bank, so the initiation is unknown.
         await waitFor(
           'the initiation to be unknown',
@@ -289,7 +297,7 @@ for (const target of processDatabases()) {
         const back = await decideAtSimulator(again.json.validate_uri, 'approve');
         expect(back).not.toBeNull();
         const url = new URL(back!);
-        await fetch(`${server.base}${url.pathname}${url.search}`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
+        await fetch(`${served.server.base}${url.pathname}${url.search}`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
         await waitFor(
           'the payment done',
           async () =>
@@ -313,10 +321,7 @@ for (const target of processDatabases()) {
         await expectEveryChangeAnnounced(store, receiver.announced);
       } finally {
         await store?.close();
-        if (server && server.proc.exitCode === null && !server.proc.signalCode) {
-          server.proc.kill('SIGTERM');
-          await exited(server.proc);
-        }
+        await served?.stop();
         sim.proc.kill('SIGTERM');
         await exited(sim.proc);
         await receiver.close();

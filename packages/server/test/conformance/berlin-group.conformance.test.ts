@@ -4,25 +4,13 @@
  * simulator's SCA page (Approve / Refuse) and back on Payrail's return URL, the simulator's faults
  * for lost answers. Redirect and decoupled banks.
  */
-import { afterAll } from 'vitest';
-import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../../src/connectors/berlin-group/simulator/index.ts';
-import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
-import { addBank } from '../../src/services/banks.ts';
-import { keyringFromKeys } from '../../src/services/secret-box.ts';
-import { randomBytes } from 'node:crypto';
+import { startBerlinGroupSimulator } from '../../src/connectors/berlin-group/simulator/index.ts';
 import { guideBody, type TestContext } from '../support/helpers.ts';
-import { startPrismProxy, type Prism } from '../support/prism.ts';
-import { conformanceSuite, type FarSide } from './kit.ts';
+import { startPrismProxy } from '../support/prism.ts';
+import { addSimulatedBank, conformanceSuite, type FarSide, SIM_POLL_MAX_MS, SIM_SETTLE_MS, simulatorFarSide } from './kit.ts';
 
 const PAYER = 'DE02100100109307118603';
-const SETTLE_MS = 4_000;
-const POLL_MAX_MS = 10_000;
-const simulators: BerlinGroupSimulator[] = [];
-const proxies: Prism[] = [];
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.stop()));
-  await Promise.all(simulators.map((s) => s.close()));
-});
+let banks = 0;
 
 /**
  * A simulated bank, configured as `payrail bank add` does; with `prism`, Stoplight Prism
@@ -30,33 +18,27 @@ afterAll(async () => {
  * fails on any violation it logs, in either direction.
  */
 async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', options: { prism?: boolean } = {}): Promise<FarSide> {
-  const sim = await startBerlinGroupSimulator({ clock: t.clock, settleAfterMs: SETTLE_MS });
-  simulators.push(sim);
+  const sim = await startBerlinGroupSimulator({ clock: t.clock, settleAfterMs: SIM_SETTLE_MS });
   const prism = options.prism ? await startPrismProxy(sim.url) : null;
-  if (prism) proxies.push(prism);
   if (prism) {
     // Prism compiles its validators on the first request: warm it up so the first case keeps the bank's deadline.
     await fetch(`${prism.url}/v1/payments/sepa-credit-transfers/warm-up/status`, {
       headers: { 'X-Request-ID': crypto.randomUUID(), Accept: 'application/json' },
     });
   }
-  let mark = prism?.mark() ?? 0;
-  const bank = await addBank(
-    { db: t.store.db, clock: t.clock, keyring: keyringFromKeys([randomBytes(32)]), modules: CONNECTOR_MODULES },
-    {
-      name: `Simulated ${sca} bank ${simulators.length}`,
-      standard: 'berlin-group',
-      base_url: prism?.url ?? sim.url,
-      country: 'DE',
-      sca_approach: sca,
-      profile: { deferred: true, timeout_ms: prism ? 3_000 : 1_000, poll_initial_ms: 1_000, poll_max_ms: POLL_MAX_MS },
-    },
-  );
-  t.app.payrail.connectors.invalidate();
+  const bank = await addSimulatedBank(t, {
+    name: `Simulated ${sca} bank ${++banks}`,
+    standard: 'berlin-group',
+    base_url: prism?.url ?? sim.url,
+    country: 'DE',
+    sca_approach: sca,
+    profile: { deferred: true, timeout_ms: prism ? 3_000 : 1_000, poll_initial_ms: 1_000, poll_max_ms: SIM_POLL_MAX_MS },
+  });
   const bankPaymentId = async (id: number) =>
     (await t.store.db.selectFrom('payments').select('bank_payment_id').where('id', '=', id).executeTakeFirstOrThrow()).bank_payment_id!;
 
   return {
+    ...simulatorFarSide(t, sim, prism, 'NextGenPSD2 1.3.12'),
     connectorUuid: bank.uuid,
     flow: sca,
     cancellation: 'immediate',
@@ -90,25 +72,12 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
       if (decision === 'approve') sim.approve(await bankPaymentId(id));
       else sim.refuse(await bankPaymentId(id));
     },
-    async settle() {
-      t.clock.advance(Math.max(SETTLE_MS, POLL_MAX_MS) + 1);
-    },
     async initiations() {
       return sim.received.initiations.length;
     },
     async loseAnswers(operation) {
       if (operation === 'initiate') sim.faults.add({ kind: 'hang', operation: 'initiatePayment', afterProcessing: true });
       else sim.faults.add({ kind: 'hang', operation: 'getPaymentInitiationStatus', times: 0 });
-    },
-    async restoreAnswers() {
-      sim.faults.clear();
-    },
-    async afterCase() {
-      if (!prism) return;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // Prism logs a response's validation just after answering
-      const problems = prism.problems(mark);
-      mark = prism.mark();
-      if (problems.length) throw new Error(`Prism saw exchanges that break NextGenPSD2 1.3.12:\n${problems.join('\n')}`);
     },
     async executed() {
       return [...sim.payments.values()].filter((p) => sim.ledger.status(p) === 'ACSC').length;

@@ -13,10 +13,13 @@
  *              double the payment at the bank (the far side counts the initiations it received)
  */
 import type { FastifyRequest } from 'fastify';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
 import { syncDuePayments } from '../../src/jobs/sync-payments.ts';
+import { addBank, type BankInput } from '../../src/services/banks.ts';
 import type { ActionEnvironment } from '../../src/services/payment-actions.ts';
 import { bearer, describeEachDb, REDIRECT_URI, type TestContext } from '../support/helpers.ts';
+import type { Prism } from '../support/prism.ts';
 
 export type Decision = 'approve' | 'refuse';
 export type CaseName = 'flow' | 'refused' | 'unknown-status' | 'unknown-initiation' | 'cancel' | 'retry';
@@ -55,7 +58,54 @@ export interface FarSide {
   refusedErrorCode: string;
   /** Checks made after every case (e.g. that Prism, between Payrail and the bank, saw no violation). */
   afterCase?(): Promise<void>;
+  /** Stops what the far side started (after the suite's cases on one database). */
   close?(): Promise<void>;
+}
+
+/** A standard's simulator settles an approved payment this long after it (`settleAfterMs`). */
+export const SIM_SETTLE_MS = 4_000;
+/** The simulated banks' longest status poll (profile `poll_max_ms`). */
+export const SIM_POLL_MAX_MS = 10_000;
+
+/** Adds a bank as `payrail bank add` does (its key material sealed with the app's keyring) and has the app's connectors see it. */
+export async function addSimulatedBank(t: TestContext, input: BankInput) {
+  const bank = await addBank({ db: t.store.db, clock: t.clock, keyring: t.app.payrail.keyring, modules: CONNECTOR_MODULES }, input);
+  t.app.payrail.connectors.invalidate();
+  return bank;
+}
+
+/**
+ * The part of a far side every standard's simulator shares: time passes past its settling and the
+ * longest poll; its faults cleared; with `prism` (`proxy --errors`, the standard's file) between
+ * Payrail and the bank, every case fails on any violation it logged meanwhile, in either direction;
+ * both stopped at the end.
+ */
+export function simulatorFarSide(
+  t: TestContext,
+  sim: { faults: { clear(): void }; close(): Promise<void> },
+  prism: Prism | null,
+  standard: string,
+): Pick<FarSide, 'settle' | 'restoreAnswers' | 'afterCase' | 'close'> {
+  let mark = prism?.mark() ?? 0;
+  return {
+    async settle() {
+      t.clock.advance(Math.max(SIM_SETTLE_MS, SIM_POLL_MAX_MS) + 1);
+    },
+    async restoreAnswers() {
+      sim.faults.clear();
+    },
+    async afterCase() {
+      if (!prism) return;
+      await new Promise((resolve) => setTimeout(resolve, 200)); // Prism logs a response's validation just after answering
+      const problems = prism.problems(mark);
+      mark = prism.mark();
+      if (problems.length) throw new Error(`Prism saw exchanges that break ${standard}:\n${problems.join('\n')}`);
+    },
+    async close() {
+      await prism?.stop();
+      await sim.close();
+    },
+  };
 }
 
 export interface ConformanceOptions {
@@ -94,6 +144,9 @@ export function conformanceSuite(
     (ctx) => {
       let far: FarSide | undefined;
       const side = async () => (far ??= await farSide(ctx()));
+      afterAll(async () => {
+        await far?.close?.();
+      });
       const maxRounds = options.maxRounds ?? 12;
 
       let adminToken: { token: string; at: number } | null = null;

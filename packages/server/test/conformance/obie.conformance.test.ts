@@ -10,51 +10,40 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
-import { startObieSimulator, type ObieSimulator } from '../../src/connectors/obie/simulator/index.ts';
+import { startObieSimulator } from '../../src/connectors/obie/simulator/index.ts';
 import { API_ROOT, type ApiVersion } from '../../src/connectors/obie/versions.ts';
-import { addBank } from '../../src/services/banks.ts';
 import { guideBody, type TestContext } from '../support/helpers.ts';
-import { OBIE_SPECS, startPrismProxy, type Prism } from '../support/prism.ts';
-import { conformanceSuite, type FarSide } from './kit.ts';
+import { OBIE_SPECS, startPrismProxy } from '../support/prism.ts';
+import { addSimulatedBank, conformanceSuite, type FarSide, SIM_POLL_MAX_MS, SIM_SETTLE_MS, simulatorFarSide } from './kit.ts';
 
-const SETTLE_MS = 4_000;
-const POLL_MAX_MS = 10_000;
-const simulators: ObieSimulator[] = [];
-const proxies: Prism[] = [];
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.stop()));
-  await Promise.all(simulators.map((s) => s.close()));
-});
+let banks = 0;
 
 async function modelBank(t: TestContext, version: ApiVersion, options: { prism?: boolean } = {}): Promise<FarSide> {
-  const sim = await startObieSimulator({ apiVersion: version, clock: t.clock, settleAfterMs: SETTLE_MS, keysDir: mkdtempSync(join(tmpdir(), 'obie-conf-')) });
-  simulators.push(sim);
+  const sim = await startObieSimulator({
+    apiVersion: version,
+    clock: t.clock,
+    settleAfterMs: SIM_SETTLE_MS,
+    keysDir: mkdtempSync(join(tmpdir(), 'obie-conf-')),
+  });
   const prism = options.prism ? await startPrismProxy(`${sim.url}${API_ROOT[version]}`, OBIE_SPECS[version]) : null;
-  if (prism) proxies.push(prism);
-  let mark = prism?.mark() ?? 0;
-  const bank = await addBank(
-    { db: t.store.db, clock: t.clock, keyring: t.app.payrail.keyring, modules: CONNECTOR_MODULES },
-    {
-      name: `UK model bank ${simulators.length}`,
-      standard: 'obie',
-      base_url: prism?.url ?? sim.baseUrl,
-      country: 'GB',
-      signing_key: readFileSync(sim.clientKey.path, 'utf8'),
-      profile: {
-        api_version: version,
-        issuer: sim.issuer,
-        client_id: sim.clientId,
-        signing_kid: sim.clientKey.kid,
-        timeout_ms: prism ? 3_000 : 1_000,
-        poll_initial_ms: 1_000,
-        poll_max_ms: POLL_MAX_MS,
-      },
+  const bank = await addSimulatedBank(t, {
+    name: `UK model bank ${++banks}`,
+    standard: 'obie',
+    base_url: prism?.url ?? sim.baseUrl,
+    country: 'GB',
+    signing_key: readFileSync(sim.clientKey.path, 'utf8'),
+    profile: {
+      api_version: version,
+      issuer: sim.issuer,
+      client_id: sim.clientId,
+      signing_kid: sim.clientKey.kid,
+      timeout_ms: prism ? 3_000 : 1_000,
+      poll_initial_ms: 1_000,
+      poll_max_ms: SIM_POLL_MAX_MS,
     },
-  );
-  t.app.payrail.connectors.invalidate();
+  });
   return {
+    ...simulatorFarSide(t, sim, prism, `UK Open Banking ${version}`),
     connectorUuid: bank.uuid,
     flow: 'redirect',
     cancellation: 'unsupported',
@@ -93,9 +82,6 @@ async function modelBank(t: TestContext, version: ApiVersion, options: { prism?:
         : await t.app.inject({ url: url.pathname + url.search });
       if (returned.statusCode >= 400) throw new Error(`Payrail's consent return answered ${returned.statusCode}: ${returned.body}`);
     },
-    async settle() {
-      t.clock.advance(Math.max(SETTLE_MS, POLL_MAX_MS) + 1);
-    },
     async initiations() {
       return sim.bank.consents.size;
     },
@@ -103,18 +89,8 @@ async function modelBank(t: TestContext, version: ApiVersion, options: { prism?:
       if (operation === 'initiate') sim.faults.add({ kind: 'hang', operation: 'CreateDomesticPaymentConsents', afterProcessing: true });
       else sim.faults.add({ kind: 'hang', operation: 'GetDomesticPaymentsDomesticPaymentId', times: 0 });
     },
-    async restoreAnswers() {
-      sim.faults.clear();
-    },
     async executed() {
       return [...sim.bank.payments.values()].filter((p) => ['ACSC', 'AcceptedSettlementCompleted'].includes(sim.bank.status(p).status)).length;
-    },
-    async afterCase() {
-      if (!prism) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const problems = prism.problems(mark);
-      mark = prism.mark();
-      if (problems.length) throw new Error(`Prism saw exchanges that break UK Open Banking ${version}:\n${problems.join('\n')}`);
     },
   };
 }

@@ -5,30 +5,18 @@
  * on Payrail's OAuth2 consent return, or approving in the bank's app (decoupled); the
  * simulator's faults for lost answers. With and without `prism proxy --errors` and STET's file.
  */
-import { afterAll } from 'vitest';
-import { CONNECTOR_MODULES } from '../../src/connectors/modules.ts';
-import { startStetSimulator, type StetSimulator } from '../../src/connectors/stet/simulator/index.ts';
-import { addBank } from '../../src/services/banks.ts';
+import { startStetSimulator } from '../../src/connectors/stet/simulator/index.ts';
 import { guideBody, type TestContext } from '../support/helpers.ts';
-import { startPrismProxy, STET_SPEC, type Prism } from '../support/prism.ts';
-import { conformanceSuite, type FarSide } from './kit.ts';
+import { startPrismProxy, STET_SPEC } from '../support/prism.ts';
+import { addSimulatedBank, conformanceSuite, type FarSide, SIM_POLL_MAX_MS, SIM_SETTLE_MS, simulatorFarSide } from './kit.ts';
 
 const PAYER = 'FR1420041010050500013M02606';
-const SETTLE_MS = 4_000;
-const POLL_MAX_MS = 10_000;
-const simulators: StetSimulator[] = [];
-const proxies: Prism[] = [];
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.stop()));
-  await Promise.all(simulators.map((s) => s.close()));
-});
+let banks = 0;
 
 async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', options: { prism?: boolean } = {}): Promise<FarSide> {
-  const sim = await startStetSimulator({ clock: t.clock, settleAfterMs: SETTLE_MS });
-  simulators.push(sim);
+  const sim = await startStetSimulator({ clock: t.clock, settleAfterMs: SIM_SETTLE_MS });
   const prism = options.prism ? await startPrismProxy(sim.baseUrl, STET_SPEC) : null;
   if (prism) {
-    proxies.push(prism);
     // Prism compiles its validators on the first request: warm it up so the first case keeps the bank's deadline.
     // A well-formed read (the simulator answers 401, which the file allows), so that Prism has nothing to report.
     await fetch(`${prism.url}/payment-requests/warm-up`, {
@@ -36,34 +24,29 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
     });
     await new Promise((resolve) => setTimeout(resolve, 300)); // Prism logs a response's validation just after answering
   }
-  let mark = prism?.mark() ?? 0;
-  const bank = await addBank(
-    // The app's keyring: the bank's signing key is sealed with it and opened for its transport.
-    { db: t.store.db, clock: t.clock, keyring: t.app.payrail.keyring, modules: CONNECTOR_MODULES },
-    {
-      name: `Simulated STET ${sca} bank ${simulators.length}`,
-      standard: 'stet',
-      base_url: prism?.url ?? sim.baseUrl,
-      country: 'FR',
-      sca_approach: sca,
-      signing_key: sim.keys.key,
-      signing_cert: sim.keys.cert,
-      profile: {
-        client_id: sim.clientId,
-        token_url: sim.tokenUrl,
-        key_id: sim.keyIdUrl,
-        timeout_ms: prism ? 4_000 : 1_000,
-        poll_initial_ms: 1_000,
-        poll_max_ms: POLL_MAX_MS,
-        poll_payer_ms: 1_000,
-      },
+  const bank = await addSimulatedBank(t, {
+    name: `Simulated STET ${sca} bank ${++banks}`,
+    standard: 'stet',
+    base_url: prism?.url ?? sim.baseUrl,
+    country: 'FR',
+    sca_approach: sca,
+    signing_key: sim.keys.key,
+    signing_cert: sim.keys.cert,
+    profile: {
+      client_id: sim.clientId,
+      token_url: sim.tokenUrl,
+      key_id: sim.keyIdUrl,
+      timeout_ms: prism ? 4_000 : 1_000,
+      poll_initial_ms: 1_000,
+      poll_max_ms: SIM_POLL_MAX_MS,
+      poll_payer_ms: 1_000,
     },
-  );
-  t.app.payrail.connectors.invalidate();
+  });
   const bankPaymentId = async (id: number) =>
     (await t.store.db.selectFrom('payments').select('bank_payment_id').where('id', '=', id).executeTakeFirstOrThrow()).bank_payment_id!;
 
   return {
+    ...simulatorFarSide(t, sim, prism, 'STET 1.5.0.43'),
     connectorUuid: bank.uuid,
     flow: sca,
     cancellation: 'immediate',
@@ -90,25 +73,12 @@ async function simulatedBank(t: TestContext, sca: 'redirect' | 'decoupled', opti
       if (decision === 'approve') sim.approve(await bankPaymentId(id));
       else sim.refuse(await bankPaymentId(id));
     },
-    async settle() {
-      t.clock.advance(Math.max(SETTLE_MS, POLL_MAX_MS) + 1);
-    },
     async initiations() {
       return sim.received.initiations.length;
     },
     async loseAnswers(operation) {
       if (operation === 'initiate') sim.faults.add({ kind: 'hang', operation: 'paymentRequestsPost', afterProcessing: true });
       else sim.faults.add({ kind: 'hang', operation: 'paymentRequestsGet', times: 0 });
-    },
-    async restoreAnswers() {
-      sim.faults.clear();
-    },
-    async afterCase() {
-      if (!prism) return;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // Prism logs a response's validation just after answering
-      const problems = prism.problems(mark);
-      mark = prism.mark();
-      if (problems.length) throw new Error(`Prism saw exchanges that break STET 1.5.0.43:\n${problems.join('\n')}`);
     },
     async executed() {
       return [...sim.payments.values()].filter((p) => sim.ledger.status(p).status === 'ACSC').length;

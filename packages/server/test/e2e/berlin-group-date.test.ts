@@ -1,8 +1,10 @@
 /**
- * Issue 22, the `Date` mode end to end with real processes on SQLite and PostgreSQL: a bank that
+ * Issue 22, the `Date` mode (and the explicit start of authorisation) end to end with real processes on SQLite and PostgreSQL: a bank that
  * refuses every call without a `Date` header (`payrail bank simulate --require-date`) ← Prism
  * (`proxy --errors`, the official 1.3.12 file) ← `payrail serve`, the payer in Chromium. Two banks
- * point at it: one whose profile says `send_date` (paid to done), one whose profile does not (the
+ * point at it: one whose profile says `send_date` (paid to done), one that also asks for an explicit
+ * start of authorisation (`explicit_authorisation`: `startAuthorisation`, then `POST …/authorisations`),
+ * one whose profile does not send `Date` (the
  * initiation is refused: `rejected`, `bug`, the bank's own words naming the header: the operator's
  * set-up is wrong, not the payment).
  *
@@ -17,6 +19,7 @@ import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } 
 
 const POLL = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000 };
 const UNDATED = 'Undated Bank';
+const EXPLICIT = 'Explicit Start Bank';
 
 describe.each(processDatabases())('Berlin Group Date header end to end [$name]', ({ create }) => {
   let db: ProcessDatabase;
@@ -43,6 +46,22 @@ describe.each(processDatabases())('Berlin Group Date header end to end [$name]',
       'DE',
       '--profile',
       JSON.stringify(POLL),
+      '--json',
+    ]);
+    // A bank asked for an explicit start (TPP-Explicit-Authorisation-Preferred): the simulator answers startAuthorisation.
+    stack.cli([
+      'bank',
+      'add',
+      '--standard',
+      'berlin-group',
+      '--name',
+      EXPLICIT,
+      '--base-url',
+      stack.prism.url,
+      '--country',
+      'DE',
+      '--profile',
+      JSON.stringify({ ...POLL, send_date: true, explicit_authorisation: true }),
       '--json',
     ]);
     context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
@@ -77,6 +96,25 @@ describe.each(processDatabases())('Berlin Group Date header end to end [$name]',
     expect(calls.map((e) => e.operation)).toContain('status');
     // The bank refuses a call without Date: every one of them was answered 2xx.
     for (const call of calls) expect(call.status, `${call.operation} ${call.status}`).toBeLessThan(300);
+    await page.close();
+    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+  });
+
+  it('explicit_authorisation: the bank answers startAuthorisation, Payrail posts to its authorisations endpoint, the payer approves → done', async () => {
+    const mark = stack.prism.mark();
+    const { id, url } = await merchantPayment(stack);
+    const page = await context.newPage();
+    await pickBank(page, url, EXPLICIT);
+    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    const calls = exchanges(id).exchanges;
+    expect(calls.slice(0, 2).map((e) => `${e.operation} ${e.method} ${e.status}`)).toEqual(['initiate POST 201', 'authorise POST 201']);
+    expect(calls[0]!.response_body._links).toHaveProperty('startAuthorisation');
+    expect(calls[0]!.response_body._links).not.toHaveProperty('scaRedirect');
+    expect(calls[1]!.path).toMatch(/^\/v1\/payments\/instant-sepa-credit-transfers\/[^/]+\/authorisations$/);
+    expect(calls[1]!.response_body._links).toHaveProperty('scaRedirect');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(`${stack.merchant}/return?**`);
+    await waitForState(stack, id, ['done']);
     await page.close();
     expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
   });

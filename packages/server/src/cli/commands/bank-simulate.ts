@@ -87,6 +87,11 @@ export function registerBankSimulate(program: Command): void {
           'Verification of Payee on every initiation: the status and payee-name result it answers; the payer decides at the bank',
         ).choices(['match', 'close-match', 'no-match', 'not-possible']),
       )
+      .option(
+        '--require-signature',
+        'berlin-group: refuse a /v1 call without a valid signature (Digest, Signature over digest and x-request-id, TPP-Signature-Certificate): 401 SIGNATURE_MISSING/SIGNATURE_INVALID/CERTIFICATE_MISSING',
+      )
+      .option('--no-request-id-echo', 'berlin-group: answer without X-Request-ID, as some banks do (the file requires it)')
       .option('--require-date', 'refuse a /v1 call without a Date header (400 FORMAT_ERROR) or one more than 5 minutes off (TIMESTAMP_INVALID)')
       .option('--no-confirmation', "stet: execute on the payer's consent, without the PISP's POST /confirmation")
       .addOption(
@@ -136,6 +141,8 @@ interface SimulateOptions {
   pain001?: boolean;
   embedded?: boolean;
   vop?: 'match' | 'close-match' | 'no-match' | 'not-possible';
+  requireSignature?: boolean;
+  requestIdEcho: boolean;
   embeddedMaxTries: number;
   embeddedPasswordKey?: string;
   tlsCert?: string;
@@ -236,6 +243,8 @@ async function simulate(options: SimulateOptions, command: Command): Promise<voi
     embedded: options.embedded ? { ...DEFAULT_EMBEDDED, maxTries: options.embeddedMaxTries, passwordKey: embeddedPasswordKey(options) } : null,
     tls,
     vop: options.vop ?? null,
+    requireSignature: Boolean(options.requireSignature),
+    echoRequestId: options.requestIdEcho !== false,
     log: (line) => process.stdout.write(options.json ? `${JSON.stringify({ log: line })}\n` : `${line}\n`),
   });
   runtimeOf(command).keepRunning = true;

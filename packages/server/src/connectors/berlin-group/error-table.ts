@@ -28,7 +28,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     codes: ['FORMAT_ERROR', 'PARAMETER_NOT_CONSISTENT', 'PARAMETER_NOT_SUPPORTED'],
     http: '400',
     powens: BY_PATH,
-    rule: 'the field named in `path` (table below); `bug` when `path` is a header Payrail builds itself (`Date`, `X-Request-ID`, `PSU-IP-Address`, `TPP-Redirect-URI`, `Digest`, `Signature`, …: the bank\'s profile is wrong, e.g. `send_date`); `invalidValue` when none matches',
+    rule: "the field named in `path` (table below); `bug` when `path` is a header Payrail builds itself (`Date`, `X-Request-ID`, `PSU-IP-Address`, `TPP-Redirect-URI`, `Digest`, `Signature`, …: the bank's profile is wrong, e.g. `send_date`); `invalidValue` when none matches",
   },
   { codes: ['EXECUTION_DATE_INVALID', 'PERIOD_INVALID'], http: '400', powens: 'invalidDate' },
   { codes: ['PAYMENT_FAILED'], http: '400', powens: 'bankMessage', rule: '`bankMessage` when the bank gives a `text`, else `noSpecifiedReason`' },

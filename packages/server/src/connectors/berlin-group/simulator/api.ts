@@ -41,6 +41,10 @@ export interface ApiOptions {
   pain002?: boolean;
   /** Verification of Payee on every initiation, with this result (vop.ts); off when absent. */
   vop?: VopMode | null;
+  /** Refuse unsigned calls (server.ts checks them before routing). */
+  requireSignature?: boolean;
+  /** Echo `X-Request-ID` in every answer, as the file requires (false: like banks that do not). */
+  echoRequestId?: boolean;
 }
 
 export interface ApiContext {

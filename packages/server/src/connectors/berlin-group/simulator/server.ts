@@ -4,7 +4,7 @@
  * endpoint. Shipped with Payrail (`payrail bank simulate`) as a sandbox bank and used by the tests
  * as the far side of the connector, behind `prism proxy --errors` (docs/reference/berlin-group.md §12).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -18,6 +18,7 @@ import type { EmbeddedOptions } from './embedded.ts';
 import { SimulatedAuthServer, type PeerCertificate, type SimulatorOAuthOptions } from './oauth.ts';
 import { hashBody, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
+import { checkSignature } from '../../kit/simulator/signature-check.ts';
 import { isXmlProduct, readXmlInitiation } from './pain.ts';
 import { Refusal } from './validate.ts';
 import { decisionPage, resultPage, scaPage, type Page } from './sca-page.ts';
@@ -52,6 +53,10 @@ export interface BerlinGroupSimulatorOptions {
   embedded?: EmbeddedOptions | null;
   /** Verification of Payee on every initiation, with this result (vop.ts). */
   vop?: VopMode | null;
+  /** Refuse a `/v1` call that is not signed (Digest, Signature over digest and x-request-id, TPP-Signature-Certificate): 401 SIGNATURE_MISSING / SIGNATURE_INVALID / CERTIFICATE_MISSING. */
+  requireSignature?: boolean;
+  /** Answer without echoing `X-Request-ID` (some banks do not, although the file requires it). */
+  echoRequestId?: boolean;
   /** The bank's OAuth 2.0 authorization server: a token before each call (`preStep`), `scaOAuth` answers (oauth.ts). */
   oauth?: SimulatorOAuthOptions;
   /** HTTPS with client certificates (mTLS), as real banks' APIs and token endpoints (oauth.ts: `tls_client_auth`). */
@@ -118,6 +123,8 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     embedded: options.embedded ?? null,
     pain001: options.pain001 ?? false,
     vop: options.vop ?? null,
+    requireSignature: options.requireSignature ?? false,
+    echoRequestId: options.echoRequestId ?? true,
   };
   let selfUrl = '';
   const auth = options.oauth ? new SimulatedAuthServer(options.oauth, { clock, ledger, base: () => options.publicUrl ?? selfUrl }) : null;
@@ -194,7 +201,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
   }
 
   function send(response: ServerResponse, requestId: string, reply: Reply): void {
-    const headers: Record<string, string> = { 'X-Request-ID': requestId, ...reply.headers };
+    const headers: Record<string, string> = { ...(apiOptions.echoRequestId === false ? {} : { 'X-Request-ID': requestId }), ...reply.headers };
     if (reply.xml !== undefined) headers['Content-Type'] = 'application/xml; charset=utf-8';
     else if (reply.json !== undefined) headers['Content-Type'] = 'application/json';
     response.writeHead(reply.status, headers);
@@ -244,6 +251,9 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
         headers: { 'WWW-Authenticate': `Bearer error="invalid_token"` },
       });
     }
+    // A bank that requires signatures refuses an unsigned or badly signed call before doing anything.
+    const unsigned = apiOptions.requireSignature ? signatureProblem(request, body) : null;
+    if (unsigned) return send(response, requestId, unsigned);
     const initiation =
       operation === 'initiatePayment'
         ? received.recordInitiation({ requestId: typeof given === 'string' ? given : null, bodyHash: hashBody(body.raw), paymentId: null, at: clock.now() })
@@ -257,6 +267,22 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
     if (initiation && reply.status === 201) initiation.paymentId = (reply.json as { paymentId: string }).paymentId;
     if (fault) return fail(request, response, requestId, fault);
     send(response, requestId, reply);
+  }
+
+  /** The signature check of a bank that requires one: the certificate the TPP presents, its Digest and Signature. */
+  function signatureProblem(request: IncomingMessage, body: Incoming): Reply | null {
+    if (!request.headers.signature) return errorReply(401, 'SIGNATURE_MISSING', 'The request is not signed (Signature).');
+    const presented = request.headers['tpp-signature-certificate'];
+    if (typeof presented !== 'string' || presented === '') return errorReply(401, 'CERTIFICATE_MISSING', 'TPP-Signature-Certificate is required.');
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(Buffer.from(presented, 'base64'));
+    } catch {
+      return errorReply(401, 'CERTIFICATE_INVALID', 'TPP-Signature-Certificate is not a certificate.');
+    }
+    const problem = checkSignature(request.method ?? 'GET', request.url ?? '/', request.headers, body.raw, certificate);
+    if (!problem) return null;
+    return errorReply(401, problem === 'Signature is missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID', `${problem}.`);
   }
 
   async function processRequest(r: Route, request: IncomingMessage, body: Incoming, given: unknown): Promise<Reply> {

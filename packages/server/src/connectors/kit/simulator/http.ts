@@ -3,7 +3,7 @@
  * JSON leniently (the API decides what a bad body means), and failing the way an injected fault
  * says (kit/simulator/faults.ts): an empty error status, a dropped connection, or no answer at all.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Fault } from './faults.ts';
 
@@ -25,6 +25,18 @@ export function readBody(request: IncomingMessage): Promise<Incoming> {
     request.on('end', () => resolve({ raw: Buffer.concat(chunks), tooLarge: size > MAX_BODY }));
     request.on('error', reject);
   });
+}
+
+/** Starts a simulator's server on `port` (any when absent) and `host` (loopback when absent); resolves to its origin URL. */
+export async function listen(server: Server, options: { port?: number; host?: string }, scheme: 'http' | 'https' = 'http'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host ?? '127.0.0.1';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export function parseJson(raw: Buffer): unknown {

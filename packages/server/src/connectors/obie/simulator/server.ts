@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { systemClock, type Clock } from '../../../domain/clock.ts';
 import { html } from '../../../http/html.ts';
 import { Faults, FaultError, type Fault, type FaultSpec } from '../../kit/simulator/faults.ts';
-import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
+import { failRequest, listen, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { bankPage, resultPage, type Page } from '../../kit/simulator/page.ts';
 import { hashBody, Received } from '../../kit/simulator/received.ts';
 import { halfHash } from '../../kit/oauth.ts';
@@ -739,14 +739,7 @@ ${reference ? html`<dt>Reference</dt><dd>${reference}</dd>` : ''}${schedule}</dl
     response.end(`Not found. The payment API is under ${apiRoot}; the authorization server at /.well-known/openid-configuration; control under /_simulator.\n`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host ?? '127.0.0.1';
-  self = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  self = await listen(server, options);
 
   return {
     url: self,

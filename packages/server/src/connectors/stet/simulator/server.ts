@@ -15,12 +15,12 @@ import { isIPv4, type Socket } from 'node:net';
 import { systemClock, type Clock } from '../../../domain/clock.ts';
 import { html } from '../../../http/html.ts';
 import { Faults, FaultError, type FaultSpec } from '../../kit/simulator/faults.ts';
-import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
+import { failRequest, listen, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { bankPage, groupedIban, resultPage as kitResultPage, type Page } from '../../kit/simulator/page.ts';
 import { hashBody, Received } from '../../kit/simulator/received.ts';
 import { generateTppKeys, type TppKeys } from './keys.ts';
 import { Ledger, type Approach, type SimulatedPayment } from './ledger.ts';
-import { checkSignature, signatureParams } from './signature-check.ts';
+import { checkSignature, signatureParams } from '../../kit/simulator/signature-check.ts';
 
 export const OPERATIONS = ['paymentRequestsPost', 'paymentRequestsGet', 'paymentRequestPut', 'paymentRequestConfirmationPost', 'token'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -634,14 +634,7 @@ export async function startStetSimulator(options: StetSimulatorOptions = {}): Pr
     return problem(404, 'no such control resource');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host ?? '127.0.0.1';
-  origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  origin = await listen(server, options);
   const base = publicBase();
 
   const decideOrThrow = (id: string, decision: 'approve' | 'refuse') => {

@@ -1,5 +1,5 @@
 /**
- * How the simulated STET bank checks a request's draft-cavage signature: the `Digest` against the
+ * How a simulated bank (STET, Berlin Group) checks a request's draft-cavage signature: the `Digest` against the
  * body, then the `Signature` over the components it lists, with the TPP's certificate.
  */
 import { createHash, createVerify, type X509Certificate } from 'node:crypto';
