@@ -25,7 +25,8 @@
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
  *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change;
  *                            BENCH_BEFORE_BIN=/tmp/before/packages/server/bin/payrail.js: an earlier
- *                            build's serve measured beside this one, on its own database)
+ *                            build's serve measured beside this one, on its own database, first in
+ *                            odd rounds and second in even ones)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -395,7 +396,9 @@ try {
       ...(ONLY !== 'postgres' ? [async () => sqliteDatabase()] : []),
       ...(pgUrl && ONLY !== 'sqlite' ? [() => postgresDatabase(pgUrl)] : []),
     ]) {
-      for (const bin of BEFORE_BIN ? [BEFORE_BIN, BIN] : [BIN]) {
+      // Same-run A/B: the earlier build first in odd rounds, this one first in even rounds, so that a
+      // trend of the machine's load during a round does not favour one of them.
+      for (const bin of BEFORE_BIN ? (round % 2 === 1 ? [BEFORE_BIN, BIN] : [BIN, BEFORE_BIN]) : [BIN]) {
         const db = await make();
         try {
           row.push(await throughPayrail(simUrl, sim.proc.pid!, db, round, bin));

@@ -10,9 +10,9 @@
  * commit before the call, none of its own after it. A `pending` call older than its deadline is
  * what a crash between call and record leaves: unknown.
  *
- * The small API: `openAttempt` (inside the payment writer's claim), `currentAttempt`, `callBank`,
- * `updateAttempt` / `recordAttempt`, `settleCalls`, `attemptRecorder`, `sealConsent` /
- * `openConsent`, and the readers for the exchange log.
+ * The small API (an attempt is opened by the payment writer's claim, `claimInitiation`):
+ * `currentAttempt`, `callBank`, `updateAttempt` / `recordAttempt`, `settleCalls`,
+ * `attemptRecorder`, `sealConsent` / `openConsent`, and the readers for the exchange log.
  */
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
@@ -27,49 +27,25 @@ import { openSecret, sealSecret, type Keyring } from './secret-box.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Opens the next attempt of a payment (outcome `pending`, claimed by `claimed_by`); the caller points the payment at it in the same transaction. */
-export async function openAttempt(
-  trx: Db,
-  paymentId: number,
-  at: { connector_uuid: string; bank_id: number | null; now: number; claimed_by?: string | null },
-): Promise<AttemptRow> {
-  const last = await trx
-    .selectFrom('payment_attempts')
-    .select((eb) => eb.fn.max('number').as('n'))
-    .where('payment_id', '=', paymentId)
-    .executeTakeFirst();
-  return trx
-    .insertInto('payment_attempts')
-    .values({
-      payment_id: paymentId,
-      number: Number(last?.n ?? 0) + 1,
-      connector_uuid: at.connector_uuid,
-      bank_id: at.bank_id,
-      bank_payment_id: null,
-      connector_data: null,
-      consent_sealed: null,
-      bank_status: null,
-      outcome: 'pending',
-      next_sync_at: null,
-      sync_locked_until: null,
-      sync_error: null,
-      created_at: at.now,
-      superseded_at: null,
-      claimed_by: at.claimed_by ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 /** The attempt the payment follows now; null before its first initiation. */
 export async function currentAttempt(db: Db, payment: Pick<PaymentRow, 'current_attempt_id'>): Promise<AttemptRow | null> {
   if (payment.current_attempt_id === null) return null;
   return (await db.selectFrom('payment_attempts').selectAll().where('id', '=', payment.current_attempt_id).executeTakeFirst()) ?? null;
 }
 
+/** An attempt's update, compiled once per set of columns (on every change's path). */
+const updateAttemptColumns = precompile(
+  (db, $, _shape: string, values: { set: (keyof AttemptUpdate & string)[] }) =>
+    db.updateTable('payment_attempts').set($.row(values.set, '_a')).where('id', '=', $('id')),
+  (values) => values.set.join(','),
+);
+
 export async function updateAttempt(db: Db, id: number, patch: AttemptUpdate): Promise<void> {
-  if (Object.keys(patch).length === 0) return;
-  await db.updateTable('payment_attempts').set(patch).where('id', '=', id).execute();
+  const set = (Object.keys(patch) as (keyof AttemptUpdate & string)[]).filter((k) => patch[k] !== undefined);
+  if (set.length === 0) return;
+  const values: Record<string, unknown> = { id, set };
+  for (const c of set) values[`${c}_a`] = patch[c];
+  await updateAttemptColumns.execute(db, values as { set: typeof set });
 }
 
 /** An answer that changes nothing on the payment: the calls' outcomes and the attempt's new facts, together. */
@@ -207,10 +183,36 @@ export function callSettlements(calls: readonly CallRecord[], outcome: Connector
  */
 export async function settleCalls(db: Db, calls: readonly CallRecord[], outcome: ConnectorOutcome | null): Promise<void> {
   for (const settled of callSettlements(calls, outcome)) {
-    await db.updateTable('bank_calls').set(settled.call).where('id', '=', settled.callId).execute();
-    await db.insertInto('bank_exchanges').values(settled.exchange).execute();
+    await settleCall.execute(db, { ...settled.call, id: settled.callId });
+    await insertExchange.execute(db, Object.fromEntries(EXCHANGE_COLUMNS.map((c) => [c, settled.exchange[c] ?? null])));
   }
 }
+
+/** What a call's settlement writes (its row's end, its exchange-log row): the columns, in the order the statements name them. */
+export const CALL_COLUMNS = [
+  'finished_at',
+  'http_status',
+  'error',
+  'outcome',
+  'bank_reference',
+  'raw_status',
+] as const satisfies readonly (keyof CallSettlement['call'])[];
+export const EXCHANGE_COLUMNS = [
+  'payment_id',
+  'call_id',
+  'bank_id',
+  'method',
+  'path',
+  'status',
+  'duration_ms',
+  'request_id',
+  'request_body',
+  'response_body',
+  'error',
+  'created_at',
+] as const satisfies readonly (keyof CallSettlement['exchange'])[];
+const settleCall = precompile((db, $) => db.updateTable('bank_calls').set($.row(CALL_COLUMNS)).where('id', '=', $('id')));
+const insertExchange = precompile((db, $) => db.insertInto('bank_exchanges').values($.row(EXCHANGE_COLUMNS)));
 
 /** The attempts of one payment, first first. */
 export async function listAttempts(db: Kysely<Database>, paymentId: number): Promise<AttemptRow[]> {

@@ -18,7 +18,7 @@ import type { ConnectorOutcome } from '../connectors/kit/types.ts';
 import { enqueueStateChange, stateChangeBody } from '../webhooks/endpoints.ts';
 import { cachedConfig } from './config.ts';
 import type { WorkNotifier } from './work-notifier.ts';
-import { callSettlements, openAttempt, settleCalls, updateAttempt } from './attempts.ts';
+import { CALL_COLUMNS, callSettlements, EXCHANGE_COLUMNS, settleCalls, updateAttempt } from './attempts.ts';
 import { DETAIL } from './payment-checks.ts';
 
 export interface PaymentChange {
@@ -107,13 +107,10 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
   return db
     .transaction()
     .execute(async (trx) => {
-      const updated = await trx
-        .updateTable('payments')
-        .set({ ...patch, version: payment.version + 1 })
-        .where('id', '=', payment.id)
-        .where('version', '=', payment.version)
-        .returningAll()
-        .executeTakeFirst();
+      const set = definedColumns(patch);
+      const values: Record<string, unknown> = { id: payment.id, version: payment.version, next: payment.version + 1 };
+      for (const c of set) values[`${c}_p`] = patch[c];
+      const updated = (await updatePaymentGuarded.execute(trx, { ...values, set })).rows[0];
       if (!updated) throw new VersionConflict(payment.id);
       if (attempt) await updateAttempt(trx, attempt.id, attempt.patch);
       if (change.allInstructionsState) {
@@ -127,17 +124,11 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
       const detail = change.detail ? JSON.stringify(change.detail) : null;
       let previous = from;
       for (const step of steps) {
-        await trx
-          .insertInto('payment_events')
-          .values({ payment_id: payment.id, type: 'state_changed', from_state: previous, to_state: step, data: detail, created_at: now })
-          .execute();
+        await insertEvent.execute(trx, { payment_id: payment.id, type: 'state_changed', from_state: previous, to_state: step, data: detail, created_at: now });
         previous = step;
       }
       if (steps.length === 0) {
-        await trx
-          .insertInto('payment_events')
-          .values({ payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now })
-          .execute();
+        await insertEvent.execute(trx, { payment_id: payment.id, type: 'updated', from_state: from, to_state: from, data: detail, created_at: now });
       } else {
         // The announcement is written with the change: a crash can lose neither.
         if (announce) {
@@ -154,22 +145,26 @@ export async function changePayment(env: ChangeEnvironment, payment: PaymentRow,
     });
 }
 
-const CALL_COLUMNS = ['finished_at', 'http_status', 'error', 'outcome', 'bank_reference', 'raw_status'] as const;
-const EXCHANGE_COLUMNS = [
-  'payment_id',
-  'call_id',
-  'bank_id',
-  'method',
-  'path',
-  'status',
-  'duration_ms',
-  'request_id',
-  'request_body',
-  'response_body',
-  'error',
-  'created_at',
-] as const;
 const EVENT_COLUMNS = ['payment_id', 'type', 'from_state', 'to_state', 'data', 'created_at'] as const;
+
+/** The columns of an update that are set (an undefined value sets nothing), `version` apart: the guard sets it. */
+function definedColumns<T extends object>(patch: T): (keyof T & string)[] {
+  return (Object.keys(patch) as (keyof T & string)[]).filter((k) => patch[k] !== undefined && k !== 'version');
+}
+
+// The transaction path's statements (SQLite, and PostgreSQL changes with extra writes), compiled once per
+// shape: building them with the query builder on every change cost more CPU than running them on SQLite.
+const updatePaymentGuarded = precompile(
+  (db, $, _shape: string, values: { set: (keyof PaymentUpdate & string)[] }) =>
+    db
+      .updateTable('payments')
+      .set({ ...$.row(values.set, '_p'), version: $('next') })
+      .where('id', '=', $('id'))
+      .where('version', '=', $('version'))
+      .returningAll(),
+  (values) => values.set.join(','),
+);
+const insertEvent = precompile((db, $) => db.insertInto('payment_events').values($.row(EVENT_COLUMNS)));
 
 /** What the statement's text depends on: which columns are set, how many calls, events and instruction updates. */
 interface ChangeShape {
@@ -247,11 +242,10 @@ async function changeOnPostgres(
   plan: { patch: PaymentUpdate; attempt: PaymentChange['attempt']; steps: PaymentState[]; announce: boolean; now: number },
 ): Promise<{ updated: PaymentRow; queued: number }> {
   const { now } = plan;
-  const defined = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && k !== 'version');
   const values: Record<string, unknown> = { id: payment.id, version: payment.version, next: payment.version + 1, now, domain_id: payment.domain_id };
-  const patch = defined(plan.patch);
+  const patch = definedColumns(plan.patch);
   for (const c of patch) values[`p_${c}`] = plan.patch[c as keyof PaymentUpdate];
-  const attemptPatch = plan.attempt ? defined(plan.attempt.patch) : [];
+  const attemptPatch = plan.attempt ? definedColumns(plan.attempt.patch) : [];
   if (plan.attempt) {
     values.attempt_id = plan.attempt.id;
     for (const c of attemptPatch) values[`a_${c}`] = plan.attempt.patch[c as keyof AttemptUpdate];
@@ -323,6 +317,23 @@ const claimOnPostgres = precompile((db, $) => {
   return { compile: () => query.compile(db) };
 });
 
+/** The claim on SQLite, in two statements: the next attempt (numbered after the payment's last), then the guarded update pointing at it. */
+const openAttemptOnSqlite = precompile((db, $) => {
+  const query = sql<AttemptRow>`insert into payment_attempts (payment_id, number, connector_uuid, bank_id, outcome, created_at, claimed_by)
+    select ${$('id')}, coalesce(max(number), 0) + 1, ${$('connector_uuid')}, ${$('bank_id')}, 'pending', ${$('now')}, ${$('claimed_by')}
+    from payment_attempts where payment_id = ${$('id')}
+    returning *`;
+  return { compile: () => query.compile(db) };
+});
+const claimOnSqlite = precompile((db, $) =>
+  db
+    .updateTable('payments')
+    .set({ state_detail: $('detail'), updated_at: $('now'), version: $('next'), current_attempt_id: $('attempt') })
+    .where('id', '=', $('id'))
+    .where('version', '=', $('version'))
+    .returningAll(),
+);
+
 /**
  * Claims the payment for one initiation and opens its new attempt, in one transaction: a guarded
  * update (same version) marks it `initiating` and points it at the attempt; the attempt it
@@ -338,40 +349,29 @@ export async function claimInitiation(
   at: { connector_uuid: string; bank_id: number | null; claimed_by?: string | null },
 ): Promise<{ payment: PaymentRow; attempt: AttemptRow }> {
   const now = clock.now();
+  const values = {
+    id: payment.id,
+    version: payment.version,
+    next: payment.version + 1,
+    detail: DETAIL.initiating,
+    now,
+    connector_uuid: at.connector_uuid,
+    bank_id: at.bank_id,
+    claimed_by: at.claimed_by ?? null,
+  };
   if (isPostgres(db)) {
-    const row = (
-      await claimOnPostgres.execute(db, {
-        id: payment.id,
-        version: payment.version,
-        next: payment.version + 1,
-        detail: DETAIL.initiating,
-        now,
-        connector_uuid: at.connector_uuid,
-        bank_id: at.bank_id,
-        claimed_by: at.claimed_by ?? null,
-        previous: payment.current_attempt_id,
-      })
-    ).rows[0];
+    const row = (await claimOnPostgres.execute(db, { ...values, previous: payment.current_attempt_id })).rows[0];
     if (!row) throw new VersionConflict(payment.id);
     const { attempt_json, ...claimed } = row;
     return { payment: claimed, attempt: attempt_json };
   }
   return db.transaction().execute(async (trx) => {
-    // The guarded update first: it locks the row, so a second claimant fails here, before opening an attempt.
-    const won = await trx
-      .updateTable('payments')
-      .set({ state_detail: DETAIL.initiating, updated_at: now, version: payment.version + 1 })
-      .where('id', '=', payment.id)
-      .where('version', '=', payment.version)
-      .executeTakeFirst();
-    if (Number(won.numUpdatedRows) === 0) throw new VersionConflict(payment.id);
-    const attempt = await openAttempt(trx, payment.id, { ...at, now });
-    const claimed = await trx
-      .updateTable('payments')
-      .set({ current_attempt_id: attempt.id })
-      .where('id', '=', payment.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    // SQLite runs one transaction at a time (store/sqlite/group-commit.ts): the attempt is opened
+    // first, then the guarded update points the payment at it; if another claim changed the version
+    // meanwhile, the update matches nothing and the transaction, the attempt with it, is rolled back.
+    const attempt = (await openAttemptOnSqlite.execute(trx, values)).rows[0]!;
+    const claimed = (await claimOnSqlite.execute(trx, { ...values, attempt: attempt.id })).rows[0];
+    if (!claimed) throw new VersionConflict(payment.id);
     if (payment.current_attempt_id !== null)
       await updateAttempt(trx, payment.current_attempt_id, { superseded_at: now, next_sync_at: null, sync_locked_until: null });
     return { payment: claimed, attempt };

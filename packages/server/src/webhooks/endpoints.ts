@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { ApiError, invalid } from '../domain/errors.ts';
+import { precompile } from '../store/precompiled.ts';
 import { type Database, type InstructionRow, isDeliveryStatus, type PaymentRow } from '../store/schema.ts';
 import { paymentView } from '../services/payment-view.ts';
 import { sealSecret } from '../services/secret-box.ts';
@@ -86,18 +87,17 @@ function freshDelivery(now: number) {
   } as const;
 }
 
+/** The domain's enabled endpoints of state changes: looked up by every announced change (compiled once). */
+const stateChangeEndpoints = precompile((db, $) =>
+  db.selectFrom('webhook_endpoints').select('id').where('domain_id', '=', $('domain_id')).where('enabled', '=', 1).where('event', '=', 'PAYMENT_STATE_UPDATED'),
+);
+
 /**
  * Writes the announcement of a state change into the outbox: the payment as it is now, and one
  * delivery per enabled endpoint of the domain. Called inside the transaction of the change.
  */
 export async function enqueueStateChange(trx: Transaction<Database>, payment: PaymentRow, now: number, extra: Record<string, unknown> = {}): Promise<number> {
-  const endpoints = await trx
-    .selectFrom('webhook_endpoints')
-    .select('id')
-    .where('domain_id', '=', payment.domain_id)
-    .where('enabled', '=', 1)
-    .where('event', '=', 'PAYMENT_STATE_UPDATED')
-    .execute();
+  const endpoints = (await stateChangeEndpoints.execute(trx, { domain_id: payment.domain_id })).rows;
   if (endpoints.length === 0) return 0;
   const instructions = await trx.selectFrom('payment_instructions').selectAll().where('payment_id', '=', payment.id).orderBy('position').execute();
   const body = stateChangeBody(payment, instructions, extra);
