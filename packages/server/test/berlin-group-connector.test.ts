@@ -241,7 +241,12 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
     // A wrong password, then (another payment) a wrong code: rejected, with the bank's reason.
     let q = await payment();
     q = applied(q, await connector.start(q, { fields: {}, validate_mechanism: 'webauth' }, context(q, transport)));
-    expect((await go(q, { psu_id: 'jdoe', psu_password: 'not-it' })).o).toMatchObject({ kind: 'state', state: 'rejected', error_code: 'authenticationFailed' });
+    expect((await go(q, { psu_id: 'jdoe', psu_password: 'not-it' })).o).toMatchObject({
+      kind: 'state',
+      state: 'rejected',
+      error_code: 'authenticationFailed',
+      error_description: 'PSU_CREDENTIALS_INVALID: The online banking id or password is wrong.',
+    });
     let r = await payment();
     r = applied(r, await connector.start(r, { fields: {}, validate_mechanism: 'webauth' }, context(r, transport)));
     r = (await go(r, { psu_id: 'jdoe', psu_password: DEFAULT_EMBEDDED.password })).p;
