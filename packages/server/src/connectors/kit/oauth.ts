@@ -265,18 +265,9 @@ export async function clientAuthentication(
  * The authorization code for the payer's token (RFC 6749 §4.1.3, with the PKCE verifier). A lost
  * answer is `unknown`: the code is single-use, so it is never sent twice.
  */
-export async function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
-  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
-  const response = await http.send({
-    operation: 'token',
-    method: 'POST',
-    path: '/',
-    url: client.tokenEndpoint,
-    headers,
-    ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
-    form: { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier, ...form },
-  });
-  return tokenAnswer(response, input.now);
+export function exchangeCode(http: BankHttp, client: OAuthClient, input: { code: string; verifier: string; now: number }): Promise<Exchange> {
+  const grant = { grant_type: 'authorization_code', code: input.code, redirect_uri: client.redirectUri, code_verifier: input.verifier };
+  return tokenRequest(http, client, grant, input.now);
 }
 
 /**
@@ -284,8 +275,13 @@ export async function exchangeCode(http: BankHttp, client: OAuthClient, input: {
  * behalf (UK Open Banking's consent creation and status reads): asked through the bank client
  * with the client's authentication. Safe to ask again: it creates nothing at the bank.
  */
-export async function clientCredentials(http: BankHttp, client: OAuthClient, input: { scope: string; now: number }): Promise<Exchange> {
-  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, input.now);
+export function clientCredentials(http: BankHttp, client: OAuthClient, input: { scope: string; now: number }): Promise<Exchange> {
+  return tokenRequest(http, client, { grant_type: 'client_credentials', scope: input.scope }, input.now);
+}
+
+/** One request to the client's token endpoint with this grant, the client authenticated as configured. */
+async function tokenRequest(http: BankHttp, client: OAuthClient, grant: Record<string, string>, now: number): Promise<Exchange> {
+  const { headers, form } = await clientAuthentication(client.clientId, client.tokenEndpoint, client.auth, now);
   const response = await http.send({
     operation: 'token',
     method: 'POST',
@@ -293,9 +289,9 @@ export async function clientCredentials(http: BankHttp, client: OAuthClient, inp
     url: client.tokenEndpoint,
     headers,
     ...(client.auth.method === 'bank' ? { clientAuth: true } : {}),
-    form: { grant_type: 'client_credentials', scope: input.scope, ...form },
+    form: { ...grant, ...form },
   });
-  return tokenAnswer(response, input.now);
+  return tokenAnswer(response, now);
 }
 
 /** A token endpoint's answer: a token, a refusal (4xx), or unknown (no answer, 5xx). */
