@@ -93,7 +93,8 @@ describe.each(processDatabases())('Berlin Group OAuth2 pre-step and scaOAuth end
 
     const log = exchanges(id);
     const operations = log.exchanges.map((e) => e.operation);
-    expect(operations.slice(0, 4)).toEqual(['client-token', 'initiate', 'oauth-metadata', 'token']);
+    // Status sync may read the payment while the payer is at the bank's pages: its reads can fall anywhere after the initiation.
+    expect(operations.filter((o) => o !== 'status' && o !== 'sca-status').slice(0, 4)).toEqual(['client-token', 'initiate', 'oauth-metadata', 'token']);
     expect(operations).toContain('status');
     const byBearer = (await received()).byBearer;
     expect(byBearer.initiatePayment?.client).toBeGreaterThanOrEqual(1);
