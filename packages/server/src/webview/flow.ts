@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock.ts';
 import { isCompatible } from '../domain/compatibility.ts';
 import { ApiError } from '../domain/errors.ts';
 import { FINAL_STATES, type PaymentState } from '../domain/states.ts';
-import type { Connector, PaymentField } from '../connectors/kit/types.ts';
+import type { Connector, PaymentField, PsuHttp } from '../connectors/kit/types.ts';
 import type { ConnectorRegistry } from '../connectors/registry.ts';
 import { DETAIL, mayInitiateAgain } from '../services/payment-checks.ts';
 import {
@@ -157,7 +157,8 @@ export async function perform(
   env: ActionEnvironment,
   ctx: WebviewContext,
   form: Record<string, string>,
-  payerIp: string,
+  /** The payer's address and browser request, for the bank's PSU headers (never stored). */
+  payer: { ip: string; http: PsuHttp },
   withState: (ctx: WebviewContext) => Promise<WebviewContext>,
 ): Promise<FormResult> {
   const flow = `${flowPath(ctx.lang)}?w=${form.w!}`;
@@ -182,7 +183,7 @@ export async function perform(
             ...(form.payer_iban ? { payer: { scheme_name: 'iban', identification: form.payer_iban } } : {}),
           },
           [],
-          payerIp,
+          payer,
         );
         return { kind: 'go', url: payment.action === 'redirect' && payment.validate_uri ? payment.validate_uri : flow };
       }
@@ -190,7 +191,7 @@ export async function perform(
         await resumePayment(env, ctx.domainId, ctx.paymentId);
         return { kind: 'see', url: flow };
       case 'fields':
-        await submitFields(env, ctx.domainId, ctx.paymentId, values);
+        await submitFields(env, ctx.domainId, ctx.paymentId, values, payer.http);
         return { kind: 'see', url: flow };
       case 'psu':
         await psuValidate(env, ctx.domainId, ctx.paymentId, form.answer === 'yes');

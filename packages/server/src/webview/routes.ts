@@ -10,6 +10,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { PsuHttp } from '../connectors/kit/types.ts';
 import { ApiError } from '../domain/errors.ts';
 import { resumePayment } from '../services/payment-actions.ts';
 import { getPayment, type PaymentRecord } from '../services/payments.ts';
@@ -44,6 +45,33 @@ const FlowQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100 })),
   error: Type.Optional(Type.String({ maxLength: 40 })),
 });
+
+/** One request header as the payer's browser sent it: control characters removed, at most 512 characters (it goes into a header to the bank). */
+function headerText(value: string | string[] | undefined): string | null {
+  const text = (Array.isArray(value) ? value.join(', ') : (value ?? ''))
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, 512);
+  return text === '' ? null : text;
+}
+
+/**
+ * The payer's browser request, for banks that want the `PSU-*` context headers (Berlin Group profile
+ * `psu_headers`). The port is the payer's only when the request came straight from them (no trusted
+ * proxy in between: then `request.ip` is the socket's address).
+ */
+function psuHttpOf(request: FastifyRequest): PsuHttp {
+  const direct = request.ip === request.socket.remoteAddress;
+  return {
+    user_agent: headerText(request.headers['user-agent']),
+    accept: headerText(request.headers.accept),
+    accept_charset: headerText(request.headers['accept-charset']),
+    accept_encoding: headerText(request.headers['accept-encoding']),
+    accept_language: headerText(request.headers['accept-language']),
+    http_method: request.method,
+    ip_port: direct && request.socket.remotePort ? String(request.socket.remotePort) : null,
+  };
+}
 
 function send(reply: FastifyReply, status: number, body: string, csp = PAGE_CSP) {
   return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store').send(body);
@@ -196,7 +224,7 @@ export const webviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (error instanceof ApiError && error.status < 500) return reply.redirect(`${flowPath(ctx.lang)}?w=${form.w!}&error=input`, 303);
         throw error;
       }
-      const result = await perform(env, ctx, values, request.ip, (c) => withWebviewState(store.db, c));
+      const result = await perform(env, ctx, values, { ip: request.ip, http: psuHttpOf(request) }, (c) => withWebviewState(store.db, c));
       switch (result.kind) {
         case 'see':
           return reply.redirect(result.url, 303);

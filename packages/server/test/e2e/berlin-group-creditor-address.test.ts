@@ -5,7 +5,9 @@
  * `creditorAddress` and checks its shape) ← `payrail serve`; the payer in Chromium. Two banks point at
  * it: one with the default profile (the address is sent only when the merchant gave one, as the
  * beneficiary's `postal_address`, a Payrail extension) and one with `creditor_address: true` (at
- * least the country of the beneficiary's IBAN is always sent).
+ * least the country of the beneficiary's IBAN is always sent). The second also lists `psu_headers`:
+ * the payer's browser context (its own User-Agent, Accept-Language, the form's method and port)
+ * reaches the bank as `PSU-*` headers, which the file defines and Prism checks; the first sends none.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -16,7 +18,7 @@ const PROFILE = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000, pol
 const ALWAYS_BANK = 'Address Bank';
 const ADDRESS = { country: 'FR', street_name: 'Rue de la Paix', building_number: '2', post_code: '75002', town_name: 'Paris' };
 
-describe.each(processDatabases())('Berlin Group creditorAddress end to end [$name]', ({ create }) => {
+describe.each(processDatabases())('Berlin Group creditorAddress and PSU headers end to end [$name]', ({ create }) => {
   let db: ProcessDatabase;
   let stack: BgStack;
   let context: BrowserContext;
@@ -41,7 +43,7 @@ describe.each(processDatabases())('Berlin Group creditorAddress end to end [$nam
       '--country',
       'DE',
       '--profile',
-      JSON.stringify({ ...PROFILE, creditor_address: true }),
+      JSON.stringify({ ...PROFILE, creditor_address: true, psu_headers: ['PSU-User-Agent', 'PSU-Accept-Language', 'PSU-Http-Method', 'PSU-IP-Port'] }),
       '--json',
     ]);
     context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
@@ -54,6 +56,17 @@ describe.each(processDatabases())('Berlin Group creditorAddress end to end [$nam
 
   function exchanges(id: number): { exchanges: Record<string, any>[] } {
     return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+  }
+
+  /** The PSU context headers the bank received with the payment's initiation. */
+  async function psuContext(id: number): Promise<Record<string, string>> {
+    const requestIds = exchanges(id)
+      .exchanges.filter((e) => e.operation === 'initiate')
+      .map((e) => e.request_id);
+    const received = (await stack.control('GET', '/received')) as { psuContext: { requestId: string; headers: Record<string, string> }[] };
+    const mine = received.psuContext.filter((c) => requestIds.includes(c.requestId));
+    expect(mine).toHaveLength(1);
+    return mine[0]!.headers;
   }
 
   /** The initiation body as the bank stored it (found by the X-Request-ID of the payment's initiation). */
@@ -94,6 +107,8 @@ describe.each(processDatabases())('Berlin Group creditorAddress end to end [$nam
       postCode: '75002',
       country: 'FR',
     });
+    // The default profile sends no payer context beyond the (mandatory) address.
+    expect(Object.keys(await psuContext(id))).toEqual(['psu-ip-address']);
     await page.close();
     expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
   });
@@ -121,13 +136,20 @@ describe.each(processDatabases())('Berlin Group creditorAddress end to end [$nam
     expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
   });
 
-  it('no address and creditor_address: true: the country of the IBAN is sent; refused by the payer → rejected CancelledByUser', async () => {
+  it("no address and creditor_address: true: the country of the IBAN is sent, with the payer's browser context (psu_headers); refused by the payer → rejected CancelledByUser", async () => {
     const mark = stack.prism.mark();
     const paid = await merchantPayment(stack);
     const page = await context.newPage();
     await payAtBank(page, paid.url, ALWAYS_BANK, 'Approve');
     await waitForState(stack, paid.id, ['done']);
     expect((await bankBody(paid.id)).creditorAddress).toEqual({ country: 'FR' });
+    // psu_headers: the payer's own browser request, as Payrail's webview received the form.
+    const sent = await psuContext(paid.id);
+    expect(sent['psu-user-agent']).toBe(await page.evaluate(() => navigator.userAgent));
+    expect(sent['psu-accept-language']).toMatch(/^en/);
+    expect(sent['psu-http-method']).toBe('POST');
+    expect(sent['psu-ip-port']).toMatch(/^\d{2,5}$/);
+    expect(sent['psu-ip-address']).toBe('127.0.0.1');
 
     const refused = await merchantPayment(stack);
     await payAtBank(page, refused.url, ALWAYS_BANK, 'Refuse');

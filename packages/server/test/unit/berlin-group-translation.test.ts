@@ -1,9 +1,9 @@
 /** Berlin Group connector, pure parts: initiation body, headers, paths, SEPA text, bank profile. */
 import { describe, expect, it } from 'vitest';
 import { buildInitiation, FREQUENCY_TABLE, type InitiationPayment } from '../../src/connectors/berlin-group/initiation.ts';
-import { authorisationHeaders, initiationHeaders, psuIpAddress } from '../../src/connectors/berlin-group/headers.ts';
+import { authorisationHeaders, initiationHeaders, psuContextHeaders, psuIpAddress } from '../../src/connectors/berlin-group/headers.ts';
 import { authorisationIdFromLink, paths } from '../../src/connectors/berlin-group/paths.ts';
-import { checkOptions, defaultOptions, ProfileError, resolveProfile, type BerlinGroupProfile } from '../../src/connectors/berlin-group/profile.ts';
+import { checkOptions, defaultOptions, ProfileError, PSU_HEADERS, resolveProfile, type BerlinGroupProfile } from '../../src/connectors/berlin-group/profile.ts';
 import { sepaText } from '../../src/connectors/kit/sepa-text.ts';
 import { EXECUTION_FREQUENCIES } from '../../src/domain/payment-request.ts';
 import { readFileSync } from 'node:fs';
@@ -211,13 +211,22 @@ describe('headers', () => {
       names.add(name.toLowerCase());
     }
     const h = initiationHeaders({
-      profile: profile({ explicit_authorisation: true, sca_approach: 'decoupled', psu_id_type: 'X' }),
+      profile: profile({ explicit_authorisation: true, sca_approach: 'decoupled', psu_id_type: 'X', psu_headers: [...PSU_HEADERS] }),
       payerIp: '1.2.3.4',
       returnUrls,
       psuId: 'u',
-      psuUserAgent: 'UA',
-      psuAcceptLanguage: 'de',
+      psuHttp: {
+        user_agent: 'UA',
+        accept: 'text/html',
+        accept_charset: 'utf-8',
+        accept_encoding: 'gzip',
+        accept_language: 'de',
+        http_method: 'POST',
+        ip_port: '50123',
+      },
     });
+    // Every PSU context header the profile can list is one the file defines for the initiation.
+    for (const name of PSU_HEADERS) expect(h[name], name).toBeTruthy();
     const r = initiationHeaders({ profile: profile(), payerIp: '1.2.3.4', returnUrls, psuId: null });
     for (const key of [...Object.keys(h), ...Object.keys(r)]) expect(names, key).toContain(key.toLowerCase());
   });
@@ -269,5 +278,34 @@ describe('SEPA text and bank profile', () => {
     expect(() => checkOptions({ poll_initial_ms: 5000, poll_max_ms: 1000 }, 'redirect')).toThrow(/poll_max_ms/);
     expect(() => checkOptions({ psu_id_required: false }, 'decoupled')).toThrow(/psu_id_required/);
     expect(() => checkOptions([], 'redirect')).toThrow(/profile/);
+    expect(checkOptions({ psu_headers: ['PSU-Http-Method', 'PSU-User-Agent'] }, 'redirect').psu_headers).toEqual(['PSU-User-Agent', 'PSU-Http-Method']);
+    expect(() => checkOptions({ psu_headers: ['PSU-Device-ID'] }, 'redirect')).toThrow(/psu_headers: must be a list of PSU-IP-Port/);
+    expect(() => checkOptions({ psu_headers: 'PSU-User-Agent' }, 'redirect')).toThrow(/psu_headers/);
+  });
+
+  it("psu_headers: the listed PSU context headers come from the payer's request, only those, and none when the payer is not there", () => {
+    const http = {
+      user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+      accept: 'text/html',
+      accept_charset: null,
+      accept_encoding: 'gzip, br',
+      accept_language: 'de-DE,de;q=0.9',
+      http_method: 'POST',
+      ip_port: '50123',
+    };
+    const input = { payerIp: '1.2.3.4', returnUrls: { ok: 'https://pay.example/ok', nok: 'https://pay.example/nok' }, psuId: null, psuHttp: http };
+    const psu = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('PSU-')));
+    expect(psu(initiationHeaders({ ...input, profile: profile() }))).toEqual({ 'PSU-IP-Address': '1.2.3.4' });
+    const listed = profile({ psu_headers: ['PSU-User-Agent', 'PSU-Accept-Language', 'PSU-Http-Method', 'PSU-IP-Port', 'PSU-Accept-Charset'] });
+    const expected = {
+      'PSU-IP-Address': '1.2.3.4',
+      'PSU-User-Agent': 'Mozilla/5.0 (X11; Linux x86_64)',
+      'PSU-Accept-Language': 'de-DE,de;q=0.9',
+      'PSU-Http-Method': 'POST',
+      'PSU-IP-Port': '50123',
+    };
+    expect(psu(initiationHeaders({ ...input, profile: listed }))).toEqual(expected);
+    expect(psu(authorisationHeaders({ ...input, profile: listed }))).toEqual(expected);
+    expect(psuContextHeaders(listed, null)).toEqual({});
   });
 });

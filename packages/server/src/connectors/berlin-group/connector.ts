@@ -31,7 +31,7 @@ import {
   type PaymentSettings,
 } from '../kit/index.ts';
 import { mapBankError, readTppMessages } from './error-table.ts';
-import { authorisationHeaders, initiationHeaders } from './headers.ts';
+import { authorisationHeaders, initiationHeaders, psuContextHeaders } from './headers.ts';
 import { randomUUID } from 'node:crypto';
 import { mapReason } from '../stet/status-table.ts';
 import { buildInitiation, type CalledProduct, type InitiationRequest, type PaymentService } from './initiation.ts';
@@ -236,7 +236,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
         step === 'method' ? 'select-method' : 'authorise-transaction',
         'PUT',
         path,
-        { 'Content-Type': 'application/json', Accept: 'application/json' },
+        { 'Content-Type': 'application/json', Accept: 'application/json', ...psuContextHeaders(profile, payment.psu_http) },
         body,
       );
     }
@@ -410,6 +410,7 @@ export function createBerlinGroupConnector(bank: ConfiguredBank, settings: Payme
     payerIp: payment.psu_ip_address,
     returnUrls: ctx.returnUrls,
     psuId,
+    psuHttp: payment.psu_http,
   });
 
   /** The state a status answer gives; `null` when the answer changes nothing. */

@@ -1,6 +1,7 @@
 /** Request headers of the initiation and authorisation calls (docs/reference/berlin-group.md §3). */
 import { isIPv4 } from 'node:net';
-import type { BerlinGroupProfile } from './profile.ts';
+import type { PsuHttp } from '../kit/types.ts';
+import type { BerlinGroupProfile, PsuHeader } from './profile.ts';
 
 /**
  * `PSU-IP-Address` must be an IPv4 address (format `ipv4` in 1.3.12): the payer's, unwrapped from an
@@ -16,8 +17,29 @@ export interface InitiationHeaderInput {
   payerIp: string | null | undefined;
   returnUrls: { ok: string; nok: string };
   psuId: string | null;
-  psuUserAgent?: string | null;
-  psuAcceptLanguage?: string | null;
+  /** The payer's browser request, when the payer is at Payrail's page (never stored). */
+  psuHttp?: PsuHttp | null;
+}
+
+const PSU_SOURCE: Record<PsuHeader, keyof PsuHttp> = {
+  'PSU-IP-Port': 'ip_port',
+  'PSU-User-Agent': 'user_agent',
+  'PSU-Accept': 'accept',
+  'PSU-Accept-Charset': 'accept_charset',
+  'PSU-Accept-Encoding': 'accept_encoding',
+  'PSU-Accept-Language': 'accept_language',
+  'PSU-Http-Method': 'http_method',
+};
+
+/** The `PSU-*` context headers the bank's profile lists (`psu_headers`), from the payer's request; none when the payer is not there. */
+export function psuContextHeaders(profile: BerlinGroupProfile, http: PsuHttp | null | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (!http) return headers;
+  for (const name of profile.psu_headers) {
+    const value = http[PSU_SOURCE[name]];
+    if (value) headers[name] = value;
+  }
+  return headers;
 }
 
 /** Headers for `initiatePayment` (X-Request-ID and signing headers are added by the core). */
@@ -39,9 +61,7 @@ export function initiationHeaders(input: InitiationHeaderInput): Record<string, 
     headers['TPP-Decoupled-Preferred'] = 'true';
   }
   if (profile.explicit_authorisation) headers['TPP-Explicit-Authorisation-Preferred'] = 'true';
-  Object.assign(headers, psuIdHeaders(input.psuId, profile));
-  if (input.psuUserAgent) headers['PSU-User-Agent'] = input.psuUserAgent;
-  if (input.psuAcceptLanguage) headers['PSU-Accept-Language'] = input.psuAcceptLanguage;
+  Object.assign(headers, psuIdHeaders(input.psuId, profile), psuContextHeaders(profile, input.psuHttp));
   return headers;
 }
 
@@ -64,6 +84,6 @@ export function authorisationHeaders(input: InitiationHeaderInput): Record<strin
     headers['TPP-Redirect-URI'] = input.returnUrls.ok;
     headers['TPP-Nok-Redirect-URI'] = input.returnUrls.nok;
   }
-  Object.assign(headers, psuIdHeaders(input.psuId, input.profile));
+  Object.assign(headers, psuIdHeaders(input.psuId, input.profile), psuContextHeaders(input.profile, input.psuHttp));
   return headers;
 }

@@ -11,6 +11,18 @@ import { profileErrorOf } from '../kit/profile-error.ts';
 
 export type ScaApproach = 'redirect' | 'decoupled';
 
+/** The optional `PSU-*` context headers of NextGenPSD2 that Payrail can fill from the payer's browser request (the webview's). */
+export const PSU_HEADERS = [
+  'PSU-IP-Port',
+  'PSU-User-Agent',
+  'PSU-Accept',
+  'PSU-Accept-Charset',
+  'PSU-Accept-Encoding',
+  'PSU-Accept-Language',
+  'PSU-Http-Method',
+] as const;
+export type PsuHeader = (typeof PSU_HEADERS)[number];
+
 /** The profile as stored (every key present once checked). */
 export interface BerlinGroupOptions {
   /** `bulk-payments` offered (2+ instructions), up to `max_instructions`. */
@@ -33,6 +45,8 @@ export interface BerlinGroupOptions {
   psu_id_required: boolean;
   /** `PSU-ID-Type` sent with `PSU-ID`, when the bank wants one. */
   psu_id_type: string | null;
+  /** The payer's browser context sent as `PSU-*` headers on the calls made while the payer is at Payrail's page (`PSU-IP-Address` is always sent). */
+  psu_headers: PsuHeader[];
   /** The TPP's own IPv4 address, sent as `PSU-IP-Address` when the payer's is unknown or IPv6. */
   tpp_ip_address: string;
   /** Deadline of each call to the bank. */
@@ -79,6 +93,7 @@ export const PROFILE_KEYS: Record<keyof BerlinGroupOptions, string> = {
   partial_status_tracking: 'execution types the bank never reports past ACSP (default none)',
   psu_id_required: 'ask the payer for the PSU-ID (default: true for decoupled, false for redirect)',
   psu_id_type: 'PSU-ID-Type header sent with PSU-ID (default none)',
+  psu_headers: `PSU context headers sent from the payer's browser request while the payer is at Payrail's page, a list of ${PSU_HEADERS.join(', ')} (default none; PSU-IP-Address is always sent)`,
   tpp_ip_address: "this Payrail's public IPv4 address, sent as PSU-IP-Address when the payer's is unknown (default 127.0.0.1)",
   timeout_ms: 'deadline of one bank call in ms (default 10000)',
   poll_initial_ms: "first status read after the payer's return, ms (default 2000)",
@@ -113,6 +128,7 @@ export function defaultOptions(sca: ScaApproach): BerlinGroupOptions {
     partial_status_tracking: [],
     psu_id_required: sca === 'decoupled',
     psu_id_type: null,
+    psu_headers: [],
     tpp_ip_address: '127.0.0.1',
     timeout_ms: 10_000,
     poll_initial_ms: 2_000,
@@ -184,6 +200,9 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
   if (typeof ip !== 'string' || !isIPv4(ip)) throw new ProfileError('tpp_ip_address', 'must be an IPv4 address');
   const idType = raw.psu_id_type ?? null;
   if (idType !== null && (typeof idType !== 'string' || idType.length > 70)) throw new ProfileError('psu_id_type', 'must be a string of at most 70 characters');
+  const psuHeaders = raw.psu_headers ?? d.psu_headers;
+  if (!Array.isArray(psuHeaders) || psuHeaders.some((h) => !PSU_HEADERS.includes(h as PsuHeader)))
+    throw new ProfileError('psu_headers', `must be a list of ${PSU_HEADERS.join(', ')}`);
   const currencies = raw.currencies ?? d.currencies;
   if (!Array.isArray(currencies) || currencies.length === 0 || currencies.some((c) => c !== 'EUR')) {
     throw new ProfileError('currencies', 'must be ["EUR"]: Berlin Group SEPA credit transfers are in EUR');
@@ -204,6 +223,7 @@ export function checkOptions(input: unknown, sca: ScaApproach): BerlinGroupOptio
     partial_status_tracking: types(raw, 'partial_status_tracking', d.partial_status_tracking),
     psu_id_required: bool(raw, 'psu_id_required', d.psu_id_required),
     psu_id_type: idType as string | null,
+    psu_headers: PSU_HEADERS.filter((h) => psuHeaders.includes(h)),
     tpp_ip_address: ip,
     timeout_ms: int(raw, 'timeout_ms', d.timeout_ms, 100, 300_000),
     poll_initial_ms: int(raw, 'poll_initial_ms', d.poll_initial_ms, 100, 3_600_000),

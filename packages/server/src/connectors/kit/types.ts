@@ -46,6 +46,17 @@ export interface ConnectorInstruction {
   frequency: ExecutionFrequency | null;
 }
 
+/** The payer's HTTP request at Payrail's webview (each value as the browser sent it, control characters removed). */
+export interface PsuHttp {
+  user_agent: string | null;
+  accept: string | null;
+  accept_charset: string | null;
+  accept_encoding: string | null;
+  accept_language: string | null;
+  http_method: string | null;
+  ip_port: string | null;
+}
+
 /** What a connector sees of a payment. */
 export interface ConnectorPayment {
   id: number;
@@ -59,6 +70,12 @@ export interface ConnectorPayment {
   payer: ConnectorAccount | null;
   /** The payer's IPv4 address as the webview saw it (Berlin Group `PSU-IP-Address`); null when unknown. */
   psu_ip_address: string | null;
+  /**
+   * The payer's browser request as Payrail's webview received it, for banks that want the `PSU-*`
+   * context headers (Berlin Group profile `psu_headers`). Never stored: present only on the calls made
+   * while the payer is at Payrail's page (the initiation, the embedded steps).
+   */
+  psu_http?: PsuHttp | null;
   /** The bank's id of this payment, from its current attempt (initiation). */
   bank_payment_id: string | null;
   /** The opaque data this connector returned last time for the current attempt. */

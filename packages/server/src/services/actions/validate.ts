@@ -6,7 +6,7 @@
  */
 import { invalid, missing } from '../../domain/errors.ts';
 import type { AccountInput } from '../../domain/accounts.ts';
-import type { Connector } from '../../connectors/kit/types.ts';
+import type { Connector, PsuHttp } from '../../connectors/kit/types.ts';
 import type { InstructionRow, PaymentRow } from '../../store/schema.ts';
 import type { Attempted } from '../attempts.ts';
 import { claimInitiation, releaseInitiation } from '../payment-changes.ts';
@@ -45,7 +45,8 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
 }
 
 /**
- * `psuIp`: the payer's address, from our webview only. `read`: the payment as the caller has just
+ * `psu`: the payer's address and browser request, from our webview only (`http` is passed to the
+ * connector for the bank's `PSU-*` headers and never stored). `read`: the payment as the caller has just
  * read it (its claim is guarded by that version, so a stale read only makes it fail), to read it
  * once per request. Answers the payment and its instructions as the validation left them (what
  * `POST /2.0/payments/{id}` answers, without reading them again).
@@ -56,7 +57,7 @@ export async function validatePayment(
   paymentId: number,
   body: ValidateBody,
   redirectUris: readonly string[],
-  psuIp: string | null = null,
+  psu: { ip: string | null; http?: PsuHttp | null } | null = null,
   read?: PaymentRecord,
 ): Promise<{ payment: PaymentRow; instructions: readonly InstructionRow[] }> {
   const record = read ?? (await getPayment(env.db, domainId, paymentId));
@@ -72,7 +73,7 @@ export async function validatePayment(
   checkMechanism(connector, mechanism);
   const payer = checkPayer(payment, body.payer, connector);
   const payerJson = payer ? JSON.stringify(payer) : payment.payer;
-  const withPayer: PaymentRecord = { ...record, payment: { ...payment, payer: payerJson, psu_ip_address: psuIpAddress(psuIp) } };
+  const withPayer: PaymentRecord = { ...record, payment: { ...payment, payer: payerJson, psu_ip_address: psuIpAddress(psu?.ip) } };
   checkCompatible(withPayer, connector, env.clock.now());
   const fields = checkConnectorFields(connector, body.fields);
 
@@ -84,6 +85,7 @@ export async function validatePayment(
   });
   const snapshot = connectorPayment(withPayer, claimed.attempt);
   snapshot.state_detail = null;
+  snapshot.psu_http = psu?.http ?? null;
   let attempted: Attempted;
   try {
     attempted = await atBank(env, connector, snapshot, claimed.attempt, (ctx) => connector.start(snapshot, { fields, validate_mechanism: mechanism }, ctx));

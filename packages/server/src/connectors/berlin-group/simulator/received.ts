@@ -2,6 +2,6 @@
 import { Received as KitReceived, type ReceivedCall as KitReceivedCall } from '../../kit/simulator/received.ts';
 import type { Operation } from './faults.ts';
 
-export { hashBody, type ReceivedInitiation } from '../../kit/simulator/received.ts';
+export { hashBody, psuContextOf, type ReceivedInitiation } from '../../kit/simulator/received.ts';
 export type ReceivedCall = KitReceivedCall<Operation>;
 export class Received extends KitReceived<Operation> {}

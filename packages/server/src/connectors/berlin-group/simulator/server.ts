@@ -16,7 +16,7 @@ import { Faults, type Fault } from './faults.ts';
 import { Ledger, type Authorisation, type SimulatedPayment } from './ledger.ts';
 import type { EmbeddedOptions } from './embedded.ts';
 import { SimulatedAuthServer, type PeerCertificate, type SimulatorOAuthOptions } from './oauth.ts';
-import { hashBody, Received } from './received.ts';
+import { hashBody, psuContextOf, Received } from './received.ts';
 import { failRequest, parseJson, readBody, type Incoming } from '../../kit/simulator/http.ts';
 import { checkSignature } from '../../kit/simulator/signature-check.ts';
 import { isXmlProduct, readXmlInitiation } from './pain.ts';
@@ -227,6 +227,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
         )
       : null;
     const certificate = !tls?.requireApiCert ? null : !peer?.present ? 'CERTIFICATE_MISSING' : !peer.trusted ? 'CERTIFICATE_INVALID' : null;
+    const psuContext = psuContextOf(request.headers);
     received.recordCall({
       operation,
       method,
@@ -235,6 +236,7 @@ export async function startBerlinGroupSimulator(options: BerlinGroupSimulatorOpt
       at: clock.now(),
       ...(bearer ? { bearer: bearer.ok ? bearer.kind : 'refused' } : {}),
       ...(tls ? { certificate: peer?.present ? (peer.trusted ? 'trusted' : 'untrusted') : 'none' } : {}),
+      ...(psuContext ? { psuContext } : {}),
     });
     // mTLS on the API: a call without a certificate the bank trusts is refused before anything is done.
     if (certificate)

@@ -19,6 +19,8 @@ export interface ReceivedCall<Op extends string = string> {
   signed?: { signature: boolean; digest: boolean };
   /** The `keyId` and the `headers` list of the call's draft-cavage `Signature`, as received (HTTP-signature standards). */
   signature?: { keyId: string | null; headers: string[] } | null;
+  /** The payer's context headers the call carried (`PSU-IP-Port`, `PSU-User-Agent`, `PSU-Accept*`, `PSU-Http-Method`…; not `PSU-ID`), by lower-case name. */
+  psuContext?: Record<string, string>;
 }
 
 export interface ReceivedInitiation {
@@ -31,6 +33,14 @@ export interface ReceivedInitiation {
 }
 
 const LIMIT = 100_000;
+
+/** The payer context headers of a request (`psu-*` but the payer's identity: `psu-id`, `psu-id-type`, `psu-corporate-id*`); undefined when none. */
+export function psuContextOf(headers: Record<string, string | string[] | undefined>): Record<string, string> | undefined {
+  const found = Object.entries(headers).filter(
+    (entry): entry is [string, string] => entry[0].startsWith('psu-') && !/^psu-(id|id-type|corporate-id.*)$/.test(entry[0]) && typeof entry[1] === 'string',
+  );
+  return found.length === 0 ? undefined : Object.fromEntries(found);
+}
 
 export const hashBody = (raw: string | Buffer): string => createHash('sha256').update(raw).digest('hex');
 
@@ -95,6 +105,8 @@ export class Received<Op extends string = string> {
       byCertificate: by((c) => c.certificate),
       initiations: this.initiations,
       duplicates: this.duplicates(),
+      /** Calls that carried payer context headers: which, with what. */
+      psuContext: this.calls.filter((c) => c.psuContext).map((c) => ({ operation: c.operation, requestId: c.requestId, headers: c.psuContext })),
     };
   }
 
