@@ -371,6 +371,12 @@ describe('pain.002 reading', () => {
         { endToEndId: 'b', status: 'RJCT', reason: 'AC04' },
       ],
     });
+    // A rejection beside a transfer still on its way is not yet PART (a final state): no status, asked again.
+    const pending = report(
+      '<OrgnlPmtInfAndSts><TxInfAndSts><OrgnlEndToEndId>a</OrgnlEndToEndId><TxSts>ACSP</TxSts></TxInfAndSts>' +
+        '<TxInfAndSts><OrgnlEndToEndId>b</OrgnlEndToEndId><TxSts>RJCT</TxSts></TxInfAndSts></OrgnlPmtInfAndSts>',
+    );
+    expect(readPain002(pending)?.transactionStatus).toBeNull();
   });
 
   it('a namespace prefix is read like the default namespace; a DOCTYPE, a bad code or another document is not a pain.002', () => {

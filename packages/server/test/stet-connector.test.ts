@@ -135,7 +135,21 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
 
   const calls = async (p: ConnectorPayment) => {
     await settle();
-    return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+    // In the order they were made: the injected clock gives calls made together the same started_at, so ties go by their first exchange row (ids follow call order).
+    return ctx()
+      .store.db.selectFrom('bank_calls')
+      .selectAll('bank_calls')
+      .select((eb) =>
+        eb
+          .selectFrom('bank_exchanges')
+          .select((x) => x.fn.min('bank_exchanges.id').as('first'))
+          .whereRef('bank_exchanges.call_id', '=', 'bank_calls.id')
+          .as('first_exchange'),
+      )
+      .where('payment_id', '=', p.id)
+      .orderBy('started_at')
+      .orderBy('first_exchange')
+      .execute();
   };
   const atBank = (p: ConnectorPayment) => sim.payments.get((p.data as StetData).resource_id!)!;
   /** The API calls the bank received for this payment (token calls left out), in order. */
@@ -339,14 +353,21 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
     expect(await decoupled.connector.status(q, context(q, decoupled.transport))).toMatchObject({ kind: 'state', state: 'pending', bank_status: 'ACCP' });
   });
 
-  it('a 401 renews the client token and the call is made once more', async () => {
+  it('a 401 forgets the client token: a status read is made once more with a fresh one, an initiation never (the next one gets a fresh token)', async () => {
     const { connector, transport } = bank();
     const p = await payment();
-    await connector.start(p, START, context(p, transport)); // a token is kept
+    const started = applied(p, await connector.start(p, START, context(p, transport))); // a token is kept
     sim.faults.add({ kind: 'reject', code: 'UNAUTHORIZED', operation: 'paymentRequestsPost' });
     const q = await payment();
-    expect(await connector.start(q, START, context(q, transport))).toMatchObject({ kind: 'redirect' });
-    expect((await calls(q)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['initiate 401', 'token 200', 'initiate 201']);
+    expect(await connector.start(q, START, context(q, transport))).toMatchObject({ kind: 'refused', error_description: expect.stringContaining('401') });
+    expect((await calls(q)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['initiate 401']);
+    const r = await payment();
+    expect(await connector.start(r, START, context(r, transport))).toMatchObject({ kind: 'redirect' });
+    expect((await calls(r)).map((c) => `${c.operation} ${c.http_status}`)).toEqual(['token 200', 'initiate 201']);
+
+    sim.faults.add({ kind: 'reject', code: 'UNAUTHORIZED', operation: 'paymentRequestsGet' });
+    await connector.status(started, context(started, transport));
+    expect((await calls(started)).map((c) => `${c.operation} ${c.http_status}`).slice(-3)).toEqual(['status 401', 'token 200', 'status 200']);
   });
 
   it('the client token is asked for once and reused, renewed 30 s before it expires; a refused one sends nothing to the API, a lost one leaves a status read unknown', async () => {

@@ -142,7 +142,8 @@ export function pain001Xml(service: PaymentService, product: PaymentProduct, bod
             ...(product === 'instant-sepa-credit-transfers' ? { LclInstrm: { Cd: 'INST' } } : {}),
           },
           ReqdExctnDt: typeof date === 'string' ? date : isoDate(meta.now),
-          Dbtr: meta.debtorName ? { Nm: clean(meta.debtorName, 70) } : '',
+          // The EPC's SCT rules make Dbtr/Nm mandatory; when the payer's name is unknown, the usual word for "not provided" (the bank knows its own customer).
+          Dbtr: { Nm: meta.debtorName ? clean(meta.debtorName, 70) : 'NOTPROVIDED' },
           ...(debtor ? { DbtrAcct: { Id: { IBAN: clean(debtor.iban, 34) } } } : {}),
           // No BIC: the EPC's word for "not provided".
           DbtrAgt: { FinInstnId: { Othr: { Id: 'NOTPROVIDED' } } },
@@ -247,6 +248,9 @@ function reasonOf(node: Json): { reason: string | null; text: string | null } {
 }
 
 /** Reads a pain.002.001.03 (`CstmrPmtStsRpt`); null when the text is not one. */
+/** Transaction statuses of a pain.002 after which the transfer changes no more (rejected, or settled on the creditor's or the debtor's side). */
+const TX_FINAL = new Set(['RJCT', 'ACSC', 'ACCC']);
+
 export function readPain002(xml: string): Pain002Status | null {
   const parsed = parseXml(xml);
   if (!parsed.ok || parsed.root !== 'Document') return null;
@@ -263,7 +267,9 @@ export function readPain002(xml: string): Pain002Status | null {
   const txStatuses = transactions.map((t) => code(t.status)).filter((s): s is string => s !== null);
   if (!status && txStatuses.length > 0) {
     if (txStatuses.every((s) => s === txStatuses[0])) status = txStatuses[0]!;
-    else if (txStatuses.includes('RJCT')) status = 'PART';
+    // PART is final: only once every transaction is (rejected or settled). A rejection beside transfers
+    // still on their way says nothing yet about the whole: no status, the next read asks again.
+    else if (txStatuses.includes('RJCT') && txStatuses.every((s) => TX_FINAL.has(s))) status = 'PART';
   }
   // The reason where the bank put it: the group, the payment information, or a transaction.
   const found = [reasonOf(group), ...infos.map(reasonOf), ...txs.map(reasonOf)].find((r) => r.reason || r.text) ?? { reason: null, text: null };

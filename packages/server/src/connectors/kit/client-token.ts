@@ -186,7 +186,14 @@ export function readTokenAnswer(status: number, body: unknown, now: number): Tok
   if (status !== 200 || typeof b.access_token !== 'string' || b.access_token === '') {
     const error = typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`;
     // The bank's own words say which (no client certificate, a wrong one, a wrong secret): the operator's first clue.
-    const said = typeof b.error_description === 'string' && b.error_description.trim() !== '' ? `: ${b.error_description.trim().slice(0, 200)}` : '';
+    const words =
+      typeof b.error_description === 'string'
+        ? b.error_description
+            .replace(/\p{Cc}/gu, ' ')
+            .trim()
+            .slice(0, 200)
+        : '';
+    const said = words !== '' ? `: ${words}` : '';
     return { ok: false, unknown: false, reason: `the bank's token endpoint refused Payrail's client (${error}${said})` };
   }
   if (typeof b.token_type === 'string' && b.token_type.toLowerCase() !== 'bearer')

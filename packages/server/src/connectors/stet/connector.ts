@@ -127,8 +127,10 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
   }
 
   /**
-   * One API call with the client-credentials token (or `authorization`, the payer's). A 401 means
-   * the bank did nothing: the token is renewed and the call made once more.
+   * One API call with the client-credentials token (or `authorization`, the payer's). A 401 forgets
+   * the token; a read (GET) is then made once more with a fresh one, never a POST or PUT (an
+   * initiation, a confirmation, a cancellation): those answer the 401 and the next call gets a new
+   * token, so a renewal never sends a payment twice.
    */
   async function call(
     ctx: ConnectorContext,
@@ -151,9 +153,9 @@ export function createStetConnector(bank: ConfiguredBank, settings: PaymentSetti
       const headers: Record<string, string> = { Accept: profile.accept, Authorization: auth, ...psuHeaders(payment) };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       const response = await ctx.http.send({ operation, method, path, headers, ...(body !== undefined ? { body } : {}), timeoutMs: profile.timeout_ms });
-      if (response.kind === 'response' && response.status === 401 && client !== null && round === 0) {
+      if (response.kind === 'response' && response.status === 401 && client !== null) {
         tokens.invalidate(client);
-        continue;
+        if (method === 'GET' && round === 0) continue;
       }
       return response;
     }

@@ -60,7 +60,7 @@ export function stetDocTables(): string {
     '',
     '#### Errors (`ErrorModel`) → Powens `error_code`',
     '',
-    "STET has no error codes: the HTTP status decides, refined for a 400 by the field the bank names. 5xx, 429, timeouts and resets are not refusals: the call's outcome is unknown. A 401 renews the client token and the call is made once more.",
+    "STET has no error codes: the HTTP status decides, refined for a 400 by the field the bank names. 5xx, 429, timeouts and resets are not refusals: the call's outcome is unknown. A 401 forgets the client token: a status read is made once more with a fresh one; an initiation, a confirmation or a cancellation is not (it is refused, and the next call gets a fresh token), so a renewal never sends a payment twice.",
     '',
     errors,
     '',
