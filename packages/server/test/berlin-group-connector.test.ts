@@ -16,7 +16,7 @@ import { DEFAULT_EMBEDDED } from '../src/connectors/berlin-group/simulator/embed
 import { createBankTransport, type BankMaterial, type BankTransport } from '../src/connectors/kit/http.ts';
 import { makePki } from './support/certs.ts';
 import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
-import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
+import { bankCallsInOrder, connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const RETURN = { ok: 'https://payrail.example/2.0/bank-return/ok?state=7.sig', nok: 'https://payrail.example/2.0/bank-return/nok?state=7.sig' };
@@ -115,7 +115,7 @@ describeEachDb('Berlin Group connector against the simulator', (ctx) => {
   const simPayment = (p: ConnectorPayment) => sim.payments.get((p.data as BgData).payment_id!)!;
   const attempts = async (p: ConnectorPayment) => {
     await settle();
-    return ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+    return bankCallsInOrder(ctx().store.db, p.id);
   };
 
   it('redirect, implicit start: initiation with the standard headers, payer approves, return, status until ACSC → done', async () => {

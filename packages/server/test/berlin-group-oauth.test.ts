@@ -15,7 +15,7 @@ import { startBerlinGroupSimulator, type BerlinGroupSimulator } from '../src/con
 import { createBankTransport, type BankMaterial, type BankTransport } from '../src/connectors/kit/http.ts';
 import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } from '../src/connectors/kit/index.ts';
 import { makePki, type TestPki } from './support/certs.ts';
-import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
+import { bankCallsInOrder, connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'DE02100100109307118603';
 const BASE = 'https://payrail.example';
@@ -110,7 +110,7 @@ describeEachDb('Berlin Group OAuth2: pre-step and scaOAuth against the simulator
   /** The calls of a payment as recorded (operation and HTTP status), in order. */
   async function calls(p: ConnectorPayment): Promise<string[]> {
     await settle();
-    const rows = await ctx().store.db.selectFrom('bank_calls').selectAll().where('payment_id', '=', p.id).orderBy('started_at').execute();
+    const rows = await bankCallsInOrder(ctx().store.db, p.id);
     return rows.map((r) => `${r.operation} ${r.http_status}`);
   }
 

@@ -17,7 +17,7 @@ import type { ConfiguredBank, Connector, ConnectorOutcome, ConnectorPayment } fr
 import { checkCancel, checkCompatible, compatibilityOf } from '../src/services/payment-checks.ts';
 import { getPayment } from '../src/services/payments.ts';
 import { startPrismMock, startPrismProxy, STET_SPEC, type Prism } from './support/prism.ts';
-import { connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
+import { bankCallsInOrder, connectorContexts, describeEachDb, guideBody, storedConnectorPayment } from './support/helpers.ts';
 
 const PAYER = 'FR7630006000011234567890189';
 const BASE = 'https://payrail.example';
@@ -135,21 +135,7 @@ describeEachDb('STET connector against the simulator, behind prism proxy --error
 
   const calls = async (p: ConnectorPayment) => {
     await settle();
-    // In the order they were made: the injected clock gives calls made together the same started_at, so ties go by their first exchange row (ids follow call order).
-    return ctx()
-      .store.db.selectFrom('bank_calls')
-      .selectAll('bank_calls')
-      .select((eb) =>
-        eb
-          .selectFrom('bank_exchanges')
-          .select((x) => x.fn.min('bank_exchanges.id').as('first'))
-          .whereRef('bank_exchanges.call_id', '=', 'bank_calls.id')
-          .as('first_exchange'),
-      )
-      .where('payment_id', '=', p.id)
-      .orderBy('started_at')
-      .orderBy('first_exchange')
-      .execute();
+    return bankCallsInOrder(ctx().store.db, p.id);
   };
   const atBank = (p: ConnectorPayment) => sim.payments.get((p.data as StetData).resource_id!)!;
   /** The API calls the bank received for this payment (token calls left out), in order. */

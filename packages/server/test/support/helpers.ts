@@ -268,3 +268,25 @@ export async function storedConnectorPayment(c: TestContext, id: number): Promis
   const domain = await c.store.db.selectFrom('payments').select('domain_id').where('id', '=', id).executeTakeFirstOrThrow();
   return { ...connectorPayment(await getPayment(c.store.db, domain.domain_id, id)), psu_ip_address: '198.51.100.23' };
 }
+
+/**
+ * A payment's bank calls in the order they were made: by `started_at`, and calls made at the same
+ * instant of the injected clock by their first exchange row, whose ids follow call order (without
+ * it PostgreSQL returns such ties in any order).
+ */
+export function bankCallsInOrder(db: Kysely<Database>, paymentId: number) {
+  return db
+    .selectFrom('bank_calls')
+    .selectAll('bank_calls')
+    .select((eb) =>
+      eb
+        .selectFrom('bank_exchanges')
+        .select((x) => x.fn.min('bank_exchanges.id').as('first'))
+        .whereRef('bank_exchanges.call_id', '=', 'bank_calls.id')
+        .as('first_exchange'),
+    )
+    .where('payment_id', '=', paymentId)
+    .orderBy('started_at')
+    .orderBy('first_exchange')
+    .execute();
+}
