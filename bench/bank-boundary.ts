@@ -20,7 +20,9 @@
  * time per initiation of every process on the path (this client, the simulator, `serve`, and
  * `serve`'s PostgreSQL backends, from /proc): on a 2-core machine each one's share limits the others.
  * BENCH_LOOP=1 loads bench/loop-probe.ts into `serve` and prints its event-loop delay and garbage
- * collection pauses during the measure.
+ * collection pauses during the measure; BENCH_PHASES=1 loads bench/phase-probe.ts and prints where a
+ * validation's time goes inside `serve` (before its bank call, the call, after it) and how bunched
+ * the validations arrive.
  *
  *   npm run bench:banks     (BENCH_PAYMENTS, BENCH_CONNECTIONS, BENCH_LATENCY_MS, BENCH_ROUNDS,
  *                            BENCH_DATABASE_URL, BENCH_PG_POOL_SIZE (24), BENCH_SERVE_ARGS to change;
@@ -51,6 +53,8 @@ const COUNT = process.env.BENCH_COUNT === '1';
 const COUNTER = new URL('./count-statements.ts', import.meta.url).pathname;
 const LOOP = process.env.BENCH_LOOP === '1';
 const LOOP_PROBE = new URL('./loop-probe.ts', import.meta.url).pathname;
+const PHASES = process.env.BENCH_PHASES === '1';
+const PHASE_PROBE = new URL('./phase-probe.ts', import.meta.url).pathname;
 const BIN = new URL('../packages/server/bin/payrail.js', import.meta.url).pathname;
 /** An earlier build's bin/payrail.js: its `serve` is measured too, beside this one, on a database of its own (same-run A/B). */
 const BEFORE_BIN = process.env.BENCH_BEFORE_BIN ?? null;
@@ -71,6 +75,8 @@ interface Run {
   cpu?: { client: number; simulator: number; serve?: number; postgres?: number };
   /** BENCH_LOOP=1: serve's event-loop delay (ms) and garbage-collection pauses during the measure. */
   loop?: Record<string, number>;
+  /** BENCH_PHASES=1: the phases of a validation inside serve (ms) and the bunching of arrivals. */
+  phases?: Record<string, unknown>;
 }
 
 /** User + system CPU time of a process so far, in ms (Linux /proc). */
@@ -263,6 +269,7 @@ async function throughPayrail(simUrl: string, simPid: number, db: Database, roun
       : []),
     ...(COUNT ? ['--import', COUNTER] : []),
     ...(LOOP ? ['--import', LOOP_PROBE] : []),
+    ...(PHASES ? ['--import', PHASE_PROBE] : []),
   ];
   const serve = await startProcess(
     ['serve', '--port', '0', '--log-level', 'error', ...(db.serveArgs ?? []), ...SERVE_ARGS, ...db.args],
@@ -328,16 +335,18 @@ async function throughPayrail(simUrl: string, simPid: number, db: Database, roun
       }
       throw new Error('serve did not print its statement counts');
     };
-    const probe = async (): Promise<Record<string, number> | undefined> => {
-      if (!LOOP) return undefined;
+    /** One SIGUSR2: the line each loaded probe prints, `payrail-bench-<name> {json}`, by name (bench/count-statements.ts prints its counts too). */
+    const probed = [...(LOOP ? ['loop'] : []), ...(PHASES ? ['phases'] : [])];
+    const probe = async (): Promise<Record<string, any>> => {
+      if (probed.length === 0) return {};
       const seen = serve.output().length;
-      serve.proc.kill('SIGUSR2'); // bench/count-statements.ts, when loaded, prints its counts too
+      serve.proc.kill('SIGUSR2');
       for (let waited = 0; waited < 5000; waited += 20) {
-        const m = /payrail-bench-loop (\{.*\})\n/.exec(serve.output().slice(seen));
-        if (m) return JSON.parse(m[1]!);
+        const found = probed.map((name) => new RegExp(`payrail-bench-${name} (\\{.*\\})\\n`).exec(serve.output().slice(seen)));
+        if (found.every(Boolean)) return Object.fromEntries(probed.map((name, i) => [name, JSON.parse(found[i]![1]!)]));
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      throw new Error('serve did not print its event-loop figures');
+      throw new Error(`serve did not print its ${probed.join(' and ')} figures`);
     };
     const countsBefore = await counts();
     await probe(); // resets the histogram: the measure's alone
@@ -360,7 +369,9 @@ async function throughPayrail(simUrl: string, simPid: number, db: Database, roun
       for (const [pid, ms] of backends1) total += ms - (backends0.get(pid) ?? 0);
       run.cpu.postgres = total / ids.length;
     }
-    run.loop = await probe();
+    const probes = await probe();
+    run.loop = probes.loop;
+    run.phases = probes.phases;
     if (COUNT) {
       const after = await counts();
       run.statements = Object.fromEntries(
@@ -417,14 +428,14 @@ try {
       `(${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); ` +
       `the simulator received ${received.initiations.length} initiations for ${sent} sent, no X-Request-ID twice\n`,
   );
-  console.log('| Round | Path | Initiated/s | p50 | p99 | failed | vs direct | serve CPU per validation |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| Round | Path | Initiated/s | mean | p50 | p99 | failed | vs direct | serve CPU per validation |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [i, row] of runs.entries()) {
     const base = row[0]!.ok / row[0]!.seconds;
     for (const r of row) {
       const rate = r.ok / r.seconds;
       console.log(
-        `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} | ${r.cpuMsPer === undefined ? '' : `${r.cpuMsPer.toFixed(2)} ms`} |`,
+        `| ${i + 1} | ${r.label} | ${rate.toFixed(0)} | ${(r.latencies.reduce((a, b) => a + b, 0) / r.latencies.length).toFixed(1)} ms | ${percentile(r.latencies, 50).toFixed(1)} ms | ${percentile(r.latencies, 99).toFixed(1)} ms | ${r.failed} | ${(rate / base).toFixed(2)} | ${r.cpuMsPer === undefined ? '' : `${r.cpuMsPer.toFixed(2)} ms`} |`,
       );
     }
   }
@@ -443,6 +454,10 @@ try {
   if (LOOP) {
     console.log('\nserve during the measure (BENCH_LOOP=1): event-loop delay and garbage collection\n');
     for (const [i, row] of runs.entries()) for (const r of row) if (r.loop) console.log(`Round ${i + 1}, ${r.label}: ${JSON.stringify(r.loop)}`);
+  }
+  if (PHASES) {
+    console.log('\nA validation inside serve (BENCH_PHASES=1, ms): before its bank call, the call, after it; arrivals bunched or spread\n');
+    for (const [i, row] of runs.entries()) for (const r of row) if (r.phases) console.log(`Round ${i + 1}, ${r.label}: ${JSON.stringify(r.phases)}`);
   }
   for (const [i, row] of runs.entries()) {
     for (const r of row) {

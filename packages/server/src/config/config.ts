@@ -47,6 +47,8 @@ export interface ServerConfig {
   /** Webhook sends in flight at once, in all, and per endpoint. */
   webhookConcurrency: number;
   webhookEndpointConcurrency: number;
+  /** Validations take turns for their work before and after the bank call, each waiting at most this many ms for its turn; 0: no turns (services/turns.ts). */
+  validationTurnMs: number;
   /** Create the demo client if none was ever created (always on the embedded database's first start); development only. */
   demo: boolean;
   /** production: a public URL and a key-encryption key are required; development: Host checked against allowedHosts. */
@@ -183,6 +185,13 @@ export const SERVER_OPTIONS = {
     env: 'PAYRAIL_WEBHOOK_ENDPOINT_CONCURRENCY',
     description: 'webhook sends in flight at once to one endpoint, per process',
     default: '2',
+  },
+  validationTurnMs: {
+    flag: 'validation-turn-ms',
+    env: 'PAYRAIL_VALIDATION_TURN_MS',
+    description:
+      'validations do their work before and after the bank call one at a time, in arrival order, each waiting at most this many ms for its turn (0: no turns)',
+    default: '5',
   },
   demo: { flag: 'demo', env: 'PAYRAIL_DEMO', description: 'create a demo client (printed once) if none was ever created; development only; 1 or true' },
   mode: {
@@ -349,6 +358,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: Record<str
     purgeIntervalMinutes: wholeNumber(SERVER_OPTIONS.purgeIntervalMinutes, flags, env, 1, 10_080),
     webhookConcurrency: wholeNumber(SERVER_OPTIONS.webhookConcurrency, flags, env, 1, 1000),
     webhookEndpointConcurrency: wholeNumber(SERVER_OPTIONS.webhookEndpointConcurrency, flags, env, 1, 1000),
+    validationTurnMs: wholeNumber(SERVER_OPTIONS.validationTurnMs, flags, env, 0, 1000),
     demo: demoFlag === '1' || demoFlag === 'true',
   };
   const mode = pick(SERVER_OPTIONS.mode, flags, env)!;

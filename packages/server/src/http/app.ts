@@ -41,6 +41,8 @@ import { adminDashboard } from '../admin/routes.ts';
 import type { ConnectorRegistry } from '../connectors/registry.ts';
 import { connectorRegistry } from '../services/banks.ts';
 import { createWorkNotifier, type WorkNotifier } from '../services/work-notifier.ts';
+import { type ValidationTurns, validationTurns } from '../services/turns.ts';
+import { validationTurnStarted } from '../telemetry/metrics.ts';
 import type { ConnectorModule } from '../connectors/kit/types.ts';
 
 export type { RouteInfo } from './plugins/errors.ts';
@@ -78,6 +80,8 @@ export interface AppOptions {
   sandboxClock?: boolean;
   /** This process's id (services/instances.ts), recorded on its claims so that they end if it dies; none in tests. */
   instanceId?: string | null;
+  /** Validations take turns, each waiting at most this many ms (services/turns.ts); 5 by default, 0: no turns. */
+  validationTurnMs?: number;
 }
 
 export interface AppContext {
@@ -93,6 +97,8 @@ export interface AppContext {
   connectors: ConnectorRegistry;
   /** Wakes the job loops subscribed to it (the runner `payrail serve` starts) when a request queues work. */
   notifier: WorkNotifier;
+  /** This process's validation turns (services/turns.ts), shared by the API and the webview. */
+  turns: ValidationTurns;
   /** The environment the validation services need, for one request. */
   actions(request: FastifyRequest): ActionEnvironment;
 }
@@ -151,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     testStepMs: options.testConnectorStepMs ?? 15 * 60 * 1000,
     connectors,
     notifier: options.notifier ?? createWorkNotifier(),
+    turns: validationTurns(options.validationTurnMs ?? 5, validationTurnStarted),
     actions(request) {
       const baseUrl = options.publicUrl ?? `${request.protocol}://${request.host}`;
       return {
@@ -161,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         testStepMs: this.testStepMs,
         connectors,
         notifier: this.notifier,
+        turns: this.turns,
         instanceId: options.instanceId ?? null,
         log: (level, message, data) => request.log[level](data ?? {}, message),
       };

@@ -114,6 +114,20 @@ export function attemptRecorder(db: Kysely<Database>, options: { fenced?: boolea
   };
 }
 
+/** `recorder`, calling `then` once each call's record is written (or refused), just before the call would leave. */
+function thenCalling(recorder: AttemptRecorder, then?: () => void): AttemptRecorder {
+  if (!then) return recorder;
+  return {
+    async begin(row) {
+      try {
+        await recorder.begin(row);
+      } finally {
+        then();
+      }
+    },
+  };
+}
+
 /** What recording one call writes: its row's outcome and facts, and its exchange-log row. */
 export interface CallSettlement {
   callId: string;
@@ -349,6 +363,8 @@ export async function callBank(
     data: Record<string, unknown> | null;
     /** The attempt is an initiation under a claim (`pending`): its calls are fenced (attemptRecorder). */
     claimed?: boolean;
+    /** Called after each call's record is written (or refused), just before the call leaves: a validation's turn ends there (services/turns.ts). */
+    recorded?: () => void;
   },
   context: (http: BankHttp) => ConnectorContext,
   run: (ctx: ConnectorContext) => Promise<ConnectorOutcome | null>,
@@ -357,7 +373,7 @@ export async function callBank(
   const http = transport
     ? createBankHttp({
         transport,
-        recorder: attemptRecorder(env.db, { fenced: target.claimed === true }),
+        recorder: thenCalling(attemptRecorder(env.db, { fenced: target.claimed === true }), target.recorded),
         clock: env.clock,
         paymentId: target.paymentId,
         attemptId: target.attemptId,

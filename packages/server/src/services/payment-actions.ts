@@ -10,7 +10,7 @@ export { applyAttempt, applyOutcome } from './actions/apply.ts';
 export { bankReturn } from './actions/bank-return.ts';
 export { cancelByPayer, cancelPaymentByClient } from './actions/cancel.ts';
 export { confirmPayment } from './actions/confirm.ts';
-export { type ActionEnvironment, type ActionTarget, atBank, connectorContext, connectorOf, connectorPayment, loadTarget } from './actions/context.ts';
+export { type ActionEnvironment, type ActionTarget, atBank, connectorContext, connectorOf, connectorPayment, loadTarget, takeTurn } from './actions/context.ts';
 export { submitFields } from './actions/fields.ts';
 export { psuValidate } from './actions/psu-validate.ts';
 export { resumePayment } from './actions/resume.ts';

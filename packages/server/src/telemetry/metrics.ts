@@ -58,6 +58,12 @@ export function statusSyncFailureObserved(): void {
   observe((metrics) => metrics.statusSyncFailureObserved());
 }
 
+/** A validation's turn began (services/turns.ts), before or after its bank call: free, handed (after waiting for the one before) or expired (went ahead after the longest wait). */
+export function validationTurnStarted(phase: 'before' | 'after', start: 'free' | 'handed' | 'expired'): void {
+  if (loaded) loaded.validationTurnStarted(phase, start);
+  else observe((metrics) => metrics.validationTurnStarted(phase, start));
+}
+
 /** Reads the database gauges, then renders every metric in the Prometheus text format, with its content type. */
 export async function renderMetrics(db: Kysely<Database>, now: number): Promise<{ contentType: string; text: string }> {
   return (await prometheus()).renderMetrics(db, now);

@@ -52,6 +52,13 @@ const syncFailures = new Counter({
   registers: [registry],
 });
 
+const validationTurns = new Counter({
+  name: 'payrail_validation_turns_total',
+  help: "Validations' turns, by phase (before or after the bank call) and how they began: free, handed (after waiting for the one before), expired (went ahead after --validation-turn-ms)",
+  labelNames: ['phase', 'start'] as const,
+  registers: [registry],
+});
+
 const payments = new Gauge({ name: 'payrail_payments', help: 'Payments by state', labelNames: ['state'] as const, registers: [registry] });
 const jobBacklog = new Gauge({
   name: 'payrail_job_backlog',
@@ -75,6 +82,10 @@ export function webhookDeliveryObserved(outcome: 'success' | 'failure', seconds:
 /** Called by connectors around every bank call: `bank` is the connector's name or uuid, `operation` e.g. initiate or status. */
 export function bankCallObserved(bank: string, operation: string, outcome: 'success' | 'failure' | 'timeout' | 'unknown' | string, seconds: number): void {
   bankCallDuration.observe({ bank, operation, outcome }, seconds);
+}
+
+export function validationTurnStarted(phase: 'before' | 'after', start: 'free' | 'handed' | 'expired'): void {
+  validationTurns.inc({ phase, start });
 }
 
 export function statusSyncFailureObserved(): void {

@@ -26,6 +26,7 @@ export function registerServe(program: Command): void {
     .addOption(configOption(SERVER_OPTIONS.banksFile, 'FILE'))
     .addOption(configOption(SERVER_OPTIONS.allowedHosts, 'HOSTS'))
     .addOption(configOption(SERVER_OPTIONS.trustProxy, 'ADDRESSES'))
+    .addOption(configOption(SERVER_OPTIONS.validationTurnMs, 'MS'))
     .option('--no-jobs', 'serve HTTP only; run the jobs in `payrail worker` processes')
     .option('--demo', `${SERVER_OPTIONS.demo.description} [env ${SERVER_OPTIONS.demo.env}]`)
     .option(
@@ -217,6 +218,7 @@ async function configuredApp(
     trustProxy: config.trustProxy,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     testBank: config.testBank,
+    validationTurnMs: config.validationTurnMs,
     ...extra,
   });
   setDatabaseErrorReporter((error) => app.log.warn({ error: error.message }, 'database connection lost'));

@@ -14,6 +14,7 @@ import {
   psuValidate,
   resumePayment,
   submitFields,
+  takeTurn,
   validatePayment,
   type ValidateBody,
 } from '../../services/payment-actions.ts';
@@ -111,18 +112,24 @@ export const paymentActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         } else if (body.psu_validate !== undefined) {
           await psuValidate(env, domain, id, body.psu_validate);
         } else {
-          // The payment decides which action this is; a validation goes on with what was read here.
-          const record = await getPayment(store.db, domain, id);
-          const { payment } = record;
-          if (payment.state === 'validating' && body.fields !== undefined && body.webview_url === undefined) {
-            await submitFields(env, domain, id, body.fields);
-          } else {
-            if (body.webview_url === undefined && body.connector_uuid === undefined && body.fields === undefined && payment.state !== 'created') {
-              throw missing('webview_url');
+          // The payment decides which action this is; a validation goes on with what was read here, in its turn (services/turns.ts).
+          const turn = await takeTurn(env, 'before');
+          try {
+            const record = await getPayment(store.db, domain, id);
+            const { payment } = record;
+            if (payment.state === 'validating' && body.fields !== undefined && body.webview_url === undefined) {
+              turn.end();
+              await submitFields(env, domain, id, body.fields);
+            } else {
+              if (body.webview_url === undefined && body.connector_uuid === undefined && body.fields === undefined && payment.state !== 'created') {
+                throw missing('webview_url');
+              }
+              // Answered as the validation left it: no read after it (docs/performance.md).
+              const validated = await validatePayment(env, domain, id, body as ValidateBody, principal.redirectUris, null, { record, turn });
+              return paymentView(validated.payment, validated.instructions, sensitive);
             }
-            // Answered as the validation left it: no read after it (docs/performance.md).
-            const validated = await validatePayment(env, domain, id, body as ValidateBody, principal.redirectUris, null, record);
-            return paymentView(validated.payment, validated.instructions, sensitive);
+          } finally {
+            turn.end();
           }
         }
       }

@@ -13,6 +13,7 @@ import { getPayment, type PaymentRecord } from '../payments.ts';
 import { bankReturnUrls, sign } from '../signed-urls.ts';
 import { consentVault } from '../consent-vault.ts';
 import { readJson } from '../../store/rows.ts';
+import type { Turn, TurnPhase, ValidationTurns } from '../turns.ts';
 import type { WorkNotifier } from '../work-notifier.ts';
 
 export interface ActionEnvironment {
@@ -25,9 +26,18 @@ export interface ActionEnvironment {
   connectors: ConnectorRegistry;
   /** Wakes the job loops when a change queues work (a webhook, a sync). */
   notifier: WorkNotifier;
+  /** Validations' turns before and after their bank call (services/turns.ts); none: no turns (jobs, the CLI). */
+  turns?: ValidationTurns;
   /** This process's id (services/instances.ts), recorded on the claims it makes; null when it registered none (tests, the CLI). */
   instanceId?: string | null;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+const NO_TURN: Turn = { end: () => undefined };
+
+/** The caller's turn in the lane of `phase` (services/turns.ts), or at once when the environment has no turns. */
+export function takeTurn(env: Pick<ActionEnvironment, 'turns'>, phase: TurnPhase): Promise<Turn> {
+  return env.turns ? env.turns[phase].take() : Promise.resolve(NO_TURN);
 }
 
 export function connectorContext(
@@ -113,18 +123,19 @@ export async function connectorOf(env: ActionEnvironment, payment: PaymentRow): 
   return connector;
 }
 
-/** Runs one connector operation for the payment's attempt (each bank call recorded before it leaves). */
+/** Runs one connector operation for the payment's attempt (each bank call recorded before it leaves; `recorded` hears when each record is written). */
 export function atBank(
   env: ActionEnvironment,
   connector: Connector,
   snapshot: ConnectorPayment,
   attempt: AttemptRow | null,
   run: (ctx: ConnectorContext) => Promise<ConnectorOutcome | null>,
+  recorded?: () => void,
 ): Promise<Attempted> {
   return callBank(
     env,
     connector,
-    { paymentId: snapshot.id, attemptId: attempt?.id ?? null, data: snapshot.data, claimed: attempt?.outcome === 'pending' },
+    { paymentId: snapshot.id, attemptId: attempt?.id ?? null, data: snapshot.data, claimed: attempt?.outcome === 'pending', ...(recorded ? { recorded } : {}) },
     (http) => connectorContext(env, snapshot.id, http),
     run,
   );

@@ -13,7 +13,8 @@ import { claimInitiation, releaseInitiation } from '../payment-changes.ts';
 import { checkCanInitiate, checkCompatible, checkConnectorFields, checkMechanism, checkPayer, checkWebviewUrl, psuIpAddress } from '../payment-checks.ts';
 import { getPayment, type PaymentRecord } from '../payments.ts';
 import { applyAttemptRecord } from './apply.ts';
-import { type ActionEnvironment, atBank, connectorPayment } from './context.ts';
+import type { Turn } from '../turns.ts';
+import { type ActionEnvironment, atBank, connectorPayment, takeTurn } from './context.ts';
 
 export interface ValidateBody {
   validate_mechanism?: string | null;
@@ -47,9 +48,10 @@ async function chosenConnector(env: ActionEnvironment, payment: PaymentRow, body
 /**
  * `psu`: the payer's address and browser request, from our webview only (`http` is passed to the
  * connector for the bank's `PSU-*` headers and never stored). `read`: the payment as the caller has just
- * read it (its claim is guarded by that version, so a stale read only makes it fail), to read it
- * once per request. Answers the payment and its instructions as the validation left them (what
- * `POST /2.0/payments/{id}` answers, without reading them again).
+ * read it in its turn (services/turns.ts; the claim is guarded by that version, so a stale read only
+ * makes it fail), to read it once per request: the work before the bank call goes on in that turn,
+ * and the work after it in a turn of the other lane. Answers the payment and its instructions as
+ * the validation left them (what `POST /2.0/payments/{id}` answers, without reading them again).
  */
 export async function validatePayment(
   env: ActionEnvironment,
@@ -58,8 +60,74 @@ export async function validatePayment(
   body: ValidateBody,
   redirectUris: readonly string[],
   psu: { ip: string | null; http?: PsuHttp | null } | null = null,
-  read?: PaymentRecord,
+  read?: { record: PaymentRecord; turn: Turn },
 ): Promise<{ payment: PaymentRow; instructions: readonly InstructionRow[] }> {
+  // The work before the bank call, in this validation's turn (services/turns.ts): the caller's, when it read the payment in it.
+  const before = read?.turn ?? (await takeTurn(env, 'before'));
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(env, domainId, paymentId, body, redirectUris, psu, read?.record);
+  } catch (error) {
+    before.end();
+    throw error;
+  }
+  const { record, connector, claimed, snapshot, fields, mechanism, webview_url, payer, payerJson, withPayer } = prepared;
+  const { payment } = record;
+  let attempted: Attempted;
+  try {
+    // The turn goes on until the first bank call's record is written, just before the call leaves.
+    attempted = await atBank(
+      env,
+      connector,
+      snapshot,
+      claimed.attempt,
+      (ctx) => connector.start(snapshot, { fields, validate_mechanism: mechanism }, ctx),
+      () => before.end(),
+    );
+  } catch (error) {
+    before.end();
+    // Nothing reached the bank: release the claim.
+    await releaseInitiation(env.db, payment, claimed.payment, claimed.attempt);
+    throw error;
+  }
+  before.end(); // a connector that made no bank call (the test bank) ends it here
+  // APPLY, in a turn of the other lane
+  const after = await takeTurn(env, 'after');
+  try {
+    const applied = await applyAttemptRecord(
+      env,
+      claimed.payment,
+      claimed.attempt,
+      attempted,
+      'initiate',
+      {
+        connector_uuid: connector.descriptor.uuid,
+        id_connector: connector.descriptor.id,
+        validate_mechanism: mechanism,
+        webview_url,
+        payer: payerJson,
+        payer_identification: payer?.identification ?? payment.payer_identification,
+        website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
+        psu_ip_address: withPayer.payment.psu_ip_address,
+      },
+      record.instructions,
+    );
+    return { payment: applied.payment, instructions: applied.instructions ?? record.instructions };
+  } finally {
+    after.end();
+  }
+}
+
+/** CHECK (pure), then claim the payment and open its attempt: what is done before the bank call. */
+async function prepare(
+  env: ActionEnvironment,
+  domainId: number,
+  paymentId: number,
+  body: ValidateBody,
+  redirectUris: readonly string[],
+  psu: { ip: string | null; http?: PsuHttp | null } | null,
+  read: PaymentRecord | undefined,
+) {
   const record = read ?? (await getPayment(env.db, domainId, paymentId));
   const { payment } = record;
   // CHECK
@@ -86,32 +154,5 @@ export async function validatePayment(
   const snapshot = connectorPayment(withPayer, claimed.attempt);
   snapshot.state_detail = null;
   snapshot.psu_http = psu?.http ?? null;
-  let attempted: Attempted;
-  try {
-    attempted = await atBank(env, connector, snapshot, claimed.attempt, (ctx) => connector.start(snapshot, { fields, validate_mechanism: mechanism }, ctx));
-  } catch (error) {
-    // Nothing reached the bank: release the claim.
-    await releaseInitiation(env.db, payment, claimed.payment, claimed.attempt);
-    throw error;
-  }
-  // APPLY
-  const applied = await applyAttemptRecord(
-    env,
-    claimed.payment,
-    claimed.attempt,
-    attempted,
-    'initiate',
-    {
-      connector_uuid: connector.descriptor.uuid,
-      id_connector: connector.descriptor.id,
-      validate_mechanism: mechanism,
-      webview_url,
-      payer: payerJson,
-      payer_identification: payer?.identification ?? payment.payer_identification,
-      website: typeof body.website === 'string' ? body.website.slice(0, 255) : payment.website,
-      psu_ip_address: withPayer.payment.psu_ip_address,
-    },
-    record.instructions,
-  );
-  return { payment: applied.payment, instructions: applied.instructions ?? record.instructions };
+  return { record, connector, claimed, snapshot, fields, mechanism, webview_url, payer, payerJson, withPayer };
 }
