@@ -10,7 +10,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONNECTOR_MODULES } from '../src/connectors/modules.ts';
 import { TEST_CONNECTOR_UUID } from '../src/connectors/test-connector.ts';
-import { addBank, applyBanksFile, listBanks, removeBank } from '../src/services/banks.ts';
+import { addBank, applyBanksFile, bankSource, listBanks, removeBank } from '../src/services/banks.ts';
+import { ConnectorRegistry } from '../src/connectors/registry.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 import { keyringFromKeys } from '../src/services/secret-box.ts';
 import { makePki, type TestPki } from './support/certs.ts';
 import { bearer, describeEachDb, guideBody, REDIRECT_URI } from './support/helpers.ts';
@@ -291,4 +293,37 @@ describe('payrail bank (real process)', () => {
       }
     });
   }
+});
+
+describeEachDb('the connector registry finds a bank added by another process', (ctx) => {
+  it('a lookup that misses reads the banks again (at most every 250 ms), instead of waiting for the 2 s refresh', async () => {
+    const c = ctx();
+    const clock = new ManualClock('2026-01-15T10:00:00Z');
+    const source = bankSource(c.store.db, c.app.payrail.keyring);
+    let reads = 0;
+    const registry = new ConnectorRegistry({ clock, banks: { banks: () => (reads++, source.banks()) } });
+    expect(await registry.byUuid(TEST_CONNECTOR_UUID)).toBeDefined();
+    expect(reads).toBe(1);
+    // Added meanwhile, as `payrail bank add` does from another process.
+    const bank = await addBank(
+      { db: c.store.db, clock: c.clock, keyring: c.app.payrail.keyring, modules: CONNECTOR_MODULES },
+      { name: 'Just Added Bank', standard: 'berlin-group', base_url: 'https://api.just-added.example/psd2', country: 'DE' },
+    );
+    clock.advance(100);
+    expect(await registry.byUuid(bank.uuid)).toBeUndefined(); // read 100 ms ago: not again
+    expect(reads).toBe(1);
+    clock.advance(200);
+    expect((await registry.byUuid(bank.uuid))?.descriptor.name).toBe('Just Added Bank'); // 300 ms: read again, found
+    expect((await registry.byId(bank.id))?.descriptor.uuid).toBe(bank.uuid);
+    expect(reads).toBe(2);
+    // Unknown uuids cannot make it read the banks more than every 250 ms.
+    for (let i = 0; i < 20; i++) {
+      expect(await registry.byUuid('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+      clock.advance(10);
+    }
+    expect(reads).toBe(2);
+    clock.advance(60);
+    expect(await registry.byUuid('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+    expect(reads).toBe(3);
+  });
 });

@@ -39,6 +39,8 @@ export interface RegistryOptions {
   testBank?: boolean;
   modules?: readonly ConnectorModule[];
   refreshMs?: number;
+  /** A lookup by uuid or id that finds nothing reads the banks again if the last read is at least this old (a bank just added elsewhere); 250 ms by default. */
+  missRefreshMs?: number;
   log?: (message: string, data: Record<string, unknown>) => void;
 }
 
@@ -94,16 +96,27 @@ export class ConnectorRegistry {
     return (await this.offered()).map((c) => c.descriptor);
   }
 
-  /** Offered connectors by uuid; with `{ any: true }` also removed banks' (their payments still sync). */
+  /**
+   * Offered connectors by uuid; with `{ any: true }` also removed banks' (their payments still sync).
+   * A bank added by another process (`payrail bank add`) is found at once, not at the next refresh.
+   */
   async byUuid(uuid: string, options: { any?: boolean } = {}): Promise<Connector | undefined> {
-    await this.fresh();
     const wanted = uuid.toLowerCase();
-    return this.entries.find((e) => (e.live || options.any) && e.connector.descriptor.uuid === wanted)?.connector;
+    return this.findFresh((e) => (e.live || options.any === true) && e.connector.descriptor.uuid === wanted);
   }
 
   async byId(id: number): Promise<Connector | undefined> {
+    return this.findFresh((e) => e.live && e.connector.descriptor.id === id);
+  }
+
+  /** The connector `match` finds; on a miss, once more after reading the banks again, at most every missRefreshMs (unknown uuids cannot make it read the database more often). */
+  private async findFresh(match: (e: Entry) => boolean): Promise<Connector | undefined> {
     await this.fresh();
-    return this.entries.find((e) => e.live && e.connector.descriptor.id === id)?.connector;
+    const found = this.entries.find(match);
+    if (found || this.options.clock.now() - this.loadedAt < (this.options.missRefreshMs ?? 250)) return found?.connector;
+    this.invalidate();
+    await this.fresh();
+    return this.entries.find(match)?.connector;
   }
 
   /**
