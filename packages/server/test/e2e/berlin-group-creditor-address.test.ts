@@ -9,61 +9,35 @@
  * the payer's browser context (its own User-Agent, Accept-Language, the form's method and port)
  * reaches the bank as `PSU-*` headers, which the file defines and Prism checks; the first sends none.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { processDatabases } from '../support/process-databases.ts';
+import { BANK_NAME, merchantPayment, stackForTests, waitForState } from './bg-stack.ts';
 
 const PROFILE = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000, poll_payer_ms: 1000 };
 const ALWAYS_BANK = 'Address Bank';
 const ADDRESS = { country: 'FR', street_name: 'Rue de la Paix', building_number: '2', post_code: '75002', town_name: 'Paris' };
 
 describe.each(processDatabases())('Berlin Group creditorAddress and PSU headers end to end [$name]', ({ create }) => {
-  let db: ProcessDatabase;
-  let stack: BgStack;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    db = await create();
-    stack = await startBgStack(db, {
-      settleSeconds: 1,
-      simArgs: ['--require-creditor-address'],
-      bankArgs: ['--profile', JSON.stringify(PROFILE)],
-    });
+  const e2e = stackForTests(
+    create,
+    { settleSeconds: 1, simArgs: ['--require-creditor-address'], bankArgs: ['--profile', JSON.stringify(PROFILE)] },
     // The same bank again, with the profile that always sends the creditor's country.
-    stack.cli([
-      'bank',
-      'add',
-      '--standard',
-      'berlin-group',
-      '--name',
-      ALWAYS_BANK,
-      '--base-url',
-      stack.prism.url,
-      '--country',
-      'DE',
-      '--profile',
-      JSON.stringify({ ...PROFILE, creditor_address: true, psu_headers: ['PSU-User-Agent', 'PSU-Accept-Language', 'PSU-Http-Method', 'PSU-IP-Port'] }),
-      '--json',
-    ]);
-    context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
-  }, 300_000);
-  afterAll(async () => {
-    await context?.close();
-    await stack?.stop();
-    await db?.cleanup();
-  });
-
-  function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
+    (stack) =>
+      void stack.addBank(ALWAYS_BANK, {
+        ...PROFILE,
+        creditor_address: true,
+        psu_headers: ['PSU-User-Agent', 'PSU-Accept-Language', 'PSU-Http-Method', 'PSU-IP-Port'],
+      }),
+  );
+  const { prismStart, prismSilent, exchanges } = e2e;
 
   /** The PSU context headers the bank received with the payment's initiation. */
   async function psuContext(id: number): Promise<Record<string, string>> {
     const requestIds = exchanges(id)
       .exchanges.filter((e) => e.operation === 'initiate')
       .map((e) => e.request_id);
-    const received = (await stack.control('GET', '/received')) as { psuContext: { requestId: string; headers: Record<string, string> }[] };
+    const received = (await e2e.stack.control('GET', '/received')) as { psuContext: { requestId: string; headers: Record<string, string> }[] };
     const mine = received.psuContext.filter((c) => requestIds.includes(c.requestId));
     expect(mine).toHaveLength(1);
     return mine[0]!.headers;
@@ -74,32 +48,29 @@ describe.each(processDatabases())('Berlin Group creditorAddress and PSU headers 
     const requestIds = exchanges(id)
       .exchanges.filter((e) => e.operation === 'initiate')
       .map((e) => e.request_id);
-    const received = (await stack.control('GET', '/received')) as { initiations: { requestId: string; paymentId: string | null }[] };
+    const received = (await e2e.stack.control('GET', '/received')) as { initiations: { requestId: string; paymentId: string | null }[] };
     const mine = received.initiations.filter((i) => requestIds.includes(i.requestId) && i.paymentId);
     expect(mine).toHaveLength(1);
-    const stored = (await stack.control('GET', `/payments/${mine[0]!.paymentId}`)) as { body: Record<string, any> };
+    const stored = (await e2e.stack.control('GET', `/payments/${mine[0]!.paymentId}`)) as { body: Record<string, any> };
     return stored.body;
   }
 
   async function payAtBank(page: Page, url: string, bankName: string, decision: 'Approve' | 'Refuse') {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: bankName }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    await e2e.toBank(page, url, bankName);
+    await page.waitForURL(`${e2e.stack.sim.url}/sca/**`);
     await page.getByText('ACME Corp.').waitFor();
     await page.getByRole('button', { name: decision }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
   }
 
   it("the merchant's postal_address reaches the bank as creditorAddress; approved → done, Prism silent", async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack, {
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack, {
       beneficiary: { scheme_name: 'iban', identification: 'FR7630006000011234567890189', label: 'ACME Corp.', postal_address: ADDRESS },
     });
-    const page = await context.newPage();
+    const page = await e2e.context.newPage();
     await payAtBank(page, url, BANK_NAME, 'Approve');
-    await waitForState(stack, id, ['done']);
+    await waitForState(e2e.stack, id, ['done']);
     expect((await bankBody(id)).creditorAddress).toEqual({
       streetName: 'Rue de la Paix',
       buildingNumber: '2',
@@ -110,38 +81,38 @@ describe.each(processDatabases())('Berlin Group creditorAddress and PSU headers 
     // The default profile sends no payer context beyond the (mandatory) address.
     expect(Object.keys(await psuContext(id))).toEqual(['psu-ip-address']);
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 
   it("no address and the default profile: the bank refuses the initiation, the payer is back at the merchant with the bank's reason, the payment ends rejected invalidBeneficiary", async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await page.goto(url);
     await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
     await page.getByRole('button', { name: BANK_NAME }).click();
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     // The payer never reaches the bank's page: back at the merchant with the outcome and the bank's own text.
-    await page.waitForURL(`${stack.merchant}/return?**`);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
     const back = new URL(page.url()).searchParams;
     expect(back.get('payment_state')).toBe('rejected');
     expect(back.get('error_code')).toBe('invalidBeneficiary');
     expect(back.get('bank_message')).toMatch(/creditorAddress/);
-    const rejected = await waitForState(stack, id, ['rejected']);
+    const rejected = await waitForState(e2e.stack, id, ['rejected']);
     expect(rejected.error_code).toBe('invalidBeneficiary');
     expect(rejected.error_description).toMatch(/creditorAddress/);
     expect(exchanges(id).exchanges.map((e) => `${e.operation} ${e.status}`)).toEqual(['initiate 400']);
     await page.close();
     // The bank's 400 is in the standard's error shape (tppMessages with the path).
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 
   it("no address and creditor_address: true: the country of the IBAN is sent, with the payer's browser context (psu_headers); refused by the payer → rejected CancelledByUser", async () => {
-    const mark = stack.prism.mark();
-    const paid = await merchantPayment(stack);
-    const page = await context.newPage();
+    prismStart();
+    const paid = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await payAtBank(page, paid.url, ALWAYS_BANK, 'Approve');
-    await waitForState(stack, paid.id, ['done']);
+    await waitForState(e2e.stack, paid.id, ['done']);
     expect((await bankBody(paid.id)).creditorAddress).toEqual({ country: 'FR' });
     // psu_headers: the payer's own browser request, as Payrail's webview received the form.
     const sent = await psuContext(paid.id);
@@ -151,12 +122,12 @@ describe.each(processDatabases())('Berlin Group creditorAddress and PSU headers 
     expect(sent['psu-ip-port']).toMatch(/^\d{2,5}$/);
     expect(sent['psu-ip-address']).toBe('127.0.0.1');
 
-    const refused = await merchantPayment(stack);
+    const refused = await merchantPayment(e2e.stack);
     await payAtBank(page, refused.url, ALWAYS_BANK, 'Refuse');
-    const rejected = await waitForState(stack, refused.id, ['rejected']);
+    const rejected = await waitForState(e2e.stack, refused.id, ['rejected']);
     expect(['CancelledByUser', 'authenticationFailed']).toContain(rejected.error_code);
     expect(new URL(page.url()).searchParams.get('payment_state')).toBe('rejected');
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 });

@@ -12,100 +12,49 @@
  * PIS operations, so Prism neither asks for it nor refuses it: the simulator is the one that
  * checks it (present, IMF-fixdate, within 5 minutes of its clock).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { describe, expect, it } from 'vitest';
+import { processDatabases } from '../support/process-databases.ts';
+import { BANK_NAME, merchantPayment, stackForTests, waitForState } from './bg-stack.ts';
 
 const POLL = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000 };
 const UNDATED = 'Undated Bank';
 const EXPLICIT = 'Explicit Start Bank';
 
 describe.each(processDatabases())('Berlin Group Date header end to end [$name]', ({ create }) => {
-  let db: ProcessDatabase;
-  let stack: BgStack;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    db = await create();
-    stack = await startBgStack(db, {
-      settleSeconds: 1,
-      simArgs: ['--require-date'],
-      bankArgs: ['--profile', JSON.stringify({ ...POLL, send_date: true })],
-    });
-    stack.cli([
-      'bank',
-      'add',
-      '--standard',
-      'berlin-group',
-      '--name',
-      UNDATED,
-      '--base-url',
-      stack.prism.url,
-      '--country',
-      'DE',
-      '--profile',
-      JSON.stringify(POLL),
-      '--json',
-    ]);
-    // A bank asked for an explicit start (TPP-Explicit-Authorisation-Preferred): the simulator answers startAuthorisation.
-    stack.cli([
-      'bank',
-      'add',
-      '--standard',
-      'berlin-group',
-      '--name',
-      EXPLICIT,
-      '--base-url',
-      stack.prism.url,
-      '--country',
-      'DE',
-      '--profile',
-      JSON.stringify({ ...POLL, send_date: true, explicit_authorisation: true }),
-      '--json',
-    ]);
-    context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
-  }, 300_000);
-  afterAll(async () => {
-    await context?.close();
-    await stack?.stop();
-    await db?.cleanup();
-  });
-
-  function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
-
-  async function pickBank(page: Page, url: string, bank: string) {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: bank }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  }
+  const e2e = stackForTests(
+    create,
+    { settleSeconds: 1, simArgs: ['--require-date'], bankArgs: ['--profile', JSON.stringify({ ...POLL, send_date: true })] },
+    (stack) => {
+      stack.addBank(UNDATED, POLL);
+      // A bank asked for an explicit start (TPP-Explicit-Authorisation-Preferred): the simulator answers startAuthorisation.
+      stack.addBank(EXPLICIT, { ...POLL, send_date: true, explicit_authorisation: true });
+    },
+  );
+  const { prismStart, prismSilent, exchanges } = e2e;
 
   it('send_date: every call carries Date, the payer approves at the bank → done', async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
-    await pickBank(page, url, BANK_NAME);
-    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
+    await e2e.toBank(page, url, BANK_NAME);
+    await page.waitForURL(`${e2e.stack.sim.url}/sca/**`);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    await waitForState(stack, id, ['done']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    await waitForState(e2e.stack, id, ['done']);
     const calls = exchanges(id).exchanges;
     expect(calls.map((e) => e.operation)).toContain('status');
     // The bank refuses a call without Date: every one of them was answered 2xx.
     for (const call of calls) expect(call.status, `${call.operation} ${call.status}`).toBeLessThan(300);
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 
   it('explicit_authorisation: the bank answers startAuthorisation, Payrail posts to its authorisations endpoint, the payer approves → done', async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
-    await pickBank(page, url, EXPLICIT);
-    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
+    await e2e.toBank(page, url, EXPLICIT);
+    await page.waitForURL(`${e2e.stack.sim.url}/sca/**`);
     const calls = exchanges(id).exchanges;
     expect(calls.slice(0, 2).map((e) => `${e.operation} ${e.method} ${e.status}`)).toEqual(['initiate POST 201', 'authorise POST 201']);
     expect(calls[0]!.response_body._links).toHaveProperty('startAuthorisation');
@@ -113,23 +62,23 @@ describe.each(processDatabases())('Berlin Group Date header end to end [$name]',
     expect(calls[1]!.path).toMatch(/^\/v1\/payments\/instant-sepa-credit-transfers\/[^/]+\/authorisations$/);
     expect(calls[1]!.response_body._links).toHaveProperty('scaRedirect');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    await waitForState(stack, id, ['done']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    await waitForState(e2e.stack, id, ['done']);
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 
   it('without send_date the bank refuses the initiation: rejected, bug, the bank naming the Date header; the payer is told', async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
-    await pickBank(page, url, UNDATED);
-    const rejected = await waitForState(stack, id, ['rejected']);
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
+    await e2e.toBank(page, url, UNDATED);
+    const rejected = await waitForState(e2e.stack, id, ['rejected']);
     expect(rejected).toMatchObject({ error_code: 'bug', error_description: 'FORMAT_ERROR: The Date header is required (IMF-fixdate).' });
     expect(exchanges(id).exchanges.map((e) => `${e.operation} ${e.status}`)).toEqual(['initiate 400']);
-    await page.waitForURL(`${stack.merchant}/**`);
+    await page.waitForURL(`${e2e.stack.merchant}/**`);
     expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ id_payment: String(id), error_code: 'bug' });
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 });

@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bgEmbeddedSpec, BG_SPEC, type Prism, startPrismProxy } from '../support/prism.ts';
 import { databaseText, processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { exited } from '../support/processes.ts';
-import { BANK_NAME, merchantPayment, startBgStack, startSimulatorProcess, waitForState, type BgStack } from './bg-stack.ts';
+import { BANK_NAME, exchangesOf, merchantPayment, startBgStack, startSimulatorProcess, waitForState, type BgStack } from './bg-stack.ts';
 
 /** The simulator's payer (bank-simulate --embedded): password and the code each method "sends". */
 const PASSWORD = 'bank-password-42';
@@ -103,9 +103,7 @@ describe.each(processDatabases())('Berlin Group embedded SCA end to end [$name]'
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
+  const exchanges = (id: number) => exchangesOf(stack, id);
 
   function prismSilent(prism: Prism, mark: number) {
     expect(prism.problems(mark), prism.log().slice(mark)).toEqual([]);

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { makePki, type TestPki } from '../support/certs.ts';
 import { databaseText, processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { exchangesOf, merchantPayment, pickBank, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const CLIENT_ID = 'PSDDE-BAFIN-000077';
 
@@ -96,19 +96,14 @@ describe.each(processDatabases())('Berlin Group tls_client_auth (mTLS) end to en
     return stack.cli([...add, '--profile', JSON.stringify(profile), ...more]);
   }
 
-  function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
+  const exchanges = (id: number) => exchangesOf(stack, id);
 
   it('paid with tls_client_auth: the token endpoint took Payrail by its certificate; no token or key in the logs, the exchange log or the database', async () => {
     expect(stack.sim.url).toMatch(/^https:/);
     const mark = stack.prism.mark();
     const { id, url } = await merchantPayment(stack);
     const page = await context.newPage();
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: BANK_NAME }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await pickBank(page, url);
     await page.waitForURL(`${stack.sim.url}/sca/**`);
     await page.getByText('ACME Corp.').waitFor();
     await page.getByRole('button', { name: 'Approve' }).click();

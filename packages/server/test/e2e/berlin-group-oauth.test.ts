@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { databaseText, processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { exchangesOf, merchantPayment, pickBank, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const CLIENT_ID = 'PSDDE-BAFIN-000042';
 const SECRET = 'e2e-oauth-client-secret-7d1f';
@@ -57,9 +57,7 @@ describe.each(processDatabases())('Berlin Group OAuth2 pre-step and scaOAuth end
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function exchanges(id: number): { exchanges: Record<string, any>[] } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
+  const exchanges = (id: number) => exchangesOf(stack, id);
 
   async function received() {
     return (await stack.control('GET', '/received')) as {
@@ -71,10 +69,7 @@ describe.each(processDatabases())('Berlin Group OAuth2 pre-step and scaOAuth end
 
   /** The payer picks the bank and lands on the bank's authorization page. */
   async function toAuthorizationServer(page: Page, url: string) {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: BANK_NAME }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await pickBank(page, url);
     await page.waitForURL(`${stack.sim.url}/oauth/authorize?**`);
     const at = new URL(page.url());
     expect(at.searchParams.get('code_challenge_method')).toBe('S256');

@@ -20,7 +20,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
 import { startPain001Front, type Pain001Front } from '../support/prism.ts';
-import { CREDITOR_IBAN, DEBTOR_IBAN, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { CREDITOR_IBAN, DEBTOR_IBAN, exchangesOf, merchantPayment, pickBank, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
 
 const POLL = { timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 2000 };
 const XML_BANK = 'Cooperative Bank';
@@ -59,15 +59,10 @@ describe.each(processDatabases())('Berlin Group pain.001 XML end to end [$name]'
     await db?.cleanup();
   });
 
-  function exchanges(id: number): Record<string, any>[] {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json'])).exchanges;
-  }
+  const exchanges = (id: number) => exchangesOf(stack, id).exchanges;
 
   async function toBank(page: Page, url: string) {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: XML_BANK }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await pickBank(page, url, XML_BANK);
     await page.waitForURL(`${stack.sim.url}/sca/**`);
   }
 

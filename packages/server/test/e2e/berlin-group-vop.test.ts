@@ -9,53 +9,30 @@
  * predates VoP and would refuse them. The payee-name result (`vopResult`) is a member the file
  * neither names nor forbids: Prism lets it through unchecked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { bgSpecWithVop } from '../support/prism.ts';
-import { processDatabases, type ProcessDatabase } from '../support/process-databases.ts';
-import { BANK_NAME, merchantPayment, startBgStack, waitForState, type BgStack } from './bg-stack.ts';
+import { processDatabases } from '../support/process-databases.ts';
+import { merchantPayment, stackForTests, waitForState } from './bg-stack.ts';
 
 // poll_payer_ms: no status read while the payer decides at the bank, so the Nok return (not a status read first) tells the cancellation.
 const PROFILE = JSON.stringify({ timeout_ms: 8000, poll_initial_ms: 500, poll_max_ms: 20_000, poll_payer_ms: 20_000 });
 
 describe.each(processDatabases())('Berlin Group Verification of Payee end to end [$name]', ({ create }) => {
-  let db: ProcessDatabase;
-  let stack: BgStack;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    db = await create();
-    stack = await startBgStack(db, { settleSeconds: 1, simArgs: ['--vop', 'close-match'], spec: bgSpecWithVop(), bankArgs: ['--profile', PROFILE] });
-    context = await stack.browser.newContext({ viewport: { width: 390, height: 800 } });
-  }, 300_000);
-  afterAll(async () => {
-    await context?.close();
-    await stack?.stop();
-    await db?.cleanup();
-  });
-
-  function exchanges(id: number): {
-    attempts: Record<string, any>[];
-    exchanges: Record<string, any>[];
-    payment_attempts: Record<string, any>[];
-  } {
-    return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
-  }
+  const e2e = stackForTests(create, { settleSeconds: 1, simArgs: ['--vop', 'close-match'], spec: bgSpecWithVop(), bankArgs: ['--profile', PROFILE] });
+  const { prismStart, prismSilent, exchanges } = e2e;
 
   /** The payer picks the bank and reads the bank's check of the payee's name on its page. */
   async function toBank(page: Page, url: string, notice: string) {
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-    await page.getByRole('button', { name: BANK_NAME }).click();
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    await page.waitForURL(`${stack.sim.url}/sca/**`);
+    await e2e.toBank(page, url);
+    await page.waitForURL(`${e2e.stack.sim.url}/sca/**`);
     await page.getByRole('heading', { name: notice }).waitFor();
   }
 
   it('a close match: the payer reads the name the bank holds, continues → done; the result is in the exchange log, the raw status and the dashboard', async () => {
-    const mark = stack.prism.mark();
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    prismStart();
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await toBank(page, url, 'Close match');
     expect(await page.getByRole('region', { name: 'Verification of Payee' }).textContent()).toContain('ACME CORP GMBH');
     // While the payer decides, the payment waits and its raw status is the bank's VoP code.
@@ -66,47 +43,47 @@ describe.each(processDatabases())('Berlin Group Verification of Payee end to end
       transactionStatus: 'RVCM',
       vopResult: { partyNameMatch: 'CMTC', matchedName: '[redacted]' },
     });
-    expect((await stack.sdk().getPayment(id)).state).toBe('validating');
+    expect((await e2e.stack.sdk().getPayment(id)).state).toBe('validating');
 
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    await waitForState(stack, id, ['done']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    await waitForState(e2e.stack, id, ['done']);
     const after = exchanges(id);
     expect(after.payment_attempts[0]).toMatchObject({ bank_status: 'ACSC', payee_verification: { result: 'close_match', bank_code: 'RVCM' } });
     expect(JSON.stringify(after)).not.toContain('ACME CORP GMBH');
 
     // The operator's dashboard shows the check beside the bank's status.
-    const { email, password } = JSON.parse(stack.cli(['admin', 'create', '--email', `ops-${Date.now()}@example.com`, '--json']));
-    const admin = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { email, password } = JSON.parse(e2e.stack.cli(['admin', 'create', '--email', `ops-${Date.now()}@example.com`, '--json']));
+    const admin = await e2e.stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const dashboard = await admin.newPage();
-    await dashboard.goto(`${stack.base}/admin/login`);
+    await dashboard.goto(`${e2e.stack.base}/admin/login`);
     await dashboard.getByLabel('Email').fill(email);
     await dashboard.getByLabel('Password').fill(password);
     await dashboard.getByRole('button', { name: 'Sign in' }).click();
     await dashboard.waitForURL(/\/admin\/payments$/);
-    await dashboard.goto(`${stack.base}/admin/payments/${id}`);
+    await dashboard.goto(`${e2e.stack.base}/admin/payments/${id}`);
     const facts = dashboard.locator('dl.facts');
     await expect.poll(() => facts.locator('dt').allTextContents()).toContain('Verification of Payee');
     expect(await facts.locator('dt:has-text("Verification of Payee") + dd').textContent()).toBe('close match (RVCM)');
     expect(await facts.locator('dt:has-text("Bank status") + dd').textContent()).toBe('ACSC');
     await admin.close();
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 
   it('a no match: the payer cancels at the bank → rejected CancelledByUser, the description names the check', async () => {
-    const mark = stack.prism.mark();
-    await stack.control('POST', '/vop', { mode: 'no-match' });
-    const { id, url } = await merchantPayment(stack);
-    const page = await context.newPage();
+    prismStart();
+    await e2e.stack.control('POST', '/vop', { mode: 'no-match' });
+    const { id, url } = await merchantPayment(e2e.stack);
+    const page = await e2e.context.newPage();
     await toBank(page, url, 'No match');
     expect(exchanges(id).payment_attempts[0]).toMatchObject({ bank_status: 'RVNC', payee_verification: { result: 'no_match', bank_code: 'RVNC' } });
     await page.getByRole('button', { name: 'Refuse' }).click();
-    await page.waitForURL(`${stack.merchant}/return?**`);
-    const rejected = await waitForState(stack, id, ['rejected']);
+    await page.waitForURL(`${e2e.stack.merchant}/return?**`);
+    const rejected = await waitForState(e2e.stack, id, ['rejected']);
     expect(rejected).toMatchObject({ error_code: 'CancelledByUser', error_description: expect.stringContaining('no match') });
     expect(new URL(page.url()).searchParams.get('error_code')).toBe('CancelledByUser');
     await page.close();
-    expect(stack.prism.problems(mark), stack.prism.log().slice(mark)).toEqual([]);
+    prismSilent();
   });
 });

@@ -43,6 +43,8 @@ export interface BgStack {
   cli(args: string[]): string;
   /** The simulator's control endpoint. */
   control(method: string, path: string, body?: unknown): Promise<any>;
+  /** Another Berlin Group bank behind the same Prism, with its own profile (`bank add … --json`). */
+  addBank(name: string, profile: Record<string, unknown>): { uuid: string; id: number; name: string };
   sdk(): PayrailClient;
   stop(): Promise<void>;
 }
@@ -198,6 +200,24 @@ export async function startBgStack(
       });
       return response.status === 204 ? null : response.json();
     },
+    addBank: (name, profile) =>
+      JSON.parse(
+        cli([
+          'bank',
+          'add',
+          '--standard',
+          'berlin-group',
+          '--name',
+          name,
+          '--base-url',
+          prism.url,
+          '--country',
+          'DE',
+          '--profile',
+          JSON.stringify(profile),
+          '--json',
+        ]),
+      ),
     sdk: () => new PayrailClient({ baseUrl: base, clientId: client.client_id, clientSecret: client.client_secret }),
     async stop() {
       await browser.close();
@@ -212,6 +232,25 @@ export async function startBgStack(
   };
 }
 
+/** The payer opens the webview, picks the bank and goes on to it. */
+export async function pickBank(page: Page, url: string, bankName = BANK_NAME): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
+  await page.getByRole('button', { name: bankName }).click();
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+}
+
+/** What `payrail bank exchanges --payment ID` shows of a payment: its attempts, its bank calls and their exchange log. */
+export interface PaymentExchanges {
+  attempts: Record<string, any>[];
+  exchanges: Record<string, any>[];
+  payment_attempts: Record<string, any>[];
+}
+
+export function exchangesOf(stack: BgStack, id: number): PaymentExchanges {
+  return JSON.parse(stack.cli(['bank', 'exchanges', '--payment', String(id), '--json']));
+}
+
 /**
  * What the end-to-end files of every standard set up alike, in a `describe` per database: the
  * stack started before its tests with a phone-sized browser context, stopped after them; Prism's
@@ -219,7 +258,12 @@ export async function startBgStack(
  * simulator's received calls; the payer's way to the bank in the webview. `stack` and `context`
  * are set once the stack runs.
  */
-export function stackForTests(create: () => Promise<ProcessDatabase>, options: Parameters<typeof startBgStack>[1]) {
+export function stackForTests(
+  create: () => Promise<ProcessDatabase>,
+  options: Parameters<typeof startBgStack>[1],
+  /** More set-up once the stack runs (e.g. more banks behind the same Prism). */
+  then?: (stack: BgStack) => void | Promise<void>,
+) {
   let db: ProcessDatabase | undefined;
   let mark = 0;
   const env = {
@@ -238,17 +282,13 @@ export function stackForTests(create: () => Promise<ProcessDatabase>, options: P
         duplicates: { requestIds: string[]; bodyHashes: string[] };
       };
     },
-    /** The payer opens the webview, picks the bank and goes on to it. */
-    async toBank(page: Page, url: string, bankName = BANK_NAME) {
-      await page.goto(url);
-      await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
-      await page.getByRole('button', { name: bankName }).click();
-      await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    },
+    exchanges: (id: number) => exchangesOf(env.stack, id),
+    toBank: pickBank,
   };
   beforeAll(async () => {
     db = await create();
     env.stack = await startBgStack(db, options);
+    await then?.(env.stack);
     env.context = await env.stack.browser.newContext({ viewport: { width: 390, height: 800 } });
   }, 300_000);
   afterAll(async () => {
