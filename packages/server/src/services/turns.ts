@@ -49,7 +49,8 @@ class TurnHandle implements Turn {
   }
 }
 
-const NO_TURN: Turn = { end: () => undefined };
+/** The turn of an environment without turns (jobs, the CLI): nothing to end. */
+export const NO_TURN: Turn = { end: () => undefined };
 
 export interface TurnTimers {
   set(callback: () => void, ms: number): ReturnType<typeof setTimeout>;

@@ -13,7 +13,7 @@ import { getPayment, type PaymentRecord } from '../payments.ts';
 import { bankReturnUrls, sign } from '../signed-urls.ts';
 import { consentVault } from '../consent-vault.ts';
 import { readJson } from '../../store/rows.ts';
-import type { Turn, TurnPhase, ValidationTurns } from '../turns.ts';
+import { NO_TURN, type Turn, type TurnPhase, type ValidationTurns } from '../turns.ts';
 import type { WorkNotifier } from '../work-notifier.ts';
 
 export interface ActionEnvironment {
@@ -32,8 +32,6 @@ export interface ActionEnvironment {
   instanceId?: string | null;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 }
-
-const NO_TURN: Turn = { end: () => undefined };
 
 /** The caller's turn in the lane of `phase` (services/turns.ts), or at once when the environment has no turns. */
 export function takeTurn(env: Pick<ActionEnvironment, 'turns'>, phase: TurnPhase): Promise<Turn> {
