@@ -301,7 +301,13 @@ describeEachDb('the connector registry finds a bank added by another process', (
     const clock = new ManualClock('2026-01-15T10:00:00Z');
     const source = bankSource(c.store.db, c.app.payrail.keyring);
     let reads = 0;
-    const registry = new ConnectorRegistry({ clock, banks: { banks: () => (reads++, source.banks()) } });
+    const counted = {
+      banks: () => {
+        reads++;
+        return source.banks();
+      },
+    };
+    const registry = new ConnectorRegistry({ clock, banks: counted });
     expect(await registry.byUuid(TEST_CONNECTOR_UUID)).toBeDefined();
     expect(reads).toBe(1);
     // Added meanwhile, as `payrail bank add` does from another process.
