@@ -18,6 +18,15 @@ export const REDIRECT_URI = 'https://merchant.example/payment/return';
 export const VALID_IBAN = 'FR7630006000011234567890189';
 export const VALID_SIREN = '732829320';
 
+/**
+ * A one-time code as it would leak (a whole token: quoted, after `=`, alone), not as digits inside a
+ * timestamp, a duration's decimals, an id or a UUID, where a 6-digit code turns up by chance now
+ * and then (CI once found 735104 in a log line's numbers).
+ */
+export function leakedCode(code: string): RegExp {
+  return new RegExp(`(?<![0-9a-fA-F.])${code}(?![0-9a-fA-F])`);
+}
+
 export function databases(): { dialect: Dialect; url: string | null }[] {
   const pgUrl = inject('pgUrl');
   return [{ dialect: 'sqlite', url: null }, ...(pgUrl ? [{ dialect: 'postgres' as const, url: pgUrl }] : [])];
