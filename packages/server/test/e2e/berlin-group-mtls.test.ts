@@ -90,10 +90,8 @@ describe.each(processDatabases())('Berlin Group tls_client_auth (mTLS) end to en
   });
 
   /** `payrail bank add` of another bank behind the same Prism and token endpoint, tls_client_auth, with `more` arguments. */
-  function addBank(name: string, more: string[]): string {
-    const profile = { oauth: { client_id: CLIENT_ID, client_auth: 'tls_client_auth', token_url: `${stack.sim.url}/oauth/token` } };
-    const add = ['bank', 'add', '--standard', 'berlin-group', '--name', name, '--base-url', stack.prism.url, '--country', 'DE'];
-    return stack.cli([...add, '--profile', JSON.stringify(profile), ...more]);
+  function addBank(name: string, more: string[]) {
+    return stack.addBank(name, { oauth: { client_id: CLIENT_ID, client_auth: 'tls_client_auth', token_url: `${stack.sim.url}/oauth/token` } }, more);
   }
 
   const exchanges = (id: number) => exchangesOf(stack, id);
@@ -137,9 +135,7 @@ describe.each(processDatabases())('Berlin Group tls_client_auth (mTLS) end to en
 
   it("another client's certificate is refused at the token endpoint: rejected with the bank's reason, no initiation reaches the bank; a bank without a certificate cannot be added", async () => {
     // Same CA, another subject: the bank knows this certificate, but not as this client's.
-    const wrong = JSON.parse(
-      addBank('Wrong Certificate Bank', ['--client-cert', pki.signing.certPath, '--client-key', pki.signing.keyPath, '--ca', pki.ca.certPath, '--json']),
-    );
+    const wrong = addBank('Wrong Certificate Bank', ['--client-cert', pki.signing.certPath, '--client-key', pki.signing.keyPath, '--ca', pki.ca.certPath]);
     const before = await control('GET', '/received');
     const { id, merchant } = await merchantPayment(stack);
     await merchant.updatePayment(id, { connector_uuid: wrong.uuid, webview_url: `${stack.merchant}/own` } as never).catch(() => undefined);

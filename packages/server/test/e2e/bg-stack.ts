@@ -43,8 +43,8 @@ export interface BgStack {
   cli(args: string[]): string;
   /** The simulator's control endpoint. */
   control(method: string, path: string, body?: unknown): Promise<any>;
-  /** Another Berlin Group bank behind the same Prism, with its own profile (`bank add … --json`). */
-  addBank(name: string, profile: Record<string, unknown>): { uuid: string; id: number; name: string };
+  /** Another Berlin Group bank behind the same Prism, with its own profile and `more` arguments (`bank add … --json`). */
+  addBank(name: string, profile: Record<string, unknown>, more?: string[]): { uuid: string; id: number; name: string };
   sdk(): PayrailClient;
   stop(): Promise<void>;
 }
@@ -200,7 +200,7 @@ export async function startBgStack(
       });
       return response.status === 204 ? null : response.json();
     },
-    addBank: (name, profile) =>
+    addBank: (name, profile, more = []) =>
       JSON.parse(
         cli([
           'bank',
@@ -215,6 +215,7 @@ export async function startBgStack(
           'DE',
           '--profile',
           JSON.stringify(profile),
+          ...more,
           '--json',
         ]),
       ),
